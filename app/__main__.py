@@ -1,0 +1,46 @@
+"""``python -m app`` starts the window; ``python -m app score PATH...`` scores headless."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .core.paths import default_model_dir
+
+
+def has_display() -> bool:
+    if sys.platform != "linux" or os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+HEADLESS_HELP = """No display found, so the window cannot open.
+  Score photos without a window:   ./run.sh score PHOTO_OR_FOLDER ...
+  Or run the window off-screen:     QT_QPA_PLATFORM=offscreen ./run.sh
+  Or on a virtual screen:           xvfb-run ./run.sh"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app", description="MobileIQA Inspector")
+    parser.add_argument("--model", type=Path, default=default_model_dir(), help="model folder, .onnx or .json card")
+    sub = parser.add_subparsers(dest="command")
+    score = sub.add_parser("score", help="score photos headless and print the results")
+    score.add_argument("paths", nargs="+", type=Path)
+    score.add_argument("--recursive", action="store_true", help="descend into sub-folders")
+    args = parser.parse_args(argv)
+
+    if args.command == "score":
+        from .cli import score_command
+
+        return score_command(args.paths, args.model, args.recursive)
+    if not has_display():
+        print(HEADLESS_HELP, file=sys.stderr)
+        return 2
+    from .ui.main_window import run_gui
+
+    return run_gui(args.model)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

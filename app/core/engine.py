@@ -1,0 +1,54 @@
+"""Score one photo with a loaded model through ONNX Runtime (no torch)."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .model_loader import LoadedModel
+
+OUTPUTS = ("score", "opinions", "attention", "distortion", "embedding")
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    score: float  # 0-100, higher is better
+    opinions: np.ndarray  # [V] each view's score
+    attention: np.ndarray  # [V, h, w] where each view looked (sums to 1 per view)
+    distortion: np.ndarray  # [h, w] damage, 0 = clean, 1 = badly damaged
+    embedding: np.ndarray  # [D]
+    seconds: float  # inference time
+
+
+class Engine:
+    def __init__(self, model: LoadedModel):
+        self.model = model
+        inp = model.card["input"]
+        self._scale = float(inp["scale"])
+        self._mean = np.asarray(inp["mean"], np.float32).reshape(3, 1, 1)
+        self._std = np.asarray(inp["std"], np.float32).reshape(3, 1, 1)
+        self._min_side = int(inp.get("min_side", 33))
+
+    def preprocess(self, rgb: np.ndarray) -> np.ndarray:
+        """RGB uint8 [H, W, 3] -> normalised float32 [1, 3, H, W], as the card says."""
+        if rgb.ndim != 3 or rgb.shape[2] != 3:
+            raise ValueError(f"expected an RGB image [H, W, 3], got shape {rgb.shape}")
+        if min(rgb.shape[:2]) < self._min_side:
+            raise ValueError(f"image {rgb.shape[1]}x{rgb.shape[0]} is smaller than {self._min_side} px")
+        x = rgb.transpose(2, 0, 1).astype(np.float32) * self._scale
+        return ((x - self._mean) / self._std)[None]
+
+    def score(self, rgb: np.ndarray) -> ScoreResult:
+        x = self.preprocess(rgb)
+        start = time.perf_counter()
+        out = dict(zip(OUTPUTS, self.model.session.run(list(OUTPUTS), {"image": x})))
+        seconds = time.perf_counter() - start
+        return ScoreResult(
+            score=float(out["score"][0]),
+            opinions=out["opinions"][0],
+            attention=out["attention"][0],
+            distortion=out["distortion"][0, 0],
+            embedding=out["embedding"][0],
+            seconds=seconds,
+        )

@@ -1,0 +1,64 @@
+"""Decode a photo into an RGB uint8 array the way a person sees it.
+
+EXIF orientation is applied; grey, palette, alpha, CMYK and 16-bit images become 8-bit RGB.
+Anything that cannot be decoded raises ImageLoadError with a kind and a readable message.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+# Larger images are refused as likely decompression bombs (~ 16k x 12k pixels).
+MAX_PIXELS = 200_000_000
+
+
+class ImageLoadError(Exception):
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16-bit grey: scale the full range to 8 bits instead of clipping at 255.
+        arr = np.asarray(img, dtype=np.float64)
+        peak = 65535.0 if arr.max() > 255 else 255.0
+        img = Image.fromarray(np.clip(arr / peak * 255.0 + 0.5, 0, 255).astype(np.uint8))
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        # Composite transparent pixels on white, as a viewer shows them.
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(background, rgba)
+    return img.convert("RGB")
+
+
+def load_rgb(path: str | Path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """RGB uint8 array [H, W, 3] of the photo at ``path``."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise ImageLoadError("missing", f"{path.name}: file not found") from None
+    except OSError as exc:
+        raise ImageLoadError("unreadable", f"{path.name}: cannot read ({exc.strerror})") from None
+    if size == 0:
+        raise ImageLoadError("empty", f"{path.name}: file is empty (0 bytes)")
+    try:
+        with Image.open(path) as img:
+            if img.width * img.height > max_pixels:
+                raise ImageLoadError(
+                    "too_large",
+                    f"{path.name}: {img.width}x{img.height} is over the {max_pixels // 1_000_000} MP limit",
+                )
+            img = ImageOps.exif_transpose(img)
+            return np.ascontiguousarray(np.asarray(_to_rgb(img)))
+    except ImageLoadError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageLoadError("not_an_image", f"{path.name}: not an image, or a format this program cannot read") from None
+    except Image.DecompressionBombError as exc:
+        raise ImageLoadError("too_large", f"{path.name}: refused as a decompression bomb ({exc})") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageLoadError("corrupt", f"{path.name}: damaged or truncated image ({exc})") from None

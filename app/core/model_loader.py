@@ -1,0 +1,105 @@
+"""Open an exported model for the app: find its card, verify it, start ONNX Runtime.
+
+Every way a model can be unusable ends in a ModelError whose message names the problem, so the
+caller can refuse it and keep the model it had.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import onnxruntime as ort
+
+from .model_contract import INPUT_NAME, OUTPUT_RANKS, ModelError, sha256_file, validate_card
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    card: dict
+    onnx_path: Path
+    session: ort.InferenceSession
+
+    @property
+    def name(self) -> str:
+        return self.card["name"]
+
+    @property
+    def version(self) -> str:
+        return str(self.card["version"])
+
+
+def resolve_model_files(path: str | Path) -> tuple[Path, Path]:
+    """(onnx, card) for a model given as a folder, an .onnx file or a .json card."""
+    p = Path(path)
+    if p.is_dir():
+        cards = sorted(p.glob("*.json"))
+        if not cards:
+            raise ModelError(f"{p}: no model card (*.json) in this folder")
+        if len(cards) > 1:
+            names = ", ".join(c.name for c in cards)
+            raise ModelError(f"{p}: several model cards ({names}); name the one to use")
+        p = cards[0]
+    if p.suffix == ".onnx":
+        onnx_path, card_path = p, p.with_suffix(".json")
+    elif p.suffix == ".json":
+        card_path = p
+        onnx_path = p.with_suffix(".onnx")
+    else:
+        raise ModelError(f"{p}: a model is a .onnx file with a .json card beside it")
+    if not card_path.exists():
+        raise ModelError(f"{onnx_path.name}: model card {card_path.name} is missing")
+    return onnx_path, card_path
+
+
+def read_card(card_path: Path) -> dict:
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{card_path.name}: model card unreadable ({exc})") from exc
+    return validate_card(card, card_path.name)
+
+
+def check_signature(session: ort.InferenceSession, name: str) -> None:
+    inputs = session.get_inputs()
+    if len(inputs) != 1 or inputs[0].name != INPUT_NAME:
+        got = ", ".join(i.name for i in inputs)
+        raise ModelError(f"{name}: expects one input named {INPUT_NAME!r}, the model has [{got}]")
+    inp = inputs[0]
+    if inp.type != "tensor(float)" or len(inp.shape) != 4 or inp.shape[1] != 3:
+        raise ModelError(f"{name}: input must be float32 [1, 3, H, W], model has {inp.type} {inp.shape}")
+    if any(isinstance(d, int) for d in inp.shape[2:]):
+        raise ModelError(f"{name}: input height and width must be dynamic, model fixes {inp.shape[2:]}")
+    outputs = {o.name: o for o in session.get_outputs()}
+    missing = [k for k in OUTPUT_RANKS if k not in outputs]
+    if missing:
+        raise ModelError(f"{name}: missing output(s) {', '.join(missing)}")
+    for key, rank in OUTPUT_RANKS.items():
+        shape = outputs[key].shape
+        if len(shape) != rank:
+            raise ModelError(f"{name}: output {key!r} has rank {len(shape)}, expected {rank}")
+
+
+def load_model(path: str | Path, threads: int | None = None) -> LoadedModel:
+    """Verify and open the model at ``path``; raise ModelError naming what is wrong."""
+    onnx_path, card_path = resolve_model_files(path)
+    card = read_card(card_path)
+    if not onnx_path.exists():
+        raise ModelError(f"{card_path.name}: model file {onnx_path.name} is missing")
+    if card.get("onnx_file") != onnx_path.name:
+        raise ModelError(f"{card_path.name}: card is for {card.get('onnx_file')!r}, not {onnx_path.name!r}")
+    digest = sha256_file(onnx_path)
+    if digest != card["sha256"]:
+        raise ModelError(
+            f"{onnx_path.name}: sha256 does not match its card (file changed or damaged): "
+            f"{digest[:12]}… != {str(card['sha256'])[:12]}…"
+        )
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+    try:
+        session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # ORT raises several private exception types
+        raise ModelError(f"{onnx_path.name}: not a loadable ONNX model ({exc})") from exc
+    check_signature(session, onnx_path.name)
+    return LoadedModel(card=card, onnx_path=onnx_path, session=session)

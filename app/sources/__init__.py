@@ -1,0 +1,1 @@
+"""Photo sources: folder watching and camera capture (Qt-free)."""

@@ -1,0 +1,22 @@
+"""``python -m training <command>``: the training pipeline's command line."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from . import commands
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for register in commands.REGISTRY:
+        register(sub)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    return int(args.run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
