@@ -34,4 +34,49 @@ def run_export(args) -> int:
     return 0
 
 
-REGISTRY = [register_export]
+
+def register_teacher(sub) -> None:
+    p = sub.add_parser("teacher", help="train on MOS (the teacher; or a student directly, as a baseline)")
+    p.add_argument("--config", type=Path, default=Path(__file__).parent / "configs" / "teacher.json")
+    p.add_argument("--csv", type=Path, required=True, help="MOS meta file: image,mos,std[,split]")
+    p.add_argument("--root", type=Path, required=True, help="folder the CSV's image paths are relative to")
+    p.add_argument("--out", type=Path, required=True, help="run folder: checkpoints, logs, curves")
+    p.add_argument("--epochs", type=int, help="override the config's epochs")
+    p.add_argument("--crop", type=int, help="override the config's crop size")
+    p.add_argument("--batch-size", type=int, dest="batch_size")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--stop-after", type=int, dest="stop_after", help="stop once this many epochs are done; rerun to resume")
+    p.set_defaults(run=run_teacher)
+
+
+def run_teacher(args) -> int:
+    from .stage_mos import load_stage_config, run_mos_stage
+
+    overrides = {
+        "epochs": args.epochs, "crop": args.crop, "batch_size": args.batch_size, "seed": args.seed, "stop_after": args.stop_after,
+    }
+    cfg = load_stage_config(args.config, overrides)
+    history = run_mos_stage(cfg, args.csv, args.root, args.out)
+    print(json.dumps(history[-1], indent=2))
+    return 0
+
+
+def register_evaluate(sub) -> None:
+    p = sub.add_parser("evaluate", help="SRCC/PLCC/KRCC/RMSE of an exported model on a MOS CSV (full photos)")
+    p.add_argument("--model", type=Path, required=True, help="NAME.onnx (its card beside it)")
+    p.add_argument("--csv", type=Path, required=True)
+    p.add_argument("--root", type=Path, required=True)
+    p.add_argument("--predictions", type=Path, help="per-image predictions CSV (default: beside the model)")
+    p.set_defaults(run=run_evaluate)
+
+
+def run_evaluate(args) -> int:
+    from .evaluate import evaluate_onnx
+
+    predictions = args.predictions or args.model.with_name(args.model.stem + "_predictions.csv")
+    metrics = evaluate_onnx(args.model, args.csv, args.root, predictions)
+    print(json.dumps(metrics, indent=2))
+    return 0
+
+
+REGISTRY = [register_export, register_teacher, register_evaluate]

@@ -1,0 +1,1 @@
+"""Datasets for the training stages: MOS-rated photos, synthetic distortions, unlabeled folders."""

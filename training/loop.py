@@ -1,0 +1,194 @@
+"""The training loop every stage shares: optimiser, schedule, validation, checkpoints, logs.
+
+A stage supplies the model, the data and a loss function; ``fit`` does the rest:
+- AdamW with a lower learning rate for the backbone than for the new head, linear warm-up then
+  cosine decay;
+- one checkpoint per epoch (``last.pt``, written atomically) and the best one by validation
+  SRCC (``best.pt``); a rerun with the same output folder resumes from ``last.pt``;
+- ``history.csv`` and ``curves.png`` (loss and validation SRCC/PLCC per epoch), ``train.log``.
+"""
+from __future__ import annotations
+
+import csv
+import logging
+import math
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+from tqdm import tqdm
+
+from .atomic import atomic_path
+from .curves import plot_curves
+from .metrics import iqa_metrics
+
+log = logging.getLogger(__name__)
+
+LossFn = Callable[[nn.Module, dict], dict[str, torch.Tensor]]
+
+
+def set_seed(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def param_groups(model: nn.Module, lr_backbone: float, lr_head: float, weight_decay: float) -> list[dict]:
+    backbone, head = [], []
+    for name, p in model.named_parameters():
+        if p.requires_grad:
+            (backbone if name.startswith("backbone.") else head).append(p)
+    return [
+        {"params": backbone, "lr": lr_backbone, "weight_decay": weight_decay},
+        {"params": head, "lr": lr_head, "weight_decay": weight_decay},
+    ]
+
+
+def warmup_cosine(total_steps: int, warmup_steps: int, floor: float = 0.02) -> Callable[[int], float]:
+    def factor(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / warmup_steps
+        progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
+        return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+    return factor
+
+
+def keep_frozen_norms_in_eval(model: nn.Module) -> None:
+    """Frozen layers keep their ImageNet BatchNorm statistics instead of drifting."""
+    for m in model.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm) and not any(p.requires_grad for p in m.parameters()):
+            m.eval()
+
+
+def save_checkpoint(path: Path, state: dict) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+@torch.no_grad()
+def predict(model: nn.Module, dataset: Dataset) -> np.ndarray:
+    """Scores (0-100) for every item, one full-size image at a time."""
+    model.eval()
+    return np.array([float(model(dataset[i]["image"][None])["score"][0]) for i in range(len(dataset))])
+
+
+def validate(model: nn.Module, dataset: Dataset) -> dict[str, float]:
+    mos = np.array([float(dataset[i]["mos"]) * 100 for i in range(len(dataset))])
+    return iqa_metrics(predict(model, dataset), mos)
+
+
+def fit(
+    model: nn.Module,
+    cfg: dict,
+    train_set: Dataset,
+    val_set: Dataset | None,
+    out_dir: Path,
+    loss_fn: LossFn,
+    card_info: dict | None = None,
+    collate=None,
+) -> list[dict]:
+    """Train ``model`` per ``cfg`` (epochs, batch_size, lr_backbone, lr_head, weight_decay,
+    warmup_epochs, seed, stop_after); resume from ``out_dir/last.pt`` when it exists."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(out_dir / "train.log")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    logging.getLogger("training").addHandler(handler)
+    try:
+        return _fit(model, cfg, train_set, val_set, out_dir, loss_fn, card_info or {}, collate)
+    finally:
+        logging.getLogger("training").removeHandler(handler)
+        handler.close()
+
+
+def _fit(model, cfg, train_set, val_set, out_dir, loss_fn, card_info, collate) -> list[dict]:
+    set_seed(cfg.get("seed", 0))
+    gen = torch.Generator().manual_seed(cfg.get("seed", 0))
+    loader = DataLoader(train_set, batch_size=cfg["batch_size"], shuffle=True, drop_last=True, generator=gen, collate_fn=collate)
+    steps_per_epoch = len(loader)
+    if steps_per_epoch == 0:
+        raise ValueError(f"{len(train_set)} training samples is fewer than one batch of {cfg['batch_size']}")
+    total = steps_per_epoch * cfg["epochs"]
+    optimiser = torch.optim.AdamW(param_groups(model, cfg["lr_backbone"], cfg["lr_head"], cfg.get("weight_decay", 1e-4)))
+    warmup = int(cfg.get("warmup_epochs", 1) * steps_per_epoch)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, warmup_cosine(total, max(1, warmup)))
+
+    history: list[dict] = []
+    start_epoch, step = 0, 0
+    best_srcc = -math.inf
+    last = out_dir / "last.pt"
+    if last.exists():
+        ckpt = torch.load(last, map_location="cpu", weights_only=True)
+        model.load_state_dict(ckpt["model"])
+        optimiser.load_state_dict(ckpt["optimizer"])
+        scheduler.load_state_dict(ckpt["scheduler"])
+        start_epoch, step, history = ckpt["epoch"], ckpt["step"], list(ckpt["history"])
+        best_srcc = max((h.get("val_srcc", -math.inf) for h in history), default=-math.inf)
+        torch.set_rng_state(ckpt["torch_rng"])
+        gen.set_state(ckpt["loader_rng"])
+        if ckpt.get("data_rng") and hasattr(train_set, "rng"):
+            train_set.rng.bit_generator.state = ckpt["data_rng"]
+        log.info("resumed from %s at epoch %d (step %d)", last, start_epoch, step)
+
+    # ``stop_after`` ends this run early (time-boxed machines); rerunning the command resumes.
+    end_epoch = min(cfg["epochs"], cfg.get("stop_after") or cfg["epochs"])
+    for epoch in range(start_epoch, end_epoch):
+        model.train()
+        keep_frozen_norms_in_eval(model)
+        sums: dict[str, float] = {}
+        t0 = time.time()
+        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg['epochs']}", leave=False, dynamic_ncols=True)
+        for batch in bar:
+            losses = loss_fn(model, batch)
+            optimiser.zero_grad(set_to_none=True)
+            losses["total"].backward()
+            optimiser.step()
+            scheduler.step()
+            step += 1
+            for k, v in losses.items():
+                sums[k] = sums.get(k, 0.0) + float(v)
+            bar.set_postfix(loss=f"{float(losses['total']):.4f}")
+        row = {"epoch": epoch + 1, "step": step, "seconds": round(time.time() - t0, 1)}
+        row.update({f"loss_{k}": v / steps_per_epoch for k, v in sums.items()})
+        if val_set is not None and len(val_set) >= 3:
+            row.update({f"val_{k}": v for k, v in validate(model, val_set).items()})
+        history.append(row)
+        log.info("epoch %d: %s", epoch + 1, ", ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
+        state = {
+            "config": model.config.to_dict(),
+            "model": model.state_dict(),
+            "optimizer": optimiser.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "epoch": epoch + 1,
+            "step": step,
+            "history": history,
+            "stage": dict(cfg),
+            "torch_rng": torch.get_rng_state(),
+            "loader_rng": gen.get_state(),
+            # The dataset's own generator picks crops and flips; resuming must continue it too.
+            "data_rng": train_set.rng.bit_generator.state if hasattr(train_set, "rng") else None,
+            "card_info": card_info,
+        }
+        srcc = row.get("val_srcc", -math.inf)
+        if not math.isnan(srcc) and srcc > best_srcc:
+            best_srcc = srcc
+            save_checkpoint(out_dir / "best.pt", state)
+        save_checkpoint(last, state)
+        write_history(out_dir, history)
+    if not (out_dir / "best.pt").exists():  # no validation: the last epoch is the result
+        save_checkpoint(out_dir / "best.pt", torch.load(last, map_location="cpu", weights_only=True))
+    return history
+
+
+def write_history(out_dir: Path, history: list[dict]) -> None:
+    keys = sorted({k for row in history for k in row}, key=lambda k: (k not in ("epoch", "step", "seconds"), k))
+    with atomic_path(out_dir / "history.csv") as tmp, open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=keys)
+        writer.writeheader()
+        writer.writerows(history)
+    plot_curves(history, out_dir / "curves.png")
