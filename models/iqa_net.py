@@ -6,7 +6,8 @@ The forward pass returns a dict; the ONNX contract's five outputs are a subset o
     attention   [B, V, h, w] where each view looked (sums to 1 per view)
     distortion  [B, 1, h, w] 1 - fused local quality: higher means more damage
     embedding   [B, D]       pooled LDA features (for calibration)
-plus training-only tensors (per-view quality, fusion weights, LDA stages, view features).
+plus training-only tensors (per-view quality, fusion weights, fused and per-stage LDA
+features, view features), which distillation reads.
 """
 from __future__ import annotations
 
@@ -79,6 +80,7 @@ class IQANet(nn.Module):
             "embedding": embedding,
             "quality": views.quality,
             "fusion_weights": weights,
+            "lda": lda,
             "lda_stages": lda_stages,
             "view_features": views.features,
         }

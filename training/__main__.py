@@ -6,6 +6,7 @@ import logging
 import sys
 
 from . import commands
+from .malloc_tuning import keep_freed_memory
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -14,6 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     for register in commands.REGISTRY:
         register(sub)
     args = parser.parse_args(argv)
+    keep_freed_memory()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     return int(args.run(args) or 0)
 

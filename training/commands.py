@@ -61,6 +61,38 @@ def run_teacher(args) -> int:
     return 0
 
 
+def register_distill(sub) -> None:
+    p = sub.add_parser("distill", help="train the student from a frozen teacher (+ MOS, unlabeled and synthetic images)")
+    p.add_argument("--config", type=Path, default=Path(__file__).parent / "configs" / "distill.json")
+    p.add_argument("--teacher", type=Path, required=True, help="teacher checkpoint (best.pt of the teacher stage)")
+    p.add_argument("--csv", type=Path, required=True)
+    p.add_argument("--root", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--unlabeled", type=Path, nargs="*", default=[], help="folders of unrated photos for pseudo-labels")
+    p.add_argument("--pristine", type=Path, nargs="*", default=[], help="folders of clean photos to distort synthetically")
+    p.add_argument("--init", type=Path, help="start the student from this checkpoint instead of ImageNet")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--crop", type=int)
+    p.add_argument("--batch-size", type=int, dest="batch_size")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--stop-after", type=int, dest="stop_after")
+    p.set_defaults(run=run_distill_command)
+
+
+def run_distill_command(args) -> int:
+    from .stage_distill import run_distill
+    from .stage_mos import load_stage_config
+
+    overrides = {
+        "epochs": args.epochs, "crop": args.crop, "batch_size": args.batch_size, "seed": args.seed,
+        "stop_after": args.stop_after, "init": str(args.init) if args.init else None,
+    }
+    cfg = load_stage_config(args.config, overrides)
+    history = run_distill(cfg, args.csv, args.root, args.teacher, args.out, args.unlabeled, args.pristine)
+    print(json.dumps(history[-1], indent=2))
+    return 0
+
+
 def register_evaluate(sub) -> None:
     p = sub.add_parser("evaluate", help="SRCC/PLCC/KRCC/RMSE of an exported model on a MOS CSV (full photos)")
     p.add_argument("--model", type=Path, required=True, help="NAME.onnx (its card beside it)")
@@ -79,4 +111,4 @@ def run_evaluate(args) -> int:
     return 0
 
 
-REGISTRY = [register_export, register_teacher, register_evaluate]
+REGISTRY = [register_export, register_teacher, register_distill, register_evaluate]

@@ -92,21 +92,25 @@ def fit(
     loss_fn: LossFn,
     card_info: dict | None = None,
     collate=None,
+    extra: nn.Module | None = None,
 ) -> list[dict]:
     """Train ``model`` per ``cfg`` (epochs, batch_size, lr_backbone, lr_head, weight_decay,
-    warmup_epochs, seed, stop_after); resume from ``out_dir/last.pt`` when it exists."""
+    warmup_epochs, seed, stop_after); resume from ``out_dir/last.pt`` when it exists.
+
+    ``extra``: modules trained alongside the model at the head's learning rate but not part of
+    it (distillation adapters); checkpointed under "extra", never exported."""
     out_dir.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(out_dir / "train.log")
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
     logging.getLogger("training").addHandler(handler)
     try:
-        return _fit(model, cfg, train_set, val_set, out_dir, loss_fn, card_info or {}, collate)
+        return _fit(model, cfg, train_set, val_set, out_dir, loss_fn, card_info or {}, collate, extra)
     finally:
         logging.getLogger("training").removeHandler(handler)
         handler.close()
 
 
-def _fit(model, cfg, train_set, val_set, out_dir, loss_fn, card_info, collate) -> list[dict]:
+def _fit(model, cfg, train_set, val_set, out_dir, loss_fn, card_info, collate, extra) -> list[dict]:
     set_seed(cfg.get("seed", 0))
     gen = torch.Generator().manual_seed(cfg.get("seed", 0))
     loader = DataLoader(train_set, batch_size=cfg["batch_size"], shuffle=True, drop_last=True, generator=gen, collate_fn=collate)
@@ -114,7 +118,10 @@ def _fit(model, cfg, train_set, val_set, out_dir, loss_fn, card_info, collate) -
     if steps_per_epoch == 0:
         raise ValueError(f"{len(train_set)} training samples is fewer than one batch of {cfg['batch_size']}")
     total = steps_per_epoch * cfg["epochs"]
-    optimiser = torch.optim.AdamW(param_groups(model, cfg["lr_backbone"], cfg["lr_head"], cfg.get("weight_decay", 1e-4)))
+    groups = param_groups(model, cfg["lr_backbone"], cfg["lr_head"], cfg.get("weight_decay", 1e-4))
+    if extra is not None:
+        groups[1]["params"] += [p for p in extra.parameters() if p.requires_grad]
+    optimiser = torch.optim.AdamW(groups)
     warmup = int(cfg.get("warmup_epochs", 1) * steps_per_epoch)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, warmup_cosine(total, max(1, warmup)))
 
@@ -125,6 +132,8 @@ def _fit(model, cfg, train_set, val_set, out_dir, loss_fn, card_info, collate) -
     if last.exists():
         ckpt = torch.load(last, map_location="cpu", weights_only=True)
         model.load_state_dict(ckpt["model"])
+        if extra is not None:
+            extra.load_state_dict(ckpt["extra"])
         optimiser.load_state_dict(ckpt["optimizer"])
         scheduler.load_state_dict(ckpt["scheduler"])
         start_epoch, step, history = ckpt["epoch"], ckpt["step"], list(ckpt["history"])
@@ -140,6 +149,8 @@ def _fit(model, cfg, train_set, val_set, out_dir, loss_fn, card_info, collate) -
     for epoch in range(start_epoch, end_epoch):
         model.train()
         keep_frozen_norms_in_eval(model)
+        if extra is not None:
+            extra.train()
         sums: dict[str, float] = {}
         t0 = time.time()
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg['epochs']}", leave=False, dynamic_ncols=True)
@@ -162,6 +173,7 @@ def _fit(model, cfg, train_set, val_set, out_dir, loss_fn, card_info, collate) -
         state = {
             "config": model.config.to_dict(),
             "model": model.state_dict(),
+            "extra": extra.state_dict() if extra is not None else None,
             "optimizer": optimiser.state_dict(),
             "scheduler": scheduler.state_dict(),
             "epoch": epoch + 1,

@@ -24,3 +24,32 @@ def mos_losses(out: dict, mos: torch.Tensor, weights: dict) -> dict[str, torch.T
     }
     terms["total"] = sum(weights.get(k, 0.0) * v for k, v in terms.items())
     return terms
+
+
+def distill_losses(student: dict, teacher: dict, adapter, mos: torch.Tensor, weights: dict) -> dict[str, torch.Tensor]:
+    """Knowledge distillation from a frozen teacher, plus ground truth where a MOS exists.
+
+    - ``feature``: MSE between the student's fused LDA map (through a 1x1 adapter to the
+      teacher's width) and the teacher's, on the same grid;
+    - ``attention``: KL(teacher || student) of each view's attention over positions;
+    - ``quality``: MSE of each view's local quality map;
+    - ``opinion`` / ``score``: MSE of the views' opinions and of the fused score (on 0-1);
+    - ``l1`` / ``plcc``: against human MOS, on the items that have one (NaN = unlabeled).
+    """
+    s_att = student["attention"].flatten(2).clamp_min(1e-8)
+    t_att = teacher["attention"].flatten(2).clamp_min(1e-8)
+    terms = {
+        "feature": F.mse_loss(adapter(student["lda"]), teacher["lda"]),
+        "attention": (t_att * (t_att.log() - s_att.log())).sum(-1).mean(),
+        "quality": F.mse_loss(student["quality"], teacher["quality"]),
+        "opinion": F.mse_loss(student["opinions"] / 100, teacher["opinions"] / 100),
+        "score": F.mse_loss(student["score"] / 100, teacher["score"] / 100),
+        "diversity": view_diversity_loss(student["attention"]),
+    }
+    labeled = ~torch.isnan(mos)
+    pred = student["score"] / 100
+    zero = pred.new_zeros(())
+    terms["l1"] = F.l1_loss(pred[labeled], mos[labeled]) if labeled.any() else zero
+    terms["plcc"] = plcc_loss(pred[labeled], mos[labeled]) if labeled.sum() >= 3 else zero
+    terms["total"] = sum(weights.get(k, 0.0) * v for k, v in terms.items())
+    return terms

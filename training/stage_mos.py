@@ -13,7 +13,7 @@ import torch
 from models import create_model, load_checkpoint
 
 from .data.mos import MOSDataset, read_mos_csv, split_items
-from .loop import fit
+from .loop import fit, save_checkpoint
 from .losses import mos_losses
 
 log = logging.getLogger(__name__)
@@ -54,10 +54,15 @@ def run_mos_stage(cfg: dict, csv_path: Path, root: Path, out_dir: Path) -> list[
         }
     }
     history = fit(model, cfg, train_set, val_set, out_dir, loss_fn, card_info)
-    # Put the best epoch's validation figures on the best checkpoint's card.
+    store_best_metrics(out_dir, cfg, csv_path)
+    return history
+
+
+def store_best_metrics(out_dir: Path, cfg: dict, csv_path: Path) -> None:
+    """Put the best epoch's validation figures on the best checkpoint's card."""
     best = out_dir / "best.pt"
     ckpt = torch.load(best, map_location="cpu", weights_only=True)
     row = ckpt["history"][-1]
-    ckpt["card_info"]["metrics"] = {k: v for k, v in row.items() if k.startswith("val_")} | {"split": f"{cfg.get('val_fraction', 0.15):.0%} of {csv_path.name}, seed {cfg.get('split_seed', 0)}", "epoch": row["epoch"]}
-    torch.save(ckpt, best)
-    return history
+    split = f"{cfg.get('val_fraction', 0.15):.0%} of {csv_path.name}, seed {cfg.get('split_seed', 0)}"
+    ckpt["card_info"]["metrics"] = {k: v for k, v in row.items() if k.startswith("val_")} | {"split": split, "epoch": row["epoch"]}
+    save_checkpoint(best, ckpt)
