@@ -111,4 +111,20 @@ def run_evaluate(args) -> int:
     return 0
 
 
-REGISTRY = [register_export, register_teacher, register_distill, register_evaluate]
+def register_evaluate_synthetic(sub) -> None:
+    p = sub.add_parser("evaluate-synthetic", help="monotonicity and localisation on distorted pristine photos")
+    p.add_argument("--model", type=Path, required=True, help="NAME.onnx (its card beside it)")
+    p.add_argument("--pristine", type=Path, nargs="+", required=True, help="folders of clean photos")
+    p.add_argument("--crop", type=int, default=512, help="center crop side (bounds the cost; never resized)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(run=run_evaluate_synthetic)
+
+
+def run_evaluate_synthetic(args) -> int:
+    from .evaluate_synthetic import evaluate_synthetic
+
+    print(json.dumps(evaluate_synthetic(args.model, args.pristine, args.crop, seed=args.seed), indent=2))
+    return 0
+
+
+REGISTRY = [register_export, register_teacher, register_distill, register_evaluate, register_evaluate_synthetic]

@@ -56,3 +56,29 @@ def test_unknown_kind_or_level_is_refused(photo):
         distort(photo, "sepia", 1, np.random.default_rng(0))
     with pytest.raises(ValueError, match="level"):
         distort(photo, "jpeg", 6, np.random.default_rng(0))
+
+
+def test_auroc_matches_its_definition():
+    from training.evaluate_synthetic import auroc
+
+    labels = np.array([0, 0, 1, 1, 0, 1])
+    assert auroc(np.array([0.1, 0.2, 0.8, 0.9, 0.3, 0.7]), labels) == 1.0
+    assert auroc(np.array([0.9, 0.8, 0.1, 0.2, 0.7, 0.3]), labels) == 0.0
+    assert auroc(np.full(6, 0.5), labels) == 0.5
+    # One positive below one negative out of 9 pairs.
+    assert auroc(np.array([0.1, 0.2, 0.8, 0.9, 0.75, 0.7]), labels) == pytest.approx(8 / 9)
+
+
+def test_synthetic_evaluation_runs_on_an_exported_model(exported_student, tmp_path):
+    from PIL import Image
+
+    from training.evaluate_synthetic import evaluate_synthetic
+
+    folder = tmp_path / "clean"
+    folder.mkdir()
+    data = pytest.importorskip("skimage.data")
+    Image.fromarray(data.astronaut()[::4, ::4]).save(folder / "a.png")
+    report = evaluate_synthetic(exported_student[1], [folder], crop=96, region_levels=(4,))
+    assert report["photos"] == 1 and set(report["per_kind"]) == set(DISTORTIONS)
+    for values in report["per_kind"].values():
+        assert 0 <= values["monotone_pairs"] <= 1 and 0 <= values["auroc"] <= 1
