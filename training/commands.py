@@ -35,6 +35,27 @@ def run_export(args) -> int:
 
 
 
+def register_pretrain(sub) -> None:
+    p = sub.add_parser("pretrain", help="synthetic pre-training: rank distortion levels, localise damaged regions")
+    p.add_argument("--config", type=Path, default=Path(__file__).parent / "configs" / "pretrain_teacher.json")
+    p.add_argument("--pristine", type=Path, nargs="+", required=True, help="folders of clean photos")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--stop-after", type=int, dest="stop_after")
+    p.set_defaults(run=run_pretrain_command)
+
+
+def run_pretrain_command(args) -> int:
+    from .stage_mos import load_stage_config
+    from .stage_pretrain import run_pretrain
+
+    cfg = load_stage_config(args.config, {"epochs": args.epochs, "seed": args.seed, "stop_after": args.stop_after})
+    history = run_pretrain(cfg, args.pristine, args.out)
+    print(json.dumps(history[-1], indent=2))
+    return 0
+
+
 def register_teacher(sub) -> None:
     p = sub.add_parser("teacher", help="train on MOS (the teacher; or a student directly, as a baseline)")
     p.add_argument("--config", type=Path, default=Path(__file__).parent / "configs" / "teacher.json")
@@ -45,6 +66,7 @@ def register_teacher(sub) -> None:
     p.add_argument("--crop", type=int, help="override the config's crop size")
     p.add_argument("--batch-size", type=int, dest="batch_size")
     p.add_argument("--seed", type=int)
+    p.add_argument("--init", type=Path, help="start from this checkpoint (e.g. the pretrain stage's best.pt)")
     p.add_argument("--stop-after", type=int, dest="stop_after", help="stop once this many epochs are done; rerun to resume")
     p.set_defaults(run=run_teacher)
 
@@ -54,6 +76,7 @@ def run_teacher(args) -> int:
 
     overrides = {
         "epochs": args.epochs, "crop": args.crop, "batch_size": args.batch_size, "seed": args.seed, "stop_after": args.stop_after,
+        "init": str(args.init) if args.init else None,
     }
     cfg = load_stage_config(args.config, overrides)
     history = run_mos_stage(cfg, args.csv, args.root, args.out)
@@ -127,4 +150,4 @@ def run_evaluate_synthetic(args) -> int:
     return 0
 
 
-REGISTRY = [register_export, register_teacher, register_distill, register_evaluate, register_evaluate_synthetic]
+REGISTRY = [register_export, register_pretrain, register_teacher, register_distill, register_evaluate, register_evaluate_synthetic]

@@ -93,24 +93,30 @@ def fit(
     card_info: dict | None = None,
     collate=None,
     extra: nn.Module | None = None,
+    validate_fn: Callable[[nn.Module], dict[str, float]] | None = None,
+    select_by: str = "val_srcc",
 ) -> list[dict]:
     """Train ``model`` per ``cfg`` (epochs, batch_size, lr_backbone, lr_head, weight_decay,
     warmup_epochs, seed, stop_after); resume from ``out_dir/last.pt`` when it exists.
 
     ``extra``: modules trained alongside the model at the head's learning rate but not part of
-    it (distillation adapters); checkpointed under "extra", never exported."""
+    it (distillation adapters); checkpointed under "extra", never exported.
+    ``validate_fn``: replaces MOS validation on ``val_set``; its figures are logged as ``val_*``
+    and ``select_by`` names the one (higher is better) that picks ``best.pt``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(out_dir / "train.log")
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
     logging.getLogger("training").addHandler(handler)
     try:
-        return _fit(model, cfg, train_set, val_set, out_dir, loss_fn, card_info or {}, collate, extra)
+        if validate_fn is None and val_set is not None and len(val_set) >= 3:
+            validate_fn = lambda m: validate(m, val_set)  # noqa: E731
+        return _fit(model, cfg, train_set, out_dir, loss_fn, card_info or {}, collate, extra, validate_fn, select_by)
     finally:
         logging.getLogger("training").removeHandler(handler)
         handler.close()
 
 
-def _fit(model, cfg, train_set, val_set, out_dir, loss_fn, card_info, collate, extra) -> list[dict]:
+def _fit(model, cfg, train_set, out_dir, loss_fn, card_info, collate, extra, validate_fn, select_by) -> list[dict]:
     set_seed(cfg.get("seed", 0))
     gen = torch.Generator().manual_seed(cfg.get("seed", 0))
     loader = DataLoader(train_set, batch_size=cfg["batch_size"], shuffle=True, drop_last=True, generator=gen, collate_fn=collate)
@@ -127,7 +133,7 @@ def _fit(model, cfg, train_set, val_set, out_dir, loss_fn, card_info, collate, e
 
     history: list[dict] = []
     start_epoch, step = 0, 0
-    best_srcc = -math.inf
+    best = -math.inf
     last = out_dir / "last.pt"
     if last.exists():
         ckpt = torch.load(last, map_location="cpu", weights_only=True)
@@ -137,7 +143,7 @@ def _fit(model, cfg, train_set, val_set, out_dir, loss_fn, card_info, collate, e
         optimiser.load_state_dict(ckpt["optimizer"])
         scheduler.load_state_dict(ckpt["scheduler"])
         start_epoch, step, history = ckpt["epoch"], ckpt["step"], list(ckpt["history"])
-        best_srcc = max((h.get("val_srcc", -math.inf) for h in history), default=-math.inf)
+        best = max((h.get(select_by, -math.inf) for h in history), default=-math.inf)
         torch.set_rng_state(ckpt["torch_rng"])
         gen.set_state(ckpt["loader_rng"])
         if ckpt.get("data_rng") and hasattr(train_set, "rng"):
@@ -166,8 +172,8 @@ def _fit(model, cfg, train_set, val_set, out_dir, loss_fn, card_info, collate, e
             bar.set_postfix(loss=f"{float(losses['total']):.4f}")
         row = {"epoch": epoch + 1, "step": step, "seconds": round(time.time() - t0, 1)}
         row.update({f"loss_{k}": v / steps_per_epoch for k, v in sums.items()})
-        if val_set is not None and len(val_set) >= 3:
-            row.update({f"val_{k}": v for k, v in validate(model, val_set).items()})
+        if validate_fn is not None:
+            row.update({f"val_{k}": float(v) for k, v in validate_fn(model).items()})
         history.append(row)
         log.info("epoch %d: %s", epoch + 1, ", ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
         state = {
@@ -186,9 +192,9 @@ def _fit(model, cfg, train_set, val_set, out_dir, loss_fn, card_info, collate, e
             "data_rng": train_set.rng.bit_generator.state if hasattr(train_set, "rng") else None,
             "card_info": card_info,
         }
-        srcc = row.get("val_srcc", -math.inf)
-        if not math.isnan(srcc) and srcc > best_srcc:
-            best_srcc = srcc
+        figure = row.get(select_by, -math.inf)
+        if not math.isnan(figure) and figure > best:
+            best = figure
             save_checkpoint(out_dir / "best.pt", state)
         save_checkpoint(last, state)
         write_history(out_dir, history)

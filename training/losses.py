@@ -53,3 +53,20 @@ def distill_losses(student: dict, teacher: dict, adapter, mos: torch.Tensor, wei
     terms["plcc"] = plcc_loss(pred[labeled], mos[labeled]) if labeled.sum() >= 3 else zero
     terms["total"] = sum(weights.get(k, 0.0) * v for k, v in terms.items())
     return terms
+
+
+def ranking_loss(scores: torch.Tensor, margin: float = 0.02) -> torch.Tensor:
+    """Hinge loss over every ordered pair of a ladder: [G, L] scores on 0-1, column 0 the best.
+
+    Each milder version must score at least ``margin`` above every stronger one.
+    """
+    diff = scores[:, :, None] - scores[:, None, :]  # [G, L, L]: milder i minus stronger j
+    upper = torch.triu(torch.ones_like(diff[0], dtype=torch.bool), diagonal=1)
+    return F.relu(margin - diff[:, upper]).mean()
+
+
+def damage_map_loss(distortion: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """BCE between the distortion map [G, 1, h, w] and the region mask [G, H, W] averaged into
+    the map's cells (a cell half inside the region has target 0.5)."""
+    target = F.adaptive_avg_pool2d(mask[:, None].float(), distortion.shape[-2:])
+    return F.binary_cross_entropy(distortion.clamp(1e-6, 1 - 1e-6), target)
