@@ -13,6 +13,8 @@ def register_export(sub) -> None:
     p.add_argument("--out", type=Path, required=True, help="output path without suffix: DIR/NAME")
     p.add_argument("--no-pretrained", action="store_true", help="with --config: random backbone, no ImageNet weights")
     p.add_argument("--parity", action="store_true", help="also compare ONNX Runtime with torch on two sizes")
+    p.add_argument("--version", help="model version for the card (default: the checkpoint's, else 0.0.0)")
+    p.add_argument("--card-extra", type=Path, help="JSON file of further card fields (commands, credits, evaluations)")
     p.set_defaults(run=run_export)
 
 
@@ -27,7 +29,10 @@ def run_export(args) -> int:
     else:
         model = create_model(args.config, weights=None if args.no_pretrained else "auto")
         info = {}
-    onnx_path, card_path = export_model(model, args.out, info)
+    if args.version:
+        info = info | {"version": args.version}
+    extra = json.loads(args.card_extra.read_text()) if args.card_extra else None
+    onnx_path, card_path = export_model(model, args.out, info, extra)
     print(f"wrote {onnx_path} and {card_path}")
     if args.parity:
         print(json.dumps(parity(model, onnx_path, [(256, 320), (333, 250)]), indent=2))
@@ -35,85 +40,79 @@ def run_export(args) -> int:
 
 
 
-def register_pretrain(sub) -> None:
-    p = sub.add_parser("pretrain", help="synthetic pre-training: rank distortion levels, localise damaged regions")
-    p.add_argument("--config", type=Path, default=Path(__file__).parent / "configs" / "pretrain_teacher.json")
-    p.add_argument("--pristine", type=Path, nargs="+", required=True, help="folders of clean photos")
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--seed", type=int)
-    p.add_argument("--stop-after", type=int, dest="stop_after")
-    p.set_defaults(run=run_pretrain_command)
+CONFIGS = Path(__file__).parent / "configs"
 
 
-def run_pretrain_command(args) -> int:
-    from .stage_mos import load_stage_config
-    from .stage_pretrain import run_pretrain
-
-    cfg = load_stage_config(args.config, {"epochs": args.epochs, "seed": args.seed, "stop_after": args.stop_after})
-    history = run_pretrain(cfg, args.pristine, args.out)
-    print(json.dumps(history[-1], indent=2))
-    return 0
-
-
-def register_teacher(sub) -> None:
-    p = sub.add_parser("teacher", help="train on MOS (the teacher; or a student directly, as a baseline)")
-    p.add_argument("--config", type=Path, default=Path(__file__).parent / "configs" / "teacher.json")
-    p.add_argument("--csv", type=Path, required=True, help="MOS meta file: image,mos,std[,split]")
-    p.add_argument("--root", type=Path, required=True, help="folder the CSV's image paths are relative to")
+def add_stage_options(p, default_config: str) -> None:
+    """Options every training stage shares; config values are overridden only when given."""
+    p.add_argument("--config", type=Path, default=CONFIGS / default_config, help="stage config (JSON)")
     p.add_argument("--out", type=Path, required=True, help="run folder: checkpoints, logs, curves")
+    p.add_argument("--init", type=Path, help="start from this checkpoint instead of ImageNet weights")
     p.add_argument("--epochs", type=int, help="override the config's epochs")
     p.add_argument("--crop", type=int, help="override the config's crop size")
     p.add_argument("--batch-size", type=int, dest="batch_size")
     p.add_argument("--seed", type=int)
-    p.add_argument("--init", type=Path, help="start from this checkpoint (e.g. the pretrain stage's best.pt)")
     p.add_argument("--stop-after", type=int, dest="stop_after", help="stop once this many epochs are done; rerun to resume")
-    p.set_defaults(run=run_teacher)
 
 
-def run_teacher(args) -> int:
-    from .stage_mos import load_stage_config, run_mos_stage
+def stage_config(args) -> dict:
+    from .stage_mos import load_stage_config
 
-    overrides = {
-        "epochs": args.epochs, "crop": args.crop, "batch_size": args.batch_size, "seed": args.seed, "stop_after": args.stop_after,
-        "init": str(args.init) if args.init else None,
-    }
-    cfg = load_stage_config(args.config, overrides)
-    history = run_mos_stage(cfg, args.csv, args.root, args.out)
+    overrides = {k: getattr(args, k) for k in ("epochs", "crop", "batch_size", "seed", "stop_after")}
+    overrides["init"] = str(args.init) if args.init else None
+    return load_stage_config(args.config, overrides)
+
+
+def print_last_epoch(history: list[dict]) -> int:
     print(json.dumps(history[-1], indent=2))
     return 0
+
+
+def register_pretrain(sub) -> None:
+    p = sub.add_parser("pretrain", help="synthetic pre-training: rank distortion levels, localise damaged regions")
+    add_stage_options(p, "pretrain_teacher.json")
+    p.add_argument("--pristine", type=Path, nargs="+", required=True, help="folders of clean photos")
+    p.set_defaults(run=lambda args: print_last_epoch(_run_pretrain(args)))
+
+
+def _run_pretrain(args):
+    from .stage_pretrain import run_pretrain
+
+    return run_pretrain(stage_config(args), args.pristine, args.out)
+
+
+def add_mos_options(p) -> None:
+    p.add_argument("--csv", type=Path, required=True, help="MOS meta file: image,mos,std[,split]")
+    p.add_argument("--root", type=Path, required=True, help="folder the CSV's image paths are relative to")
+
+
+def register_teacher(sub) -> None:
+    p = sub.add_parser("teacher", help="train on MOS (the teacher; or a student directly, as a baseline)")
+    add_stage_options(p, "teacher.json")
+    add_mos_options(p)
+    p.set_defaults(run=lambda args: print_last_epoch(_run_teacher(args)))
+
+
+def _run_teacher(args):
+    from .stage_mos import run_mos_stage
+
+    return run_mos_stage(stage_config(args), args.csv, args.root, args.out)
 
 
 def register_distill(sub) -> None:
     p = sub.add_parser("distill", help="train the student from a frozen teacher (+ MOS, unlabeled and synthetic images)")
-    p.add_argument("--config", type=Path, default=Path(__file__).parent / "configs" / "distill.json")
+    add_stage_options(p, "distill.json")
+    add_mos_options(p)
     p.add_argument("--teacher", type=Path, required=True, help="teacher checkpoint (best.pt of the teacher stage)")
-    p.add_argument("--csv", type=Path, required=True)
-    p.add_argument("--root", type=Path, required=True)
-    p.add_argument("--out", type=Path, required=True)
     p.add_argument("--unlabeled", type=Path, nargs="*", default=[], help="folders of unrated photos for pseudo-labels")
     p.add_argument("--pristine", type=Path, nargs="*", default=[], help="folders of clean photos to distort synthetically")
-    p.add_argument("--init", type=Path, help="start the student from this checkpoint instead of ImageNet")
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--crop", type=int)
-    p.add_argument("--batch-size", type=int, dest="batch_size")
-    p.add_argument("--seed", type=int)
-    p.add_argument("--stop-after", type=int, dest="stop_after")
-    p.set_defaults(run=run_distill_command)
+    p.set_defaults(run=lambda args: print_last_epoch(_run_distill(args)))
 
 
-def run_distill_command(args) -> int:
+def _run_distill(args):
     from .stage_distill import run_distill
-    from .stage_mos import load_stage_config
 
-    overrides = {
-        "epochs": args.epochs, "crop": args.crop, "batch_size": args.batch_size, "seed": args.seed,
-        "stop_after": args.stop_after, "init": str(args.init) if args.init else None,
-    }
-    cfg = load_stage_config(args.config, overrides)
-    history = run_distill(cfg, args.csv, args.root, args.teacher, args.out, args.unlabeled, args.pristine)
-    print(json.dumps(history[-1], indent=2))
-    return 0
+    return run_distill(stage_config(args), args.csv, args.root, args.teacher, args.out, args.unlabeled, args.pristine)
 
 
 def register_evaluate(sub) -> None:

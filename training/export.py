@@ -103,13 +103,23 @@ def build_card(model: IQANet, name: str, onnx_path: Path, info: dict | None = No
     }
 
 
-def export_model(model: IQANet, out: str | Path, info: dict | None = None) -> tuple[Path, Path]:
-    """Write ``out``.onnx and ``out``.json; return their paths."""
+PROTECTED_CARD_FIELDS = ("format", "name", "input", "onnx_file", "sha256", "config", "views", "stride")
+
+
+def export_model(model: IQANet, out: str | Path, info: dict | None = None, extra: dict | None = None) -> tuple[Path, Path]:
+    """Write ``out``.onnx and ``out``.json; return their paths.
+
+    ``extra``: further card fields (commands, credits, evaluations); it cannot change what the
+    app relies on (file, hash, input, views)."""
     out = Path(out)
     onnx_path = out.with_name(out.name + ".onnx")
     card_path = out.with_name(out.name + ".json")
     export_onnx(model, onnx_path)
     card = build_card(model, out.name, onnx_path, info)
+    clash = [k for k in (extra or {}) if k in PROTECTED_CARD_FIELDS]
+    if clash:
+        raise ValueError(f"card extras may not set {', '.join(clash)}")
+    card.update(extra or {})
     write_text_atomic(card_path, json.dumps(card, indent=2) + "\n")
     return onnx_path, card_path
 

@@ -66,3 +66,16 @@ def test_export_cli_from_a_checkpoint(tmp_path):
     assert main(["export", "--checkpoint", str(ckpt), "--out", str(tmp_path / "from_ckpt")]) == 0
     card = load_model(tmp_path / "from_ckpt.json").card
     assert card["version"] == "1.2.3" and card["metrics"] == {"val_srcc": 0.5}
+
+
+def test_card_extras_are_added_but_cannot_touch_the_contract(tmp_path):
+    from models import create_model
+    from training.export import export_model
+
+    torch.manual_seed(2)
+    model = create_model("student", weights=None)
+    _, card_path = export_model(model, tmp_path / "m", {"version": "2.0"}, {"commands": ["python -m training ..."]})
+    card = json.loads(card_path.read_text())
+    assert card["commands"] == ["python -m training ..."] and card["version"] == "2.0"
+    with pytest.raises(ValueError, match="sha256"):
+        export_model(model, tmp_path / "n", None, {"sha256": "0" * 64})
