@@ -1,0 +1,117 @@
+"""What the app asks of the database, each call one short transaction."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, select, update
+
+from ..rules import Thresholds
+from .database import Database
+from .schema import Image, ModelVersion, Score, ThresholdProfile, utcnow
+
+
+@dataclass(frozen=True)
+class ScoreRecord:
+    """What one scoring attempt produced: a score, or the reason there is none."""
+
+    path: str
+    status: str  # "ok" or an image-loading error kind (corrupt, empty, ...)
+    score: float | None = None
+    opinions: list[float] | None = None
+    seconds: float | None = None
+    error: str | None = None
+    content_hash: str | None = None
+    size_bytes: int | None = None
+    width: int | None = None
+    height: int | None = None
+    source: str = "folder"
+
+
+def register_model(db: Database, card: dict, path: str) -> int:
+    """The id of the model version with this card's sha256, registering it on first sight."""
+    with db.session() as s:
+        found = s.scalar(select(ModelVersion).where(ModelVersion.sha256 == card["sha256"]))
+        if found:
+            found.path = path
+            return found.id
+        mv = ModelVersion(name=card["name"], version=str(card["version"]), sha256=card["sha256"], path=path, card=card)
+        s.add(mv)
+        s.flush()
+        return mv.id
+
+
+def active_thresholds(db: Database, model_version_id: int) -> Thresholds:
+    with db.session() as s:
+        p = s.scalar(
+            select(ThresholdProfile).where(
+                ThresholdProfile.model_version_id == model_version_id, ThresholdProfile.active.is_(True)
+            )
+        )
+        return Thresholds(p.pass_at, p.fail_below) if p else Thresholds()
+
+
+def record_score(db: Database, model_version_id: int, rec: ScoreRecord) -> None:
+    """Insert or update the (image, model) score row: a rerun never duplicates it."""
+    thresholds = active_thresholds(db, model_version_id)
+    with db.session() as s:
+        image = s.scalar(select(Image).where(Image.path == rec.path))
+        if image is None:
+            image = Image(path=rec.path, source=rec.source)
+            s.add(image)
+        for field in ("content_hash", "size_bytes", "width", "height"):
+            if getattr(rec, field) is not None:
+                setattr(image, field, getattr(rec, field))
+        image.last_seen = utcnow()
+        s.flush()
+        row = s.scalar(select(Score).where(Score.image_id == image.id, Score.model_version_id == model_version_id))
+        if row is None:
+            row = Score(image_id=image.id, model_version_id=model_version_id)
+            s.add(row)
+        row.status, row.score, row.opinions = rec.status, rec.score, rec.opinions
+        row.seconds, row.error, row.scored_at = rec.seconds, rec.error, utcnow()
+        row.verdict = thresholds.verdict(rec.score) if rec.score is not None else None
+
+
+def save_thresholds(db: Database, model_version_id: int, name: str, thresholds: Thresholds) -> None:
+    """Save and activate a profile, then recompute every stored verdict of that model (no rescoring)."""
+    with db.session() as s:
+        s.execute(
+            update(ThresholdProfile).where(ThresholdProfile.model_version_id == model_version_id).values(active=False)
+        )
+        p = s.scalar(
+            select(ThresholdProfile).where(ThresholdProfile.model_version_id == model_version_id, ThresholdProfile.name == name)
+        )
+        if p is None:
+            p = ThresholdProfile(model_version_id=model_version_id, name=name)
+            s.add(p)
+        p.pass_at, p.fail_below, p.active = thresholds.pass_at, thresholds.fail_below, True
+        s.execute(
+            update(Score)
+            .where(Score.model_version_id == model_version_id, Score.score.is_not(None))
+            .values(
+                verdict=case(
+                    (Score.score >= thresholds.pass_at, "pass"),
+                    (Score.score < thresholds.fail_below, "fail"),
+                    else_="review",
+                )
+            )
+        )
+
+
+def scored_paths(db: Database, model_version_id: int) -> set[str]:
+    """Paths this model already has a row for (a resumed batch skips them)."""
+    with db.session() as s:
+        rows = s.execute(
+            select(Image.path).join(Score).where(Score.model_version_id == model_version_id)
+        )
+        return {r[0] for r in rows}
+
+
+def verdict_counts(db: Database, model_version_id: int) -> dict[str, int]:
+    with db.session() as s:
+        rows = s.execute(
+            select(func.coalesce(Score.verdict, Score.status), func.count())
+            .where(Score.model_version_id == model_version_id)
+            .group_by(func.coalesce(Score.verdict, Score.status))
+        )
+        return {k: n for k, n in rows}

@@ -1,0 +1,82 @@
+"""The database schema (SQLAlchemy 2 ORM). Changes go through a new Alembic migration."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Image(Base):
+    """A photo the program has seen, by path; the content hash tells a changed file."""
+
+    __tablename__ = "images"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(String(4096), unique=True)
+    content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    size_bytes: Mapped[int | None] = mapped_column(Integer)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(32), default="folder")  # folder, camera, cli
+    first_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    scores: Mapped[list["Score"]] = relationship(back_populates="image", cascade="all, delete-orphan")
+
+
+class ModelVersion(Base):
+    """A registered model: its card and hash; calibration and thresholds hang off it."""
+
+    __tablename__ = "model_versions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    version: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    path: Mapped[str] = mapped_column(String(4096))
+    card: Mapped[dict] = mapped_column(JSON)
+    calibration: Mapped[dict | None] = mapped_column(JSON)
+    registered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    active: Mapped[bool] = mapped_column(default=False)
+
+
+class Score(Base):
+    """One image scored by one model version (at most one row per pair: reruns update it)."""
+
+    __tablename__ = "scores"
+    __table_args__ = (
+        UniqueConstraint("image_id", "model_version_id", name="uq_score_image_model"),
+        Index("ix_scores_model_score", "model_version_id", "score"),
+        Index("ix_scores_model_verdict", "model_version_id", "verdict"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"))
+    model_version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(32))  # ok, or an image-loading error kind
+    score: Mapped[float | None] = mapped_column(Float)
+    opinions: Mapped[list | None] = mapped_column(JSON)
+    verdict: Mapped[str | None] = mapped_column(String(16))
+    seconds: Mapped[float | None] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(Text)
+    scored_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    image: Mapped[Image] = relationship(back_populates="scores")
+
+
+class ThresholdProfile(Base):
+    """A supervisor's pass/fail thresholds for one model version; one is active per version."""
+
+    __tablename__ = "threshold_profiles"
+    __table_args__ = (UniqueConstraint("model_version_id", "name", name="uq_profile_model_name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    pass_at: Mapped[float] = mapped_column(Float)
+    fail_below: Mapped[float] = mapped_column(Float)
+    active: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,95 @@
+import sqlite3
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, text
+
+from app.core.rules import Thresholds
+from app.core.store import open_database
+from app.core.store.database import current_revision, head_revision, sqlite_url, upgrade
+from app.core.store.repository import (
+    ScoreRecord,
+    record_score,
+    register_model,
+    save_thresholds,
+    scored_paths,
+    verdict_counts,
+)
+from app.core.store.schema import Base, Score
+
+CARD = {"name": "m", "version": "1", "sha256": "a" * 64}
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = open_database(tmp_path / "inspector.db")
+    yield database
+    database.close()
+
+
+def test_a_new_database_is_migrated_to_head_in_wal_mode_with_foreign_keys(db, tmp_path):
+    assert current_revision(db.engine) == head_revision()
+    with db.engine.connect() as c:
+        assert c.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert c.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    # What the migrations built is exactly what the ORM describes.
+    with db.engine.connect() as c:
+        assert compare_metadata(MigrationContext.configure(c), Base.metadata) == []
+
+
+def test_migration_runs_from_an_empty_file_and_reopening_is_a_no_op(tmp_path):
+    path = tmp_path / "x.db"
+    sqlite3.connect(path).close()  # an existing, empty SQLite file
+    open_database(path).close()
+    db = open_database(path)
+    assert set(inspect(db.engine).get_table_names()) >= {"images", "scores", "model_versions", "threshold_profiles", "alembic_version"}
+    db.close()
+
+
+def test_downgrade_to_nothing_and_up_again(tmp_path):
+    engine = create_engine(sqlite_url(tmp_path / "y.db"))
+    upgrade(engine)
+    from alembic import command
+
+    from app.core.store.database import alembic_config
+
+    cfg = alembic_config()
+    with engine.begin() as c:
+        cfg.attributes["connection"] = c
+        command.downgrade(cfg, "base")
+    assert "scores" not in inspect(engine).get_table_names()
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+
+
+def test_rescoring_updates_the_row_instead_of_duplicating_it(db):
+    mv = register_model(db, CARD, "/m.onnx")
+    assert register_model(db, CARD, "/moved/m.onnx") == mv
+    record_score(db, mv, ScoreRecord("/p/a.jpg", "ok", 70.0, [70, 71, 69], 0.1))
+    record_score(db, mv, ScoreRecord("/p/a.jpg", "ok", 30.0, [30, 31, 29], 0.1))
+    record_score(db, mv, ScoreRecord("/p/b.jpg", "corrupt", error="b.jpg: damaged"))
+    with db.session() as s:
+        rows = s.query(Score).order_by(Score.id).all()
+        assert [(r.score, r.verdict, r.status) for r in rows] == [(30.0, "fail", "ok"), (None, None, "corrupt")]
+    assert scored_paths(db, mv) == {"/p/a.jpg", "/p/b.jpg"}
+
+
+def test_new_thresholds_recompute_every_verdict_without_rescoring(db):
+    mv = register_model(db, CARD, "/m.onnx")
+    for i, score in enumerate([10, 45, 55, 65, 90]):
+        record_score(db, mv, ScoreRecord(f"/p/{i}.jpg", "ok", float(score)))
+    record_score(db, mv, ScoreRecord("/p/bad.jpg", "empty", error="empty"))
+    assert verdict_counts(db, mv) == {"fail": 1, "review": 2, "pass": 2, "empty": 1}
+    save_thresholds(db, mv, "strict", Thresholds(pass_at=80, fail_below=50))
+    assert verdict_counts(db, mv) == {"fail": 2, "review": 2, "pass": 1, "empty": 1}
+    # New scores follow the active profile too.
+    record_score(db, mv, ScoreRecord("/p/new.jpg", "ok", 75.0))
+    assert verdict_counts(db, mv)["review"] == 3
+
+
+def test_thresholds_must_be_ordered():
+    with pytest.raises(ValueError):
+        Thresholds(pass_at=30, fail_below=50)
+    t = Thresholds(60, 40)
+    assert t.counts([10, 40, 59.9, 60, 99]) == {"pass": 2, "review": 2, "fail": 1}
