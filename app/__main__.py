@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from .core.paths import default_model_dir
+from .core.paths import default_database, default_model_dir
 
 
 def has_display() -> bool:
@@ -28,12 +28,15 @@ def main(argv: list[str] | None = None) -> int:
     score = sub.add_parser("score", help="score photos headless and print the results")
     score.add_argument("paths", nargs="+", type=Path)
     score.add_argument("--recursive", action="store_true", help="descend into sub-folders")
+    score.add_argument("--db", default=str(default_database()), help="database URL or SQLite file (default: %(default)s)")
+    score.add_argument("--csv", type=Path, help="also write every stored result of this model to a CSV file")
+    score.add_argument("--max-side", type=int, help="cap the long side at N px (default: full resolution)")
     args = parser.parse_args(argv)
 
     if args.command == "score":
         from .cli import score_command
 
-        return score_command(args.paths, args.model, args.recursive)
+        return score_command(args.paths, args.model, args.db, args.csv, args.recursive, args.max_side)
     if not has_display():
         print(HEADLESS_HELP, file=sys.stderr)
         return 2

@@ -1,44 +1,73 @@
-"""Headless commands: ``python -m app score PATH...`` scores photos without a window."""
+"""Headless commands: ``python -m app score PATH...`` scores photos into the database."""
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from .core.engine import Engine
-from .core.imageio import ImageLoadError, load_rgb
+from .core.batch import BatchSummary, score_batch
+from .core.engine import Engine, ResolutionPolicy
+from .core.export import write_scores_csv
 from .core.model_contract import ModelError
 from .core.model_loader import load_model
-
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
+from .core.store import open_database
+from .core.store.repository import ScoreRecord, register_model, score_rows
+from .sources.folder import is_candidate
 
 
 def iter_photos(paths: list[Path], recursive: bool):
     for p in paths:
         if p.is_dir():
             pattern = "**/*" if recursive else "*"
-            yield from sorted(f for f in p.glob(pattern) if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES)
+            yield from sorted(f for f in p.glob(pattern) if f.is_file() and is_candidate(f))
         else:
-            yield p
+            yield p  # named explicitly: scored (or reported) whatever its name
 
 
-def score_command(paths: list[Path], model_path: Path, recursive: bool = False) -> int:
-    """Print one line per photo and a summary. Bad photos are reported, not fatal (exit 0)."""
+def progress_bar(summary: BatchSummary, record: ScoreRecord) -> None:
+    done = summary.scored + summary.failed + summary.skipped
+    width = 30
+    filled = int(width * done / max(1, summary.total))
+    line = f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{summary.total}  {summary.failed} failed"
+    print(line, end="", file=sys.stderr, flush=True)
+
+
+def score_command(paths: list[Path], model_path: Path, db_url: str, csv_out: Path | None = None,
+                  recursive: bool = False, max_side: int | None = None) -> int:
+    """Score into the database and print one line per photo plus a summary.
+
+    Exit 0 even when photos are bad (each gets its status); 2 for a model or database problem."""
     try:
         model = load_model(model_path)
     except ModelError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    engine = Engine(model)
-    scored, failed = 0, 0
-    for photo in iter_photos(paths, recursive):
-        try:
-            result = engine.score(load_rgb(photo))
-        except (ImageLoadError, ValueError) as exc:
-            failed += 1
-            print(f"{photo}\tERROR\t{exc}")
-            continue
-        scored += 1
-        opinions = " ".join(f"{o:.1f}" for o in result.opinions)
-        print(f"{photo}\t{result.score:.1f}\topinions {opinions}\t{result.seconds * 1000:.0f} ms")
-    print(f"{scored} scored, {failed} failed with model {model.name} v{model.version}", file=sys.stderr)
+    try:
+        db = open_database(db_url)
+    except Exception as exc:  # bad URL, unreachable server, unwritable file
+        print(f"error: cannot open the database {db_url}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        mv = register_model(db, model.card, str(model.onnx_path))
+        engine = Engine(model, ResolutionPolicy(max_side=max_side))
+
+        def report(summary: BatchSummary, record: ScoreRecord) -> None:
+            if record.status == "ok":
+                opinions = " ".join(f"{o:.1f}" for o in record.opinions)
+                print(f"{record.path}\t{record.score:.1f}\topinions {opinions}\t{record.seconds * 1000:.0f} ms")
+            else:
+                print(f"{record.path}\tERROR\t{record.status}: {record.error}")
+            progress_bar(summary, record)
+
+        summary = score_batch(iter_photos(paths, recursive), engine, db, mv, progress=report, source="cli")
+        print(file=sys.stderr)
+        print(
+            f"{summary.scored} scored, {summary.failed} failed, {summary.skipped} already in the database "
+            f"(model {model.name} v{model.version})",
+            file=sys.stderr,
+        )
+        if csv_out:
+            write_scores_csv(score_rows(db, mv), csv_out)
+            print(f"wrote {csv_out}", file=sys.stderr)
+    finally:
+        db.close()
     return 0

@@ -1,3 +1,5 @@
+import csv
+import sqlite3
 import subprocess
 import sys
 
@@ -7,21 +9,52 @@ from PIL import Image
 from app.__main__ import main
 
 
-def test_score_prints_each_photo_and_reports_bad_ones_without_failing(exported_student, tmp_path, capsys):
+def _photos(folder, n=3):
+    folder.mkdir(exist_ok=True)
     rng = np.random.default_rng(0)
-    Image.fromarray(rng.integers(0, 256, (96, 128, 3), dtype=np.uint8)).save(tmp_path / "good.png")
-    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff garbage")
-    code = main(["--model", str(exported_student[1]), "score", str(tmp_path)])
-    out, err = capsys.readouterr()
+    for i in range(n):
+        Image.fromarray(rng.integers(0, 256, (96, 128, 3), dtype=np.uint8)).save(folder / f"good{i}.png")
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff garbage")
+    (folder / "=cmd.jpg").write_bytes(b"")
+
+
+def test_score_stores_rows_writes_csv_and_reports_bad_photos_without_failing(exported_student, tmp_path, capsys):
+    _photos(tmp_path / "in")
+    db = tmp_path / "i.db"
+    out = tmp_path / "scores.csv"
+    code = main(["--model", str(exported_student[1]), "score", str(tmp_path / "in"), "--db", str(db), "--csv", str(out)])
+    stdout, stderr = capsys.readouterr()
     assert code == 0
-    good = next(line for line in out.splitlines() if "good.png" in line)
+    good = next(line for line in stdout.splitlines() if "good0.png" in line)
     assert 0 <= float(good.split("\t")[1]) <= 100
-    assert "broken.jpg\tERROR" in out
-    assert "1 scored, 1 failed" in err
+    assert "broken.jpg\tERROR\tcorrupt" in stdout or "broken.jpg\tERROR\tnot_an_image" in stdout
+    assert "3 scored, 2 failed, 0 already in the database" in stderr
+    with sqlite3.connect(db) as c:
+        rows = c.execute("select i.path, s.status, s.score, s.verdict from scores s join images i on i.id = s.image_id").fetchall()
+    assert len(rows) == 5
+    assert sum(1 for r in rows if r[1] == "ok" and r[3] in ("pass", "review", "fail")) == 3
+    with open(out, newline="") as f:
+        exported = list(csv.DictReader(f))
+    assert len(exported) == 5
+    injected = next(r for r in exported if "cmd.jpg" in r["path"])
+    assert injected["status"] == "empty"
+    # A rerun adds nothing and scores nothing again.
+    assert main(["--model", str(exported_student[1]), "score", str(tmp_path / "in"), "--db", str(db)]) == 0
+    assert "0 scored, 0 failed, 5 already in the database" in capsys.readouterr().err
+
+
+def test_exported_text_cannot_run_as_a_spreadsheet_formula(tmp_path):
+    from app.core.export import spreadsheet_safe, write_scores_csv
+
+    assert spreadsheet_safe("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert spreadsheet_safe("-1+2") == "'-1+2"
+    assert spreadsheet_safe(-3.5) == -3.5 and spreadsheet_safe("photo.jpg") == "photo.jpg"
+    path = write_scores_csv([{"path": "@SUM(A1)", "score": 12.5}], tmp_path / "x.csv")
+    assert "'@SUM(A1)" in path.read_text()
 
 
 def test_a_bad_model_is_a_usage_error(tmp_path, capsys):
-    assert main(["--model", str(tmp_path), "score", str(tmp_path)]) == 2
+    assert main(["--model", str(tmp_path), "score", str(tmp_path), "--db", str(tmp_path / "d.db")]) == 2
     assert "no model card" in capsys.readouterr().err
 
 

@@ -4,9 +4,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from .model_loader import LoadedModel
+
+# Full resolution is the default (downscaling hides the blur and noise being judged), up to this
+# many pixels; larger photos are reduced to it so one huge photo cannot exhaust memory.
+SAFE_MAX_PIXELS = 24_000_000
 
 OUTPUTS = ("score", "opinions", "attention", "distortion", "embedding")
 
@@ -19,11 +24,29 @@ class ScoreResult:
     distortion: np.ndarray  # [h, w] damage, 0 = clean, 1 = badly damaged
     embedding: np.ndarray  # [D]
     seconds: float  # inference time
+    scaled: float = 1.0  # < 1 when the photo was reduced by the resolution policy
+
+
+@dataclass(frozen=True)
+class ResolutionPolicy:
+    """``max_side`` None: full resolution (capped at ``max_pixels``); else cap the long side."""
+
+    max_side: int | None = None
+    max_pixels: int = SAFE_MAX_PIXELS
+
+    def factor(self, height: int, width: int) -> float:
+        f = 1.0
+        if self.max_side and max(height, width) > self.max_side:
+            f = self.max_side / max(height, width)
+        if height * width * f * f > self.max_pixels:
+            f = (self.max_pixels / (height * width)) ** 0.5
+        return f
 
 
 class Engine:
-    def __init__(self, model: LoadedModel):
+    def __init__(self, model: LoadedModel, policy: ResolutionPolicy = ResolutionPolicy()):
         self.model = model
+        self.policy = policy
         inp = model.card["input"]
         self._scale = float(inp["scale"])
         self._mean = np.asarray(inp["mean"], np.float32).reshape(3, 1, 1)
@@ -40,6 +63,10 @@ class Engine:
         return ((x - self._mean) / self._std)[None]
 
     def score(self, rgb: np.ndarray) -> ScoreResult:
+        factor = self.policy.factor(*rgb.shape[:2])
+        if factor < 1.0:
+            size = (max(1, round(rgb.shape[1] * factor)), max(1, round(rgb.shape[0] * factor)))
+            rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
         x = self.preprocess(rgb)
         start = time.perf_counter()
         out = dict(zip(OUTPUTS, self.model.session.run(list(OUTPUTS), {"image": x})))
@@ -51,4 +78,5 @@ class Engine:
             distortion=out["distortion"][0, 0],
             embedding=out["embedding"][0],
             seconds=seconds,
+            scaled=factor,
         )

@@ -5,6 +5,7 @@ Anything that cannot be decoded raises ImageLoadError with a kind and a readable
 """
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -34,19 +35,29 @@ def _to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
-def load_rgb(path: str | Path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
-    """RGB uint8 array [H, W, 3] of the photo at ``path``."""
+def read_bytes(path: str | Path) -> bytes:
+    """The file's bytes, or ImageLoadError(missing / unreadable / empty)."""
     path = Path(path)
     try:
-        size = path.stat().st_size
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ImageLoadError("missing", f"{path.name}: file not found") from None
+    except IsADirectoryError:
+        raise ImageLoadError("unreadable", f"{path.name}: is a folder, not a photo") from None
     except OSError as exc:
         raise ImageLoadError("unreadable", f"{path.name}: cannot read ({exc.strerror})") from None
-    if size == 0:
+    if not data:
         raise ImageLoadError("empty", f"{path.name}: file is empty (0 bytes)")
+    return data
+
+
+def load_rgb(path: str | Path, max_pixels: int = MAX_PIXELS, data: bytes | None = None) -> np.ndarray:
+    """RGB uint8 array [H, W, 3] of the photo at ``path`` (or of ``data``, its bytes, already read)."""
+    path = Path(path)
+    if data is None:
+        data = read_bytes(path)
     try:
-        with Image.open(path) as img:
+        with Image.open(io.BytesIO(data)) as img:
             if img.width * img.height > max_pixels:
                 raise ImageLoadError(
                     "too_large",

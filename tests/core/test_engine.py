@@ -28,3 +28,15 @@ def test_engine_normalises_as_the_card_says_and_returns_every_output(engine, exp
 def test_engine_refuses_images_below_the_minimum_side(engine):
     with pytest.raises(ValueError, match="smaller than"):
         engine.score(np.zeros((20, 200, 3), np.uint8))
+
+
+def test_resolution_policy_keeps_full_size_by_default_and_caps_when_asked(exported_student):
+    from app.core.engine import ResolutionPolicy
+
+    policy = ResolutionPolicy()
+    assert policy.factor(3024, 4032) == 1.0  # a 12 MP photo is scored as it is
+    assert policy.factor(10000, 10000) == pytest.approx((24e6 / 1e8) ** 0.5)
+    assert ResolutionPolicy(max_side=1000).factor(500, 2000) == 0.5
+    engine = Engine(load_model(exported_student[1]), ResolutionPolicy(max_side=80))
+    result = engine.score(np.zeros((100, 200, 3), np.uint8))
+    assert result.scaled == pytest.approx(0.4) and result.attention.shape[-2:] == (3, 5)  # 80x40 scored

@@ -115,3 +115,24 @@ def verdict_counts(db: Database, model_version_id: int) -> dict[str, int]:
             .group_by(func.coalesce(Score.verdict, Score.status))
         )
         return {k: n for k, n in rows}
+
+
+def score_rows(db: Database, model_version_id: int) -> list[dict]:
+    """Every stored result of one model, for export: path, score, verdict, status, error, ..."""
+    with db.session() as s:
+        mv = s.get(ModelVersion, model_version_id)
+        rows = s.execute(
+            select(Image.path, Score.score, Score.verdict, Score.status, Score.error, Score.opinions, Score.scored_at)
+            .join(Score)
+            .where(Score.model_version_id == model_version_id)
+            .order_by(Image.path)
+        )
+        return [
+            {
+                "path": r.path, "score": None if r.score is None else round(r.score, 2), "verdict": r.verdict,
+                "status": r.status, "error": r.error,
+                "opinions": None if r.opinions is None else " ".join(f"{o:.1f}" for o in r.opinions),
+                "model": mv.name, "model_version": mv.version, "scored_at": r.scored_at.isoformat(timespec="seconds"),
+            }
+            for r in rows
+        ]

@@ -1,0 +1,79 @@
+"""Score a batch of photos into the database: decode, score, store, one photo at a time.
+
+Nothing a photo does stops the batch: every failure becomes a row with its status and message.
+Each photo is committed on its own (a short transaction), so a killed batch loses at most the
+photo in flight, and a rerun skips what is already stored (no duplicates).
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .engine import Engine
+from .imageio import ImageLoadError, load_rgb, read_bytes
+from .store.database import Database
+from .store.repository import ScoreRecord, record_score, scored_paths
+
+
+def score_photo(engine: Engine, path: Path, source: str = "folder") -> ScoreRecord:
+    """Decode and score one photo; never raises."""
+    key = str(path)
+    try:
+        data = read_bytes(path)
+        digest = hashlib.sha256(data).hexdigest()
+        rgb = load_rgb(path, data=data)
+    except ImageLoadError as exc:
+        return ScoreRecord(key, exc.kind, error=str(exc), source=source)
+    common = dict(content_hash=digest, size_bytes=len(data), height=rgb.shape[0], width=rgb.shape[1], source=source)
+    try:
+        result = engine.score(rgb)
+    except ValueError as exc:  # e.g. smaller than the model's minimum side
+        return ScoreRecord(key, "unsupported", error=f"{path.name}: {exc}", **common)
+    except Exception as exc:  # ONNX Runtime failures (out of memory, ...): reported, batch goes on
+        return ScoreRecord(key, "model_error", error=f"{path.name}: scoring failed ({exc})", **common)
+    return ScoreRecord(
+        key, "ok", result.score, [float(o) for o in result.opinions], result.seconds, **common
+    )
+
+
+@dataclass
+class BatchSummary:
+    total: int = 0
+    scored: int = 0
+    failed: int = 0
+    skipped: int = 0
+    cancelled: bool = False
+
+
+def score_batch(
+    paths: Iterable[Path],
+    engine: Engine,
+    db: Database,
+    model_version_id: int,
+    skip_done: bool = True,
+    cancel: threading.Event | None = None,
+    progress: Callable[[BatchSummary, ScoreRecord], None] | None = None,
+    source: str = "folder",
+) -> BatchSummary:
+    paths = list(paths)
+    summary = BatchSummary(total=len(paths))
+    done = scored_paths(db, model_version_id) if skip_done else set()
+    for path in paths:
+        if cancel is not None and cancel.is_set():
+            summary.cancelled = True
+            break
+        if str(path) in done:
+            summary.skipped += 1
+            continue
+        record = score_photo(engine, path, source)
+        record_score(db, model_version_id, record)
+        if record.status == "ok":
+            summary.scored += 1
+        else:
+            summary.failed += 1
+        if progress is not None:
+            progress(summary, record)
+    return summary

@@ -1,0 +1,28 @@
+"""Export scores: CSV safe to open in a spreadsheet."""
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+COLUMNS = ("path", "score", "verdict", "status", "error", "opinions", "model", "model_version", "scored_at")
+
+
+def spreadsheet_safe(value):
+    """Text a spreadsheet would run as a formula gets a leading apostrophe; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def write_scores_csv(rows: list[dict], path: str | Path) -> Path:
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: spreadsheet_safe(row.get(k)) for k in COLUMNS})
+    os.replace(tmp, path)
+    return path
