@@ -24,11 +24,12 @@ HEADLESS_HELP = """No display found, so the window cannot open.
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app", description="MobileIQA Inspector")
     parser.add_argument("--model", type=Path, default=default_model_dir(), help="model folder, .onnx or .json card")
+    parser.add_argument("--db", default=str(default_database()), help="database URL or SQLite file (default: %(default)s)")
     sub = parser.add_subparsers(dest="command")
     score = sub.add_parser("score", help="score photos headless and print the results")
     score.add_argument("paths", nargs="+", type=Path)
     score.add_argument("--recursive", action="store_true", help="descend into sub-folders")
-    score.add_argument("--db", default=str(default_database()), help="database URL or SQLite file (default: %(default)s)")
+    score.add_argument("--db", dest="score_db", help="database URL or SQLite file (default: as for the window)")
     score.add_argument("--csv", type=Path, help="also write every stored result of this model to a CSV file")
     score.add_argument("--max-side", type=int, help="cap the long side at N px (default: full resolution)")
     args = parser.parse_args(argv)
@@ -36,13 +37,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "score":
         from .cli import score_command
 
-        return score_command(args.paths, args.model, args.db, args.csv, args.recursive, args.max_side)
+        db = args.score_db or args.db
+        return score_command(args.paths, args.model, db, args.csv, args.recursive, args.max_side)
     if not has_display():
         print(HEADLESS_HELP, file=sys.stderr)
         return 2
     from .ui.main_window import run_gui
 
-    return run_gui(args.model)
+    return run_gui(args.model, args.db)
 
 
 if __name__ == "__main__":

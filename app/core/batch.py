@@ -12,13 +12,22 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .engine import Engine
+import numpy as np
+
+from .engine import Engine, ScoreResult
 from .imageio import ImageLoadError, load_rgb, read_bytes
 from .store.database import Database
 from .store.repository import ScoreRecord, record_score, scored_paths
 
 
-def score_photo(engine: Engine, path: Path, source: str = "folder") -> ScoreRecord:
+@dataclass(frozen=True)
+class PhotoOutcome:
+    record: ScoreRecord  # what is stored
+    rgb: np.ndarray | None = None  # the decoded photo (for thumbnails and overlays)
+    result: ScoreResult | None = None  # the maps (not stored)
+
+
+def score_photo(engine: Engine, path: Path, source: str = "folder") -> PhotoOutcome:
     """Decode and score one photo; never raises."""
     key = str(path)
     try:
@@ -26,17 +35,16 @@ def score_photo(engine: Engine, path: Path, source: str = "folder") -> ScoreReco
         digest = hashlib.sha256(data).hexdigest()
         rgb = load_rgb(path, data=data)
     except ImageLoadError as exc:
-        return ScoreRecord(key, exc.kind, error=str(exc), source=source)
+        return PhotoOutcome(ScoreRecord(key, exc.kind, error=str(exc), source=source))
     common = dict(content_hash=digest, size_bytes=len(data), height=rgb.shape[0], width=rgb.shape[1], source=source)
     try:
         result = engine.score(rgb)
     except ValueError as exc:  # e.g. smaller than the model's minimum side
-        return ScoreRecord(key, "unsupported", error=f"{path.name}: {exc}", **common)
+        return PhotoOutcome(ScoreRecord(key, "unsupported", error=f"{path.name}: {exc}", **common), rgb)
     except Exception as exc:  # ONNX Runtime failures (out of memory, ...): reported, batch goes on
-        return ScoreRecord(key, "model_error", error=f"{path.name}: scoring failed ({exc})", **common)
-    return ScoreRecord(
-        key, "ok", result.score, [float(o) for o in result.opinions], result.seconds, **common
-    )
+        return PhotoOutcome(ScoreRecord(key, "model_error", error=f"{path.name}: scoring failed ({exc})", **common), rgb)
+    record = ScoreRecord(key, "ok", result.score, [float(o) for o in result.opinions], result.seconds, **common)
+    return PhotoOutcome(record, rgb, result)
 
 
 @dataclass
@@ -68,7 +76,7 @@ def score_batch(
         if str(path) in done:
             summary.skipped += 1
             continue
-        record = score_photo(engine, path, source)
+        record = score_photo(engine, path, source).record
         record_score(db, model_version_id, record)
         if record.status == "ok":
             summary.scored += 1

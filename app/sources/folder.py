@@ -118,6 +118,11 @@ class FolderWatcher:
         self._first_poll = False
         return events
 
+    @property
+    def pending(self) -> int:
+        """Photos seen but not yet settled (still being written, or just arrived)."""
+        return len(self._pending)
+
     def retry_later(self, path: Path) -> bool:
         """Offer ``path`` again after it settles anew; False once ``max_retries`` are used up."""
         n = self._retries.get(path, 0)

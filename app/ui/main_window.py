@@ -1,99 +1,270 @@
-"""The main window: open a photo, see its score and each view's opinion.
+"""The main window: source, gallery, viewer and thresholds, wired by signals.
 
-A first, small window; the gallery, viewer overlays and threshold panels grow from here.
+The window does no I/O of its own: the Workspace (app.core) opens models and the database, and
+workers (app.ui.workers) decode and score off the GUI thread.
 """
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
-from PySide6.QtGui import QAction, QImage, QPixmap
-from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtCore import QSettings, Qt, QThread, QThreadPool
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
-from ..core.engine import Engine, ScoreResult
-from ..core.imageio import ImageLoadError, load_rgb
+from ..core.export import write_scores_csv
 from ..core.model_contract import ModelError
-from ..core.model_loader import load_model
-
-
-class _ScoreSignals(QObject):
-    done = Signal(object, object)  # rgb array, ScoreResult
-    failed = Signal(str)
-
-
-class ScoreJob(QRunnable):
-    """Decode and score one photo off the GUI thread."""
-
-    def __init__(self, engine: Engine, path: Path):
-        super().__init__()
-        self.engine, self.path = engine, path
-        self.signals = _ScoreSignals()
-
-    def run(self) -> None:
-        try:
-            rgb = load_rgb(self.path)
-            self.signals.done.emit(rgb, self.engine.score(rgb))
-        except (ImageLoadError, ValueError) as exc:
-            self.signals.failed.emit(str(exc))
+from ..core.workspace import Workspace
+from .gallery import FILTERS, SORT_ROLES, GalleryFilter, GalleryModel, GalleryView, PathRole
+from .thresholds_panel import ThresholdsPanel
+from .viewer import Viewer
+from .workers import FolderWorker, PhotoJob
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, model_path: Path):
+    def __init__(self, model_path: Path, database: str | Path, settings: QSettings | None = None):
         super().__init__()
         self.setWindowTitle("MobileIQA Inspector")
-        self.resize(900, 700)
-        self.engine: Engine | None = None
-        self.photo = QLabel("Open a photo (Ctrl+O)", alignment=Qt.AlignCenter)
-        self.photo.setMinimumSize(320, 240)
-        self.result = QLabel(alignment=Qt.AlignCenter)
-        self.result.setObjectName("result")
-        body = QWidget()
-        layout = QVBoxLayout(body)
-        layout.addWidget(self.photo, 1)
-        layout.addWidget(self.result)
-        self.setCentralWidget(body)
-        open_action = QAction("&Open photo…", self, shortcut="Ctrl+O", triggered=self.choose_photo)
-        self.menuBar().addMenu("&File").addAction(open_action)
-        self.load_model(model_path)
+        self.settings = settings or QSettings("MobileIQA", "Inspector")
+        self.workspace = Workspace(database)
+        self._thread: QThread | None = None
+        self._worker: FolderWorker | None = None
 
-    def load_model(self, path: Path) -> None:
+        self.model = GalleryModel(self)
+        self.proxy = GalleryFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.gallery = GalleryView()
+        self.gallery.setModel(self.proxy)
+        self.viewer = Viewer()
+        self.panel = ThresholdsPanel()
+        self._build_layout()
+        self._build_actions()
+
+        self.gallery.selectionModel().currentChanged.connect(lambda cur, _: self.open_index(cur))
+        self.viewer.next_requested.connect(self.step)
+        self.panel.changed.connect(self._preview_thresholds)
+        self.panel.save_requested.connect(self.save_thresholds)
+
+        self.load_model(Path(self.settings.value("model_path", str(model_path))), fallback=model_path)
+        geometry = self.settings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+
+    # --- layout -------------------------------------------------------------------------
+    def _build_layout(self) -> None:
+        self.filter_box, self.sort_box = QComboBox(), QComboBox()
+        self.filter_box.addItems(FILTERS)
+        self.sort_box.addItems(list(SORT_ROLES))
+        self.descending = QCheckBox("descending")
+        self.recursive = QCheckBox("sub-folders")
+        self.watch = QCheckBox("keep watching")
+        self.filter_box.currentTextChanged.connect(self.proxy.set_filter)
+        self.sort_box.currentTextChanged.connect(lambda _: self._sort())
+        self.descending.toggled.connect(lambda _: self._sort())
+        controls = QHBoxLayout()
+        for w in (QLabel("Show"), self.filter_box, QLabel("Sort"), self.sort_box, self.descending):
+            controls.addWidget(w)
+        source = QHBoxLayout()
+        open_button = QPushButton("Open folder…")
+        open_button.clicked.connect(self.choose_folder)
+        for w in (open_button, self.recursive, self.watch):
+            source.addWidget(w)
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.addLayout(source)
+        lv.addLayout(controls)
+        lv.addWidget(self.gallery, 1)
+        split = QSplitter()
+        split.addWidget(left)
+        split.addWidget(self.viewer)
+        split.setSizes([460, 820])
+        self.setCentralWidget(split)
+        dock = QDockWidget("Thresholds (supervisor)", self)
+        dock.setObjectName("thresholds")
+        dock.setWidget(self.panel)
+        self.addDockWidget(Qt.RightDockWidgetArea, dock)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(240)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.statusBar().addPermanentWidget(self.progress)
+        self.statusBar().addPermanentWidget(self.cancel_button)
+
+    def _build_actions(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        for text, keys, slot in (
+            ("&Open folder…", QKeySequence.Open, self.choose_folder),
+            ("&Load model…", "Ctrl+M", self.choose_model),
+            ("&Export CSV…", "Ctrl+E", self.choose_export),
+            ("&Quit", QKeySequence.Quit, self.close),
+        ):
+            action = QAction(text, self)
+            action.setShortcut(keys)
+            action.triggered.connect(slot)
+            file_menu.addAction(action)
+        unreviewed = QAction("Next &unreviewed", self)
+        unreviewed.setShortcut("N")
+        unreviewed.triggered.connect(self.next_unreviewed)
+        self.menuBar().addMenu("&Go").addAction(unreviewed)
+
+    # --- model and thresholds -----------------------------------------------------------
+    def load_model(self, path: Path, fallback: Path | None = None) -> bool:
         try:
-            model = load_model(path)
+            model = self.workspace.load_model(path)
         except ModelError as exc:
-            self.statusBar().showMessage(f"No usable model: {exc}")
-            return
-        self.engine = Engine(model)
+            if fallback is not None and Path(fallback) != Path(path):
+                return self.load_model(fallback)
+            kept = f" Keeping {self.workspace.model.name}." if self.workspace.model else ""
+            self.statusBar().showMessage(f"Model refused: {exc}.{kept}")
+            return False
+        self.settings.setValue("model_path", str(path))
+        self.viewer.set_views(int(model.card["views"]))
+        self.panel.set_thresholds(self.workspace.thresholds)
         self.statusBar().showMessage(f"Model {model.name} v{model.version} ({model.card['backbone']})")
+        return True
 
-    def choose_photo(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open photo", "", "Images (*.jpg *.jpeg *.png *.bmp *.tif *.tiff *.webp)")
-        if path:
-            self.score_photo(Path(path))
+    def _preview_thresholds(self, thresholds) -> None:
+        self.model.apply_thresholds(thresholds)
+        self.viewer.thresholds = thresholds
+        self.viewer.info.setText(self.viewer.describe())
 
-    def score_photo(self, path: Path) -> None:
-        if self.engine is None:
-            self.result.setText("No model loaded: see the status bar")
+    def save_thresholds(self, thresholds, name: str) -> None:
+        self.workspace.set_thresholds(thresholds, name)
+        self._preview_thresholds(thresholds)
+        self.statusBar().showMessage(f"Saved threshold profile {name!r}: pass ≥ {thresholds.pass_at:.0f}, fail < {thresholds.fail_below:.0f}")
+
+    # --- scoring a folder -----------------------------------------------------------------
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Photos to inspect", self.settings.value("last_folder", ""))
+        if folder:
+            self.open_folder(Path(folder))
+
+    def open_folder(self, folder: Path) -> None:
+        if self.workspace.engine is None:
+            QMessageBox.warning(self, "No model", "Load a model first (File → Load model…).")
             return
-        self.result.setText(f"Scoring {path.name}…")
-        job = ScoreJob(self.engine, path)
+        self.cancel()
+        self.settings.setValue("last_folder", str(folder))
+        self.model.clear()
+        self._thread = QThread(self)
+        self._worker = FolderWorker(self.workspace, folder, self.recursive.isChecked(), self.watch.isChecked())
+        self._worker.moveToThread(self._thread)
+        self._thread.started.connect(self._worker.run)
+        self._worker.scored.connect(self._add)
+        self._worker.removed.connect(self.model.remove)
+        self._worker.progress.connect(self._progress)
+        self._worker.finished.connect(self._done)
+        self.cancel_button.setEnabled(True)
+        self.statusBar().showMessage(f"Scoring {folder}…")
+        self._thread.start()
+
+    def _add(self, record, thumb) -> None:
+        self.model.upsert(record, thumb)
+        self.model.apply_thresholds(self.panel.thresholds())
+        self.panel.set_scores(self.model.scores())
+        if not self.gallery.currentIndex().isValid():
+            self.gallery.setCurrentIndex(self.proxy.index(0, 0))
+
+    def _progress(self, done: int, total: int) -> None:
+        self.progress.setMaximum(max(total, 1))
+        self.progress.setValue(done)
+
+    def _done(self, cancelled: bool) -> None:
+        self.cancel_button.setEnabled(False)
+        n, errors = len(self.model.items), sum(1 for it in self.model.items if it.status != "ok")
+        self.statusBar().showMessage(f"{'Cancelled' if cancelled else 'Done'}: {n} photos, {errors} could not be scored")
+        if self._thread is not None:
+            self._thread.quit()
+            self._thread.wait()
+            self._thread = None
+
+    def cancel(self) -> None:
+        if self._worker is not None and self._thread is not None:
+            self._worker.cancel()
+            self._thread.quit()
+            self._thread.wait()
+            self._thread = None
+
+    def is_busy(self) -> bool:
+        return self._thread is not None
+
+    # --- viewer and navigation -------------------------------------------------------------
+    def open_index(self, index) -> None:
+        if not index.isValid():
+            return
+        path = index.data(PathRole)
+        self.model.items[self.model._row_of[path]].reviewed = True
+        job = PhotoJob(self.workspace, path)
         job.signals.done.connect(self._show)
-        job.signals.failed.connect(self._show_error)
         QThreadPool.globalInstance().start(job)
 
-    def _show_error(self, message: str) -> None:
-        self.result.setText(f"Cannot score: {message}")
+    def _show(self, path: str, outcome) -> None:
+        current = self.gallery.currentIndex()
+        if current.isValid() and current.data(PathRole) == path:
+            stride = self.workspace.model.card.get("stride")
+            self.viewer.show_outcome(outcome, stride, self.panel.thresholds())
 
-    def _show(self, rgb, result: ScoreResult) -> None:
-        h, w, _ = rgb.shape
-        image = QImage(rgb.data, w, h, 3 * w, QImage.Format_RGB888).copy()
-        self.photo.setPixmap(QPixmap.fromImage(image).scaled(self.photo.size(), Qt.KeepAspectRatio, Qt.SmoothTransformation))
-        opinions = ", ".join(f"{o:.1f}" for o in result.opinions)
-        self.result.setText(f"Score {result.score:.1f} / 100   (views: {opinions})   {result.seconds * 1000:.0f} ms")
+    def step(self, delta: int) -> None:
+        row = self.gallery.currentIndex().row() + delta
+        if 0 <= row < self.proxy.rowCount():
+            self.gallery.setCurrentIndex(self.proxy.index(row, 0))
+
+    def next_unreviewed(self) -> None:
+        start = self.gallery.currentIndex().row()
+        for row in list(range(start + 1, self.proxy.rowCount())) + list(range(0, start)):
+            path = self.proxy.index(row, 0).data(PathRole)
+            if not self.model.items[self.model._row_of[path]].reviewed:
+                self.gallery.setCurrentIndex(self.proxy.index(row, 0))
+                return
+        self.statusBar().showMessage("Every photo has been looked at")
+
+    def _sort(self) -> None:
+        self.proxy.set_sort(self.sort_box.currentText(), self.descending.isChecked())
+
+    # --- export, model choice, closing ----------------------------------------------------------
+    def choose_export(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export scores", "scores.csv", "CSV (*.csv)")
+        if path:
+            self.export_csv(Path(path))
+
+    def export_csv(self, path: Path) -> None:
+        write_scores_csv(self.workspace.rows(), path)
+        self.statusBar().showMessage(f"Exported {path}")
+
+    def choose_model(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Model", "", "Model card or ONNX (*.json *.onnx)")
+        if path:
+            self.load_model(Path(path))
+
+    def closeEvent(self, event) -> None:
+        self.cancel()
+        QThreadPool.globalInstance().waitForDone(5000)
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.workspace.close()
+        super().closeEvent(event)
 
 
-def run_gui(model_path: Path) -> int:
+def run_gui(model_path: Path, database: str | Path) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
-    window = MainWindow(model_path)
+    app.setApplicationName("MobileIQA Inspector")
+    window = MainWindow(model_path, database)
     window.show()
     return app.exec()

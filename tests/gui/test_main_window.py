@@ -1,37 +1,105 @@
+"""End-to-end through the real widgets: the inspector's daily path."""
+import csv
+import sqlite3
+
 import numpy as np
 import pytest
-from PIL import Image
+from PySide6.QtCore import Qt
 
 pytestmark = pytest.mark.gui
 
 
-def test_open_a_photo_and_see_its_score(qtbot, exported_student, tmp_path):
-    from app.ui.main_window import MainWindow
+def _wait_scored(qtbot, window, n):
+    qtbot.waitUntil(lambda: len(window.model.items) == n and not window.is_busy(), timeout=30000)
 
-    rng = np.random.default_rng(1)
-    Image.fromarray(rng.integers(0, 256, (120, 160, 3), dtype=np.uint8)).save(tmp_path / "p.png")
-    window = MainWindow(exported_student[1])
-    qtbot.addWidget(window)
+
+def test_folder_to_viewer_to_thresholds_to_csv(qtbot, window, photo_folder, tmp_path):
     assert "Model tiny" in window.statusBar().currentMessage()
-    window.score_photo(tmp_path / "p.png")
-    qtbot.waitUntil(lambda: window.result.text().startswith("Score"), timeout=10000)
-    assert not window.photo.pixmap().isNull()
+    window.open_folder(photo_folder)
+    _wait_scored(qtbot, window, 7)
+
+    # Thumbnails with score badges; the corrupt file is listed with its status, not skipped.
+    items = {it.path.rsplit("/", 1)[1]: it for it in window.model.items}
+    assert items["broken.jpg"].status in ("corrupt", "not_an_image") and items["broken.jpg"].score is None
+    assert all(items[f"p{i}.png"].icon is not None for i in range(6))
+    label = window.proxy.index(0, 0).data(Qt.DisplayRole)
+    assert any(v in label for v in ("PASS", "REVIEW", "FAIL", "CORRUPT", "NOT_AN_IMAGE"))
+
+    # Open the viewer on a photo and switch overlays.
+    window.filter_box.setCurrentText("all")
+    row = next(r for r in range(window.proxy.rowCount()) if window.proxy.index(r, 0).data(Qt.UserRole + 1).endswith("p3.png"))
+    window.gallery.setCurrentIndex(window.proxy.index(row, 0))
+    qtbot.waitUntil(lambda: window.viewer.outcome is not None and window.viewer.outcome.record.path.endswith("p3.png"), timeout=10000)
+    assert window.viewer.info.text().startswith("Score")
+    plain = window.viewer.composed().copy()
+    window.viewer.overlay_box.setCurrentText("Distortion map")
+    assert not np.array_equal(window.viewer.composed(), plain)
+    window.viewer.overlay_box.setCurrentText("Attention view 2")
+    assert window.viewer.composed().shape == plain.shape
+
+    # Move a threshold: the counts change, and so do the gallery's verdicts.
+    scores = sorted(window.model.scores())
+    window.panel.fail_slider.setValue(0)
+    window.panel.pass_slider.setValue(0)
+    assert window.panel.counts.text() == "pass 6   review 0   fail 0"
+    window.panel.pass_slider.setValue(100)
+    window.panel.fail_slider.setValue(int(np.ceil(scores[-1])) + 1 if scores[-1] < 99 else 100)
+    assert window.panel.counts.text() == "pass 0   review 0   fail 6"
+    assert {it.verdict for it in window.model.items if it.score is not None} == {"fail"}
+
+    # Filtering by verdict and by errors.
+    window.filter_box.setCurrentText("errors")
+    assert window.proxy.rowCount() == 1
+    window.filter_box.setCurrentText("fail")
+    assert window.proxy.rowCount() == 6
+
+    # Saving the profile recomputes stored verdicts; export writes every row.
+    window.save_thresholds(window.panel.thresholds(), "strict")
+    out = tmp_path / "scores.csv"
+    window.export_csv(out)
+    with open(out, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 7
+    assert {r["verdict"] for r in rows if r["status"] == "ok"} == {"fail"}
+    with sqlite3.connect(tmp_path / "inspector.db") as c:
+        assert c.execute("select count(*) from scores where verdict = 'fail'").fetchone()[0] == 6
 
 
-def test_a_bad_photo_shows_a_message(qtbot, exported_student, tmp_path):
-    from app.ui.main_window import MainWindow
+def test_sorting_by_score_and_keyboard_navigation(qtbot, window, photo_folder):
+    window.open_folder(photo_folder)
+    _wait_scored(qtbot, window, 7)
+    window.filter_box.setCurrentText("all")
+    window.sort_box.setCurrentText("score")
+    window.descending.setChecked(True)
+    shown = [window.proxy.index(r, 0).data(Qt.UserRole + 2) for r in range(window.proxy.rowCount())]
+    assert shown == sorted(shown, reverse=True)
+    window.gallery.setCurrentIndex(window.proxy.index(0, 0))
+    qtbot.keyClick(window.viewer, Qt.Key_Right)
+    assert window.gallery.currentIndex().row() == 1
+    qtbot.keyClick(window.viewer, Qt.Key_Left)
+    assert window.gallery.currentIndex().row() == 0
+    window.next_unreviewed()
+    assert window.gallery.currentIndex().row() == 2
 
-    (tmp_path / "x.jpg").write_bytes(b"")
-    window = MainWindow(exported_student[1])
-    qtbot.addWidget(window)
-    window.score_photo(tmp_path / "x.jpg")
-    qtbot.waitUntil(lambda: "Cannot score" in window.result.text(), timeout=10000)
-    assert "empty" in window.result.text()
+
+def test_a_bad_model_is_refused_and_the_good_one_kept(qtbot, window, tmp_path):
+    (tmp_path / "bad.json").write_text("{}")
+    assert window.load_model(tmp_path / "bad.json") is False
+    message = window.statusBar().currentMessage()
+    assert "Model refused" in message and "Keeping tiny" in message
+    assert window.workspace.model.name == "tiny"
 
 
-def test_a_bad_model_is_named_in_the_status_bar(qtbot, tmp_path):
-    from app.ui.main_window import MainWindow
+def test_window_stays_responsive_and_can_cancel(qtbot, window, photo_folder):
+    window.watch.setChecked(True)  # would run forever: only cancel ends it
+    window.open_folder(photo_folder)
+    qtbot.waitUntil(lambda: len(window.model.items) >= 1, timeout=20000)
+    window.cancel()
+    assert not window.is_busy()
 
-    window = MainWindow(tmp_path)
-    qtbot.addWidget(window)
-    assert "No usable model" in window.statusBar().currentMessage()
+
+def test_settings_remember_the_model_and_last_folder(qtbot, window, photo_folder):
+    window.open_folder(photo_folder)
+    _wait_scored(qtbot, window, 7)
+    assert window.settings.value("last_folder") == str(photo_folder)
+    assert window.settings.value("model_path").endswith("tiny.onnx")

@@ -1,0 +1,144 @@
+"""The thumbnail gallery: a list model of scored photos, a sort/filter proxy, and the view."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
+from PySide6.QtWidgets import QListView
+
+from ..core.rules import Thresholds
+
+VERDICT_COLOURS = {"pass": QColor(200, 240, 200), "review": QColor(255, 236, 179), "fail": QColor(255, 205, 205)}
+ERROR_COLOUR = QColor(220, 220, 220)
+
+PathRole = Qt.UserRole + 1
+ScoreRole = Qt.UserRole + 2
+VerdictRole = Qt.UserRole + 3
+StatusRole = Qt.UserRole + 4
+TimeRole = Qt.UserRole + 5
+NameRole = Qt.UserRole + 6
+
+
+@dataclass
+class GalleryItem:
+    path: str
+    status: str
+    score: float | None
+    verdict: str | None
+    error: str | None = None
+    opinions: list[float] | None = None
+    added: datetime = field(default_factory=datetime.now)
+    icon: QIcon | None = None
+    reviewed: bool = False
+
+
+class GalleryModel(QAbstractListModel):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.items: list[GalleryItem] = []
+        self._row_of: dict[str, int] = {}
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.items)
+
+    def data(self, index, role=Qt.DisplayRole):
+        if not index.isValid():
+            return None
+        it = self.items[index.row()]
+        if role == Qt.DisplayRole:
+            label = f"{it.score:.1f} {it.verdict.upper()}" if it.score is not None else it.status.upper()
+            return f"{label}\n{Path(it.path).name}"
+        if role == Qt.DecorationRole:
+            return it.icon
+        if role == Qt.BackgroundRole:
+            return VERDICT_COLOURS.get(it.verdict, ERROR_COLOUR)
+        if role == Qt.ToolTipRole:
+            return it.error or it.path
+        return {
+            PathRole: it.path, ScoreRole: it.score if it.score is not None else -1.0, VerdictRole: it.verdict or "",
+            StatusRole: it.status, TimeRole: it.added.timestamp(), NameRole: Path(it.path).name.lower(),
+        }.get(role)
+
+    def upsert(self, record, thumb: QImage | None) -> None:
+        """Add or refresh one photo from a ScoreRecord (called in the GUI thread)."""
+        icon = QIcon(QPixmap.fromImage(thumb)) if thumb is not None else None
+        item = GalleryItem(record.path, record.status, record.score, None, record.error, record.opinions, icon=icon)
+        row = self._row_of.get(record.path)
+        if row is None:
+            self.beginInsertRows(QModelIndex(), len(self.items), len(self.items))
+            self._row_of[record.path] = len(self.items)
+            self.items.append(item)
+            self.endInsertRows()
+        else:
+            self.items[row] = item
+            self.dataChanged.emit(self.index(row), self.index(row))
+
+    def remove(self, path: str) -> None:
+        row = self._row_of.pop(path, None)
+        if row is None:
+            return
+        self.beginRemoveRows(QModelIndex(), row, row)
+        del self.items[row]
+        self.endRemoveRows()
+        self._row_of = {it.path: i for i, it in enumerate(self.items)}
+
+    def apply_thresholds(self, thresholds: Thresholds) -> None:
+        """Every verdict follows the thresholds (from the stored score, never by rescoring)."""
+        for it in self.items:
+            it.verdict = thresholds.verdict(it.score) if it.score is not None else None
+        if self.items:
+            self.dataChanged.emit(self.index(0), self.index(len(self.items) - 1))
+
+    def scores(self) -> list[float]:
+        return [it.score for it in self.items if it.score is not None]
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self.items, self._row_of = [], {}
+        self.endResetModel()
+
+
+SORT_ROLES = {"score": ScoreRole, "name": NameRole, "time": TimeRole, "verdict": VerdictRole}
+FILTERS = ("all", "pass", "review", "fail", "errors")
+
+
+class GalleryFilter(QSortFilterProxyModel):
+    """Show one verdict (or only failed files); sort by score, name, time or verdict."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.show = "all"
+        self.setSortRole(ScoreRole)
+        self.setDynamicSortFilter(True)
+
+    def set_filter(self, show: str) -> None:
+        self.beginFilterChange()  # Qt >= 6.10: invalidateFilter() is deprecated
+        self.show = show
+        self.endFilterChange()
+
+    def set_sort(self, key: str, descending: bool = False) -> None:
+        self.setSortRole(SORT_ROLES[key])
+        self.sort(0, Qt.DescendingOrder if descending else Qt.AscendingOrder)
+
+    def filterAcceptsRow(self, row, parent) -> bool:
+        if self.show == "all":
+            return True
+        index = self.sourceModel().index(row, 0, parent)
+        if self.show == "errors":
+            return index.data(StatusRole) != "ok"
+        return index.data(VerdictRole) == self.show
+
+
+class GalleryView(QListView):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setViewMode(QListView.IconMode)
+        self.setIconSize(QSize(128, 128))
+        self.setGridSize(QSize(156, 178))
+        self.setResizeMode(QListView.Adjust)
+        self.setUniformItemSizes(True)
+        self.setMovement(QListView.Static)
+        self.setWordWrap(True)

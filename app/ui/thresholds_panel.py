@@ -1,0 +1,118 @@
+"""The supervisor's panel: a score histogram with the two threshold lines, sliders, live counts."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QPushButton, QSlider, QVBoxLayout, QWidget
+
+from ..core.rules import Thresholds
+
+BINS = 20
+
+
+class Histogram(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setMinimumSize(220, 120)
+        self.counts = np.zeros(BINS, int)
+        self.thresholds = Thresholds()
+
+    def set_scores(self, scores) -> None:
+        self.counts = np.histogram(np.asarray(scores, float), bins=BINS, range=(0, 100))[0]
+        self.update()
+
+    def set_thresholds(self, thresholds: Thresholds) -> None:
+        self.thresholds = thresholds
+        self.update()
+
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        w, h = self.width(), self.height() - 14
+        p.fillRect(self.rect(), QColor(250, 250, 250))
+        peak = max(1, int(self.counts.max()))
+        bw = w / BINS
+        for i, n in enumerate(self.counts):
+            centre = (i + 0.5) * 100 / BINS
+            colour = {"pass": QColor(90, 170, 90), "review": QColor(230, 180, 60), "fail": QColor(210, 80, 80)}[
+                self.thresholds.verdict(centre)
+            ]
+            bar = h * n / peak
+            p.fillRect(QRectF(i * bw + 1, h - bar, bw - 2, bar), colour)
+        for value, colour in ((self.thresholds.fail_below, QColor(160, 0, 0)), (self.thresholds.pass_at, QColor(0, 110, 0))):
+            p.setPen(QPen(colour, 2))
+            x = w * value / 100
+            p.drawLine(int(x), 0, int(x), h)
+        p.setPen(QColor(80, 80, 80))
+        p.drawText(0, h + 12, "0")
+        p.drawText(w - 22, h + 12, "100")
+        p.end()
+
+
+class ThresholdsPanel(QWidget):
+    changed = Signal(object)  # Thresholds, while the sliders move
+    save_requested = Signal(object, str)  # Thresholds, profile name
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.histogram = Histogram()
+        self.pass_slider = QSlider(Qt.Horizontal)
+        self.fail_slider = QSlider(Qt.Horizontal)
+        for s in (self.pass_slider, self.fail_slider):
+            s.setRange(0, 100)
+        self.pass_label, self.fail_label = QLabel(), QLabel()
+        self.counts = QLabel()
+        self.counts.setObjectName("counts")
+        self.profile = QLineEdit("default")
+        save = QPushButton("Save profile")
+        form = QFormLayout()
+        form.addRow("Pass at ≥", self.pass_slider)
+        form.addRow("", self.pass_label)
+        form.addRow("Fail below <", self.fail_slider)
+        form.addRow("", self.fail_label)
+        form.addRow("Profile", self.profile)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Scores of this batch"))
+        layout.addWidget(self.histogram)
+        layout.addLayout(form)
+        layout.addWidget(self.counts)
+        layout.addWidget(save)
+        layout.addStretch(1)
+        self._scores: list[float] = []
+        self.set_thresholds(Thresholds())
+        self.pass_slider.valueChanged.connect(self._moved)
+        self.fail_slider.valueChanged.connect(self._moved)
+        save.clicked.connect(lambda: self.save_requested.emit(self.thresholds(), self.profile.text().strip() or "default"))
+
+    def thresholds(self) -> Thresholds:
+        return Thresholds(float(self.pass_slider.value()), float(self.fail_slider.value()))
+
+    def set_thresholds(self, t: Thresholds) -> None:
+        for s, v in ((self.pass_slider, t.pass_at), (self.fail_slider, t.fail_below)):
+            s.blockSignals(True)
+            s.setValue(round(v))
+            s.blockSignals(False)
+        self._refresh()
+
+    def set_scores(self, scores) -> None:
+        self._scores = list(scores)
+        self.histogram.set_scores(self._scores)
+        self._refresh()
+
+    def _moved(self) -> None:
+        # Keep fail_below <= pass_at: the slider being moved pushes the other one.
+        if self.fail_slider.value() > self.pass_slider.value():
+            other = self.pass_slider if self.sender() is self.fail_slider else self.fail_slider
+            other.blockSignals(True)
+            other.setValue(self.sender().value())
+            other.blockSignals(False)
+        self._refresh()
+        self.changed.emit(self.thresholds())
+
+    def _refresh(self) -> None:
+        t = self.thresholds()
+        self.pass_label.setText(f"{t.pass_at:.0f}")
+        self.fail_label.setText(f"{t.fail_below:.0f}")
+        self.histogram.set_thresholds(t)
+        c = t.counts(self._scores)
+        self.counts.setText(f"pass {c['pass']}   review {c['review']}   fail {c['fail']}")

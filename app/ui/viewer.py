@@ -1,0 +1,142 @@
+"""The photo viewer: zoom and pan, heatmap overlays, score, verdict and the views' opinions."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGraphicsPixmapItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core import overlay
+from ..core.rules import Thresholds
+from .images import to_qimage
+
+NONE, FUSED, DISTORTION = "None", "Attention (all views)", "Distortion map"
+
+
+class ZoomView(QGraphicsView):
+    """Wheel zooms around the cursor, dragging pans; double-click fits the photo."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))
+        self.item = QGraphicsPixmapItem()
+        self.item.setTransformationMode(Qt.SmoothTransformation)
+        self.scene().addItem(self.item)
+        self.setDragMode(QGraphicsView.ScrollHandDrag)
+        self.setTransformationAnchor(QGraphicsView.AnchorUnderMouse)
+        self.zoom = 1.0
+
+    def set_pixmap(self, pixmap: QPixmap, fit: bool) -> None:
+        self.item.setPixmap(pixmap)
+        self.scene().setSceneRect(self.item.boundingRect())
+        if fit:
+            self.fit()
+
+    def fit(self) -> None:
+        self.fitInView(self.item, Qt.KeepAspectRatio)
+        self.zoom = self.transform().m11()
+
+    def zoom_by(self, factor: float) -> None:
+        self.scale(factor, factor)
+        self.zoom = self.transform().m11()
+
+    def wheelEvent(self, event) -> None:
+        self.zoom_by(1.25 if event.angleDelta().y() > 0 else 0.8)
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        self.fit()
+
+
+class Viewer(QWidget):
+    next_requested = Signal(int)  # +1 / -1
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.view = ZoomView()
+        self.overlay_box = QComboBox()
+        self.overlay_box.setObjectName("overlay")
+        self.opacity = QSlider(Qt.Horizontal)
+        self.opacity.setRange(0, 100)
+        self.opacity.setValue(50)
+        self.info = QLabel("Select a photo")
+        self.info.setObjectName("info")
+        self.info.setWordWrap(True)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Overlay"))
+        bar.addWidget(self.overlay_box)
+        bar.addWidget(QLabel("Opacity"))
+        bar.addWidget(self.opacity)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.info)
+        self.overlay_box.currentIndexChanged.connect(lambda _: self.render(fit=False))
+        self.opacity.valueChanged.connect(lambda _: self.render(fit=False))
+        self.outcome = None
+        self.stride: int | None = 16
+        self.thresholds = Thresholds()
+
+    def set_views(self, views: int) -> None:
+        self.overlay_box.blockSignals(True)
+        self.overlay_box.clear()
+        self.overlay_box.addItems([NONE, FUSED] + [f"Attention view {v + 1}" for v in range(views)] + [DISTORTION])
+        self.overlay_box.blockSignals(False)
+
+    def show_outcome(self, outcome, stride: int | None, thresholds: Thresholds) -> None:
+        self.outcome, self.stride, self.thresholds = outcome, stride, thresholds
+        self.render(fit=True)
+
+    def composed(self):
+        """The photo with the chosen overlay, as an RGB array (None without a photo)."""
+        o = self.outcome
+        if o is None or o.rgb is None:
+            return None
+        choice, alpha = self.overlay_box.currentText(), self.opacity.value() / 100
+        if o.result is None or choice in ("", NONE):
+            return o.rgb
+        if choice == DISTORTION:
+            return overlay.distortion_overlay(o.rgb, o.result.distortion, self.stride, alpha)
+        if choice == FUSED:
+            return overlay.attention_overlay(o.rgb, overlay.fused_attention(o.result.attention), self.stride, alpha)
+        view = int(choice.rsplit(" ", 1)[1]) - 1
+        return overlay.attention_overlay(o.rgb, o.result.attention[view], self.stride, alpha)
+
+    def render(self, fit: bool) -> None:
+        rgb = self.composed()
+        if rgb is None:
+            self.view.set_pixmap(QPixmap(), fit)
+        else:
+            self.view.set_pixmap(QPixmap.fromImage(to_qimage(rgb)), fit)
+        self.info.setText(self.describe())
+
+    def describe(self) -> str:
+        o = self.outcome
+        if o is None:
+            return "Select a photo"
+        rec = o.record
+        if rec.status != "ok":
+            return f"{rec.status.upper()}: {rec.error}"
+        verdict = self.thresholds.verdict(rec.score).upper()
+        opinions = "   ".join(f"view {i + 1}: {v:.1f}" for i, v in enumerate(rec.opinions))
+        scaled = f"   (scored at {o.result.scaled:.0%} size)" if o.result and o.result.scaled < 1 else ""
+        return f"Score {rec.score:.1f} / 100 — {verdict}   |   diverse opinions: {opinions}{scaled}"
+
+    def keyPressEvent(self, event) -> None:
+        keys = {Qt.Key_Right: 1, Qt.Key_Down: 1, Qt.Key_Space: 1, Qt.Key_Left: -1, Qt.Key_Up: -1}
+        if event.key() in keys:
+            self.next_requested.emit(keys[event.key()])
+        elif event.key() in (Qt.Key_Plus, Qt.Key_Equal):
+            self.view.zoom_by(1.25)
+        elif event.key() == Qt.Key_Minus:
+            self.view.zoom_by(0.8)
+        else:
+            super().keyPressEvent(event)

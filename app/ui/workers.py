@@ -1,0 +1,78 @@
+"""Long work off the GUI thread: a folder batch, and re-scoring one photo for its maps."""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QRunnable, Signal
+
+from ..core.batch import score_photo
+from ..core.store.repository import record_score
+from ..core.workspace import Workspace
+from ..sources.folder import FolderWatcher
+from .images import thumbnail
+
+
+class FolderWorker(QObject):
+    """Scores every photo of a folder (existing first), then, if ``watch``, new ones as they come.
+
+    Runs in its own QThread; talks to the window only through signals."""
+
+    scored = Signal(object, object)  # ScoreRecord, QImage thumbnail or None
+    progress = Signal(int, int)  # done, known total
+    removed = Signal(str)
+    finished = Signal(bool)  # True when cancelled
+
+    def __init__(self, workspace: Workspace, folder: Path, recursive: bool = False, watch: bool = False,
+                 settle_seconds: float = 0.5, poll_seconds: float = 0.5):
+        super().__init__()
+        self.workspace, self.folder, self.watch = workspace, Path(folder), watch
+        self.watcher = FolderWatcher(self.folder, recursive, settle_seconds)
+        self.poll_seconds = poll_seconds
+        self._cancel = threading.Event()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def run(self) -> None:
+        done = 0
+        self.watcher.poll()  # the first look: everything present becomes pending
+        while not self._cancel.is_set():
+            events = self.watcher.poll()
+            ready = [e.path for e in events if e.kind in ("ready", "moved")]
+            for e in events:
+                if e.kind == "removed":
+                    self.removed.emit(str(e.path))
+            total = done + len(ready) + self.watcher.pending
+            for path in ready:
+                if self._cancel.is_set():
+                    break
+                outcome = score_photo(self.workspace.engine, path)
+                if outcome.record.status in ("corrupt", "empty") and self.watcher.retry_later(path):
+                    continue  # maybe still being written: offered again once it settles
+                record_score(self.workspace.db, self.workspace.model_version_id, outcome.record)
+                done += 1
+                thumb = thumbnail(outcome.rgb) if outcome.rgb is not None else None
+                self.scored.emit(outcome.record, thumb)
+                self.progress.emit(done, total)
+            if not self.watch and not self.watcher.pending and not ready:
+                break
+            time.sleep(self.poll_seconds if self.watch or self.watcher.pending else 0)
+        self.finished.emit(self._cancel.is_set())
+
+
+class _PhotoSignals(QObject):
+    done = Signal(str, object)  # path, PhotoOutcome
+
+
+class PhotoJob(QRunnable):
+    """Decode and score one photo for the viewer (maps are not stored, so they are recomputed)."""
+
+    def __init__(self, workspace: Workspace, path: str):
+        super().__init__()
+        self.workspace, self.path = workspace, path
+        self.signals = _PhotoSignals()
+
+    def run(self) -> None:
+        self.signals.done.emit(self.path, score_photo(self.workspace.engine, Path(self.path)))
