@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -29,11 +30,13 @@ from PySide6.QtWidgets import (
 
 from ..core.export import write_scores_csv
 from ..core.model_contract import ModelError
+from ..core.paths import user_data_dir
+from ..sources.camera import CameraSource
 from ..core.workspace import Workspace
 from .gallery import FILTERS, SORT_ROLES, GalleryFilter, GalleryModel, GalleryView, PathRole
 from .thresholds_panel import ThresholdsPanel
 from .viewer import Viewer
-from .workers import FolderWorker, PhotoJob
+from .workers import CameraWorker, FolderWorker, PhotoJob
 
 
 class MainWindow(QMainWindow):
@@ -43,7 +46,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings("MobileIQA", "Inspector")
         self.workspace = Workspace(database)
         self._thread: QThread | None = None
-        self._worker: FolderWorker | None = None
+        self._worker: FolderWorker | CameraWorker | None = None
 
         self.model = GalleryModel(self)
         self.proxy = GalleryFilter(self)
@@ -112,6 +115,8 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         for text, keys, slot in (
             ("&Open folder…", QKeySequence.Open, self.choose_folder),
+            ("Open &camera…", "Ctrl+K", self.choose_camera),
+            ("Score camera frame &now", "S", self.snap),
             ("&Load model…", "Ctrl+M", self.choose_model),
             ("&Export CSV…", "Ctrl+E", self.choose_export),
             ("&Quit", QKeySequence.Quit, self.close),
@@ -158,22 +163,50 @@ class MainWindow(QMainWindow):
             self.open_folder(Path(folder))
 
     def open_folder(self, folder: Path) -> None:
+        if self._ready_to_start():
+            self.settings.setValue("last_folder", str(folder))
+            worker = FolderWorker(self.workspace, folder, self.recursive.isChecked(), self.watch.isChecked())
+            worker.removed.connect(self.model.remove)
+            worker.progress.connect(self._progress)
+            self._start(worker, f"Scoring {folder}…")
+
+    def choose_camera(self) -> None:
+        spec, ok = QInputDialog.getText(
+            self, "Camera", "Device number, stream URL or video file:", text=self.settings.value("camera", "0")
+        )
+        if ok and spec.strip():
+            self.open_camera(spec.strip())
+
+    def open_camera(self, spec: str, interval_ms: int = 2000, save_dir: Path | None = None) -> None:
+        """Score a frame every ``interval_ms`` (and on S); frames are saved to ``save_dir``."""
+        if self._ready_to_start():
+            self.settings.setValue("camera", spec)
+            save_dir = save_dir or user_data_dir() / "camera-frames"
+            worker = CameraWorker(self.workspace, CameraSource(spec), save_dir, interval_ms)
+            worker.status.connect(lambda status, msg: self.statusBar().showMessage(f"Camera {status}: {msg}"))
+            self._start(worker, f"Camera {spec}: scoring a frame every {interval_ms / 1000:.1f} s (S: now)")
+
+    def snap(self) -> None:
+        if isinstance(self._worker, CameraWorker):
+            self._worker.snap()
+
+    def _ready_to_start(self) -> bool:
         if self.workspace.engine is None:
             QMessageBox.warning(self, "No model", "Load a model first (File → Load model…).")
-            return
+            return False
         self.cancel()
-        self.settings.setValue("last_folder", str(folder))
         self.model.clear()
+        return True
+
+    def _start(self, worker, message: str) -> None:
         self._thread = QThread(self)
-        self._worker = FolderWorker(self.workspace, folder, self.recursive.isChecked(), self.watch.isChecked())
-        self._worker.moveToThread(self._thread)
-        self._thread.started.connect(self._worker.run)
-        self._worker.scored.connect(self._add)
-        self._worker.removed.connect(self.model.remove)
-        self._worker.progress.connect(self._progress)
-        self._worker.finished.connect(self._done)
+        self._worker = worker
+        worker.moveToThread(self._thread)
+        self._thread.started.connect(worker.run)
+        worker.scored.connect(self._add)
+        worker.finished.connect(self._done)
         self.cancel_button.setEnabled(True)
-        self.statusBar().showMessage(f"Scoring {folder}…")
+        self.statusBar().showMessage(message)
         self._thread.start()
 
     def _add(self, record, thumb) -> None:

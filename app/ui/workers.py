@@ -76,3 +76,50 @@ class PhotoJob(QRunnable):
 
     def run(self) -> None:
         self.signals.done.emit(self.path, score_photo(self.workspace.engine, Path(self.path)))
+
+
+class CameraWorker(QObject):
+    """Reads a camera continuously; every ``interval_ms`` (or when ``snap()`` is called) saves the
+    latest frame losslessly to ``save_dir`` and scores it. Stalls and losses are reported and the
+    source reconnects by itself; a video file standing in for a camera ends the run."""
+
+    scored = Signal(object, object)  # ScoreRecord, QImage thumbnail
+    status = Signal(str, str)  # status, message
+    finished = Signal(bool)
+
+    def __init__(self, workspace: Workspace, source, save_dir: Path, interval_ms: int = 2000, frame_sleep: float = 0.01):
+        super().__init__()
+        self.workspace, self.source, self.save_dir = workspace, source, Path(save_dir)
+        self.interval, self.frame_sleep = interval_ms / 1000, frame_sleep
+        self._cancel, self._snap = threading.Event(), threading.Event()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def snap(self) -> None:
+        self._snap.set()
+
+    def run(self) -> None:
+        from ..sources.camera import ENDED, LIVE, save_frame
+
+        last_status, next_due, latest = None, time.monotonic(), None
+        while not self._cancel.is_set():
+            frame = self.source.read()
+            if frame.status != last_status:
+                self.status.emit(frame.status, frame.message)
+                last_status = frame.status
+            if frame.status == ENDED:
+                break
+            if frame.status == LIVE:
+                latest = frame.image
+            due = time.monotonic() >= next_due or self._snap.is_set()
+            if latest is not None and due:
+                self._snap.clear()
+                next_due = time.monotonic() + self.interval
+                outcome = score_photo(self.workspace.engine, save_frame(latest, self.save_dir), source="camera")
+                record_score(self.workspace.db, self.workspace.model_version_id, outcome.record)
+                self.scored.emit(outcome.record, thumbnail(outcome.rgb) if outcome.rgb is not None else None)
+                latest = None  # never score the same frame twice
+            time.sleep(self.frame_sleep)
+        self.source.close()
+        self.finished.emit(self._cancel.is_set())
