@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     score.add_argument("--recursive", action="store_true", help="descend into sub-folders")
     score.add_argument("--db", dest="score_db", help="database URL or SQLite file (default: as for the window)")
     score.add_argument("--csv", type=Path, help="also write every stored result of this model to a CSV file")
+    score.add_argument("--report", type=Path, help="also write an HTML batch report (counts, histogram, worst photos)")
     score.add_argument("--max-side", type=int, help="cap the long side at N px (default: full resolution)")
     args = parser.parse_args(argv)
 
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         from .cli import score_command
 
         db = args.score_db or args.db
-        return score_command(args.paths, args.model, db, args.csv, args.recursive, args.max_side)
+        return score_command(args.paths, args.model, db, args.csv, args.recursive, args.max_side, args.report)
     if not has_display():
         print(HEADLESS_HELP, file=sys.stderr)
         return 2

@@ -10,7 +10,8 @@ from .core.export import write_scores_csv
 from .core.model_contract import ModelError
 from .core.model_loader import load_model
 from .core.store import open_database
-from .core.store.repository import ScoreRecord, register_model, score_rows
+from .core.report import write_report
+from .core.store.repository import ScoreRecord, active_thresholds, register_model, score_rows
 from .sources.folder import is_candidate
 
 
@@ -32,7 +33,7 @@ def progress_bar(summary: BatchSummary, record: ScoreRecord) -> None:
 
 
 def score_command(paths: list[Path], model_path: Path, db_url: str, csv_out: Path | None = None,
-                  recursive: bool = False, max_side: int | None = None) -> int:
+                  recursive: bool = False, max_side: int | None = None, report: Path | None = None) -> int:
     """Score into the database and print one line per photo plus a summary.
 
     Exit 0 even when photos are bad (each gets its status); 2 for a model or database problem."""
@@ -50,7 +51,7 @@ def score_command(paths: list[Path], model_path: Path, db_url: str, csv_out: Pat
         mv = register_model(db, model.card, str(model.onnx_path))
         engine = Engine(model, ResolutionPolicy(max_side=max_side))
 
-        def report(summary: BatchSummary, record: ScoreRecord) -> None:
+        def print_line(summary: BatchSummary, record: ScoreRecord) -> None:
             if record.status == "ok":
                 opinions = " ".join(f"{o:.1f}" for o in record.opinions)
                 print(f"{record.path}\t{record.score:.1f}\topinions {opinions}\t{record.seconds * 1000:.0f} ms")
@@ -58,7 +59,7 @@ def score_command(paths: list[Path], model_path: Path, db_url: str, csv_out: Pat
                 print(f"{record.path}\tERROR\t{record.status}: {record.error}")
             progress_bar(summary, record)
 
-        summary = score_batch(iter_photos(paths, recursive), engine, db, mv, progress=report, source="cli")
+        summary = score_batch(iter_photos(paths, recursive), engine, db, mv, progress=print_line, source="cli")
         print(file=sys.stderr)
         print(
             f"{summary.scored} scored, {summary.failed} failed, {summary.skipped} already in the database "
@@ -68,6 +69,9 @@ def score_command(paths: list[Path], model_path: Path, db_url: str, csv_out: Pat
         if csv_out:
             write_scores_csv(score_rows(db, mv), csv_out)
             print(f"wrote {csv_out}", file=sys.stderr)
+        if report:
+            write_report(score_rows(db, mv), engine, active_thresholds(db, mv), report)
+            print(f"wrote {report}", file=sys.stderr)
     finally:
         db.close()
     return 0

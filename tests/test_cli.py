@@ -22,7 +22,9 @@ def test_score_stores_rows_writes_csv_and_reports_bad_photos_without_failing(exp
     _photos(tmp_path / "in")
     db = tmp_path / "i.db"
     out = tmp_path / "scores.csv"
-    code = main(["--model", str(exported_student[1]), "score", str(tmp_path / "in"), "--db", str(db), "--csv", str(out)])
+    report = tmp_path / "report.html"
+    code = main(["--model", str(exported_student[1]), "score", str(tmp_path / "in"), "--db", str(db), "--csv", str(out),
+                 "--report", str(report)])
     stdout, stderr = capsys.readouterr()
     assert code == 0
     good = next(line for line in stdout.splitlines() if "good0.png" in line)
@@ -36,6 +38,7 @@ def test_score_stores_rows_writes_csv_and_reports_bad_photos_without_failing(exp
     with open(out, newline="") as f:
         exported = list(csv.DictReader(f))
     assert len(exported) == 5
+    assert "Batch report" in report.read_text()
     injected = next(r for r in exported if "cmd.jpg" in r["path"])
     assert injected["status"] == "empty"
     # A rerun adds nothing and scores nothing again.

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.export import write_scores_csv
+from ..core.report import write_report
 from ..core.model_contract import ModelError
 from ..core.paths import user_data_dir
 from ..sources.camera import CameraSource
@@ -119,6 +120,7 @@ class MainWindow(QMainWindow):
             ("Score camera frame &now", "S", self.snap),
             ("&Load model…", "Ctrl+M", self.choose_model),
             ("&Export CSV…", "Ctrl+E", self.choose_export),
+            ("Export &report…", "Ctrl+R", self.choose_report),
             ("&Quit", QKeySequence.Quit, self.close),
         ):
             action = QAction(text, self)
@@ -281,6 +283,15 @@ class MainWindow(QMainWindow):
     def export_csv(self, path: Path) -> None:
         write_scores_csv(self.workspace.rows(), path)
         self.statusBar().showMessage(f"Exported {path}")
+
+    def choose_report(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Batch report", "report.html", "HTML (*.html)")
+        if path:
+            self.export_report(Path(path))
+
+    def export_report(self, path: Path) -> None:
+        write_report(self.workspace.rows(), self.workspace.engine, self.workspace.thresholds, path)
+        self.statusBar().showMessage(f"Wrote report {path}")
 
     def choose_model(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Model", "", "Model card or ONNX (*.json *.onnx)")
