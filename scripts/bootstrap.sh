@@ -25,14 +25,21 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
   echo "$digest" > "$stamp"
 fi
 
-# Qt needs a few system libraries even offscreen; a bare machine image may lack them.
+# System packages: Qt's libraries (even offscreen a bare image may lack them) and, for the test
+# set, a PostgreSQL server so the store is also tested on PostgreSQL. Installed only when missing.
+apt_packages=()
 if ! "$venv/bin/python" -c "from PySide6 import QtWidgets" 2>/dev/null; then
+  apt_packages+=(libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0)
+fi
+if [ "$set_name" = dev ] && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
+  apt_packages+=(postgresql)
+fi
+if [ ${#apt_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "installing the system libraries Qt needs" >&2
+    echo "installing system packages: ${apt_packages[*]}" >&2
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0 >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
   else
-    echo "PySide6 cannot load its libraries; install libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0" >&2
+    echo "missing system packages (install them, or some tests skip): ${apt_packages[*]}" >&2
   fi
 fi
