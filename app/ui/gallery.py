@@ -76,6 +76,14 @@ class GalleryModel(QAbstractListModel):
             self.items[row] = item
             self.dataChanged.emit(self.index(row), self.index(row))
 
+    def rename(self, old: str, new: str) -> None:
+        row = self._row_of.pop(old, None)
+        if row is None:
+            return
+        self.items[row].path = new
+        self._row_of[new] = row
+        self.dataChanged.emit(self.index(row), self.index(row))
+
     def remove(self, path: str) -> None:
         row = self._row_of.pop(path, None)
         if row is None:

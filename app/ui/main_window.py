@@ -169,6 +169,7 @@ class MainWindow(QMainWindow):
             self.settings.setValue("last_folder", str(folder))
             worker = FolderWorker(self.workspace, folder, self.recursive.isChecked(), self.watch.isChecked())
             worker.removed.connect(self.model.remove)
+            worker.moved.connect(self.model.rename)
             worker.progress.connect(self._progress)
             self._start(worker, f"Scoring {folder}…")
 

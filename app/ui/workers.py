@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QRunnable, Signal
 
 from ..core.batch import score_photo
-from ..core.store.repository import record_score
+from ..core.store.repository import record_score, rename_image
 from ..core.workspace import Workspace
 from ..sources.folder import FolderWatcher
 from .images import thumbnail
@@ -22,6 +22,7 @@ class FolderWorker(QObject):
     scored = Signal(object, object)  # ScoreRecord, QImage thumbnail or None
     progress = Signal(int, int)  # done, known total
     removed = Signal(str)
+    moved = Signal(str, str)  # old path, new path
     finished = Signal(bool)  # True when cancelled
 
     def __init__(self, workspace: Workspace, folder: Path, recursive: bool = False, watch: bool = False,
@@ -40,10 +41,15 @@ class FolderWorker(QObject):
         self.watcher.poll()  # the first look: everything present becomes pending
         while not self._cancel.is_set():
             events = self.watcher.poll()
-            ready = [e.path for e in events if e.kind in ("ready", "moved")]
+            ready = [e.path for e in events if e.kind == "ready"]
             for e in events:
                 if e.kind == "removed":
                     self.removed.emit(str(e.path))
+                elif e.kind == "moved":
+                    if rename_image(self.workspace.db, str(e.old_path), str(e.path)):
+                        self.moved.emit(str(e.old_path), str(e.path))
+                    else:  # never scored under the old name: score it now
+                        ready.append(e.path)
             total = done + len(ready) + self.watcher.pending
             for path in ready:
                 if self._cancel.is_set():

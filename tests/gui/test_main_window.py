@@ -105,3 +105,23 @@ def test_settings_remember_the_model_and_last_folder(qtbot, window, photo_folder
     _wait_scored(qtbot, window, 7)
     assert window.settings.value("last_folder") == str(photo_folder)
     assert window.settings.value("model_path").endswith("tiny.onnx")
+
+
+def test_watching_picks_up_new_photos_and_renames_without_rescoring(qtbot, window, photo_folder):
+    import shutil
+    import sqlite3
+
+    window.watch.setChecked(True)
+    window.open_folder(photo_folder)
+    qtbot.waitUntil(lambda: len(window.model.items) == 7, timeout=30000)
+    shutil.copy(photo_folder / "p1.png", photo_folder / "late.png")
+    qtbot.waitUntil(lambda: any(it.path.endswith("late.png") for it in window.model.items), timeout=20000)
+    (photo_folder / "p2.png").rename(photo_folder / "p2-renamed.png")
+    qtbot.waitUntil(lambda: any(it.path.endswith("p2-renamed.png") for it in window.model.items), timeout=20000)
+    assert len(window.model.items) == 8 and not any(it.path.endswith("/p2.png") for it in window.model.items)
+    window.cancel()
+    db = window.workspace.db.url.split("///", 1)[1]
+    with sqlite3.connect(db) as c:
+        paths = [r[0] for r in c.execute("select path from images")]
+    assert any(p.endswith("p2-renamed.png") for p in paths) and not any(p.endswith("/p2.png") for p in paths)
+    assert len(paths) == 8

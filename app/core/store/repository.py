@@ -136,3 +136,13 @@ def score_rows(db: Database, model_version_id: int) -> list[dict]:
             }
             for r in rows
         ]
+
+
+def rename_image(db: Database, old_path: str, new_path: str) -> bool:
+    """A photo moved or renamed on disk keeps its scores under the new path (no rescoring)."""
+    with db.session() as s:
+        image = s.scalar(select(Image).where(Image.path == old_path))
+        if image is None or s.scalar(select(Image.id).where(Image.path == new_path)) is not None:
+            return False
+        image.path = new_path
+        return True
