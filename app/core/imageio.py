@@ -11,8 +11,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-# Larger images are refused as likely decompression bombs (~ 16k x 12k pixels).
+# Larger images are refused as likely decompression bombs (~ 16k x 12k pixels), from the header
+# alone, before any pixel is decoded. This check replaces Pillow's own guard (which would stop
+# some photos below our limit and word its refusal differently).
 MAX_PIXELS = 200_000_000
+Image.MAX_IMAGE_PIXELS = None
 
 
 class ImageLoadError(Exception):
