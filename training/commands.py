@@ -149,4 +149,23 @@ def run_evaluate_synthetic(args) -> int:
     return 0
 
 
-REGISTRY = [register_export, register_pretrain, register_teacher, register_distill, register_evaluate, register_evaluate_synthetic]
+def register_split(sub) -> None:
+    p = sub.add_parser("split", help="write the fixed train/val split of a MOS CSV as two CSVs (for evaluate)")
+    p.add_argument("--csv", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True, help="folder for train.csv and val.csv")
+    p.add_argument("--val-fraction", type=float, default=0.15)
+    p.add_argument("--seed", type=int, default=0, help="the stages' split_seed")
+    p.set_defaults(run=run_split)
+
+
+def run_split(args) -> int:
+    from .data.mos import read_mos_csv, split_items, write_mos_csv
+
+    train, val = split_items(read_mos_csv(args.csv), args.val_fraction, args.seed)
+    for name, items in (("train", train), ("val", val)):
+        write_mos_csv(items, args.out / f"{name}.csv")
+        print(f"{args.out / f'{name}.csv'}: {len(items)} photos")
+    return 0
+
+
+REGISTRY = [register_export, register_pretrain, register_teacher, register_distill, register_evaluate, register_evaluate_synthetic, register_split]

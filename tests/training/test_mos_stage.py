@@ -93,3 +93,13 @@ def test_a_csv_without_mos_is_refused(tmp_path):
     path.write_text("image,score\na.png,3\n")
     with pytest.raises(ValueError, match="missing column"):
         read_mos_csv(path)
+
+
+def test_split_command_writes_the_same_split_the_stages_use(tiny_mos_set, tmp_path):
+    csv_path, _ = tiny_mos_set
+    assert main(["split", "--csv", str(csv_path), "--out", str(tmp_path), "--val-fraction", "0.25", "--seed", "3"]) == 0
+    _, val = split_items(read_mos_csv(csv_path), 0.25, seed=3)
+    written = read_mos_csv(tmp_path / "val.csv")
+    assert [i.image for i in written] == [i.image for i in val]
+    assert [round(i.mos, 4) for i in written] == [round(i.mos, 4) for i in val]
+    assert len(read_mos_csv(tmp_path / "train.csv")) == 18

@@ -41,6 +41,14 @@ def read_mos_csv(path: str | Path) -> list[MOSItem]:
     return items
 
 
+def write_mos_csv(items: list[MOSItem], path: str | Path) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["image", "mos", "std"])
+        writer.writerows((it.image, it.mos, "" if it.std is None else it.std) for it in items)
+
+
 def split_items(items: list[MOSItem], val_fraction: float, seed: int) -> tuple[list[MOSItem], list[MOSItem]]:
     """(train, val): the CSV's split column where present, else a seeded random split."""
     if any(it.split for it in items):
