@@ -149,6 +149,21 @@ def run_evaluate_synthetic(args) -> int:
     return 0
 
 
+def register_annotate(sub) -> None:
+    p = sub.add_parser("annotate", help="add fields (evaluations, commands, credits) to an exported model's card")
+    p.add_argument("--card", type=Path, required=True, help="NAME.json beside NAME.onnx")
+    p.add_argument("--merge", type=Path, nargs="+", required=True, help="JSON files; a file's stem names its field")
+    p.set_defaults(run=run_annotate)
+
+
+def run_annotate(args) -> int:
+    from .export import annotate_card
+
+    annotate_card(args.card, {f.stem: json.loads(f.read_text()) for f in args.merge})
+    print(f"updated {args.card}")
+    return 0
+
+
 def register_split(sub) -> None:
     p = sub.add_parser("split", help="write the fixed train/val split of a MOS CSV as two CSVs (for evaluate)")
     p.add_argument("--csv", type=Path, required=True)
@@ -168,4 +183,4 @@ def run_split(args) -> int:
     return 0
 
 
-REGISTRY = [register_export, register_pretrain, register_teacher, register_distill, register_evaluate, register_evaluate_synthetic, register_split]
+REGISTRY = [register_export, register_pretrain, register_teacher, register_distill, register_evaluate, register_evaluate_synthetic, register_split, register_annotate]

@@ -142,3 +142,15 @@ def parity(model: IQANet, onnx_path: Path, sizes: list[tuple[int, int]], seed: i
                 raise AssertionError(f"{k}: ONNX shape {got[k].shape} != torch {tuple(ref[k].shape)} at {h}x{w}")
             worst[k] = max(worst[k], float(np.abs(got[k] - ref[k].numpy()).max()))
     return worst
+
+
+def annotate_card(card_path: str | Path, fields: dict) -> dict:
+    """Add fields to an exported card, rewritten atomically; the contract's fields stay as they are."""
+    card_path = Path(card_path)
+    clash = [k for k in fields if k in PROTECTED_CARD_FIELDS]
+    if clash:
+        raise ValueError(f"card fields {', '.join(clash)} belong to the export and cannot be changed")
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    card.update(fields)
+    write_text_atomic(card_path, json.dumps(card, indent=2) + "\n")
+    return card

@@ -79,3 +79,18 @@ def test_card_extras_are_added_but_cannot_touch_the_contract(tmp_path):
     assert card["commands"] == ["python -m training ..."] and card["version"] == "2.0"
     with pytest.raises(ValueError, match="sha256"):
         export_model(model, tmp_path / "n", None, {"sha256": "0" * 64})
+
+
+def test_annotate_adds_evaluations_and_keeps_the_model_loadable(tmp_path):
+    from models import create_model
+    from training.__main__ import main
+    from training.export import export_model
+
+    torch.manual_seed(3)
+    _, card_path = export_model(create_model("student", weights=None), tmp_path / "m")
+    (tmp_path / "eval_val.json").write_text(json.dumps({"srcc": 0.8}))
+    assert main(["annotate", "--card", str(card_path), "--merge", str(tmp_path / "eval_val.json")]) == 0
+    assert load_model(card_path).card["eval_val"] == {"srcc": 0.8}
+    (tmp_path / "sha256.json").write_text(json.dumps("0" * 64))
+    with pytest.raises(ValueError, match="cannot be changed"):
+        main(["annotate", "--card", str(card_path), "--merge", str(tmp_path / "sha256.json")])
