@@ -152,14 +152,21 @@ def run_evaluate_synthetic(args) -> int:
 def register_annotate(sub) -> None:
     p = sub.add_parser("annotate", help="add fields (evaluations, commands, credits) to an exported model's card")
     p.add_argument("--card", type=Path, required=True, help="NAME.json beside NAME.onnx")
-    p.add_argument("--merge", type=Path, nargs="+", required=True, help="JSON files; a file's stem names its field")
+    p.add_argument("--merge", type=Path, nargs="*", default=[], help="JSON objects whose keys are added to the card")
+    p.add_argument("--field", nargs="*", default=[], metavar="NAME=FILE", help="add FILE's JSON under NAME")
     p.set_defaults(run=run_annotate)
 
 
 def run_annotate(args) -> int:
     from .export import annotate_card
 
-    annotate_card(args.card, {f.stem: json.loads(f.read_text()) for f in args.merge})
+    fields = {}
+    for f in args.merge:
+        fields.update(json.loads(f.read_text()))
+    for pair in args.field:
+        name, _, path = pair.partition("=")
+        fields[name] = json.loads(Path(path).read_text())
+    annotate_card(args.card, fields)
     print(f"updated {args.card}")
     return 0
 

@@ -88,9 +88,12 @@ def test_annotate_adds_evaluations_and_keeps_the_model_loadable(tmp_path):
 
     torch.manual_seed(3)
     _, card_path = export_model(create_model("student", weights=None), tmp_path / "m")
-    (tmp_path / "eval_val.json").write_text(json.dumps({"srcc": 0.8}))
-    assert main(["annotate", "--card", str(card_path), "--merge", str(tmp_path / "eval_val.json")]) == 0
-    assert load_model(card_path).card["eval_val"] == {"srcc": 0.8}
-    (tmp_path / "sha256.json").write_text(json.dumps("0" * 64))
+    (tmp_path / "val.json").write_text(json.dumps({"srcc": 0.8}))
+    (tmp_path / "notes.json").write_text(json.dumps({"credits": "LIVEC"}))
+    args = ["annotate", "--card", str(card_path), "--field", f"evaluation={tmp_path / 'val.json'}", "--merge", str(tmp_path / "notes.json")]
+    assert main(args) == 0
+    card = load_model(card_path).card
+    assert card["evaluation"] == {"srcc": 0.8} and card["credits"] == "LIVEC"
+    (tmp_path / "bad.json").write_text(json.dumps({"sha256": "0" * 64}))
     with pytest.raises(ValueError, match="cannot be changed"):
-        main(["annotate", "--card", str(card_path), "--merge", str(tmp_path / "sha256.json")])
+        main(["annotate", "--card", str(card_path), "--merge", str(tmp_path / "bad.json")])

@@ -17,4 +17,5 @@ $PY -m training evaluate-synthetic --model "$RUN/export/mobileiqa-student.onnx" 
     --pristine "$DATA/pristine/kodak" "$DATA/pristine/mate" | tee "$RUN/eval_synthetic.json"
 cp "$RUN/history.csv" "$RUN/curves.png" "$RUN/export/"
 $PY -m training annotate --card "$RUN/export/mobileiqa-student.json" \
-    --merge "$RUN/eval_val.json" "$RUN/eval_synthetic.json" training/recipes/interim_student_card.json
+    --field "evaluation_val=$RUN/eval_val.json" "evaluation_synthetic=$RUN/eval_synthetic.json" \
+    --merge training/recipes/interim_student_card.json
