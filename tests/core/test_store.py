@@ -93,3 +93,21 @@ def test_thresholds_must_be_ordered():
         Thresholds(pass_at=30, fail_below=50)
     t = Thresholds(60, 40)
     assert t.counts([10, 40, 59.9, 60, 99]) == {"pass": 2, "review": 2, "fail": 1}
+
+
+def test_upgrade_from_the_previous_revision_keeps_the_data(tmp_path):
+    """A station still on revision 0001 (no ratings tables) upgrades with its scores intact."""
+    from app.core.store.database import Database
+
+    engine = create_engine(sqlite_url(tmp_path / "old.db"))
+    upgrade(engine, "0001")
+    assert "votes" not in inspect(engine).get_table_names()
+    old = Database(sqlite_url(tmp_path / "old.db"), migrate=False)
+    mv = register_model(old, CARD, "/m.onnx")
+    record_score(old, mv, ScoreRecord("/p/kept.jpg", "ok", 66.0))
+    old.close()
+    db = open_database(tmp_path / "old.db")
+    assert current_revision(db.engine) == head_revision() != "0001"
+    assert {"votes", "raters", "rating_orders", "gold_images"} <= set(inspect(db.engine).get_table_names())
+    assert scored_paths(db, mv) == {"/p/kept.jpg"}
+    db.close()

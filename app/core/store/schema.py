@@ -80,3 +80,61 @@ class ThresholdProfile(Base):
     fail_below: Mapped[float] = mapped_column(Float)
     active: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Rater(Base):
+    """A person who rates photos; identified by the id they sign in with (no password)."""
+
+    __tablename__ = "raters"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RatingSession(Base):
+    """One sitting of a rater, with the display conditions the votes were given under."""
+
+    __tablename__ = "rating_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rater_id: Mapped[int] = mapped_column(ForeignKey("raters.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    display: Mapped[dict | None] = mapped_column(JSON)
+
+
+class Vote(Base):
+    """One raw ACR vote (1 Bad .. 5 Excellent). Never updated or deleted: an undo is recorded by
+    setting ``withdrawn_at``, so every answer ever given stays in the database."""
+
+    __tablename__ = "votes"
+    __table_args__ = (Index("ix_votes_image", "image_id"), Index("ix_votes_rater", "rater_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rater_id: Mapped[int] = mapped_column(ForeignKey("raters.id", ondelete="CASCADE"))
+    image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("rating_sessions.id", ondelete="SET NULL"))
+    value: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16), default="normal")  # normal, training, gold
+    response_ms: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column()
+
+
+class RatingOrder(Base):
+    """A rater's own random order over a batch, saved so a restart resumes at the same place."""
+
+    __tablename__ = "rating_orders"
+    __table_args__ = (UniqueConstraint("rater_id", "batch", "position", name="uq_order_position"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rater_id: Mapped[int] = mapped_column(ForeignKey("raters.id", ondelete="CASCADE"))
+    batch: Mapped[str] = mapped_column(String(255))
+    position: Mapped[int] = mapped_column(Integer)
+    image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16), default="normal")  # normal, training, gold
+
+
+class GoldImage(Base):
+    """A photo with a known answer: shown as training (with its answer) or hidden among the rest."""
+
+    __tablename__ = "gold_images"
+    image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), primary_key=True)
+    expected: Mapped[int] = mapped_column(Integer)
+    tolerance: Mapped[int] = mapped_column(Integer, default=1)
