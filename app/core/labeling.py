@@ -1,0 +1,181 @@
+"""A rater's labeling session after ITU-T P.910 / P.913 ACR (Qt-free; the panel is a thin view).
+
+- Five labelled levels; an answer is required to move on; the last vote can be undone (the vote
+  is withdrawn, never deleted).
+- Each rater gets their own random order of the batch, saved in the database, so a restart
+  resumes at the first photo they have not answered; training photos (with their expected
+  answers shown) come first; hidden gold photos are mixed in among the rest.
+- Every vote is stored raw, with its rater, session (display conditions), kind and response time.
+"""
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import func, select
+
+from .rules import Thresholds
+from .store.database import Database
+from .store.schema import GoldImage, Image, RatingOrder, RatingSession, Rater, Score, Vote, utcnow
+
+ACR_LEVELS = {5: "Excellent", 4: "Good", 3: "Fair", 2: "Poor", 1: "Bad"}
+
+
+@dataclass(frozen=True)
+class Item:
+    position: int
+    image_id: int
+    path: str
+    kind: str  # normal, training, gold
+    expected: int | None = None  # shown for training items only
+
+
+def _image_id(s, path: str) -> int:
+    image = s.scalar(select(Image).where(Image.path == path))
+    if image is None:
+        image = Image(path=path, source="labeling")
+        s.add(image)
+        s.flush()
+    return image.id
+
+
+class LabelingSession:
+    def __init__(
+        self,
+        db: Database,
+        rater_key: str,
+        batch: str,
+        photos: list[str],
+        training: list[tuple[str, int]] = (),
+        gold: list[tuple[str, int, int]] = (),
+        display: dict | None = None,
+    ):
+        if not rater_key.strip():
+            raise ValueError("a rater id is required")
+        self.db, self.batch = db, batch
+        with db.session() as s:
+            rater = s.scalar(select(Rater).where(Rater.key == rater_key))
+            if rater is None:
+                rater = Rater(key=rater_key)
+                s.add(rater)
+                s.flush()
+            self.rater_id = rater.id
+            session = RatingSession(rater_id=rater.id, display=display)
+            s.add(session)
+            s.flush()
+            self.session_id = session.id
+            exists = s.scalar(select(func.count()).select_from(RatingOrder).where(
+                RatingOrder.rater_id == rater.id, RatingOrder.batch == batch))
+            if not exists:
+                self._create_order(s, rater_key, photos, training, gold)
+
+    def _create_order(self, s, rater_key, photos, training, gold) -> None:
+        for path, expected, tolerance in gold:
+            image_id = _image_id(s, path)
+            if s.get(GoldImage, image_id) is None:
+                s.add(GoldImage(image_id=image_id, expected=expected, tolerance=tolerance))
+        for path, expected in training:
+            image_id = _image_id(s, path)
+            if s.get(GoldImage, image_id) is None:  # training answers are known answers too
+                s.add(GoldImage(image_id=image_id, expected=expected, tolerance=0))
+        # Seeded by rater and batch: the order is the rater's own and the same after a restart.
+        seed = int.from_bytes(hashlib.sha256(f"{rater_key}\0{self.batch}".encode()).digest()[:8], "big")
+        rest = [(p, "normal") for p in photos] + [(p, "gold") for p, _, _ in gold]
+        random.Random(seed).shuffle(rest)
+        ordered = [(p, "training") for p, _ in training] + rest
+        for position, (path, kind) in enumerate(ordered):
+            s.add(RatingOrder(rater_id=self.rater_id, batch=self.batch, position=position,
+                              image_id=_image_id(s, path), kind=kind))
+
+    def _answered(self, s) -> set[int]:
+        return set(s.scalars(select(Vote.image_id).where(
+            Vote.rater_id == self.rater_id, Vote.withdrawn_at.is_(None))))
+
+    def current(self) -> Item | None:
+        """The first photo of this rater's order without a standing answer (None: all done)."""
+        with self.db.session() as s:
+            answered = self._answered(s)
+            rows = s.execute(
+                select(RatingOrder, Image.path).join(Image, Image.id == RatingOrder.image_id)
+                .where(RatingOrder.rater_id == self.rater_id, RatingOrder.batch == self.batch)
+                .order_by(RatingOrder.position)
+            )
+            for order, path in rows:
+                if order.image_id not in answered:
+                    expected = None
+                    if order.kind == "training":
+                        expected = s.get(GoldImage, order.image_id).expected
+                    return Item(order.position, order.image_id, path, order.kind, expected)
+        return None
+
+    def vote(self, value: int, response_ms: int | None = None) -> Item | None:
+        """Answer the current photo; returns the next one."""
+        if value not in ACR_LEVELS:
+            raise ValueError(f"an ACR vote is 1..5, not {value!r}")
+        item = self.current()
+        if item is None:
+            raise RuntimeError("this rater has answered every photo of the batch")
+        with self.db.session() as s:
+            s.add(Vote(rater_id=self.rater_id, image_id=item.image_id, session_id=self.session_id,
+                       value=value, kind=item.kind, response_ms=response_ms))
+        return self.current()
+
+    def undo(self) -> Item | None:
+        """Withdraw this rater's last standing vote in the batch; returns the photo to answer again."""
+        with self.db.session() as s:
+            in_batch = select(RatingOrder.image_id).where(RatingOrder.rater_id == self.rater_id, RatingOrder.batch == self.batch)
+            last = s.scalar(
+                select(Vote).where(Vote.rater_id == self.rater_id, Vote.withdrawn_at.is_(None), Vote.image_id.in_(in_batch))
+                .order_by(Vote.id.desc()).limit(1)
+            )
+            if last is not None:
+                last.withdrawn_at = utcnow()
+        return self.current()
+
+    def progress(self) -> tuple[int, int]:
+        with self.db.session() as s:
+            order = set(s.scalars(select(RatingOrder.image_id).where(
+                RatingOrder.rater_id == self.rater_id, RatingOrder.batch == self.batch)))
+            return len(order & self._answered(s)), len(order)
+
+
+def standing_votes(db: Database, kinds=("normal", "gold")) -> list[tuple[str, str, int]]:
+    """(rater, image path, value) of every vote not withdrawn, for MOS and screening."""
+    with db.session() as s:
+        rows = s.execute(
+            select(Rater.key, Image.path, Vote.value).join(Rater, Rater.id == Vote.rater_id)
+            .join(Image, Image.id == Vote.image_id)
+            .where(Vote.withdrawn_at.is_(None), Vote.kind.in_(kinds))
+        )
+        return [(r, p, v) for r, p, v in rows]
+
+
+def gold_answers(db: Database) -> dict[str, tuple[int, int]]:
+    with db.session() as s:
+        rows = s.execute(select(Image.path, GoldImage.expected, GoldImage.tolerance).join(GoldImage, GoldImage.image_id == Image.id))
+        return {p: (e, t) for p, e, t in rows}
+
+
+def select_for_rating(db: Database, model_version_id: int, strategy: str, n: int,
+                      thresholds: Thresholds | None = None, seed: int = 0) -> list[str]:
+    """Which scored photos to rate: ``uncertain`` (the model's views disagree most), ``borderline``
+    (nearest a threshold), or ``random``."""
+    with db.session() as s:
+        rows = s.execute(
+            select(Image.path, Score.score, Score.opinions).join(Score)
+            .where(Score.model_version_id == model_version_id, Score.status == "ok")
+        ).all()
+    if strategy == "random":
+        rows = list(rows)
+        random.Random(seed).shuffle(rows)
+        return [r.path for r in rows[:n]]
+    if strategy == "uncertain":
+        key = lambda r: -float(np.std(r.opinions))  # noqa: E731
+    elif strategy == "borderline":
+        t = thresholds or Thresholds()
+        key = lambda r: min(abs(r.score - t.pass_at), abs(r.score - t.fail_below))  # noqa: E731
+    else:
+        raise ValueError(f"unknown selection {strategy!r}: uncertain, borderline or random")
+    return [r.path for r in sorted(rows, key=key)[:n]]

@@ -1,0 +1,81 @@
+import pytest
+
+from app.core.labeling import LabelingSession, gold_answers, select_for_rating, standing_votes
+from app.core.rules import Thresholds
+from app.core.store import open_database
+from app.core.store.repository import ScoreRecord, record_score, register_model
+
+PHOTOS = [f"/p/{i:02d}.jpg" for i in range(10)]
+TRAINING = [("/t/good.jpg", 5), ("/t/bad.jpg", 1)]
+GOLD = [("/g/known.jpg", 2, 1)]
+
+
+@pytest.fixture
+def db(tmp_path):
+    d = open_database(tmp_path / "l.db")
+    yield d
+    d.close()
+
+
+def _session(db, rater="alice"):
+    return LabelingSession(db, rater, "batch-1", PHOTOS, TRAINING, GOLD, display={"screen": "1920x1080"})
+
+
+def test_training_first_then_a_private_order_with_gold_hidden_inside(db):
+    alice, bob = _session(db, "alice"), _session(db, "bob")
+    first = alice.current()
+    assert (first.kind, first.path, first.expected) == ("training", "/t/good.jpg", 5)
+    alice.vote(5)
+    assert alice.current().path == "/t/bad.jpg"
+    alice.vote(1)
+    order_a, order_b = [], []
+    while (item := alice.current()) is not None:
+        order_a.append(item.path)
+        assert item.expected is None  # nothing but training reveals an answer
+        alice.vote(3)
+    bob.vote(5), bob.vote(1)
+    while (item := bob.current()) is not None:
+        order_b.append(item.path)
+        bob.vote(4)
+    assert sorted(order_a) == sorted(PHOTOS + ["/g/known.jpg"])
+    assert order_a != order_b  # each rater has their own order
+    assert alice.progress() == (13, 13)
+
+
+def test_a_restart_resumes_at_the_same_photo_and_undo_withdraws_without_deleting(db):
+    s1 = _session(db)
+    for value in (5, 1, 4, 2):
+        s1.vote(value)
+    here = s1.current()
+    s2 = _session(db)  # the program restarted
+    assert s2.current() == here
+    back = s2.undo()
+    assert back.position == here.position - 1
+    s2.vote(3)
+    votes = standing_votes(db, kinds=("normal", "gold", "training"))
+    assert sorted(v for _, _, v in votes) == [1, 3, 4, 5]  # the 2 was withdrawn and answered 3
+    with db.session() as s:
+        from app.core.store.schema import Vote
+
+        assert s.query(Vote).count() == 5  # the withdrawn vote is still there
+        assert s.query(Vote).filter(Vote.withdrawn_at.is_not(None)).count() == 1
+
+
+def test_votes_are_validated_and_gold_answers_are_known(db):
+    s = _session(db)
+    with pytest.raises(ValueError):
+        s.vote(6)
+    with pytest.raises(ValueError):
+        LabelingSession(db, "  ", "b", PHOTOS)
+    assert gold_answers(db)["/g/known.jpg"] == (2, 1)
+
+
+def test_selection_strategies(db):
+    mv = register_model(db, {"name": "m", "version": "1", "sha256": "c" * 64}, "/m.onnx")
+    record_score(db, mv, ScoreRecord("/s/agree.jpg", "ok", 50.0, [50, 50, 50]))
+    record_score(db, mv, ScoreRecord("/s/disagree.jpg", "ok", 50.0, [20, 50, 80]))
+    record_score(db, mv, ScoreRecord("/s/edge.jpg", "ok", 59.5, [59, 60, 59.5]))
+    record_score(db, mv, ScoreRecord("/s/broken.jpg", "corrupt", error="x"))
+    assert select_for_rating(db, mv, "uncertain", 1) == ["/s/disagree.jpg"]
+    assert select_for_rating(db, mv, "borderline", 1, Thresholds(60, 40)) == ["/s/edge.jpg"]
+    assert sorted(select_for_rating(db, mv, "random", 10)) == ["/s/agree.jpg", "/s/disagree.jpg", "/s/edge.jpg"]
