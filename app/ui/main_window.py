@@ -34,6 +34,7 @@ from ..core.model_contract import ModelError
 from ..core.paths import user_data_dir
 from ..sources.camera import CameraSource
 from ..core.workspace import Workspace
+from .labeling_panel import LabelingPanel, batch_name
 from .gallery import FILTERS, SORT_ROLES, GalleryFilter, GalleryModel, GalleryView, PathRole
 from .thresholds_panel import ThresholdsPanel
 from .viewer import Viewer
@@ -127,6 +128,10 @@ class MainWindow(QMainWindow):
             action.setShortcut(keys)
             action.triggered.connect(slot)
             file_menu.addAction(action)
+        rate = QAction("&Rate these photos…", self)
+        rate.setShortcut("Ctrl+L")
+        rate.triggered.connect(self.open_labeling)
+        self.menuBar().addMenu("&Ratings").addAction(rate)
         unreviewed = QAction("Next &unreviewed", self)
         unreviewed.setShortcut("N")
         unreviewed.triggered.connect(self.next_unreviewed)
@@ -271,6 +276,16 @@ class MainWindow(QMainWindow):
                 self.gallery.setCurrentIndex(self.proxy.index(row, 0))
                 return
         self.statusBar().showMessage("Every photo has been looked at")
+
+    def open_labeling(self) -> None:
+        """Raters give ACR opinions on the gallery's photos (shown without their scores)."""
+        photos = [it.path for it in self.model.items if it.status == "ok"]
+        if not photos:
+            self.statusBar().showMessage("Open a folder first: the labeling panel rates its photos")
+            return
+        self.labeling = LabelingPanel(self.workspace.db, batch_name(photos), photos)
+        self.labeling.resize(900, 700)
+        self.labeling.show()
 
     def _sort(self) -> None:
         self.proxy.set_sort(self.sort_box.currentText(), self.descending.isChecked())

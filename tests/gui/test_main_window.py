@@ -103,6 +103,9 @@ def test_window_stays_responsive_and_can_cancel(qtbot, window, photo_folder):
 def test_settings_remember_the_model_and_last_folder(qtbot, window, photo_folder):
     window.open_folder(photo_folder)
     _wait_scored(qtbot, window, 7)
+    window.open_labeling()
+    assert len(window.labeling.photos) == 6  # the corrupt file is not offered for rating
+    window.labeling.close()
     assert window.settings.value("last_folder") == str(photo_folder)
     assert window.settings.value("model_path").endswith("tiny.onnx")
 
