@@ -149,6 +149,28 @@ def run_evaluate_synthetic(args) -> int:
     return 0
 
 
+def register_finetune(sub) -> None:
+    p = sub.add_parser("finetune", help="fine-tune the current model on the site's ratings (from the app's database)")
+    p.add_argument("--db", required=True, help="the app's database URL or SQLite file")
+    p.add_argument("--base", type=Path, required=True, help="the current model (folder, .onnx or .json); NAME.pt beside it")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--config", type=Path, default=CONFIGS / "finetune.json")
+    p.add_argument("--epochs", type=int)
+    p.set_defaults(run=run_finetune_command)
+
+
+def run_finetune_command(args) -> int:
+    from app.core.store.database import sqlite_url
+
+    from .finetune import run_finetune
+    from .stage_mos import load_stage_config
+
+    db = args.db if "://" in args.db else sqlite_url(args.db)
+    report = run_finetune(load_stage_config(args.config, {"epochs": args.epochs}), db, args.base, args.out)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
 def register_annotate(sub) -> None:
     p = sub.add_parser("annotate", help="add fields (evaluations, commands, credits) to an exported model's card")
     p.add_argument("--card", type=Path, required=True, help="NAME.json beside NAME.onnx")
@@ -190,4 +212,4 @@ def run_split(args) -> int:
     return 0
 
 
-REGISTRY = [register_export, register_pretrain, register_teacher, register_distill, register_evaluate, register_evaluate_synthetic, register_split, register_annotate]
+REGISTRY = [register_export, register_pretrain, register_teacher, register_distill, register_evaluate, register_evaluate_synthetic, register_split, register_annotate, register_finetune]

@@ -21,10 +21,14 @@ from .synthetic import DISTORTIONS, LEVELS, distort, distort_region
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 
 
-def list_images(folders: list[Path]) -> list[Path]:
+def list_images(sources: list[Path]) -> list[Path]:
+    """Every photo under the given folders; a source that is a file is taken as it is."""
     files = []
-    for folder in folders:
-        files += sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    for source in map(Path, sources):
+        if source.is_file():
+            files.append(source)
+        else:
+            files += sorted(p for p in source.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     return files
 
 

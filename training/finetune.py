@@ -1,0 +1,116 @@
+"""``finetune``: adapt the current model to a site's own ratings, collected in the app's database.
+
+1. Votes -> BT.500 screening -> MOS per photo (screened raters left out), photos with at least
+   ``min_votes`` standing votes; a seeded part is held out and never trained on.
+2. The student starts from the base model's weights (``NAME.pt`` beside ``NAME.onnx``). With the
+   teacher's weights (``teacher.pt`` in the same folder) it is distillation: the teacher keeps the
+   student from forgetting, and labels the site's unrated photos; without them, plain MOS training.
+3. The result is exported as a new version (``NAME-site-<time>``), evaluated before and after on the
+   held-out ratings as the app runs it (ONNX), and registered in the database with its metrics.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import select
+
+from app.core.labeling import gold_answers, standing_votes
+from app.core.model_loader import load_model, resolve_model_files
+from app.core.ratings import image_mos, screen_raters
+from app.core.store import open_database
+from app.core.store.repository import register_model
+from app.core.store.schema import Image, Score
+from models import load_checkpoint
+
+from .data.mos import MOSItem, write_mos_csv
+from .evaluate import evaluate_onnx
+from .export import annotate_card, export_model
+
+log = logging.getLogger(__name__)
+
+
+def site_mos(db_url: str, min_votes: int) -> tuple[list[MOSItem], dict]:
+    db = open_database(db_url)
+    try:
+        votes = standing_votes(db)
+        screening = screen_raters(votes, gold_answers(db))
+        rejected = {r for r, s in screening.items() if s.rejected}
+        gold = set(gold_answers(db))
+        mos = image_mos([v for v in votes if v[1] not in gold], exclude=rejected)
+        items = [MOSItem(m.image, m.mos100, m.std * 25) for m in mos.values() if m.n >= min_votes]
+        with db.session() as s:
+            rated = {m.image for m in mos.values()} | gold
+            unrated = [p for (p,) in s.execute(select(Image.path).join(Score).where(Score.status == "ok").distinct()) if p not in rated]
+    finally:
+        db.close()
+    info = {"raters": len(screening), "rejected_raters": sorted(rejected), "rated_photos": len(items), "unrated_photos": len(unrated)}
+    return sorted(items, key=lambda i: i.image), info | {"unrated": unrated}
+
+
+def run_finetune(cfg: dict, db_url: str, base: Path, out: Path) -> dict:
+    from .stage_distill import run_distill
+    from .stage_mos import run_mos_stage
+
+    base_onnx, base_card_path = resolve_model_files(base)
+    base_card = load_model(base_onnx).card
+    student_ckpt = base_onnx.with_suffix(".pt")
+    if not student_ckpt.exists():
+        raise FileNotFoundError(f"{student_ckpt.name}: the base model's torch weights are needed to fine-tune it")
+    teacher_ckpt = base_onnx.parent / "teacher.pt"
+    items, info = site_mos(db_url, cfg.get("min_votes", 3))
+    if len(items) < cfg.get("min_photos", 20):
+        raise ValueError(f"only {len(items)} photos have {cfg.get('min_votes', 3)}+ standing votes; "
+                         f"rate at least {cfg.get('min_photos', 20)} before fine-tuning")
+    order = np.random.default_rng(cfg.get("split_seed", 0)).permutation(len(items))
+    n_val = max(3, int(round(len(items) * cfg.get("val_fraction", 0.25))))
+    val_idx = set(order[:n_val].tolist())
+    split = [MOSItem(it.image, it.mos, it.std, "val" if i in val_idx else "train") for i, it in enumerate(items)]
+    out.mkdir(parents=True, exist_ok=True)
+    meta = out / "site_mos.csv"
+    write_mos_csv([it for it in split if it.split == "train"], out / "site_train.csv")
+    write_mos_csv([it for it in split if it.split == "val"], out / "site_val.csv")
+    _write_split_csv(split, meta)
+
+    before = evaluate_onnx(base_onnx, out / "site_val.csv", Path("/"))
+    stage_cfg = cfg | {"init": str(student_ckpt)}
+    run = out / "run"
+    if teacher_ckpt.exists():
+        run_distill(stage_cfg, meta, Path("/"), teacher_ckpt, run, unlabeled=[Path(p) for p in info["unrated"]])
+    else:
+        log.warning("no teacher.pt beside the base model: fine-tuning on the site's MOS alone")
+        run_mos_stage(stage_cfg, meta, Path("/"), run)
+
+    model, ckpt = load_checkpoint(run / "best.pt")
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    name = f"{base_onnx.stem}-site-{stamp}"
+    info_card = {
+        "version": f"{base_card['version']}+site.{stamp}",
+        "training": {"data": f"site ratings from {db_url}: {len(items) - n_val} train / {n_val} held out",
+                     "recipe": f"finetune of {base_card['name']} v{base_card['version']}: {json.dumps(cfg, sort_keys=True)}",
+                     "base": base_card["name"], "teacher": teacher_ckpt.name if teacher_ckpt.exists() else None},
+        "metrics": ckpt["card_info"].get("metrics", {}),
+    }
+    onnx_path, card_path = export_model(model, out / name, info_card)
+    after = evaluate_onnx(onnx_path, out / "site_val.csv", Path("/"))
+    report = {"before": before, "after": after, "held_out": n_val} | {k: v for k, v in info.items() if k != "unrated"}
+    annotate_card(card_path, {"site_evaluation": report})
+    db = open_database(db_url)
+    try:
+        register_model(db, load_model(onnx_path).card, str(onnx_path))
+    finally:
+        db.close()
+    (out / "finetune_report.json").write_text(json.dumps(report, indent=2) + "\n")
+    return report | {"model": str(onnx_path)}
+
+
+def _write_split_csv(items: list[MOSItem], path: Path) -> None:
+    import csv
+
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["image", "mos", "std", "split"])
+        writer.writerows((it.image, it.mos, it.std, it.split) for it in items)
