@@ -76,6 +76,10 @@ class GalleryModel(QAbstractListModel):
             self.items[row] = item
             self.dataChanged.emit(self.index(row), self.index(row))
 
+    def item(self, path: str) -> GalleryItem | None:
+        row = self._row_of.get(path)
+        return None if row is None else self.items[row]
+
     def rename(self, old: str, new: str) -> None:
         row = self._row_of.pop(old, None)
         if row is None:

@@ -252,7 +252,7 @@ class MainWindow(QMainWindow):
         if not index.isValid():
             return
         path = index.data(PathRole)
-        self.model.items[self.model._row_of[path]].reviewed = True
+        self.model.item(path).reviewed = True
         job = PhotoJob(self.workspace, path)
         job.signals.done.connect(self._show)
         QThreadPool.globalInstance().start(job)
@@ -271,8 +271,7 @@ class MainWindow(QMainWindow):
     def next_unreviewed(self) -> None:
         start = self.gallery.currentIndex().row()
         for row in list(range(start + 1, self.proxy.rowCount())) + list(range(0, start)):
-            path = self.proxy.index(row, 0).data(PathRole)
-            if not self.model.items[self.model._row_of[path]].reviewed:
+            if not self.model.item(self.proxy.index(row, 0).data(PathRole)).reviewed:
                 self.gallery.setCurrentIndex(self.proxy.index(row, 0))
                 return
         self.statusBar().showMessage("Every photo has been looked at")

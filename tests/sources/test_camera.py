@@ -19,14 +19,6 @@ def video(tmp_path_factory):
     return path
 
 
-class FakeClock:
-    def __init__(self):
-        self.t = 0.0
-
-    def __call__(self):
-        return self.t
-
-
 def test_a_video_file_stands_in_for_a_camera_and_ends(video):
     cam = CameraSource(str(video))
     frames = [cam.read() for _ in range(13)]
@@ -58,8 +50,7 @@ def _frames(n, start=0):
     return [np.full((8, 8, 3), (start + i) * 10, np.uint8) for i in range(n)]
 
 
-def test_a_lost_camera_is_detected_and_reconnected():
-    clock = FakeClock()
+def test_a_lost_camera_is_detected_and_reconnected(clock):
     captures = iter([FlakyCapture(_frames(3)), FlakyCapture([], opened=False), FlakyCapture(_frames(2, 10))])
     cam = CameraSource(0, open_capture=lambda spec: next(captures), stall_seconds=2, reconnect_seconds=1, clock=clock)
     assert [cam.read().status for _ in range(3)] == [LIVE] * 3
@@ -74,8 +65,7 @@ def test_a_lost_camera_is_detected_and_reconnected():
     assert back.status == LIVE and cam.reconnects == 1
 
 
-def test_a_frozen_picture_counts_as_stalled():
-    clock = FakeClock()
+def test_a_frozen_picture_counts_as_stalled(clock):
     same = [np.zeros((8, 8, 3), np.uint8)] * 10
     cam = CameraSource("rtsp://cam", open_capture=lambda spec: FlakyCapture(same), stall_seconds=2, clock=clock)
     assert cam.read().status == LIVE

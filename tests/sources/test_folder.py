@@ -6,22 +6,13 @@ import pytest
 from app.sources.folder import FolderWatcher, is_candidate
 
 
-class FakeClock:
-    def __init__(self):
-        self.t = 0.0
-
-    def __call__(self):
-        return self.t
-
-
 def _ready(events):
     return [e.path.name for e in events if e.kind == "ready"]
 
 
-def test_existing_files_come_first_sorted_and_only_once(tmp_path):
+def test_existing_files_come_first_sorted_and_only_once(tmp_path, clock):
     for name in ("b.jpg", "a.png", "c.JPG"):
         (tmp_path / name).write_bytes(b"x" * 10)
-    clock = FakeClock()
     w = FolderWatcher(tmp_path, settle_seconds=1.0, clock=clock)
     assert _ready(w.poll()) == []  # not settled yet
     clock.t = 1.5
@@ -66,9 +57,8 @@ def test_a_file_still_being_written_is_not_ready_until_it_stops_growing(tmp_path
     assert path.stat().st_size == 8000
 
 
-def test_a_rename_is_a_move_not_a_new_photo_and_deletion_is_reported(tmp_path):
+def test_a_rename_is_a_move_not_a_new_photo_and_deletion_is_reported(tmp_path, clock):
     (tmp_path / "a.jpg").write_bytes(b"a" * 5)
-    clock = FakeClock()
     w = FolderWatcher(tmp_path, settle_seconds=0.5, clock=clock)
     w.poll()
     clock.t = 1
@@ -81,10 +71,9 @@ def test_a_rename_is_a_move_not_a_new_photo_and_deletion_is_reported(tmp_path):
     assert [(e.kind, e.path.name) for e in w.poll()] == [("removed", "renamed.jpg")]
 
 
-def test_recursive_watching_and_unreadable_files_are_retried_then_given_up(tmp_path):
+def test_recursive_watching_and_unreadable_files_are_retried_then_given_up(tmp_path, clock):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "deep.png").write_bytes(b"p")
-    clock = FakeClock()
     flat = FolderWatcher(tmp_path, settle_seconds=0, clock=clock)
     assert _ready(flat.poll()) == []
     w = FolderWatcher(tmp_path, recursive=True, settle_seconds=0, max_retries=2, clock=clock)
