@@ -25,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app", description="MobileIQA Inspector")
     parser.add_argument("--model", type=Path, default=default_model_dir(), help="model folder, .onnx or .json card")
     parser.add_argument("--db", default=str(default_database()), help="database URL or SQLite file (default: %(default)s)")
+    parser.add_argument("--self-test", action="store_true",
+                        help="score the bundled sample photo into a temporary database and exit (0 = working)")
     sub = parser.add_subparsers(dest="command")
     score = sub.add_parser("score", help="score photos headless and print the results")
     score.add_argument("paths", nargs="+", type=Path)
@@ -35,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     score.add_argument("--max-side", type=int, help="cap the long side at N px (default: full resolution)")
     args = parser.parse_args(argv)
 
+    if args.self_test:
+        from .selftest import self_test
+
+        return self_test(args.model)
     if args.command == "score":
         from .cli import score_command
 

@@ -72,3 +72,14 @@ def test_the_app_never_loads_torch():
     code = "import sys, app.__main__, app.cli, app.ui.main_window; print('torch' in sys.modules or 'timm' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_self_test_scores_the_bundled_sample(exported_student, capsys):
+    assert main(["--model", str(exported_student[1]), "--self-test"]) == 0
+    out, err = capsys.readouterr()
+    assert "parrots_kodak23.png: ok score" in out and "self-test passed" in err
+
+
+def test_self_test_fails_loudly_without_a_model(tmp_path, capsys):
+    assert main(["--model", str(tmp_path), "--self-test"]) == 1
+    assert "self-test FAILED" in capsys.readouterr().err
