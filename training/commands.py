@@ -14,6 +14,8 @@ def register_export(sub) -> None:
     p.add_argument("--no-pretrained", action="store_true", help="with --config: random backbone, no ImageNet weights")
     p.add_argument("--parity", action="store_true", help="also compare ONNX Runtime with torch on two sizes")
     p.add_argument("--version", help="model version for the card (default: the checkpoint's, else 0.0.0)")
+    p.add_argument("--torch-weights", action="store_true",
+                   help="also write NAME.pt (float16 state dict + config) beside the model, for fine-tuning")
     p.add_argument("--card-extra", type=Path, help="JSON file of further card fields (commands, credits, evaluations)")
     p.set_defaults(run=run_export)
 
@@ -34,6 +36,10 @@ def run_export(args) -> int:
     extra = json.loads(args.card_extra.read_text()) if args.card_extra else None
     onnx_path, card_path = export_model(model, args.out, info, extra)
     print(f"wrote {onnx_path} and {card_path}")
+    if args.torch_weights:
+        from .export import save_slim_weights
+
+        print(f"wrote {save_slim_weights(model, onnx_path.with_suffix('.pt'), info)}")
     if args.parity:
         print(json.dumps(parity(model, onnx_path, [(256, 320), (333, 250)]), indent=2))
     return 0

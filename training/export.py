@@ -154,3 +154,12 @@ def annotate_card(card_path: str | Path, fields: dict) -> dict:
     card.update(fields)
     write_text_atomic(card_path, json.dumps(card, indent=2) + "\n")
     return card
+
+
+def save_slim_weights(model: IQANet, path: Path, card_info: dict | None = None) -> Path:
+    """The model's weights for later fine-tuning: config + float16 state dict, no optimiser state
+    (half the size; loads with ``models.load_checkpoint``, which casts back to float32)."""
+    state = {k: (v.half() if v.is_floating_point() else v) for k, v in model.state_dict().items()}
+    with atomic_path(path) as tmp:
+        torch.save({"config": model.config.to_dict(), "model": state, "card_info": card_info or {}}, tmp)
+    return path

@@ -97,3 +97,16 @@ def test_annotate_adds_evaluations_and_keeps_the_model_loadable(tmp_path):
     (tmp_path / "bad.json").write_text(json.dumps({"sha256": "0" * 64}))
     with pytest.raises(ValueError, match="cannot be changed"):
         main(["annotate", "--card", str(card_path), "--merge", str(tmp_path / "bad.json")])
+
+
+def test_slim_weights_reload_close_to_the_original(tmp_path):
+    from models import create_model, load_checkpoint
+    from training.export import save_slim_weights
+
+    torch.manual_seed(4)
+    model = create_model("student", weights=None).eval()
+    path = save_slim_weights(model, tmp_path / "m.pt")
+    again, _ = load_checkpoint(path)
+    x = torch.randn(1, 3, 96, 128)
+    with torch.no_grad():
+        assert abs(float(model(x)["score"][0]) - float(again.eval()(x)["score"][0])) < 0.05

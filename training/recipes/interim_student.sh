@@ -10,7 +10,7 @@ PY=.venv/bin/python
 $PY -m training teacher --config training/configs/student_mos.json \
     --csv "$DATA/livec/train.csv" --root "$DATA/livec" --out "$RUN"
 $PY -m training split --csv "$DATA/livec/train.csv" --out "$RUN/split" --val-fraction 0.15 --seed 0
-$PY -m training export --checkpoint "$RUN/best.pt" --out "$RUN/export/mobileiqa-student" --version 0.1.0
+$PY -m training export --checkpoint "$RUN/best.pt" --out "$RUN/export/mobileiqa-student" --version 0.1.0 --torch-weights
 $PY -m training evaluate --model "$RUN/export/mobileiqa-student.onnx" --csv "$RUN/split/val.csv" --root "$DATA/livec" \
     | tee "$RUN/eval_val.json"
 $PY -m training evaluate-synthetic --model "$RUN/export/mobileiqa-student.onnx" \
