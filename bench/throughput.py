@@ -47,17 +47,17 @@ class RssSampler(threading.Thread):
     def __init__(self, every: float = 0.05):
         super().__init__(daemon=True)
         self.every, self.peak, self.samples = every, 0.0, []
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             value = rss_mb()
             self.samples.append(value)
             self.peak = max(self.peak, value)
             time.sleep(self.every)
 
     def stop(self) -> float:
-        self._stop.set()
+        self._halt.set()
         self.join()
         return self.peak
 

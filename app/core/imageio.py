@@ -18,6 +18,22 @@ MAX_PIXELS = 200_000_000
 Image.MAX_IMAGE_PIXELS = None
 
 
+# Formats people will drop into a folder that this program cannot decode, told apart from
+# files that are no image at all: (signature test, name).
+UNSUPPORTED_SIGNATURES = (
+    (lambda b: b[4:8] == b"ftyp" and b[8:12] in (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1"), "HEIF/HEIC"),
+    (lambda b: b[4:8] == b"ftyp" and b[8:12] in (b"avif", b"avis"), "AVIF"),
+    (lambda b: b[:4] == b"%PDF", "PDF"),
+    (lambda b: b.lstrip()[:5].lower() in (b"<svg ", b"<?xml"), "SVG/XML"),
+    (lambda b: b[:4] == b"\x00\x00\x00\x0cjP" or b[:4] == b"\xff\x4f\xff\x51", "JPEG 2000"),
+)
+
+
+def unsupported_format(data: bytes) -> str | None:
+    head = data[:64]
+    return next((name for test, name in UNSUPPORTED_SIGNATURES if test(head)), None)
+
+
 class ImageLoadError(Exception):
     def __init__(self, kind: str, message: str):
         super().__init__(message)
@@ -71,8 +87,13 @@ def load_rgb(path: str | Path, max_pixels: int = MAX_PIXELS, data: bytes | None 
     except ImageLoadError:
         raise
     except UnidentifiedImageError:
-        raise ImageLoadError("not_an_image", f"{path.name}: not an image, or a format this program cannot read") from None
+        fmt = unsupported_format(data)
+        if fmt:
+            raise ImageLoadError("unsupported", f"{path.name}: {fmt} photos are not supported; convert to JPEG, PNG or TIFF") from None
+        raise ImageLoadError("not_an_image", f"{path.name}: not an image (its content is no photo format)") from None
     except Image.DecompressionBombError as exc:
         raise ImageLoadError("too_large", f"{path.name}: refused as a decompression bomb ({exc})") from None
     except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageLoadError("corrupt", f"{path.name}: damaged or truncated image ({exc})") from None
+        if "truncated" in str(exc).lower() or "premature end" in str(exc).lower():
+            raise ImageLoadError("truncated", f"{path.name}: the file ends early (still being written, or cut off)") from None
+        raise ImageLoadError("corrupt", f"{path.name}: damaged image data ({exc})") from None

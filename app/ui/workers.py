@@ -55,7 +55,7 @@ class FolderWorker(QObject):
                 if self._cancel.is_set():
                     break
                 outcome = score_photo(self.workspace.engine, path)
-                if outcome.record.status in ("corrupt", "empty") and self.watcher.retry_later(path):
+                if outcome.record.status in ("truncated", "corrupt", "empty") and self.watcher.retry_later(path):
                     continue  # maybe still being written: offered again once it settles
                 record_score(self.workspace.db, self.workspace.model_version_id, outcome.record)
                 done += 1

@@ -51,14 +51,40 @@ def test_bad_files_get_a_kind_and_a_message(tmp_path, content, kind):
     assert err.value.kind == kind and "bad.jpg" in str(err.value)
 
 
-def test_truncated_jpeg_is_reported_as_corrupt(tmp_path):
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_truncated_photos_are_reported_as_truncated(tmp_path, fmt):
     rng = np.random.default_rng(0)
-    Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(tmp_path / "t.jpg", quality=90)
-    data = (tmp_path / "t.jpg").read_bytes()
-    (tmp_path / "t.jpg").write_bytes(data[: len(data) // 2])
+    path = tmp_path / f"t.{fmt.lower()}"
+    Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(path, fmt)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
     with pytest.raises(ImageLoadError) as err:
-        load_rgb(tmp_path / "t.jpg")
+        load_rgb(path)
+    assert err.value.kind == "truncated"
+
+
+def test_damaged_data_is_corrupt_not_truncated(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "c.png"
+    Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(path)
+    data = bytearray(path.read_bytes())
+    data[60:120] = b"\x00" * 60  # smash the compressed stream (and its checksum) mid-file
+    path.write_bytes(bytes(data))
+    with pytest.raises(ImageLoadError) as err:
+        load_rgb(path)
     assert err.value.kind == "corrupt"
+
+
+@pytest.mark.parametrize(
+    "head, name",
+    [(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00", "HEIF"), (b"%PDF-1.7\n", "PDF"), (b"<svg xmlns='x'>", "SVG")],
+)
+def test_unsupported_formats_are_named(tmp_path, head, name):
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(head + b"\x00" * 200)
+    with pytest.raises(ImageLoadError) as err:
+        load_rgb(path)
+    assert err.value.kind == "unsupported" and name in str(err.value)
 
 
 def test_missing_and_oversized_files(tmp_path):

@@ -20,10 +20,10 @@ def test_folder_to_viewer_to_thresholds_to_csv(qtbot, window, photo_folder, tmp_
 
     # Thumbnails with score badges; the corrupt file is listed with its status, not skipped.
     items = {it.path.rsplit("/", 1)[1]: it for it in window.model.items}
-    assert items["broken.jpg"].status in ("corrupt", "not_an_image") and items["broken.jpg"].score is None
+    assert items["broken.jpg"].status == "truncated" and items["broken.jpg"].score is None
     assert all(items[f"p{i}.png"].icon is not None for i in range(6))
     label = window.proxy.index(0, 0).data(Qt.DisplayRole)
-    assert any(v in label for v in ("PASS", "REVIEW", "FAIL", "CORRUPT", "NOT_AN_IMAGE"))
+    assert any(v in label for v in ("PASS", "REVIEW", "FAIL", "TRUNCATED"))
 
     # Open the viewer on a photo and switch overlays.
     window.filter_box.setCurrentText("all")
