@@ -12,8 +12,12 @@ def to_qimage(rgb: np.ndarray) -> QImage:
     return QImage(rgb.data, w, h, 3 * w, QImage.Format_RGB888).copy()  # copy: own the pixels
 
 
-def thumbnail(rgb: np.ndarray, side: int = 160) -> QImage:
+def thumbnail(rgb: np.ndarray, side: int = 128) -> QImage:
+    """A square thumbnail (the photo letterboxed on light grey), so every gallery cell is alike."""
     h, w = rgb.shape[:2]
-    f = side / max(h, w)
+    f = min(1.0, side / max(h, w))
     small = cv2.resize(rgb, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA) if f < 1 else rgb
-    return to_qimage(small)
+    canvas = np.full((side, side, 3), 235, np.uint8)
+    top, left = (side - small.shape[0]) // 2, (side - small.shape[1]) // 2
+    canvas[top : top + small.shape[0], left : left + small.shape[1]] = small[:side, :side]
+    return to_qimage(canvas)

@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
         self.filter_box.currentTextChanged.connect(self.proxy.set_filter)
         self.sort_box.currentTextChanged.connect(lambda _: self._sort())
         self.descending.toggled.connect(lambda _: self._sort())
+        self.proxy.set_sort("score")  # worst first: what an inspector looks at first
         controls = QHBoxLayout()
         for w in (QLabel("Show"), self.filter_box, QLabel("Sort"), self.sort_box, self.descending):
             controls.addWidget(w)
