@@ -111,3 +111,9 @@ def test_upgrade_from_the_previous_revision_keeps_the_data(tmp_path):
     assert {"votes", "raters", "rating_orders", "gold_images"} <= set(inspect(db.engine).get_table_names())
     assert scored_paths(db, mv) == {"/p/kept.jpg"}
     db.close()
+
+
+def test_first_use_creates_the_database_folder(tmp_path):
+    db = open_database(tmp_path / "new" / "nested" / "inspector.db")
+    assert (tmp_path / "new" / "nested" / "inspector.db").exists()
+    db.close()

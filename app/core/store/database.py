@@ -76,8 +76,12 @@ def sqlite_url(path: str | Path) -> str:
 
 
 def open_database(url_or_path: str | Path) -> Database:
+    """A database from a URL or an SQLite file path (its folder is created on first use)."""
     text = str(url_or_path)
-    return Database(text if "://" in text else sqlite_url(text))
+    if "://" in text:
+        return Database(text)
+    Path(text).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    return Database(sqlite_url(Path(text).expanduser()))
 
 
 __all__ = ["Database", "Session", "current_revision", "head_revision", "open_database", "sqlite_url", "upgrade"]
