@@ -9,8 +9,8 @@ from .core.engine import Engine, ResolutionPolicy
 from .core.export import write_scores_csv
 from .core.model_contract import ModelError
 from .core.model_loader import load_model
-from .core.store import open_database
 from .core.report import write_report
+from .core.store import open_database
 from .core.store.repository import ScoreRecord, active_thresholds, register_model, score_rows
 from .sources.folder import is_candidate
 

@@ -218,4 +218,8 @@ def run_split(args) -> int:
     return 0
 
 
-REGISTRY = [register_export, register_pretrain, register_teacher, register_distill, register_evaluate, register_evaluate_synthetic, register_split, register_annotate, register_finetune]
+# The order of `python -m training --help`: the recipe's stages first, then the tools.
+REGISTRY = [
+    register_pretrain, register_teacher, register_distill, register_export, register_evaluate,
+    register_evaluate_synthetic, register_split, register_annotate, register_finetune,
+]

@@ -14,12 +14,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from models import view_diversity_loss
+
 from .data.ranking import RankingGroups
 from .evaluate_synthetic import auroc
 from .loop import fit
 from .losses import damage_map_loss, ranking_loss
 from .stage_mos import build_model
-from models import view_diversity_loss
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from .rules import Thresholds
 from .store.database import Database
-from .store.schema import GoldImage, Image, RatingOrder, RatingSession, Rater, Score, Vote, utcnow
+from .store.schema import GoldImage, Image, Rater, RatingOrder, RatingSession, Score, Vote, utcnow
 
 ACR_LEVELS = {5: "Excellent", 4: "Good", 3: "Fair", 2: "Poor", 1: "Bad"}
 

@@ -29,13 +29,13 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.export import write_scores_csv
-from ..core.report import write_report
 from ..core.model_contract import ModelError
 from ..core.paths import user_data_dir
-from ..sources.camera import CameraSource
+from ..core.report import write_report
 from ..core.workspace import Workspace
-from .labeling_panel import LabelingPanel, batch_name
+from ..sources.camera import CameraSource
 from .gallery import FILTERS, SORT_ROLES, GalleryFilter, GalleryModel, GalleryView, PathRole
+from .labeling_panel import LabelingPanel, batch_name
 from .thresholds_panel import ThresholdsPanel
 from .viewer import Viewer
 from .workers import CameraWorker, FolderWorker, PhotoJob
