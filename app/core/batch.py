@@ -17,7 +17,7 @@ import numpy as np
 from .engine import Engine, ScoreResult
 from .imageio import ImageLoadError, load_rgb, read_bytes
 from .store.database import Database
-from .store.repository import ScoreRecord, record_score, scored_paths
+from .store.repository import ScoreRecord, active_thresholds, record_score, scored_paths
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,7 @@ def score_batch(
     paths = list(paths)
     summary = BatchSummary(total=len(paths))
     done = scored_paths(db, model_version_id) if skip_done else set()
+    thresholds = active_thresholds(db, model_version_id)  # once per batch, not once per photo
     for path in paths:
         if cancel is not None and cancel.is_set():
             summary.cancelled = True
@@ -77,7 +78,7 @@ def score_batch(
             summary.skipped += 1
             continue
         record = score_photo(engine, path, source).record
-        record_score(db, model_version_id, record)
+        record_score(db, model_version_id, record, thresholds)
         if record.status == "ok":
             summary.scored += 1
         else:

@@ -57,7 +57,7 @@ class FolderWorker(QObject):
                 outcome = score_photo(self.workspace.engine, path)
                 if outcome.record.status in ("truncated", "corrupt", "empty") and self.watcher.retry_later(path):
                     continue  # maybe still being written: offered again once it settles
-                record_score(self.workspace.db, self.workspace.model_version_id, outcome.record)
+                record_score(self.workspace.db, self.workspace.model_version_id, outcome.record, self.workspace.thresholds)
                 done += 1
                 thumb = thumbnail(outcome.rgb) if outcome.rgb is not None else None
                 self.scored.emit(outcome.record, thumb)
@@ -123,7 +123,7 @@ class CameraWorker(QObject):
                 self._snap.clear()
                 next_due = time.monotonic() + self.interval
                 outcome = score_photo(self.workspace.engine, save_frame(latest, self.save_dir), source="camera")
-                record_score(self.workspace.db, self.workspace.model_version_id, outcome.record)
+                record_score(self.workspace.db, self.workspace.model_version_id, outcome.record, self.workspace.thresholds)
                 self.scored.emit(outcome.record, thumbnail(outcome.rgb) if outcome.rgb is not None else None)
                 latest = None  # never score the same frame twice
             time.sleep(self.frame_sleep)

@@ -14,11 +14,11 @@ import torch
 from torch.utils.data import Dataset
 
 from app.core.imageio import ImageLoadError, load_rgb
+from app.sources.folder import IMAGE_SUFFIXES
 
 from .mos import normalise, random_crop
 from .synthetic import DISTORTIONS, LEVELS, distort, distort_region
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 
 
 def list_images(sources: list[Path]) -> list[Path]:

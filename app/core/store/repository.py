@@ -50,9 +50,11 @@ def active_thresholds(db: Database, model_version_id: int) -> Thresholds:
         return Thresholds(p.pass_at, p.fail_below) if p else Thresholds()
 
 
-def record_score(db: Database, model_version_id: int, rec: ScoreRecord) -> None:
-    """Insert or update the (image, model) score row: a rerun never duplicates it."""
-    thresholds = active_thresholds(db, model_version_id)
+def record_score(db: Database, model_version_id: int, rec: ScoreRecord, thresholds: Thresholds | None = None) -> None:
+    """Insert or update the (image, model) score row: a rerun never duplicates it.
+
+    ``thresholds``: the active profile, when the caller already knows it (saves a query per photo)."""
+    thresholds = thresholds or active_thresholds(db, model_version_id)
     with db.session() as s:
         image = s.scalar(select(Image).where(Image.path == rec.path))
         if image is None:
