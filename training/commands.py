@@ -59,14 +59,38 @@ def add_stage_options(p, default_config: str) -> None:
     p.add_argument("--batch-size", type=int, dest="batch_size")
     p.add_argument("--seed", type=int)
     p.add_argument("--stop-after", type=int, dest="stop_after", help="stop once this many epochs are done; rerun to resume")
+    p.add_argument("--time-limit", type=int, dest="time_limit_s", help="seconds: start no epoch that would end later")
+    p.add_argument("--device", help="cpu, cuda, cuda:1 (default: the config's, else cuda when available)")
+    p.add_argument("--workers", type=int, dest="num_workers", help="data-loading processes (default 0: in-process)")
+    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", dest="settings",
+                   help="override any config value; VALUE is JSON (else a string); KEY may be dotted: aux.crop=256")
 
 
 def stage_config(args) -> dict:
     from .stage_mos import load_stage_config
 
-    overrides = {k: getattr(args, k) for k in ("epochs", "crop", "batch_size", "seed", "stop_after")}
+    overrides = {k: getattr(args, k) for k in ("epochs", "crop", "batch_size", "seed", "stop_after", "time_limit_s",
+                                               "device", "num_workers")}
     overrides["init"] = str(args.init) if args.init else None
-    return load_stage_config(args.config, overrides)
+    return apply_settings(load_stage_config(args.config, overrides), args.settings)
+
+
+def apply_settings(cfg: dict, settings: list[str]) -> dict:
+    """``KEY=VALUE`` overrides, dotted keys reaching into nested objects (``aux.crop=256``)."""
+    for setting in settings:
+        key, sep, raw = setting.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--set {setting!r}: expected KEY=VALUE")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        *parents, leaf = key.split(".")
+        node = cfg
+        for name in parents:
+            node = node.setdefault(name, {})
+        node[leaf] = value
+    return cfg
 
 
 def print_last_epoch(history: list[dict]) -> int:
@@ -96,13 +120,15 @@ def register_teacher(sub) -> None:
     p = sub.add_parser("teacher", help="train on MOS (the teacher; or a student directly, as a baseline)")
     add_stage_options(p, "teacher.json")
     add_mos_options(p)
+    p.add_argument("--pristine", type=Path, nargs="*", default=[],
+                   help="clean photos for the config's synthetic ranking/map terms (\"aux\")")
     p.set_defaults(run=lambda args: print_last_epoch(_run_teacher(args)))
 
 
 def _run_teacher(args):
     from .stage_mos import run_mos_stage
 
-    return run_mos_stage(stage_config(args), args.csv, args.root, args.out)
+    return run_mos_stage(stage_config(args), args.csv, args.root, args.out, args.pristine)
 
 
 def register_distill(sub) -> None:

@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from .atomic import atomic_path
 from .curves import plot_curves
+from .device import pick_device, reseed_worker, to_device
 from .metrics import iqa_metrics
 
 log = logging.getLogger(__name__)
@@ -71,11 +72,16 @@ def save_checkpoint(path: Path, state: dict) -> None:
         torch.save(state, tmp)
 
 
+def model_device(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
 @torch.no_grad()
 def predict(model: nn.Module, dataset: Dataset) -> np.ndarray:
     """Scores (0-100) for every item, one full-size image at a time."""
     model.eval()
-    return np.array([float(model(dataset[i]["image"][None])["score"][0]) for i in range(len(dataset))])
+    device = model_device(model)
+    return np.array([float(model(dataset[i]["image"][None].to(device))["score"][0]) for i in range(len(dataset))])
 
 
 def validate(model: nn.Module, dataset: Dataset) -> dict[str, float]:
@@ -97,7 +103,8 @@ def fit(
     select_by: str = "val_srcc",
 ) -> list[dict]:
     """Train ``model`` per ``cfg`` (epochs, batch_size, lr_backbone, lr_head, weight_decay,
-    warmup_epochs, seed, stop_after); resume from ``out_dir/last.pt`` when it exists.
+    warmup_epochs, seed, stop_after, time_limit_s, device, num_workers); resume from
+    ``out_dir/last.pt`` when it exists.
 
     ``extra``: modules trained alongside the model at the head's learning rate but not part of
     it (distillation adapters); checkpointed under "extra", never exported.
@@ -118,8 +125,15 @@ def fit(
 
 def _fit(model, cfg, train_set, out_dir, loss_fn, card_info, collate, extra, validate_fn, select_by) -> list[dict]:
     set_seed(cfg.get("seed", 0))
+    device = pick_device(cfg.get("device"))
+    model.to(device)
+    if extra is not None:
+        extra.to(device)
     gen = torch.Generator().manual_seed(cfg.get("seed", 0))
-    loader = DataLoader(train_set, batch_size=cfg["batch_size"], shuffle=True, drop_last=True, generator=gen, collate_fn=collate)
+    workers = cfg.get("num_workers", 0)
+    loader = DataLoader(train_set, batch_size=cfg["batch_size"], shuffle=True, drop_last=True, generator=gen,
+                        collate_fn=collate, num_workers=workers, worker_init_fn=reseed_worker if workers else None,
+                        pin_memory=device.type == "cuda")
     steps_per_epoch = len(loader)
     if steps_per_epoch == 0:
         raise ValueError(f"{len(train_set)} training samples is fewer than one batch of {cfg['batch_size']}")
@@ -151,8 +165,13 @@ def _fit(model, cfg, train_set, out_dir, loss_fn, card_info, collate, extra, val
         log.info("resumed from %s at epoch %d (step %d)", last, start_epoch, step)
 
     # ``stop_after`` ends this run early (time-boxed machines); rerunning the command resumes.
+    # ``time_limit_s`` does the same by the clock: no epoch starts that would not end in time.
     end_epoch = min(cfg["epochs"], cfg.get("stop_after") or cfg["epochs"])
+    started, limit = time.time(), cfg.get("time_limit_s")
     for epoch in range(start_epoch, end_epoch):
+        if limit and history and time.time() - started + history[-1]["seconds"] > limit:
+            log.info("time limit of %d s reached after epoch %d of %d; rerun to resume", limit, epoch, cfg["epochs"])
+            break
         model.train()
         keep_frozen_norms_in_eval(model)
         if extra is not None:
@@ -161,19 +180,21 @@ def _fit(model, cfg, train_set, out_dir, loss_fn, card_info, collate, extra, val
         t0 = time.time()
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg['epochs']}", leave=False, dynamic_ncols=True)
         for batch in bar:
-            losses = loss_fn(model, batch)
+            losses = loss_fn(model, to_device(batch, device))
             optimiser.zero_grad(set_to_none=True)
             losses["total"].backward()
             optimiser.step()
             scheduler.step()
             step += 1
-            for k, v in losses.items():
-                sums[k] = sums.get(k, 0.0) + float(v)
-            bar.set_postfix(loss=f"{float(losses['total']):.4f}")
-        row = {"epoch": epoch + 1, "step": step, "seconds": round(time.time() - t0, 1)}
-        row.update({f"loss_{k}": v / steps_per_epoch for k, v in sums.items()})
+            for k, v in losses.items():  # kept on the device: reading a GPU value waits for it
+                sums[k] = sums.get(k, 0.0) + v.detach()
+            if step % 10 == 0:
+                bar.set_postfix(loss=f"{float(losses['total']):.4f}")
+        row = {"epoch": epoch + 1, "step": step}
+        row.update({f"loss_{k}": float(v) / steps_per_epoch for k, v in sums.items()})
         if validate_fn is not None:
             row.update({f"val_{k}": float(v) for k, v in validate_fn(model).items()})
+        row["seconds"] = round(time.time() - t0, 1)  # training and validation
         history.append(row)
         log.info("epoch %d: %s", epoch + 1, ", ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
         state = {

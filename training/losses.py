@@ -70,3 +70,18 @@ def damage_map_loss(distortion: torch.Tensor, mask: torch.Tensor) -> torch.Tenso
     the map's cells (a cell half inside the region has target 0.5)."""
     target = F.adaptive_avg_pool2d(mask[:, None].float(), distortion.shape[-2:])
     return F.binary_cross_entropy(distortion.clamp(1e-6, 1 - 1e-6), target)
+
+
+def synthetic_group_losses(model, batch: dict) -> dict[str, torch.Tensor]:
+    """Ranking and map terms for groups of synthetic distortions (``RankingGroups`` batches):
+    ``images`` [G, L+2, 3, H, W] (pristine, levels 1..L, then the region-damaged copy), ``mask``
+    [G, H, W]. Milder levels must score higher; the damaged copy's map must match the mask."""
+    g, n = batch["images"].shape[:2]
+    out = model(batch["images"].flatten(0, 1))
+    scores = (out["score"] / 100).view(g, n)
+    distortion = out["distortion"].view(g, n, *out["distortion"].shape[1:])[:, -1]
+    return {
+        "rank": ranking_loss(scores[:, :-1]),
+        "map": damage_map_loss(distortion, batch["mask"]),
+        "diversity": view_diversity_loss(out["attention"]),
+    }

@@ -24,7 +24,8 @@ from .data.mixed import SyntheticCrops, UnlabeledCrops
 from .data.mos import MOSDataset, read_mos_csv, split_items
 from .loop import fit
 from .losses import distill_losses
-from .stage_mos import build_model, store_best_metrics
+from .device import pick_device
+from .stage_mos import build_model, store_best_metrics, synthetic_aux
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +39,15 @@ def renormaliser(student_cfg, teacher_cfg):
     """Map a batch normalised for the student to the teacher's normalisation (identity if equal)."""
     if tuple(student_cfg.mean) == tuple(teacher_cfg.mean) and tuple(student_cfg.std) == tuple(teacher_cfg.std):
         return lambda x: x
-    s_mean, s_std = torch.tensor(student_cfg.mean).view(1, 3, 1, 1), torch.tensor(student_cfg.std).view(1, 3, 1, 1)
-    t_mean, t_std = torch.tensor(teacher_cfg.mean).view(1, 3, 1, 1), torch.tensor(teacher_cfg.std).view(1, 3, 1, 1)
-    return lambda x: ((x * s_std + s_mean) - t_mean) / t_std
+
+    def renormalise(x: torch.Tensor) -> torch.Tensor:
+        s_mean, s_std, t_mean, t_std = (
+            torch.tensor(v, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+            for v in (student_cfg.mean, student_cfg.std, teacher_cfg.mean, teacher_cfg.std)
+        )
+        return (x * s_std + s_mean - t_mean) / t_std
+
+    return renormalise
 
 
 def run_distill(
@@ -50,7 +57,7 @@ def run_distill(
     torch.set_num_threads(cfg.get("threads") or torch.get_num_threads())
     torch.manual_seed(cfg.get("seed", 0))
     teacher, _ = load_checkpoint(teacher_ckpt)
-    teacher.eval().requires_grad_(False)
+    teacher.eval().requires_grad_(False).to(pick_device(cfg.get("device")))
     student = build_model(cfg)
     if student.config.views != teacher.config.views:
         raise ValueError(f"student has {student.config.views} views, teacher {teacher.config.views}: they must match")
@@ -73,12 +80,14 @@ def run_distill(
     val_set = MOSDataset(val_items, root, mean, std) if val_items else None
     log.info("distill: %s", ", ".join(f"{type(p).__name__} {len(p)}" for p in parts))
     weights = DEFAULT_WEIGHTS | cfg.get("loss", {})
+    aux = synthetic_aux(cfg, pristine, student)
 
     def loss_fn(model, batch):
         x = batch["image"]
         with torch.no_grad():
             t_out = teacher(to_teacher(x))
-        return distill_losses(model(x), t_out, adapter, batch["mos"].float(), weights)
+        terms = distill_losses(model(x), t_out, adapter, batch["mos"].float(), weights)
+        return aux.add_to(model, terms) if aux else terms
 
     teacher_metrics = torch.load(teacher_ckpt, map_location="cpu", weights_only=True).get("card_info", {}).get("metrics", {})
     card_info = {

@@ -32,7 +32,16 @@ def build_model(cfg: dict):
     return create_model(cfg["model"], weights=cfg.get("backbone_weights", "auto"))
 
 
-def run_mos_stage(cfg: dict, csv_path: Path, root: Path, out_dir: Path) -> list[dict]:
+def synthetic_aux(cfg: dict, pristine: list[Path], model):
+    """The config's ``aux`` synthetic terms, when it asks for them and pristine photos are given."""
+    if not cfg.get("aux") or not pristine:
+        return None
+    from .aux_synthetic import SyntheticAux
+
+    return SyntheticAux(list(pristine), model.config.mean, model.config.std, cfg["aux"], seed=cfg.get("seed", 0))
+
+
+def run_mos_stage(cfg: dict, csv_path: Path, root: Path, out_dir: Path, pristine: list[Path] = ()) -> list[dict]:
     torch.set_num_threads(cfg.get("threads") or torch.get_num_threads())
     torch.manual_seed(cfg.get("seed", 0))
     model = build_model(cfg)
@@ -43,14 +52,17 @@ def run_mos_stage(cfg: dict, csv_path: Path, root: Path, out_dir: Path) -> list[
     train_set = MOSDataset(train_items, root, mean, std, crop=cfg["crop"], seed=cfg.get("seed", 0))
     val_set = MOSDataset(val_items, root, mean, std) if val_items else None
     weights = cfg.get("loss", {"l1": 1.0, "plcc": 0.3, "diversity": 0.01})
+    aux = synthetic_aux(cfg, pristine, model)
 
     def loss_fn(m, batch):
-        return mos_losses(m(batch["image"]), batch["mos"], weights)
+        terms = mos_losses(m(batch["image"]), batch["mos"], weights)
+        return aux.add_to(m, terms) if aux else terms
 
     card_info = {
         "training": {
             "data": f"{csv_path} ({len(train_items)} train / {len(val_items)} val, split seed {cfg.get('split_seed', 0)})",
-            "recipe": f"stage teacher (MOS): {json.dumps(cfg, sort_keys=True)}",
+            "recipe": f"stage teacher (MOS): {json.dumps(cfg, sort_keys=True)}"
+            + (f"; synthetic terms from {[str(p) for p in pristine]}" if aux else ""),
         }
     }
     history = fit(model, cfg, train_set, val_set, out_dir, loss_fn, card_info)

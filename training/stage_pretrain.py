@@ -14,12 +14,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models import view_diversity_loss
-
 from .data.ranking import RankingGroups
 from .evaluate_synthetic import auroc
-from .loop import fit
-from .losses import damage_map_loss, ranking_loss
+from .loop import fit, model_device
+from .losses import synthetic_group_losses
 from .stage_mos import build_model
 
 log = logging.getLogger(__name__)
@@ -42,10 +40,11 @@ class HeldOutGroups(torch.utils.data.Dataset):
 def validate_groups(model, dataset) -> dict[str, float]:
     """Fraction of correctly ordered level pairs, and the damage map's AUROC."""
     model.eval()
+    device = model_device(model)
     right = total = 0
     aucs = []
     for item in dataset:
-        out = model(item["images"])
+        out = {k: v.cpu() for k, v in model(item["images"].to(device)).items() if torch.is_tensor(v)}
         s = out["score"].numpy()
         ladder = s[:-1]
         right += sum(ladder[i] > ladder[j] for i in range(len(ladder)) for j in range(i + 1, len(ladder)))
@@ -65,15 +64,7 @@ def run_pretrain(cfg: dict, pristine: list[Path], out_dir: Path) -> list[dict]:
     weights = {"rank": 1.0, "map": 1.0, "diversity": 0.01} | cfg.get("loss", {})
 
     def loss_fn(m, batch):
-        g, n = batch["images"].shape[:2]
-        out = m(batch["images"].flatten(0, 1))
-        scores = (out["score"] / 100).view(g, n)
-        distortion = out["distortion"].view(g, n, *out["distortion"].shape[1:])[:, -1]
-        terms = {
-            "rank": ranking_loss(scores[:, :-1]),
-            "map": damage_map_loss(distortion, batch["mask"]),
-            "diversity": view_diversity_loss(out["attention"]),
-        }
+        terms = synthetic_group_losses(m, batch)
         terms["total"] = sum(weights[k] * v for k, v in terms.items())
         return terms
 

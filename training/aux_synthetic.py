@@ -1,0 +1,41 @@
+"""Synthetic ranking and map terms added to another stage's loss (``aux`` in a stage config).
+
+Training on MOS alone teaches the absolute scale but lets the distortion map drift away from
+where damage is; a few synthetic groups per step (``RankingGroups``: one crop at every level of
+a distortion, plus a region-damaged copy with its mask) keep the ranking and the localisation
+that pre-training taught. The groups come from their own endless loader; on a resumed run they
+start afresh (only the main data's order is resumed exactly).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader
+
+from .data.ranking import RankingGroups
+from .device import reseed_worker, to_device
+from .losses import synthetic_group_losses
+
+DEFAULTS = {"groups": 2, "crop": 224, "rank": 0.5, "map": 0.5, "workers": 0}
+
+
+class SyntheticAux:
+    def __init__(self, pristine: list[Path], mean, std, options: dict, seed: int = 0):
+        self.options = DEFAULTS | options
+        groups = RankingGroups(pristine, mean, std, self.options["crop"], length=10**9, seed=seed + 7)
+        workers = self.options["workers"]
+        self.loader = DataLoader(groups, batch_size=self.options["groups"], num_workers=workers,
+                                 worker_init_fn=reseed_worker if workers else None,
+                                 generator=torch.Generator().manual_seed(seed + 7),
+                                 persistent_workers=workers > 0, pin_memory=torch.cuda.is_available())
+        self.batches = iter(self.loader)
+
+    def add_to(self, model, terms: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """``terms`` plus ``aux_rank`` and ``aux_map``, their weighted sum added to ``total``."""
+        batch = to_device(next(self.batches), next(model.parameters()).device)
+        group = synthetic_group_losses(model, batch)
+        terms = dict(terms)
+        terms["aux_rank"], terms["aux_map"] = group["rank"], group["map"]
+        terms["total"] = terms["total"] + self.options["rank"] * group["rank"] + self.options["map"] * group["map"]
+        return terms
