@@ -6,14 +6,15 @@
 #   DATA=../shared/data RUN=runs/full INIT=<student checkpoint> training/recipes/full_gpu.sh
 # INIT is the student the distillation starts from: by default the interim recipe's result
 # (training/recipes/interim_student.sh), which v0.2 took from resources/models (v0.1.0).
-# PRETRAIN_ARGS / TEACHER_ARGS / DISTILL_ARGS pass further options (--epochs, --time-limit, ...).
+# PRETRAIN_ARGS / TEACHER_ARGS / DISTILL_ARGS pass further options (--epochs, --time-limit, ...);
+# PRISTINE_DIRS replaces the clean-photo folders (space-separated).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DATA="${DATA:-../shared/data}"
 RUN="${RUN:-runs/full}"
 INIT="${INIT:-runs/student_mos/best.pt}"
 PY="${PY:-.venv/bin/python}"
-PRISTINE=("$DATA/pristine/kodak" "$DATA/pristine/mate")
+read -ra PRISTINE <<< "${PRISTINE_DIRS:-$DATA/pristine/kodak $DATA/pristine/mate}"
 LIVEC=(--csv "$DATA/livec/train.csv" --root "$DATA/livec")
 # shellcheck disable=SC2086  # the *_ARGS are word lists on purpose
 {
