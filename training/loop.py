@@ -113,13 +113,17 @@ def fit(
     out_dir.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(out_dir / "train.log")
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-    logging.getLogger("training").addHandler(handler)
+    logger = logging.getLogger("training")
+    level = logger.level
+    logger.setLevel(logging.INFO)  # train.log keeps every epoch, whatever the caller logs
+    logger.addHandler(handler)
     try:
         if validate_fn is None and val_set is not None and len(val_set) >= 3:
             validate_fn = lambda m: validate(m, val_set)  # noqa: E731
         return _fit(model, cfg, train_set, out_dir, loss_fn, card_info or {}, collate, extra, validate_fn, select_by)
     finally:
-        logging.getLogger("training").removeHandler(handler)
+        logger.removeHandler(handler)
+        logger.setLevel(level)
         handler.close()
 
 
@@ -189,7 +193,7 @@ def _fit(model, cfg, train_set, out_dir, loss_fn, card_info, collate, extra, val
             for k, v in losses.items():  # kept on the device: reading a GPU value waits for it
                 sums[k] = sums.get(k, 0.0) + v.detach()
             if step % 10 == 0:
-                bar.set_postfix(loss=f"{float(losses['total']):.4f}")
+                bar.set_postfix(loss=f"{float(losses['total'].detach()):.4f}")
         row = {"epoch": epoch + 1, "step": step}
         row.update({f"loss_{k}": float(v) / steps_per_epoch for k, v in sums.items()})
         if validate_fn is not None:
