@@ -101,6 +101,7 @@ def load_checkpoint(path: str | Path, map_location: str = "cpu") -> tuple[IQANet
     config = IQAConfig.from_dict(ckpt["config"])
     model = create_model(config, weights=None)
     model.load_state_dict(ckpt["model"])
+    model.weights_source = f"checkpoint:{Path(path).name}"  # every weight comes from training, none random
     return model, ckpt
 
 

@@ -103,8 +103,9 @@ def run_finetune(cfg: dict, db_url: str, base: Path, out: Path) -> dict:
         register_model(db, load_model(onnx_path).card, str(onnx_path))
     finally:
         db.close()
+    report["model"] = str(onnx_path)
     (out / "finetune_report.json").write_text(json.dumps(report, indent=2) + "\n")
-    return report | {"model": str(onnx_path)}
+    return report
 
 
 def _write_split_csv(items: list[MOSItem], path: Path) -> None:
