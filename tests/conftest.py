@@ -21,3 +21,50 @@ def exported_student(tmp_path_factory):
     out = tmp_path_factory.mktemp("models") / "tiny"
     onnx_path, card_path = export_model(model, out)
     return model, onnx_path, card_path
+
+
+@pytest.fixture
+def rated_site(tmp_path):
+    """A station that has rated its photos: 24 generated photos, four simulated raters (truth
+    plus a little noise), and a random student exported with its torch weights beside it.
+    Returns (database path, base model .onnx, tiny fine-tune config)."""
+    import json
+
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from app.core.labeling import LabelingSession
+    from app.core.store import open_database
+    from models import create_model
+    from training.export import export_model
+
+    rng = np.random.default_rng(0)
+    photos = []
+    for i in range(24):
+        level = i % 4
+        img = np.clip(rng.normal(128, 10 + 25 * level, (72, 88, 3)), 0, 255).astype(np.uint8)
+        path = tmp_path / "site" / f"{i:02d}.png"
+        path.parent.mkdir(exist_ok=True)
+        Image.fromarray(img).save(path)
+        photos.append((str(path), 5 - level))
+    db_path = tmp_path / "site.db"
+    db = open_database(db_path)
+    truth = dict(photos)
+    for r in range(4):
+        session = LabelingSession(db, f"sim{r}", "site", [p for p, _ in photos])
+        while (item := session.current()) is not None:
+            session.vote(int(np.clip(truth[item.path] + rng.integers(-1, 2) * (rng.random() < 0.3), 1, 5)))
+    db.close()
+
+    torch.manual_seed(0)
+    student = create_model("student", weights=None)
+    base = tmp_path / "models" / "base"
+    export_model(student, base, {"version": "0.1.0"})
+    torch.save({"config": student.config.to_dict(), "model": student.state_dict(), "card_info": {}}, base.with_suffix(".pt"))
+    cfg = tmp_path / "ft.json"
+    cfg.write_text(json.dumps({
+        "model": "student", "crop": 64, "batch_size": 6, "epochs": 2, "lr_backbone": 1e-3, "lr_head": 3e-3,
+        "warmup_epochs": 0, "min_votes": 3, "min_photos": 20, "val_fraction": 0.25, "split_seed": 0, "seed": 0, "threads": 2,
+    }))
+    return db_path, base.with_suffix(".onnx"), cfg

@@ -11,7 +11,7 @@ from .engine import Engine, ResolutionPolicy
 from .model_loader import LoadedModel, load_model
 from .rules import Thresholds
 from .store import Database, open_database
-from .store.repository import active_thresholds, register_model, save_thresholds, score_rows
+from .store.repository import active_thresholds, mark_active, register_model, save_thresholds, score_rows
 
 
 class Workspace:
@@ -27,6 +27,7 @@ class Workspace:
         """Verify and switch to the model at ``path``; on ModelError nothing changes."""
         model = load_model(path)
         self.model_version_id = register_model(self.db, model.card, str(model.onnx_path))
+        mark_active(self.db, self.model_version_id)
         self.model, self.engine = model, Engine(model, self.policy)
         self.thresholds = active_thresholds(self.db, self.model_version_id)
         return model

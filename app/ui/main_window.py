@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.export import write_scores_csv
+from ..core.labeling import select_for_rating
 from ..core.model_contract import ModelError
 from ..core.paths import user_data_dir
 from ..core.report import write_report
@@ -36,14 +37,26 @@ from ..core.workspace import Workspace
 from ..sources.camera import CameraSource
 from .gallery import FILTERS, SORT_ROLES, GalleryFilter, GalleryModel, GalleryView, PathRole
 from .labeling_panel import LabelingPanel, batch_name
+from .training_panel import TrainingPanel
+
+# What the labeling panel rates: the gallery's photos, or a selection over every scored photo.
+RATING_CHOICES = {
+    "The photos in the gallery": None,
+    "Most uncertain first (the model's views disagree)": "uncertain",
+    "Nearest the thresholds first": "borderline",
+    "A random sample": "random",
+}
 from .thresholds_panel import ThresholdsPanel
 from .viewer import Viewer
 from .workers import CameraWorker, FolderWorker, PhotoJob
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, model_path: Path, database: str | Path, settings: QSettings | None = None):
+    def __init__(self, model_path: Path, database: str | Path, settings: QSettings | None = None,
+                 runs_dir: Path | None = None):
         super().__init__()
+        # Fine-tune runs (each a folder with its new model version) live beside the user's data.
+        self.runs_dir = runs_dir or user_data_dir() / "finetune"
         self.setWindowTitle("MobileIQA Inspector")
         self.settings = settings or QSettings("MobileIQA", "Inspector")
         self.workspace = Workspace(database)
@@ -133,6 +146,10 @@ class MainWindow(QMainWindow):
         rate.setShortcut("Ctrl+L")
         rate.triggered.connect(self.open_labeling)
         self.menuBar().addMenu("&Ratings").addAction(rate)
+        train = QAction("&Fine-tune and model versions…", self)
+        train.setShortcut("Ctrl+T")
+        train.triggered.connect(self.open_training)
+        self.menuBar().addMenu("&Training").addAction(train)
         unreviewed = QAction("Next &unreviewed", self)
         unreviewed.setShortcut("N")
         unreviewed.triggered.connect(self.next_unreviewed)
@@ -277,15 +294,51 @@ class MainWindow(QMainWindow):
                 return
         self.statusBar().showMessage("Every photo has been looked at")
 
-    def open_labeling(self) -> None:
-        """Raters give ACR opinions on the gallery's photos (shown without their scores)."""
-        photos = [it.path for it in self.model.items if it.status == "ok"]
+    def open_labeling(self, choice: str | None = None, count: int | None = None) -> None:
+        """Raters give ACR opinions (photos shown without their scores). ``choice``: which photos,
+        one of RATING_CHOICES (asked in a dialog when not given); ``count`` for a selection."""
+        if choice is None:
+            choice, ok = QInputDialog.getItem(self, "What to rate", "Photos", list(RATING_CHOICES), 0, False)
+            if not ok:
+                return
+        strategy = RATING_CHOICES[choice]
+        if strategy is None:
+            photos = [it.path for it in self.model.items if it.status == "ok"]
+        else:
+            if count is None:
+                count, ok = QInputDialog.getInt(self, "What to rate", "How many photos", 50, 1, 100_000)
+                if not ok:
+                    return
+            photos = select_for_rating(self.workspace.db, self.workspace.model_version_id, strategy, count,
+                                       self.workspace.thresholds)
         if not photos:
-            self.statusBar().showMessage("Open a folder first: the labeling panel rates its photos")
+            self.statusBar().showMessage("No scored photos to rate yet: open a folder first")
             return
         self.labeling = LabelingPanel(self.workspace.db, batch_name(photos), photos)
         self.labeling.resize(900, 700)
         self.labeling.show()
+
+    def open_training(self) -> None:
+        """The supervisor's Training panel: fine-tune on the ratings, switch or roll back versions."""
+        if getattr(self, "training", None) is None:
+            self.training = TrainingPanel(
+                self.workspace.db, self.workspace.db.url, self.workspace.model.onnx_path, self.runs_dir,
+                python_setting=self.settings.value("training_python") or None,
+            )
+            self.training.use_model.connect(self._switch_model)
+            self.training.python_chosen.connect(lambda path: self.settings.setValue("training_python", path))
+            self.training.resize(900, 760)
+        self.training.set_base_model(self.workspace.model.onnx_path)
+        self.training.refresh_versions()
+        self.training.show()
+
+    def _switch_model(self, path: str) -> None:
+        if self.is_busy():
+            self.statusBar().showMessage("Finish or cancel the running batch before switching models")
+            return
+        if self.load_model(Path(path)):
+            self.training.set_base_model(self.workspace.model.onnx_path)
+            self.training.refresh_versions()
 
     def _sort(self) -> None:
         self.proxy.set_sort(self.sort_box.currentText(), self.descending.isChecked())
@@ -316,6 +369,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.cancel()
+        if getattr(self, "training", None) is not None:
+            self.training.close()  # stops a running fine-tune; its partial run is left on disk
         QThreadPool.globalInstance().waitForDone(5000)
         self.settings.setValue("geometry", self.saveGeometry())
         self.workspace.close()

@@ -103,8 +103,14 @@ def test_window_stays_responsive_and_can_cancel(qtbot, window, photo_folder):
 def test_settings_remember_the_model_and_last_folder(qtbot, window, photo_folder):
     window.open_folder(photo_folder)
     _wait_scored(qtbot, window, 7)
-    window.open_labeling()
+    window.open_labeling("The photos in the gallery")
     assert len(window.labeling.photos) == 6  # the corrupt file is not offered for rating
+    window.labeling.close()
+    # A selection over every scored photo: the most uncertain first, as many as asked.
+    window.open_labeling("Most uncertain first (the model's views disagree)", 3)
+    assert len(window.labeling.photos) == 3
+    spread = {it.path: float(np.std(it.opinions)) for it in window.model.items if it.status == "ok"}
+    assert min(spread[p] for p in window.labeling.photos) >= sorted(spread.values())[-3]
     window.labeling.close()
     assert window.settings.value("last_folder") == str(photo_folder)
     assert window.settings.value("model_path").endswith("tiny.onnx")

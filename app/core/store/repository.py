@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import case, func, select, update
 
@@ -148,3 +149,40 @@ def rename_image(db: Database, old_path: str, new_path: str) -> bool:
             return False
         image.path = new_path
         return True
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    id: int
+    name: str
+    version: str
+    path: str
+    registered_at: datetime
+    active: bool
+    srcc_before: float | None
+    srcc_after: float | None
+    val_srcc: float | None
+
+
+def model_versions(db: Database) -> list[VersionRow]:
+    """Every registered model, newest first, with the figures its card carries."""
+    with db.session() as s:
+        rows = s.scalars(select(ModelVersion).order_by(ModelVersion.registered_at.desc(), ModelVersion.id.desc())).all()
+        out = []
+        for mv in rows:
+            card = mv.card or {}
+            site = card.get("site_evaluation") or {}
+            out.append(VersionRow(
+                mv.id, mv.name, mv.version, mv.path, mv.registered_at, bool(mv.active),
+                (site.get("before") or {}).get("srcc"), (site.get("after") or {}).get("srcc"),
+                (card.get("metrics") or {}).get("val_srcc"),
+            ))
+        return out
+
+
+def mark_active(db: Database, model_version_id: int) -> None:
+    """Record which version the station uses (one at a time), so a restart and the Training
+    panel agree; thresholds and calibration stay per version."""
+    with db.session() as s:
+        s.execute(update(ModelVersion).values(active=False))
+        s.execute(update(ModelVersion).where(ModelVersion.id == model_version_id).values(active=True))

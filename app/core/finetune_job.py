@@ -1,0 +1,114 @@
+"""Fine-tuning from the app, Qt-free: which Python runs the training pipeline, the command that
+runs it as a separate process, and reading its progress and result from the run folder.
+
+The pipeline needs torch; the app and its bundle do not ship it (torch would make the bundle
+~10x larger), so fine-tuning runs in a Python that has ``requirements/training.txt`` installed:
+the one the app runs in when started from a checkout, or the one named by the setting or by
+``MOBILEIQA_TRAINING_PYTHON``. Progress is read from the files the pipeline writes atomically
+(``run/history.csv`` per epoch, ``finetune_report.json`` at the end), so no protocol is needed
+and a killed run leaves nothing half-written behind.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+TRAINING_PYTHON_ENV = "MOBILEIQA_TRAINING_PYTHON"
+
+INSTALL_HINT = (
+    "Fine-tuning needs the training pipeline (torch 2.14.1, timm), which this bundle leaves out to stay "
+    "small. Install it once beside the program:\n"
+    "    python3.11 -m venv mobileiqa-training\n"
+    "    mobileiqa-training/bin/pip install -r requirements/training.txt   (from the program's source)\n"
+    f"then set {TRAINING_PYTHON_ENV}=<that venv>/bin/python, or choose it with 'Training Python…'."
+)
+
+
+def training_python(setting: str | None = None) -> str | None:
+    """The Python that runs ``python -m training``: the setting, the environment variable, else
+    this interpreter when running from source. None in a frozen build with nothing configured."""
+    for candidate in (setting, os.environ.get(TRAINING_PYTHON_ENV)):
+        if candidate:
+            found = shutil.which(candidate) or (candidate if Path(candidate).exists() else None)
+            if found:
+                return found
+    if getattr(sys, "frozen", False):
+        return None
+    return sys.executable
+
+
+def source_root() -> Path:
+    """The checkout holding ``training/`` (the process's working folder, so ``-m training`` resolves)."""
+    return Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class FinetuneJob:
+    python: str
+    db_url: str
+    base_model: Path
+    out_dir: Path
+    epochs: int | None = None
+    config: Path | None = None
+    extra_env: dict = field(default_factory=dict)
+
+    @classmethod
+    def in_folder(cls, python: str, db_url: str, base_model: Path, runs_dir: Path, **kw) -> "FinetuneJob":
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        return cls(python, db_url, Path(base_model), Path(runs_dir) / f"finetune-{stamp}", **kw)
+
+    def command(self) -> list[str]:
+        cmd = [self.python, "-m", "training", "finetune", "--db", self.db_url,
+               "--base", str(self.base_model), "--out", str(self.out_dir)]
+        if self.epochs:
+            cmd += ["--epochs", str(self.epochs)]
+        if self.config:
+            cmd += ["--config", str(self.config)]
+        return cmd
+
+    def history(self) -> list[dict[str, float]]:
+        """Per-epoch figures written so far (empty before the first epoch ends)."""
+        return read_history(self.out_dir / "run" / "history.csv")
+
+    def report(self) -> dict | None:
+        """The finished run's report (before/after metrics, new model path), or None."""
+        path = self.out_dir / "finetune_report.json"
+        if not path.exists():
+            return None
+        return json.loads(path.read_text())
+
+    def new_model(self) -> Path | None:
+        found = sorted(self.out_dir.glob("*-site-*.onnx"))
+        return found[-1] if found and self.report() else None
+
+
+def read_history(path: Path) -> list[dict[str, float]]:
+    if not path.exists():
+        return []
+    with open(path, newline="") as f:
+        rows = []
+        for row in csv.DictReader(f):
+            try:
+                rows.append({k: float(v) for k, v in row.items() if v not in (None, "")})
+            except ValueError:  # a column that is not a number: skip the row, never crash the view
+                continue
+        return rows
+
+
+_TQDM = re.compile(r"epoch (\d+)/(\d+):\s*(\d+)%")
+
+
+def parse_progress(text: str) -> tuple[int, int, float] | None:
+    """(epoch, epochs, fraction of the run done) from the last progress bar in ``text``."""
+    found = _TQDM.findall(text)
+    if not found:
+        return None
+    epoch, epochs, percent = (int(v) for v in found[-1])
+    return epoch, epochs, min(1.0, ((epoch - 1) + percent / 100) / max(1, epochs))

@@ -1,0 +1,248 @@
+"""The Training panel (supervisor): fine-tune the current model on the station's ratings, watch
+it learn, cancel it, and switch between model versions (or roll back).
+
+Fine-tuning runs as a separate process (QProcess), so the window stays responsive and a crash
+or a cancel cannot take the app down; its command, progress files and result are described in
+app.core.finetune_job. The current model stays in use until the supervisor switches.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QProcess, QProcessEnvironment, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.finetune_job import INSTALL_HINT, FinetuneJob, parse_progress, source_root, training_python
+from ..core.store import Database
+from ..core.store.repository import model_versions
+from .curve_plot import CurvePlot
+
+COLUMNS = ("Model", "Version", "Registered", "Site SRCC before → after", "Val SRCC", "In use")
+
+
+def _fmt(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+class TrainingPanel(QWidget):
+    use_model = Signal(str)  # path of the version the supervisor switched to
+    finished = Signal(bool)  # True when a fine-tune produced a new version
+    python_chosen = Signal(str)
+
+    def __init__(self, db: Database, db_url: str, base_model: Path, runs_dir: Path,
+                 python_setting: str | None = None, config: Path | None = None, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Training")
+        self.db, self.db_url, self.base_model, self.runs_dir, self.config = db, db_url, Path(base_model), Path(runs_dir), config
+        self.python = training_python(python_setting)
+        self.job: FinetuneJob | None = None
+        self.process: QProcess | None = None
+        self._stderr_tail = ""
+        self._cancelled = False
+
+        self.base_label = QLabel()
+        self.python_label = QLabel()
+        self.python_label.setWordWrap(True)
+        choose_python = QPushButton("Training Python…")
+        choose_python.clicked.connect(self.choose_python)
+        self.epochs = QSpinBox()
+        self.epochs.setRange(1, 200)
+        self.epochs.setValue(6)
+        self.start_button = QPushButton("Fine-tune on the ratings")
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.progress = QProgressBar()
+        self.status = QLabel("Idle.")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.plot = CurvePlot()
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.use_button = QPushButton("Use selected version")
+        self.use_button.clicked.connect(self.use_selected)
+
+        run_row = QHBoxLayout()
+        for w in (QLabel("Epochs"), self.epochs, self.start_button, self.cancel_button):
+            run_row.addWidget(w)
+        run_row.addStretch(1)
+        python_row = QHBoxLayout()
+        python_row.addWidget(self.python_label, 1)
+        python_row.addWidget(choose_python)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.base_label)
+        layout.addLayout(python_row)
+        layout.addLayout(run_row)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(QLabel("Model versions (switch to roll back; thresholds are kept per version)"))
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.use_button)
+
+        self.poll = QTimer(self)
+        self.poll.setInterval(1000)
+        self.poll.timeout.connect(self.refresh_curves)
+        self.set_base_model(self.base_model)
+        self._show_python()
+        self.refresh_versions()
+
+    # --- state shown ----------------------------------------------------------------------
+    def set_base_model(self, path: Path) -> None:
+        self.base_model = Path(path)
+        self.base_label.setText(f"Fine-tunes: {self.base_model.name}")
+
+    def _show_python(self) -> None:
+        if self.python:
+            self.python_label.setText(f"Training Python: {self.python}")
+        else:
+            self.python_label.setText(INSTALL_HINT)
+        self.start_button.setEnabled(self.python is not None and self.process is None)
+
+    def choose_python(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Python with the training pipeline")
+        if path:
+            self.python = path
+            self._show_python()
+            self.python_chosen.emit(path)
+
+    def refresh_versions(self) -> None:
+        rows = model_versions(self.db)
+        self.table.setRowCount(len(rows))
+        for r, v in enumerate(rows):
+            cells = (v.name, v.version, v.registered_at.strftime("%Y-%m-%d %H:%M"),
+                     f"{_fmt(v.srcc_before)} → {_fmt(v.srcc_after)}" if v.srcc_after is not None else "–",
+                     _fmt(v.val_srcc), "yes" if v.active else "")
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.UserRole, v.path)
+                self.table.setItem(r, c, item)
+        self.table.resizeColumnsToContents()
+
+    def refresh_curves(self) -> None:
+        if self.job is None:
+            return
+        history = self.job.history()
+        self.plot.set_series({
+            "loss": [h.get("loss_total", float("nan")) for h in history],
+            "val SRCC": [h["val_srcc"] for h in history if "val_srcc" in h],
+        })
+
+    # --- the run --------------------------------------------------------------------------
+    def start(self) -> None:
+        if self.process is not None or not self.python:
+            return
+        self.job = FinetuneJob.in_folder(self.python, self.db_url, self.base_model, self.runs_dir,
+                                         epochs=self.epochs.value(), config=self.config)
+        self.job.out_dir.mkdir(parents=True, exist_ok=True)
+        cmd = self.job.command()
+        process = QProcess(self)
+        process.setWorkingDirectory(str(source_root()))
+        env = QProcessEnvironment.systemEnvironment()
+        env.insert("PYTHONUNBUFFERED", "1")
+        process.setProcessEnvironment(env)
+        process.readyReadStandardError.connect(self._read_stderr)
+        process.readyReadStandardOutput.connect(self._read_stdout)
+        process.finished.connect(self._finished)
+        process.errorOccurred.connect(self._failed_to_start)
+        self.process, self._stderr_tail, self._cancelled = process, "", False
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.plot.set_series({})
+        self.status.setText(f"Fine-tuning {self.base_model.name} in {self.job.out_dir} …")
+        self.start_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        process.start(cmd[0], cmd[1:])
+        self.poll.start()
+
+    def _read_stderr(self) -> None:
+        text = bytes(self.process.readAllStandardError()).decode("utf-8", "replace")
+        self._stderr_tail = (self._stderr_tail + text)[-4000:]
+        progress = parse_progress(text)
+        if progress:
+            epoch, epochs, fraction = progress
+            self.progress.setValue(int(fraction * 1000))
+            self.progress.setFormat(f"epoch {epoch}/{epochs}  %p%")
+
+    def _read_stdout(self) -> None:
+        self._stderr_tail = (self._stderr_tail + bytes(self.process.readAllStandardOutput()).decode("utf-8", "replace"))[-4000:]
+
+    def cancel(self) -> None:
+        """Stop the run: politely first, then for good. The model in use is untouched."""
+        if self.process is None:
+            return
+        self._cancelled = True
+        self.status.setText("Cancelling …")
+        self.process.terminate()
+        QTimer.singleShot(5000, self._kill_if_running)
+
+    def _kill_if_running(self) -> None:
+        if self.process is not None and self.process.state() != QProcess.NotRunning:
+            self.process.kill()
+
+    def _failed_to_start(self, error) -> None:
+        if error == QProcess.FailedToStart:
+            self.status.setText(f"Could not start {self.python}: {self.process.errorString()}\n{INSTALL_HINT}")
+            self._reset(False)
+
+    def _finished(self, code: int, _status) -> None:
+        self.refresh_curves()
+        report = self.job.report() if self.job else None
+        if self._cancelled:
+            self.status.setText("Cancelled. The model in use did not change.")
+            self._reset(False)
+        elif code == 0 and report:
+            before, after = report["before"], report["after"]
+            self.progress.setValue(1000)
+            self.status.setText(
+                f"Done: held-out site SRCC {before['srcc']:.3f} → {after['srcc']:.3f}, "
+                f"PLCC {before['plcc']:.3f} → {after['plcc']:.3f} on {report['held_out']} photos. "
+                f"New version: {Path(report.get('model', '?')).name} (select it below and 'Use' to switch)."
+            )
+            self._reset(True)
+        else:
+            lines = [ln for ln in self._stderr_tail.replace("\r", "\n").splitlines() if ln.strip() and "it/s" not in ln]
+            self.status.setText("Fine-tuning failed (the model in use did not change):\n" + "\n".join(lines[-6:]))
+            self._reset(False)
+
+    def _reset(self, success: bool) -> None:
+        self.poll.stop()
+        if self.process is not None:
+            self.process.deleteLater()
+        self.process = None
+        self.cancel_button.setEnabled(False)
+        self._show_python()
+        self.refresh_versions()
+        self.finished.emit(success)
+
+    def use_selected(self) -> None:
+        row = self.table.currentRow()
+        if row >= 0:
+            self.use_model.emit(self.table.item(row, 0).data(Qt.UserRole))
+
+    def is_running(self) -> bool:
+        return self.process is not None
+
+    def closeEvent(self, event) -> None:
+        if self.process is not None:
+            self.cancel()
+            self.process.waitForFinished(6000)
+        super().closeEvent(event)

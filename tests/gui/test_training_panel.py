@@ -1,0 +1,110 @@
+"""The Training panel with the real pipeline in a real separate process: fine-tune, watch the
+curves, cancel, and switch between model versions (roll back) from the main window."""
+import sys
+import time
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from app.core.store import open_database
+from app.core.store.repository import model_versions
+from app.ui.training_panel import TrainingPanel
+
+
+def _panel(qtbot, rated_site, tmp_path):
+    db_path, base, cfg = rated_site
+    db = open_database(db_path)
+    panel = TrainingPanel(db, db.url, base, tmp_path / "runs", python_setting=sys.executable, config=cfg)
+    qtbot.addWidget(panel)
+    panel.epochs.setValue(2)
+    return panel, db
+
+
+@pytest.mark.slow
+def test_fine_tune_runs_in_its_own_process_and_registers_a_version(qtbot, rated_site, tmp_path):
+    panel, db = _panel(qtbot, rated_site, tmp_path)
+    ticks = []
+    timer_started = time.monotonic()
+    from PySide6.QtCore import QTimer
+
+    beat = QTimer()
+    beat.timeout.connect(lambda: ticks.append(time.monotonic()))
+    beat.start(50)
+    with qtbot.waitSignal(panel.finished, timeout=240_000) as done:
+        panel.start()
+        assert panel.is_running() and not panel.start_button.isEnabled()
+    beat.stop()
+    assert done.args == [True], panel.status.text()
+    # The window kept handling events while the process trained: the 50 ms timer kept beating.
+    gaps = [b - a for a, b in zip([timer_started] + ticks, ticks)]
+    assert len(ticks) > 20 and max(gaps) < 2.0
+    assert "held-out site SRCC" in panel.status.text()
+    assert len(panel.plot.series["val SRCC"]) == 2 and len(panel.plot.series["loss"]) == 2
+    versions = model_versions(db)
+    new = [v for v in versions if "+site." in v.version]
+    assert len(new) == 1 and new[0].srcc_after is not None
+    assert panel.table.rowCount() == len(versions)
+    db.close()
+
+
+@pytest.mark.slow
+def test_cancel_stops_the_process_and_changes_nothing(qtbot, rated_site, tmp_path):
+    panel, db = _panel(qtbot, rated_site, tmp_path)
+    panel.epochs.setValue(50)
+    before = model_versions(db)
+    with qtbot.waitSignal(panel.finished, timeout=60_000) as done:
+        panel.start()
+        qtbot.wait(3000)  # mid-way: the process is importing torch or already training
+        panel.cancel()
+    assert done.args == [False]
+    assert not panel.is_running() and panel.start_button.isEnabled()
+    assert "Cancelled" in panel.status.text()
+    assert model_versions(db) == before
+    assert panel.job.report() is None
+    db.close()
+
+
+def test_frozen_build_without_a_training_python_says_what_to_install(qtbot, rated_site, tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.delenv("MOBILEIQA_TRAINING_PYTHON", raising=False)
+    db_path, base, cfg = rated_site
+    db = open_database(db_path)
+    panel = TrainingPanel(db, db.url, base, tmp_path / "runs")
+    qtbot.addWidget(panel)
+    assert not panel.start_button.isEnabled()
+    assert "requirements/training.txt" in panel.python_label.text()
+    db.close()
+
+
+def test_switching_versions_from_the_panel_and_rolling_back(qtbot, exported_student, tmp_path):
+    import torch
+
+    from app.ui.main_window import MainWindow
+    from models import create_model
+    from training.export import export_model
+
+    torch.manual_seed(1)
+    other, _ = export_model(create_model("student", weights=None).eval(), tmp_path / "other" / "tiny-b", {"version": "0.2.0"})
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+    window = MainWindow(exported_student[1], tmp_path / "inspector.db", settings, runs_dir=tmp_path / "runs")
+    qtbot.addWidget(window)
+    first = window.workspace.model.onnx_path
+    window.load_model(other)  # registers the second version
+    window.load_model(first)
+    window.open_training()
+    panel = window.training
+    rows = {panel.table.item(r, 1).text(): r for r in range(panel.table.rowCount())}
+    assert set(rows) == {"0.0.0", "0.2.0"}
+
+    panel.table.selectRow(rows["0.2.0"])
+    panel.use_button.click()
+    assert window.workspace.model.onnx_path == other
+    active = {v.version: v.active for v in model_versions(window.workspace.db)}
+    assert active == {"0.0.0": False, "0.2.0": True}
+
+    rows = {panel.table.item(r, 1).text(): r for r in range(panel.table.rowCount())}
+    panel.table.selectRow(rows["0.0.0"])  # roll back
+    panel.use_button.click()
+    assert window.workspace.model.onnx_path == first
+    assert {v.version: v.active for v in model_versions(window.workspace.db)} == {"0.0.0": True, "0.2.0": False}
+    window.close()
