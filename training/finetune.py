@@ -18,9 +18,8 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import select
 
-from app.core.labeling import gold_answers, standing_votes
+from app.core.labeling import gold_answers, screened_site_mos
 from app.core.model_loader import load_model, resolve_model_files
-from app.core.ratings import image_mos, screen_raters
 from app.core.store import open_database
 from app.core.store.repository import register_model
 from app.core.store.schema import Image, Score
@@ -36,18 +35,15 @@ log = logging.getLogger(__name__)
 def site_mos(db_url: str, min_votes: int) -> tuple[list[MOSItem], dict]:
     db = open_database(db_url)
     try:
-        votes = standing_votes(db)
-        screening = screen_raters(votes, gold_answers(db))
-        rejected = {r for r, s in screening.items() if s.rejected}
-        gold = set(gold_answers(db))
-        mos = image_mos([v for v in votes if v[1] not in gold], exclude=rejected)
-        items = [MOSItem(m.image, m.mos100, m.std * 25) for m in mos.values() if m.n >= min_votes]
+        mos, info = screened_site_mos(db, min_votes)
+        items = [MOSItem(m.image, m.mos100, m.std * 25) for m in mos.values()]
         with db.session() as s:
-            rated = {m.image for m in mos.values()} | gold
+            rated = set(mos) | set(gold_answers(db))
             unrated = [p for (p,) in s.execute(select(Image.path).join(Score).where(Score.status == "ok").distinct()) if p not in rated]
     finally:
         db.close()
-    info = {"raters": len(screening), "rejected_raters": sorted(rejected), "rated_photos": len(items), "unrated_photos": len(unrated)}
+    info = {"raters": info["raters"], "rejected_raters": info["rejected_raters"], "rated_photos": len(items),
+            "unrated_photos": len(unrated)}
     return sorted(items, key=lambda i: i.image), info | {"unrated": unrated}
 
 

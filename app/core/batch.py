@@ -43,7 +43,8 @@ def score_photo(engine: Engine, path: Path, source: str = "folder") -> PhotoOutc
         return PhotoOutcome(ScoreRecord(key, "unsupported", error=f"{path.name}: {exc}", **common), rgb)
     except Exception as exc:  # ONNX Runtime failures (out of memory, ...): reported, batch goes on
         return PhotoOutcome(ScoreRecord(key, "model_error", error=f"{path.name}: scoring failed ({exc})", **common), rgb)
-    record = ScoreRecord(key, "ok", result.score, [float(o) for o in result.opinions], result.seconds, **common)
+    record = ScoreRecord(key, "ok", result.score, [float(o) for o in result.opinions], result.seconds,
+                         raw_score=result.raw_score, embedding=[float(e) for e in result.embedding], **common)
     return PhotoOutcome(record, rgb, result)
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .calibration import Calibration
 from .model_loader import LoadedModel
 
 # Full resolution is the default (downscaling hides the blur and noise being judged), up to this
@@ -14,6 +15,7 @@ from .model_loader import LoadedModel
 SAFE_MAX_PIXELS = 24_000_000
 
 OUTPUTS = ("score", "opinions", "attention", "distortion", "embedding")
+EMBEDDING_DECIMALS = 6
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,7 @@ class ScoreResult:
     embedding: np.ndarray  # [D]
     seconds: float  # inference time
     scaled: float = 1.0  # < 1 when the photo was reduced by the resolution policy
+    raw_score: float | None = None  # the model's own score when ``score`` is calibrated
 
 
 @dataclass(frozen=True)
@@ -44,9 +47,11 @@ class ResolutionPolicy:
 
 
 class Engine:
-    def __init__(self, model: LoadedModel, policy: ResolutionPolicy = ResolutionPolicy()):
+    def __init__(self, model: LoadedModel, policy: ResolutionPolicy = ResolutionPolicy(),
+                 calibration: Calibration | None = None):
         self.model = model
         self.policy = policy
+        self.calibration = calibration  # a site's fit from embedding + score to its MOS
         inp = model.card["input"]
         self._scale = float(inp["scale"])
         self._mean = np.asarray(inp["mean"], np.float32).reshape(3, 1, 1)
@@ -71,12 +76,16 @@ class Engine:
         start = time.perf_counter()
         out = dict(zip(OUTPUTS, self.model.session.run(list(OUTPUTS), {"image": x})))
         seconds = time.perf_counter() - start
+        raw = float(out["score"][0])
+        # Rounded as stored, so a calibration recomputed later from the database gives the same score.
+        embedding = np.round(out["embedding"][0].astype(np.float64), EMBEDDING_DECIMALS)
         return ScoreResult(
-            score=float(out["score"][0]),
+            score=self.calibration.apply(embedding, raw) if self.calibration else raw,
+            raw_score=raw,
             opinions=out["opinions"][0],
             attention=out["attention"][0],
             distortion=out["distortion"][0, 0],
-            embedding=out["embedding"][0],
+            embedding=embedding,
             seconds=seconds,
             scaled=factor,
         )

@@ -179,3 +179,18 @@ def select_for_rating(db: Database, model_version_id: int, strategy: str, n: int
     else:
         raise ValueError(f"unknown selection {strategy!r}: uncertain, borderline or random")
     return [r.path for r in sorted(rows, key=key)[:n]]
+
+
+def screened_site_mos(db: Database, min_votes: int = 1) -> tuple[dict, dict]:
+    """The site's MOS per photo from standing votes, raters rejected by BT.500 screening left
+    out, gold images excluded; only photos with ``min_votes`` or more. Returns (path -> ImageMOS,
+    screening summary)."""
+    from .ratings import image_mos, screen_raters
+
+    votes = standing_votes(db)
+    gold = gold_answers(db)
+    screening = screen_raters(votes, gold)
+    rejected = {r for r, s in screening.items() if s.rejected}
+    mos = image_mos([v for v in votes if v[1] not in gold], exclude=rejected)
+    kept = {path: m for path, m in mos.items() if m.n >= min_votes}
+    return kept, {"raters": len(screening), "rejected_raters": sorted(rejected), "gold_photos": len(gold)}

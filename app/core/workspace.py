@@ -7,11 +7,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .calibration import Calibration, fit_calibration
 from .engine import Engine, ResolutionPolicy
+from .labeling import screened_site_mos
 from .model_loader import LoadedModel, load_model
 from .rules import Thresholds
 from .store import Database, open_database
-from .store.repository import active_thresholds, mark_active, register_model, save_thresholds, score_rows
+from .store.repository import (
+    active_thresholds,
+    calibration_rows,
+    mark_active,
+    model_calibration,
+    rescore_stored,
+    register_model,
+    save_thresholds,
+    score_rows,
+)
 
 
 class Workspace:
@@ -28,7 +39,8 @@ class Workspace:
         model = load_model(path)
         self.model_version_id = register_model(self.db, model.card, str(model.onnx_path))
         mark_active(self.db, self.model_version_id)
-        self.model, self.engine = model, Engine(model, self.policy)
+        calibration = model_calibration(self.db, self.model_version_id)
+        self.model, self.engine = model, Engine(model, self.policy, calibration)
         self.thresholds = active_thresholds(self.db, self.model_version_id)
         return model
 
@@ -38,6 +50,29 @@ class Workspace:
             raise RuntimeError("no model loaded")
         save_thresholds(self.db, self.model_version_id, profile, thresholds)
         self.thresholds = thresholds
+
+    # --- site calibration (torch-free; seconds) -----------------------------------------------
+    def fit_calibration(self, min_votes: int = 1) -> Calibration:
+        """Fit (not apply) a calibration of the current model to the site's screened MOS, from
+        the embeddings stored with its scores; its cross-validated SRCC says whether it helps."""
+        mos, _ = screened_site_mos(self.db, min_votes)
+        rows = calibration_rows(self.db, self.model_version_id, list(mos))
+        if not rows:
+            raise ValueError("no rated photo has been scored by this model yet (score the rated folder first)")
+        embeddings, raw, targets = zip(*((emb, r, mos[path].mos100) for path, emb, r in rows))
+        return fit_calibration(embeddings, raw, targets)
+
+    def apply_calibration(self, calibration: Calibration | None) -> int:
+        """Store ``calibration`` with the model version (None removes it), recompute every stored
+        score and verdict of that version from its raw score and embedding, and use it for new
+        photos. Returns how many stored scores were recomputed."""
+        changed = rescore_stored(self.db, self.model_version_id, calibration, self.thresholds)
+        self.engine = Engine(self.model, self.policy, calibration)
+        return changed
+
+    @property
+    def calibration(self) -> Calibration | None:
+        return self.engine.calibration if self.engine else None
 
     def rows(self) -> list[dict]:
         return score_rows(self.db, self.model_version_id) if self.model_version_id else []

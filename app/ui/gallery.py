@@ -104,6 +104,13 @@ class GalleryModel(QAbstractListModel):
         if self.items:
             self.dataChanged.emit(self.index(0), self.index(len(self.items) - 1))
 
+    def set_scores(self, scores: dict[str, float], thresholds: Thresholds) -> None:
+        """New scores for photos already shown (after a calibration is applied or removed)."""
+        for it in self.items:
+            if it.path in scores and scores[it.path] is not None:
+                it.score = scores[it.path]
+        self.apply_thresholds(thresholds)
+
     def scores(self) -> list[float]:
         return [it.score for it in self.items if it.score is not None]
 

@@ -40,6 +40,10 @@ class TrainingPanel(QWidget):
     use_model = Signal(str)  # path of the version the supervisor switched to
     finished = Signal(bool)  # True when a fine-tune produced a new version
     python_chosen = Signal(str)
+    # Site calibration acts on the model in use; the window does the work (it owns the workspace).
+    calibration_fit_requested = Signal()
+    calibration_apply_requested = Signal()
+    calibration_remove_requested = Signal()
 
     def __init__(self, db: Database, db_url: str, base_model: Path, runs_dir: Path,
                  python_setting: str | None = None, config: Path | None = None, parent=None):
@@ -80,6 +84,16 @@ class TrainingPanel(QWidget):
         self.use_button = QPushButton("Use selected version")
         self.use_button.clicked.connect(self.use_selected)
 
+        self.calibration_label = QLabel("Site calibration: none.")
+        self.calibration_label.setWordWrap(True)
+        self.fit_button = QPushButton("Fit calibration on the ratings")
+        self.apply_button = QPushButton("Apply")
+        self.remove_button = QPushButton("Remove")
+        self.apply_button.setEnabled(False)
+        self.fit_button.clicked.connect(self.calibration_fit_requested)
+        self.apply_button.clicked.connect(self.calibration_apply_requested)
+        self.remove_button.clicked.connect(self.calibration_remove_requested)
+
         run_row = QHBoxLayout()
         for w in (QLabel("Epochs"), self.epochs, self.start_button, self.cancel_button):
             run_row.addWidget(w)
@@ -97,6 +111,14 @@ class TrainingPanel(QWidget):
         layout.addWidget(QLabel("Model versions (switch to roll back; thresholds are kept per version)"))
         layout.addWidget(self.table, 1)
         layout.addWidget(self.use_button)
+        calibration_row = QHBoxLayout()
+        for w in (self.fit_button, self.apply_button, self.remove_button):
+            calibration_row.addWidget(w)
+        calibration_row.addStretch(1)
+        layout.addWidget(QLabel("Quick site calibration (seconds, no training): a ridge fit from the model's "
+                                "embedding to the site's MOS, checked by cross-validation before it is applied"))
+        layout.addLayout(calibration_row)
+        layout.addWidget(self.calibration_label)
 
         self.poll = QTimer(self)
         self.poll.setInterval(1000)
@@ -232,6 +254,10 @@ class TrainingPanel(QWidget):
         self._show_python()
         self.refresh_versions()
         self.finished.emit(success)
+
+    def show_calibration(self, text: str, can_apply: bool) -> None:
+        self.calibration_label.setText(text)
+        self.apply_button.setEnabled(can_apply)
 
     def use_selected(self) -> None:
         row = self.table.currentRow()

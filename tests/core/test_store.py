@@ -95,21 +95,30 @@ def test_thresholds_must_be_ordered():
     assert t.counts([10, 40, 59.9, 60, 99]) == {"pass": 2, "review": 2, "fail": 1}
 
 
-def test_upgrade_from_the_previous_revision_keeps_the_data(tmp_path):
-    """A station still on revision 0001 (no ratings tables) upgrades with its scores intact."""
-    from app.core.store.database import Database
+def test_upgrade_from_the_first_revision_keeps_the_data(tmp_path):
+    """A station still on revision 0001 (no ratings tables, no raw scores) upgrades with its
+    scores intact, and its old scores count as uncalibrated (raw = shown)."""
+    from alembic import command
 
-    engine = create_engine(sqlite_url(tmp_path / "old.db"))
-    upgrade(engine, "0001")
-    assert "votes" not in inspect(engine).get_table_names()
-    old = Database(sqlite_url(tmp_path / "old.db"), migrate=False)
-    mv = register_model(old, CARD, "/m.onnx")
-    record_score(old, mv, ScoreRecord("/p/kept.jpg", "ok", 66.0))
-    old.close()
+    from app.core.store.database import alembic_config
+
+    db = open_database(tmp_path / "old.db")
+    mv = register_model(db, CARD, "/m.onnx")
+    record_score(db, mv, ScoreRecord("/p/kept.jpg", "ok", 66.0))
+    with db.engine.begin() as conn:  # make the station as it was on 0001
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0001")
+    assert "votes" not in inspect(db.engine).get_table_names()
+    assert "raw_score" not in {c["name"] for c in inspect(db.engine).get_columns("scores")}
+    db.close()
     db = open_database(tmp_path / "old.db")
     assert current_revision(db.engine) == head_revision() != "0001"
     assert {"votes", "raters", "rating_orders", "gold_images"} <= set(inspect(db.engine).get_table_names())
     assert scored_paths(db, mv) == {"/p/kept.jpg"}
+    with db.session() as s:
+        row = s.query(Score).one()
+        assert row.score == row.raw_score == 66.0 and row.embedding is None
     db.close()
 
 

@@ -108,3 +108,42 @@ def test_switching_versions_from_the_panel_and_rolling_back(qtbot, exported_stud
     assert window.workspace.model.onnx_path == first
     assert {v.version: v.active for v in model_versions(window.workspace.db)} == {"0.0.0": True, "0.2.0": False}
     window.close()
+
+
+def test_site_calibration_from_the_panel_rescored_gallery(qtbot, exported_student, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from app.core.labeling import LabelingSession
+    from app.ui.main_window import MainWindow
+
+    folder = tmp_path / "site"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(14):
+        Image.fromarray(np.clip(rng.normal(90 + 8 * i, 4 + 3 * i, (40, 48, 3)), 0, 255).astype(np.uint8)).save(folder / f"{i:02d}.png")
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+    window = MainWindow(exported_student[1], tmp_path / "inspector.db", settings, runs_dir=tmp_path / "runs")
+    qtbot.addWidget(window)
+    window.open_training()
+    panel = window.training
+    panel.fit_button.click()
+    assert "Cannot calibrate" in panel.calibration_label.text()  # nothing rated yet: said, not crashed
+
+    window.open_folder(folder)
+    qtbot.waitUntil(lambda: len(window.model.items) == 14 and not window.is_busy(), timeout=30000)
+    raw = {it.path: it.score for it in window.model.items}
+    for rater in ("a", "b", "c"):  # the site's raters prefer the reverse of the model's order
+        session = LabelingSession(window.workspace.db, rater, "site", list(raw))
+        while (item := session.current()) is not None:
+            session.vote(5 - int(4 * sorted(raw.values()).index(raw[item.path]) / 13))
+    panel.fit_button.click()
+    assert "it helps" in panel.calibration_label.text() and panel.apply_button.isEnabled()
+    panel.apply_button.click()
+    assert "applied" in panel.calibration_label.text()
+    calibrated = {it.path: it.score for it in window.model.items}
+    assert calibrated != raw
+    assert window.workspace.calibration is not None
+    panel.remove_button.click()
+    assert {it.path: it.score for it in window.model.items} == pytest.approx(raw, abs=0.01)
+    window.close()

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import case, func, select, update
 
+from ..calibration import Calibration
 from ..rules import Thresholds
 from .database import Database
 from .schema import Image, ModelVersion, Score, ThresholdProfile, utcnow
@@ -21,6 +22,8 @@ class ScoreRecord:
     opinions: list[float] | None = None
     seconds: float | None = None
     error: str | None = None
+    raw_score: float | None = None  # before calibration (None: same as score)
+    embedding: list[float] | None = None
     content_hash: str | None = None
     size_bytes: int | None = None
     width: int | None = None
@@ -71,6 +74,8 @@ def record_score(db: Database, model_version_id: int, rec: ScoreRecord, threshol
             row = Score(image_id=image.id, model_version_id=model_version_id)
             s.add(row)
         row.status, row.score, row.opinions = rec.status, rec.score, rec.opinions
+        row.raw_score = rec.raw_score if rec.raw_score is not None else rec.score
+        row.embedding = rec.embedding
         row.seconds, row.error, row.scored_at = rec.seconds, rec.error, utcnow()
         row.verdict = thresholds.verdict(rec.score) if rec.score is not None else None
 
@@ -186,3 +191,37 @@ def mark_active(db: Database, model_version_id: int) -> None:
     with db.session() as s:
         s.execute(update(ModelVersion).values(active=False))
         s.execute(update(ModelVersion).where(ModelVersion.id == model_version_id).values(active=True))
+
+
+def model_calibration(db: Database, model_version_id: int) -> Calibration | None:
+    with db.session() as s:
+        data = s.scalar(select(ModelVersion.calibration).where(ModelVersion.id == model_version_id))
+    return Calibration.from_json(data) if data else None
+
+
+def calibration_rows(db: Database, model_version_id: int, paths: list[str]) -> list[tuple[str, list, float]]:
+    """(path, embedding, raw score) of the given photos' scores by this model that have both."""
+    wanted = set(paths)
+    with db.session() as s:
+        rows = s.execute(
+            select(Image.path, Score.embedding, Score.raw_score).join(Score)
+            .where(Score.model_version_id == model_version_id, Score.status == "ok",
+                   Score.embedding.is_not(None), Score.raw_score.is_not(None))
+        ).all()
+    return [(p, e, r) for p, e, r in rows if p in wanted]
+
+
+def rescore_stored(db: Database, model_version_id: int, calibration: Calibration | None, thresholds: Thresholds) -> int:
+    """Save the version's calibration and recompute its stored scores and verdicts from raw
+    scores (and embeddings): one transaction, so a crash leaves the old scores whole."""
+    with db.session() as s:
+        s.execute(update(ModelVersion).where(ModelVersion.id == model_version_id)
+                  .values(calibration=calibration.to_json() if calibration else None))
+        rows = s.scalars(select(Score).where(Score.model_version_id == model_version_id, Score.raw_score.is_not(None))).all()
+        for row in rows:
+            if calibration is not None and row.embedding is not None:
+                row.score = calibration.apply(row.embedding, row.raw_score)
+            else:
+                row.score = row.raw_score
+            row.verdict = thresholds.verdict(row.score)
+        return len(rows)

@@ -59,7 +59,9 @@ class Score(Base):
     image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"))
     model_version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(32))  # ok, or an image-loading error kind
-    score: Mapped[float | None] = mapped_column(Float)
+    score: Mapped[float | None] = mapped_column(Float)  # shown and judged: calibrated when a calibration is applied
+    raw_score: Mapped[float | None] = mapped_column(Float)  # the model's own output
+    embedding: Mapped[list | None] = mapped_column(JSON)  # what a site calibration is fitted on
     opinions: Mapped[list | None] = mapped_column(JSON)
     verdict: Mapped[str | None] = mapped_column(String(16))
     seconds: Mapped[float | None] = mapped_column(Float)
