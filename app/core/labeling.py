@@ -172,7 +172,7 @@ def select_for_rating(db: Database, model_version_id: int, strategy: str, n: int
         random.Random(seed).shuffle(rows)
         return [r.path for r in rows[:n]]
     if strategy == "uncertain":
-        key = lambda r: -float(np.std(r.opinions))  # noqa: E731
+        key = lambda r: -float(np.std(r.opinions)) if r.opinions else 0.0  # noqa: E731
     elif strategy == "borderline":
         t = thresholds or Thresholds()
         key = lambda r: min(abs(r.score - t.pass_at), abs(r.score - t.fail_below))  # noqa: E731

@@ -76,6 +76,7 @@ def test_selection_strategies(db):
     record_score(db, mv, ScoreRecord("/s/disagree.jpg", "ok", 50.0, [20, 50, 80]))
     record_score(db, mv, ScoreRecord("/s/edge.jpg", "ok", 59.5, [59, 60, 59.5]))
     record_score(db, mv, ScoreRecord("/s/broken.jpg", "corrupt", error="x"))
+    record_score(db, mv, ScoreRecord("/s/no-views.jpg", "ok", 55.0))  # a score without per-view opinions
     assert select_for_rating(db, mv, "uncertain", 1) == ["/s/disagree.jpg"]
     assert select_for_rating(db, mv, "borderline", 1, Thresholds(60, 40)) == ["/s/edge.jpg"]
-    assert sorted(select_for_rating(db, mv, "random", 10)) == ["/s/agree.jpg", "/s/disagree.jpg", "/s/edge.jpg"]
+    assert sorted(select_for_rating(db, mv, "random", 10)) == ["/s/agree.jpg", "/s/disagree.jpg", "/s/edge.jpg", "/s/no-views.jpg"]
