@@ -80,3 +80,34 @@ def test_kill_9_mid_batch_leaves_a_consistent_database_and_a_rerun_finishes_with
     with sqlite3.connect(db) as c:
         assert c.execute("select count(*), count(distinct image_id) from scores").fetchone() == (60, 60)
         assert c.execute("select count(*) from images").fetchone()[0] == 60
+
+
+@pytest.mark.slow
+def test_a_fine_tune_killed_mid_way_leaves_the_model_usable_and_resumes(rated_site, tmp_path):
+    from app.core.model_loader import load_model
+
+    db_path, base, cfg = rated_site
+    base_sha = load_model(base).card["sha256"]
+    out = tmp_path / "ft"
+    cmd = [sys.executable, "-m", "training", "finetune", "--db", str(db_path), "--base", str(base),
+           "--out", str(out), "--config", str(cfg), "--epochs", "4"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 180
+    while not (out / "run" / "last.pt").exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the fine-tune ended before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)  # after its first epoch's checkpoint, mid-run
+    proc.wait()
+    # The model in use is untouched and still loads; no half-made version is registered.
+    assert load_model(base).card["sha256"] == base_sha
+    with sqlite3.connect(db_path) as c:
+        assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert c.execute("select count(*) from model_versions where version like '%+site.%'").fetchone()[0] == 0
+    assert not list(out.glob("*-site-*.onnx"))
+    # The same command resumes from the last complete epoch and finishes.
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "resumed from" in (out / "run" / "train.log").read_text()
+    assert len(list(out.glob("*-site-*.onnx"))) == 1
+    with sqlite3.connect(db_path) as c:
+        assert c.execute("select count(*) from model_versions where version like '%+site.%'").fetchone()[0] == 1
