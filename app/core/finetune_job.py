@@ -45,8 +45,10 @@ def training_python(setting: str | None = None) -> str | None:
 
 
 def source_root() -> Path:
-    """The checkout holding ``training/`` (the process's working folder, so ``-m training`` resolves)."""
-    return Path(__file__).resolve().parents[2]
+    """The folder holding ``training/`` (the process's working folder, so ``-m training`` resolves):
+    the checkout, or in a frozen build the pipeline's sources that travel with it (build.spec)."""
+    frozen = getattr(sys, "_MEIPASS", None)
+    return Path(frozen) / "pipeline" if frozen else Path(__file__).resolve().parents[2]
 
 
 @dataclass

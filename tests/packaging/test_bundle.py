@@ -26,3 +26,11 @@ def test_the_frozen_bundle_scores_the_sample_without_torch(tmp_path):
     run = subprocess.run([str(bundle / "mobileiqa-inspector"), "--self-test"], capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "self-test passed" in run.stderr and "parrots_kodak23.png: ok" in run.stdout
+
+    # Fine-tuning from the bundle: its pipeline sources run in a Python that has torch.
+    pipeline = internal / "pipeline"
+    where = subprocess.run([sys.executable, "-c", "import training.finetune, app.core.labeling; print(training.__file__)"],
+                           capture_output=True, text=True, timeout=300, cwd=pipeline)
+    assert where.returncode == 0, where.stderr[-2000:]
+    assert Path(where.stdout.strip()).is_relative_to(pipeline)
+    assert (internal / "resources" / "models" / "teacher.pt").exists()
