@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -111,3 +112,60 @@ def test_a_fine_tune_killed_mid_way_leaves_the_model_usable_and_resumes(rated_si
     assert len(list(out.glob("*-site-*.onnx"))) == 1
     with sqlite3.connect(db_path) as c:
         assert c.execute("select count(*) from model_versions where version like '%+site.%'").fetchone()[0] == 1
+
+
+@pytest.mark.slow
+def test_one_batch_over_every_kind_of_bad_input_finishes_with_a_status_for_each(exported_student, tmp_path):
+    """DESIGN §7's list plus a 100-megapixel photo, a non-ASCII path, a read-only folder and a
+    file deleted between listing and reading, all in one batch through the app's core."""
+    from app.core.batch import score_batch
+    from app.core.workspace import Workspace
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    rng = np.random.default_rng(0)
+    photo = rng.integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    expected = {}
+
+    def add(name, status, write):
+        path = corpus / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write(path)
+        expected[str(path)] = status
+
+    add("good.png", "ok", lambda p: Image.fromarray(photo).save(p))
+    add("empty.jpg", "empty", lambda p: p.write_bytes(b""))
+    add("notes.jpg", "not_an_image", lambda p: p.write_bytes(b"minutes of the meeting, not a photo"))
+    jpeg = tmp_path / "full.jpg"
+    Image.fromarray(photo).save(jpeg)
+    add("truncated.jpg", "truncated", lambda p: p.write_bytes(jpeg.read_bytes()[: jpeg.stat().st_size // 2]))
+    png = tmp_path / "full.png"
+    Image.fromarray(photo).save(png)
+    smashed = bytearray(png.read_bytes())
+    smashed[60:120] = b"\x00" * 60
+    add("corrupt.png", "corrupt", lambda p: p.write_bytes(bytes(smashed)))
+    add("phone.heic", "unsupported", lambda p: p.write_bytes(b"\x00\x00\x00\x18ftypheic" + b"\x00" * 200))
+    add("bomb.png", "too_large", lambda p: p.write_bytes(_png_claiming(50_000, 50_000)))
+    add("sixteen_bit.png", "ok", lambda p: Image.fromarray((photo[..., 0].astype(np.uint16) * 257)).save(p))
+    add("alpha.png", "ok", lambda p: Image.fromarray(np.dstack([photo, photo[..., :1]])).save(p))
+    add("cmyk.jpg", "ok", lambda p: Image.fromarray(photo).convert("CMYK").save(p))
+    add("grey.jpg", "ok", lambda p: Image.fromarray(photo[..., 1]).save(p))
+    add("Ünïcødé 写真/фото.png", "ok", lambda p: Image.fromarray(photo).save(p))
+    add("huge_100mp.png", "ok", lambda p: Image.new("RGB", (10_000, 10_000), (120, 140, 90)).save(p, compress_level=1))
+    add("readonly/inside.png", "ok", lambda p: Image.fromarray(photo).save(p))
+    (corpus / "readonly").chmod(0o555)
+    add("vanished.png", "missing", lambda p: Image.fromarray(photo).save(p))
+    listed = [corpus / Path(path).relative_to(corpus) for path in expected]
+    (corpus / "vanished.png").unlink()  # listed, then gone before it is read
+
+    ws = Workspace(tmp_path / "corpus.db")
+    ws.load_model(exported_student[1])
+    try:
+        summary = score_batch(listed, ws.engine, ws.db, ws.model_version_id)
+        statuses = {r["path"]: r["status"] for r in ws.rows()}
+    finally:
+        ws.close()
+        (corpus / "readonly").chmod(0o755)
+    assert summary.total == len(expected) and not summary.cancelled
+    assert statuses == expected
+    assert summary.scored == sum(s == "ok" for s in expected.values())
