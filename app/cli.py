@@ -11,7 +11,12 @@ from .core.model_contract import ModelError
 from .core.model_loader import load_model
 from .core.report import write_report
 from .core.store import open_database
-from .core.store.repository import ScoreRecord, active_thresholds, register_model, score_rows
+from .core.store.repository import (
+    ScoreRecord,
+    active_thresholds,
+    register_model,
+    score_rows,
+)
 from .sources.folder import is_candidate
 
 

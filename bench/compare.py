@@ -19,29 +19,20 @@ import json
 import os
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import median_ms
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = ((500, 500), (1231, 1907), (3024, 4032))  # (H, W)
 BRISQUE_VENV = ROOT / "bench" / ".venv-brisque"
 BRISQUE_FILES = ("brisque_model_live.yml", "brisque_range_live.yml")
 BRISQUE_DIRS = (Path("/usr/share/opencv4/quality"), Path("/usr/share/opencv/quality"))
-
-
-def _median_ms(fn, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def _photo(h: int, w: int) -> np.ndarray:
@@ -61,7 +52,7 @@ def work_student(repeats: int) -> dict:
     from app.core.paths import default_model_dir
 
     engine = Engine(load_model(default_model_dir() / "mobileiqa-student.onnx"))
-    return {"ms": [_median_ms(lambda p=_photo(h, w): engine.score(p), repeats) for h, w in SIZES]}
+    return {"ms": [median_ms(lambda p=_photo(h, w): engine.score(p), repeats) for h, w in SIZES]}
 
 
 def _torch_worker(config: str, repeats: int) -> dict:
@@ -75,7 +66,7 @@ def _torch_worker(config: str, repeats: int) -> dict:
     for h, w in SIZES:
         x = torch.from_numpy(_photo(h, w)).permute(2, 0, 1)[None].float().div(127.5).sub(1)
         with torch.no_grad():
-            ms.append(_median_ms(lambda x=x: model(x), repeats))
+            ms.append(median_ms(lambda x=x: model(x), repeats))
     return {"ms": ms}
 
 
@@ -91,7 +82,7 @@ def work_brisque(repeats: int, model_dir: str) -> dict:
     import cv2
 
     files = [str(Path(model_dir) / f) for f in BRISQUE_FILES]
-    return {"ms": [_median_ms(lambda p=_photo(h, w): cv2.quality.QualityBRISQUE_compute(p, *files), repeats) for h, w in SIZES]}
+    return {"ms": [median_ms(lambda p=_photo(h, w): cv2.quality.QualityBRISQUE_compute(p, *files), repeats) for h, w in SIZES]}
 
 
 def work_gmacs(_repeats: int) -> dict:
@@ -138,7 +129,8 @@ def brisque_setup() -> tuple[str, str] | str:
 
 def cv2_wheel_version(version: str) -> str:
     """The installed OpenCV wheel's own version (cv2 reports 5.0.0; the wheel is 5.0.0.93)."""
-    from importlib.metadata import PackageNotFoundError, version as dist_version
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
 
     for dist in ("opencv-python-headless", "opencv-contrib-python-headless", "opencv-python"):
         try:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -22,23 +21,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from throughput import make_photos, rss_mb  # noqa: E402
+from common import TimerLateness, make_photos, median_ms, rss_mb
 
-from app.core.paths import default_model_dir  # noqa: E402
-
-
-def timed_ms(fn, repeats: int = 5) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+from app.core.paths import default_model_dir
 
 
 def watch_folder(model: Path, folder: Path, db: Path, n: int) -> dict:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
+    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
     from app.ui.main_window import MainWindow
@@ -47,18 +37,7 @@ def watch_folder(model: Path, folder: Path, db: Path, n: int) -> dict:
     window = MainWindow(model, db, QSettings(str(db.with_suffix(".ini")), QSettings.IniFormat))
     window.show()
     window.watch.setChecked(True)
-    delays, clock, period = [], QElapsedTimer(), 20
-    clock.start()
-    last = [clock.elapsed()]
-
-    def tick():
-        now = clock.elapsed()
-        delays.append(now - last[0] - period)
-        last[0] = now
-
-    timer = QTimer()
-    timer.timeout.connect(tick)
-    timer.start(period)
+    lateness = TimerLateness()
     samples = []  # (seconds, photos shown, RSS MB)
     start = time.perf_counter()
     next_sample = start
@@ -71,7 +50,7 @@ def watch_folder(model: Path, folder: Path, db: Path, n: int) -> dict:
             next_sample += 1.0
     seconds = time.perf_counter() - start
     samples.append((seconds, len(window.model.items), rss_mb()))
-    timer.stop()
+    delays = lateness.stop()
     window.cancel()  # a watched folder never finishes on its own
     window.close()
     return {"seconds": seconds, "delays": delays, "samples": samples}
@@ -82,12 +61,21 @@ def query_timings(db_path: Path) -> list[tuple[str, float]]:
     from app.core.rules import Thresholds
     from app.core.store import open_database
     from app.core.store.repository import (
-        ScoreRecord, active_thresholds, model_versions, record_score, save_thresholds, score_rows, scored_paths,
+        ScoreRecord,
+        active_thresholds,
+        model_versions,
+        record_score,
+        save_thresholds,
+        score_rows,
+        scored_paths,
     )
 
     db = open_database(db_path)
     mv = next(v.id for v in model_versions(db) if v.active)
     t = Thresholds()
+    def timed_ms(fn):
+        return median_ms(fn, 5, warmup=False)
+
     out = [
         ("scored_paths (skip what is done, at every folder open)", timed_ms(lambda: scored_paths(db, mv))),
         ("active_thresholds (once per batch)", timed_ms(lambda: active_thresholds(db, mv))),

@@ -22,8 +22,8 @@ from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models import count_parameters, create_model  # noqa: E402
-from training.export import export_onnx  # noqa: E402
+from models import count_parameters, create_model
+from training.export import export_onnx
 
 
 def gmacs(model, h: int, w: int) -> float:

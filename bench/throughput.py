@@ -16,69 +16,28 @@ import os
 import resource
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from app.core.batch import score_batch  # noqa: E402
-from app.core.engine import Engine  # noqa: E402
-from app.core.imageio import load_rgb  # noqa: E402
-from app.core.model_loader import load_model  # noqa: E402
-from app.core.paths import default_model_dir  # noqa: E402
-from app.core.store import open_database  # noqa: E402
-from app.core.store.repository import register_model  # noqa: E402
+from common import RssSampler, TimerLateness, make_photos, rss_mb
 
-
-def rss_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-class RssSampler(threading.Thread):
-    def __init__(self, every: float = 0.05):
-        super().__init__(daemon=True)
-        self.every, self.peak, self.samples = every, 0.0, []
-        self._halt = threading.Event()
-
-    def run(self) -> None:
-        while not self._halt.is_set():
-            value = rss_mb()
-            self.samples.append(value)
-            self.peak = max(self.peak, value)
-            time.sleep(self.every)
-
-    def stop(self) -> float:
-        self._halt.set()
-        self.join()
-        return self.peak
-
-
-def make_photos(folder: Path, n: int, width: int, height: int) -> list[Path]:
-    rng = np.random.default_rng(0)
-    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-    paths = []
-    for i in range(n):
-        base = (np.sin(xx / (20 + i % 13)) * np.cos(yy / (17 + i % 7)) * 80 + 128)[..., None] * [1.0, 0.9, 0.7]
-        img = np.clip(base + rng.normal(0, 3 + (i % 10) * 3, base.shape), 0, 255).astype(np.uint8)
-        if i % 4 == 0:
-            img = cv2.GaussianBlur(img, (0, 0), 1 + i % 5)
-        path = folder / f"photo_{i:04d}.jpg"
-        cv2.imwrite(str(path), img, [cv2.IMWRITE_JPEG_QUALITY, 90])
-        paths.append(path)
-    return paths
+from app.core.batch import score_batch
+from app.core.engine import Engine
+from app.core.imageio import load_rgb
+from app.core.model_loader import load_model
+from app.core.paths import default_model_dir
+from app.core.store import open_database
+from app.core.store.repository import register_model
 
 
 def gui_responsiveness(model_path: Path, folder: Path, db: Path) -> tuple[float, float, float]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
+    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
     from app.ui.main_window import MainWindow
@@ -87,25 +46,14 @@ def gui_responsiveness(model_path: Path, folder: Path, db: Path) -> tuple[float,
     settings = QSettings(str(db.with_suffix(".ini")), QSettings.IniFormat)
     window = MainWindow(model_path, db, settings)
     window.show()
-    delays, clock, period = [], QElapsedTimer(), 20
-    clock.start()
-    last = [clock.elapsed()]
-
-    def tick():
-        now = clock.elapsed()
-        delays.append(now - last[0] - period)
-        last[0] = now
-
-    timer = QTimer()
-    timer.timeout.connect(tick)
-    timer.start(period)
+    lateness = TimerLateness()
     start = time.perf_counter()
     window.open_folder(folder)
     while window.is_busy() or not window.model.items:
         app.processEvents()
         time.sleep(0.002)
     seconds = time.perf_counter() - start
-    timer.stop()
+    delays = lateness.stop()
     window.close()
     return max(delays), float(np.percentile(delays, 99)), seconds
 

@@ -3,7 +3,13 @@
 Knows nothing of the app or of training loops.
 """
 from .configs import CONFIGS, IQAConfig, get_config
-from .iqa_net import CONTRACT_OUTPUTS, IQANet, count_parameters, create_model, load_checkpoint
+from .iqa_net import (
+    CONTRACT_OUTPUTS,
+    IQANet,
+    count_parameters,
+    create_model,
+    load_checkpoint,
+)
 from .mal import view_diversity_loss
 
 __all__ = [

@@ -41,13 +41,13 @@ class IQAConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "IQAConfig":
+    def from_dict(cls, d: dict) -> IQAConfig:
         d = dict(d)
         for key in ("stage_indices", "mean", "std"):
             d[key] = tuple(d[key])
         return cls(**d)
 
-    def with_(self, **changes) -> "IQAConfig":
+    def with_(self, **changes) -> IQAConfig:
         return replace(self, **changes)
 
 

@@ -17,10 +17,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.core.engine import Engine  # noqa: E402
-from app.core.imageio import load_rgb  # noqa: E402
-from app.core.model_loader import load_model  # noqa: E402
-from app.core.overlay import attention_overlay, distortion_overlay, fused_attention  # noqa: E402
+from app.core.engine import Engine
+from app.core.imageio import load_rgb
+from app.core.model_loader import load_model
+from app.core.overlay import attention_overlay, distortion_overlay, fused_attention
 
 
 def strip(engine: Engine, rgb: np.ndarray, caption: str, outline: np.ndarray | None = None) -> np.ndarray:

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QApplication
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.core.paths import default_model_dir  # noqa: E402
-from app.ui.main_window import MainWindow  # noqa: E402
+from app.core.paths import default_model_dir
+from app.ui.main_window import MainWindow
 
 
 def main() -> None:

@@ -19,10 +19,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.core.batch import score_batch  # noqa: E402
-from app.core.labeling import LabelingSession  # noqa: E402
-from app.core.paths import default_model_dir  # noqa: E402
-from app.core.workspace import Workspace  # noqa: E402
+from app.core.batch import score_batch
+from app.core.labeling import LabelingSession
+from app.core.paths import default_model_dir
+from app.core.workspace import Workspace
 
 
 def main() -> int:

@@ -6,7 +6,7 @@ import os
 # Qt must never look for a real display in tests.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402
+import pytest
 
 
 @pytest.fixture(scope="session")

@@ -146,7 +146,7 @@ def test_one_batch_over_every_kind_of_bad_input_finishes_with_a_status_for_each(
     add("corrupt.png", "corrupt", lambda p: p.write_bytes(bytes(smashed)))
     add("phone.heic", "unsupported", lambda p: p.write_bytes(b"\x00\x00\x00\x18ftypheic" + b"\x00" * 200))
     add("bomb.png", "too_large", lambda p: p.write_bytes(_png_claiming(50_000, 50_000)))
-    add("sixteen_bit.png", "ok", lambda p: Image.fromarray((photo[..., 0].astype(np.uint16) * 257)).save(p))
+    add("sixteen_bit.png", "ok", lambda p: Image.fromarray(photo[..., 0].astype(np.uint16) * 257).save(p))
     add("alpha.png", "ok", lambda p: Image.fromarray(np.dstack([photo, photo[..., :1]])).save(p))
     add("cmyk.jpg", "ok", lambda p: Image.fromarray(photo).convert("CMYK").save(p))
     add("grey.jpg", "ok", lambda p: Image.fromarray(photo[..., 1]).save(p))

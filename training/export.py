@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import warnings
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -74,7 +74,7 @@ def build_card(model: IQANet, name: str, onnx_path: Path, info: dict | None = No
         "format": CARD_FORMAT,
         "name": name,
         "version": info.get("version", "0.0.0"),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "backbone": cfg.backbone,
         "backbone_weights": info.get("backbone_weights", model.weights_source),
         "config": cfg.to_dict(),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -81,7 +81,7 @@ def run_finetune(cfg: dict, db_url: str, base: Path, out: Path) -> dict:
         run_mos_stage(stage_cfg, meta, Path("/"), run)
 
     model, ckpt = load_checkpoint(run / "best.pt")
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     name = f"{base_onnx.stem}-site-{stamp}"
     info_card = {
         "version": f"{base_card['version']}+site.{stamp}",

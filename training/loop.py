@@ -119,7 +119,7 @@ def fit(
     logger.addHandler(handler)
     try:
         if validate_fn is None and val_set is not None and len(val_set) >= 3:
-            validate_fn = lambda m: validate(m, val_set)  # noqa: E731
+            validate_fn = lambda m: validate(m, val_set)
         return _fit(model, cfg, train_set, out_dir, loss_fn, card_info or {}, collate, extra, validate_fn, select_by)
     finally:
         logger.removeHandler(handler)

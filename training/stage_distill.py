@@ -22,9 +22,9 @@ from models import load_checkpoint
 
 from .data.mixed import SyntheticCrops, UnlabeledCrops
 from .data.mos import MOSDataset, read_mos_csv, split_items
+from .device import pick_device
 from .loop import fit
 from .losses import distill_losses
-from .device import pick_device
 from .stage_mos import build_model, store_best_metrics, synthetic_aux
 
 log = logging.getLogger(__name__)

@@ -61,7 +61,7 @@ class Calibration:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, d: dict) -> "Calibration":
+    def from_json(cls, d: dict) -> Calibration:
         return cls(**d)
 
 

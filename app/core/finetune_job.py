@@ -17,7 +17,7 @@ import re
 import shutil
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 TRAINING_PYTHON_ENV = "MOBILEIQA_TRAINING_PYTHON"
@@ -62,8 +62,8 @@ class FinetuneJob:
     extra_env: dict = field(default_factory=dict)
 
     @classmethod
-    def in_folder(cls, python: str, db_url: str, base_model: Path, runs_dir: Path, **kw) -> "FinetuneJob":
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    def in_folder(cls, python: str, db_url: str, base_model: Path, runs_dir: Path, **kw) -> FinetuneJob:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         return cls(python, db_url, Path(base_model), Path(runs_dir) / f"finetune-{stamp}", **kw)
 
     def command(self) -> list[str]:

@@ -18,7 +18,16 @@ from sqlalchemy import func, select
 
 from .rules import Thresholds
 from .store.database import Database
-from .store.schema import GoldImage, Image, Rater, RatingOrder, RatingSession, Score, Vote, utcnow
+from .store.schema import (
+    GoldImage,
+    Image,
+    Rater,
+    RatingOrder,
+    RatingSession,
+    Score,
+    Vote,
+    utcnow,
+)
 
 ACR_LEVELS = {5: "Excellent", 4: "Good", 3: "Fair", 2: "Poor", 1: "Bad"}
 
@@ -172,10 +181,10 @@ def select_for_rating(db: Database, model_version_id: int, strategy: str, n: int
         random.Random(seed).shuffle(rows)
         return [r.path for r in rows[:n]]
     if strategy == "uncertain":
-        key = lambda r: -float(np.std(r.opinions)) if r.opinions else 0.0  # noqa: E731
+        key = lambda r: -float(np.std(r.opinions)) if r.opinions else 0.0
     elif strategy == "borderline":
         t = thresholds or Thresholds()
-        key = lambda r: min(abs(r.score - t.pass_at), abs(r.score - t.fail_below))  # noqa: E731
+        key = lambda r: min(abs(r.score - t.pass_at), abs(r.score - t.fail_below))
     else:
         raise ValueError(f"unknown selection {strategy!r}: uncertain, borderline or random")
     return [r.path for r in sorted(rows, key=key)[:n]]

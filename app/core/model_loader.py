@@ -11,7 +11,13 @@ from pathlib import Path
 
 import onnxruntime as ort
 
-from .model_contract import INPUT_NAME, OUTPUT_RANKS, ModelError, sha256_file, validate_card
+from .model_contract import (
+    INPUT_NAME,
+    OUTPUT_RANKS,
+    ModelError,
+    sha256_file,
+    validate_card,
+)
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from .store.repository import (
     calibration_rows,
     mark_active,
     model_calibration,
-    rescore_stored,
     register_model,
+    rescore_stored,
     save_thresholds,
     score_rows,
 )

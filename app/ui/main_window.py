@@ -35,7 +35,14 @@ from ..core.paths import user_data_dir
 from ..core.report import write_report
 from ..core.workspace import Workspace
 from ..sources.camera import CameraSource
-from .gallery import FILTERS, SORT_ROLES, GalleryFilter, GalleryModel, GalleryView, PathRole
+from .gallery import (
+    FILTERS,
+    SORT_ROLES,
+    GalleryFilter,
+    GalleryModel,
+    GalleryView,
+    PathRole,
+)
 from .labeling_panel import LabelingPanel, batch_name
 from .training_panel import TrainingPanel
 
@@ -289,7 +296,7 @@ class MainWindow(QMainWindow):
 
     def next_unreviewed(self) -> None:
         start = self.gallery.currentIndex().row()
-        for row in list(range(start + 1, self.proxy.rowCount())) + list(range(0, start)):
+        for row in list(range(start + 1, self.proxy.rowCount())) + list(range(start)):
             if not self.model.item(self.proxy.index(row, 0).data(PathRole)).reviewed:
                 self.gallery.setCurrentIndex(self.proxy.index(row, 0))
                 return

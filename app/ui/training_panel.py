@@ -24,7 +24,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.finetune_job import INSTALL_HINT, FinetuneJob, parse_progress, source_root, training_python
+from ..core.finetune_job import (
+    INSTALL_HINT,
+    FinetuneJob,
+    parse_progress,
+    source_root,
+    training_python,
+)
 from ..core.store import Database
 from ..core.store.repository import model_versions
 from .curve_plot import CurvePlot

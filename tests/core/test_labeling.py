@@ -1,6 +1,11 @@
 import pytest
 
-from app.core.labeling import LabelingSession, gold_answers, select_for_rating, standing_votes
+from app.core.labeling import (
+    LabelingSession,
+    gold_answers,
+    select_for_rating,
+    standing_votes,
+)
 from app.core.rules import Thresholds
 from app.core.store import open_database
 from app.core.store.repository import ScoreRecord, record_score, register_model

@@ -17,7 +17,14 @@ import pytest
 from app.core.rules import Thresholds
 from app.core.store import open_database
 from app.core.store.database import current_revision, head_revision
-from app.core.store.repository import ScoreRecord, record_score, register_model, save_thresholds, scored_paths, verdict_counts
+from app.core.store.repository import (
+    ScoreRecord,
+    record_score,
+    register_model,
+    save_thresholds,
+    scored_paths,
+    verdict_counts,
+)
 
 
 def _free_port() -> int:

@@ -2,7 +2,12 @@ import numpy as np
 import pytest
 import torch
 
-from models.backbones import LITE_PACKAGES, create_backbone, map_state_in_order, pretrained_classifier
+from models.backbones import (
+    LITE_PACKAGES,
+    create_backbone,
+    map_state_in_order,
+    pretrained_classifier,
+)
 
 CAT_CLASSES = set(range(281, 286))  # ImageNet: tabby, tiger cat, Persian, Siamese, Egyptian cat
 

@@ -2,7 +2,15 @@ import cv2
 import numpy as np
 import pytest
 
-from app.sources.camera import ENDED, LIVE, LOST, STALLED, CameraSource, parse_spec, save_frame
+from app.sources.camera import (
+    ENDED,
+    LIVE,
+    LOST,
+    STALLED,
+    CameraSource,
+    parse_spec,
+    save_frame,
+)
 
 
 @pytest.fixture(scope="module")

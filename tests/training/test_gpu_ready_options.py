@@ -8,10 +8,10 @@ import torch
 from PIL import Image
 from torch.utils.data import DataLoader
 
+from training.__main__ import main
 from training.commands import apply_settings
 from training.data.mos import MOSDataset, read_mos_csv
 from training.device import pick_device, reseed_worker
-from training.__main__ import main
 
 from .test_mos_stage import FAST
 

@@ -20,7 +20,6 @@ from .mos import normalise, random_crop
 from .synthetic import DISTORTIONS, LEVELS, distort, distort_region
 
 
-
 def list_images(sources: list[Path]) -> list[Path]:
     """Every photo under the given folders; a source that is a file is taken as it is."""
     files = []

@@ -1,14 +1,23 @@
 """The database schema (SQLAlchemy 2 ORM). Changes go through a new Alembic migration."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Base(DeclarativeBase):
@@ -28,7 +37,7 @@ class Image(Base):
     source: Mapped[str] = mapped_column(String(32), default="folder")  # folder, camera, cli
     first_seen: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    scores: Mapped[list["Score"]] = relationship(back_populates="image", cascade="all, delete-orphan")
+    scores: Mapped[list[Score]] = relationship(back_populates="image", cascade="all, delete-orphan")
 
 
 class ModelVersion(Base):
