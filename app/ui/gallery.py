@@ -68,10 +68,12 @@ class GalleryModel(QAbstractListModel):
             StatusRole: it.status, TimeRole: it.added.timestamp(), NameRole: Path(it.path).name.lower(),
         }.get(role)
 
-    def upsert(self, record, thumb: QImage | None) -> None:
-        """Add or refresh one photo from a ScoreRecord (called in the GUI thread)."""
+    def upsert(self, record, thumb: QImage | None, thresholds: Thresholds | None = None) -> None:
+        """Add or refresh one photo from a ScoreRecord (called in the GUI thread). Only this
+        photo's verdict is computed: refreshing every row per photo made 10,000 photos quadratic."""
         icon = QIcon(QPixmap.fromImage(thumb)) if thumb is not None else None
-        item = GalleryItem(record.path, record.status, record.score, None, record.error, record.opinions, icon=icon)
+        verdict = thresholds.verdict(record.score) if thresholds is not None and record.score is not None else None
+        item = GalleryItem(record.path, record.status, record.score, verdict, record.error, record.opinions, icon=icon)
         row = self._row_of.get(record.path)
         if row is None:
             self.beginInsertRows(QModelIndex(), len(self.items), len(self.items))

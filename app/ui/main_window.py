@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QThread, QThreadPool
+from PySide6.QtCore import QSettings, Qt, QThread, QThreadPool, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -84,6 +84,10 @@ class MainWindow(QMainWindow):
         self.gallery.selectionModel().currentChanged.connect(lambda cur, _: self.open_index(cur))
         self.viewer.next_requested.connect(self.step)
         self.panel.changed.connect(self._preview_thresholds)
+        self._histogram_timer = QTimer(self)
+        self._histogram_timer.setSingleShot(True)
+        self._histogram_timer.setInterval(250)
+        self._histogram_timer.timeout.connect(lambda: self.panel.set_scores(self.model.scores()))
         self.panel.save_requested.connect(self.save_thresholds)
 
         self.load_model(Path(self.settings.value("model_path", str(model_path))), fallback=model_path)
@@ -244,9 +248,11 @@ class MainWindow(QMainWindow):
         self._thread.start()
 
     def _add(self, record, thumb) -> None:
-        self.model.upsert(record, thumb)
-        self.model.apply_thresholds(self.panel.thresholds())
-        self.panel.set_scores(self.model.scores())
+        self.model.upsert(record, thumb, self.panel.thresholds())
+        # The histogram is redrawn at most 4 times a second, not once per photo: with thousands
+        # of photos arriving, recounting every score per photo froze the window.
+        if not self._histogram_timer.isActive():
+            self._histogram_timer.start()
         if not self.gallery.currentIndex().isValid():
             self.gallery.setCurrentIndex(self.proxy.index(0, 0))
 
@@ -256,6 +262,8 @@ class MainWindow(QMainWindow):
 
     def _done(self, cancelled: bool) -> None:
         self.cancel_button.setEnabled(False)
+        self._histogram_timer.stop()
+        self.panel.set_scores(self.model.scores())
         n, errors = len(self.model.items), sum(1 for it in self.model.items if it.status != "ok")
         self.statusBar().showMessage(f"{'Cancelled' if cancelled else 'Done'}: {n} photos, {errors} could not be scored")
         if self._thread is not None:

@@ -134,3 +134,21 @@ def test_watching_picks_up_new_photos_and_renames_without_rescoring(qtbot, windo
         paths = [r[0] for r in c.execute("select path from images")]
     assert any(p.endswith("p2-renamed.png") for p in paths) and not any(p.endswith("/p2.png") for p in paths)
     assert len(paths) == 8
+
+
+def test_a_new_photo_touches_only_its_own_row(qtbot, window):
+    """At thousands of photos, refreshing every row (and the histogram) per arriving photo made
+    the window quadratic and let the gallery fall minutes behind the database (load test)."""
+    from app.core.store.repository import ScoreRecord
+
+    refreshed = []
+    window.model.dataChanged.connect(lambda first, last: refreshed.append(last.row() - first.row() + 1))
+    for i in range(60):
+        window._add(ScoreRecord(f"/p/{i:02d}.jpg", "ok", float(i), [i, i, i]), None)
+    assert len(window.model.items) == 60 and sum(refreshed) == 0
+    t = window.panel.thresholds()
+    assert all(it.verdict == t.verdict(it.score) for it in window.model.items)
+    # The histogram and counts catch up within a quarter second, not per photo.
+    counts = {v: sum(it.verdict == v for it in window.model.items) for v in ("pass", "review", "fail")}
+    expected = f"pass {counts['pass']}   review {counts['review']}   fail {counts['fail']}"
+    qtbot.waitUntil(lambda: window.panel.counts.text() == expected, timeout=2000)
