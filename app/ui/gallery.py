@@ -63,10 +63,20 @@ class GalleryModel(QAbstractListModel):
             return VERDICT_COLOURS.get(it.verdict, ERROR_COLOUR)
         if role == Qt.ToolTipRole:
             return it.error or it.path
-        return {
-            PathRole: it.path, ScoreRole: it.score if it.score is not None else -1.0, VerdictRole: it.verdict or "",
-            StatusRole: it.status, TimeRole: it.added.timestamp(), NameRole: Path(it.path).name.lower(),
-        }.get(role)
+        # Only the asked role is computed: sorting asks for one role thousands of times.
+        if role == ScoreRole:
+            return it.score if it.score is not None else -1.0
+        if role == PathRole:
+            return it.path
+        if role == VerdictRole:
+            return it.verdict or ""
+        if role == StatusRole:
+            return it.status
+        if role == TimeRole:
+            return it.added.timestamp()
+        if role == NameRole:
+            return Path(it.path).name.lower()
+        return None
 
     def upsert(self, record, thumb: QImage | None, thresholds: Thresholds | None = None) -> None:
         """Add or refresh one photo from a ScoreRecord (called in the GUI thread). Only this
