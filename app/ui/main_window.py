@@ -44,6 +44,7 @@ from .gallery import (
     PathRole,
 )
 from .labeling_panel import LabelingPanel, batch_name
+from .training_controller import TrainingController
 from .training_panel import TrainingPanel
 
 # What the labeling panel rates: the gallery's photos, or a selection over every scored photo.
@@ -64,7 +65,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         # Fine-tune runs (each a folder with its new model version) live beside the user's data.
         self.runs_dir = runs_dir or user_data_dir() / "finetune"
-        self._candidate = None  # a fitted calibration waiting to be applied
+        self.training_controller = TrainingController(self)
         self.setWindowTitle("MobileIQA Inspector")
         self.settings = settings or QSettings("MobileIQA", "Inspector")
         self.workspace = Workspace(database)
@@ -335,63 +336,18 @@ class MainWindow(QMainWindow):
         self.labeling.show()
 
     def open_training(self) -> None:
-        """The supervisor's Training panel: fine-tune on the ratings, switch or roll back versions."""
-        if getattr(self, "training", None) is None:
-            self.training = TrainingPanel(
-                self.workspace.db, self.workspace.db.url, self.workspace.model.onnx_path, self.runs_dir,
-                python_setting=self.settings.value("training_python") or None,
-            )
-            self.training.use_model.connect(self._switch_model)
-            self.training.python_chosen.connect(lambda path: self.settings.setValue("training_python", path))
-            self.training.calibration_fit_requested.connect(self.fit_calibration)
-            self.training.calibration_apply_requested.connect(lambda: self.apply_calibration(self._candidate))
-            self.training.calibration_remove_requested.connect(lambda: self.apply_calibration(None))
-            self.training.resize(900, 760)
-        self.training.set_base_model(self.workspace.model.onnx_path)
-        self.training.refresh_versions()
-        self._show_calibration()
-        self.training.show()
+        """The supervisor's Training panel: fine-tune, switch or roll back versions, calibrate."""
+        self.training_controller.open()
 
-    # --- site calibration (Qt-free work in the workspace; fast enough for the GUI thread) ----------
-    def _show_calibration(self) -> None:
-        current = self.workspace.calibration
-        text = "Site calibration: none (scores are the model's own)."
-        if current is not None:
-            text = (f"Site calibration applied: fitted on {current.n} rated photos; cross-validated SRCC "
-                    f"{current.cv_srcc:.3f} vs {current.base_srcc:.3f} uncalibrated.")
-        self.training.show_calibration(text, False)
+    @property
+    def training(self) -> TrainingPanel | None:
+        return self.training_controller.panel
 
-    def fit_calibration(self) -> None:
-        try:
-            self._candidate = self.workspace.fit_calibration()
-        except ValueError as exc:
-            self.training.show_calibration(f"Cannot calibrate: {exc}", False)
-            return
-        c = self._candidate
-        verdict = "it helps" if c.cv_srcc > c.base_srcc else "it does NOT help; keep the model as it is"
-        self.training.show_calibration(
-            f"Fitted on {c.n} rated photos. On photos left out of each fit: SRCC {c.cv_srcc:.3f} / PLCC "
-            f"{c.cv_plcc:.3f}, against {c.base_srcc:.3f} / {c.base_plcc:.3f} for the model alone: {verdict}.",
-            True,
-        )
-
-    def apply_calibration(self, calibration) -> None:
-        if self.is_busy():
-            self.statusBar().showMessage("Finish or cancel the running batch before changing the calibration")
-            return
-        changed = self.workspace.apply_calibration(calibration)
-        self.model.set_scores({r["path"]: r["score"] for r in self.workspace.rows()}, self.workspace.thresholds)
-        self.statusBar().showMessage(f"{'Applied' if calibration else 'Removed'} site calibration: {changed} stored scores updated")
-        self._candidate = None
-        self._show_calibration()
-
-    def _switch_model(self, path: str) -> None:
+    def switch_model(self, path: str) -> None:
         if self.is_busy():
             self.statusBar().showMessage("Finish or cancel the running batch before switching models")
             return
-        if self.load_model(Path(path)):
-            self.training.set_base_model(self.workspace.model.onnx_path)
-            self.training.refresh_versions()
+        self.load_model(Path(path))
 
     def _sort(self) -> None:
         self.proxy.set_sort(self.sort_box.currentText(), self.descending.isChecked())
@@ -422,7 +378,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.cancel()
-        if getattr(self, "training", None) is not None:
+        if self.training is not None:
             self.training.close()  # stops a running fine-tune; its partial run is left on disk
         QThreadPool.globalInstance().waitForDone(5000)
         self.settings.setValue("geometry", self.saveGeometry())
