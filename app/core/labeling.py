@@ -180,14 +180,20 @@ def select_for_rating(db: Database, model_version_id: int, strategy: str, n: int
         rows = list(rows)
         random.Random(seed).shuffle(rows)
         return [r.path for r in rows[:n]]
+    # Vectorised: at 10,000 photos a per-row np.std took ~0.35 s (bench/load_test.py).
     if strategy == "uncertain":
-        key = lambda r: -float(np.std(r.opinions)) if r.opinions else 0.0
+        views = max((len(r.opinions) for r in rows if r.opinions), default=1)
+        # A score without per-view opinions counts as no disagreement.
+        opinions = np.array([r.opinions if r.opinions and len(r.opinions) == views else [0.0] * views for r in rows],
+                            float).reshape(len(rows), views)
+        order = np.argsort(-opinions.std(axis=1), kind="stable")
     elif strategy == "borderline":
         t = thresholds or Thresholds()
-        key = lambda r: min(abs(r.score - t.pass_at), abs(r.score - t.fail_below))
+        scores = np.array([r.score for r in rows], float)
+        order = np.argsort(np.minimum(np.abs(scores - t.pass_at), np.abs(scores - t.fail_below)), kind="stable")
     else:
         raise ValueError(f"unknown selection {strategy!r}: uncertain, borderline or random")
-    return [r.path for r in sorted(rows, key=key)[:n]]
+    return [rows[i].path for i in order[:n]]
 
 
 def screened_site_mos(db: Database, min_votes: int = 1) -> tuple[dict, dict]:

@@ -1,6 +1,7 @@
 """The thumbnail gallery: a list model of scored photos, a sort/filter proxy, and the view."""
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -16,9 +17,11 @@ from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QListView
 
 from ..core.rules import Thresholds
+from .images import jpeg_bytes
 
 VERDICT_COLOURS = {"pass": QColor(200, 240, 200), "review": QColor(255, 236, 179), "fail": QColor(255, 205, 205)}
 ERROR_COLOUR = QColor(220, 220, 220)
+ICON_CACHE = 600  # decoded thumbnails kept: a few screens' worth
 
 PathRole = Qt.UserRole + 1
 ScoreRole = Qt.UserRole + 2
@@ -37,7 +40,7 @@ class GalleryItem:
     error: str | None = None
     opinions: list[float] | None = None
     added: datetime = field(default_factory=datetime.now)
-    icon: QIcon | None = None
+    thumb: bytes | None = None  # JPEG: ~5 KB instead of a 64 KB pixmap per photo
     reviewed: bool = False
 
 
@@ -46,6 +49,22 @@ class GalleryModel(QAbstractListModel):
         super().__init__(parent)
         self.items: list[GalleryItem] = []
         self._row_of: dict[str, int] = {}
+        # Icons are decoded from the stored JPEG when a cell is drawn, and only the most recently
+        # drawn ones are kept: memory then grows by ~5 KB per photo, not by a pixmap per photo.
+        self._icons: OrderedDict[str, QIcon] = OrderedDict()
+
+    def icon(self, item: GalleryItem) -> QIcon | None:
+        if item.thumb is None:
+            return None
+        icon = self._icons.get(item.path)
+        if icon is None:
+            icon = QIcon(QPixmap.fromImage(QImage.fromData(item.thumb, "JPG")))
+            self._icons[item.path] = icon
+            if len(self._icons) > ICON_CACHE:
+                self._icons.popitem(last=False)
+        else:
+            self._icons.move_to_end(item.path)
+        return icon
 
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.items)
@@ -58,7 +77,7 @@ class GalleryModel(QAbstractListModel):
             label = f"{it.score:.1f} {it.verdict.upper()}" if it.score is not None else it.status.upper()
             return f"{label}\n{Path(it.path).name}"
         if role == Qt.DecorationRole:
-            return it.icon
+            return self.icon(it)
         if role == Qt.BackgroundRole:
             return VERDICT_COLOURS.get(it.verdict, ERROR_COLOUR)
         if role == Qt.ToolTipRole:
@@ -81,9 +100,10 @@ class GalleryModel(QAbstractListModel):
     def upsert(self, record, thumb: QImage | None, thresholds: Thresholds | None = None) -> None:
         """Add or refresh one photo from a ScoreRecord (called in the GUI thread). Only this
         photo's verdict is computed: refreshing every row per photo made 10,000 photos quadratic."""
-        icon = QIcon(QPixmap.fromImage(thumb)) if thumb is not None else None
         verdict = thresholds.verdict(record.score) if thresholds is not None and record.score is not None else None
-        item = GalleryItem(record.path, record.status, record.score, verdict, record.error, record.opinions, icon=icon)
+        item = GalleryItem(record.path, record.status, record.score, verdict, record.error, record.opinions,
+                           thumb=jpeg_bytes(thumb) if thumb is not None else None)
+        self._icons.pop(record.path, None)
         row = self._row_of.get(record.path)
         if row is None:
             self.beginInsertRows(QModelIndex(), len(self.items), len(self.items))
@@ -135,6 +155,7 @@ class GalleryModel(QAbstractListModel):
     def clear(self) -> None:
         self.beginResetModel()
         self.items, self._row_of = [], {}
+        self._icons.clear()
         self.endResetModel()
 
 

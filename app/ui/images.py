@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from PySide6.QtCore import QBuffer, QIODevice
 from PySide6.QtGui import QImage
 
 
@@ -21,3 +22,11 @@ def thumbnail(rgb: np.ndarray, side: int = 128) -> QImage:
     top, left = (side - small.shape[0]) // 2, (side - small.shape[1]) // 2
     canvas[top : top + small.shape[0], left : left + small.shape[1]] = small[:side, :side]
     return to_qimage(canvas)
+
+
+def jpeg_bytes(image: QImage, quality: int = 85) -> bytes:
+    """A QImage as JPEG bytes (thumbnails kept compressed in memory)."""
+    buffer = QBuffer()
+    buffer.open(QIODevice.WriteOnly)
+    image.save(buffer, "JPG", quality)
+    return bytes(buffer.data())

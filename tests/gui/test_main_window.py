@@ -21,7 +21,7 @@ def test_folder_to_viewer_to_thresholds_to_csv(qtbot, window, photo_folder, tmp_
     # Thumbnails with score badges; the corrupt file is listed with its status, not skipped.
     items = {it.path.rsplit("/", 1)[1]: it for it in window.model.items}
     assert items["broken.jpg"].status == "truncated" and items["broken.jpg"].score is None
-    assert all(items[f"p{i}.png"].icon is not None for i in range(6))
+    assert all(not window.model.icon(items[f"p{i}.png"]).isNull() for i in range(6))
     label = window.proxy.index(0, 0).data(Qt.DisplayRole)
     assert any(v in label for v in ("PASS", "REVIEW", "FAIL", "TRUNCATED"))
 
