@@ -67,8 +67,6 @@ def make_photos(folder: Path, n: int, width: int, height: int) -> list[Path]:
     return paths
 
 
-
-
 class TimerLateness:
     """A 20 ms QTimer that records how late the event loop serves it (ms past its period)."""
 

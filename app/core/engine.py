@@ -11,8 +11,10 @@ from .calibration import Calibration
 from .model_loader import LoadedModel
 
 # Full resolution is the default (downscaling hides the blur and noise being judged), up to this
-# many pixels; larger photos are reduced to it so one huge photo cannot exhaust memory.
-SAFE_MAX_PIXELS = 24_000_000
+# many pixels; larger photos are reduced to it so one huge photo cannot exhaust memory. The
+# student's activations cost ~0.35 GB per megapixel (bench/compare.py: 4.4 GB peak at 4032x3024),
+# so the cap keeps a 12 MP phone photo whole and holds a 48 MP one to the same ~4.5 GB.
+SAFE_MAX_PIXELS = 12_600_000
 
 OUTPUTS = ("score", "opinions", "attention", "distortion", "embedding")
 EMBEDDING_DECIMALS = 6

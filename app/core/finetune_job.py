@@ -22,13 +22,16 @@ from pathlib import Path
 
 TRAINING_PYTHON_ENV = "MOBILEIQA_TRAINING_PYTHON"
 
-INSTALL_HINT = (
-    "Fine-tuning needs the training pipeline (torch 2.14.1, timm), which this bundle leaves out to stay "
-    "small. Install it once beside the program:\n"
-    "    python3.11 -m venv mobileiqa-training\n"
-    "    mobileiqa-training/bin/pip install -r requirements/training.txt   (from the program's source)\n"
-    f"then set {TRAINING_PYTHON_ENV}=<that venv>/bin/python, or choose it with 'Training Python…'."
-)
+def install_hint() -> str:
+    """What to install for fine-tuning, naming the requirements file that travels with the program."""
+    requirements = source_root() / "requirements" / "training.txt"
+    return (
+        "Fine-tuning needs the training pipeline (torch 2.14.1, timm), which this program leaves out to "
+        "stay small. Install it once beside the program (Python 3.11):\n"
+        "    python3.11 -m venv mobileiqa-training\n"
+        f"    mobileiqa-training/bin/pip install -r {requirements}\n"
+        f"then set {TRAINING_PYTHON_ENV}=<that venv>/bin/python, or choose it with 'Training Python…'."
+    )
 
 
 def training_python(setting: str | None = None) -> str | None:

@@ -101,6 +101,10 @@ def load_model(path: str | Path, threads: int | None = None) -> LoadedModel:
             f"{digest[:12]}… != {str(card['sha256'])[:12]}…"
         )
     options = ort.SessionOptions()
+    # ORT's memory pattern plans one block per input shape on top of the arena: without it a
+    # 4032x3024 photo peaks at 4.4 GB instead of 7.0 GB, for ~15 % more time at that size
+    # (none at 1907x1231); memory is what runs out on an inspection station.
+    options.enable_mem_pattern = False
     if threads:
         options.intra_op_num_threads = threads
     try:

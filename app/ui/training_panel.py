@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.finetune_job import (
-    INSTALL_HINT,
     FinetuneJob,
+    install_hint,
     parse_progress,
     source_root,
     training_python,
@@ -142,7 +142,7 @@ class TrainingPanel(QWidget):
         if self.python:
             self.python_label.setText(f"Training Python: {self.python}")
         else:
-            self.python_label.setText(INSTALL_HINT)
+            self.python_label.setText(install_hint())
         self.start_button.setEnabled(self.python is not None and self.process is None)
 
     def choose_python(self) -> None:
@@ -228,7 +228,7 @@ class TrainingPanel(QWidget):
 
     def _failed_to_start(self, error) -> None:
         if error == QProcess.FailedToStart:
-            self.status.setText(f"Could not start {self.python}: {self.process.errorString()}\n{INSTALL_HINT}")
+            self.status.setText(f"Could not start {self.python}: {self.process.errorString()}\n{install_hint()}")
             self._reset(False)
 
     def _finished(self, code: int, _status) -> None:

@@ -35,7 +35,7 @@ def test_resolution_policy_keeps_full_size_by_default_and_caps_when_asked(export
 
     policy = ResolutionPolicy()
     assert policy.factor(3024, 4032) == 1.0  # a 12 MP photo is scored as it is
-    assert policy.factor(10000, 10000) == pytest.approx((24e6 / 1e8) ** 0.5)
+    assert policy.factor(10000, 10000) == pytest.approx((12.6e6 / 1e8) ** 0.5)
     assert ResolutionPolicy(max_side=1000).factor(500, 2000) == 0.5
     engine = Engine(load_model(exported_student[1]), ResolutionPolicy(max_side=80))
     result = engine.score(np.zeros((100, 200, 3), np.uint8))

@@ -34,3 +34,4 @@ def test_the_frozen_bundle_scores_the_sample_without_torch(tmp_path):
     assert where.returncode == 0, where.stderr[-2000:]
     assert Path(where.stdout.strip()).is_relative_to(pipeline)
     assert (internal / "resources" / "models" / "teacher.pt").exists()
+    assert (pipeline / "requirements" / "training.txt").exists()  # what the install hint names
