@@ -59,7 +59,7 @@ class TrainingPanel(QWidget):
         self.python = training_python(python_setting)
         self.job: FinetuneJob | None = None
         self.process: QProcess | None = None
-        self._stderr_tail = ""
+        self._output_tail = ""
         self._cancelled = False
 
         self.base_label = QLabel()
@@ -191,7 +191,7 @@ class TrainingPanel(QWidget):
         process.readyReadStandardOutput.connect(self._read_stdout)
         process.finished.connect(self._finished)
         process.errorOccurred.connect(self._failed_to_start)
-        self.process, self._stderr_tail, self._cancelled = process, "", False
+        self.process, self._output_tail, self._cancelled = process, "", False
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
         self.plot.set_series({})
@@ -203,7 +203,7 @@ class TrainingPanel(QWidget):
 
     def _read_stderr(self) -> None:
         text = bytes(self.process.readAllStandardError()).decode("utf-8", "replace")
-        self._stderr_tail = (self._stderr_tail + text)[-4000:]
+        self._output_tail = (self._output_tail + text)[-4000:]
         progress = parse_progress(text)
         if progress:
             epoch, epochs, fraction = progress
@@ -211,7 +211,7 @@ class TrainingPanel(QWidget):
             self.progress.setFormat(f"epoch {epoch}/{epochs}  %p%")
 
     def _read_stdout(self) -> None:
-        self._stderr_tail = (self._stderr_tail + bytes(self.process.readAllStandardOutput()).decode("utf-8", "replace"))[-4000:]
+        self._output_tail = (self._output_tail + bytes(self.process.readAllStandardOutput()).decode("utf-8", "replace"))[-4000:]
 
     def cancel(self) -> None:
         """Stop the run: politely first, then for good. The model in use is untouched."""
@@ -247,7 +247,7 @@ class TrainingPanel(QWidget):
             )
             self._reset(True)
         else:
-            lines = [ln for ln in self._stderr_tail.replace("\r", "\n").splitlines() if ln.strip() and "it/s" not in ln]
+            lines = [ln for ln in self._output_tail.replace("\r", "\n").splitlines() if ln.strip() and "it/s" not in ln]
             self.status.setText("Fine-tuning failed (the model in use did not change):\n" + "\n".join(lines[-6:]))
             self._reset(False)
 
