@@ -69,7 +69,7 @@ def run_finetune(cfg: dict, db_url: str, base: Path, out: Path) -> dict:
     meta = out / "site_mos.csv"
     write_mos_csv([it for it in split if it.split == "train"], out / "site_train.csv")
     write_mos_csv([it for it in split if it.split == "val"], out / "site_val.csv")
-    _write_split_csv(split, meta)
+    write_mos_csv(split, meta, with_split=True)
 
     before = evaluate_onnx(base_onnx, out / "site_val.csv", Path("/"))
     stage_cfg = cfg | {"init": str(student_ckpt)}
@@ -102,12 +102,3 @@ def run_finetune(cfg: dict, db_url: str, base: Path, out: Path) -> dict:
     report["model"] = str(onnx_path)
     (out / "finetune_report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
-
-
-def _write_split_csv(items: list[MOSItem], path: Path) -> None:
-    import csv
-
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["image", "mos", "std", "split"])
-        writer.writerows((it.image, it.mos, it.std, it.split) for it in items)

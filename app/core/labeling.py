@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import func, select
 
+from .ratings import image_mos, screen_raters
 from .rules import Thresholds
 from .store.database import Database
 from .store.schema import (
@@ -150,6 +151,11 @@ class LabelingSession:
             return len(order & self._answered(s)), len(order)
 
 
+def batch_name(paths: list[str]) -> str:
+    """A stable name for a set of photos (the same set gives the same saved orders)."""
+    return "batch-" + hashlib.sha256("\n".join(sorted(paths)).encode()).hexdigest()[:12]
+
+
 def standing_votes(db: Database, kinds=("normal", "gold")) -> list[tuple[str, str, int]]:
     """(rater, image path, value) of every vote not withdrawn, for MOS and screening."""
     with db.session() as s:
@@ -197,11 +203,9 @@ def select_for_rating(db: Database, model_version_id: int, strategy: str, n: int
 
 
 def screened_site_mos(db: Database, min_votes: int = 1) -> tuple[dict, dict]:
-    """The site's MOS per photo from standing votes, raters rejected by BT.500 screening left
-    out, gold images excluded; only photos with ``min_votes`` or more. Returns (path -> ImageMOS,
-    screening summary)."""
-    from .ratings import image_mos, screen_raters
-
+    """The site's MOS per photo from standing votes, raters rejected by screening (BT.500 P/Q
+    rule or weak correlation with the others) left out, gold images excluded; only photos with
+    ``min_votes`` or more. Returns (path -> ImageMOS, screening summary)."""
     votes = standing_votes(db)
     gold = gold_answers(db)
     screening = screen_raters(votes, gold)

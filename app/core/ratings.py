@@ -53,11 +53,15 @@ class RaterScreening:
     votes: int
     outliers_high: int  # P
     outliers_low: int  # Q
-    rejected: bool  # by either rule below
     gold_votes: int = 0
     gold_correct: int = 0
     correlation: float = math.nan  # Pearson r with the other raters' mean on the same photos (P.913)
     outlier_rule: bool = False  # rejected by the BT.500 P/Q rule
+
+    @property
+    def rejected(self) -> bool:
+        """By BT.500's P/Q rule, or by too weak a correlation with the other raters."""
+        return self.outlier_rule or (not math.isnan(self.correlation) and self.correlation < MIN_CORRELATION)
 
     @property
     def gold_accuracy(self) -> float:
@@ -112,9 +116,8 @@ def screen_raters(votes: list[tuple[str, str, int]], gold: dict[str, tuple[int, 
     for rater in n:
         out = p[rater] + q[rater]
         outlier_rule = out / n[rater] > 0.05 and abs(p[rater] - q[rater]) / out < 0.3 if out else False
-        r = correlations.get(rater, math.nan)
-        rejected = outlier_rule or (not math.isnan(r) and r < MIN_CORRELATION)
-        result[rater] = RaterScreening(rater, n[rater], p[rater], q[rater], rejected, gold_n[rater], gold_ok[rater], r, outlier_rule)
+        result[rater] = RaterScreening(rater, n[rater], p[rater], q[rater], gold_n[rater], gold_ok[rater],
+                                       correlations.get(rater, math.nan), outlier_rule)
     return result
 
 

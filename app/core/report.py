@@ -17,7 +17,7 @@ from .imageio import ImageLoadError, load_rgb
 from .overlay import attention_overlay, distortion_overlay, fused_attention
 from .rules import Thresholds
 
-VERDICT_BGR = {"pass": (90, 170, 90), "review": (60, 180, 230), "fail": (80, 80, 210)}
+VERDICT_RGB = {"pass": (90, 170, 90), "review": (230, 180, 60), "fail": (210, 80, 80)}
 
 
 def _png(rgb: np.ndarray, max_side: int = 360) -> str:
@@ -25,7 +25,7 @@ def _png(rgb: np.ndarray, max_side: int = 360) -> str:
     f = min(1.0, max_side / max(h, w))
     if f < 1:
         rgb = cv2.resize(rgb, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA)
-    ok, buf = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    _, buf = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
     return "data:image/png;base64," + base64.b64encode(buf.tobytes()).decode()
 
 
@@ -35,7 +35,7 @@ def histogram_png(scores: list[float], thresholds: Thresholds, size=(180, 480)) 
     counts = np.histogram(scores, bins=20, range=(0, 100))[0]
     peak = max(1, counts.max())
     for i, n in enumerate(counts):
-        colour = VERDICT_BGR[thresholds.verdict((i + 0.5) * 5)]
+        colour = VERDICT_RGB[thresholds.verdict((i + 0.5) * 5)]
         x0, x1 = int(i * w / 20) + 1, int((i + 1) * w / 20) - 1
         cv2.rectangle(img, (x0, h - 20 - int((h - 30) * n / peak)), (x1, h - 20), colour, -1)
     for value in (thresholds.fail_below, thresholds.pass_at):
@@ -43,7 +43,7 @@ def histogram_png(scores: list[float], thresholds: Thresholds, size=(180, 480)) 
         cv2.line(img, (x, 0), (x, h - 20), (0, 0, 0), 1)
     cv2.putText(img, "0", (2, h - 5), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1)
     cv2.putText(img, "100", (w - 28, h - 5), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1)
-    return _png(cv2.cvtColor(img, cv2.COLOR_BGR2RGB), max_side=w)
+    return _png(img, max_side=w)
 
 
 def write_report(rows: list[dict], engine: Engine, thresholds: Thresholds, out: str | Path, worst: int = 6) -> Path:

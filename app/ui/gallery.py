@@ -17,7 +17,6 @@ from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QListView
 
 from ..core.rules import Thresholds
-from .images import jpeg_bytes
 
 VERDICT_COLOURS = {"pass": QColor(200, 240, 200), "review": QColor(255, 236, 179), "fail": QColor(255, 205, 205)}
 ERROR_COLOUR = QColor(220, 220, 220)
@@ -97,12 +96,11 @@ class GalleryModel(QAbstractListModel):
             return Path(it.path).name.lower()
         return None
 
-    def upsert(self, record, thumb: QImage | None, thresholds: Thresholds | None = None) -> None:
+    def upsert(self, record, thumb: bytes | None, thresholds: Thresholds | None = None) -> None:
         """Add or refresh one photo from a ScoreRecord (called in the GUI thread). Only this
         photo's verdict is computed: refreshing every row per photo made 10,000 photos quadratic."""
         verdict = thresholds.verdict(record.score) if thresholds is not None and record.score is not None else None
-        item = GalleryItem(record.path, record.status, record.score, verdict, record.error, record.opinions,
-                           thumb=jpeg_bytes(thumb) if thumb is not None else None)
+        item = GalleryItem(record.path, record.status, record.score, verdict, record.error, record.opinions, thumb=thumb)
         self._icons.pop(record.path, None)
         row = self._row_of.get(record.path)
         if row is None:

@@ -142,10 +142,3 @@ class LabelingPanel(QWidget):
     def undo(self) -> None:
         if self.session is not None:
             self._advance(self.session.undo())
-
-
-def batch_name(paths: list[str]) -> str:
-    """A stable name for a set of photos (the same set gives the same saved orders)."""
-    import hashlib
-
-    return "batch-" + hashlib.sha256("\n".join(sorted(paths)).encode()).hexdigest()[:12]

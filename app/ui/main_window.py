@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.export import write_scores_csv
-from ..core.labeling import select_for_rating
+from ..core.labeling import batch_name, select_for_rating
 from ..core.model_contract import ModelError
 from ..core.paths import user_data_dir
 from ..core.report import write_report
@@ -43,9 +43,12 @@ from .gallery import (
     GalleryView,
     PathRole,
 )
-from .labeling_panel import LabelingPanel, batch_name
+from .labeling_panel import LabelingPanel
+from .thresholds_panel import ThresholdsPanel
 from .training_controller import TrainingController
 from .training_panel import TrainingPanel
+from .viewer import Viewer
+from .workers import CameraWorker, FolderWorker, PhotoJob
 
 # What the labeling panel rates: the gallery's photos, or a selection over every scored photo.
 RATING_CHOICES = {
@@ -54,9 +57,6 @@ RATING_CHOICES = {
     "Nearest the thresholds first": "borderline",
     "A random sample": "random",
 }
-from .thresholds_panel import ThresholdsPanel
-from .viewer import Viewer
-from .workers import CameraWorker, FolderWorker, PhotoJob
 
 
 class MainWindow(QMainWindow):

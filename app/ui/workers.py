@@ -7,11 +7,18 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QRunnable, Signal
 
-from ..core.batch import score_photo
+from ..core.batch import PhotoOutcome, score_photo
 from ..core.store.repository import record_score, rename_image
 from ..core.workspace import Workspace
+from ..sources.camera import ENDED, LIVE, save_frame
 from ..sources.folder import FolderWatcher
-from .images import thumbnail
+from .images import thumbnail_jpeg
+
+
+def store_outcome(workspace: Workspace, outcome: PhotoOutcome) -> bytes | None:
+    """Store a scored photo under the workspace's model and thresholds; its gallery thumbnail."""
+    record_score(workspace.db, workspace.model_version_id, outcome.record, workspace.thresholds)
+    return thumbnail_jpeg(outcome.rgb) if outcome.rgb is not None else None
 
 
 class FolderWorker(QObject):
@@ -19,7 +26,7 @@ class FolderWorker(QObject):
 
     Runs in its own QThread; talks to the window only through signals."""
 
-    scored = Signal(object, object)  # ScoreRecord, QImage thumbnail or None
+    scored = Signal(object, object)  # ScoreRecord, JPEG thumbnail bytes or None
     progress = Signal(int, int)  # done, known total
     removed = Signal(str)
     moved = Signal(str, str)  # old path, new path
@@ -57,9 +64,8 @@ class FolderWorker(QObject):
                 outcome = score_photo(self.workspace.engine, path)
                 if outcome.record.status in ("truncated", "corrupt", "empty") and self.watcher.retry_later(path):
                     continue  # maybe still being written: offered again once it settles
-                record_score(self.workspace.db, self.workspace.model_version_id, outcome.record, self.workspace.thresholds)
+                thumb = store_outcome(self.workspace, outcome)
                 done += 1
-                thumb = thumbnail(outcome.rgb) if outcome.rgb is not None else None
                 self.scored.emit(outcome.record, thumb)
                 self.progress.emit(done, total)
             if not self.watch and not self.watcher.pending and not ready:
@@ -89,7 +95,7 @@ class CameraWorker(QObject):
     latest frame losslessly to ``save_dir`` and scores it. Stalls and losses are reported and the
     source reconnects by itself; a video file standing in for a camera ends the run."""
 
-    scored = Signal(object, object)  # ScoreRecord, QImage thumbnail
+    scored = Signal(object, object)  # ScoreRecord, JPEG thumbnail bytes or None
     status = Signal(str, str)  # status, message
     finished = Signal(bool)
 
@@ -106,8 +112,6 @@ class CameraWorker(QObject):
         self._snap.set()
 
     def run(self) -> None:
-        from ..sources.camera import ENDED, LIVE, save_frame
-
         last_status, next_due, latest = None, time.monotonic(), None
         while not self._cancel.is_set():
             frame = self.source.read()
@@ -123,8 +127,7 @@ class CameraWorker(QObject):
                 self._snap.clear()
                 next_due = time.monotonic() + self.interval
                 outcome = score_photo(self.workspace.engine, save_frame(latest, self.save_dir), source="camera")
-                record_score(self.workspace.db, self.workspace.model_version_id, outcome.record, self.workspace.thresholds)
-                self.scored.emit(outcome.record, thumbnail(outcome.rgb) if outcome.rgb is not None else None)
+                self.scored.emit(outcome.record, store_outcome(self.workspace, outcome))
                 latest = None  # never score the same frame twice
             time.sleep(self.frame_sleep)
         self.source.close()

@@ -41,12 +41,14 @@ def read_mos_csv(path: str | Path) -> list[MOSItem]:
     return items
 
 
-def write_mos_csv(items: list[MOSItem], path: str | Path) -> None:
+def write_mos_csv(items: list[MOSItem], path: str | Path, with_split: bool = False) -> None:
+    """``image,mos,std`` (and ``split`` when asked: the stages then keep that split)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["image", "mos", "std"])
-        writer.writerows((it.image, it.mos, "" if it.std is None else it.std) for it in items)
+        writer.writerow(["image", "mos", "std"] + (["split"] if with_split else []))
+        for it in items:
+            writer.writerow([it.image, it.mos, "" if it.std is None else it.std] + ([it.split] if with_split else []))
 
 
 def split_items(items: list[MOSItem], val_fraction: float, seed: int) -> tuple[list[MOSItem], list[MOSItem]]:
