@@ -157,7 +157,8 @@ class MainWindow(QMainWindow):
             file_menu.addAction(action)
         rate = QAction("&Rate these photos…", self)
         rate.setShortcut("Ctrl+L")
-        rate.triggered.connect(self.open_labeling)
+        # triggered(bool) would arrive as ``choice``: the menu always asks which photos.
+        rate.triggered.connect(lambda: self.open_labeling())
         self.menuBar().addMenu("&Ratings").addAction(rate)
         train = QAction("&Fine-tune and model versions…", self)
         train.setShortcut("Ctrl+T")
