@@ -33,8 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     score.add_argument("--recursive", action="store_true", help="descend into sub-folders")
     score.add_argument("--db", dest="score_db", help="database URL or SQLite file (default: as for the window)")
     score.add_argument("--csv", type=Path, help="also write every stored result of this model to a CSV file")
+    score.add_argument("--provider", help="execution provider: auto (default), cpu, cuda")
     score.add_argument("--report", type=Path, help="also write an HTML batch report (counts, histogram, worst photos)")
-    score.add_argument("--max-side", type=int, help="cap the long side at N px (default: full resolution)")
     args = parser.parse_args(argv)
 
     if args.self_test:
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         from .cli import score_command
 
         db = args.score_db or args.db
-        return score_command(args.paths, args.model, db, args.csv, args.recursive, args.max_side, args.report)
+        return score_command(args.paths, args.model, db, args.csv, args.recursive, args.report, args.provider)
     if not has_display():
         print(HEADLESS_HELP, file=sys.stderr)
         return 2

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from .core.batch import BatchSummary, score_batch
-from .core.engine import Engine, ResolutionPolicy
+from .core.engine import Engine
 from .core.export import write_scores_csv
 from .core.model_contract import ModelError
 from .core.model_loader import load_model
@@ -38,12 +38,12 @@ def progress_bar(summary: BatchSummary, record: ScoreRecord) -> None:
 
 
 def score_command(paths: list[Path], model_path: Path, db_url: str, csv_out: Path | None = None,
-                  recursive: bool = False, max_side: int | None = None, report: Path | None = None) -> int:
+                  recursive: bool = False, report: Path | None = None, provider: str | None = None) -> int:
     """Score into the database and print one line per photo plus a summary.
 
     Exit 0 even when photos are bad (each gets its status); 2 for a model or database problem."""
     try:
-        model = load_model(model_path)
+        model = load_model(model_path, provider=provider)
     except ModelError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -54,7 +54,7 @@ def score_command(paths: list[Path], model_path: Path, db_url: str, csv_out: Pat
         return 2
     try:
         mv = register_model(db, model.card, str(model.onnx_path))
-        engine = Engine(model, ResolutionPolicy(max_side=max_side))
+        engine = Engine(model)
 
         def print_line(summary: BatchSummary, record: ScoreRecord) -> None:
             if record.status == "ok":

@@ -39,5 +39,6 @@ def self_test(model_path: Path) -> int:
     for row in rows:
         print(f"{Path(row['path']).name}: {row['status']} score {row['score']} verdict {row['verdict']}")
     ok = summary.scored == len(samples) and all(r["status"] == "ok" for r in rows)
-    print(f"self-test {'passed' if ok else 'FAILED'}: model {model.name} v{model.version}", file=sys.stderr)
+    print(f"self-test {'passed' if ok else 'FAILED'}: model {model.name} v{model.version} on {model.provider}",
+          file=sys.stderr)
     return 0 if ok else 1

@@ -147,6 +147,24 @@ def _run_distill(args):
     return run_distill(stage_config(args), args.csv, args.root, args.teacher, args.out, args.unlabeled, args.pristine)
 
 
+def register_scale(sub) -> None:
+    p = sub.add_parser("scale", help="teach a trained model the scale principle (MOS + high-res consistency + native damage)")
+    add_stage_options(p, "scale.json")
+    add_mos_options(p)
+    p.add_argument("--hires", type=Path, nargs="+", required=True,
+                   help="folders of clean high-resolution photos (half are held out for the scale benchmark)")
+    p.set_defaults(run=lambda args: print_last_epoch(_run_scale(args)))
+
+
+def _run_scale(args):
+    from .stage_scale import run_scale_stage
+
+    cfg = stage_config(args)
+    if not cfg.get("init"):
+        raise SystemExit("scale: --init CHECKPOINT is required (the stage refines a trained model)")
+    return run_scale_stage(cfg, args.csv, args.root, args.hires, args.out)
+
+
 def register_evaluate(sub) -> None:
     p = sub.add_parser("evaluate", help="SRCC/PLCC/KRCC/RMSE of an exported model on a MOS CSV (full photos)")
     p.add_argument("--model", type=Path, required=True, help="NAME.onnx (its card beside it)")
@@ -170,6 +188,7 @@ def register_evaluate_synthetic(sub) -> None:
     p.add_argument("--model", type=Path, required=True, help="NAME.onnx (its card beside it)")
     p.add_argument("--pristine", type=Path, nargs="+", required=True, help="folders of clean photos")
     p.add_argument("--crop", type=int, default=512, help="center crop side (bounds the cost; never resized)")
+    p.add_argument("--native", action="store_true", help="judge the tiled native-resolution map, not the overview's")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=run_evaluate_synthetic)
 
@@ -177,7 +196,7 @@ def register_evaluate_synthetic(sub) -> None:
 def run_evaluate_synthetic(args) -> int:
     from .evaluate_synthetic import evaluate_synthetic
 
-    print(json.dumps(evaluate_synthetic(args.model, args.pristine, args.crop, seed=args.seed), indent=2))
+    print(json.dumps(evaluate_synthetic(args.model, args.pristine, args.crop, seed=args.seed, native=args.native), indent=2))
     return 0
 
 
@@ -246,6 +265,6 @@ def run_split(args) -> int:
 
 # The order of `python -m training --help`: the recipe's stages first, then the tools.
 REGISTRY = [
-    register_pretrain, register_teacher, register_distill, register_export, register_evaluate,
+    register_pretrain, register_teacher, register_distill, register_scale, register_export, register_evaluate,
     register_evaluate_synthetic, register_split, register_annotate, register_finetune,
 ]

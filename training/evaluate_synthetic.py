@@ -6,7 +6,9 @@
   reported as the AUROC of the map (upsampled to the photo) against the region's mask.
 
 The model is run as the app runs it (ONNX through app.core.engine). Photos are center-cropped
-to ``crop`` pixels to bound the cost; the crop is not resized.
+to ``crop`` pixels to bound the cost; the crop is not resized. With ``native`` the map is the
+tiled native-resolution damage map the viewer shows (``app.core.native_maps``), not the
+overview's: the check for photos larger than the viewing size.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from scipy.stats import rankdata
 from app.core.engine import Engine
 from app.core.imageio import load_rgb
 from app.core.model_loader import load_model
+from app.core.native_maps import native_damage
 
 from .data.mixed import list_images
 from .data.synthetic import DISTORTIONS, LEVELS, distort, distort_region
@@ -41,7 +44,8 @@ def center_crop(rgb: np.ndarray, size: int) -> np.ndarray:
     return rgb[top : top + size, left : left + size]
 
 
-def evaluate_synthetic(model_path: Path, folders: list[Path], crop: int = 512, region_levels=(3, 5), seed: int = 0) -> dict:
+def evaluate_synthetic(model_path: Path, folders: list[Path], crop: int = 512, region_levels=(3, 5), seed: int = 0,
+                       native: bool = False) -> dict:
     engine = Engine(load_model(model_path))
     rng = np.random.default_rng(seed)
     photos = [center_crop(load_rgb(p), crop) for p in list_images(folders)]
@@ -57,13 +61,14 @@ def evaluate_synthetic(model_path: Path, folders: list[Path], crop: int = 512, r
                 total += 1
             for lv in region_levels:
                 img, mask = distort_region(photo, kind, lv, rng)
-                damage = engine.score(img).distortion
+                damage = native_damage(engine, img) if native else engine.score(img).distortion
                 up = cv2.resize(damage, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_LINEAR)
                 aucs.append(auroc(up.ravel(), mask.ravel() > 0.5))
         per_kind[kind] = {"monotone_pairs": right / total, "auroc": float(np.nanmean(aucs))}
     return {
         "photos": len(photos),
         "crop": crop,
+        "map": "native (tiled)" if native else "overview",
         "monotone_pairs": float(np.mean([v["monotone_pairs"] for v in per_kind.values()])),
         "auroc": float(np.mean([v["auroc"] for v in per_kind.values()])),
         "per_kind": per_kind,

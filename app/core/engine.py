@@ -1,20 +1,20 @@
-"""Score one photo with a loaded model through ONNX Runtime (no torch)."""
+"""Score one photo with a loaded model through ONNX Runtime (no torch).
+
+The photo is read the way its card declares (``app.core.reading``): the whole photo at the
+viewing size (the overview) and, for photos larger than that, a fixed grid of native tiles (the
+detail). The score pass therefore costs the same bounded amount for a 2 MP and a 48 MP photo;
+the full native-resolution damage map is a separate, tiled computation (``app.core.native_maps``).
+"""
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from .calibration import Calibration
 from .model_loader import LoadedModel
-
-# Full resolution is the default (downscaling hides the blur and noise being judged), up to this
-# many pixels; larger photos are reduced to it so one huge photo cannot exhaust memory. The
-# student's activations cost ~0.35 GB per megapixel (bench/compare.py: 4.4 GB peak at 4032x3024),
-# so the cap keeps a 12 MP phone photo whole and holds a 48 MP one to the same ~4.5 GB.
-SAFE_MAX_PIXELS = 12_600_000
+from .reading import Reading, detail_boxes, overview
 
 OUTPUTS = ("score", "opinions", "attention", "distortion", "embedding")
 EMBEDDING_DECIMALS = 6
@@ -23,42 +23,29 @@ EMBEDDING_DECIMALS = 6
 @dataclass(frozen=True)
 class ScoreResult:
     score: float  # 0-100, higher is better
-    opinions: np.ndarray  # [V] each view's score
-    attention: np.ndarray  # [V, h, w] where each view looked (sums to 1 per view)
-    distortion: np.ndarray  # [h, w] damage, 0 = clean, 1 = badly damaged
-    embedding: np.ndarray  # [D]
+    opinions: np.ndarray  # [V] each attention view's score (of the overview), 0-100
+    attention: np.ndarray  # [V, h, w] where each view looked in the overview (sums to 1 per view)
+    distortion: np.ndarray  # [h, w] damage in the overview, 0 = clean, 1 = badly damaged
+    embedding: np.ndarray  # [D] of the overview
     seconds: float  # inference time
-    scaled: float = 1.0  # < 1 when the photo was reduced by the resolution policy
+    scaled: float = 1.0  # overview size / photo size (< 1 for photos above the viewing size)
     raw_score: float | None = None  # the model's own score when ``score`` is calibrated
-
-
-@dataclass(frozen=True)
-class ResolutionPolicy:
-    """``max_side`` None: full resolution (capped at ``max_pixels``); else cap the long side."""
-
-    max_side: int | None = None
-    max_pixels: int = SAFE_MAX_PIXELS
-
-    def factor(self, height: int, width: int) -> float:
-        f = 1.0
-        if self.max_side and max(height, width) > self.max_side:
-            f = self.max_side / max(height, width)
-        if height * width * f * f > self.max_pixels:
-            f = (self.max_pixels / (height * width)) ** 0.5
-        return f
+    overview_score: float | None = None  # the whole photo at the viewing size
+    detail_score: float | None = None  # mean of the native tiles; None when the photo has no detail
+    cell: float = 16.0  # photo pixels per cell of the overview's maps
 
 
 class Engine:
-    def __init__(self, model: LoadedModel, policy: ResolutionPolicy = ResolutionPolicy(),
-                 calibration: Calibration | None = None):
+    def __init__(self, model: LoadedModel, calibration: Calibration | None = None):
         self.model = model
-        self.policy = policy
         self.calibration = calibration  # a site's fit from embedding + score to its MOS
+        self.reading = Reading.from_card(model.card)
         inp = model.card["input"]
         self._scale = float(inp["scale"])
         self._mean = np.asarray(inp["mean"], np.float32).reshape(3, 1, 1)
         self._std = np.asarray(inp["std"], np.float32).reshape(3, 1, 1)
         self._min_side = int(inp.get("min_side", 33))
+        self.stride = int(model.card.get("stride") or 16)
 
     def preprocess(self, rgb: np.ndarray) -> np.ndarray:
         """RGB uint8 [H, W, 3] -> normalised float32 [1, 3, H, W], as the card says."""
@@ -69,18 +56,33 @@ class Engine:
         x = rgb.transpose(2, 0, 1).astype(np.float32) * self._scale
         return ((x - self._mean) / self._std)[None]
 
+    def run(self, rgb: np.ndarray) -> dict[str, np.ndarray]:
+        """Every contract output for one image exactly as given (no resizing)."""
+        return dict(zip(OUTPUTS, self.model.session.run(list(OUTPUTS), {"image": self.preprocess(rgb)})))
+
+    def detail(self, rgb: np.ndarray) -> float | None:
+        """Mean score of the native-resolution tiles; None for photos no larger than the viewing size."""
+        h, w = rgb.shape[:2]
+        if not self.reading.has_detail(h, w):
+            return None
+        boxes = detail_boxes(h, w, self.reading.detail_tile, self.reading.detail_tiles)
+        scores = [float(self.run(rgb[t:t + th, l:l + tw])["score"][0]) for t, l, th, tw in boxes]
+        return float(np.mean(scores))
+
     def score(self, rgb: np.ndarray) -> ScoreResult:
-        factor = self.policy.factor(*rgb.shape[:2])
-        if factor < 1.0:
-            size = (max(1, round(rgb.shape[1] * factor)), max(1, round(rgb.shape[0] * factor)))
-            rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-        x = self.preprocess(rgb)
+        if min(rgb.shape[:2]) < self._min_side:
+            raise ValueError(f"image {rgb.shape[1]}x{rgb.shape[0]} is smaller than {self._min_side} px")
         start = time.perf_counter()
-        out = dict(zip(OUTPUTS, self.model.session.run(list(OUTPUTS), {"image": x})))
+        view = overview(rgb, self.reading.overview_side, self._min_side)
+        out = self.run(view)
+        whole = float(out["score"][0])
+        detail = self.detail(rgb)
+        w = self.reading.detail_weight if detail is not None else 0.0
+        raw = (1 - w) * whole + w * detail if w else whole
         seconds = time.perf_counter() - start
-        raw = float(out["score"][0])
         # Rounded as stored, so a calibration recomputed later from the database gives the same score.
         embedding = np.round(out["embedding"][0].astype(np.float64), EMBEDDING_DECIMALS)
+        factor = view.shape[1] / rgb.shape[1]
         return ScoreResult(
             score=self.calibration.apply(embedding, raw) if self.calibration else raw,
             raw_score=raw,
@@ -90,4 +92,7 @@ class Engine:
             embedding=embedding,
             seconds=seconds,
             scaled=factor,
+            overview_score=whole,
+            detail_score=detail,
+            cell=self.stride / factor,
         )

@@ -72,4 +72,20 @@ def validate_card(card: object, where: str = "model card") -> dict:
         raise ModelError(f"{where}: score_range must be [low, high]")
     if not isinstance(card["views"], int) or card["views"] < 1:
         raise ModelError(f"{where}: views must be a positive integer")
+    validate_reading(card.get("reading"), where)
     return card
+
+
+def validate_reading(reading: object, where: str) -> None:
+    """The optional ``reading`` block (how the score reads a photo, see app.core.reading)."""
+    if reading is None:
+        return
+    if not isinstance(reading, dict):
+        raise ModelError(f"{where}: 'reading' must be an object")
+    for key in ("overview_side", "detail_tile", "detail_tiles"):
+        value = reading.get(key, 1)
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 16384:
+            raise ModelError(f"{where}: reading.{key} must be a positive integer")
+    weight = reading.get("detail_weight", 0.0)
+    if not isinstance(weight, (int, float)) or isinstance(weight, bool) or not 0.0 <= weight <= 1.0:
+        raise ModelError(f"{where}: reading.detail_weight must be a number from 0 to 1")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import onnxruntime as ort
 
+from . import providers
 from .model_contract import (
     INPUT_NAME,
     OUTPUT_RANKS,
@@ -29,6 +30,11 @@ class LoadedModel:
     @property
     def name(self) -> str:
         return self.card["name"]
+
+    @property
+    def provider(self) -> str:
+        """The execution provider that runs it ('CPU', 'CUDA')."""
+        return providers.describe(self.session)
 
     @property
     def version(self) -> str:
@@ -86,7 +92,7 @@ def check_signature(session: ort.InferenceSession, name: str) -> None:
             raise ModelError(f"{name}: output {key!r} has rank {len(shape)}, expected {rank}")
 
 
-def load_model(path: str | Path, threads: int | None = None) -> LoadedModel:
+def load_model(path: str | Path, threads: int | None = None, provider: str | None = None) -> LoadedModel:
     """Verify and open the model at ``path``; raise ModelError naming what is wrong."""
     onnx_path, card_path = resolve_model_files(path)
     card = read_card(card_path)
@@ -108,7 +114,11 @@ def load_model(path: str | Path, threads: int | None = None) -> LoadedModel:
     if threads:
         options.intra_op_num_threads = threads
     try:
-        session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        chosen = providers.choose(provider)
+    except providers.ProviderError as exc:
+        raise ModelError(str(exc)) from exc
+    try:
+        session = ort.InferenceSession(str(onnx_path), options, providers=chosen)
     except Exception as exc:  # ORT raises several private exception types
         raise ModelError(f"{onnx_path.name}: not a loadable ONNX model ({exc})") from exc
     check_signature(session, onnx_path.name)

@@ -18,12 +18,14 @@ def attention_ratio(attention: np.ndarray) -> np.ndarray:
     return attention * attention.size
 
 
-def upsample(grid: np.ndarray, height: int, width: int, stride: int | None) -> np.ndarray:
-    """A model map -> photo size. With a stride, cell (i, j) covers pixels
-    [stride*i, stride*(i+1)) as the model saw them (the last row/column spill past the photo's edge,
-    and are cropped); a fixed grid (stride None) is stretched over the photo."""
-    if stride:
-        full = cv2.resize(grid.astype(np.float32), (grid.shape[1] * stride, grid.shape[0] * stride), interpolation=cv2.INTER_LINEAR)
+def upsample(grid: np.ndarray, height: int, width: int, cell: float | None) -> np.ndarray:
+    """A model map -> photo size. ``cell``: photo pixels per map cell (the stride for a map of the
+    photo at native size, stride / scale for a map of a reduced copy): cell (i, j) covers pixels
+    [cell*i, cell*(i+1)) as the model saw them; the last row/column spill past the photo's edge
+    and are cropped. A fixed grid (``cell`` None) is stretched over the photo."""
+    if cell:
+        size = (max(width, round(grid.shape[1] * cell)), max(height, round(grid.shape[0] * cell)))
+        full = cv2.resize(grid.astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
         return full[:height, :width]
     return cv2.resize(grid.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
 
@@ -40,13 +42,13 @@ def blend(photo: np.ndarray, heat: np.ndarray, opacity: float) -> np.ndarray:
     return cv2.addWeighted(photo, 1.0 - opacity, heat, opacity, 0.0)
 
 
-def distortion_overlay(photo: np.ndarray, distortion: np.ndarray, stride: int | None, opacity: float = 0.5) -> np.ndarray:
-    up = upsample(distortion, *photo.shape[:2], stride)
+def distortion_overlay(photo: np.ndarray, distortion: np.ndarray, cell: float | None, opacity: float = 0.5) -> np.ndarray:
+    up = upsample(distortion, *photo.shape[:2], cell)
     return blend(photo, colorize(up, 0.0, 1.0), opacity)
 
 
-def attention_overlay(photo: np.ndarray, attention: np.ndarray, stride: int | None, opacity: float = 0.5) -> np.ndarray:
-    up = upsample(attention_ratio(attention), *photo.shape[:2], stride)
+def attention_overlay(photo: np.ndarray, attention: np.ndarray, cell: float | None, opacity: float = 0.5) -> np.ndarray:
+    up = upsample(attention_ratio(attention), *photo.shape[:2], cell)
     return blend(photo, colorize(up, 0.0, ATTENTION_MAX_RATIO), opacity)
 
 

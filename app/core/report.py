@@ -15,6 +15,7 @@ import numpy as np
 from .engine import Engine
 from .imageio import ImageLoadError, load_rgb
 from .overlay import attention_overlay, distortion_overlay, fused_attention
+from .reading import overview
 from .rules import Thresholds
 
 VERDICT_RGB = {"pass": (90, 170, 90), "review": (230, 180, 60), "fail": (210, 80, 80)}
@@ -56,7 +57,8 @@ def write_report(rows: list[dict], engine: Engine, thresholds: Thresholds, out: 
         "<style>body{font-family:sans-serif;margin:2em}td,th{padding:4px 8px;text-align:left}"
         ".worst img{margin:2px}.pass{color:#2a7a2a}.review{color:#b07800}.fail{color:#b02020}</style>",
         f"<h1>Batch report</h1><p>{html.escape(datetime.now().isoformat(timespec='seconds'))} — "
-        f"model {html.escape(engine.model.name)} v{html.escape(engine.model.version)} — "
+        f"model {html.escape(engine.model.name)} v{html.escape(engine.model.version)} "
+        f"on {html.escape(engine.model.provider)} — "
         f"pass ≥ {thresholds.pass_at:g}, fail &lt; {thresholds.fail_below:g}</p>",
         "<table><tr><th>photos</th><th class=pass>pass</th><th class=review>review</th><th class=fail>fail</th><th>not scored</th></tr>"
         f"<tr><td>{len(rows)}</td><td>{counts['pass']}</td><td>{counts['review']}</td><td>{counts['fail']}</td><td>{len(errors)}</td></tr></table>",
@@ -72,8 +74,8 @@ def write_report(rows: list[dict], engine: Engine, thresholds: Thresholds, out: 
             parts.append(f"<p>{name}: {html.escape(str(exc))}</p>")
             continue
         res = engine.score(rgb)
-        if res.scaled < 1:  # the maps belong to the reduced photo the model saw
-            rgb = cv2.resize(rgb, (round(rgb.shape[1] * res.scaled), round(rgb.shape[0] * res.scaled)), interpolation=cv2.INTER_AREA)
+        # The overview's maps on the overview itself: a page of thumbnails needs no native map.
+        rgb = overview(rgb, engine.reading.overview_side)
         images = [rgb, attention_overlay(rgb, fused_attention(res.attention), stride), distortion_overlay(rgb, res.distortion, stride)]
         parts.append(
             f"<div class=worst><p><b>{name}</b> — {r['score']:.1f} "

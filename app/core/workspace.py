@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .calibration import Calibration, fit_calibration
-from .engine import Engine, ResolutionPolicy
+from .engine import Engine
 from .labeling import screened_site_mos
 from .model_loader import LoadedModel, load_model
 from .rules import Thresholds
@@ -26,9 +26,8 @@ from .store.repository import (
 
 
 class Workspace:
-    def __init__(self, database: str | Path, policy: ResolutionPolicy = ResolutionPolicy()):
+    def __init__(self, database: str | Path):
         self.db: Database = open_database(database)
-        self.policy = policy
         self.model: LoadedModel | None = None
         self.engine: Engine | None = None
         self.model_version_id: int | None = None
@@ -40,7 +39,7 @@ class Workspace:
         self.model_version_id = register_model(self.db, model.card, str(model.onnx_path))
         mark_active(self.db, self.model_version_id)
         calibration = model_calibration(self.db, self.model_version_id)
-        self.model, self.engine = model, Engine(model, self.policy, calibration)
+        self.model, self.engine = model, Engine(model, calibration)
         self.thresholds = active_thresholds(self.db, self.model_version_id)
         return model
 
@@ -67,7 +66,7 @@ class Workspace:
         score and verdict of that version from its raw score and embedding, and use it for new
         photos. Returns how many stored scores were recomputed."""
         changed = rescore_stored(self.db, self.model_version_id, calibration, self.thresholds)
-        self.engine = Engine(self.model, self.policy, calibration)
+        self.engine = Engine(self.model, calibration)
         return changed
 
     @property

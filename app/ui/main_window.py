@@ -48,7 +48,8 @@ from .thresholds_panel import ThresholdsPanel
 from .training_controller import TrainingController
 from .training_panel import TrainingPanel
 from .viewer import Viewer
-from .workers import CameraWorker, FolderWorker, PhotoJob
+from .viewer_jobs import ViewerJobs
+from .workers import CameraWorker, FolderWorker
 
 # What the labeling panel rates: the gallery's photos, or a selection over every scored photo.
 RATING_CHOICES = {
@@ -78,6 +79,10 @@ class MainWindow(QMainWindow):
         self.gallery = GalleryView()
         self.gallery.setModel(self.proxy)
         self.viewer = Viewer()
+        self.viewer_jobs = ViewerJobs(self)
+        self.viewer_jobs.scored.connect(self._show)
+        self.viewer_jobs.progress.connect(lambda p, d, t: self._is_current(p) and self.viewer.show_map_progress(d, t))
+        self.viewer_jobs.mapped.connect(lambda p, m: self._is_current(p) and self.viewer.show_native(m))
         self.panel = ThresholdsPanel()
         self._build_layout()
         self._build_actions()
@@ -182,7 +187,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("model_path", str(path))
         self.viewer.set_views(int(model.card["views"]))
         self.panel.set_thresholds(self.workspace.thresholds)
-        self.statusBar().showMessage(f"Model {model.name} v{model.version} ({model.card['backbone']})")
+        self.statusBar().showMessage(f"Model {model.name} v{model.version} ({model.card['backbone']}, {model.provider})")
         return True
 
     def _preview_thresholds(self, thresholds) -> None:
@@ -289,13 +294,14 @@ class MainWindow(QMainWindow):
             return
         path = index.data(PathRole)
         self.model.item(path).reviewed = True
-        job = PhotoJob(self.workspace, path)
-        job.signals.done.connect(self._show)
-        QThreadPool.globalInstance().start(job)
+        self.viewer_jobs.request(self.workspace.engine, path)
+
+    def _is_current(self, path: str) -> bool:
+        current = self.gallery.currentIndex()
+        return current.isValid() and current.data(PathRole) == path
 
     def _show(self, path: str, outcome) -> None:
-        current = self.gallery.currentIndex()
-        if current.isValid() and current.data(PathRole) == path:
+        if self._is_current(path):
             stride = self.workspace.model.card.get("stride")
             self.viewer.show_outcome(outcome, stride, self.panel.thresholds())
 
@@ -381,7 +387,9 @@ class MainWindow(QMainWindow):
         self.cancel()
         if self.training is not None:
             self.training.close()  # stops a running fine-tune; its partial run is left on disk
+        self.viewer_jobs.request_stop()
         QThreadPool.globalInstance().waitForDone(5000)
+        self.viewer_jobs.wait(5000)
         self.settings.setValue("geometry", self.saveGeometry())
         self.workspace.close()
         super().closeEvent(event)

@@ -19,7 +19,9 @@ from ..core import overlay
 from ..core.rules import Thresholds
 from .images import to_qimage
 
-NONE, FUSED, DISTORTION = "None", "Attention (all views)", "Distortion map"
+NONE, FUSED = "None", "Attention (all views)"
+DISTORTION = "Damage (whole photo)"  # the overview's map: what the score was made of
+NATIVE = "Damage at 100 % (tiled)"  # the native-resolution map, computed after the score
 
 
 class ZoomView(QGraphicsView):
@@ -82,18 +84,33 @@ class Viewer(QWidget):
         self.overlay_box.currentIndexChanged.connect(lambda _: self.render(fit=False))
         self.opacity.valueChanged.connect(lambda _: self.render(fit=False))
         self.outcome = None
+        self.native = None  # the native damage map of the current photo, once computed
+        self.map_state = ""  # "computing map 3/48", "map failed: ...", or ""
         self.stride: int | None = 16
         self.thresholds = Thresholds()
 
     def set_views(self, views: int) -> None:
         self.overlay_box.blockSignals(True)
         self.overlay_box.clear()
-        self.overlay_box.addItems([NONE, FUSED] + [f"Attention view {v + 1}" for v in range(views)] + [DISTORTION])
+        self.overlay_box.addItems([NONE, FUSED] + [f"Attention view {v + 1}" for v in range(views)] + [DISTORTION, NATIVE])
         self.overlay_box.blockSignals(False)
 
     def show_outcome(self, outcome, stride: int | None, thresholds: Thresholds) -> None:
         self.outcome, self.stride, self.thresholds = outcome, stride, thresholds
+        self.native, self.map_state = None, "computing map…" if outcome.result is not None else ""
         self.render(fit=True)
+
+    def show_map_progress(self, done: int, total: int) -> None:
+        self.map_state = f"computing map {done}/{total}"
+        self.info.setText(self.describe())
+
+    def show_native(self, damage) -> None:
+        """The native damage map (an array), None when it was cancelled, or the error that stopped it."""
+        if isinstance(damage, Exception):
+            self.native, self.map_state = None, f"map failed: {damage}"
+        else:
+            self.native, self.map_state = damage, ""
+        self.render(fit=False)
 
     def composed(self):
         """The photo with the chosen overlay, as an RGB array (None without a photo)."""
@@ -103,12 +120,15 @@ class Viewer(QWidget):
         choice, alpha = self.overlay_box.currentText(), self.opacity.value() / 100
         if o.result is None or choice in ("", NONE):
             return o.rgb
+        cell = o.result.cell if self.stride else None  # the overview's maps, stretched over the photo
+        if choice == NATIVE:
+            return o.rgb if self.native is None else overlay.distortion_overlay(o.rgb, self.native, self.stride, alpha)
         if choice == DISTORTION:
-            return overlay.distortion_overlay(o.rgb, o.result.distortion, self.stride, alpha)
+            return overlay.distortion_overlay(o.rgb, o.result.distortion, cell, alpha)
         if choice == FUSED:
-            return overlay.attention_overlay(o.rgb, overlay.fused_attention(o.result.attention), self.stride, alpha)
+            return overlay.attention_overlay(o.rgb, overlay.fused_attention(o.result.attention), cell, alpha)
         view = int(choice.rsplit(" ", 1)[1]) - 1
-        return overlay.attention_overlay(o.rgb, o.result.attention[view], self.stride, alpha)
+        return overlay.attention_overlay(o.rgb, o.result.attention[view], cell, alpha)
 
     def render(self, fit: bool) -> None:
         rgb = self.composed()
@@ -127,8 +147,13 @@ class Viewer(QWidget):
             return f"{rec.status.upper()}: {rec.error}"
         verdict = self.thresholds.verdict(rec.score).upper()
         opinions = "   ".join(f"view {i + 1}: {v:.1f}" for i, v in enumerate(rec.opinions))
-        scaled = f"   (scored at {o.result.scaled:.0%} size)" if o.result and o.result.scaled < 1 else ""
-        return f"Score {rec.score:.1f} / 100 — {verdict}   |   diverse opinions: {opinions}{scaled}"
+        text = f"Score {rec.score:.1f} / 100 — {verdict}"
+        r = o.result
+        if r is not None and r.overview_score is not None:
+            text += f"   |   whole photo {r.overview_score:.1f}"
+            text += f"   detail at 100 %: {r.detail_score:.1f}" if r.detail_score is not None else "   (no detail beyond the viewing size)"
+        text += f"   |   attention views: {opinions}"
+        return text + (f"   |   {self.map_state}" if self.map_state else "")
 
     def keyPressEvent(self, event) -> None:
         keys = {Qt.Key_Right: 1, Qt.Key_Down: 1, Qt.Key_Space: 1, Qt.Key_Left: -1, Qt.Key_Up: -1}

@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import onnxruntime as ort
 import pytest
@@ -30,13 +32,41 @@ def test_engine_refuses_images_below_the_minimum_side(engine):
         engine.score(np.zeros((20, 200, 3), np.uint8))
 
 
-def test_resolution_policy_keeps_full_size_by_default_and_caps_when_asked(exported_student):
-    from app.core.engine import ResolutionPolicy
+def test_the_score_pass_reads_an_overview_at_the_viewing_size_and_native_tiles(exported_student):
+    engine = Engine(load_model(exported_student[1]))
+    side = engine.reading.overview_side
+    rgb = np.random.default_rng(1).integers(0, 256, (side, 2 * side, 3), dtype=np.uint8)
+    result = engine.score(rgb)
+    assert result.scaled == pytest.approx(0.5)  # the overview: long side at the viewing size
+    assert result.attention.shape[-2:] == (side // 2 // 16, side // 16)
+    assert result.cell == pytest.approx(32.0)  # each overview cell covers 32 photo pixels
+    assert result.detail_score is not None and 0 <= result.detail_score <= 100
+    small = engine.score(rgb[:200, :300])  # no larger than the viewing size: read as it is
+    assert small.scaled == 1.0 and small.detail_score is None and small.score == small.overview_score
 
-    policy = ResolutionPolicy()
-    assert policy.factor(3024, 4032) == 1.0  # a 12 MP photo is scored as it is
-    assert policy.factor(10000, 10000) == pytest.approx((12.6e6 / 1e8) ** 0.5)
-    assert ResolutionPolicy(max_side=1000).factor(500, 2000) == 0.5
-    engine = Engine(load_model(exported_student[1]), ResolutionPolicy(max_side=80))
-    result = engine.score(np.zeros((100, 200, 3), np.uint8))
-    assert result.scaled == pytest.approx(0.4) and result.attention.shape[-2:] == (3, 5)  # 80x40 scored
+
+def test_a_smooth_photo_and_its_downscales_score_alike(exported_student):
+    """The scale principle on a generated image: every downscale still at least the viewing
+    size reads the same overview, so the score does not follow the pixel count."""
+    import cv2
+
+    engine = Engine(load_model(exported_student[1]))
+    rng = np.random.default_rng(2)
+    base = cv2.resize(rng.integers(0, 256, (24, 32, 3), dtype=np.uint8), (3200, 2400), interpolation=cv2.INTER_CUBIC)
+    base = cv2.GaussianBlur(base, (0, 0), 3)
+    scores = []
+    for side in (768, 1024, 1600, 3200):
+        img = cv2.resize(base, (side, side * 3 // 4), interpolation=cv2.INTER_AREA)
+        scores.append(engine.score(img).overview_score)
+    assert max(scores) - min(scores) < 3.0, scores
+
+
+def test_a_card_declares_how_the_score_combines_its_readers(exported_student):
+    from app.core.reading import Reading
+
+    model = load_model(exported_student[1])
+    card = dict(model.card, reading=Reading(overview_side=256, detail_weight=0.5).to_card())
+    engine = Engine(dataclasses.replace(model, card=card))
+    rgb = np.random.default_rng(3).integers(0, 256, (300, 600, 3), dtype=np.uint8)
+    r = engine.score(rgb)
+    assert r.score == pytest.approx(0.5 * r.overview_score + 0.5 * r.detail_score, abs=1e-4)

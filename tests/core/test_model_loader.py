@@ -67,6 +67,9 @@ def test_missing_onnx_is_refused(model_copy):
         (lambda c: c.update(format="something-else"), "format"),
         (lambda c: c["input"].update(std=[0.5, 0.0, 0.5]), "std must be positive"),
         (lambda c: c["input"].update(mean=[0.5]), "mean must be three numbers"),
+        (lambda c: c.update(reading=[512]), "'reading' must be an object"),
+        (lambda c: c.update(reading={"overview_side": 0}), "overview_side must be a positive integer"),
+        (lambda c: c.update(reading={"detail_weight": 1.5}), "detail_weight must be a number from 0 to 1"),
     ],
 )
 def test_broken_card_is_refused(model_copy, edit, message):

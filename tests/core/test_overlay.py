@@ -22,7 +22,7 @@ def test_colour_scale_is_fixed_not_stretched_per_image():
 def test_upsampling_keeps_each_cell_over_the_pixels_it_covered():
     grid = np.zeros((3, 3), np.float32)  # a 44x40 photo: ceil(40/16) x ceil(44/16) cells
     grid[1, 2] = 1.0
-    up = upsample(grid, 40, 44, stride=16)
+    up = upsample(grid, 40, 44, cell=16)
     assert up.shape == (40, 44)
     assert up[24, 40] > 0.95  # the centre of cell (1, 2): pixels 16-31 x 32-47
     assert up[4, 4] < 0.01 and up[24, 8] < 0.01
@@ -41,3 +41,14 @@ def test_overlays_have_the_photo_shape_and_opacity_zero_is_the_photo():
     assert distortion_overlay(photo, dist, 16, 0.5).shape == photo.shape
     assert np.array_equal(distortion_overlay(photo, dist, 16, 0.0), photo)
     assert attention_overlay(photo, np.full((4, 5), 1 / 20), 16).shape == photo.shape
+
+
+def test_a_map_of_a_reduced_copy_lands_on_the_full_photo():
+    """The overview of a 4x larger photo: each cell covers 64 photo pixels, not 16."""
+    grid = np.zeros((3, 4), np.float32)
+    grid[2, 3] = 1.0
+    up = upsample(grid, 160, 250, cell=64.0)
+    assert up.shape == (160, 250)
+    row, col = np.unravel_index(up.argmax(), up.shape)
+    assert 128 <= row < 160 and 192 <= col < 250  # inside cell (2, 3): rows 128-191, columns 192-255
+    assert up[20, 20] < 0.01

@@ -32,8 +32,16 @@ def test_folder_to_viewer_to_thresholds_to_csv(qtbot, window, photo_folder, tmp_
     qtbot.waitUntil(lambda: window.viewer.outcome is not None and window.viewer.outcome.record.path.endswith("p3.png"), timeout=10000)
     assert window.viewer.info.text().startswith("Score")
     plain = window.viewer.composed().copy()
-    window.viewer.overlay_box.setCurrentText("Distortion map")
+    from app.ui.viewer import DISTORTION, NATIVE
+
+    window.viewer.overlay_box.setCurrentText(DISTORTION)
     assert not np.array_equal(window.viewer.composed(), plain)
+    # The native damage map arrives after the score, from the viewer's own background job.
+    qtbot.waitUntil(lambda: window.viewer.native is not None or "failed" in window.viewer.info.text(), timeout=10000)
+    assert window.viewer.native is not None, window.viewer.info.text()
+    window.viewer.overlay_box.setCurrentText(NATIVE)
+    assert not np.array_equal(window.viewer.composed(), plain)
+    assert "computing map" not in window.viewer.info.text()
     window.viewer.overlay_box.setCurrentText("Attention view 2")
     assert window.viewer.composed().shape == plain.shape
 

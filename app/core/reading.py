@@ -1,0 +1,89 @@
+"""How a model reads a photo: the scales it looks at, declared by the model's card.
+
+A score is the quality a person judges looking at the whole photo on a screen, so it must not
+change when a photo is downscaled to any size still at least the viewing size. Two readers:
+
+- the **overview** ("stepping back"): the whole photo reduced to the viewing size (long side
+  ``overview_side``; smaller photos as they are), the scale the MOS raters saw;
+- the **detail** ("leaning in"): a fixed grid of native-resolution tiles, never resized, so
+  blur, noise or compression visible only at 100 % still counts.
+
+The cost is bounded whatever the photo's size: one overview plus at most ``detail_tiles``
+tiles of ``detail_tile`` pixels. Training (targets at the viewing scale) and the engine share
+these functions, so what the model learned and how it is run cannot drift apart.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Reading:
+    overview_side: int = 512  # LIVEC's raters judged photos of ~500 px on a screen
+    detail_tile: int = 320  # native pixels per detail tile
+    detail_tiles: int = 9  # at most this many tiles, spread over the photo on a grid
+    detail_weight: float = 0.0  # share of the detail opinion in the score (0: overview only)
+
+    @classmethod
+    def from_card(cls, card: dict) -> Reading:
+        """The card's ``reading`` block; a card without one (v0.2 and older) gets the overview
+        at the default viewing size and no detail weight (its detail view was never trained)."""
+        block = card.get("reading") or {}
+        fields = {k: block[k] for k in ("overview_side", "detail_tile", "detail_tiles", "detail_weight") if k in block}
+        return cls(**fields)
+
+    def to_card(self) -> dict:
+        return {
+            "overview_side": self.overview_side,
+            "detail_tile": self.detail_tile,
+            "detail_tiles": self.detail_tiles,
+            "detail_weight": self.detail_weight,
+            "meaning": (
+                f"score = {1 - self.detail_weight:g} x overview (the whole photo at long side "
+                f"{self.overview_side} px, smaller photos as they are) + {self.detail_weight:g} x detail "
+                f"(mean of up to {self.detail_tiles} native-resolution tiles of {self.detail_tile} px); "
+                "photos no larger than the viewing size are read by the overview alone"
+            ),
+        }
+
+    def has_detail(self, height: int, width: int) -> bool:
+        """Only photos larger than the viewing size have detail the overview cannot see."""
+        return max(height, width) > self.overview_side and min(height, width) >= self.detail_tile // 2
+
+    def gmac_budget(self, gmac_per_megapixel: float) -> float:
+        """Worst-case cost of one score pass, whatever the photo's size."""
+        pixels = self.overview_side**2 + self.detail_tiles * self.detail_tile**2
+        return gmac_per_megapixel * pixels / 1e6
+
+
+def overview(rgb: np.ndarray, side: int, min_side: int = 33) -> np.ndarray:
+    """The photo at the viewing size: long side ``side`` (area-averaged), smaller photos as they
+    are; a long strip is reduced less, so its short side keeps the model's ``min_side``."""
+    h, w = rgb.shape[:2]
+    f = min(1.0, max(side / max(h, w), min_side / min(h, w)))
+    if f >= 1.0:
+        return rgb
+    size = (max(1, round(w * f)), max(1, round(h * f)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+
+
+def detail_boxes(height: int, width: int, tile: int, count: int) -> list[tuple[int, int, int, int]]:
+    """(top, left, height, width) of up to ``count`` native tiles on an even grid over the photo.
+
+    The grid follows the photo's aspect (a 4:3 photo of 9 tiles gets 3 x 3, a panorama more
+    columns than rows); tiles are centred in their grid cells, so the same photo always gets the
+    same tiles and they cover it evenly. A side shorter than a tile gets one tile of that side.
+    """
+    th, tw = min(tile, height), min(tile, width)
+    rows = max(1, min(int(round((count * height / width) ** 0.5)), height // th))
+    cols = max(1, min(count // rows, width // tw))
+    boxes = []
+    for r in range(rows):
+        for c in range(cols):
+            top = int(round((r + 0.5) * height / rows - th / 2))
+            left = int(round((c + 0.5) * width / cols - tw / 2))
+            boxes.append((min(max(0, top), height - th), min(max(0, left), width - tw), th, tw))
+    return boxes

@@ -1,0 +1,113 @@
+"""The viewer's background work: one job at a time, the newest request wins, results cached.
+
+Selecting a photo asks for its outcome (decode + the bounded score pass) and then its native
+damage map (tiled, see ``app.core.native_maps``). While a job runs, a newer request replaces any
+waiting one, and the running job stops between tiles once it is no longer the newest; signals
+of a stale job are dropped here, so the viewer never shows a photo the user has moved past.
+Finished maps are cached per photo and model, so stepping back to a photo costs nothing.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from ..core.batch import score_photo
+from ..core.native_maps import native_damage
+
+CACHED_PHOTOS = 4  # decoded photos are large (36 MB at 12 MP): keep only the last few
+
+
+class _Signals(QObject):
+    scored = Signal(int, object)  # job id, PhotoOutcome
+    progress = Signal(int, int, int)  # job id, tiles done, tiles in all
+    mapped = Signal(int, object)  # job id, native damage map (None when cancelled)
+
+
+class _ViewerJob(QRunnable):
+    def __init__(self, job_id: int, engine, path: str, is_current, cached=None):
+        super().__init__()
+        self.job_id, self.engine, self.path, self.is_current, self.cached = job_id, engine, path, is_current, cached
+        self.signals = _Signals()
+
+    def run(self) -> None:
+        try:
+            outcome = self.cached or score_photo(self.engine, Path(self.path))
+            self.signals.scored.emit(self.job_id, outcome)
+            damage = None
+            if outcome.result is not None and self.is_current(self.job_id):
+                damage = native_damage(self.engine, outcome.rgb, cancelled=lambda: not self.is_current(self.job_id),
+                                       progress=lambda d, t: self.signals.progress.emit(self.job_id, d, t))
+            self.signals.mapped.emit(self.job_id, damage)
+        except Exception as exc:  # never let a viewer job die silently: the viewer says what failed
+            self.signals.mapped.emit(self.job_id, exc)
+
+
+class ViewerJobs(QObject):
+    scored = Signal(str, object)  # path, PhotoOutcome
+    progress = Signal(str, int, int)  # path, tiles done, tiles in all
+    mapped = Signal(str, object)  # path, damage map (np.ndarray) or the exception that stopped it
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)  # one viewer job at a time: a 12 MP map uses both cores
+        self._latest = 0
+        self._paths: dict[int, str] = {}
+        self._outcomes: OrderedDict = OrderedDict()
+        self._maps: dict = {}
+        # A job's signal object must outlive the job's thread until its last queued signal is
+        # delivered here: dropped with the job, PySide would drop the pending signals too.
+        self._alive: dict[int, _ViewerJob] = {}
+        self.runs = 0  # jobs started (tests check that one photo is never mapped twice at once)
+
+    def _key(self, engine, path: str):
+        return path, engine.model.card.get("sha256")
+
+    def request(self, engine, path: str) -> None:
+        self._latest += 1
+        job_id, key = self._latest, self._key(engine, path)
+        self._paths[job_id] = path
+        self._drop_waiting()  # waiting jobs for photos the user has moved past never start
+        outcome = self._outcomes.get(key)
+        if outcome is not None and key in self._maps:
+            self.scored.emit(path, outcome)
+            self.mapped.emit(path, self._maps[key])
+            return
+        job = _ViewerJob(job_id, engine, path, lambda i: i == self._latest, outcome)
+        job.signals.scored.connect(lambda i, o: self._on_scored(i, key, o))
+        job.signals.progress.connect(lambda i, d, t: i == self._latest and self.progress.emit(path, d, t))
+        job.signals.mapped.connect(lambda i, m: self._on_mapped(i, key, m))
+        self.runs += 1
+        self._alive[job_id] = job
+        job.setAutoDelete(False)
+        self.pool.start(job)
+
+    def _on_scored(self, job_id: int, key, outcome) -> None:
+        self._outcomes[key] = outcome
+        self._outcomes.move_to_end(key)
+        while len(self._outcomes) > CACHED_PHOTOS:
+            self._outcomes.popitem(last=False)
+        if job_id == self._latest:
+            self.scored.emit(key[0], outcome)
+
+    def _on_mapped(self, job_id: int, key, damage) -> None:
+        self._alive.pop(job_id, None)
+        if damage is not None and not isinstance(damage, Exception):
+            self._maps[key] = damage  # small: one float per 16x16 native pixels
+        if job_id == self._latest:
+            self.mapped.emit(key[0], damage)
+
+    def request_stop(self) -> None:
+        """Make every job stale (a running map stops at its next tile), e.g. before closing."""
+        self._latest += 1
+        self._drop_waiting()
+
+    def _drop_waiting(self) -> None:
+        for job_id, job in list(self._alive.items()):
+            if self.pool.tryTake(job):  # not started yet: it never will
+                del self._alive[job_id]
+
+    def wait(self, ms: int = 30000) -> bool:
+        return self.pool.waitForDone(ms)

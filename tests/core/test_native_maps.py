@@ -1,0 +1,78 @@
+"""The native damage map: tiled with bounded memory, correct shape at any size, no border frame."""
+import numpy as np
+import pytest
+
+from app.core.engine import Engine
+from app.core.model_loader import load_model
+from app.core.native_maps import _window, native_damage
+from app.core.overlay import distortion_overlay
+
+
+@pytest.fixture(scope="module")
+def engine(exported_student):
+    return Engine(load_model(exported_student[1]))
+
+
+def texture(h, w, seed=0):
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 256, (max(2, h // 8), max(2, w // 8), 3), dtype=np.uint8)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def untiled(engine, rgb, margin=32):
+    """The reference: the whole photo in one pass, with the same mirrored margin."""
+    h, w = rgb.shape[:2]
+    s = engine.stride
+    window = _window(rgb, -margin, -margin, h + margin, w + margin)
+    m = margin // s
+    return engine.run(window)["distortion"][0, 0][m:m + (h + s - 1) // s, m:m + (w + s - 1) // s]
+
+
+def test_tiled_map_equals_the_untiled_map_where_both_fit(engine):
+    rgb = texture(400, 560)
+    tiled = native_damage(engine, rgb, tile=256, margin=64)
+    whole = untiled(engine, rgb, margin=64)
+    assert tiled.shape == whole.shape == (25, 35)
+    # Tiles see their neighbours only through the margin: close, not bit-equal.
+    assert np.abs(tiled - whole).mean() < 0.02 and np.abs(tiled - whole).max() < 0.15
+
+
+@pytest.mark.parametrize("h, w", [(37, 41), (333, 517), (1001, 77), (16, 2000)])
+def test_maps_and_overlays_at_odd_sizes_have_the_photo_shape(engine, h, w):
+    rgb = texture(max(h, 33), w)
+    damage = native_damage(engine, rgb, tile=256)
+    assert damage.shape == (-(-rgb.shape[0] // 16), -(-w // 16))
+    assert np.isfinite(damage).all() and ((0 <= damage) & (damage <= 1)).all()
+    assert distortion_overlay(rgb, damage, 16).shape == rgb.shape
+    result = engine.score(rgb) if min(rgb.shape[:2]) >= 33 else None
+    if result is not None:
+        assert distortion_overlay(rgb, result.distortion, result.cell).shape == rgb.shape
+
+
+def test_mirrored_borders_leave_no_frame(engine):
+    """On a texture that looks alike everywhere, the outermost cells read like the inside ones
+    (edge-repeat padding made a bright frame: a repeated edge looks like a smear)."""
+    rgb = texture(301, 427, seed=4)
+    damage = native_damage(engine, rgb, tile=256)
+    inner = damage[2:-2, 2:-2].mean()
+    ring = np.concatenate([damage[0], damage[-1], damage[:, 0], damage[:, -1]]).mean()
+    assert abs(ring - inner) < 0.05, (ring, inner)
+
+
+def test_a_cancelled_map_stops_between_tiles(engine):
+    calls = []
+    out = native_damage(engine, texture(600, 600), tile=256, cancelled=lambda: len(calls) >= 2,
+                        progress=lambda d, t: calls.append((d, t)))
+    assert out is None and calls == [(1, 9), (2, 9)]
+
+
+@pytest.mark.slow
+def test_a_48_megapixel_photo_gets_a_full_map_and_overlay(engine):
+    rgb = np.full((6000, 8000, 3), 128, np.uint8)
+    damage = native_damage(engine, rgb)
+    assert damage.shape == (375, 500)
+    assert distortion_overlay(rgb, damage, 16).shape == rgb.shape
+    result = engine.score(rgb)
+    assert distortion_overlay(rgb, result.distortion, result.cell).shape == rgb.shape
