@@ -24,7 +24,7 @@ from .mal import LightMAL, OpinionFusion
 from .paper_mal import DenseMultiViewMAL
 
 PAD_MULTIPLE = 32
-CONTRACT_OUTPUTS = ("score", "opinions", "attention", "distortion", "embedding")
+CONTRACT_OUTPUTS = ("score", "opinions", "attention", "distortion", "embedding", "fusion_weights")
 
 
 class IQANet(nn.Module):

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from app.core.model_contract import CARD_FORMAT, INPUT_NAME, OUTPUT_RANKS, sha256_file
+from app.core.model_contract import CARD_FORMAT, INPUT_NAME, OPTIONAL_OUTPUT_RANKS, OUTPUT_RANKS, sha256_file
 from models import CONTRACT_OUTPUTS, IQANet
 
 from .atomic import atomic_path, write_text_atomic
@@ -94,7 +94,7 @@ def build_card(model: IQANet, name: str, onnx_path: Path, info: dict | None = No
         "score_range": [0.0, 100.0],
         "higher_is_better": True,
         "distortion_map": "damage: 0 = clean, 1 = badly damaged (higher is worse)",
-        "outputs": {k: f"rank {r}" for k, r in OUTPUT_RANKS.items()},
+        "outputs": {k: f"rank {r}" for k, r in (OUTPUT_RANKS | OPTIONAL_OUTPUT_RANKS).items()},
         "parameters": sum(p.numel() for p in model.parameters()),
         "training": info.get("training", {"data": None, "recipe": "untrained (freshly initialised)"}),
         "metrics": info.get("metrics", {}),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .calibration import Calibration
+from .model_contract import OPTIONAL_OUTPUT_RANKS
 from .model_loader import LoadedModel
 from .reading import Reading, detail_boxes, overview
 
@@ -30,6 +31,7 @@ class ScoreResult:
     seconds: float  # inference time
     scaled: float = 1.0  # overview size / photo size (< 1 for photos above the viewing size)
     raw_score: float | None = None  # the model's own score when ``score`` is calibrated
+    fusion_weights: np.ndarray | None = None  # [V] each view's share in the score (newer models)
     overview_score: float | None = None  # the whole photo at the viewing size
     detail_score: float | None = None  # mean of the native tiles; None when the photo has no detail
     cell: float = 16.0  # photo pixels per cell of the overview's maps
@@ -46,6 +48,8 @@ class Engine:
         self._std = np.asarray(inp["std"], np.float32).reshape(3, 1, 1)
         self._min_side = int(inp.get("min_side", 33))
         self.stride = int(model.card.get("stride") or 16)
+        names = {o.name for o in model.session.get_outputs()}
+        self._outputs = OUTPUTS + tuple(k for k in OPTIONAL_OUTPUT_RANKS if k in names)
 
     def preprocess(self, rgb: np.ndarray) -> np.ndarray:
         """RGB uint8 [H, W, 3] -> normalised float32 [1, 3, H, W], as the card says."""
@@ -58,7 +62,7 @@ class Engine:
 
     def run(self, rgb: np.ndarray) -> dict[str, np.ndarray]:
         """Every contract output for one image exactly as given (no resizing)."""
-        return dict(zip(OUTPUTS, self.model.session.run(list(OUTPUTS), {"image": self.preprocess(rgb)})))
+        return dict(zip(self._outputs, self.model.session.run(list(self._outputs), {"image": self.preprocess(rgb)})))
 
     def detail(self, rgb: np.ndarray) -> float | None:
         """Mean score of the native-resolution tiles; None for photos no larger than the viewing size."""
@@ -95,4 +99,5 @@ class Engine:
             overview_score=whole,
             detail_score=detail,
             cell=self.stride / factor,
+            fusion_weights=out["fusion_weights"][0] if "fusion_weights" in out else None,
         )

@@ -13,6 +13,8 @@ CARD_FORMAT = "mobileiqa-model/1"
 INPUT_NAME = "image"
 # Output name -> rank. Batch is always 1 in the app; maps are [1, V or 1, h, w].
 OUTPUT_RANKS = {"score": 1, "opinions": 2, "attention": 4, "distortion": 4, "embedding": 2}
+# Grown since v0.2 (older models lack it, and are still accepted): each view's share in the score.
+OPTIONAL_OUTPUT_RANKS = {"fusion_weights": 2}
 REQUIRED_CARD_FIELDS = (
     "format",
     "name",

@@ -14,6 +14,7 @@ import onnxruntime as ort
 from . import providers
 from .model_contract import (
     INPUT_NAME,
+    OPTIONAL_OUTPUT_RANKS,
     OUTPUT_RANKS,
     ModelError,
     sha256_file,
@@ -86,7 +87,8 @@ def check_signature(session: ort.InferenceSession, name: str) -> None:
     missing = [k for k in OUTPUT_RANKS if k not in outputs]
     if missing:
         raise ModelError(f"{name}: missing output(s) {', '.join(missing)}")
-    for key, rank in OUTPUT_RANKS.items():
+    present = {k: r for k, r in OPTIONAL_OUTPUT_RANKS.items() if k in outputs}
+    for key, rank in (OUTPUT_RANKS | present).items():
         shape = outputs[key].shape
         if len(shape) != rank:
             raise ModelError(f"{name}: output {key!r} has rank {len(shape)}, expected {rank}")

@@ -76,7 +76,7 @@ def write_report(rows: list[dict], engine: Engine, thresholds: Thresholds, out: 
         res = engine.score(rgb)
         # The overview's maps on the overview itself: a page of thumbnails needs no native map.
         rgb = overview(rgb, engine.reading.overview_side)
-        images = [rgb, attention_overlay(rgb, fused_attention(res.attention), stride), distortion_overlay(rgb, res.distortion, stride)]
+        images = [rgb, attention_overlay(rgb, fused_attention(res.attention, res.fusion_weights), stride), distortion_overlay(rgb, res.distortion, stride)]
         parts.append(
             f"<div class=worst><p><b>{name}</b> — {r['score']:.1f} "
             f"<span class={thresholds.verdict(r['score'])}>{thresholds.verdict(r['score'])}</span></p>"

@@ -126,7 +126,7 @@ class Viewer(QWidget):
         if choice == DISTORTION:
             return overlay.distortion_overlay(o.rgb, o.result.distortion, cell, alpha)
         if choice == FUSED:
-            return overlay.attention_overlay(o.rgb, overlay.fused_attention(o.result.attention), cell, alpha)
+            return overlay.attention_overlay(o.rgb, overlay.fused_attention(o.result.attention, o.result.fusion_weights), cell, alpha)
         view = int(choice.rsplit(" ", 1)[1]) - 1
         return overlay.attention_overlay(o.rgb, o.result.attention[view], cell, alpha)
 

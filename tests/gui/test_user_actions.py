@@ -33,3 +33,26 @@ def test_rating_from_the_menu_opens_the_labeling_panel(qtbot, window, photo_fold
     assert window.labeling is not None and window.labeling.isVisible()
     assert len(window.labeling.photos) == 6
     window.labeling.close()
+
+
+def test_stepping_through_photos_maps_each_once_and_shows_the_newest(qtbot, window, photo_folder):
+    from PySide6.QtCore import Qt
+
+    window.open_folder(photo_folder)
+    qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
+    window.filter_box.setCurrentText("all")
+    rows = [r for r in range(window.proxy.rowCount())
+            if window.proxy.index(r, 0).data(Qt.UserRole + 1).endswith(("p1.png", "p2.png", "p3.png"))]
+    for r in rows:  # faster than any map: the older requests go stale
+        window.gallery.setCurrentIndex(window.proxy.index(r, 0))
+    last = window.proxy.index(rows[-1], 0).data(Qt.UserRole + 1)
+    qtbot.waitUntil(lambda: window.viewer.native is not None and window.viewer.outcome.record.path == last, timeout=20000)
+    assert window.viewer_jobs.wait(10000)
+    # Away to another photo, then back: the newest photo's map is cached, no job starts for it.
+    window.gallery.setCurrentIndex(window.proxy.index(rows[0], 0))
+    qtbot.waitUntil(lambda: window.viewer.outcome.record.path != last and window.viewer.native is not None, timeout=20000)
+    assert window.viewer_jobs.wait(10000)
+    started = window.viewer_jobs.runs
+    window.gallery.setCurrentIndex(window.proxy.index(rows[-1], 0))
+    qtbot.waitUntil(lambda: window.viewer.outcome.record.path == last and window.viewer.native is not None, timeout=20000)
+    assert window.viewer_jobs.runs == started
