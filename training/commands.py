@@ -16,6 +16,8 @@ def register_export(sub) -> None:
     p.add_argument("--version", help="model version for the card (default: the checkpoint's, else 0.0.0)")
     p.add_argument("--torch-weights", action="store_true",
                    help="also write NAME.pt (float16 state dict + config) beside the model, for fine-tuning")
+    p.add_argument("--detail-checkpoint", type=Path,
+                   help="a second network for the card's detail reader (native tiles and maps), e.g. the scale stage's")
     p.add_argument("--card-extra", type=Path, help="JSON file of further card fields (commands, credits, evaluations)")
     p.set_defaults(run=run_export)
 
@@ -34,12 +36,18 @@ def run_export(args) -> int:
     if args.version:
         info = info | {"version": args.version}
     extra = json.loads(args.card_extra.read_text()) if args.card_extra else None
-    onnx_path, card_path = export_model(model, args.out, info, extra)
-    print(f"wrote {onnx_path} and {card_path}")
+    detail, detail_info = None, None
+    if args.detail_checkpoint:
+        detail, detail_ckpt = load_checkpoint(args.detail_checkpoint)
+        detail_info = detail_ckpt.get("card_info", {})
+    onnx_path, card_path = export_model(model, args.out, info, extra, detail, detail_info)
+    print(f"wrote {onnx_path} and {card_path}" + (" (and the detail graph)" if detail is not None else ""))
     if args.torch_weights:
         from .export import save_slim_weights
 
         print(f"wrote {save_slim_weights(model, onnx_path.with_suffix('.pt'), info)}")
+        if detail is not None:
+            print(f"wrote {save_slim_weights(detail, onnx_path.with_name(onnx_path.stem + '-detail.pt'), detail_info)}")
     if args.parity:
         print(json.dumps(parity(model, onnx_path, [(256, 320), (333, 250)]), indent=2))
     return 0

@@ -103,19 +103,29 @@ def build_card(model: IQANet, name: str, onnx_path: Path, info: dict | None = No
     }
 
 
-PROTECTED_CARD_FIELDS = ("format", "name", "input", "onnx_file", "sha256", "config", "views", "stride")
+PROTECTED_CARD_FIELDS = ("format", "name", "input", "onnx_file", "sha256", "config", "views", "stride", "detail_model")
 
 
-def export_model(model: IQANet, out: str | Path, info: dict | None = None, extra: dict | None = None) -> tuple[Path, Path]:
+def export_model(model: IQANet, out: str | Path, info: dict | None = None, extra: dict | None = None,
+                 detail: IQANet | None = None, detail_info: dict | None = None) -> tuple[Path, Path]:
     """Write ``out``.onnx and ``out``.json; return their paths.
 
     ``extra``: further card fields (commands, credits, evaluations); it cannot change what the
-    app relies on (file, hash, input, views)."""
+    app relies on (file, hash, input, views). ``detail``: a second network for the card's detail
+    reader (native tiles and maps), written as ``out``-detail.onnx; it must take the same input."""
     out = Path(out)
     onnx_path = out.with_name(out.name + ".onnx")
     card_path = out.with_name(out.name + ".json")
     export_onnx(model, onnx_path)
     card = build_card(model, out.name, onnx_path, info)
+    if detail is not None:
+        if (detail.config.mean, detail.config.std, detail.stride) != (model.config.mean, model.config.std, model.stride):
+            raise ValueError("the detail network must share the main one's input normalisation and stride")
+        detail_path = out.with_name(out.name + "-detail.onnx")
+        export_onnx(detail, detail_path)
+        card["detail_model"] = {"onnx_file": detail_path.name, "sha256": sha256_file(detail_path),
+                                "parameters": sum(p.numel() for p in detail.parameters()),
+                                "training": (detail_info or {}).get("training", {})}
     clash = [k for k in (extra or {}) if k in PROTECTED_CARD_FIELDS]
     if clash:
         raise ValueError(f"card extras may not set {', '.join(clash)}")

@@ -48,8 +48,8 @@ class Engine:
         self._std = np.asarray(inp["std"], np.float32).reshape(3, 1, 1)
         self._min_side = int(inp.get("min_side", 33))
         self.stride = int(model.card.get("stride") or 16)
-        names = {o.name for o in model.session.get_outputs()}
-        self._outputs = OUTPUTS + tuple(k for k in OPTIONAL_OUTPUT_RANKS if k in names)
+        self._outputs = {id(s): OUTPUTS + tuple(k for k in OPTIONAL_OUTPUT_RANKS if k in {o.name for o in s.get_outputs()})
+                         for s in (model.session, model.detail)}
 
     def preprocess(self, rgb: np.ndarray) -> np.ndarray:
         """RGB uint8 [H, W, 3] -> normalised float32 [1, 3, H, W], as the card says."""
@@ -60,9 +60,12 @@ class Engine:
         x = rgb.transpose(2, 0, 1).astype(np.float32) * self._scale
         return ((x - self._mean) / self._std)[None]
 
-    def run(self, rgb: np.ndarray) -> dict[str, np.ndarray]:
-        """Every contract output for one image exactly as given (no resizing)."""
-        return dict(zip(self._outputs, self.model.session.run(list(self._outputs), {"image": self.preprocess(rgb)})))
+    def run(self, rgb: np.ndarray, reader: str = "overview") -> dict[str, np.ndarray]:
+        """Every contract output for one image exactly as given (no resizing), from the
+        overview's network or the detail reader's (the same one unless the card names a second)."""
+        session = self.model.detail if reader == "detail" else self.model.session
+        names = self._outputs[id(session)]
+        return dict(zip(names, session.run(list(names), {"image": self.preprocess(rgb)})))
 
     def detail(self, rgb: np.ndarray) -> float | None:
         """Mean score of the native-resolution tiles; None for photos no larger than the viewing size."""
@@ -70,7 +73,7 @@ class Engine:
         if not self.reading.has_detail(h, w):
             return None
         boxes = detail_boxes(h, w, self.reading.detail_tile, self.reading.detail_tiles)
-        scores = [float(self.run(rgb[t:t + th, l:l + tw])["score"][0]) for t, l, th, tw in boxes]
+        scores = [float(self.run(rgb[t:t + th, l:l + tw], "detail")["score"][0]) for t, l, th, tw in boxes]
         return float(np.mean(scores))
 
     def score(self, rgb: np.ndarray) -> ScoreResult:

@@ -75,6 +75,10 @@ def validate_card(card: object, where: str = "model card") -> dict:
     if not isinstance(card["views"], int) or card["views"] < 1:
         raise ModelError(f"{where}: views must be a positive integer")
     validate_reading(card.get("reading"), where)
+    detail = card.get("detail_model")
+    if detail is not None and not (isinstance(detail, dict) and isinstance(detail.get("onnx_file"), str)
+                                   and isinstance(detail.get("sha256"), str)):
+        raise ModelError(f"{where}: detail_model must name its onnx_file and sha256")
     return card
 
 

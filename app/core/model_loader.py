@@ -27,6 +27,12 @@ class LoadedModel:
     card: dict
     onnx_path: Path
     session: ort.InferenceSession
+    detail_session: ort.InferenceSession | None = None  # the card's detail reader, when it has its own graph
+
+    @property
+    def detail(self) -> ort.InferenceSession:
+        """The network that reads native tiles and maps: its own graph, else the main one."""
+        return self.detail_session or self.session
 
     @property
     def name(self) -> str:
@@ -95,23 +101,15 @@ def check_signature(session: ort.InferenceSession, name: str) -> None:
 
 
 def load_model(path: str | Path, threads: int | None = None, provider: str | None = None) -> LoadedModel:
-    """Verify and open the model at ``path``; raise ModelError naming what is wrong."""
+    """Verify and open the model at ``path`` (and its detail graph, when the card names one);
+    raise ModelError naming what is wrong."""
     onnx_path, card_path = resolve_model_files(path)
     card = read_card(card_path)
-    if not onnx_path.exists():
-        raise ModelError(f"{card_path.name}: model file {onnx_path.name} is missing")
     if card.get("onnx_file") != onnx_path.name:
         raise ModelError(f"{card_path.name}: card is for {card.get('onnx_file')!r}, not {onnx_path.name!r}")
-    digest = sha256_file(onnx_path)
-    if digest != card["sha256"]:
-        raise ModelError(
-            f"{onnx_path.name}: sha256 does not match its card (file changed or damaged): "
-            f"{digest[:12]}… != {str(card['sha256'])[:12]}…"
-        )
     options = ort.SessionOptions()
-    # ORT's memory pattern plans one block per input shape on top of the arena: without it a
-    # 4032x3024 photo peaks at 4.4 GB instead of 7.0 GB, for ~15 % more time at that size
-    # (none at 1907x1231); memory is what runs out on an inspection station.
+    # ORT's memory pattern plans one block per input shape on top of the arena; the reader's
+    # shapes are bounded now, but memory is still what runs out first on an inspection station.
     options.enable_mem_pattern = False
     if threads:
         options.intra_op_num_threads = threads
@@ -119,9 +117,28 @@ def load_model(path: str | Path, threads: int | None = None, provider: str | Non
         chosen = providers.choose(provider)
     except providers.ProviderError as exc:
         raise ModelError(str(exc)) from exc
+    session = _open_verified(onnx_path, card["sha256"], card_path.name, options, chosen)
+    detail = card.get("detail_model")
+    detail_session = None
+    if detail:
+        detail_path = onnx_path.with_name(detail["onnx_file"])
+        detail_session = _open_verified(detail_path, detail["sha256"], card_path.name, options, chosen)
+    return LoadedModel(card=card, onnx_path=onnx_path, session=session, detail_session=detail_session)
+
+
+def _open_verified(onnx_path: Path, sha256: str, card_name: str, options, chosen: list[str]) -> ort.InferenceSession:
+    """A session for a graph whose bytes match the card's hash and whose signature is the contract's."""
+    if not onnx_path.exists():
+        raise ModelError(f"{card_name}: model file {onnx_path.name} is missing")
+    digest = sha256_file(onnx_path)
+    if digest != sha256:
+        raise ModelError(
+            f"{onnx_path.name}: sha256 does not match its card (file changed or damaged): "
+            f"{digest[:12]}… != {str(sha256)[:12]}…"
+        )
     try:
         session = ort.InferenceSession(str(onnx_path), options, providers=chosen)
     except Exception as exc:  # ORT raises several private exception types
         raise ModelError(f"{onnx_path.name}: not a loadable ONNX model ({exc})") from exc
     check_signature(session, onnx_path.name)
-    return LoadedModel(card=card, onnx_path=onnx_path, session=session)
+    return session

@@ -5,6 +5,7 @@ show damage wherever it sits, at 100 %. Each tile is read with a margin of conte
 (so a tile's edge looks like the inside of the photo) and only its interior cells are kept;
 at the photo's own border the margin is mirrored (reflection, not edge-repeat), so no bright
 frame appears along the borders. Peak memory is one tile's activations plus the map itself.
+The detail reader's network draws it (the one trained on native pixels, see the card).
 """
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def native_damage(engine, rgb: np.ndarray, tile: int = TILE, margin: int = MARGI
                 return None
             bottom, right = min(h, top + tile), min(w, left + tile)
             window = _window(rgb, top - margin, left - margin, bottom + margin, right + margin)
-            damage = engine.run(window)["distortion"][0, 0]
+            damage = engine.run(window, "detail")["distortion"][0, 0]
             m = margin // s
             rows, cols = (bottom - top + s - 1) // s, (right - left + s - 1) // s
             out[top // s: top // s + rows, left // s: left // s + cols] = damage[m:m + rows, m:m + cols]

@@ -1,0 +1,63 @@
+"""A card may give the detail reader its own network: verified like the main one, and used for
+native tiles and maps while the overview keeps the main network."""
+import json
+
+import numpy as np
+import pytest
+
+from app.core.engine import Engine
+from app.core.model_contract import ModelError
+from app.core.model_loader import load_model
+from app.core.native_maps import native_damage
+
+
+@pytest.fixture(scope="module")
+def two_graph_model(tmp_path_factory):
+    torch = pytest.importorskip("torch")
+    from models import create_model
+    from training.export import export_model
+
+    torch.manual_seed(0)
+    main = create_model("student", weights=None).eval()
+    torch.manual_seed(1)
+    detail = create_model("student", weights=None).eval()
+    out = tmp_path_factory.mktemp("two") / "pair"
+    extra = {"reading": {"overview_side": 128, "detail_tile": 96, "detail_tiles": 4, "detail_weight": 0.5}}
+    onnx_path, card_path = export_model(main, out, extra=extra, detail=detail)
+    return onnx_path, card_path
+
+
+def test_the_detail_reader_runs_its_own_network(two_graph_model):
+    import onnxruntime as ort
+
+    onnx_path, card_path = two_graph_model
+    model = load_model(onnx_path)
+    assert model.detail_session is not None
+    engine = Engine(model)
+    rgb = np.random.default_rng(0).integers(0, 256, (200, 300, 3), dtype=np.uint8)
+    result = engine.score(rgb)
+    detail_file = onnx_path.with_name(json.loads(card_path.read_text())["detail_model"]["onnx_file"])
+    own = ort.InferenceSession(str(detail_file), providers=["CPUExecutionProvider"])
+    from app.core.reading import detail_boxes
+
+    tiles = [rgb[t:t + h, l:l + w] for t, l, h, w in detail_boxes(200, 300, 96, 4)]
+    expected = np.mean([own.run(["score"], {"image": engine.preprocess(t)})[0][0] for t in tiles])
+    assert result.detail_score == pytest.approx(float(expected), abs=1e-3)
+    assert result.score == pytest.approx(0.5 * result.overview_score + 0.5 * result.detail_score, abs=1e-3)
+    assert not np.allclose(native_damage(engine, rgb), engine.run(rgb)["distortion"][0, 0])
+
+
+def test_a_tampered_detail_graph_is_refused(two_graph_model, tmp_path):
+    import shutil
+
+    onnx_path, card_path = two_graph_model
+    for f in onnx_path.parent.iterdir():
+        shutil.copy(f, tmp_path / f.name)
+    card = json.loads((tmp_path / card_path.name).read_text())
+    detail = tmp_path / card["detail_model"]["onnx_file"]
+    detail.write_bytes(detail.read_bytes()[:-10] + b"0123456789")
+    with pytest.raises(ModelError, match="sha256 does not match"):
+        load_model(tmp_path / onnx_path.name)
+    detail.unlink()
+    with pytest.raises(ModelError, match="is missing"):
+        load_model(tmp_path / onnx_path.name)
