@@ -76,9 +76,10 @@ def run_scale_stage(cfg: dict, csv_path: Path, root: Path, hires: list[Path], ou
         out = m(batch["image"])
         terms = mos_losses(out, batch["mos"], weights)
         terms["opinions_mos"] = opinion_mos_loss(out, batch["mos"])
-        terms.update(consistency.losses(m))
+        if weights.get("consistency", 0.0) or weights.get("consistency_opinions", 0.0):
+            terms.update(consistency.losses(m))
         terms["total"] = terms["total"] + sum(weights.get(k, 0.0) * terms[k]
-                                              for k in ("opinions_mos", "consistency", "consistency_opinions"))
+                                              for k in ("opinions_mos", "consistency", "consistency_opinions") if k in terms)
         return aux.add_to(m, terms)
 
     train_set = MOSDataset(train_items, root, mean, std, crop=cfg["crop"], seed=cfg.get("seed", 0))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QThread, QThreadPool, QTimer
+from PySide6.QtCore import QSettings, Qt, QThreadPool, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -48,6 +48,7 @@ from .thresholds_panel import ThresholdsPanel
 from .training_controller import TrainingController
 from .training_panel import TrainingPanel
 from .viewer import Viewer
+from .batch_jobs import BatchJobs
 from .viewer_jobs import ViewerJobs
 from .workers import CameraWorker, FolderWorker
 
@@ -70,10 +71,17 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("MobileIQA Inspector")
         self.settings = settings or QSettings("MobileIQA", "Inspector")
         self.workspace = Workspace(database)
-        self._thread: QThread | None = None
-        self._worker: FolderWorker | CameraWorker | None = None
 
         self.model = GalleryModel(self)
+        self.jobs = BatchJobs(self)  # the one owner of folder and camera batches
+        self.jobs.scored.connect(self._add)
+        self.jobs.progress.connect(self._progress)
+        self.jobs.removed.connect(self.model.remove)
+        self.jobs.moved.connect(self.model.rename)
+        self.jobs.status.connect(lambda status, msg: self.statusBar().showMessage(f"Camera {status}: {msg}"))
+        self.jobs.failed.connect(self._failed)
+        self.jobs.finished.connect(self._done)
+        self._failure: str | None = None
         self.proxy = GalleryFilter(self)
         self.proxy.setSourceModel(self.model)
         self.gallery = GalleryView()
@@ -210,9 +218,6 @@ class MainWindow(QMainWindow):
         if self._ready_to_start():
             self.settings.setValue("last_folder", str(folder))
             worker = FolderWorker(self.workspace, folder, self.recursive.isChecked(), self.watch.isChecked())
-            worker.removed.connect(self.model.remove)
-            worker.moved.connect(self.model.rename)
-            worker.progress.connect(self._progress)
             self._start(worker, f"Scoring {folder}…")
 
     def choose_camera(self) -> None:
@@ -228,12 +233,11 @@ class MainWindow(QMainWindow):
             self.settings.setValue("camera", spec)
             save_dir = save_dir or user_data_dir() / "camera-frames"
             worker = CameraWorker(self.workspace, CameraSource(spec), save_dir, interval_ms)
-            worker.status.connect(lambda status, msg: self.statusBar().showMessage(f"Camera {status}: {msg}"))
             self._start(worker, f"Camera {spec}: scoring a frame every {interval_ms / 1000:.1f} s (S: now)")
 
     def snap(self) -> None:
-        if isinstance(self._worker, CameraWorker):
-            self._worker.snap()
+        if isinstance(self.jobs.worker, CameraWorker):
+            self.jobs.worker.snap()
 
     def _ready_to_start(self) -> bool:
         if self.workspace.engine is None:
@@ -244,15 +248,10 @@ class MainWindow(QMainWindow):
         return True
 
     def _start(self, worker, message: str) -> None:
-        self._thread = QThread(self)
-        self._worker = worker
-        worker.moveToThread(self._thread)
-        self._thread.started.connect(worker.run)
-        worker.scored.connect(self._add)
-        worker.finished.connect(self._done)
+        self._failure = None
+        self.jobs.start(worker)
         self.cancel_button.setEnabled(True)
         self.statusBar().showMessage(message)
-        self._thread.start()
 
     def _add(self, record, thumb) -> None:
         self.model.upsert(record, thumb, self.panel.thresholds())
@@ -272,21 +271,17 @@ class MainWindow(QMainWindow):
         self._histogram_timer.stop()
         self.panel.set_scores(self.model.scores())
         n, errors = len(self.model.items), sum(1 for it in self.model.items if it.status != "ok")
-        self.statusBar().showMessage(f"{'Cancelled' if cancelled else 'Done'}: {n} photos, {errors} could not be scored")
-        if self._thread is not None:
-            self._thread.quit()
-            self._thread.wait()
-            self._thread = None
+        ending = f"Stopped by a {self._failure}" if self._failure else ("Cancelled" if cancelled else "Done")
+        self.statusBar().showMessage(f"{ending}: {n} photos, {errors} could not be scored")
+
+    def _failed(self, message: str) -> None:
+        self._failure = message
 
     def cancel(self) -> None:
-        if self._worker is not None and self._thread is not None:
-            self._worker.cancel()
-            self._thread.quit()
-            self._thread.wait()
-            self._thread = None
+        self.jobs.cancel()
 
     def is_busy(self) -> bool:
-        return self._thread is not None
+        return self.jobs.busy
 
     # --- viewer and navigation -------------------------------------------------------------
     def open_index(self, index) -> None:
@@ -385,6 +380,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.cancel()
+        self.jobs.wait_all(5000)
         if self.training is not None:
             self.training.close()  # stops a running fine-tune; its partial run is left on disk
         self.viewer_jobs.request_stop()

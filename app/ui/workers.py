@@ -21,6 +21,13 @@ def store_outcome(workspace: Workspace, outcome: PhotoOutcome) -> bytes | None:
     return thumbnail_jpeg(outcome.rgb) if outcome.rgb is not None else None
 
 
+def describe_failure(exc: Exception) -> str:
+    """One line a supervisor can act on, never a traceback."""
+    kind = "database" if type(exc).__module__.startswith("sqlalchemy") else "unexpected"
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"{kind} error: {first[:300]}"
+
+
 class FolderWorker(QObject):
     """Scores every photo of a folder (existing first), then, if ``watch``, new ones as they come.
 
@@ -30,6 +37,7 @@ class FolderWorker(QObject):
     progress = Signal(int, int)  # done, known total
     removed = Signal(str)
     moved = Signal(str, str)  # old path, new path
+    failed = Signal(str)  # an error that stopped the batch (then ``finished`` follows)
     finished = Signal(bool)  # True when cancelled
 
     def __init__(self, workspace: Workspace, folder: Path, recursive: bool = False, watch: bool = False,
@@ -44,6 +52,13 @@ class FolderWorker(QObject):
         self._cancel.set()
 
     def run(self) -> None:
+        try:
+            self._run()
+        except Exception as exc:  # a database or disk error: said once, and the batch ends
+            self.failed.emit(describe_failure(exc))
+        self.finished.emit(self._cancel.is_set())
+
+    def _run(self) -> None:
         done = 0
         self.watcher.poll()  # the first look: everything present becomes pending
         while not self._cancel.is_set():
@@ -71,7 +86,6 @@ class FolderWorker(QObject):
             if not self.watch and not self.watcher.pending and not ready:
                 break
             time.sleep(self.poll_seconds if self.watch or self.watcher.pending else 0)
-        self.finished.emit(self._cancel.is_set())
 
 
 class _PhotoSignals(QObject):
@@ -97,6 +111,7 @@ class CameraWorker(QObject):
 
     scored = Signal(object, object)  # ScoreRecord, JPEG thumbnail bytes or None
     status = Signal(str, str)  # status, message
+    failed = Signal(str)
     finished = Signal(bool)
 
     def __init__(self, workspace: Workspace, source, save_dir: Path, interval_ms: int = 2000, frame_sleep: float = 0.01):
@@ -112,6 +127,15 @@ class CameraWorker(QObject):
         self._snap.set()
 
     def run(self) -> None:
+        try:
+            self._run()
+        except Exception as exc:
+            self.failed.emit(describe_failure(exc))
+        finally:
+            self.source.close()
+        self.finished.emit(self._cancel.is_set())
+
+    def _run(self) -> None:
         last_status, next_due, latest = None, time.monotonic(), None
         while not self._cancel.is_set():
             frame = self.source.read()
@@ -130,5 +154,3 @@ class CameraWorker(QObject):
                 self.scored.emit(outcome.record, store_outcome(self.workspace, outcome))
                 latest = None  # never score the same frame twice
             time.sleep(self.frame_sleep)
-        self.source.close()
-        self.finished.emit(self._cancel.is_set())

@@ -56,3 +56,45 @@ def test_stepping_through_photos_maps_each_once_and_shows_the_newest(qtbot, wind
     window.gallery.setCurrentIndex(window.proxy.index(rows[-1], 0))
     qtbot.waitUntil(lambda: window.viewer.outcome.record.path == last and window.viewer.native is not None, timeout=20000)
     assert window.viewer_jobs.runs == started
+
+
+def choose_folder_with_ctrl_o(window, monkeypatch, folder) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(folder)))
+    action_for(window, "Ctrl+O").trigger()
+
+
+def test_switching_folder_mid_batch_shows_only_the_new_folder(qtbot, window, photo_folder, tmp_path, monkeypatch):
+    import shutil
+
+    other = tmp_path / "second"
+    other.mkdir()
+    for name in ("p0.png", "p5.png"):
+        shutil.copy(photo_folder / name, other / f"new_{name}")
+    window.watch.setChecked(True)  # the first batch would run until cancelled
+    choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
+    qtbot.waitUntil(lambda: len(window.model.items) >= 1, timeout=20000)
+    window.watch.setChecked(False)
+    choose_folder_with_ctrl_o(window, monkeypatch, other)
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=20000)
+    qtbot.wait(300)  # any late signal of the first batch would land now
+    assert sorted(it.path.rsplit("/", 1)[1] for it in window.model.items) == ["new_p0.png", "new_p5.png"]
+    assert window.statusBar().currentMessage().startswith("Done: 2 photos")
+    assert not window.cancel_button.isEnabled()
+
+
+def test_a_database_error_mid_batch_ends_it_with_one_clear_message(qtbot, window, photo_folder, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from app.ui import workers
+
+    def full_disk(*args, **kwargs):
+        raise OperationalError("INSERT INTO scores", {}, Exception("database or disk is full"))
+
+    monkeypatch.setattr(workers, "record_score", full_disk)
+    choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=20000)
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Stopped by a database error") and "disk is full" in message
+    assert "Traceback" not in message and not window.cancel_button.isEnabled()

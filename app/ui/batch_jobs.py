@@ -1,0 +1,121 @@
+"""The window's batch work (a folder or a camera) and its one owner.
+
+Each batch is a job with an id, run by a worker in its own QThread. Only the current job's
+signals reach the window: when a new batch starts, the old one is cancelled and forgotten, its
+late ``scored`` or ``finished`` are dropped here, and its thread is left to end by itself (the
+GUI thread never waits on a worker, except at close). A worker's unexpected error arrives as
+``failed`` and ends the job, so the window is never left busy. ``busy`` is derived from the
+live current job, never kept beside it.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+
+class _Relay(QObject):
+    """Lives in the GUI thread: a worker's signals arrive here queued, tagged with their job."""
+
+    def __init__(self, owner: BatchJobs, job_id: int, worker, thread: QThread):
+        super().__init__(owner)
+        self.owner, self.job_id, self.worker, self.thread = owner, job_id, worker, thread
+
+    def _current(self) -> bool:
+        return self.job_id == self.owner._current
+
+    @Slot(object, object)
+    def scored(self, record, thumb):
+        if self._current():
+            self.owner.scored.emit(record, thumb)
+
+    @Slot(int, int)
+    def progress(self, done, total):
+        if self._current():
+            self.owner.progress.emit(done, total)
+
+    @Slot(str)
+    def removed(self, path):
+        if self._current():
+            self.owner.removed.emit(path)
+
+    @Slot(str, str)
+    def moved(self, old, new):
+        if self._current():
+            self.owner.moved.emit(old, new)
+
+    @Slot(str, str)
+    def status(self, status, message):
+        if self._current():
+            self.owner.status.emit(status, message)
+
+    @Slot(str)
+    def failed(self, message):
+        if self._current():
+            self.owner.failed.emit(message)
+
+    @Slot(bool)
+    def finished(self, cancelled):
+        self.thread.quit()
+        self.owner._ended(self)
+        if self._current():
+            self.owner._worker = None
+            self.owner.finished.emit(cancelled)
+
+
+class BatchJobs(QObject):
+    scored = Signal(object, object)  # ScoreRecord, JPEG thumbnail bytes or None
+    progress = Signal(int, int)  # done, known total
+    removed = Signal(str)
+    moved = Signal(str, str)
+    status = Signal(str, str)  # camera status, message
+    failed = Signal(str)  # what stopped the batch
+    finished = Signal(bool)  # True when cancelled
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._current = 0
+        self._worker = None
+        self._live: set[_Relay] = set()  # every job whose thread may still run, current or stale
+
+    @property
+    def busy(self) -> bool:
+        return self._worker is not None
+
+    @property
+    def worker(self):
+        return self._worker
+
+    def start(self, worker) -> int:
+        self.cancel()
+        self._current += 1
+        thread = QThread(self)
+        relay = _Relay(self, self._current, worker, thread)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        for name in ("scored", "progress", "removed", "moved", "status", "failed", "finished"):
+            signal = getattr(worker, name, None)
+            if signal is not None:
+                signal.connect(getattr(relay, name))
+        self._live.add(relay)
+        self._worker = worker
+        thread.start()
+        return self._current
+
+    def _ended(self, relay: _Relay) -> None:
+        relay.thread.wait()  # the worker has returned; the thread is ending now
+        self._live.discard(relay)
+        relay.thread.deleteLater()
+        relay.deleteLater()
+
+    def cancel(self) -> None:
+        """Stop the current batch without waiting for it; its remaining signals are dropped."""
+        if self._worker is not None:
+            self._worker.cancel()
+            self._worker = None
+            self._current += 1
+            self.finished.emit(True)
+
+    def wait_all(self, ms: int = 10000) -> bool:
+        """At close only: let every thread, stale ones too, end."""
+        for relay in list(self._live):
+            relay.worker.cancel()
+        return all(relay.thread.wait(ms) for relay in list(self._live))
