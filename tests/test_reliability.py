@@ -144,7 +144,11 @@ def test_one_batch_over_every_kind_of_bad_input_finishes_with_a_status_for_each(
     smashed = bytearray(png.read_bytes())
     smashed[60:120] = b"\x00" * 60
     add("corrupt.png", "corrupt", lambda p: p.write_bytes(bytes(smashed)))
-    add("phone.heic", "unsupported", lambda p: p.write_bytes(b"\x00\x00\x00\x18ftypheic" + b"\x00" * 200))
+    add("phone.heic", "ok", lambda p: Image.fromarray(photo).save(p))  # pillow-heif
+    add("cut.heic", "corrupt", lambda p: p.write_bytes(b"\x00\x00\x00\x18ftypheic" + b"\x00" * 200))
+    add("animation.gif", "ok", lambda p: Image.fromarray(photo).save(p))
+    add("camera.jfif", "ok", lambda p: Image.fromarray(photo).save(p, format="JPEG"))
+    add("raw.dng", "unsupported", lambda p: p.write_bytes(b"II*\x00" + b"\x00" * 200))
     add("bomb.png", "too_large", lambda p: p.write_bytes(_png_claiming(50_000, 50_000)))
     add("sixteen_bit.png", "ok", lambda p: Image.fromarray(photo[..., 0].astype(np.uint16) * 257).save(p))
     add("alpha.png", "ok", lambda p: Image.fromarray(np.dstack([photo, photo[..., :1]])).save(p))
@@ -156,6 +160,10 @@ def test_one_batch_over_every_kind_of_bad_input_finishes_with_a_status_for_each(
     (corpus / "readonly").chmod(0o555)
     add("vanished.png", "missing", lambda p: Image.fromarray(photo).save(p))
     listed = [corpus / Path(path).relative_to(corpus) for path in expected]
+    # A folder offers every one of them, undecodable formats included (they get their status).
+    from app.cli import iter_photos
+
+    assert sorted(map(str, iter_photos([corpus], recursive=True))) == sorted(map(str, listed))
     (corpus / "vanished.png").unlink()  # listed, then gone before it is read
 
     ws = Workspace(tmp_path / "corpus.db")

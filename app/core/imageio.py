@@ -17,16 +17,33 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 MAX_PIXELS = 200_000_000
 Image.MAX_IMAGE_PIXELS = None
 
+try:  # HEIC/HEIF through libheif (pillow-heif); without it such photos get "unsupported"
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    HEIF_SUPPORTED = True
+except ImportError:  # pragma: no cover - the runtime requirements install it
+    HEIF_SUPPORTED = False
+
 
 # Formats people will drop into a folder that this program cannot decode, told apart from
 # files that are no image at all: (signature test, name).
 UNSUPPORTED_SIGNATURES = (
-    (lambda b: b[4:8] == b"ftyp" and b[8:12] in (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1"), "HEIF/HEIC"),
     (lambda b: b[4:8] == b"ftyp" and b[8:12] in (b"avif", b"avis"), "AVIF"),
     (lambda b: b[:4] == b"%PDF", "PDF"),
     (lambda b: b.lstrip()[:5].lower() in (b"<svg ", b"<?xml"), "SVG/XML"),
     (lambda b: b[:4] == b"\x00\x00\x00\x0cjP" or b[:4] == b"\xff\x4f\xff\x51", "JPEG 2000"),
 )
+
+
+def _is_heif(head: bytes) -> bool:
+    return head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1")
+
+
+if not HEIF_SUPPORTED:
+    UNSUPPORTED_SIGNATURES += ((_is_heif, "HEIF/HEIC"),)
+# Camera RAW files: recognised by name, since their headers vary by maker.
+RAW_SUFFIXES = {".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf"}
 
 
 def unsupported_format(data: bytes) -> str | None:
@@ -87,7 +104,9 @@ def load_rgb(path: str | Path, max_pixels: int = MAX_PIXELS, data: bytes | None 
     except ImageLoadError:
         raise
     except UnidentifiedImageError:
-        fmt = unsupported_format(data)
+        if HEIF_SUPPORTED and _is_heif(data[:64]):
+            raise ImageLoadError("corrupt", f"{path.name}: damaged HEIF/HEIC data (libheif cannot decode it)") from None
+        fmt = unsupported_format(data) or ("camera RAW" if path.suffix.lower() in RAW_SUFFIXES else None)
         if fmt:
             raise ImageLoadError("unsupported", f"{path.name}: {fmt} photos are not supported; convert to JPEG, PNG or TIFF") from None
         raise ImageLoadError("not_an_image", f"{path.name}: not an image (its content is no photo format)") from None

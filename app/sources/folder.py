@@ -20,7 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
+# Every suffix a photo may carry, decodable or not: what cannot be decoded (RAW, JPEG 2000, ...)
+# is still offered to the batch, so it is listed as "not scored" with its reason, never left out.
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif",
+                  ".heic", ".heif", ".hif", ".avif"}  # decodable
+IMAGE_SUFFIXES = PHOTO_SUFFIXES | {".jp2", ".j2k", ".jxl", ".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf"}
 TEMP_SUFFIXES = {".tmp", ".part", ".partial", ".crdownload", ".download", ".swp", ".filepart"}
 
 

@@ -76,11 +76,12 @@ def test_damaged_data_is_corrupt_not_truncated(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "head, name",
-    [(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00", "HEIF"), (b"%PDF-1.7\n", "PDF"), (b"<svg xmlns='x'>", "SVG")],
+    "file, head, name",
+    [("photo.dng", b"II*\x00\x08", "camera RAW"), ("photo.jpg", b"%PDF-1.7\n", "PDF"),
+     ("photo.jpg", b"<svg xmlns='x'>", "SVG")],
 )
-def test_unsupported_formats_are_named(tmp_path, head, name):
-    path = tmp_path / "photo.jpg"
+def test_unsupported_formats_are_named(tmp_path, file, head, name):
+    path = tmp_path / file
     path.write_bytes(head + b"\x00" * 200)
     with pytest.raises(ImageLoadError) as err:
         load_rgb(path)

@@ -14,7 +14,7 @@ import torch
 from torch.utils.data import Dataset
 
 from app.core.imageio import ImageLoadError, load_rgb
-from app.sources.folder import IMAGE_SUFFIXES
+from app.sources.folder import PHOTO_SUFFIXES
 
 from .mos import normalise, random_crop
 from .synthetic import DISTORTIONS, LEVELS, distort, distort_region
@@ -27,7 +27,7 @@ def list_images(sources: list[Path]) -> list[Path]:
         if source.is_file():
             files.append(source)
         else:
-            files += sorted(p for p in source.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+            files += sorted(p for p in source.rglob("*") if p.suffix.lower() in PHOTO_SUFFIXES)
     return files
 
 
