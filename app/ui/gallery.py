@@ -81,6 +81,10 @@ class GalleryModel(QAbstractListModel):
             return VERDICT_COLOURS.get(it.verdict, ERROR_COLOUR)
         if role == Qt.ToolTipRole:
             return it.error or it.path
+        if role == Qt.SizeHintRole:
+            # Uniform item sizes are taken from one item: a text-only error cell must not shrink
+            # every cell to a strip, so every item states the full cell size.
+            return CELL_SIZE
         # Only the asked role is computed: sorting asks for one role thousands of times.
         if role == ScoreRole:
             return it.score if it.score is not None else -1.0
@@ -157,6 +161,7 @@ class GalleryModel(QAbstractListModel):
         self.endResetModel()
 
 
+CELL_SIZE = QSize(148, 170)  # a 128 px thumbnail, the score line and the name
 SORT_ROLES = {"score": ScoreRole, "name": NameRole, "time": TimeRole, "verdict": VerdictRole}
 FILTERS = ("all", "pass", "review", "fail", "errors")
 
@@ -193,7 +198,7 @@ class GalleryView(QListView):
         super().__init__(parent)
         self.setViewMode(QListView.IconMode)
         self.setIconSize(QSize(128, 128))
-        self.setGridSize(QSize(156, 178))
+        self.setGridSize(QSize(CELL_SIZE.width() + 8, CELL_SIZE.height() + 8))
         self.setResizeMode(QListView.Adjust)
         self.setUniformItemSizes(True)
         self.setMovement(QListView.Static)

@@ -374,9 +374,12 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Wrote report {path}")
 
     def choose_model(self) -> None:
+        if self.is_busy():  # scores of a running batch must stay under the model that made them
+            self.statusBar().showMessage("Finish or cancel the running batch before switching models")
+            return
         path, _ = QFileDialog.getOpenFileName(self, "Model", "", "Model card or ONNX (*.json *.onnx)")
         if path:
-            self.load_model(Path(path))
+            self.switch_model(path)
 
     def closeEvent(self, event) -> None:
         self.cancel()

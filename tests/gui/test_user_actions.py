@@ -98,3 +98,35 @@ def test_a_database_error_mid_batch_ends_it_with_one_clear_message(qtbot, window
     message = window.statusBar().currentMessage()
     assert message.startswith("Stopped by a database error") and "disk is full" in message
     assert "Traceback" not in message and not window.cancel_button.isEnabled()
+
+
+def test_sorting_by_name_with_an_unreadable_file_keeps_every_cell_full_size(qtbot, window, photo_folder, monkeypatch):
+    window.resize(1000, 700)
+    window.show()
+    (photo_folder / "aaa_unreadable.jpg").write_bytes(b"not a photo")  # sorts first by name
+    choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
+    qtbot.waitUntil(lambda: len(window.model.items) == 8 and not window.is_busy(), timeout=30000)
+    window.filter_box.setCurrentText("all")
+    for descending in (False, True):
+        window.sort_box.setCurrentText("name")
+        window.descending.setChecked(descending)
+        qtbot.wait(50)
+        heights = {window.gallery.visualRect(window.proxy.index(r, 0)).height() for r in range(window.proxy.rowCount())}
+        assert min(heights) >= 100, heights  # a thumbnail, a score line and a name, never a strip
+
+
+def test_choosing_a_model_mid_batch_is_refused_and_the_model_kept(qtbot, window, photo_folder, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (asked.append(1), ("", ""))[1]))
+    window.watch.setChecked(True)
+    choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
+    qtbot.waitUntil(lambda: len(window.model.items) >= 1, timeout=20000)
+    before = window.workspace.model_version_id
+    action_for(window, "Ctrl+M").trigger()
+    assert not asked and "before switching models" in window.statusBar().currentMessage()
+    assert window.workspace.model_version_id == before
+    window.cancel()
+    action_for(window, "Ctrl+M").trigger()
+    assert asked  # once nothing runs, the dialog opens
