@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import warnings
 from datetime import UTC, datetime
 from pathlib import Path
@@ -162,6 +163,19 @@ def annotate_card(card_path: str | Path, fields: dict) -> dict:
         raise ValueError(f"card fields {', '.join(clash)} belong to the export and cannot be changed")
     card = json.loads(card_path.read_text(encoding="utf-8"))
     card.update(fields)
+    write_text_atomic(card_path, json.dumps(card, indent=2) + "\n")
+    return card
+
+
+def attach_detail_graph(card_path: str | Path, detail_onnx: str | Path, entry: dict) -> dict:
+    """Give an exported model an existing detail graph (a copy beside it, its card's
+    ``detail_model`` = ``entry`` with the copy's name and hash): a fine-tune keeps its base's reader."""
+    card_path, detail_onnx = Path(card_path), Path(detail_onnx)
+    target = card_path.with_name(card_path.stem + "-detail.onnx")
+    with atomic_path(target) as tmp:
+        shutil.copyfile(detail_onnx, tmp)
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    card["detail_model"] = dict(entry, onnx_file=target.name, sha256=sha256_file(target))
     write_text_atomic(card_path, json.dumps(card, indent=2) + "\n")
     return card
 

@@ -27,7 +27,7 @@ from models import load_checkpoint
 
 from .data.mos import MOSItem, write_mos_csv
 from .evaluate import evaluate_onnx
-from .export import annotate_card, export_model
+from .export import annotate_card, attach_detail_graph, export_model
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,12 @@ def run_finetune(cfg: dict, db_url: str, base: Path, out: Path) -> dict:
                      "base": base_card["name"], "teacher": teacher_ckpt.name if teacher_ckpt.exists() else None},
         "metrics": ckpt["card_info"].get("metrics", {}),
     }
-    onnx_path, card_path = export_model(model, out / name, info_card)
+    # The site's ratings refine the overview network; the detail reader and the card's reading
+    # are the base model's, carried over unchanged.
+    extra = {"reading": base_card["reading"]} if "reading" in base_card else None
+    onnx_path, card_path = export_model(model, out / name, info_card, extra)
+    if base_card.get("detail_model"):
+        attach_detail_graph(card_path, base_onnx.with_name(base_card["detail_model"]["onnx_file"]), base_card["detail_model"])
     after = evaluate_onnx(onnx_path, out / "site_val.csv", Path("/"))
     report = {"before": before, "after": after, "held_out": n_val} | {k: v for k, v in info.items() if k != "unrated"}
     annotate_card(card_path, {"site_evaluation": report})

@@ -110,6 +110,11 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1280, 800)
+        # The catalogue: the window opens on the last session's folder. Its photos scored and
+        # unchanged come from the database (no rescoring); new or changed ones are scored.
+        last = self.settings.value("last_folder")
+        if last and Path(last).is_dir() and self.workspace.engine is not None:
+            QTimer.singleShot(0, lambda: self.open_folder(Path(last)))
 
     # --- layout -------------------------------------------------------------------------
     def _build_layout(self) -> None:

@@ -1,6 +1,7 @@
 """Long work off the GUI thread: a folder batch, and re-scoring one photo for its maps."""
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from pathlib import Path
@@ -8,7 +9,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QRunnable, Signal
 
 from ..core.batch import PhotoOutcome, score_photo
-from ..core.store.repository import record_score, rename_image
+from ..core.imageio import ImageLoadError, load_preview_rgb, read_bytes
+from ..core.store.repository import ScoreRecord, record_score, rename_image, stored_ok
 from ..core.workspace import Workspace
 from ..sources.camera import ENDED, LIVE, save_frame
 from ..sources.folder import FolderWatcher
@@ -46,6 +48,7 @@ class FolderWorker(QObject):
         self.workspace, self.folder, self.watch = workspace, Path(folder), watch
         self.watcher = FolderWatcher(self.folder, recursive, settle_seconds)
         self.poll_seconds = poll_seconds
+        self.skipped = 0  # photos already scored, unchanged, shown from the database
         self._cancel = threading.Event()
 
     def cancel(self) -> None:
@@ -58,8 +61,22 @@ class FolderWorker(QObject):
             self.failed.emit(describe_failure(exc))
         self.finished.emit(self._cancel.is_set())
 
+    def _already_scored(self, path: Path, known: dict) -> tuple[ScoreRecord, bytes] | None:
+        """The stored result and a quick thumbnail when this model scored exactly these bytes."""
+        entry = known.get(str(path))
+        if entry is None:
+            return None
+        try:
+            data = read_bytes(path)
+            if hashlib.sha256(data).hexdigest() != entry[0]:
+                return None  # changed since it was scored: score it again
+            return entry[1], thumbnail_jpeg(load_preview_rgb(path, data))
+        except ImageLoadError:
+            return None  # vanished or unreadable now: scoring reports why
+
     def _run(self) -> None:
         done = 0
+        known = stored_ok(self.workspace.db, self.workspace.model_version_id)
         self.watcher.poll()  # the first look: everything present becomes pending
         while not self._cancel.is_set():
             events = self.watcher.poll()
@@ -76,6 +93,13 @@ class FolderWorker(QObject):
             for path in ready:
                 if self._cancel.is_set():
                     break
+                stored = self._already_scored(path, known)
+                if stored is not None:
+                    done += 1
+                    self.skipped += 1
+                    self.scored.emit(*stored)
+                    self.progress.emit(done, total)
+                    continue
                 outcome = score_photo(self.workspace.engine, path)
                 if outcome.record.status in ("truncated", "corrupt", "empty") and self.watcher.retry_later(path):
                     continue  # maybe still being written: offered again once it settles

@@ -61,3 +61,21 @@ def test_a_tampered_detail_graph_is_refused(two_graph_model, tmp_path):
     detail.unlink()
     with pytest.raises(ModelError, match="is missing"):
         load_model(tmp_path / onnx_path.name)
+
+
+def test_a_fine_tuned_version_keeps_its_base_models_detail_reader(two_graph_model, tmp_path):
+    """A site fine-tune refines the overview network; the detail graph travels with it."""
+    import torch
+
+    from models import create_model
+    from training.export import attach_detail_graph, export_model
+
+    onnx_path, card_path = two_graph_model
+    base = json.loads(card_path.read_text())
+    torch.manual_seed(2)
+    new_onnx, new_card = export_model(create_model("student", weights=None).eval(), tmp_path / "site",
+                                      extra={"reading": base["reading"]})
+    attach_detail_graph(new_card, onnx_path.with_name(base["detail_model"]["onnx_file"]), base["detail_model"])
+    model = load_model(new_onnx)
+    assert model.detail_session is not None and model.card["reading"] == base["reading"]
+    assert model.card["detail_model"]["sha256"] == base["detail_model"]["sha256"]

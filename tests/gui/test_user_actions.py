@@ -130,3 +130,32 @@ def test_choosing_a_model_mid_batch_is_refused_and_the_model_kept(qtbot, window,
     window.cancel()
     action_for(window, "Ctrl+M").trigger()
     assert asked  # once nothing runs, the dialog opens
+
+
+def test_relaunching_opens_the_last_folder_from_the_database_without_rescoring(qtbot, window, photo_folder,
+                                                                              exported_student, tmp_path, monkeypatch):
+    from PySide6.QtCore import QSettings
+
+    from app.ui import workers
+    from app.ui.main_window import MainWindow
+
+    choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
+    qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
+    before = {it.path: it.score for it in window.model.items}
+    window.close()
+
+    (photo_folder / "p2.png").write_bytes((photo_folder / "p4.png").read_bytes())  # changed in place
+    stored = []
+    real = workers.record_score
+    monkeypatch.setattr(workers, "record_score", lambda db, mv, rec, th=None: (stored.append(rec.path), real(db, mv, rec, th)))
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+    again = MainWindow(exported_student[1], tmp_path / "inspector.db", settings)
+    qtbot.addWidget(again)
+    qtbot.waitUntil(lambda: len(again.model.items) == 7 and not again.is_busy(), timeout=30000)
+    after = {it.path: it.score for it in again.model.items}
+    # Only the changed photo and the unreadable one (failed, so retried) were scored again.
+    assert sorted(p.rsplit("/", 1)[1] for p in stored) == ["broken.jpg", "p2.png"]
+    assert {p: s for p, s in after.items() if not p.endswith(("p2.png", "broken.jpg"))} == \
+        {p: s for p, s in before.items() if not p.endswith(("p2.png", "broken.jpg"))}
+    assert all(not again.model.icon(it).isNull() for it in again.model.items if it.status == "ok")
+    again.close()

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# The recorded recipe of the shipped default model v0.3: v0.2.0's distilled student refined by
-# the `scale` stage (LIVEC MOS at its own scale + scale consistency on clean high-resolution
-# photos + native-resolution synthetic damage), then exported with the card's reading block and
-# evaluated. Fits a 2-core CPU: ~90 s per epoch when nothing else runs; resumable (rerun the
+# The recorded recipe of the shipped default model v0.3: two refinements of v0.2.0's distilled
+# student by the `scale` stage, one per reader of the card's reading block:
+# - the overview network: LIVEC MOS at its own scale, every view's opinion against MOS too,
+#   synthetic terms on Kodak + mate (the consistency terms off);
+# - the detail network: LIVEC MOS + scale consistency on clean high-resolution photos +
+#   native-resolution synthetic damage (lomiri + mate, half held out for the scale benchmark);
+# then both exported as one model (NAME.onnx + NAME-detail.onnx + the card) and evaluated. Fits a 2-core CPU: ~90 s per epoch when nothing else runs; resumable (rerun the
 # same command after an interruption).
 #   DATA=../shared/data RUN=runs/v0.3 training/recipes/v0.3_scale_cpu.sh
 set -euo pipefail
@@ -12,11 +15,16 @@ RUN="${RUN:-runs/v0.3}"
 PY="${PY:-.venv/bin/python}"
 OUT="${OUT:-$RUN/export/mobileiqa-student}"
 HIRES=("$DATA/pristine/lomiri" "$DATA/pristine/mate")
-# shellcheck disable=SC2086  # SCALE_ARGS is a word list on purpose
-$PY -m training scale --init resources/models/mobileiqa-student.pt --csv "$DATA/livec/train.csv" --root "$DATA/livec" \
-    --hires "${HIRES[@]}" --out "$RUN/scale" ${SCALE_ARGS:---epochs 8}
-$PY -m training export --checkpoint "$RUN/scale/best.pt" --out "$OUT" --version 0.3.0 --torch-weights --parity \
-    --card-extra training/recipes/v0.3_card.json
+# v0.3 started from v0.2.0's student weights, now in git history:
+#   git show 47f78c3:resources/models/mobileiqa-student.pt > runs/v0.2-student.pt; INIT=runs/v0.2-student.pt
+INIT="${INIT:-resources/models/mobileiqa-student.pt}"
+LIVEC=(--csv "$DATA/livec/train.csv" --root "$DATA/livec")
+$PY -m training scale --init "$INIT" "${LIVEC[@]}" --hires "$DATA/pristine/kodak" "$DATA/pristine/mate" \
+    --out "$RUN/overview" --epochs 8 --set loss.consistency=0 loss.consistency_opinions=0
+$PY -m training scale --init "$INIT" "${LIVEC[@]}" --hires "${HIRES[@]}" --out "$RUN/detail" --epochs 8
+$PY -m training export --checkpoint "$RUN/overview/best.pt" --detail-checkpoint "$RUN/detail/best.pt" \
+    --out "$OUT" --version 0.3.0 --torch-weights --parity --card-extra training/recipes/v0.3_card.json
 $PY -m training split --csv "$DATA/livec/train.csv" --out "$RUN/split" --val-fraction 0.15 --seed 0
 $PY -m training evaluate --model "$OUT.onnx" --csv "$RUN/split/val.csv" --root "$DATA/livec"
 $PY -m training evaluate-synthetic --model "$OUT.onnx" --pristine "$DATA/pristine/kodak" "$DATA/pristine/mate"
+$PY bench/scale_consistency.py --models "$OUT.onnx" --folders "${HIRES[@]}"

@@ -115,6 +115,24 @@ def scored_paths(db: Database, model_version_id: int) -> set[str]:
         return {r[0] for r in rows}
 
 
+def stored_ok(db: Database, model_version_id: int) -> dict[str, tuple[str | None, ScoreRecord]]:
+    """path -> (content hash, stored result) of every photo this model scored successfully: a
+    folder opened again skips what is scored *and unchanged* (same content), rescoring the rest."""
+    with db.session() as s:
+        rows = s.execute(
+            select(Image.path, Image.content_hash, Image.size_bytes, Image.width, Image.height, Image.source,
+                   Score.score, Score.opinions, Score.seconds, Score.raw_score, Score.embedding)
+            .join(Score).where(Score.model_version_id == model_version_id, Score.status == "ok")
+        )
+        return {
+            r.path: (r.content_hash, ScoreRecord(r.path, "ok", r.score, r.opinions, r.seconds, raw_score=r.raw_score,
+                                                 embedding=r.embedding, content_hash=r.content_hash,
+                                                 size_bytes=r.size_bytes, width=r.width, height=r.height,
+                                                 source=r.source))
+            for r in rows
+        }
+
+
 def verdict_counts(db: Database, model_version_id: int) -> dict[str, int]:
     with db.session() as s:
         rows = s.execute(
