@@ -16,34 +16,66 @@ import numpy as np
 
 TILE = 512  # native pixels per tile (a multiple of the stride)
 MARGIN = 32  # context on every side of a tile (a multiple of the stride)
+OVERLAP = 128  # neighbouring tiles overlap by this much and are cross-faded there
 
 
-def native_damage(engine, rgb: np.ndarray, tile: int = TILE, margin: int = MARGIN,
+def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
+    """Tile origins covering ``length`` with at least ``overlap`` shared between neighbours."""
+    if length <= tile:
+        return [0]
+    step = tile - overlap
+    starts = list(range(0, length - tile, step)) + [length - tile]
+    return sorted(set(starts))
+
+
+def _ramp(n: int, fade: int, at_start: bool, at_end: bool) -> np.ndarray:
+    """Weights of ``n`` cells: rising over ``fade`` cells where a neighbour overlaps, else flat."""
+    w = np.ones(n, np.float32)
+    k = np.arange(1, fade + 1, dtype=np.float32) / (fade + 1)
+    if at_start and fade:
+        w[:fade] = np.minimum(w[:fade], k[: min(fade, n)])
+    if at_end and fade:
+        w[-fade:] = np.minimum(w[-fade:], k[::-1][-min(fade, n):])
+    return w
+
+
+def native_damage(engine, rgb: np.ndarray, tile: int = TILE, margin: int = MARGIN, overlap: int = OVERLAP,
                   cancelled: Callable[[], bool] = lambda: False,
                   progress: Callable[[int, int], None] | None = None) -> np.ndarray | None:
     """[ceil(H/s), ceil(W/s)] damage (0 clean .. 1 damaged), one cell per ``s`` native pixels
-    (s = the model's stride). None when ``cancelled()`` turns true between tiles."""
+    (s = the model's stride). None when ``cancelled()`` turns true between tiles.
+
+    Each tile's map carries its own context (the views weigh channels by the tile's content), so
+    neighbouring tiles overlap by ``overlap`` pixels and are cross-faded there: no seams."""
     s = engine.stride
-    if tile % s or margin % s:
-        raise ValueError(f"tile and margin must be multiples of the stride {s}")
+    if tile % s or margin % s or overlap % s or overlap >= tile:
+        raise ValueError(f"tile, margin and overlap must be multiples of the stride {s}, overlap < tile")
     h, w = rgb.shape[:2]
-    out = np.zeros(((h + s - 1) // s, (w + s - 1) // s), np.float32)
-    tops, lefts = range(0, h, tile), range(0, w, tile)
-    total, done = len(tops) * len(lefts), 0
-    for top in tops:
-        for left in lefts:
+    acc = np.zeros(((h + s - 1) // s, (w + s - 1) // s), np.float32)
+    weight = np.zeros_like(acc)
+    tops = [t // s * s for t in tile_starts(h, tile, overlap)]
+    lefts = [t // s * s for t in tile_starts(w, tile, overlap)]
+    total, done, fade = len(tops) * len(lefts), 0, overlap // s
+    for i, top in enumerate(tops):
+        for j, left in enumerate(lefts):
             if cancelled():
                 return None
-            bottom, right = min(h, top + tile), min(w, left + tile)
+            # The last row and column of tiles reach the photo's edge (their origin was rounded
+            # down to a whole cell, so they may be up to one cell larger than ``tile``).
+            bottom = h if i == len(tops) - 1 else min(h, top + tile)
+            right = w if j == len(lefts) - 1 else min(w, left + tile)
             window = _window(rgb, top - margin, left - margin, bottom + margin, right + margin)
             damage = engine.run(window, "detail")["distortion"][0, 0]
             m = margin // s
             rows, cols = (bottom - top + s - 1) // s, (right - left + s - 1) // s
-            out[top // s: top // s + rows, left // s: left // s + cols] = damage[m:m + rows, m:m + cols]
+            cells = damage[m:m + rows, m:m + cols]
+            wt = np.outer(_ramp(rows, fade, i > 0, i < len(tops) - 1), _ramp(cols, fade, j > 0, j < len(lefts) - 1))
+            acc[top // s: top // s + rows, left // s: left // s + cols] += wt * cells
+            weight[top // s: top // s + rows, left // s: left // s + cols] += wt
             done += 1
             if progress is not None:
                 progress(done, total)
-    return out
+    return acc / np.maximum(weight, 1e-6)
 
 
 def _window(rgb: np.ndarray, top: int, left: int, bottom: int, right: int) -> np.ndarray:

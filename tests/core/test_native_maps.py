@@ -63,7 +63,7 @@ def test_mirrored_borders_leave_no_frame(engine):
 
 def test_a_cancelled_map_stops_between_tiles(engine):
     calls = []
-    out = native_damage(engine, texture(600, 600), tile=256, cancelled=lambda: len(calls) >= 2,
+    out = native_damage(engine, texture(600, 600), tile=256, overlap=64, cancelled=lambda: len(calls) >= 2,
                         progress=lambda d, t: calls.append((d, t)))
     assert out is None and calls == [(1, 9), (2, 9)]
 
@@ -76,3 +76,21 @@ def test_a_48_megapixel_photo_gets_a_full_map_and_overlay(engine):
     assert distortion_overlay(rgb, damage, 16).shape == rgb.shape
     result = engine.score(rgb)
     assert distortion_overlay(rgb, result.distortion, result.cell).shape == rgb.shape
+
+
+@pytest.mark.parametrize("h, w", [(600, 600), (1000, 1517), (3024, 4032), (513, 17 * 16 + 5)])
+def test_every_cell_is_covered_and_cross_fading_keeps_a_constant_map_constant(h, w):
+    """A stand-in model whose map is 0.7 everywhere: tiled, overlapped and cross-faded, the map
+    must be 0.7 in every cell (a cell no tile covered would read 0)."""
+
+    class Flat:
+        stride = 16
+
+        def run(self, window, reader="overview"):
+            gh, gw = -(-window.shape[0] // 16), -(-window.shape[1] // 16)
+            return {"distortion": np.full((1, 1, gh, gw), 0.7, np.float32)}
+
+    rgb = np.zeros((h, w, 3), np.uint8)
+    out = native_damage(Flat(), rgb)
+    assert out.shape == (-(-h // 16), -(-w // 16))
+    assert np.allclose(out, 0.7, atol=1e-5)
