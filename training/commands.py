@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 
@@ -225,7 +226,11 @@ def run_finetune_command(args) -> int:
     from .stage_mos import load_stage_config
 
     db = args.db if "://" in args.db else sqlite_url(args.db)
-    report = run_finetune(load_stage_config(args.config, {"epochs": args.epochs}), db, args.base, args.out)
+    try:
+        report = run_finetune(load_stage_config(args.config, {"epochs": args.epochs}), db, args.base, args.out)
+    except (ValueError, FileNotFoundError) as exc:  # too few ratings, no weights: one line, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(json.dumps(report, indent=2))
     return 0
 

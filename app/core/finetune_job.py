@@ -54,6 +54,17 @@ def source_root() -> Path:
     return Path(frozen) / "pipeline" if frozen else Path(__file__).resolve().parents[2]
 
 
+def requirement(config: Path | None = None) -> tuple[int, int]:
+    """(photos, votes per photo) a fine-tune needs, read from the pipeline's config (data, not
+    code: the app never imports the training package)."""
+    path = config or source_root() / "training" / "configs" / "finetune.json"
+    try:
+        cfg = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        cfg = {}
+    return int(cfg.get("min_photos", 20)), int(cfg.get("min_votes", 3))
+
+
 @dataclass
 class FinetuneJob:
     python: str

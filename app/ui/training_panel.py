@@ -28,9 +28,11 @@ from ..core.finetune_job import (
     FinetuneJob,
     install_hint,
     parse_progress,
+    requirement,
     source_root,
     training_python,
 )
+from ..core.labeling import screened_site_mos
 from ..core.store import Database
 from ..core.store.repository import model_versions
 from .curve_plot import CurvePlot
@@ -61,6 +63,7 @@ class TrainingPanel(QWidget):
         self.process: QProcess | None = None
         self._output_tail = ""
         self._cancelled = False
+        self._enough_ratings = False
 
         self.base_label = QLabel()
         self.python_label = QLabel()
@@ -76,6 +79,8 @@ class TrainingPanel(QWidget):
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
         self.progress = QProgressBar()
+        self.requirement = QLabel()
+        self.requirement.setWordWrap(True)
         self.status = QLabel("Idle.")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
@@ -110,6 +115,7 @@ class TrainingPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.base_label)
         layout.addLayout(python_row)
+        layout.addWidget(self.requirement)
         layout.addLayout(run_row)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
@@ -143,7 +149,10 @@ class TrainingPanel(QWidget):
             self.python_label.setText(f"Training Python: {self.python}")
         else:
             self.python_label.setText(install_hint())
-        self.start_button.setEnabled(self.python is not None and self.process is None)
+        self._update_start()
+
+    def _update_start(self) -> None:
+        self.start_button.setEnabled(self.python is not None and self.process is None and self._enough_ratings)
 
     def choose_python(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Python with the training pipeline")
@@ -152,7 +161,19 @@ class TrainingPanel(QWidget):
             self._show_python()
             self.python_chosen.emit(path)
 
+    def refresh_requirement(self) -> None:
+        """Say up front what a fine-tune needs and how far the station is from it."""
+        photos, votes = requirement(self.config)
+        mos, _ = screened_site_mos(self.db, votes)
+        self._enough_ratings = len(mos) >= photos
+        self.requirement.setText(
+            f"Fine-tuning needs at least {photos} photos with {votes} or more votes each (after rater "
+            f"screening); this station has {len(mos)}."
+            + ("" if self._enough_ratings else " Rate more photos first (Ctrl+L)."))
+        self._update_start()
+
     def refresh_versions(self) -> None:
+        self.refresh_requirement()
         rows = model_versions(self.db)
         self.table.setRowCount(len(rows))
         for r, v in enumerate(rows):
@@ -248,7 +269,11 @@ class TrainingPanel(QWidget):
             self._reset(True)
         else:
             lines = [ln for ln in self._output_tail.replace("\r", "\n").splitlines() if ln.strip() and "it/s" not in ln]
-            self.status.setText("Fine-tuning failed (the model in use did not change):\n" + "\n".join(lines[-6:]))
+            said = [ln[len("error: "):] for ln in lines if ln.startswith("error: ")]
+            # A supervisor reads what went wrong, never a traceback (train.log in the run keeps it).
+            reason = said[-1] if said else next((ln for ln in reversed(lines) if not ln.startswith((" ", "Traceback"))),
+                                                 f"the process ended with code {code}")
+            self.status.setText(f"Fine-tuning failed (the model in use did not change): {reason}")
             self._reset(False)
 
     def _reset(self, success: bool) -> None:

@@ -159,3 +159,27 @@ def test_relaunching_opens_the_last_folder_from_the_database_without_rescoring(q
         {p: s for p, s in before.items() if not p.endswith(("p2.png", "broken.jpg"))}
     assert all(not again.model.icon(it).isNull() for it in again.model.items if it.status == "ok")
     again.close()
+
+
+def test_training_panel_says_what_a_fine_tune_needs_before_anyone_starts_one(qtbot, window):
+    action_for(window, "Ctrl+T").trigger()
+    panel = window.training
+    assert panel is not None and panel.isVisible()
+    text = panel.requirement.text()
+    assert "needs at least" in text and "this station has 0" in text
+    assert not panel.start_button.isEnabled()
+    panel.close()
+
+
+def test_a_fine_tune_that_cannot_run_says_why_in_one_line(exported_student, tmp_path):
+    import subprocess
+    import sys
+
+    from app.core.store import open_database
+
+    open_database(tmp_path / "empty.db").close()
+    done = subprocess.run([sys.executable, "-m", "training", "finetune", "--db", str(tmp_path / "empty.db"),
+                           "--base", str(exported_student[1]), "--out", str(tmp_path / "run")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and done.stderr.strip().splitlines()[-1].startswith("error: ")
