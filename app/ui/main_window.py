@@ -32,7 +32,6 @@ from ..core.export import write_scores_csv
 from ..core.labeling import batch_name, select_for_rating
 from ..core.model_contract import ModelError
 from ..core.paths import user_data_dir
-from ..core.report import write_report
 from ..core.workspace import Workspace
 from ..sources.camera import CameraSource
 from .gallery import (
@@ -50,7 +49,7 @@ from .training_panel import TrainingPanel
 from .viewer import Viewer
 from .batch_jobs import BatchJobs
 from .viewer_jobs import ViewerJobs
-from .workers import CameraWorker, FolderWorker
+from .workers import CameraWorker, FolderWorker, ReportJob
 
 # What the labeling panel rates: the gallery's photos, or a selection over every scored photo.
 RATING_CHOICES = {
@@ -82,6 +81,7 @@ class MainWindow(QMainWindow):
         self.jobs.failed.connect(self._failed)
         self.jobs.finished.connect(self._done)
         self._failure: str | None = None
+        self._report_jobs: set = set()
         self.proxy = GalleryFilter(self)
         self.proxy.setSourceModel(self.model)
         self.gallery = GalleryView()
@@ -354,7 +354,15 @@ class MainWindow(QMainWindow):
         if self.is_busy():
             self.statusBar().showMessage("Finish or cancel the running batch before switching models")
             return
-        self.load_model(Path(path))
+        shown = bool(self.model.items)
+        if self.load_model(Path(path)) and shown:
+            # The badges must be this model's: the folder is read again, photos this model
+            # already scored come from the database, the others are scored now.
+            last = self.settings.value("last_folder")
+            if last and Path(last).is_dir():
+                self.open_folder(Path(last))
+            else:
+                self.model.clear()
 
     def _sort(self) -> None:
         self.proxy.set_sort(self.sort_box.currentText(), self.descending.isChecked())
@@ -365,9 +373,18 @@ class MainWindow(QMainWindow):
         if path:
             self.export_csv(Path(path))
 
+    def batch_rows(self) -> list[dict]:
+        """The stored results of the photos in the gallery (what the inspector sees), this model's."""
+        shown = {it.path for it in self.model.items}
+        return [r for r in self.workspace.rows() if r["path"] in shown]
+
     def export_csv(self, path: Path) -> None:
-        write_scores_csv(self.workspace.rows(), path)
-        self.statusBar().showMessage(f"Exported {path}")
+        rows = self.batch_rows()
+        if not rows:
+            self.statusBar().showMessage("Nothing exported: no photo in the gallery has a result from this model")
+            return
+        write_scores_csv(rows, path)
+        self.statusBar().showMessage(f"Exported {len(rows)} photos to {path}")
 
     def choose_report(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Batch report", "report.html", "HTML (*.html)")
@@ -375,8 +392,19 @@ class MainWindow(QMainWindow):
             self.export_report(Path(path))
 
     def export_report(self, path: Path) -> None:
-        write_report(self.workspace.rows(), self.workspace.engine, self.workspace.thresholds, path)
-        self.statusBar().showMessage(f"Wrote report {path}")
+        """Written off the GUI thread (it decodes and reads the worst photos again)."""
+        rows = self.batch_rows()
+        if not rows:
+            self.statusBar().showMessage("No report: no photo in the gallery has a result from this model")
+            return
+        job = ReportJob(rows, self.workspace.engine, self.workspace.thresholds, path)
+        job.signals.done.connect(lambda p: self.statusBar().showMessage(f"Wrote report {p} ({len(rows)} photos)"))
+        job.signals.failed.connect(lambda msg: self.statusBar().showMessage(f"Report not written: {msg}"))
+        self._report_jobs.add(job)  # keeps its signals alive until it reports back
+        job.signals.done.connect(lambda _: self._report_jobs.discard(job))
+        job.signals.failed.connect(lambda _: self._report_jobs.discard(job))
+        self.statusBar().showMessage(f"Writing report {path}…")
+        QThreadPool.globalInstance().start(job)
 
     def choose_model(self) -> None:
         if self.is_busy():  # scores of a running batch must stay under the model that made them

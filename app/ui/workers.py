@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, QRunnable, Signal
 
 from ..core.batch import PhotoOutcome, score_photo
 from ..core.imageio import ImageLoadError, load_preview_rgb, read_bytes
+from ..core.report import write_report
 from ..core.store.repository import ScoreRecord, record_score, rename_image, stored_ok
 from ..core.workspace import Workspace
 from ..sources.camera import ENDED, LIVE, save_frame
@@ -178,3 +179,26 @@ class CameraWorker(QObject):
                 self.scored.emit(outcome.record, store_outcome(self.workspace, outcome))
                 latest = None  # never score the same frame twice
             time.sleep(self.frame_sleep)
+
+
+class _ReportSignals(QObject):
+    done = Signal(str)  # the report's path
+    failed = Signal(str)
+
+
+class ReportJob(QRunnable):
+    """Writes the HTML batch report in the pool (it decodes and scores the worst photos again)."""
+
+    def __init__(self, rows: list[dict], engine, thresholds, path: Path):
+        super().__init__()
+        self.rows, self.engine, self.thresholds, self.path = rows, engine, thresholds, Path(path)
+        self.signals = _ReportSignals()
+        self.setAutoDelete(False)  # the window keeps it until its signals have arrived
+
+    def run(self) -> None:
+        try:
+            write_report(self.rows, self.engine, self.thresholds, self.path)
+        except Exception as exc:  # a full disk, an unwritable folder: said, not raised
+            self.signals.failed.emit(describe_failure(exc))
+            return
+        self.signals.done.emit(str(self.path))

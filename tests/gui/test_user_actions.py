@@ -183,3 +183,55 @@ def test_a_fine_tune_that_cannot_run_says_why_in_one_line(exported_student, tmp_
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr and done.stderr.strip().splitlines()[-1].startswith("error: ")
+
+
+def test_exports_hold_the_gallerys_photos_not_every_stored_row(qtbot, window, photo_folder, tmp_path, monkeypatch):
+    import csv
+    import shutil
+
+    from PySide6.QtWidgets import QFileDialog
+
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    shutil.copy(photo_folder / "p1.png", earlier / "old.png")
+    choose_folder_with_ctrl_o(window, monkeypatch, earlier)  # stored, then another folder is opened
+    qtbot.waitUntil(lambda: len(window.model.items) == 1 and not window.is_busy(), timeout=30000)
+    choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
+    qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
+    out, report = tmp_path / "batch.csv", tmp_path / "batch.html"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), "")))
+    action_for(window, "Ctrl+E").trigger()
+    with open(out, newline="") as f:
+        names = sorted(r["path"].rsplit("/", 1)[1] for r in csv.DictReader(f))
+    assert names == sorted(it.path.rsplit("/", 1)[1] for it in window.model.items)  # not old.png
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(report), "")))
+    action_for(window, "Ctrl+R").trigger()
+    assert window.statusBar().currentMessage().startswith("Writing report")  # the window is not held
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Wrote report"), timeout=30000)
+    assert "old.png" not in report.read_text()
+
+
+def test_switching_model_with_a_gallery_open_shows_the_new_models_scores(qtbot, window, photo_folder, tmp_path, monkeypatch):
+    import sqlite3
+
+    import torch
+    from PySide6.QtWidgets import QFileDialog
+
+    from models import create_model
+    from training.export import export_model
+
+    torch.manual_seed(5)
+    other, _ = export_model(create_model("student", weights=None).eval(), tmp_path / "other" / "tiny-b", {"version": "9.9.9"})
+    choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
+    qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(other), "")))
+    action_for(window, "Ctrl+M").trigger()
+    qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
+    assert window.workspace.model.version == "9.9.9"
+    with sqlite3.connect(tmp_path / "inspector.db") as c:
+        stored = dict(c.execute("select i.path, s.score from scores s join images i on i.id = s.image_id "
+                                "where s.model_version_id = ? and s.status = 'ok'", (window.workspace.model_version_id,)))
+    shown = {it.path: it.score for it in window.model.items if it.status == "ok"}
+    assert shown and shown == pytest.approx(stored)
+    thresholds = window.panel.thresholds()
+    assert all(it.verdict == thresholds.verdict(it.score) for it in window.model.items if it.status == "ok")
