@@ -167,7 +167,7 @@ class MainWindow(QMainWindow):
             ("&Load model…", "Ctrl+M", self.choose_model),
             ("&Export CSV…", "Ctrl+E", self.choose_export),
             ("Export &report…", "Ctrl+R", self.choose_report),
-            ("&Quit", QKeySequence.Quit, self.close),
+            ("&Quit", "Ctrl+Q", self.close),  # QKeySequence.Quit is empty on some platforms
         ):
             action = QAction(text, self)
             action.setShortcut(keys)

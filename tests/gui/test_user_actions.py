@@ -235,3 +235,75 @@ def test_switching_model_with_a_gallery_open_shows_the_new_models_scores(qtbot, 
     assert shown and shown == pytest.approx(stored)
     thresholds = window.panel.thresholds()
     assert all(it.verdict == thresholds.verdict(it.score) for it in window.model.items if it.status == "ok")
+
+
+def test_camera_from_the_menu_scores_frames_and_s_scores_one_now(qtbot, window, tmp_path, monkeypatch):
+    import cv2
+    import numpy as np
+
+    monkeypatch.setenv("MOBILEIQA_HOME", str(tmp_path / "home"))
+    video = tmp_path / "camera.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 25, (160, 120))
+    for i in range(600):  # a few seconds of frames at the worker's pace
+        frame = np.full((120, 160, 3), 40 + i % 150, np.uint8)
+        cv2.circle(frame, (20 + i % 120, 60), 15, (255, 255, 255), -1)
+        writer.write(frame)
+    writer.release()
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: (str(video), True)))
+    action_for(window, "Ctrl+K").trigger()
+    qtbot.waitUntil(lambda: len(window.model.items) >= 1, timeout=20000)  # the first frame at once
+    action_for(window, "S").trigger()  # the next one now, not 2 s later
+    qtbot.waitUntil(lambda: len(window.model.items) >= 2, timeout=1900)
+    window.cancel()
+    assert all(it.status == "ok" for it in window.model.items)
+    assert sorted((tmp_path / "home" / "camera-frames").glob("*.png"))
+
+
+def test_n_jumps_to_the_next_photo_not_yet_looked_at(qtbot, window, photo_folder, monkeypatch):
+    from PySide6.QtCore import Qt
+
+    choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
+    qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
+    window.filter_box.setCurrentText("all")
+    seen = set()
+    for _ in range(window.proxy.rowCount()):
+        seen.add(window.gallery.currentIndex().data(Qt.UserRole + 1))
+        action_for(window, "N").trigger()
+    assert len(seen) == 7  # every photo visited once, none twice
+    assert window.statusBar().currentMessage() == "Every photo has been looked at"
+
+
+def test_quit_from_the_menu_closes_the_window_and_its_work(qtbot, window, photo_folder, monkeypatch):
+    window.show()
+    window.watch.setChecked(True)
+    choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
+    qtbot.waitUntil(lambda: len(window.model.items) >= 1, timeout=20000)
+    action_for(window, "Ctrl+Q").trigger()
+    assert not window.isVisible() and not window.is_busy()
+
+
+# Every shortcut in the window's menus, and the test above that presses it. A new action with
+# no test here fails the check below.
+EXERCISED = {
+    "Ctrl+O": "test_switching_folder_mid_batch_shows_only_the_new_folder",
+    "Ctrl+K": "test_camera_from_the_menu_scores_frames_and_s_scores_one_now",
+    "S": "test_camera_from_the_menu_scores_frames_and_s_scores_one_now",
+    "Ctrl+M": "test_switching_model_with_a_gallery_open_shows_the_new_models_scores",
+    "Ctrl+E": "test_exports_hold_the_gallerys_photos_not_every_stored_row",
+    "Ctrl+R": "test_exports_hold_the_gallerys_photos_not_every_stored_row",
+    "Ctrl+Q": "test_quit_from_the_menu_closes_the_window_and_its_work",
+    "Ctrl+L": "test_rating_from_the_menu_opens_the_labeling_panel",
+    "Ctrl+T": "test_training_panel_says_what_a_fine_tune_needs_before_anyone_starts_one",
+    "N": "test_n_jumps_to_the_next_photo_not_yet_looked_at",
+}
+
+
+def test_every_menu_action_is_exercised_by_a_user_action_test(window):
+    from PySide6.QtGui import QKeySequence
+
+    menus = window.menuBar().actions()
+    in_menus = {a.shortcut().toString(QKeySequence.PortableText) for m in menus for a in m.menu().actions()
+                if not a.isSeparator()}
+    untested = in_menus - set(EXERCISED)
+    assert not untested, f"menu actions without a user-action test: {sorted(untested)}"
+    assert all(name in globals() for name in EXERCISED.values())
