@@ -25,6 +25,7 @@ class PhotoOutcome:
     record: ScoreRecord  # what is stored
     rgb: np.ndarray | None = None  # the decoded photo (for thumbnails and overlays)
     result: ScoreResult | None = None  # the maps (not stored)
+    exif: dict | None = None  # capture time and camera, for the viewer (read on request)
 
 
 def score_photo(engine: Engine, path: Path, source: str = "folder") -> PhotoOutcome:

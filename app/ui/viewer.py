@@ -1,6 +1,9 @@
 """The photo viewer: zoom and pan, heatmap overlays, score, verdict and the views' opinions."""
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
@@ -10,6 +13,7 @@ from PySide6.QtWidgets import (
     QGraphicsView,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QSlider,
     QVBoxLayout,
     QWidget,
@@ -37,6 +41,8 @@ class ZoomView(QGraphicsView):
         self.setTransformationAnchor(QGraphicsView.AnchorUnderMouse)
         self.zoom = 1.0
 
+    zoomed = Signal(float)
+
     def set_pixmap(self, pixmap: QPixmap, fit: bool) -> None:
         self.item.setPixmap(pixmap)
         self.scene().setSceneRect(self.item.boundingRect())
@@ -46,16 +52,35 @@ class ZoomView(QGraphicsView):
     def fit(self) -> None:
         self.fitInView(self.item, Qt.KeepAspectRatio)
         self.zoom = self.transform().m11()
+        self.zoomed.emit(self.zoom)
+
+    def actual_size(self) -> None:
+        """1:1 — one photo pixel per screen pixel."""
+        self.resetTransform()
+        self.zoom = 1.0
+        self.zoomed.emit(self.zoom)
 
     def zoom_by(self, factor: float) -> None:
         self.scale(factor, factor)
         self.zoom = self.transform().m11()
+        self.zoomed.emit(self.zoom)
 
     def wheelEvent(self, event) -> None:
         self.zoom_by(1.25 if event.angleDelta().y() > 0 else 0.8)
 
     def mouseDoubleClickEvent(self, event) -> None:
         self.fit()
+
+
+def _legend_strip(bar: np.ndarray, low: str, high: str) -> np.ndarray:
+    """The colour bar with its two ends named, as one RGB image."""
+    import cv2
+
+    strip = np.full((30, 520, 3), 240, np.uint8)
+    strip[2:14, 130:386] = bar
+    for text, x in ((low, 2), (high, 392)):
+        cv2.putText(strip, text[:24], (x, 12), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (40, 40, 40), 1, cv2.LINE_AA)
+    return strip
 
 
 class Viewer(QWidget):
@@ -72,15 +97,28 @@ class Viewer(QWidget):
         self.info = QLabel("Select a photo")
         self.info.setObjectName("info")
         self.info.setWordWrap(True)
+        self.details = QLabel("")  # file, size, dimensions, capture time, camera
+        self.details.setWordWrap(True)
+        self.legend = QLabel()  # the chosen overlay's fixed colour scale
+        self.zoom_label = QLabel("")
+        fit, one = QPushButton("Fit"), QPushButton("1:1")
+        fit.clicked.connect(self.view.fit)
+        one.clicked.connect(self.view.actual_size)
+        self.view.zoomed.connect(lambda z: self.zoom_label.setText(f"{z:.0%}"))
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Overlay"))
         bar.addWidget(self.overlay_box)
         bar.addWidget(QLabel("Opacity"))
         bar.addWidget(self.opacity)
+        bar.addWidget(fit)
+        bar.addWidget(one)
+        bar.addWidget(self.zoom_label)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.view, 1)
+        layout.addWidget(self.legend)
         layout.addWidget(self.info)
+        layout.addWidget(self.details)
         self.overlay_box.currentIndexChanged.connect(lambda _: self.render(fit=False))
         self.opacity.valueChanged.connect(lambda _: self.render(fit=False))
         self.outcome = None
@@ -137,6 +175,34 @@ class Viewer(QWidget):
         else:
             self.view.set_pixmap(QPixmap.fromImage(to_qimage(rgb)), fit)
         self.info.setText(self.describe())
+        self.details.setText(self.describe_file())
+        self._show_legend()
+
+    def _show_legend(self) -> None:
+        choice = self.overlay_box.currentText()
+        if choice in ("", NONE) or self.outcome is None or self.outcome.result is None:
+            self.legend.clear()
+            return
+        damage = choice in (DISTORTION, NATIVE)
+        low, high = ("0 clean", "1 badly damaged") if damage else \
+            ("0× (ignored)", f"{overlay.ATTENTION_MAX_RATIO:g}× uniform attention or more")
+        bar = overlay.colorize(np.tile(np.linspace(0, 1, 256, dtype=np.float32), (12, 1)), 0.0, 1.0)
+        self.legend.setPixmap(QPixmap.fromImage(to_qimage(_legend_strip(bar, low, high))))
+
+    def describe_file(self) -> str:
+        o = self.outcome
+        if o is None:
+            return ""
+        rec = o.record
+        parts = [Path(rec.path).name]
+        if rec.width and rec.height:
+            parts.append(f"{rec.width}×{rec.height} ({rec.width * rec.height / 1e6:.1f} MP)")
+        if rec.size_bytes:
+            parts.append(f"{rec.size_bytes / 1e6:.1f} MB" if rec.size_bytes >= 1e5 else f"{rec.size_bytes / 1e3:.0f} KB")
+        for key in ("taken", "camera"):
+            if o.exif and o.exif.get(key):
+                parts.append(o.exif[key])
+        return "   ·   ".join(parts)
 
     def describe(self) -> str:
         o = self.outcome

@@ -9,11 +9,13 @@ Finished maps are cached per photo and model, so stepping back to a photo costs 
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from ..core.batch import score_photo
+from ..core.imageio import exif_summary
 from ..core.native_maps import native_damage
 
 CACHED_PHOTOS = 4  # decoded photos are large (36 MB at 12 MP): keep only the last few
@@ -33,7 +35,11 @@ class _ViewerJob(QRunnable):
 
     def run(self) -> None:
         try:
-            outcome = self.cached or score_photo(self.engine, Path(self.path))
+            outcome = self.cached
+            if outcome is None:
+                outcome = score_photo(self.engine, Path(self.path))
+                if outcome.rgb is not None:
+                    outcome = replace(outcome, exif=exif_summary(self.path))
             self.signals.scored.emit(self.job_id, outcome)
             damage = None
             if outcome.result is not None and self.is_current(self.job_id):

@@ -307,3 +307,38 @@ def test_every_menu_action_is_exercised_by_a_user_action_test(window):
     untested = in_menus - set(EXERCISED)
     assert not untested, f"menu actions without a user-action test: {sorted(untested)}"
     assert all(name in globals() for name in EXERCISED.values())
+
+
+def test_the_viewer_tells_the_photos_details_and_each_overlays_scale(qtbot, window, tmp_path, monkeypatch):
+    import numpy as np
+    from PIL import Image
+
+    from app.ui.viewer import DISTORTION, NONE
+
+    folder = tmp_path / "exif"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    img = Image.fromarray(rng.integers(0, 256, (600, 800, 3), dtype=np.uint8))
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110], exif[0x0132] = "Acme", "Acme Phone 7", "2026:11:30 10:15:00"
+    img.save(folder / "site.jpg", exif=exif)
+    choose_folder_with_ctrl_o(window, monkeypatch, folder)
+    qtbot.waitUntil(lambda: window.viewer.outcome is not None and window.viewer.native is not None, timeout=30000)
+    details = window.viewer.details.text()
+    assert "site.jpg" in details and "800×600" in details and "Acme Phone 7" in details and "2026:11:30" in details
+    window.viewer.overlay_box.setCurrentText(DISTORTION)
+    assert window.viewer.legend.pixmap() is not None and not window.viewer.legend.pixmap().isNull()
+    window.viewer.overlay_box.setCurrentText(NONE)
+    assert window.viewer.legend.pixmap() is None or window.viewer.legend.pixmap().isNull()
+    window.viewer.view.actual_size()
+    assert window.viewer.zoom_label.text() == "100%"
+
+
+def test_the_status_bar_counts_photos_and_says_how_long_is_left(qtbot, window, photo_folder, monkeypatch):
+    from app.ui.main_window import progress_text
+
+    assert progress_text(12, 52, 4.8) == "12/52 · 0.4 s per photo · about 16 s left"
+    assert progress_text(0, 52, 0.0) == "0/52"
+    choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
+    qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
+    assert window.progress.format().startswith("7/7 · ")
