@@ -14,6 +14,7 @@ from .core.store import open_database
 from .core.store.repository import (
     ScoreRecord,
     active_thresholds,
+    model_calibration,
     register_model,
     score_rows,
 )
@@ -54,7 +55,9 @@ def score_command(paths: list[Path], model_path: Path, db_url: str, csv_out: Pat
         return 2
     try:
         mv = register_model(db, model.card, str(model.onnx_path))
-        engine = Engine(model)
+        # The station's calibration of this model, as the window applies it: never mix raw and
+        # calibrated scores under one threshold.
+        engine = Engine(model, model_calibration(db, mv))
 
         def print_line(summary: BatchSummary, record: ScoreRecord) -> None:
             if record.status == "ok":

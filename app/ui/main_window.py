@@ -300,6 +300,14 @@ class MainWindow(QMainWindow):
         self.model.item(path).reviewed = True
         self.viewer_jobs.request(self.workspace.engine, path)
 
+    def scores_changed(self) -> None:
+        """Stored scores changed (calibration applied or removed): refresh what shows them."""
+        self.panel.set_scores(self.model.scores())
+        self.viewer_jobs.forget()
+        current = self.gallery.currentIndex()
+        if current.isValid():
+            self.open_index(current)
+
     def _is_current(self, path: str) -> bool:
         current = self.gallery.currentIndex()
         return current.isValid() and current.data(PathRole) == path

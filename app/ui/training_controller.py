@@ -65,7 +65,7 @@ class TrainingController:
         self.panel.show_calibration(
             f"Fitted on {c.n} rated photos. On photos left out of each fit: SRCC {c.cv_srcc:.3f} / PLCC "
             f"{c.cv_plcc:.3f}, against {c.base_srcc:.3f} / {c.base_plcc:.3f} for the model alone: {verdict}.",
-            True,
+            c.cv_srcc > c.base_srcc,  # Apply is offered only for a fit that helps
         )
 
     def apply_calibration(self, calibration: Calibration | None) -> None:
@@ -75,6 +75,7 @@ class TrainingController:
             return
         changed = self.workspace.apply_calibration(calibration)
         w.model.set_scores({r["path"]: r["score"] for r in self.workspace.rows()}, self.workspace.thresholds)
+        w.scores_changed()  # histogram, counts and the viewer's caption follow the new scores
         w.statusBar().showMessage(f"{'Applied' if calibration else 'Removed'} site calibration: {changed} stored scores updated")
         self.candidate = None
         self.show_calibration()

@@ -28,9 +28,10 @@ class _Signals(QObject):
 
 
 class _ViewerJob(QRunnable):
-    def __init__(self, job_id: int, engine, path: str, is_current, cached=None):
+    def __init__(self, job_id: int, engine, path: str, is_current, cached=None, need_map: bool = True):
         super().__init__()
         self.job_id, self.engine, self.path, self.is_current, self.cached = job_id, engine, path, is_current, cached
+        self.need_map = need_map
         self.signals = _Signals()
 
     def run(self) -> None:
@@ -42,7 +43,7 @@ class _ViewerJob(QRunnable):
                     outcome = replace(outcome, exif=exif_summary(self.path))
             self.signals.scored.emit(self.job_id, outcome)
             damage = None
-            if outcome.result is not None and self.is_current(self.job_id):
+            if self.need_map and outcome.result is not None and self.is_current(self.job_id):
                 damage = native_damage(self.engine, outcome.rgb, cancelled=lambda: not self.is_current(self.job_id),
                                        progress=lambda d, t: self.signals.progress.emit(self.job_id, d, t))
             self.signals.mapped.emit(self.job_id, damage)
@@ -81,7 +82,7 @@ class ViewerJobs(QObject):
             self.scored.emit(path, outcome)
             self.mapped.emit(path, self._maps[key])
             return
-        job = _ViewerJob(job_id, engine, path, lambda i: i == self._latest, outcome)
+        job = _ViewerJob(job_id, engine, path, lambda i: i == self._latest, outcome, need_map=key not in self._maps)
         job.signals.scored.connect(lambda i, o: self._on_scored(i, key, o))
         job.signals.progress.connect(lambda i, d, t: i == self._latest and self.progress.emit(path, d, t))
         job.signals.mapped.connect(lambda i, m: self._on_mapped(i, key, m))
@@ -102,8 +103,14 @@ class ViewerJobs(QObject):
         self._alive.pop(job_id, None)
         if damage is not None and not isinstance(damage, Exception):
             self._maps[key] = damage  # small: one float per 16x16 native pixels
+        elif damage is None and key in self._maps:
+            damage = self._maps[key]  # the map was cached; only the outcome was computed again
         if job_id == self._latest:
             self.mapped.emit(key[0], damage)
+
+    def forget(self) -> None:
+        """Drop cached outcomes (their scores changed); the maps stay valid (same pixels, same model)."""
+        self._outcomes.clear()
 
     def request_stop(self) -> None:
         """Make every job stale (a running map stops at its next tile), e.g. before closing."""

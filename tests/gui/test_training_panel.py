@@ -4,7 +4,7 @@ import sys
 import time
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 
 from app.core.store import open_database
 from app.core.store.repository import model_versions
@@ -139,11 +139,30 @@ def test_site_calibration_from_the_panel_rescored_gallery(qtbot, exported_studen
             session.vote(5 - int(4 * sorted(raw.values()).index(raw[item.path]) / 13))
     panel.fit_button.click()
     assert "it helps" in panel.calibration_label.text() and panel.apply_button.isEnabled()
+    window.gallery.setCurrentIndex(window.proxy.index(0, 0))
+    qtbot.waitUntil(lambda: window.viewer.outcome is not None, timeout=10000)
     panel.apply_button.click()
     assert "applied" in panel.calibration_label.text()
     calibrated = {it.path: it.score for it in window.model.items}
     assert calibrated != raw
     assert window.workspace.calibration is not None
+    # Everything showing a score follows: the histogram's counts and the viewer's caption.
+    counts = window.panel.counts.text()
+    verdicts = [window.panel.thresholds().verdict(v) for v in calibrated.values()]
+    assert counts == f"pass {verdicts.count('pass')}   review {verdicts.count('review')}   fail {verdicts.count('fail')}"
+    shown = window.gallery.currentIndex().data(Qt.UserRole + 1)
+    qtbot.waitUntil(lambda: window.viewer.outcome.record.score == pytest.approx(calibrated[shown], abs=0.01), timeout=10000)
+    # The headless scorer applies the station's calibration too.
+    from app.cli import score_command
+
+    extra = folder / "new.png"
+    Image.fromarray(np.full((40, 48, 3), 128, np.uint8)).save(extra)
+    assert score_command([extra], exported_student[1], str(tmp_path / "inspector.db")) == 0
+    from app.core.store.repository import score_rows
+
+    row = next(r for r in score_rows(window.workspace.db, window.workspace.model_version_id) if r["path"] == str(extra))
+    expected = window.workspace.engine.score(np.full((40, 48, 3), 128, np.uint8)).score
+    assert row["score"] == pytest.approx(expected, abs=0.01)
     panel.remove_button.click()
     assert {it.path: it.score for it in window.model.items} == pytest.approx(raw, abs=0.01)
     window.close()
