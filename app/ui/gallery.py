@@ -16,6 +16,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QListView
 
+from ..core.reviews import ReviewState
 from ..core.rules import Thresholds
 
 VERDICT_COLOURS = {"pass": QColor(200, 240, 200), "review": QColor(255, 236, 179), "fail": QColor(255, 205, 205)}
@@ -40,7 +41,8 @@ class GalleryItem:
     opinions: list[float] | None = None
     added: datetime = field(default_factory=datetime.now)
     thumb: bytes | None = None  # JPEG: ~5 KB instead of a 64 KB pixmap per photo
-    reviewed: bool = False
+    reviewed: bool = False  # opened in the viewer this session (N skips it)
+    review: ReviewState | None = None  # the inspector's decision in force, from the database
 
 
 class GalleryModel(QAbstractListModel):
@@ -74,7 +76,8 @@ class GalleryModel(QAbstractListModel):
         it = self.items[index.row()]
         if role == Qt.DisplayRole:
             label = f"{it.score:.1f} {it.verdict.upper()}" if it.score is not None else it.status.upper()
-            return f"{label}\n{Path(it.path).name}"
+            badge = REVIEW_BADGES.get(it.review.decision, "") if it.review else ""
+            return f"{label}{badge}\n{Path(it.path).name}"
         if role == Qt.DecorationRole:
             return self.icon(it)
         if role == Qt.BackgroundRole:
@@ -151,6 +154,13 @@ class GalleryModel(QAbstractListModel):
                 it.score = scores[it.path]
         self.apply_thresholds(thresholds)
 
+    def set_reviews(self, reviews: dict) -> None:
+        """The review in force for each photo (path -> ReviewState); photos not in it have none."""
+        for it in self.items:
+            it.review = reviews.get(it.path)
+        if self.items:
+            self.dataChanged.emit(self.index(0), self.index(len(self.items) - 1))
+
     def scores(self) -> list[float]:
         return [it.score for it in self.items if it.score is not None]
 
@@ -163,7 +173,8 @@ class GalleryModel(QAbstractListModel):
 
 CELL_SIZE = QSize(148, 170)  # a 128 px thumbnail, the score line and the name
 SORT_ROLES = {"score": ScoreRole, "name": NameRole, "time": TimeRole, "verdict": VerdictRole}
-FILTERS = ("all", "pass", "review", "fail", "errors")
+FILTERS = ("all", "pass", "review", "fail", "errors", "reviewed", "overridden", "not reviewed")
+REVIEW_BADGES = {"accepted": "  ✓ ACCEPTED", "rejected": "  ✗ REJECTED", "reviewed": "  · seen"}
 
 
 class GalleryFilter(QSortFilterProxyModel):
@@ -190,6 +201,11 @@ class GalleryFilter(QSortFilterProxyModel):
         index = self.sourceModel().index(row, 0, parent)
         if self.show == "errors":
             return index.data(StatusRole) != "ok"
+        if self.show in ("reviewed", "overridden", "not reviewed"):
+            review = self.sourceModel().item(index.data(PathRole)).review
+            if self.show == "not reviewed":
+                return review is None
+            return review is not None and (self.show == "reviewed" or review.overridden)
         return index.data(VerdictRole) == self.show
 
 

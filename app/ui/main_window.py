@@ -33,6 +33,7 @@ from ..core.export import write_scores_csv
 from ..core.labeling import batch_name, select_for_rating
 from ..core.model_contract import ModelError
 from ..core.paths import user_data_dir
+from ..core.reviews import add_review, current_reviews, with_reviews
 from ..core.workspace import Workspace
 from ..sources.camera import CameraSource
 from .gallery import (
@@ -184,6 +185,16 @@ class MainWindow(QMainWindow):
         train.setShortcut("Ctrl+T")
         train.triggered.connect(self.open_training)
         self.menuBar().addMenu("&Training").addAction(train)
+        review_menu = self.menuBar().addMenu("Re&view")
+        for text, keys, decision in (
+            ("&Accept (override the verdict)…", "A", "accepted"),
+            ("Re&ject (override the verdict)…", "X", "rejected"),
+            ("&Mark reviewed", "M", "reviewed"),
+        ):
+            action = QAction(text, self)
+            action.setShortcut(keys)
+            action.triggered.connect(lambda _=False, d=decision: self.review_current(d))
+            review_menu.addAction(action)
         unreviewed = QAction("Next &unreviewed", self)
         unreviewed.setShortcut("N")
         unreviewed.triggered.connect(self.next_unreviewed)
@@ -277,6 +288,7 @@ class MainWindow(QMainWindow):
 
     def _done(self, cancelled: bool) -> None:
         self.cancel_button.setEnabled(False)
+        self._show_reviews()
         self._histogram_timer.stop()
         self.panel.set_scores(self.model.scores())
         n, errors = len(self.model.items), sum(1 for it in self.model.items if it.status != "ok")
@@ -299,6 +311,25 @@ class MainWindow(QMainWindow):
         path = index.data(PathRole)
         self.model.item(path).reviewed = True
         self.viewer_jobs.request(self.workspace.engine, path)
+
+    def review_current(self, decision: str) -> None:
+        """The inspector's decision on the photo in the viewer, stored with who, when and why."""
+        current = self.gallery.currentIndex()
+        item = self.model.item(current.data(PathRole)) if current.isValid() else None
+        if item is None or item.status != "ok":
+            self.statusBar().showMessage("Select a scored photo to review")
+            return
+        reason = None
+        if decision != "reviewed":
+            reason, ok = QInputDialog.getText(self, "Override the verdict", f"Why is it {decision}? (optional)")
+            if not ok:
+                return
+        add_review(self.workspace.db, self.workspace.model_version_id, item.path, decision, reason)
+        self._show_reviews()
+        self.statusBar().showMessage(f"{Path(item.path).name}: {decision}" + (f" ({reason})" if reason else ""))
+
+    def _show_reviews(self) -> None:
+        self.model.set_reviews(current_reviews(self.workspace.db, self.workspace.model_version_id))
 
     def scores_changed(self) -> None:
         """Stored scores changed (calibration applied or removed): refresh what shows them."""
@@ -388,7 +419,8 @@ class MainWindow(QMainWindow):
     def batch_rows(self) -> list[dict]:
         """The stored results of the photos in the gallery (what the inspector sees), this model's."""
         shown = {it.path for it in self.model.items}
-        return [r for r in self.workspace.rows() if r["path"] in shown]
+        reviews = current_reviews(self.workspace.db, self.workspace.model_version_id)
+        return with_reviews([r for r in self.workspace.rows() if r["path"] in shown], reviews)
 
     def export_csv(self, path: Path) -> None:
         rows = self.batch_rows()

@@ -295,6 +295,9 @@ EXERCISED = {
     "Ctrl+L": "test_rating_from_the_menu_opens_the_labeling_panel",
     "Ctrl+T": "test_training_panel_says_what_a_fine_tune_needs_before_anyone_starts_one",
     "N": "test_n_jumps_to_the_next_photo_not_yet_looked_at",
+    "A": "test_overriding_a_verdict_is_stored_shown_exported_and_survives_a_relaunch",
+    "X": "test_overriding_a_verdict_is_stored_shown_exported_and_survives_a_relaunch",
+    "M": "test_overriding_a_verdict_is_stored_shown_exported_and_survives_a_relaunch",
 }
 
 
@@ -342,3 +345,44 @@ def test_the_status_bar_counts_photos_and_says_how_long_is_left(qtbot, window, p
     choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
     qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
     assert window.progress.format().startswith("7/7 · ")
+
+
+def test_overriding_a_verdict_is_stored_shown_exported_and_survives_a_relaunch(qtbot, window, photo_folder, tmp_path,
+                                                                            exported_student, monkeypatch):
+    import csv
+
+    from PySide6.QtCore import QSettings, Qt
+    from PySide6.QtWidgets import QFileDialog
+
+    from app.ui.main_window import MainWindow
+
+    choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
+    qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
+    window.filter_box.setCurrentText("all")
+    rows = {window.proxy.index(r, 0).data(Qt.UserRole + 1).rsplit("/", 1)[1]: r for r in range(window.proxy.rowCount())}
+    reasons = iter(["scratch on the lens", "customer accepts"])
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: (next(reasons), True)))
+    for name, keys in (("p1.png", "X"), ("p4.png", "A"), ("p2.png", "M")):
+        window.gallery.setCurrentIndex(window.proxy.index(rows[name], 0))
+        action_for(window, keys).trigger()
+    label = window.proxy.index(rows["p1.png"], 0).data(Qt.DisplayRole)
+    assert "REJECTED" in label
+    window.filter_box.setCurrentText("overridden")
+    assert window.proxy.rowCount() == 2
+    window.filter_box.setCurrentText("reviewed")
+    assert window.proxy.rowCount() == 3
+    out = tmp_path / "reviewed.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), "")))
+    action_for(window, "Ctrl+E").trigger()
+    with open(out, newline="") as f:
+        exported = {r["path"].rsplit("/", 1)[1]: r for r in csv.DictReader(f)}
+    assert exported["p1.png"]["review"] == "rejected" and exported["p1.png"]["review_reason"] == "scratch on the lens"
+    assert exported["p4.png"]["review"] == "accepted" and exported["p2.png"]["review"] == "reviewed"
+    assert exported["p1.png"]["reviewed_by"] and exported["p1.png"]["reviewed_at"]
+    window.close()
+
+    again = MainWindow(exported_student[1], tmp_path / "inspector.db", QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
+    qtbot.addWidget(again)
+    qtbot.waitUntil(lambda: len(again.model.items) == 7 and not again.is_busy(), timeout=30000)
+    assert again.model.item(str(photo_folder / "p1.png")).review.decision == "rejected"
+    again.close()

@@ -112,6 +112,22 @@ class RatingSession(Base):
     display: Mapped[dict | None] = mapped_column(JSON)
 
 
+class Review(Base):
+    """An inspector's decision on one photo under one model version: ``reviewed`` (looked at),
+    ``accepted`` or ``rejected`` (overriding the verdict), with who, when and why. Never updated:
+    a change of mind is a new row, the latest one is in force."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (Index("ix_reviews_image_model", "image_id", "model_version_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"))
+    model_version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id", ondelete="CASCADE"))
+    decision: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    reviewer: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Vote(Base):
     """One raw ACR vote (1 Bad .. 5 Excellent). Never updated or deleted: an undo is recorded by
     setting ``withdrawn_at``, so every answer ever given stays in the database."""
