@@ -119,3 +119,15 @@ class BatchJobs(QObject):
         for relay in list(self._live):
             relay.worker.cancel()
         return all(relay.thread.wait(ms) for relay in list(self._live))
+
+
+def progress_text(done: int, total: int, seconds: float) -> str:
+    """'12/52 · 0.4 s per photo · about 16 s left' (the status bar's progress)."""
+    text = f"{done}/{total}"
+    if done:
+        per = seconds / done
+        text += f" · {per:.1f} s per photo"
+        if total > done:
+            left = per * (total - done)
+            text += f" · about {left:.0f} s left" if left < 120 else f" · about {left / 60:.0f} min left"
+    return text

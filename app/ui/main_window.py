@@ -29,11 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.export import write_scores_csv
 from ..core.labeling import batch_name, select_for_rating
 from ..core.model_contract import ModelError
 from ..core.paths import user_data_dir
-from ..core.reviews import add_review, current_reviews, with_reviews
 from ..core.workspace import Workspace
 from ..sources.camera import CameraSource
 from .gallery import (
@@ -49,9 +47,10 @@ from .thresholds_panel import ThresholdsPanel
 from .training_controller import TrainingController
 from .training_panel import TrainingPanel
 from .viewer import Viewer
-from .batch_jobs import BatchJobs
+from .batch_jobs import BatchJobs, progress_text
+from .batch_outputs import BatchOutputs
 from .viewer_jobs import ViewerJobs
-from .workers import CameraWorker, FolderWorker, ReportJob
+from .workers import CameraWorker, FolderWorker
 
 # What the labeling panel rates: the gallery's photos, or a selection over every scored photo.
 RATING_CHOICES = {
@@ -74,6 +73,7 @@ class MainWindow(QMainWindow):
         self.workspace = Workspace(database)
 
         self.model = GalleryModel(self)
+        self.outputs = BatchOutputs(self)  # reviews and exports of the batch's results
         self.jobs = BatchJobs(self)  # the one owner of folder and camera batches
         self.jobs.scored.connect(self._add)
         self.jobs.progress.connect(self._progress)
@@ -84,7 +84,6 @@ class MainWindow(QMainWindow):
         self.jobs.finished.connect(self._done)
         self._failure: str | None = None
         self._batch_started = time.monotonic()
-        self._report_jobs: set = set()
         self.proxy = GalleryFilter(self)
         self.proxy.setSourceModel(self.model)
         self.gallery = GalleryView()
@@ -168,8 +167,8 @@ class MainWindow(QMainWindow):
             ("Open &camera…", "Ctrl+K", self.choose_camera),
             ("Score camera frame &now", "S", self.snap),
             ("&Load model…", "Ctrl+M", self.choose_model),
-            ("&Export CSV…", "Ctrl+E", self.choose_export),
-            ("Export &report…", "Ctrl+R", self.choose_report),
+            ("&Export CSV…", "Ctrl+E", self.outputs.choose_export),
+            ("Export &report…", "Ctrl+R", self.outputs.choose_report),
             ("&Quit", "Ctrl+Q", self.close),  # QKeySequence.Quit is empty on some platforms
         ):
             action = QAction(text, self)
@@ -193,7 +192,7 @@ class MainWindow(QMainWindow):
         ):
             action = QAction(text, self)
             action.setShortcut(keys)
-            action.triggered.connect(lambda _=False, d=decision: self.review_current(d))
+            action.triggered.connect(lambda _=False, d=decision: self.outputs.review_current(d))
             review_menu.addAction(action)
         unreviewed = QAction("Next &unreviewed", self)
         unreviewed.setShortcut("N")
@@ -288,7 +287,7 @@ class MainWindow(QMainWindow):
 
     def _done(self, cancelled: bool) -> None:
         self.cancel_button.setEnabled(False)
-        self._show_reviews()
+        self.outputs.show_reviews()
         self._histogram_timer.stop()
         self.panel.set_scores(self.model.scores())
         n, errors = len(self.model.items), sum(1 for it in self.model.items if it.status != "ok")
@@ -311,25 +310,6 @@ class MainWindow(QMainWindow):
         path = index.data(PathRole)
         self.model.item(path).reviewed = True
         self.viewer_jobs.request(self.workspace.engine, path)
-
-    def review_current(self, decision: str) -> None:
-        """The inspector's decision on the photo in the viewer, stored with who, when and why."""
-        current = self.gallery.currentIndex()
-        item = self.model.item(current.data(PathRole)) if current.isValid() else None
-        if item is None or item.status != "ok":
-            self.statusBar().showMessage("Select a scored photo to review")
-            return
-        reason = None
-        if decision != "reviewed":
-            reason, ok = QInputDialog.getText(self, "Override the verdict", f"Why is it {decision}? (optional)")
-            if not ok:
-                return
-        add_review(self.workspace.db, self.workspace.model_version_id, item.path, decision, reason)
-        self._show_reviews()
-        self.statusBar().showMessage(f"{Path(item.path).name}: {decision}" + (f" ({reason})" if reason else ""))
-
-    def _show_reviews(self) -> None:
-        self.model.set_reviews(current_reviews(self.workspace.db, self.workspace.model_version_id))
 
     def scores_changed(self) -> None:
         """Stored scores changed (calibration applied or removed): refresh what shows them."""
@@ -411,45 +391,6 @@ class MainWindow(QMainWindow):
         self.proxy.set_sort(self.sort_box.currentText(), self.descending.isChecked())
 
     # --- export, model choice, closing ----------------------------------------------------------
-    def choose_export(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export scores", "scores.csv", "CSV (*.csv)")
-        if path:
-            self.export_csv(Path(path))
-
-    def batch_rows(self) -> list[dict]:
-        """The stored results of the photos in the gallery (what the inspector sees), this model's."""
-        shown = {it.path for it in self.model.items}
-        reviews = current_reviews(self.workspace.db, self.workspace.model_version_id)
-        return with_reviews([r for r in self.workspace.rows() if r["path"] in shown], reviews)
-
-    def export_csv(self, path: Path) -> None:
-        rows = self.batch_rows()
-        if not rows:
-            self.statusBar().showMessage("Nothing exported: no photo in the gallery has a result from this model")
-            return
-        write_scores_csv(rows, path)
-        self.statusBar().showMessage(f"Exported {len(rows)} photos to {path}")
-
-    def choose_report(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Batch report", "report.html", "HTML (*.html)")
-        if path:
-            self.export_report(Path(path))
-
-    def export_report(self, path: Path) -> None:
-        """Written off the GUI thread (it decodes and reads the worst photos again)."""
-        rows = self.batch_rows()
-        if not rows:
-            self.statusBar().showMessage("No report: no photo in the gallery has a result from this model")
-            return
-        job = ReportJob(rows, self.workspace.engine, self.workspace.thresholds, path)
-        job.signals.done.connect(lambda p: self.statusBar().showMessage(f"Wrote report {p} ({len(rows)} photos)"))
-        job.signals.failed.connect(lambda msg: self.statusBar().showMessage(f"Report not written: {msg}"))
-        self._report_jobs.add(job)  # keeps its signals alive until it reports back
-        job.signals.done.connect(lambda _: self._report_jobs.discard(job))
-        job.signals.failed.connect(lambda _: self._report_jobs.discard(job))
-        self.statusBar().showMessage(f"Writing report {path}…")
-        QThreadPool.globalInstance().start(job)
-
     def choose_model(self) -> None:
         if self.is_busy():  # scores of a running batch must stay under the model that made them
             self.statusBar().showMessage("Finish or cancel the running batch before switching models")
@@ -469,18 +410,6 @@ class MainWindow(QMainWindow):
         self.settings.setValue("geometry", self.saveGeometry())
         self.workspace.close()
         super().closeEvent(event)
-
-
-def progress_text(done: int, total: int, seconds: float) -> str:
-    """'12/52 · 0.4 s per photo · about 16 s left' (the status bar's progress)."""
-    text = f"{done}/{total}"
-    if done:
-        per = seconds / done
-        text += f" · {per:.1f} s per photo"
-        if total > done:
-            left = per * (total - done)
-            text += f" · about {left:.0f} s left" if left < 120 else f" · about {left / 60:.0f} min left"
-    return text
 
 
 def run_gui(model_path: Path, database: str | Path) -> int:

@@ -64,14 +64,14 @@ def test_folder_to_viewer_to_thresholds_to_csv(qtbot, window, photo_folder, tmp_
     # Saving the profile recomputes stored verdicts; export writes every row.
     window.save_thresholds(window.panel.thresholds(), "strict")
     out = tmp_path / "scores.csv"
-    window.export_csv(out)
+    window.outputs.export_csv(out)
     with open(out, newline="") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 7
     assert {r["verdict"] for r in rows if r["status"] == "ok"} == {"fail"}
     with sqlite3.connect(tmp_path / "inspector.db") as c:
         assert c.execute("select count(*) from scores where verdict = 'fail'").fetchone()[0] == 6
-    window.export_report(tmp_path / "report.html")  # written in the background
+    window.outputs.export_report(tmp_path / "report.html")  # written in the background
     qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Wrote report"), timeout=30000)
     assert "The 6 worst photos" in (tmp_path / "report.html").read_text()
 

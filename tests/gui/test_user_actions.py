@@ -338,7 +338,7 @@ def test_the_viewer_tells_the_photos_details_and_each_overlays_scale(qtbot, wind
 
 
 def test_the_status_bar_counts_photos_and_says_how_long_is_left(qtbot, window, photo_folder, monkeypatch):
-    from app.ui.main_window import progress_text
+    from app.ui.batch_jobs import progress_text
 
     assert progress_text(12, 52, 4.8) == "12/52 · 0.4 s per photo · about 16 s left"
     assert progress_text(0, 52, 0.0) == "0/52"
