@@ -19,44 +19,40 @@ class _Relay(QObject):
         super().__init__(owner)
         self.owner, self.job_id, self.worker, self.thread = owner, job_id, worker, thread
 
-    def _current(self) -> bool:
-        return self.job_id == self.owner._current
+    def _forward(self, name: str, *args) -> None:
+        if self.job_id == self.owner._current:  # a stale job's signals stop here
+            getattr(self.owner, name).emit(*args)
 
+    # One slot per worker signal: Qt queues a cross-thread signal only to a receiver's slot.
     @Slot(object, object)
     def scored(self, record, thumb):
-        if self._current():
-            self.owner.scored.emit(record, thumb)
+        self._forward("scored", record, thumb)
 
     @Slot(int, int)
     def progress(self, done, total):
-        if self._current():
-            self.owner.progress.emit(done, total)
+        self._forward("progress", done, total)
 
     @Slot(str)
     def removed(self, path):
-        if self._current():
-            self.owner.removed.emit(path)
+        self._forward("removed", path)
 
     @Slot(str, str)
     def moved(self, old, new):
-        if self._current():
-            self.owner.moved.emit(old, new)
+        self._forward("moved", old, new)
 
     @Slot(str, str)
     def status(self, status, message):
-        if self._current():
-            self.owner.status.emit(status, message)
+        self._forward("status", status, message)
 
     @Slot(str)
     def failed(self, message):
-        if self._current():
-            self.owner.failed.emit(message)
+        self._forward("failed", message)
 
     @Slot(bool)
     def finished(self, cancelled):
         self.thread.quit()
         self.owner._ended(self)
-        if self._current():
+        if self.job_id == self.owner._current:
             self.owner._worker = None
             self.owner.finished.emit(cancelled)
 

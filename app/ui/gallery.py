@@ -83,7 +83,11 @@ class GalleryModel(QAbstractListModel):
         if role == Qt.BackgroundRole:
             return VERDICT_COLOURS.get(it.verdict, ERROR_COLOUR)
         if role == Qt.ToolTipRole:
-            return it.error or it.path
+            tip = it.error or it.path
+            if it.review:
+                r = it.review
+                tip += (f"\n{r.decision} by {r.reviewer}, {r.at:%Y-%m-%d %H:%M}" + (f": {r.reason}" if r.reason else ""))
+            return tip
         if role == Qt.SizeHintRole:
             # Uniform item sizes are taken from one item: a text-only error cell must not shrink
             # every cell to a strip, so every item states the full cell size.
@@ -174,7 +178,8 @@ class GalleryModel(QAbstractListModel):
 CELL_SIZE = QSize(148, 170)  # a 128 px thumbnail, the score line and the name
 SORT_ROLES = {"score": ScoreRole, "name": NameRole, "time": TimeRole, "verdict": VerdictRole}
 FILTERS = ("all", "pass", "review", "fail", "errors", "reviewed", "overridden", "not reviewed")
-REVIEW_BADGES = {"accepted": "  ✓ ACCEPTED", "rejected": "  ✗ REJECTED", "reviewed": "  · seen"}
+# Short marks, so the file name still fits its cell; the tooltip says who decided, when and why.
+REVIEW_BADGES = {"accepted": "  ✓", "rejected": "  ✗", "reviewed": "  ·"}
 
 
 class GalleryFilter(QSortFilterProxyModel):

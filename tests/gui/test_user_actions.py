@@ -366,7 +366,9 @@ def test_overriding_a_verdict_is_stored_shown_exported_and_survives_a_relaunch(q
         window.gallery.setCurrentIndex(window.proxy.index(rows[name], 0))
         action_for(window, keys).trigger()
     label = window.proxy.index(rows["p1.png"], 0).data(Qt.DisplayRole)
-    assert "REJECTED" in label
+    assert "✗" in label and "p1.png" in label
+    assert "rejected by" in window.proxy.index(rows["p1.png"], 0).data(Qt.ToolTipRole)
+    assert "scratch on the lens" in window.proxy.index(rows["p1.png"], 0).data(Qt.ToolTipRole)
     window.filter_box.setCurrentText("overridden")
     assert window.proxy.rowCount() == 2
     window.filter_box.setCurrentText("reviewed")
