@@ -61,6 +61,7 @@ class LabelingPanel(QWidget):
 
         self.photo = QLabel("Sign in to start", alignment=Qt.AlignCenter)
         self.photo.setMinimumSize(480, 360)
+        self._pixmap: QPixmap | None = None  # the photo at full size, refitted when the panel resizes
         self.hint = QLabel(alignment=Qt.AlignCenter)
         self.progress = QLabel()
         self.buttons = {}
@@ -104,6 +105,7 @@ class LabelingPanel(QWidget):
         self.progress.setText(f"{done} of {total} answered")
         for b in self.buttons.values():
             b.setEnabled(False)  # an answer is accepted only once the photo is on screen
+        self._pixmap = None
         if item is None:
             self.photo.setPixmap(QPixmap())
             self.photo.setText("Thank you: every photo of this batch is rated")
@@ -123,19 +125,32 @@ class LabelingPanel(QWidget):
         if self.item is None or path != self.item.path:
             return
         if isinstance(image, str):
-            self.photo.setText(f"This photo cannot be shown: {image}")
-        else:
-            pix = QPixmap.fromImage(image)
-            self.photo.setPixmap(pix.scaled(self.photo.size(), Qt.KeepAspectRatio, Qt.SmoothTransformation))
+            # No vote on a photo nobody could see: the buttons stay off, the reason is shown.
+            self.photo.setText(f"This photo cannot be shown, so it cannot be rated: {image}")
+            self.hint.setText("Tell the supervisor; Undo goes back to the previous photo")
+            return
+        self._pixmap = QPixmap.fromImage(image)
+        self._fit()
         for b in self.buttons.values():
             b.setEnabled(True)
         self._clock.start()
+
+    def _fit(self) -> None:
+        if self._pixmap is not None:
+            self.photo.setPixmap(self._pixmap.scaled(self.photo.size(), Qt.KeepAspectRatio, Qt.SmoothTransformation))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
 
     def ready(self) -> bool:
         return self.item is not None and all(b.isEnabled() for b in self.buttons.values())
 
     def vote(self, value: int) -> None:
-        if self.session is None or not self.ready():
+        if self.session is None:
+            return
+        if not self.ready():  # a key pressed before the photo is on screen: said, not lost silently
+            self.hint.setText(f"Your {value} was not counted: wait until the photo is shown, then answer")
             return
         self._advance(self.session.vote(value, int(self._clock.elapsed())))
 

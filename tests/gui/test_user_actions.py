@@ -388,3 +388,23 @@ def test_overriding_a_verdict_is_stored_shown_exported_and_survives_a_relaunch(q
     qtbot.waitUntil(lambda: len(again.model.items) == 7 and not again.is_busy(), timeout=30000)
     assert again.model.item(str(photo_folder / "p1.png")).review.decision == "rejected"
     again.close()
+
+
+def test_labeling_refits_the_photo_and_refuses_votes_it_cannot_count(qtbot, window, photo_folder, monkeypatch):
+    choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
+    qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
+    answer_item_dialog(monkeypatch, "The photos in the gallery")
+    action_for(window, "Ctrl+L").trigger()
+    panel = window.labeling
+    panel.resize(700, 560)
+    panel.show()
+    panel.rater.setText("rater-1")
+    panel.sign_in()
+    panel.vote(3)  # before the photo arrives
+    assert "not counted" in panel.hint.text() and panel.session.progress()[0] == 0
+    qtbot.waitUntil(panel.ready, timeout=10000)
+    small = panel.photo.pixmap().size()
+    panel.resize(1200, 1000)
+    qtbot.waitUntil(lambda: panel.photo.pixmap().width() > small.width() or panel.photo.pixmap().height() > small.height(),
+                    timeout=5000)
+    panel.close()
