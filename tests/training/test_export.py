@@ -7,7 +7,7 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from app.core.model_contract import OUTPUT_RANKS, sha256_file
+from app.core.model_contract import OPTIONAL_OUTPUT_RANKS, OUTPUT_RANKS, sha256_file
 from app.core.model_loader import load_model
 from models import CONTRACT_OUTPUTS
 from training.export import parity
@@ -23,7 +23,7 @@ def test_export_writes_a_contract_valid_model(exported_student):
     inp = loaded.session.get_inputs()[0]
     assert inp.name == "image" and isinstance(inp.shape[2], str) and isinstance(inp.shape[3], str)
     assert [o.name for o in loaded.session.get_outputs()] == list(CONTRACT_OUTPUTS)
-    assert {o.name: len(o.shape) for o in loaded.session.get_outputs()} == OUTPUT_RANKS
+    assert {o.name: len(o.shape) for o in loaded.session.get_outputs()} == OUTPUT_RANKS | OPTIONAL_OUTPUT_RANKS
 
 
 def test_onnx_runtime_matches_torch_at_two_sizes(exported_student):
