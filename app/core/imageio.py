@@ -148,3 +148,18 @@ def exif_summary(path: str | Path) -> dict[str, str]:
     if camera:
         out["camera"] = camera
     return out
+
+
+def load_what_decodes(path: str | Path) -> np.ndarray | None:
+    """What a damaged or cut-off photo still shows, for the viewer only (never scored): a JPEG
+    decodes up to where it stops (the rest grey). None when nothing decodes."""
+    import cv2
+
+    try:
+        raw = read_bytes(path)
+        bgr = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_COLOR)
+        if bgr is None and raw[:2] == b"\xff\xd8":  # a JPEG cut off: close it, libjpeg greys the rest
+            bgr = cv2.imdecode(np.frombuffer(raw + b"\xff\xd9", np.uint8), cv2.IMREAD_COLOR)
+    except (ImageLoadError, cv2.error):
+        return None
+    return None if bgr is None else cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)

@@ -284,6 +284,8 @@ class MainWindow(QMainWindow):
         self.progress.setMaximum(max(total, 1))
         self.progress.setValue(done)
         self.progress.setFormat(progress_text(done, total, time.monotonic() - self._batch_started))
+        if self.watch.isChecked() and done == total:
+            self.statusBar().showMessage(f"Watching {self.settings.value('last_folder')}: {done} scored")
 
     def _done(self, cancelled: bool) -> None:
         self.cancel_button.setEnabled(False)

@@ -15,7 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from ..core.batch import score_photo
-from ..core.imageio import exif_summary
+from ..core.imageio import exif_summary, load_what_decodes
 from ..core.native_maps import native_damage
 
 CACHED_PHOTOS = 4  # decoded photos are large (36 MB at 12 MP): keep only the last few
@@ -41,6 +41,8 @@ class _ViewerJob(QRunnable):
                 outcome = score_photo(self.engine, Path(self.path))
                 if outcome.rgb is not None:
                     outcome = replace(outcome, exif=exif_summary(self.path))
+                elif outcome.record.status in ("truncated", "corrupt"):  # show what decodes, with its status
+                    outcome = replace(outcome, rgb=load_what_decodes(self.path))
             self.signals.scored.emit(self.job_id, outcome)
             damage = None
             if self.need_map and outcome.result is not None and self.is_current(self.job_id):

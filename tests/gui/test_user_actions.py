@@ -408,3 +408,20 @@ def test_labeling_refits_the_photo_and_refuses_votes_it_cannot_count(qtbot, wind
     qtbot.waitUntil(lambda: panel.photo.pixmap().width() > small.width() or panel.photo.pixmap().height() > small.height(),
                     timeout=5000)
     panel.close()
+
+
+def test_a_cut_off_photo_shows_what_decodes_with_its_status(qtbot, window, tmp_path, monkeypatch):
+    import numpy as np
+    from PIL import Image
+
+    folder = tmp_path / "cut"
+    folder.mkdir()
+    whole = folder / "whole.jpg"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (400, 600, 3), dtype=np.uint8)).save(whole)
+    (folder / "cut.jpg").write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    whole.unlink()
+    choose_folder_with_ctrl_o(window, monkeypatch, folder)
+    qtbot.waitUntil(lambda: window.viewer.outcome is not None and not window.is_busy(), timeout=30000)
+    assert window.viewer.info.text().startswith("TRUNCATED")
+    shown = window.viewer.composed()
+    assert shown is not None and shown.shape == (400, 600, 3)  # the top half decoded, the rest grey
