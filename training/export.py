@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from app.core.model_contract import CARD_FORMAT, INPUT_NAME, OPTIONAL_OUTPUT_RANKS, OUTPUT_RANKS, sha256_file
+from app.core.reading import Reading
 from models import CONTRACT_OUTPUTS, IQANet
 
 from .atomic import atomic_path, write_text_atomic
@@ -131,6 +132,8 @@ def export_model(model: IQANet, out: str | Path, info: dict | None = None, extra
     if clash:
         raise ValueError(f"card extras may not set {', '.join(clash)}")
     card.update(extra or {})
+    if "reading" in card:  # checked and completed with the sentence saying what the score means
+        card["reading"] = Reading(**{k: v for k, v in card["reading"].items() if k != "meaning"}).to_card()
     write_text_atomic(card_path, json.dumps(card, indent=2) + "\n")
     return onnx_path, card_path
 

@@ -53,11 +53,6 @@ class Reading:
         """Only photos larger than the viewing size have detail the overview cannot see."""
         return max(height, width) > self.overview_side and min(height, width) >= self.detail_tile // 2
 
-    def gmac_budget(self, gmac_per_megapixel: float) -> float:
-        """Worst-case cost of one score pass, whatever the photo's size."""
-        pixels = self.overview_side**2 + self.detail_tiles * self.detail_tile**2
-        return gmac_per_megapixel * pixels / 1e6
-
 
 def overview(rgb: np.ndarray, side: int, min_side: int = 33) -> np.ndarray:
     """The photo at the viewing size: long side ``side``, smaller photos as they are; a long strip
