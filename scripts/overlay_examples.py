@@ -25,8 +25,9 @@ from app.core.overlay import attention_overlay, distortion_overlay, fused_attent
 
 def strip(engine: Engine, rgb: np.ndarray, caption: str, outline: np.ndarray | None = None) -> np.ndarray:
     result = engine.score(rgb)
-    stride = engine.model.card["stride"]
-    panels = [rgb, attention_overlay(rgb, fused_attention(result.attention), stride), distortion_overlay(rgb, result.distortion, stride)]
+    cell = result.cell  # the overview's maps: photo pixels per cell
+    panels = [rgb, attention_overlay(rgb, fused_attention(result.attention, result.fusion_weights), cell),
+              distortion_overlay(rgb, result.distortion, cell)]
     if outline is not None:
         contours, _ = cv2.findContours((outline > 0.5).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         panels = [cv2.drawContours(p.copy(), contours, -1, (0, 255, 0), 2) for p in panels]
