@@ -6,6 +6,8 @@ Anything that cannot be decoded raises ImageLoadError with a kind and a readable
 from __future__ import annotations
 
 import io
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 # alone, before any pixel is decoded. This check replaces Pillow's own guard (which would stop
 # some photos below our limit and word its refusal differently).
 MAX_PIXELS = 200_000_000
+MAX_FILE_BYTES = 1_000_000_000  # no photo file is larger; a bigger one is refused unread
 Image.MAX_IMAGE_PIXELS = None
 
 try:  # HEIC/HEIF through libheif (pillow-heif); without it such photos get "unsupported"
@@ -72,16 +75,38 @@ def _to_rgb(img: Image.Image) -> Image.Image:
 
 
 def read_bytes(path: str | Path) -> bytes:
-    """The file's bytes, or ImageLoadError(missing / unreadable / empty)."""
+    """The file's bytes, or ImageLoadError (missing / unreadable / empty / not_a_file / too_large).
+
+    Only a regular file is read (a FIFO would block forever, a link to /dev/zero read without
+    end), opened without blocking and checked again on the open descriptor, and only up to
+    ``MAX_FILE_BYTES``."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise ImageLoadError("missing", f"{path.name}: file not found") from None
     except IsADirectoryError:
         raise ImageLoadError("unreadable", f"{path.name}: is a folder, not a photo") from None
     except OSError as exc:
         raise ImageLoadError("unreadable", f"{path.name}: cannot read ({exc.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise ImageLoadError("unreadable", f"{path.name}: is a folder, not a photo")
+        if not stat.S_ISREG(info.st_mode):
+            kind = "FIFO" if stat.S_ISFIFO(info.st_mode) else "socket" if stat.S_ISSOCK(info.st_mode) else "device"
+            raise ImageLoadError("not_a_file", f"{path.name}: is a {kind}, not a photo file; not read")
+        if info.st_size > MAX_FILE_BYTES:
+            raise ImageLoadError("too_large", f"{path.name}: {info.st_size:,} bytes is over the "
+                                              f"{MAX_FILE_BYTES:,}-byte limit for one photo")
+        with os.fdopen(fd, "rb") as f:
+            fd = -1  # the file object owns it now
+            data = f.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ImageLoadError("unreadable", f"{path.name}: cannot read ({exc.strerror})") from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
     if not data:
         raise ImageLoadError("empty", f"{path.name}: file is empty (0 bytes)")
     return data
