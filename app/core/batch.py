@@ -7,6 +7,7 @@ photo in flight, and a rerun skips what is already stored (no duplicates).
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -28,9 +29,29 @@ class PhotoOutcome:
     exif: dict | None = None  # capture time and camera, for the viewer (read on request)
 
 
+def storable_path(path: Path) -> str | None:
+    """The path as text a database and a terminal can hold; None when the file system's name is
+    not valid UTF-8 (its undecodable bytes come back from the OS as lone surrogates)."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return text
+
+
+def printable_path(path: Path) -> str:
+    """Any path as readable text: undecodable bytes shown as \\xNN."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def score_photo(engine: Engine, path: Path, source: str = "folder") -> PhotoOutcome:
     """Decode and score one photo; never raises."""
-    key = str(path)
+    key = storable_path(path)
+    if key is None:  # kept, listed and explained, never a crash of the batch
+        shown = printable_path(path)
+        return PhotoOutcome(ScoreRecord(shown, "bad_name", error=f"{Path(shown).name}: the file name is not valid "
+                                        "UTF-8 text, so it cannot be stored or shown; rename the file", source=source))
     try:
         data = read_bytes(path)
         digest = hashlib.sha256(data).hexdigest()

@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -42,3 +43,27 @@ def test_a_file_over_the_size_bound_is_refused_before_reading(tmp_path, monkeypa
     with pytest.raises(ImageLoadError) as err:
         read_bytes(big)
     assert err.value.kind == "too_large" and "bytes" in str(err.value)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="file names of arbitrary bytes are a Linux thing")
+def test_a_file_name_that_is_not_utf8_gets_a_status_and_the_batch_goes_on(exported_student, tmp_path):
+    import shutil
+
+    from app.cli import iter_photos
+    from app.core.batch import score_batch
+    from app.core.workspace import Workspace
+
+    folder = tmp_path / "names"
+    folder.mkdir()
+    sample = next((Path(__file__).resolve().parents[2] / "resources" / "samples").glob("*.png"))
+    shutil.copy(sample, folder / "good.png")
+    shutil.copy(sample, os.fsdecode(bytes(folder) + b"/caf\xe9.png"))
+    ws = Workspace(tmp_path / "names.db")
+    ws.load_model(exported_student[1])
+    try:
+        summary = score_batch(iter_photos([folder], recursive=False), ws.engine, ws.db, ws.model_version_id)
+        statuses = {Path(r["path"]).name: r["status"] for r in ws.rows()}
+    finally:
+        ws.close()
+    assert summary.scored == 1 and summary.failed == 1
+    assert statuses == {"good.png": "ok", "caf\\xe9.png": "bad_name"}

@@ -425,3 +425,16 @@ def test_a_cut_off_photo_shows_what_decodes_with_its_status(qtbot, window, tmp_p
     assert window.viewer.info.text().startswith("TRUNCATED")
     shown = window.viewer.composed()
     assert shown is not None and shown.shape == (400, 600, 3)  # the top half decoded, the rest grey
+
+
+@pytest.mark.skipif(__import__("sys").platform != "linux", reason="file names of arbitrary bytes are a Linux thing")
+def test_a_folder_with_a_non_utf8_file_name_is_scored_and_the_name_listed(qtbot, window, photo_folder, monkeypatch):
+    import os
+    import shutil
+
+    shutil.copy(photo_folder / "p0.png", os.fsdecode(bytes(photo_folder) + b"/caf\xe9.png"))
+    choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
+    qtbot.waitUntil(lambda: len(window.model.items) == 8 and not window.is_busy(), timeout=30000)
+    bad = [it for it in window.model.items if it.status == "bad_name"]
+    assert len(bad) == 1 and "rename the file" in bad[0].error
+    assert window.statusBar().currentMessage().startswith("Done: 8 photos")
