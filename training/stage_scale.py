@@ -59,13 +59,15 @@ def run_scale_stage(cfg: dict, csv_path: Path, root: Path, hires: list[Path], ou
     hires_train, hires_held = split_hires(hires, cfg.get("hires_seed", 0))
     log.info("scale stage: %d MOS train / %d val; %d high-res photos for training, %d held out",
              len(train_items), len(val_items), len(hires_train), len(hires_held))
-    side, crop = cfg["overview_side"], cfg["consistency_crop"]
-    consistency = ConsistencyTerm(
-        ScaleConsistencyCrops.from_files(hires_train, reference, side, crop, length=10**9, seed=cfg.get("seed", 0) + 3),
-        cfg["consistency_batch"], cfg.get("seed", 0) + 3)
+    weights = cfg["loss"]
+    consistency = None  # off (weights 0) for the overview network: no targets to compute then
+    if weights.get("consistency", 0.0) or weights.get("consistency_opinions", 0.0):
+        side, crop = cfg["overview_side"], cfg["consistency_crop"]
+        consistency = ConsistencyTerm(
+            ScaleConsistencyCrops.from_files(hires_train, reference, side, crop, length=10**9, seed=cfg.get("seed", 0) + 3),
+            cfg["consistency_batch"], cfg.get("seed", 0) + 3)
     del reference
     aux = SyntheticAux(hires_train, mean, std, cfg["aux"], seed=cfg.get("seed", 0))
-    weights = cfg["loss"]
     # Three kinds of batch per step would mix three pixel statistics into BatchNorm's running
     # averages (the validation RMSE doubled in a first run); a refinement keeps the trained ones.
     norms = [mod for mod in model.modules() if isinstance(mod, torch.nn.modules.batchnorm._BatchNorm)]
@@ -76,7 +78,7 @@ def run_scale_stage(cfg: dict, csv_path: Path, root: Path, hires: list[Path], ou
         out = m(batch["image"])
         terms = mos_losses(out, batch["mos"], weights)
         terms["opinions_mos"] = opinion_mos_loss(out, batch["mos"])
-        if weights.get("consistency", 0.0) or weights.get("consistency_opinions", 0.0):
+        if consistency is not None:
             terms.update(consistency.losses(m))
         terms["total"] = terms["total"] + sum(weights.get(k, 0.0) * terms[k]
                                               for k in ("opinions_mos", "consistency", "consistency_opinions") if k in terms)

@@ -19,13 +19,13 @@ MARGIN = 32  # context on every side of a tile (a multiple of the stride)
 OVERLAP = 128  # neighbouring tiles overlap by this much and are cross-faded there
 
 
-def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
-    """Tile origins covering ``length`` with at least ``overlap`` shared between neighbours."""
+def tile_starts(length: int, tile: int, overlap: int, align: int) -> list[int]:
+    """Tile origins on whole cells of ``align`` pixels, covering ``length`` with at least
+    ``overlap`` shared between neighbours (the last tile may reach up to a cell further)."""
     if length <= tile:
         return [0]
-    step = tile - overlap
-    starts = list(range(0, length - tile, step)) + [length - tile]
-    return sorted(set(starts))
+    starts = list(range(0, length - tile, tile - overlap)) + [length - tile]
+    return sorted({t // align * align for t in starts})
 
 
 def _ramp(n: int, fade: int, at_start: bool, at_end: bool) -> np.ndarray:
@@ -53,8 +53,7 @@ def native_damage(engine, rgb: np.ndarray, tile: int = TILE, margin: int = MARGI
     h, w = rgb.shape[:2]
     acc = np.zeros(((h + s - 1) // s, (w + s - 1) // s), np.float32)
     weight = np.zeros_like(acc)
-    tops = [t // s * s for t in tile_starts(h, tile, overlap)]
-    lefts = [t // s * s for t in tile_starts(w, tile, overlap)]
+    tops, lefts = tile_starts(h, tile, overlap, s), tile_starts(w, tile, overlap, s)
     total, done, fade = len(tops) * len(lefts), 0, overlap // s
     for i, top in enumerate(tops):
         for j, left in enumerate(lefts):

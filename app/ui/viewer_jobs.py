@@ -63,7 +63,6 @@ class ViewerJobs(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)  # one viewer job at a time: a 12 MP map uses both cores
         self._latest = 0
-        self._paths: dict[int, str] = {}
         self._outcomes: OrderedDict = OrderedDict()
         self._maps: dict = {}
         # A job's signal object must outlive the job's thread until its last queued signal is
@@ -77,7 +76,6 @@ class ViewerJobs(QObject):
     def request(self, engine, path: str) -> None:
         self._latest += 1
         job_id, key = self._latest, self._key(engine, path)
-        self._paths[job_id] = path
         self._drop_waiting()  # waiting jobs for photos the user has moved past never start
         outcome = self._outcomes.get(key)
         if outcome is not None and key in self._maps:

@@ -1,4 +1,4 @@
-"""Long work off the GUI thread: a folder batch, and re-scoring one photo for its maps."""
+"""Long work off the GUI thread: a folder batch, a camera, and writing the report."""
 from __future__ import annotations
 
 import hashlib
@@ -49,7 +49,6 @@ class FolderWorker(QObject):
         self.workspace, self.folder, self.watch = workspace, Path(folder), watch
         self.watcher = FolderWatcher(self.folder, recursive, settle_seconds)
         self.poll_seconds = poll_seconds
-        self.skipped = 0  # photos already scored, unchanged, shown from the database
         self._cancel = threading.Event()
 
     def cancel(self) -> None:
@@ -97,7 +96,6 @@ class FolderWorker(QObject):
                 stored = self._already_scored(path, known)
                 if stored is not None:
                     done += 1
-                    self.skipped += 1
                     self.scored.emit(*stored)
                     self.progress.emit(done, total)
                     continue
@@ -111,22 +109,6 @@ class FolderWorker(QObject):
             if not self.watch and not self.watcher.pending and not ready:
                 break
             time.sleep(self.poll_seconds if self.watch or self.watcher.pending else 0)
-
-
-class _PhotoSignals(QObject):
-    done = Signal(str, object)  # path, PhotoOutcome
-
-
-class PhotoJob(QRunnable):
-    """Decode and score one photo for the viewer (maps are not stored, so they are recomputed)."""
-
-    def __init__(self, workspace: Workspace, path: str):
-        super().__init__()
-        self.workspace, self.path = workspace, path
-        self.signals = _PhotoSignals()
-
-    def run(self) -> None:
-        self.signals.done.emit(self.path, score_photo(self.workspace.engine, Path(self.path)))
 
 
 class CameraWorker(QObject):
