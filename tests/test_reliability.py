@@ -154,8 +154,13 @@ def test_one_batch_over_every_kind_of_bad_input_finishes_with_a_status_for_each(
     add("alpha.png", "ok", lambda p: Image.fromarray(np.dstack([photo, photo[..., :1]])).save(p))
     add("cmyk.jpg", "ok", lambda p: Image.fromarray(photo).convert("CMYK").save(p))
     add("grey.jpg", "ok", lambda p: Image.fromarray(photo[..., 1]).save(p))
+    whole = jpeg.read_bytes()
+    scan_middle = (whole.find(b"\xff\xda") + len(whole)) // 2
+    add("early_end.jpg", "damaged", lambda p: p.write_bytes(whole[:scan_middle] + b"\xff\xd9"))
     add("Ünïcødé 写真/фото.png", "ok", lambda p: Image.fromarray(photo).save(p))
-    add("huge_100mp.png", "ok", lambda p: Image.new("RGB", (10_000, 10_000), (120, 140, 90)).save(p, compress_level=1))
+    # 100 MP: a JPEG is decoded at half size; a PNG would be decoded whole (1 GB), so it is refused.
+    add("huge_100mp.jpg", "ok", lambda p: Image.new("RGB", (10_000, 10_000), (120, 140, 90)).save(p, quality=50))
+    add("huge_100mp.png", "too_large", lambda p: Image.new("RGB", (10_000, 10_000), (120, 140, 90)).save(p))
     add("readonly/inside.png", "ok", lambda p: Image.fromarray(photo).save(p))
     (corpus / "readonly").chmod(0o555)
     add("vanished.png", "missing", lambda p: Image.fromarray(photo).save(p))

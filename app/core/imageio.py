@@ -1,6 +1,7 @@
 """Decode a photo into an RGB uint8 array the way a person sees it.
 
-EXIF orientation is applied; grey, palette, alpha, CMYK and 16-bit images become 8-bit RGB.
+EXIF orientation is applied; grey, palette, alpha, CMYK, 16-bit, int32 and float images become
+8-bit RGB. JPEGs go through a strict decoder (app.core.jpeg): damage is an error, not a grey half.
 Anything that cannot be decoded raises ImageLoadError with a kind and a readable message.
 """
 from __future__ import annotations
@@ -8,16 +9,22 @@ from __future__ import annotations
 import io
 import os
 import stat
+import struct
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
+
+from . import jpeg
 
 # Larger images are refused as likely decompression bombs (~ 16k x 12k pixels), from the header
 # alone, before any pixel is decoded. This check replaces Pillow's own guard (which would stop
 # some photos below our limit and word its refusal differently).
 MAX_PIXELS = 200_000_000
 MAX_FILE_BYTES = 1_000_000_000  # no photo file is larger; a bigger one is refused unread
+# Pixels decoded at once: a 64 MP photo costs about 200 MB as RGB, and the station keeps its
+# peak near 1.3 GB whatever arrives. Phones' 108 and 200 MP JPEGs are decoded at 1/2 size.
+DECODE_PIXELS = 64_000_000
 Image.MAX_IMAGE_PIXELS = None
 
 try:  # HEIC/HEIF through libheif (pillow-heif); without it such photos get "unsupported"
@@ -60,18 +67,56 @@ class ImageLoadError(Exception):
         self.kind = kind
 
 
+def _tone_map(img: Image.Image) -> Image.Image:
+    """Grey images of more than 8 bits (16-bit, int32, float32) as 8-bit grey, keeping their range:
+    Pillow's own conversion clips them (a float image in 0..1 turns black, 16-bit data white)."""
+    arr = np.nan_to_num(np.asarray(img, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    low, peak = min(0.0, float(arr.min())), float(arr.max())
+    if img.mode == "F":
+        peak = 1.0 if 0.0 <= low and peak <= 1.0 else peak  # 0..1 by convention, else no declared range
+    elif peak <= 255:
+        peak = 255.0  # 8-bit values stored in a wider type
+    elif peak <= 65535:
+        peak = 65535.0  # 16-bit data
+    # else: wider than 16 bits with no declared range: scaled to what is there
+    top = peak if peak > low else low + 1.0
+    return Image.fromarray(np.clip((arr - low) / (top - low) * 255.0 + 0.5, 0, 255).astype(np.uint8))
+
+
 def _to_rgb(img: Image.Image) -> Image.Image:
-    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
-        # 16-bit grey: scale the full range to 8 bits instead of clipping at 255.
-        arr = np.asarray(img, dtype=np.float64)
-        peak = 65535.0 if arr.max() > 255 else 255.0
-        img = Image.fromarray(np.clip(arr / peak * 255.0 + 0.5, 0, 255).astype(np.uint8))
+    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        img = _tone_map(img)
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         # Composite transparent pixels on white, as a viewer shows them.
         rgba = img.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         img = Image.alpha_composite(background, rgba)
-    return img.convert("RGB")
+    return img if img.mode == "RGB" else img.convert("RGB")
+
+
+def exif_orientation(img: Image.Image) -> int:
+    """The EXIF orientation (1-8) of an opened image; 1 when absent or unreadable. Read on its
+    own because Pillow's exif_transpose also rewrites the other EXIF fields, and raises on any
+    of them stored with the wrong type."""
+    try:
+        value = img.getexif().get(0x0112, 1)
+    except Exception:  # EXIF of any shape: the picture still decodes, upright as stored
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def apply_orientation(rgb: np.ndarray, orientation: int) -> np.ndarray:
+    """The stored pixels turned the way the EXIF orientation says a viewer shows them."""
+    turned = {
+        2: lambda a: a[:, ::-1],
+        3: lambda a: a[::-1, ::-1],
+        4: lambda a: a[::-1],
+        5: lambda a: a.transpose(1, 0, 2),
+        6: lambda a: a.transpose(1, 0, 2)[:, ::-1],
+        7: lambda a: a.transpose(1, 0, 2)[::-1, ::-1],
+        8: lambda a: a.transpose(1, 0, 2)[::-1],
+    }.get(orientation)
+    return np.ascontiguousarray(rgb if turned is None else turned(rgb))
 
 
 def read_bytes(path: str | Path) -> bytes:
@@ -112,20 +157,36 @@ def read_bytes(path: str | Path) -> bytes:
     return data
 
 
-def load_rgb(path: str | Path, max_pixels: int = MAX_PIXELS, data: bytes | None = None) -> np.ndarray:
-    """RGB uint8 array [H, W, 3] of the photo at ``path`` (or of ``data``, its bytes, already read)."""
+def load_rgb(path: str | Path, max_pixels: int = MAX_PIXELS, data: bytes | None = None,
+             decode_pixels: int = DECODE_PIXELS) -> np.ndarray:
+    """RGB uint8 array [H, W, 3] of the photo at ``path`` (or of ``data``, its bytes, already read).
+
+    At most ``decode_pixels`` are decoded: a larger JPEG is decoded reduced by its DCT (1/2, 1/4,
+    1/8), a larger photo of any other format is refused from its header, before any pixel is
+    decoded (a 0.6 MB PNG can hold 14000 x 14000 pixels)."""
     path = Path(path)
     if data is None:
         data = read_bytes(path)
     try:
         with Image.open(io.BytesIO(data)) as img:
-            if img.width * img.height > max_pixels:
+            pixels = img.width * img.height
+            if pixels > max_pixels:
                 raise ImageLoadError(
                     "too_large",
                     f"{path.name}: {img.width}x{img.height} is over the {max_pixels // 1_000_000} MP limit",
                 )
-            img = ImageOps.exif_transpose(img)
-            return np.ascontiguousarray(np.asarray(_to_rgb(img)))
+            if img.format == "JPEG":
+                orientation = exif_orientation(img)  # in the header, before the pixels
+                rgb = _load_jpeg(path, data, img, decode_pixels)
+            elif pixels > decode_pixels:
+                raise ImageLoadError(
+                    "too_large", f"{path.name}: a {img.format} of {img.width}x{img.height} is over the "
+                    f"{decode_pixels / 1e6:.0f} MP that are decoded at once (only JPEGs are read reduced)")
+            else:
+                img.load()  # before the EXIF: a PNG's may follow its pixels, and reading it decodes them
+                orientation = exif_orientation(img)
+                rgb = np.asarray(_to_rgb(img))
+            return apply_orientation(rgb, orientation)
     except ImageLoadError:
         raise
     except UnidentifiedImageError:
@@ -137,10 +198,31 @@ def load_rgb(path: str | Path, max_pixels: int = MAX_PIXELS, data: bytes | None 
         raise ImageLoadError("not_an_image", f"{path.name}: not an image (its content is no photo format)") from None
     except Image.DecompressionBombError as exc:
         raise ImageLoadError("too_large", f"{path.name}: refused as a decompression bomb ({exc})") from None
-    except (OSError, SyntaxError, ValueError) as exc:
+    except (OSError, SyntaxError, ValueError, struct.error, EOFError) as exc:
         if "truncated" in str(exc).lower() or "premature end" in str(exc).lower():
             raise ImageLoadError("truncated", f"{path.name}: the file ends early (still being written, or cut off)") from None
         raise ImageLoadError("corrupt", f"{path.name}: damaged image data ({exc})") from None
+    except MemoryError:
+        raise ImageLoadError("too_large", f"{path.name}: not enough memory to decode it") from None
+
+
+def _load_jpeg(path: Path, data: bytes, img: Image.Image, decode_pixels: int) -> np.ndarray:
+    """A JPEG's pixels through the strict decoder (app.core.jpeg), reduced when over budget."""
+    factor = jpeg.reduction(img.width * img.height, decode_pixels)
+    if factor == 0:
+        raise ImageLoadError("too_large", f"{path.name}: {img.width}x{img.height} is too large even at 1/8 size")
+    try:
+        if img.mode == "CMYK":  # libjpeg-turbo has no CMYK to RGB: check strictly, convert with Pillow
+            jpeg.check(data, img.height, img.width)
+            if factor > 1:
+                img.draft("CMYK", (img.width // factor, img.height // factor))
+            return np.asarray(img.convert("RGB"))
+        return jpeg.decode(data, img.height, img.width, factor)
+    except jpeg.JpegTruncated:
+        raise ImageLoadError("truncated", f"{path.name}: the file ends early (still being written, or cut off)") from None
+    except jpeg.JpegDamaged as exc:
+        raise ImageLoadError("damaged", f"{path.name}: damaged JPEG data ({exc}); part of the picture is "
+                                        "missing or scrambled, so it is not scored") from None
 
 
 def load_preview_rgb(path: str | Path, data: bytes, side: int = 256) -> np.ndarray:
@@ -148,10 +230,10 @@ def load_preview_rgb(path: str | Path, data: bytes, side: int = 256) -> np.ndarr
     are decoded reduced by their DCT (``draft``), so a 12 MP photo costs milliseconds."""
     try:
         with Image.open(io.BytesIO(data)) as img:
+            orientation = exif_orientation(img)
             img.draft("RGB", (side, side))
-            img = ImageOps.exif_transpose(img)
             img.thumbnail((side, side))
-            return np.ascontiguousarray(np.asarray(_to_rgb(img)))
+            return apply_orientation(np.asarray(_to_rgb(img)), orientation)
     except Exception as exc:  # it decoded when it was scored; now it does not: say so
         raise ImageLoadError("corrupt", f"{Path(path).name}: preview failed ({exc})") from None
 

@@ -41,7 +41,7 @@ class _ViewerJob(QRunnable):
                 outcome = score_photo(self.engine, Path(self.path))
                 if outcome.rgb is not None:
                     outcome = replace(outcome, exif=exif_summary(self.path))
-                elif outcome.record.status in ("truncated", "corrupt"):  # show what decodes, with its status
+                elif outcome.record.status in ("truncated", "corrupt", "damaged"):  # show what decodes, with its status
                     outcome = replace(outcome, rgb=load_what_decodes(self.path))
             self.signals.scored.emit(self.job_id, outcome)
             damage = None
