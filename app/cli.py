@@ -11,6 +11,7 @@ from .core.model_contract import ModelError
 from .core.model_loader import load_model
 from .core.report import write_report
 from .core.store import open_database
+from .core.store.faults import StoreError
 from .core.store.repository import (
     ScoreRecord,
     active_thresholds,
@@ -38,11 +39,20 @@ def progress_bar(summary: BatchSummary, record: ScoreRecord) -> None:
     print(line, end="", file=sys.stderr, flush=True)
 
 
+def database_stopped(summary: BatchSummary) -> int:
+    """Exit code 3, with the one line that says why and what is kept."""
+    kept = summary.scored + summary.failed
+    print(f"error: {summary.error}; {kept} photos stored before the stop are kept", file=sys.stderr)
+    return 3
+
+
 def score_command(paths: list[Path], model_path: Path, db_url: str, csv_out: Path | None = None,
                   recursive: bool = False, report: Path | None = None, provider: str | None = None) -> int:
     """Score into the database and print one line per photo plus a summary.
 
-    Exit 0 even when photos are bad (each gets its status); 2 for a model or database problem."""
+    Exit 0 even when photos are bad (each gets its status); 2 for a model or database that cannot
+    be opened; 3 when a database problem stopped the batch (a lock that outlasted the retries, a
+    read-only, full or damaged file): one line says why, and the photos stored before are kept."""
     try:
         model = load_model(model_path, provider=provider)
     except ModelError as exc:
@@ -50,9 +60,13 @@ def score_command(paths: list[Path], model_path: Path, db_url: str, csv_out: Pat
         return 2
     try:
         db = open_database(db_url)
+    except StoreError as exc:  # its message names the database (password hidden) and the reason
+        print(f"error: cannot open the {exc}", file=sys.stderr)
+        return 2
     except Exception as exc:  # bad URL, unreachable server, unwritable file
         print(f"error: cannot open the database {db_url}: {exc}", file=sys.stderr)
         return 2
+    summary = BatchSummary()
     try:
         mv = register_model(db, model.card, str(model.onnx_path))
         # The station's calibration of this model, as the window applies it: never mix raw and
@@ -69,6 +83,8 @@ def score_command(paths: list[Path], model_path: Path, db_url: str, csv_out: Pat
 
         summary = score_batch(iter_photos(paths, recursive), engine, db, mv, progress=print_line, source="cli")
         print(file=sys.stderr)
+        if summary.error:
+            return database_stopped(summary)
         print(
             f"{summary.scored} scored, {summary.failed} failed, {summary.skipped} already in the database "
             f"(model {model.name} v{model.version})",
@@ -80,6 +96,9 @@ def score_command(paths: list[Path], model_path: Path, db_url: str, csv_out: Pat
         if report:
             write_report(score_rows(db, mv), engine, active_thresholds(db, mv), report)
             print(f"wrote {report}", file=sys.stderr)
+    except StoreError as exc:  # before the batch (the model's rows) or after it (CSV, report)
+        summary.error = str(exc)
+        return database_stopped(summary)
     finally:
         db.close()
     return 0

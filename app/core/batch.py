@@ -18,6 +18,7 @@ import numpy as np
 from .engine import Engine, ScoreResult
 from .imageio import ImageLoadError, load_rgb, read_bytes
 from .store.database import Database
+from .store.faults import StoreError
 from .store.repository import ScoreRecord, active_thresholds, record_score, scored_paths
 
 
@@ -77,6 +78,7 @@ class BatchSummary:
     failed: int = 0
     skipped: int = 0
     cancelled: bool = False
+    error: str | None = None  # a database problem that stopped the batch; what was stored is kept
 
 
 def score_batch(
@@ -101,7 +103,11 @@ def score_batch(
             summary.skipped += 1
             continue
         record = score_photo(engine, path, source).record
-        record_score(db, model_version_id, record, thresholds)
+        try:  # retried while the problem is transient (a lock, a server restart); an upsert, so safe
+            db.run(record_score, db, model_version_id, record, thresholds)
+        except StoreError as exc:  # permanent, or outlasted the retries: stop, keep what is stored
+            summary.error = str(exc)
+            break
         if record.status == "ok":
             summary.scored += 1
         else:

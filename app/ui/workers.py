@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, QRunnable, Signal
 from ..core.batch import PhotoOutcome, score_photo
 from ..core.imageio import ImageLoadError, load_preview_rgb, read_bytes
 from ..core.report import write_report
+from ..core.store.faults import StoreError
 from ..core.store.repository import ScoreRecord, record_score, rename_image, stored_ok
 from ..core.workspace import Workspace
 from ..sources.camera import ENDED, LIVE, save_frame
@@ -20,13 +21,15 @@ from .images import thumbnail_jpeg
 
 def store_outcome(workspace: Workspace, outcome: PhotoOutcome) -> bytes | None:
     """Store a scored photo under the workspace's model and thresholds; its gallery thumbnail."""
-    record_score(workspace.db, workspace.model_version_id, outcome.record, workspace.thresholds)
+    # Retried while the problem is transient (a lock, a server restart): an upsert, so safe to redo.
+    workspace.db.run(record_score, workspace.db, workspace.model_version_id, outcome.record, workspace.thresholds)
     return thumbnail_jpeg(outcome.rgb) if outcome.rgb is not None else None
 
 
 def describe_failure(exc: Exception) -> str:
     """One line a supervisor can act on, never a traceback."""
-    kind = "database" if type(exc).__module__.startswith("sqlalchemy") else "unexpected"
+    database = isinstance(exc, StoreError) or type(exc).__module__.startswith("sqlalchemy")
+    kind = "database" if database else "unexpected"
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return f"{kind} error: {first[:300]}"
 

@@ -1,19 +1,4 @@
-"""The same store code against a real PostgreSQL server (a throwaway cluster started here).
-
-Skipped, with the reason, where PostgreSQL's server binaries are not installed; ./test.sh
-installs them (Debian's postgresql package) when it runs as root, as CI does.
-"""
-import glob
-import os
-import pwd
-import shutil
-import socket
-import subprocess
-import tempfile
-from pathlib import Path
-
-import pytest
-
+"""The same store code against a real PostgreSQL server (the throwaway cluster of conftest.py)."""
 from app.core.rules import Thresholds
 from app.core.store import open_database
 from app.core.store.database import current_revision, head_revision
@@ -25,44 +10,6 @@ from app.core.store.repository import (
     scored_paths,
     verdict_counts,
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def postgres_url():
-    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
-    if not bins:
-        pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql)")
-    pytest.importorskip("psycopg")
-    bindir = os.path.dirname(bins[-1])
-    # Not under pytest's tmp folders: those are private to root, and the server runs as postgres.
-    root = Path(tempfile.mkdtemp(prefix="mobileiqa-pg-"))
-    data, sock = root / "data", root / "sock"
-    sock.mkdir()
-    run_as = []
-    if os.geteuid() == 0:  # initdb refuses root: run the server as the postgres user
-        try:
-            pw = pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("no postgres system user to run the server as")
-        for p in (root, sock):
-            os.chown(p, pw.pw_uid, pw.pw_gid)
-        run_as = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
-    subprocess.run(run_as + [f"{bindir}/initdb", "-D", str(data), "-U", "postgres", "-A", "trust"], check=True, capture_output=True)
-    subprocess.run(
-        run_as + [f"{bindir}/pg_ctl", "-D", str(data), "-w", "-l", str(root / "log"), "-o",
-                  f"-p {port} -k {sock} -c listen_addresses=''", "start"],
-        check=True, capture_output=True,
-    )
-    yield f"postgresql+psycopg://postgres@/postgres?host={sock}&port={port}"
-    subprocess.run(run_as + [f"{bindir}/pg_ctl", "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
-    shutil.rmtree(root, ignore_errors=True)
 
 
 def test_the_store_works_unchanged_on_postgresql(postgres_url):

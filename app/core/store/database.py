@@ -5,6 +5,7 @@ PostgreSQL URL for a shared multi-station set-up (same code; SQLite-only pragmas
 """
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -14,9 +15,14 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from .faults import StoreError, store_error
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+BUSY_TIMEOUT_S = 10.0  # SQLite waits this long for another program's write lock, then reports it
+RETRY_S = 30.0  # a transient problem (a lock, a server restart) is retried for about this long
 
 
 def alembic_config() -> Config:
@@ -28,14 +34,16 @@ def alembic_config() -> Config:
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur = dbapi_connection.cursor()
+    # First: even turning a brand-new file to WAL must wait for a station that is creating it.
+    cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
     cur.execute("PRAGMA journal_mode=WAL")  # readers never block the writer; a crash loses nothing committed
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")  # safe with WAL, much faster than FULL
-    cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate in one transaction, one station at a time (migrations/env.py says how)."""
     cfg = alembic_config()
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
@@ -54,18 +62,54 @@ def head_revision() -> str:
 class Database:
     def __init__(self, url: str, migrate: bool = True):
         self.url = url
-        self.engine = create_engine(url)
+        # After a PostgreSQL restart every pooled connection is dead: test each on checkout and
+        # reconnect, rather than fail the next transaction. (An SQLite file cannot go away.)
+        self.engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         if migrate:
-            upgrade(self.engine)
+            try:
+                self.run(upgrade, self.engine)
+            except BaseException:
+                self.engine.dispose()
+                raise
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
+    def _translated(self):
+        try:
+            yield
+        except DBAPIError as exc:
+            raise store_error(exc, self.engine.url) from exc
+
+    @contextmanager
     def session(self):
-        """A short transaction: committed on success, rolled back on any error."""
-        with self._sessions() as s, s.begin():
+        """A short transaction: committed on success, rolled back on any error.
+
+        A database error comes out as StoreError. It is not retried here, since only the caller
+        can redo the whole body: wrap the call in ``run`` for that."""
+        with self._translated(), self._sessions() as s, s.begin():
             yield s
+
+    def run(self, fn, *args, **kwargs):
+        """``fn(*args, **kwargs)``, tried again with backoff while the problem is transient, for
+        about RETRY_S; then, or at once when permanent, StoreError. ``fn`` must be one whole
+        transaction (each repository function is), so a retry redoes it from the start."""
+        start = time.monotonic()
+        delay, tries = 0.05, 1
+        while True:
+            try:
+                with self._translated():
+                    return fn(*args, **kwargs)
+            except StoreError as exc:
+                elapsed = time.monotonic() - start
+                if exc.permanent or elapsed + delay > RETRY_S:
+                    if tries == 1:
+                        raise
+                    raise StoreError(exc.where, f"{exc.reason}; gave up after {tries} tries in {elapsed:.0f} s",
+                                     exc.permanent) from exc
+                time.sleep(delay)
+                delay, tries = min(2 * delay, 2.0), tries + 1
 
     def close(self) -> None:
         self.engine.dispose()
@@ -84,4 +128,4 @@ def open_database(url_or_path: str | Path) -> Database:
     return Database(sqlite_url(Path(text).expanduser()))
 
 
-__all__ = ["Database", "Session", "current_revision", "head_revision", "open_database", "sqlite_url", "upgrade"]
+__all__ = ["Database", "Session", "StoreError", "current_revision", "head_revision", "open_database", "sqlite_url", "upgrade"]

@@ -1,0 +1,49 @@
+"""Database problems as the app reports them: one readable line, and whether trying again can help.
+
+Transient: a lock another program holds, a PostgreSQL server that restarted or is restarting (the
+pool reconnects). Permanent: a read-only or damaged file, a full disk, anything unknown: trying
+again only delays the message.
+"""
+from __future__ import annotations
+
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
+
+
+class StoreError(Exception):
+    """A database problem. ``permanent``: retrying cannot help; stop and say ``str(self)``."""
+
+    def __init__(self, where: str, reason: str, permanent: bool):
+        super().__init__(f"database {where}: {reason}")
+        self.where, self.reason, self.permanent = where, reason, permanent
+
+
+# (text in the driver's message, permanent, what to do about it); the first match wins.
+_KNOWN = (
+    ("is locked", False, "another program is writing to it"),  # SQLite busy: database/table/schema
+    ("readonly", True, "it is read-only: check the permissions of the file and its folder"),
+    ("disk i/o error", True, "check the disk"),
+    ("database or disk is full", True, "free some disk space"),
+    ("malformed", True, "the file is damaged: restore it from a backup"),
+    ("not a database", True, "the file is damaged or not a database: restore it from a backup"),
+    ("unable to open database file", True, "check that the folder exists and is writable"),
+    # PostgreSQL: the server went away, is restarting, or resolved a conflict between stations.
+    ("server closed the connection", False, None),
+    ("terminating connection", False, None),
+    ("the database system is", False, None),  # starting up, shutting down, in recovery
+    ("connection refused", False, None),
+    ("no such file or directory", False, None),  # its socket is gone while it restarts
+    ("deadlock detected", False, None),
+    ("could not serialize access", False, None),
+)
+
+
+def store_error(exc: DBAPIError, url: URL) -> StoreError:
+    """Classify a SQLAlchemy/DBAPI error; the URL is shown without its password."""
+    text = str(exc.orig if exc.orig is not None else exc).strip()
+    lowered = text.lower()
+    permanent, hint = next(((p, h) for needle, p, h in _KNOWN if needle in lowered), (True, None))
+    if exc.connection_invalidated:  # a lost connection: the pool opens a new one on the next try
+        permanent = False
+    first = text.splitlines()[0] if text else type(exc.orig or exc).__name__
+    return StoreError(url.render_as_string(hide_password=True), f"{first} ({hint})" if hint else first, permanent)
