@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     score.add_argument("--csv", type=Path, help="also write every stored result of this model to a CSV file")
     score.add_argument("--provider", help="execution provider: auto (default), cpu, cuda")
     score.add_argument("--report", type=Path, help="also write an HTML batch report (counts, histogram, worst photos)")
+    score.add_argument("--trust-model", action="store_true",
+                       help="approve running a model this station has not run before (recorded with your user name)")
     args = parser.parse_args(argv)
 
     if args.self_test:
@@ -45,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         from .cli import score_command
 
         db = args.score_db or args.db
-        return score_command(args.paths, args.model, db, args.csv, args.recursive, args.report, args.provider)
+        return score_command(args.paths, args.model, db, args.csv, args.recursive, args.report, args.provider,
+                             args.trust_model)
     if not has_display():
         print(HEADLESS_HELP, file=sys.stderr)
         return 2

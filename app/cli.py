@@ -1,32 +1,49 @@
 """Headless commands: ``python -m app score PATH...`` scores photos into the database."""
 from __future__ import annotations
 
+import os
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .core.batch import BatchSummary, score_batch
+from .core.batch import BatchSummary, printable_path, score_batch
 from .core.engine import Engine
 from .core.export import write_scores_csv
 from .core.model_contract import ModelError
 from .core.model_loader import load_model
+from .core.model_trust import UntrustedModel, admit_model, current_user
 from .core.report import write_report
 from .core.store import open_database
+from .core.store.urls import hide_password
 from .core.store.faults import StoreError
 from .core.store.repository import (
     ScoreRecord,
     active_thresholds,
     model_calibration,
-    register_model,
     score_rows,
 )
 from .sources.folder import is_candidate
 
 
-def iter_photos(paths: list[Path], recursive: bool):
+@dataclass
+class Listing:
+    """What the named paths hold: photos to score, and how many other files were left out."""
+
+    missing: list[Path] = field(default_factory=list)
+    ignored: int = 0  # files in the folders that are not photos by name (documents, temp files)
+
+
+def iter_photos(paths: list[Path], recursive: bool, listing: Listing | None = None):
+    """The photos under ``paths``, streamed: a folder's photo-named files (sorted), a file named
+    explicitly whatever its name. Counts what a folder holds besides photos in ``listing``."""
     for p in paths:
         if p.is_dir():
             pattern = "**/*" if recursive else "*"
-            yield from sorted(f for f in p.glob(pattern) if f.is_file() and is_candidate(f))
+            for f in sorted(p.glob(pattern)):
+                if is_candidate(f) and not f.is_dir():
+                    yield f
+                elif listing is not None and f.is_file():
+                    listing.ignored += 1
         else:
             yield p  # named explicitly: scored (or reported) whatever its name
 
@@ -47,12 +64,20 @@ def database_stopped(summary: BatchSummary) -> int:
 
 
 def score_command(paths: list[Path], model_path: Path, db_url: str, csv_out: Path | None = None,
-                  recursive: bool = False, report: Path | None = None, provider: str | None = None) -> int:
+                  recursive: bool = False, report: Path | None = None, provider: str | None = None,
+                  trust_model: bool = False) -> int:
     """Score into the database and print one line per photo plus a summary.
 
-    Exit 0 even when photos are bad (each gets its status); 2 for a model or database that cannot
-    be opened; 3 when a database problem stopped the batch (a lock that outlasted the retries, a
-    read-only, full or damaged file): one line says why, and the photos stored before are kept."""
+    Exit codes: 0 when every photo was handled (bad photos each get their status); 2 for a named
+    path that does not exist, or a model or database that cannot be opened (nothing is scored);
+    3 when a database problem stopped the batch (a lock that outlasted the retries, a read-only,
+    full or damaged file): one line says why, and the photos stored before the stop are kept;
+    4 when the model failed on every photo it was given."""
+    missing = [p for p in paths if not os.path.lexists(p)]
+    if missing:  # a mistyped folder is an error before anything runs, not "0 scored"
+        for p in missing:
+            print(f"error: no such file or folder: {printable_path(p)}", file=sys.stderr)
+        return 2
     try:
         model = load_model(model_path, provider=provider)
     except ModelError as exc:
@@ -64,30 +89,43 @@ def score_command(paths: list[Path], model_path: Path, db_url: str, csv_out: Pat
         print(f"error: cannot open the {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # bad URL, unreachable server, unwritable file
-        print(f"error: cannot open the database {db_url}: {exc}", file=sys.stderr)
+        print(f"error: cannot open the database {hide_password(db_url)}: {exc}", file=sys.stderr)
         return 2
     summary = BatchSummary()
     try:
-        mv = register_model(db, model.card, str(model.onnx_path))
+        approver = f"{current_user()} (--trust-model)" if trust_model else None
+        try:
+            mv = admit_model(db, model.card, str(model.onnx_path), approver)
+        except UntrustedModel as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        if approver:
+            print(f"model {model.name} v{model.version} (sha256 {model.card['sha256']}) approved by {approver}",
+                  file=sys.stderr)
         # The station's calibration of this model, as the window applies it: never mix raw and
         # calibrated scores under one threshold.
         engine = Engine(model, model_calibration(db, mv))
+        model_errors = 0
 
         def print_line(summary: BatchSummary, record: ScoreRecord) -> None:
+            nonlocal model_errors
             if record.status == "ok":
                 opinions = " ".join(f"{o:.1f}" for o in record.opinions)
                 print(f"{record.path}\t{record.score:.1f}\topinions {opinions}\t{record.seconds * 1000:.0f} ms")
             else:
+                model_errors += record.status == "model_error"
                 print(f"{record.path}\tERROR\t{record.status}: {record.error}")
             progress_bar(summary, record)
 
-        summary = score_batch(iter_photos(paths, recursive), engine, db, mv, progress=print_line, source="cli")
+        listing = Listing()
+        summary = score_batch(iter_photos(paths, recursive, listing), engine, db, mv, progress=print_line, source="cli")
         print(file=sys.stderr)
         if summary.error:
             return database_stopped(summary)
+        ignored = f", {listing.ignored} other files left out (not photos by name)" if listing.ignored else ""
         print(
             f"{summary.scored} scored, {summary.failed} failed, {summary.skipped} already in the database "
-            f"(model {model.name} v{model.version})",
+            f"and unchanged{ignored} (model {model.name} v{model.version})",
             file=sys.stderr,
         )
         if csv_out:
@@ -96,6 +134,10 @@ def score_command(paths: list[Path], model_path: Path, db_url: str, csv_out: Pat
         if report:
             write_report(score_rows(db, mv), engine, active_thresholds(db, mv), report)
             print(f"wrote {report}", file=sys.stderr)
+        attempted = summary.scored + summary.failed
+        if attempted and model_errors == attempted:
+            print(f"error: the model failed on every photo ({attempted}); see the messages above", file=sys.stderr)
+            return 4
     except StoreError as exc:  # before the batch (the model's rows) or after it (CSV, report)
         summary.error = str(exc)
         return database_stopped(summary)

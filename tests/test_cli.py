@@ -41,9 +41,11 @@ def test_score_stores_rows_writes_csv_and_reports_bad_photos_without_failing(exp
     assert "Batch report" in report.read_text()
     injected = next(r for r in exported if "cmd.jpg" in r["path"])
     assert injected["status"] == "empty"
-    # A rerun adds nothing and scores nothing again.
+    # A rerun adds nothing, skips what is scored and unchanged, and tries the failed ones again.
     assert main(["--model", str(exported_student[1]), "score", str(tmp_path / "in"), "--db", str(db)]) == 0
-    assert "0 scored, 0 failed, 5 already in the database" in capsys.readouterr().err
+    assert "0 scored, 2 failed, 3 already in the database and unchanged" in capsys.readouterr().err
+    with sqlite3.connect(db) as c:
+        assert c.execute("select count(*) from scores").fetchone()[0] == 5
 
 
 def test_exported_text_cannot_run_as_a_spreadsheet_formula(tmp_path):
@@ -83,3 +85,22 @@ def test_self_test_scores_the_bundled_sample(exported_student, capsys):
 def test_self_test_fails_loudly_without_a_model(tmp_path, capsys):
     assert main(["--model", str(tmp_path), "--self-test"]) == 1
     assert "self-test FAILED" in capsys.readouterr().err
+
+
+def test_a_mistyped_folder_is_an_error_before_anything_is_scored(exported_student, tmp_path, capsys):
+    _photos(tmp_path / "in")
+    db = tmp_path / "i.db"
+    code = main(["--model", str(exported_student[1]), "score", str(tmp_path / "in"), str(tmp_path / "ni"), "--db", str(db)])
+    assert code == 2 and "no such file or folder" in capsys.readouterr().err and not db.exists()
+
+
+def test_files_a_folder_holds_besides_photos_are_counted_not_silently_skipped(exported_student, tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for name in ("a.jpe", "b.jfif", "c.gif"):
+        Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(folder / name, "GIF" if name.endswith("gif") else "JPEG")
+    (folder / "notes.txt").write_text("minutes")
+    assert main(["--model", str(exported_student[1]), "score", str(folder), "--db", str(tmp_path / "i.db")]) == 0
+    err = capsys.readouterr().err
+    assert "3 scored" in err and "1 other files left out (not photos by name)" in err

@@ -22,6 +22,7 @@ from app.core.labeling import gold_answers, screened_site_mos
 from app.core.model_loader import load_model, resolve_model_files
 from app.core.store import open_database
 from app.core.store.repository import register_model
+from app.core.store.urls import hide_password
 from app.core.store.schema import Image, Score
 from models import load_checkpoint
 
@@ -85,7 +86,7 @@ def run_finetune(cfg: dict, db_url: str, base: Path, out: Path) -> dict:
     name = f"{base_onnx.stem}-site-{stamp}"
     info_card = {
         "version": f"{base_card['version']}+site.{stamp}",
-        "training": {"data": f"site ratings from {db_url}: {len(items) - n_val} train / {n_val} held out",
+        "training": {"data": f"site ratings from {hide_password(db_url)}: {len(items) - n_val} train / {n_val} held out",
                      "recipe": f"finetune of {base_card['name']} v{base_card['version']}: {json.dumps(cfg, sort_keys=True)}",
                      "base": base_card["name"], "teacher": teacher_ckpt.name if teacher_ckpt.exists() else None},
         "metrics": ckpt["card_info"].get("metrics", {}),
@@ -101,7 +102,9 @@ def run_finetune(cfg: dict, db_url: str, base: Path, out: Path) -> dict:
     annotate_card(card_path, {"site_evaluation": report})
     db = open_database(db_url)
     try:
-        register_model(db, load_model(onnx_path).card, str(onnx_path))
+        # Made here from a model the station runs: trusted as this station's own version.
+        register_model(db, load_model(onnx_path).card, str(onnx_path), origin="fine-tuned",
+                       approved_by=f"fine-tune of {base_card['name']} v{base_card['version']}")
     finally:
         db.close()
     report["model"] = str(onnx_path)

@@ -2,7 +2,8 @@
 
 Nothing a photo does stops the batch: every failure becomes a row with its status and message.
 Each photo is committed on its own (a short transaction), so a killed batch loses at most the
-photo in flight, and a rerun skips what is already stored (no duplicates).
+photo in flight. A photo is its file's canonical path; a rerun skips what is scored and
+unchanged (same content hash) and tries again what failed or changed (no duplicates).
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from .engine import Engine, ScoreResult
 from .imageio import ImageLoadError, load_rgb, read_bytes
 from .store.database import Database
 from .store.faults import StoreError
-from .store.repository import ScoreRecord, active_thresholds, record_score, scored_paths
+from .store.repository import ScoreRecord, active_thresholds, record_score, stored_ok
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,28 @@ def printable_path(path: Path) -> str:
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
+def canonical_path(path: str | Path) -> Path:
+    """The one name of a file however it was reached: absolute, with symlinks resolved (so a
+    relative path, an absolute one and a symlinked folder give one row, not three)."""
+    return Path(os.path.realpath(os.fspath(path)))
+
+
+def stored_unchanged(path: Path, known: dict[str, tuple[str | None, ScoreRecord]]) -> tuple[ScoreRecord, bytes] | None:
+    """The stored result and the file's bytes when this model scored exactly these bytes (the
+    content hash decides: a file replaced with one of the same name and size is scored again)."""
+    entry = known.get(str(path))
+    if entry is None:
+        return None
+    try:
+        data = read_bytes(path)
+    except ImageLoadError:
+        return None  # vanished or unreadable now: scoring says why
+    return (entry[1], data) if hashlib.sha256(data).hexdigest() == entry[0] else None
+
+
 def score_photo(engine: Engine, path: Path, source: str = "folder") -> PhotoOutcome:
-    """Decode and score one photo; never raises."""
+    """Decode and score one photo (stored under its canonical path); never raises."""
+    path = canonical_path(path)
     key = storable_path(path)
     if key is None:  # kept, listed and explained, never a crash of the batch
         shown = printable_path(path)
@@ -59,6 +80,9 @@ def score_photo(engine: Engine, path: Path, source: str = "folder") -> PhotoOutc
         rgb = load_rgb(path, data=data)
     except ImageLoadError as exc:
         return PhotoOutcome(ScoreRecord(key, exc.kind, error=str(exc), source=source))
+    except Exception as exc:  # a decoder's own bug on odd data (fuzzing finds them): this photo only
+        return PhotoOutcome(ScoreRecord(key, "corrupt", error=f"{path.name}: the decoder failed on this file "
+                                        f"({type(exc).__name__}: {exc})", source=source))
     common = dict(content_hash=digest, size_bytes=len(data), height=rgb.shape[0], width=rgb.shape[1], source=source)
     try:
         result = engine.score(rgb)
@@ -93,13 +117,14 @@ def score_batch(
 ) -> BatchSummary:
     paths = list(paths)
     summary = BatchSummary(total=len(paths))
-    done = scored_paths(db, model_version_id) if skip_done else set()
+    # Skipped: what this model scored and is unchanged since; what failed or changed is tried again.
+    known = stored_ok(db, model_version_id) if skip_done else {}
     thresholds = active_thresholds(db, model_version_id)  # once per batch, not once per photo
     for path in paths:
         if cancel is not None and cancel.is_set():
             summary.cancelled = True
             break
-        if str(path) in done:
+        if known and stored_unchanged(canonical_path(path), known) is not None:
             summary.skipped += 1
             continue
         record = score_photo(engine, path, source).record

@@ -21,6 +21,10 @@ OUTPUTS = ("score", "opinions", "attention", "distortion", "embedding")
 EMBEDDING_DECIMALS = 6
 
 
+class ModelOutputError(Exception):
+    """The model ran but its output is no score (NaN, infinite, out of its range)."""
+
+
 @dataclass(frozen=True)
 class ScoreResult:
     score: float  # 0-100, higher is better
@@ -76,6 +80,14 @@ class Engine:
         scores = [float(self.run(rgb[t:t + th, l:l + tw], "detail")["score"][0]) for t, l, th, tw in boxes]
         return float(np.mean(scores))
 
+    def _check_output(self, score: float, opinions: np.ndarray) -> None:
+        """A score that is NaN or outside the card's range is the model's fault: never stored as
+        a score with a verdict (250 would pass, NaN would be stored as no score at all)."""
+        low, high = (float(v) for v in self.model.card["score_range"])
+        slack = 1e-3 * (high - low)
+        if not np.isfinite(score) or not low - slack <= score <= high + slack or not np.isfinite(opinions).all():
+            raise ModelOutputError(f"the model's output {score:.4g} is not a score in [{low:g}, {high:g}]")
+
     def score(self, rgb: np.ndarray) -> ScoreResult:
         if min(rgb.shape[:2]) < self._min_side:
             raise ValueError(f"image {rgb.shape[1]}x{rgb.shape[0]} is smaller than {self._min_side} px")
@@ -86,6 +98,7 @@ class Engine:
         detail = self.detail(rgb)
         w = self.reading.detail_weight if detail is not None else 0.0
         raw = (1 - w) * whole + w * detail if w else whole
+        self._check_output(raw, out["opinions"][0])
         seconds = time.perf_counter() - start
         # Rounded as stored, so a calibration recomputed later from the database gives the same score.
         embedding = np.round(out["embedding"][0].astype(np.float64), EMBEDDING_DECIMALS)

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-COLUMNS = ("path", "score", "verdict", "status", "error", "opinions", "model", "model_version", "scored_at",
+COLUMNS = ("path", "score", "verdict", "status", "error", "opinions", "model", "model_version", "model_sha256", "scored_at",
            "review", "review_reason", "reviewed_by", "reviewed_at")
 
 

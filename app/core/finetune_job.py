@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .store.urls import DB_URL_ENV
+
 TRAINING_PYTHON_ENV = "MOBILEIQA_TRAINING_PYTHON"
 
 def install_hint() -> str:
@@ -81,13 +83,19 @@ class FinetuneJob:
         return cls(python, db_url, Path(base_model), Path(runs_dir) / f"finetune-{stamp}", **kw)
 
     def command(self) -> list[str]:
-        cmd = [self.python, "-m", "training", "finetune", "--db", self.db_url,
+        """The command line; the database URL (which may hold a password) goes in ``environment``,
+        since any user can read a process's command line (``ps``)."""
+        cmd = [self.python, "-m", "training", "finetune",
                "--base", str(self.base_model), "--out", str(self.out_dir)]
         if self.epochs:
             cmd += ["--epochs", str(self.epochs)]
         if self.config:
             cmd += ["--config", str(self.config)]
         return cmd
+
+    def environment(self) -> dict[str, str]:
+        """What the child process needs in its environment besides the caller's own."""
+        return {DB_URL_ENV: self.db_url} | self.extra_env
 
     def history(self) -> list[dict[str, float]]:
         """Per-epoch figures written so far (empty before the first epoch ends)."""

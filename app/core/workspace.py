@@ -11,6 +11,7 @@ from .calibration import Calibration, fit_calibration
 from .engine import Engine
 from .labeling import screened_site_mos
 from .model_loader import LoadedModel, load_model
+from .model_trust import admit_model
 from .rules import Thresholds
 from .store import Database, open_database
 from .store.repository import (
@@ -18,7 +19,6 @@ from .store.repository import (
     calibration_rows,
     mark_active,
     model_calibration,
-    register_model,
     rescore_stored,
     save_thresholds,
     score_rows,
@@ -33,10 +33,13 @@ class Workspace:
         self.model_version_id: int | None = None
         self.thresholds = Thresholds()
 
-    def load_model(self, path: str | Path) -> LoadedModel:
-        """Verify and switch to the model at ``path``; on ModelError nothing changes."""
+    def load_model(self, path: str | Path, approved_by: str | None = None) -> LoadedModel:
+        """Verify and switch to the model at ``path``; on ModelError nothing changes.
+
+        A model this station does not trust raises UntrustedModel unless ``approved_by`` names
+        the person approving it (recorded with the version; see app.core.model_trust)."""
         model = load_model(path)
-        self.model_version_id = register_model(self.db, model.card, str(model.onnx_path))
+        self.model_version_id = admit_model(self.db, model.card, str(model.onnx_path), approved_by)
         mark_active(self.db, self.model_version_id)
         calibration = model_calibration(self.db, self.model_version_id)
         self.model, self.engine = model, Engine(model, calibration)

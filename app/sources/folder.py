@@ -4,8 +4,8 @@
 - ``ready``: a photo whose size and modification time have not changed for ``settle_seconds``
   (so a file still being written is not read half-way); files already there when watching
   starts come first, sorted by name;
-- ``moved``: a photo already reported that reappeared under another name (same inode and size),
-  so it is not scored twice;
+- ``moved``: a photo already reported that reappeared under another name (same inode, size and
+  modification time), so it is not scored twice; one rewritten in place is ``ready`` again;
 - ``removed``: a reported photo that is gone.
 Hidden files, temp files of cameras, browsers and editors, and non-image names are ignored.
 A photo the reader could not decode can be handed back with ``retry_later``: it is offered
@@ -61,7 +61,7 @@ class FolderWatcher:
     max_retries: int = 3
     clock: Callable[[], float] = time.monotonic
     _pending: dict[Path, _Pending] = field(default_factory=dict)
-    _reported: dict[Path, tuple[int, int]] = field(default_factory=dict)  # path -> (inode, size)
+    _reported: dict[Path, tuple[int, int, int]] = field(default_factory=dict)  # path -> (inode, size, mtime_ns)
     _retries: dict[Path, int] = field(default_factory=dict)
     _first_poll: bool = True
 
@@ -93,15 +93,17 @@ class FolderWatcher:
         for path in sorted(listing):
             st = listing[path]
             if path in self._reported:
-                if self._reported[path] != (st.st_ino, st.st_size):  # replaced in place: score again
+                # Rewritten in place (same inode, maybe the same size): its time tells; score again.
+                if self._reported[path] != (st.st_ino, st.st_size, st.st_mtime_ns):
                     del self._reported[path]
                 else:
                     continue
-            old = next((p for p, ident in gone.items() if ident == (st.st_ino, st.st_size)), None)
+            # A rename keeps the inode, size and time.
+            old = next((p for p, ident in gone.items() if ident == (st.st_ino, st.st_size, st.st_mtime_ns)), None)
             if old is not None:
                 del gone[old]
                 del self._reported[old]
-                self._reported[path] = (st.st_ino, st.st_size)
+                self._reported[path] = (st.st_ino, st.st_size, st.st_mtime_ns)
                 events.append(FolderEvent("moved", path, old))
                 continue
             pending = self._pending.get(path)
@@ -117,7 +119,7 @@ class FolderWatcher:
         settled.sort(key=lambda p: (not self._pending[p].existing, self._pending[p].since, str(p)))
         for path in settled:
             info = self._pending.pop(path)
-            self._reported[path] = (listing[path].st_ino, info.size)
+            self._reported[path] = (listing[path].st_ino, info.size, listing[path].st_mtime_ns)
             events.append(FolderEvent("ready", path))
         self._first_poll = False
         return events

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from ..core.labeling import batch_name, select_for_rating
 from ..core.model_contract import ModelError
+from ..core.model_trust import UntrustedModel, current_user
 from ..core.paths import user_data_dir
 from ..core.workspace import Workspace
 from ..sources.camera import CameraSource
@@ -202,7 +203,12 @@ class MainWindow(QMainWindow):
     # --- model and thresholds -----------------------------------------------------------
     def load_model(self, path: Path, fallback: Path | None = None) -> bool:
         try:
-            model = self.workspace.load_model(path)
+            try:
+                model = self.workspace.load_model(path)
+            except UntrustedModel as exc:  # whole and loadable, but never run here: a person decides
+                if not self._approve_model(exc):
+                    raise
+                model = self.workspace.load_model(path, approved_by=current_user())
         except ModelError as exc:
             if fallback is not None and Path(fallback) != Path(path):
                 return self.load_model(fallback)
@@ -374,6 +380,16 @@ class MainWindow(QMainWindow):
     @property
     def training(self) -> TrainingPanel | None:
         return self.training_controller.panel
+
+    def _approve_model(self, exc: UntrustedModel) -> bool:
+        card = exc.card
+        answer = QMessageBox.question(
+            self, "Run a model this station does not know?",
+            f"{card['name']} v{card['version']} is not a model this program ships, and it was not "
+            f"fine-tuned or approved at this station.\n\nsha256 {card['sha256']}\n\n"
+            f"Run it and record your approval ({current_user()})?",
+            QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+        return answer == QMessageBox.Yes
 
     def switch_model(self, path: str) -> None:
         if self.is_busy():

@@ -207,6 +207,8 @@ class TrainingPanel(QWidget):
         process.setWorkingDirectory(str(source_root()))
         env = QProcessEnvironment.systemEnvironment()
         env.insert("PYTHONUNBUFFERED", "1")
+        for key, value in self.job.environment().items():
+            env.insert(key, value)
         process.setProcessEnvironment(env)
         process.readyReadStandardError.connect(self._read_stderr)
         process.readyReadStandardOutput.connect(self._read_stdout)

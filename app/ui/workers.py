@@ -1,15 +1,14 @@
 """Long work off the GUI thread: a folder batch, a camera, and writing the report."""
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QRunnable, Signal
 
-from ..core.batch import PhotoOutcome, score_photo
-from ..core.imageio import ImageLoadError, load_preview_rgb, read_bytes
+from ..core.batch import PhotoOutcome, canonical_path, score_photo, stored_unchanged
+from ..core.imageio import ImageLoadError, load_preview_rgb
 from ..core.report import write_report
 from ..core.store.faults import StoreError
 from ..core.store.repository import ScoreRecord, record_score, rename_image, stored_ok
@@ -50,7 +49,8 @@ class FolderWorker(QObject):
                  settle_seconds: float = 0.5, poll_seconds: float = 0.5):
         super().__init__()
         self.workspace, self.folder, self.watch = workspace, Path(folder), watch
-        self.watcher = FolderWatcher(self.folder, recursive, settle_seconds)
+        # Watched under its canonical name, so its photos' paths are the ones stored.
+        self.watcher = FolderWatcher(canonical_path(self.folder), recursive, settle_seconds)
         self.poll_seconds = poll_seconds
         self._cancel = threading.Event()
 
@@ -66,16 +66,13 @@ class FolderWorker(QObject):
 
     def _already_scored(self, path: Path, known: dict) -> tuple[ScoreRecord, bytes] | None:
         """The stored result and a quick thumbnail when this model scored exactly these bytes."""
-        entry = known.get(str(path))
-        if entry is None:
+        stored = stored_unchanged(path, known)
+        if stored is None:
             return None
         try:
-            data = read_bytes(path)
-            if hashlib.sha256(data).hexdigest() != entry[0]:
-                return None  # changed since it was scored: score it again
-            return entry[1], thumbnail_jpeg(load_preview_rgb(path, data))
+            return stored[0], thumbnail_jpeg(load_preview_rgb(path, stored[1]))
         except ImageLoadError:
-            return None  # vanished or unreadable now: scoring reports why
+            return None  # no longer decodes: scoring reports why
 
     def _run(self) -> None:
         done = 0

@@ -2,6 +2,16 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
+
+
+@pytest.fixture(autouse=True)
+def no_unanswered_questions(monkeypatch):
+    """A question no test answers would wait forever offscreen: it fails the test instead."""
+    def unexpected(parent, title, *args, **kwargs):
+        raise AssertionError(f"a question dialog no test answered: {title!r}")
+
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(unexpected))
 
 
 @pytest.fixture

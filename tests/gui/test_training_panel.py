@@ -9,6 +9,7 @@ from PySide6.QtCore import QSettings, Qt
 from app.core.store import open_database
 from app.core.store.repository import model_versions
 from app.ui.training_panel import TrainingPanel
+from tests.conftest import ship_for_tests
 
 
 def _panel(qtbot, rated_site, tmp_path):
@@ -40,9 +41,18 @@ def test_fine_tune_runs_in_its_own_process_and_registers_a_version(qtbot, rated_
     assert len(ticks) > 20 and max(gaps) < 2.0
     assert "held-out site SRCC" in panel.status.text()
     assert len(panel.plot.series["val SRCC"]) == 2 and len(panel.plot.series["loss"]) == 2
+    assert db.url not in " ".join(panel.job.command())  # handed over in the environment
     versions = model_versions(db)
     new = [v for v in versions if "+site." in v.version]
     assert len(new) == 1 and new[0].srcc_after is not None
+    # Made at this station: it runs here without anyone approving it.
+    from app.core.workspace import Workspace
+
+    ws = Workspace(db.url)
+    try:
+        assert "+site." in ws.load_model(new[0].path).version
+    finally:
+        ws.close()
     assert panel.table.rowCount() == len(versions)
     db.close()
 
@@ -84,7 +94,9 @@ def test_switching_versions_from_the_panel_and_rolling_back(qtbot, exported_stud
     from training.export import export_model
 
     torch.manual_seed(1)
-    other, _ = export_model(create_model("student", weights=None).eval(), tmp_path / "other" / "tiny-b", {"version": "0.2.0"})
+    other, other_card = export_model(create_model("student", weights=None).eval(), tmp_path / "other" / "tiny-b",
+                                     {"version": "0.2.0"})
+    ship_for_tests(other_card)  # a second release of the program's own model
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
     window = MainWindow(exported_student[1], tmp_path / "inspector.db", settings, runs_dir=tmp_path / "runs")
     qtbot.addWidget(window)

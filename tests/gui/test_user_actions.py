@@ -215,7 +215,7 @@ def test_switching_model_with_a_gallery_open_shows_the_new_models_scores(qtbot, 
     import sqlite3
 
     import torch
-    from PySide6.QtWidgets import QFileDialog
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
 
     from models import create_model
     from training.export import export_model
@@ -225,12 +225,20 @@ def test_switching_model_with_a_gallery_open_shows_the_new_models_scores(qtbot, 
     choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
     qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(other), "")))
+    # A model this station has never run: the supervisor is asked; "No" keeps the current one.
+    answers = [QMessageBox.No]
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda *a, **k: answers.pop(0)))
+    action_for(window, "Ctrl+M").trigger()
+    assert window.workspace.model.version != "9.9.9" and "Model refused" in window.statusBar().currentMessage()
+    answers.append(QMessageBox.Yes)
     action_for(window, "Ctrl+M").trigger()
     qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
-    assert window.workspace.model.version == "9.9.9"
+    assert window.workspace.model.version == "9.9.9" and not answers
     with sqlite3.connect(tmp_path / "inspector.db") as c:
         stored = dict(c.execute("select i.path, s.score from scores s join images i on i.id = s.image_id "
                                 "where s.model_version_id = ? and s.status = 'ok'", (window.workspace.model_version_id,)))
+        approval = c.execute("select origin, approved_by from model_versions where version = '9.9.9'").fetchone()
+    assert approval[0] == "approved" and approval[1]  # who approved it, recorded
     shown = {it.path: it.score for it in window.model.items if it.status == "ok"}
     assert shown and shown == pytest.approx(stored)
     thresholds = window.panel.thresholds()

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import case, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..calibration import Calibration
 from ..rules import Thresholds
@@ -31,17 +33,39 @@ class ScoreRecord:
     source: str = "folder"
 
 
-def register_model(db: Database, card: dict, path: str) -> int:
-    """The id of the model version with this card's sha256, registering it on first sight."""
+def _insert_if_absent(s, table, key: list[str], values: dict) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING: two stations storing the same photo at the same moment
+    both succeed and leave one row (a select-then-insert lets the second fail on the unique key)."""
+    insert = postgresql_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    s.execute(insert(table).values(**values).on_conflict_do_nothing(index_elements=key))
+
+
+def register_model(db: Database, card: dict, path: str, origin: str | None = None,
+                   approved_by: str | None = None) -> int:
+    """The id of the model version with this card's sha256, registering it on first sight.
+
+    ``origin`` and ``approved_by`` record why the station runs it (app.core.model_trust decides);
+    an existing approval is kept, never overwritten."""
     with db.session() as s:
-        found = s.scalar(select(ModelVersion).where(ModelVersion.sha256 == card["sha256"]))
-        if found:
-            found.path = path
-            return found.id
-        mv = ModelVersion(name=card["name"], version=str(card["version"]), sha256=card["sha256"], path=path, card=card)
-        s.add(mv)
-        s.flush()
+        _insert_if_absent(s, ModelVersion.__table__, ["sha256"],
+                          dict(name=card["name"], version=str(card["version"]), sha256=card["sha256"], path=path,
+                               card=card, registered_at=utcnow(), active=False))
+        mv = s.scalar(select(ModelVersion).where(ModelVersion.sha256 == card["sha256"]))
+        mv.path = path
+        if approved_by and mv.approved_by is None:
+            mv.card, mv.origin, mv.approved_by, mv.approved_at = card, origin, approved_by, utcnow()
         return mv.id
+
+
+def model_approval(db: Database, card: dict) -> tuple[str, str] | None:
+    """(origin, approved by) when this station trusts exactly this model: its main graph's hash
+    is approved and its detail graph is the one that was approved with it."""
+    with db.session() as s:
+        mv = s.scalar(select(ModelVersion).where(ModelVersion.sha256 == card["sha256"],
+                                                 ModelVersion.approved_by.is_not(None)))
+        if mv is None or (mv.card or {}).get("detail_model") != card.get("detail_model"):
+            return None
+        return mv.origin, mv.approved_by
 
 
 def active_thresholds(db: Database, model_version_id: int) -> Thresholds:
@@ -55,28 +79,27 @@ def active_thresholds(db: Database, model_version_id: int) -> Thresholds:
 
 
 def record_score(db: Database, model_version_id: int, rec: ScoreRecord, thresholds: Thresholds | None = None) -> None:
-    """Insert or update the (image, model) score row: a rerun never duplicates it.
+    """Insert or update the (image, model) score row: a rerun, or a second station, never
+    duplicates it.
 
     ``thresholds``: the active profile, when the caller already knows it (saves a query per photo)."""
     thresholds = thresholds or active_thresholds(db, model_version_id)
     with db.session() as s:
+        now = utcnow()
+        _insert_if_absent(s, Image.__table__, ["path"],
+                          dict(path=rec.path, source=rec.source, first_seen=now, last_seen=now))
         image = s.scalar(select(Image).where(Image.path == rec.path))
-        if image is None:
-            image = Image(path=rec.path, source=rec.source)
-            s.add(image)
         for field in ("content_hash", "size_bytes", "width", "height"):
             if getattr(rec, field) is not None:
                 setattr(image, field, getattr(rec, field))
-        image.last_seen = utcnow()
-        s.flush()
+        image.last_seen = now
+        _insert_if_absent(s, Score.__table__, ["image_id", "model_version_id"],
+                          dict(image_id=image.id, model_version_id=model_version_id, status=rec.status, scored_at=now))
         row = s.scalar(select(Score).where(Score.image_id == image.id, Score.model_version_id == model_version_id))
-        if row is None:
-            row = Score(image_id=image.id, model_version_id=model_version_id)
-            s.add(row)
         row.status, row.score, row.opinions = rec.status, rec.score, rec.opinions
         row.raw_score = rec.raw_score if rec.raw_score is not None else rec.score
         row.embedding = rec.embedding
-        row.seconds, row.error, row.scored_at = rec.seconds, rec.error, utcnow()
+        row.seconds, row.error, row.scored_at = rec.seconds, rec.error, now
         row.verdict = thresholds.verdict(rec.score) if rec.score is not None else None
 
 
@@ -158,7 +181,7 @@ def score_rows(db: Database, model_version_id: int) -> list[dict]:
                 "path": r.path, "score": None if r.score is None else round(r.score, 2), "verdict": r.verdict,
                 "status": r.status, "error": r.error,
                 "opinions": None if r.opinions is None else " ".join(f"{o:.1f}" for o in r.opinions),
-                "model": mv.name, "model_version": mv.version, "scored_at": r.scored_at.isoformat(timespec="seconds"),
+                "model": mv.name, "model_version": mv.version, "model_sha256": mv.sha256, "scored_at": r.scored_at.isoformat(timespec="seconds"),
             }
             for r in rows
         ]
