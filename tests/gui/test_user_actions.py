@@ -418,7 +418,9 @@ def test_labeling_refits_the_photo_and_refuses_votes_it_cannot_count(qtbot, wind
     panel.close()
 
 
-def test_a_cut_off_photo_shows_what_decodes_with_its_status(qtbot, window, tmp_path, monkeypatch):
+@pytest.mark.parametrize("damage, status", [("cut_off", "TRUNCATED"), ("early_end_marker", "DAMAGED")])
+def test_a_cut_off_or_damaged_photo_shows_what_decodes_with_its_status(qtbot, window, tmp_path, monkeypatch,
+                                                                       damage, status):
     import numpy as np
     from PIL import Image
 
@@ -426,11 +428,14 @@ def test_a_cut_off_photo_shows_what_decodes_with_its_status(qtbot, window, tmp_p
     folder.mkdir()
     whole = folder / "whole.jpg"
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (400, 600, 3), dtype=np.uint8)).save(whole)
-    (folder / "cut.jpg").write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    data = whole.read_bytes()
+    half = data[: len(data) // 2]
+    (folder / f"{damage}.jpg").write_bytes(half if damage == "cut_off" else half + b"\xff\xd9")
     whole.unlink()
     choose_folder_with_ctrl_o(window, monkeypatch, folder)
     qtbot.waitUntil(lambda: window.viewer.outcome is not None and not window.is_busy(), timeout=30000)
-    assert window.viewer.info.text().startswith("TRUNCATED")
+    assert window.viewer.info.text().startswith(status)
+    assert window.model.items[0].verdict is None  # never passed automatically
     shown = window.viewer.composed()
     assert shown is not None and shown.shape == (400, 600, 3)  # the top half decoded, the rest grey
 
