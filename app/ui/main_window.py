@@ -68,10 +68,13 @@ class MainWindow(QMainWindow):
         super().__init__()
         # Fine-tune runs (each a folder with its new model version) live beside the user's data.
         self.runs_dir = runs_dir or user_data_dir() / "finetune"
-        self.training_controller = TrainingController(self)
         self.setWindowTitle("MobileIQA Inspector")
         self.settings = settings or QSettings("MobileIQA", "Inspector")
         self.workspace = Workspace(database)
+        self.training_controller = TrainingController(self.workspace, self.runs_dir, self.settings, self.is_busy, parent=self)
+        self.training_controller.status.connect(self.statusBar().showMessage)
+        self.training_controller.switch_requested.connect(self.switch_model)
+        self.training_controller.scores_changed.connect(self.scores_changed)
 
         self.model = GalleryModel(self)
         self.outputs = BatchOutputs(self)  # reviews and exports of the batch's results
@@ -319,8 +322,9 @@ class MainWindow(QMainWindow):
         self.model.item(path).reviewed = True
         self.viewer_jobs.request(self.workspace.engine, path)
 
-    def scores_changed(self) -> None:
+    def scores_changed(self, scores: dict) -> None:
         """Stored scores changed (calibration applied or removed): refresh what shows them."""
+        self.model.set_scores(scores, self.workspace.thresholds)
         self.panel.set_scores(self.model.scores())
         self.viewer_jobs.forget()
         current = self.gallery.currentIndex()

@@ -1,35 +1,43 @@
-"""Wires the Training panel to the window: which model it fine-tunes, switching versions, and
-the site calibration (its work is in the Qt-free Workspace; fast enough for the GUI thread)."""
+"""Owns the Training panel: which model it fine-tunes, switching versions, and the site
+calibration. It holds the Workspace (app.core does the work; fast enough for the GUI thread)
+and reads the station's state for the panel, which does no I/O. It knows nothing of the main
+window: what the window must act on leaves as signals, which the window connects."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import QObject, QSettings, Signal
 
 from ..core.calibration import Calibration
+from ..core.training_state import training_state
+from ..core.workspace import Workspace
 from .training_panel import TrainingPanel
 
-if TYPE_CHECKING:
-    from .main_window import MainWindow
 
+class TrainingController(QObject):
+    status = Signal(str)  # one line for the status bar
+    switch_requested = Signal(str)  # the version (path) the supervisor chose; the window loads it
+    scores_changed = Signal(dict)  # path -> stored score, after a calibration was applied or removed
 
-class TrainingController:
-    def __init__(self, window: MainWindow):
-        self.window = window
+    def __init__(self, workspace: Workspace, runs_dir: Path, settings: QSettings,
+                 is_busy: Callable[[], bool] = lambda: False, config: Path | None = None,
+                 panel_factory=TrainingPanel, parent: QObject | None = None):
+        super().__init__(parent)
+        self.workspace, self.runs_dir, self.settings, self.is_busy = workspace, Path(runs_dir), settings, is_busy
+        self.config, self.panel_factory = config, panel_factory
         self.panel: TrainingPanel | None = None
         self.candidate: Calibration | None = None  # fitted, waiting to be applied
 
-    @property
-    def workspace(self):
-        return self.window.workspace
-
     def open(self) -> None:
         if self.panel is None:
-            w = self.window
-            self.panel = TrainingPanel(
-                self.workspace.db, self.workspace.db.url, self.workspace.model.onnx_path, w.runs_dir,
-                python_setting=w.settings.value("training_python") or None,
+            self.panel = self.panel_factory(
+                self.workspace.db.url, self.workspace.model.onnx_path, self.runs_dir,
+                python_setting=self.settings.value("training_python") or None, config=self.config,
             )
             self.panel.use_model.connect(self.switch_model)
-            self.panel.python_chosen.connect(lambda path: w.settings.setValue("training_python", path))
+            self.panel.python_chosen.connect(lambda path: self.settings.setValue("training_python", path))
+            self.panel.finished.connect(lambda _success: self.refresh())  # a new version, maybe
             self.panel.calibration_fit_requested.connect(self.fit_calibration)
             self.panel.calibration_apply_requested.connect(lambda: self.apply_calibration(self.candidate))
             self.panel.calibration_remove_requested.connect(lambda: self.apply_calibration(None))
@@ -39,11 +47,11 @@ class TrainingController:
 
     def refresh(self) -> None:
         self.panel.set_base_model(self.workspace.model.onnx_path)
-        self.panel.refresh_versions()
+        self.panel.show_state(training_state(self.workspace.db, self.config))
         self.show_calibration()
 
     def switch_model(self, path: str) -> None:
-        self.window.switch_model(path)
+        self.switch_requested.emit(path)  # a direct connection: the window has switched on return
         self.refresh()
 
     def show_calibration(self) -> None:
@@ -69,13 +77,11 @@ class TrainingController:
         )
 
     def apply_calibration(self, calibration: Calibration | None) -> None:
-        w = self.window
-        if w.is_busy():
-            w.statusBar().showMessage("Finish or cancel the running batch before changing the calibration")
+        if self.is_busy():
+            self.status.emit("Finish or cancel the running batch before changing the calibration")
             return
         changed = self.workspace.apply_calibration(calibration)
-        w.model.set_scores({r["path"]: r["score"] for r in self.workspace.rows()}, self.workspace.thresholds)
-        w.scores_changed()  # histogram, counts and the viewer's caption follow the new scores
-        w.statusBar().showMessage(f"{'Applied' if calibration else 'Removed'} site calibration: {changed} stored scores updated")
+        self.scores_changed.emit({r["path"]: r["score"] for r in self.workspace.rows()})
+        self.status.emit(f"{'Applied' if calibration else 'Removed'} site calibration: {changed} stored scores updated")
         self.candidate = None
         self.show_calibration()

@@ -28,13 +28,10 @@ from ..core.finetune_job import (
     FinetuneJob,
     install_hint,
     parse_progress,
-    requirement,
     source_root,
     training_python,
 )
-from ..core.labeling import screened_site_mos
-from ..core.store import Database
-from ..core.store.repository import model_versions
+from ..core.training_state import TrainingState
 from .curve_plot import CurvePlot
 
 COLUMNS = ("Model", "Version", "Registered", "Site SRCC before → after", "Val SRCC", "In use")
@@ -53,11 +50,13 @@ class TrainingPanel(QWidget):
     calibration_apply_requested = Signal()
     calibration_remove_requested = Signal()
 
-    def __init__(self, db: Database, db_url: str, base_model: Path, runs_dir: Path,
+    def __init__(self, db_url: str, base_model: Path, runs_dir: Path,
                  python_setting: str | None = None, config: Path | None = None, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Training")
-        self.db, self.db_url, self.base_model, self.runs_dir, self.config = db, db_url, Path(base_model), Path(runs_dir), config
+        # No database reads here: the training controller hands over a TrainingState (show_state);
+        # the URL only travels to the fine-tune process.
+        self.db_url, self.base_model, self.runs_dir, self.config = db_url, Path(base_model), Path(runs_dir), config
         self.python = training_python(python_setting)
         self.job: FinetuneJob | None = None
         self.process: QProcess | None = None
@@ -137,7 +136,6 @@ class TrainingPanel(QWidget):
         self.poll.timeout.connect(self.refresh_curves)
         self.set_base_model(self.base_model)
         self._show_python()
-        self.refresh_versions()
 
     # --- state shown ----------------------------------------------------------------------
     def set_base_model(self, path: Path) -> None:
@@ -161,20 +159,22 @@ class TrainingPanel(QWidget):
             self._show_python()
             self.python_chosen.emit(path)
 
-    def refresh_requirement(self) -> None:
+    def show_state(self, state: TrainingState) -> None:
+        """What the station has: the ratings a fine-tune needs and the model versions."""
+        self._show_requirement(state)
+        self._show_versions(state.versions)
+
+    def _show_requirement(self, state: TrainingState) -> None:
         """Say up front what a fine-tune needs and how far the station is from it."""
-        photos, votes = requirement(self.config)
-        mos, _ = screened_site_mos(self.db, votes)
-        self._enough_ratings = len(mos) >= photos
+        photos, votes = state.photos_needed, state.votes_needed
+        self._enough_ratings = state.enough_ratings
         self.requirement.setText(
             f"Fine-tuning needs at least {photos} photos with {votes} or more votes each (after rater "
-            f"screening); this station has {len(mos)}."
+            f"screening); this station has {state.photos_rated}."
             + ("" if self._enough_ratings else " Rate more photos first (Ctrl+L)."))
         self._update_start()
 
-    def refresh_versions(self) -> None:
-        self.refresh_requirement()
-        rows = model_versions(self.db)
+    def _show_versions(self, rows) -> None:
         self.table.setRowCount(len(rows))
         for r, v in enumerate(rows):
             cells = (v.name, v.version, v.registered_at.strftime("%Y-%m-%d %H:%M"),
@@ -285,8 +285,7 @@ class TrainingPanel(QWidget):
         self.process = None
         self.cancel_button.setEnabled(False)
         self._show_python()
-        self.refresh_versions()
-        self.finished.emit(success)
+        self.finished.emit(success)  # the controller shows the station's new state
 
     def show_calibration(self, text: str, can_apply: bool) -> None:
         self.calibration_label.setText(text)

@@ -8,6 +8,7 @@ from PySide6.QtCore import QSettings, Qt
 
 from app.core.store import open_database
 from app.core.store.repository import model_versions
+from app.core.training_state import training_state
 from app.ui.training_panel import TrainingPanel
 from tests.conftest import ship_for_tests
 
@@ -15,8 +16,11 @@ from tests.conftest import ship_for_tests
 def _panel(qtbot, rated_site, tmp_path):
     db_path, base, cfg = rated_site
     db = open_database(db_path)
-    panel = TrainingPanel(db, db.url, base, tmp_path / "runs", python_setting=sys.executable, config=cfg)
+    panel = TrainingPanel(db.url, base, tmp_path / "runs", python_setting=sys.executable, config=cfg)
     qtbot.addWidget(panel)
+    # The panel reads nothing itself: what the training controller does, done here by hand.
+    panel.show_state(training_state(db, cfg))
+    panel.finished.connect(lambda _: panel.show_state(training_state(db, cfg)))
     panel.epochs.setValue(2)
     return panel, db
 
@@ -79,7 +83,8 @@ def test_frozen_build_without_a_training_python_says_what_to_install(qtbot, rate
     monkeypatch.delenv("MOBILEIQA_TRAINING_PYTHON", raising=False)
     db_path, base, cfg = rated_site
     db = open_database(db_path)
-    panel = TrainingPanel(db, db.url, base, tmp_path / "runs")
+    panel = TrainingPanel(db.url, base, tmp_path / "runs")
+    panel.show_state(training_state(db))
     qtbot.addWidget(panel)
     assert not panel.start_button.isEnabled()
     assert "requirements/training.txt" in panel.python_label.text()
