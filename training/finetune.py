@@ -1,95 +1,222 @@
 """``finetune``: adapt the current model to a site's own ratings, collected in the app's database.
 
 1. Votes -> BT.500 screening -> MOS per photo (screened raters left out), photos with at least
-   ``min_votes`` standing votes; a seeded part is held out and never trained on.
+   ``min_votes`` standing votes, split three ways by a seeded rule (``site_split``): train,
+   validation (chooses the epoch) and test (measures before/after, nothing else). The training
+   process is handed the train and validation photos only: no test photo is in its MOS file or
+   among the teacher's unlabeled photos, so the test split cannot influence model selection.
 2. The student starts from the base model's weights (``NAME.pt`` beside ``NAME.onnx``). With the
    teacher's weights (``teacher.pt`` in the same folder) it is distillation: the teacher keeps the
    student from forgetting, and labels the site's unrated photos; without them, plain MOS training.
-3. The result is exported as a new version (``NAME-site-<time>``), evaluated before and after on the
-   held-out ratings as the app runs it (ONNX), and registered in the database with its metrics.
+3. The result is exported as a new version (``NAME-site-<time>``) that carries what the next
+   fine-tune needs (its own ``NAME.pt``, the teacher, the split rule, its parent), evaluated
+   before and after on the test photos as the app runs it (ONNX), with a paired bootstrap 95 %
+   interval of the SRCC gain. It is registered only when it is not worse beyond noise (the
+   interval does not lie entirely below 0); otherwise the report says why and the current
+   version stays (the supervisor may still register it from the Training panel).
 """
 from __future__ import annotations
 
+import csv
 import json
 import logging
+import shutil
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import torch
 from sqlalchemy import select
 
+from app.core.calibration import PairedComparison, compare_srcc
+from app.core.engine import Engine
+from app.core.imageio import load_rgb
 from app.core.labeling import gold_answers, screened_site_mos
+from app.core.model_contract import sha256_file
 from app.core.model_loader import load_model, resolve_model_files
 from app.core.store import open_database
 from app.core.store.repository import register_model
-from app.core.store.urls import hide_password
 from app.core.store.schema import Image, Score
+from app.core.store.urls import hide_password
 from models import load_checkpoint
 
+from .atomic import atomic_path
 from .data.mos import MOSItem, write_mos_csv
-from .evaluate import evaluate_onnx
-from .export import annotate_card, attach_detail_graph, export_model
+from .export import annotate_card, attach_detail_graph, export_model, save_slim_weights
+from .metrics import iqa_metrics
+from .site_split import SplitRule, assign, counts
 
 log = logging.getLogger(__name__)
 
 
-def site_mos(db_url: str, min_votes: int) -> tuple[list[MOSItem], dict]:
+@dataclass(frozen=True)
+class SitePhoto:
+    item: MOSItem  # image = absolute path, mos 0-100
+    key: str  # content hash when the station recorded one, else the path: what the split follows
+    votes: int
+
+
+@dataclass(frozen=True)
+class SiteData:
+    """The site's photos for one fine-tune, already split."""
+
+    photos: dict[str, list[SitePhoto]]  # "train" / "val" / "test"
+    unlabeled: list[str]  # scored, not rated: the teacher labels them (never a test photo)
+    info: dict  # raters, rejected raters, counts
+
+    def stage_items(self) -> list[MOSItem]:
+        """What the training process sees: train and validation photos, nothing else."""
+        return [MOSItem(p.item.image, p.item.mos, p.item.std, name) for name in ("train", "val") for p in self.photos[name]]
+
+
+def site_photos(db_url: str, min_votes: int) -> tuple[list[SitePhoto], list[tuple[str, str]], dict]:
+    """(rated photos with ``min_votes``+ standing votes, (path, key) of photos scored but not
+    rated, screening summary)."""
     db = open_database(db_url)
     try:
         mos, info = screened_site_mos(db, min_votes)
-        items = [MOSItem(m.image, m.mos100, m.std * 25) for m in mos.values()]
         with db.session() as s:
-            rated = set(mos) | set(gold_answers(db))
-            unrated = [p for (p,) in s.execute(select(Image.path).join(Score).where(Score.status == "ok").distinct()) if p not in rated]
+            hashes = dict(s.execute(select(Image.path, Image.content_hash)).all())
+            scored = [p for (p,) in s.execute(select(Image.path).join(Score).where(Score.status == "ok").distinct())]
+        rated = set(mos) | set(gold_answers(db))
     finally:
         db.close()
-    info = {"raters": info["raters"], "rejected_raters": info["rejected_raters"], "rated_photos": len(items),
+    photos = [SitePhoto(MOSItem(m.image, m.mos100, m.std * 25), hashes.get(m.image) or m.image, m.n) for m in mos.values()]
+    unrated = [(p, hashes.get(p) or p) for p in scored if p not in rated]
+    info = {"raters": info["raters"], "rejected_raters": info["rejected_raters"], "rated_photos": len(photos),
             "unrated_photos": len(unrated)}
-    return sorted(items, key=lambda i: i.image), info | {"unrated": unrated}
+    return sorted(photos, key=lambda p: p.item.image), sorted(unrated), info
 
 
-def run_finetune(cfg: dict, db_url: str, base: Path, out: Path) -> dict:
+def split_site(photos: list[SitePhoto], unrated: list[tuple[str, str]], rule: SplitRule) -> SiteData:
+    split = assign([p.key for p in photos], rule)
+    grouped = {name: [p for p in photos if split[p.key] == name] for name in ("train", "val", "test")}
+    test_keys = {p.key for p in grouped["test"]}
+    test_paths = {p.item.image for p in grouped["test"]}
+    # An unrated copy of a test photo (same content elsewhere) is not shown to the teacher either.
+    unlabeled = [path for path, key in unrated if key not in test_keys and path not in test_paths]
+    return SiteData(grouped, unlabeled, {"split": counts(split)})
+
+
+def check_no_test_photo(data: SiteData, stage_items: list[MOSItem], unlabeled: list[str]) -> None:
+    """The construction's guarantee, checked: nothing the training process receives is a test
+    photo (by path or by content)."""
+    test_paths = {p.item.image for p in data.photos["test"]}
+    test_keys = {p.key for p in data.photos["test"]}
+    keys = {p.item.image: p.key for name in ("train", "val") for p in data.photos[name]}
+    leaked = [it.image for it in stage_items if it.image in test_paths or keys.get(it.image) in test_keys]
+    leaked += [p for p in unlabeled if p in test_paths]
+    if leaked:
+        raise AssertionError(f"test photos would reach training: {leaked[:3]}")
+
+
+def find_teacher(base_onnx: Path) -> Path | None:
+    """``teacher.pt`` beside the base model (every version made here carries a copy)."""
+    beside = base_onnx.parent / "teacher.pt"
+    return beside if beside.exists() else None
+
+
+def _train(stage_cfg: dict, meta: Path, teacher: Path | None, run: Path, unlabeled: list[Path]) -> None:
+    """The training process proper: it gets the MOS file of train + validation photos, the
+    unlabeled photos and nothing else (tests replace it to see exactly what it is given)."""
     from .stage_distill import run_distill
     from .stage_mos import run_mos_stage
 
-    base_onnx, base_card_path = resolve_model_files(base)
-    base_card = load_model(base_onnx).card
-    student_ckpt = base_onnx.with_suffix(".pt")
-    if not student_ckpt.exists():
-        raise FileNotFoundError(f"{student_ckpt.name}: the base model's torch weights are needed to fine-tune it")
-    teacher_ckpt = base_onnx.parent / "teacher.pt"
-    items, info = site_mos(db_url, cfg.get("min_votes", 3))
-    if len(items) < cfg.get("min_photos", 20):
-        raise ValueError(f"only {len(items)} photos have {cfg.get('min_votes', 3)}+ standing votes; "
-                         f"rate at least {cfg.get('min_photos', 20)} before fine-tuning")
-    order = np.random.default_rng(cfg.get("split_seed", 0)).permutation(len(items))
-    n_val = max(3, int(round(len(items) * cfg.get("val_fraction", 0.25))))
-    val_idx = set(order[:n_val].tolist())
-    split = [MOSItem(it.image, it.mos, it.std, "val" if i in val_idx else "train") for i, it in enumerate(items)]
-    out.mkdir(parents=True, exist_ok=True)
-    meta = out / "site_mos.csv"
-    write_mos_csv([it for it in split if it.split == "train"], out / "site_train.csv")
-    write_mos_csv([it for it in split if it.split == "val"], out / "site_val.csv")
-    write_mos_csv(split, meta, with_split=True)
-
-    before = evaluate_onnx(base_onnx, out / "site_val.csv", Path("/"))
-    stage_cfg = cfg | {"init": str(student_ckpt)}
-    run = out / "run"
-    if teacher_ckpt.exists():
-        run_distill(stage_cfg, meta, Path("/"), teacher_ckpt, run, unlabeled=[Path(p) for p in info["unrated"]])
+    if teacher is not None:
+        run_distill(stage_cfg, meta, Path("/"), teacher, run, unlabeled=unlabeled)
     else:
         log.warning("no teacher.pt beside the base model: fine-tuning on the site's MOS alone")
         run_mos_stage(stage_cfg, meta, Path("/"), run)
 
+
+def predict_onnx(onnx_path: Path, items: list[MOSItem]) -> np.ndarray:
+    """Scores as the app computes them (ONNX Runtime, the card's reading)."""
+    engine = Engine(load_model(onnx_path))
+    return np.array([engine.score(load_rgb(it.image)).score for it in items])
+
+
+def decide(comparison: PairedComparison) -> tuple[bool, str]:
+    """Register the new version unless it is worse than its parent beyond noise on the test photos."""
+    said = comparison.describe()
+    if not np.isfinite(comparison.after):
+        return False, f"not registered: the new version does not rank the test photos at all ({said})"
+    if comparison.worse:
+        return False, (f"not registered: worse than the current version beyond noise on the test photos ({said}; "
+                       "the interval lies below 0); the current version stays in use")
+    if comparison.gain_ci is None:
+        return True, f"registered: {said}; too few test photos for an interval, so not shown to be worse"
+    return True, f"registered: not worse beyond noise on the test photos ({said})"
+
+
+def _copy(source: Path, target: Path) -> None:
+    with atomic_path(target) as tmp:
+        shutil.copyfile(source, tmp)
+
+
+def _write_predictions(path: Path, items: list[MOSItem], before: np.ndarray, after: np.ndarray) -> None:
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["image", "mos", "before", "after"])
+        writer.writerows((it.image, f"{it.mos:.3f}", f"{b:.3f}", f"{a:.3f}") for it, b, a in zip(items, before, after))
+
+
+def _metrics(pred: np.ndarray, mos: np.ndarray) -> dict:
+    return iqa_metrics(pred, mos) | {"n": len(mos)}
+
+
+def run_finetune(cfg: dict, db_url: str, base: Path, out: Path) -> dict:
+    base_onnx, _ = resolve_model_files(base)
+    base_card = load_model(base_onnx).card
+    student_ckpt = base_onnx.with_suffix(".pt")
+    if not student_ckpt.exists():
+        raise FileNotFoundError(f"{student_ckpt.name}: the base model's torch weights are needed to fine-tune it")
+    teacher = find_teacher(base_onnx)
+    min_votes, min_photos = int(cfg.get("min_votes", 3)), int(cfg.get("min_photos", 20))
+    photos, unrated, info = site_photos(db_url, min_votes)
+    if len(photos) < min_photos:
+        raise ValueError(f"only {len(photos)} photos have {min_votes}+ standing votes; "
+                         f"rate at least {min_photos} before fine-tuning")
+    # A fine-tune of a fine-tuned version keeps its lineage's rule: its parent's test photos stay test.
+    inherited = (base_card.get("site_split") or {}).get("rule")
+    rule = SplitRule.from_json(inherited) if inherited else SplitRule.from_config(cfg)
+    data = split_site(photos, unrated, rule)
+    n = data.info["split"]
+    if n["train"] < 2:
+        raise ValueError(f"only {n['train']} photos are left to train on after the validation and test splits; rate more")
+
+    out.mkdir(parents=True, exist_ok=True)
+    stage_items = data.stage_items()
+    unlabeled = data.unlabeled if teacher is not None else []
+    check_no_test_photo(data, stage_items, unlabeled)
+    meta = out / "site_mos.csv"  # train + validation: the only ratings the training process reads
+    write_mos_csv(stage_items, meta, with_split=True)
+    test_items = [p.item for p in data.photos["test"]]
+    write_mos_csv(test_items, out / "site_test.csv")  # read after training, by the evaluation only
+
+    n_train = n["train"] + len(unlabeled)
+    stage_cfg = cfg | {"init": str(student_ckpt), "batch_size": max(1, min(int(cfg.get("batch_size", 16)), n_train))}
+    run = out / "run"
+    _train(stage_cfg, meta, teacher, run, [Path(p) for p in unlabeled])
+
     model, ckpt = load_checkpoint(run / "best.pt")
+    chosen = (ckpt.get("history") or [{}])[-1]  # best.pt's history ends at the epoch it was chosen
+    last = run / "last.pt"
+    history = torch.load(last, map_location="cpu", weights_only=True)["history"] if last.exists() else ckpt.get("history") or []
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    name = f"{base_onnx.stem}-site-{stamp}"
+    name = f"{base_onnx.stem.split('-site-')[0]}-site-{stamp}"
+    validation = {"n": n["val"], "epoch": chosen.get("epoch"), "srcc": chosen.get("val_srcc"),
+                  "plcc": chosen.get("val_plcc"), "epochs_run": len(history)}
     info_card = {
-        "version": f"{base_card['version']}+site.{stamp}",
-        "training": {"data": f"site ratings from {hide_password(db_url)}: {len(items) - n_val} train / {n_val} held out",
+        "version": f"{base_card['version'].split('+site.')[0]}+site.{stamp}",
+        "training": {"data": f"site ratings from {hide_password(db_url)}: {n['train']} train / {n['val']} validation "
+                             f"(chooses the epoch) / {n['test']} test (never trained on or chosen by)",
                      "recipe": f"finetune of {base_card['name']} v{base_card['version']}: {json.dumps(cfg, sort_keys=True)}",
-                     "base": base_card["name"], "teacher": teacher_ckpt.name if teacher_ckpt.exists() else None},
-        "metrics": ckpt["card_info"].get("metrics", {}),
+                     "base": base_card["name"], "teacher": teacher.name if teacher else None},
+        # The site's validation figures at the chosen epoch; the LIVEC validation of the parent
+        # is not this version's, so none is claimed.
+        "metrics": {"site_val_srcc": validation["srcc"], "site_val_plcc": validation["plcc"],
+                    "site_val_n": n["val"], "epoch": validation["epoch"], "split": "site validation"},
     }
     # The site's ratings refine the overview network; the detail reader and the card's reading
     # are the base model's, carried over unchanged.
@@ -97,16 +224,42 @@ def run_finetune(cfg: dict, db_url: str, base: Path, out: Path) -> dict:
     onnx_path, card_path = export_model(model, out / name, info_card, extra)
     if base_card.get("detail_model"):
         attach_detail_graph(card_path, base_onnx.with_name(base_card["detail_model"]["onnx_file"]), base_card["detail_model"])
-    after = evaluate_onnx(onnx_path, out / "site_val.csv", Path("/"))
-    report = {"before": before, "after": after, "held_out": n_val} | {k: v for k, v in info.items() if k != "unrated"}
-    annotate_card(card_path, {"site_evaluation": report})
-    db = open_database(db_url)
-    try:
-        # Made here from a model the station runs: trusted as this station's own version.
-        register_model(db, load_model(onnx_path).card, str(onnx_path), origin="fine-tuned",
-                       approved_by=f"fine-tune of {base_card['name']} v{base_card['version']}")
-    finally:
-        db.close()
+    # What the next fine-tune of this version needs travels with it.
+    save_slim_weights(model, onnx_path.with_suffix(".pt"), {"metrics": info_card["metrics"]})
+    if teacher is not None:
+        _copy(teacher, onnx_path.with_name("teacher.pt"))  # ~10 MB: each version stands alone
+
+    mos = np.array([it.mos for it in test_items])
+    before_pred, after_pred = predict_onnx(base_onnx, test_items), predict_onnx(onnx_path, test_items)
+    _write_predictions(out / "test_predictions.csv", test_items, before_pred, after_pred)
+    comparison = compare_srcc(mos, before_pred, after_pred, seed=int(cfg.get("seed", 0)))
+    registered, decision = decide(comparison)
+    report = {
+        "before": _metrics(before_pred, mos), "after": _metrics(after_pred, mos), "held_out": n["test"],
+        "test": comparison.to_json(), "validation": validation,
+        "split": {"rule": rule.to_json(), "rule_from": "parent" if inherited else "config", "counts": n,
+                  "describe": rule.describe()},
+        "registered": registered, "decision": decision, "min_votes": min_votes,
+        "teacher": teacher.name if teacher else None, "unlabeled_photos": len(unlabeled),
+    } | info
+    annotate_card(card_path, {
+        "site_evaluation": report,
+        "site_split": {"rule": rule.to_json(), "test": sorted(p.key for p in data.photos["test"])},
+        "parent": {"name": base_card["name"], "version": base_card["version"], "sha256": base_card["sha256"]},
+        "finetune": {"weights": onnx_path.with_suffix(".pt").name, "teacher": "teacher.pt" if teacher else None,
+                     "weights_sha256": sha256_file(onnx_path.with_suffix(".pt"))},
+    })
+    if registered:
+        db = open_database(db_url)
+        try:
+            # Made here from a model the station runs: trusted as this station's own version.
+            register_model(db, load_model(onnx_path).card, str(onnx_path), origin="fine-tuned",
+                           approved_by=f"fine-tune of {base_card['name']} v{base_card['version']}")
+        finally:
+            db.close()
+    else:
+        log.warning("%s", decision)
     report["model"] = str(onnx_path)
-    (out / "finetune_report.json").write_text(json.dumps(report, indent=2) + "\n")
+    with atomic_path(out / "finetune_report.json") as tmp:
+        Path(tmp).write_text(json.dumps(report, indent=2) + "\n")
     return report

@@ -64,7 +64,7 @@ def requirement(config: Path | None = None) -> tuple[int, int]:
         cfg = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         cfg = {}
-    return int(cfg.get("min_photos", 20)), int(cfg.get("min_votes", 3))
+    return int(cfg.get("min_photos", 30)), int(cfg.get("min_votes", 3))
 
 
 @dataclass
@@ -109,8 +109,9 @@ class FinetuneJob:
         return json.loads(path.read_text())
 
     def new_model(self) -> Path | None:
-        found = sorted(self.out_dir.glob("*-site-*.onnx"))
-        return found[-1] if found and self.report() else None
+        """The new version's .onnx, once the run has finished (registered or not)."""
+        report = self.report()
+        return Path(report["model"]) if report and report.get("model") else None
 
 
 def read_history(path: Path) -> list[dict[str, float]]:
@@ -136,3 +137,58 @@ def parse_progress(text: str) -> tuple[int, int, float] | None:
         return None
     epoch, epochs, percent = (int(v) for v in found[-1])
     return epoch, epochs, min(1.0, ((epoch - 1) + percent / 100) / max(1, epochs))
+
+
+# --- what a finished fine-tune leaves to the supervisor ------------------------------------------
+def summary(report: dict) -> str:
+    """The run's outcome in the supervisor's words: the test figures with their n and interval,
+    the validation that chose the epoch, and whether the new version was registered, and why."""
+    test, val, counts = report.get("test") or {}, report.get("validation") or {}, (report.get("split") or {}).get("counts") or {}
+    before, after = report["before"], report["after"]
+    ci = test.get("gain_ci")
+    interval = f" [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else " (too few photos for an interval)"
+    epoch = (f" Epoch {val['epoch']} of {val.get('epochs_run', '?')} was chosen on {val.get('n', '?')} validation photos"
+             f" (site val SRCC {_num(val.get('srcc'))})." if val.get("epoch") else "")
+    return (f"Site test ({report.get('held_out', '?')} photos never trained on or chosen by): SRCC {_num(before.get('srcc'))} → "
+            f"{_num(after.get('srcc'))}, gain {_num(test.get('gain'), sign=True)}{interval} (95 % paired bootstrap); "
+            f"PLCC {_num(before.get('plcc'))} → {_num(after.get('plcc'))}. Split: {counts.get('train', '?')} train / "
+            f"{counts.get('val', '?')} validation / {counts.get('test', '?')} test.{epoch} "
+            + ("Registered as a new version (select it below and 'Use' to switch)." if report.get("registered")
+               else f"{_sentence(report.get('decision', 'Not registered.'))} You may still register it."))
+
+
+def _num(value, sign: bool = False) -> str:
+    if value is None or value != value:
+        return "–"
+    return f"{value:+.3f}" if sign else f"{value:.3f}"
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def register_anyway(db, report: dict, approved_by: str) -> int:
+    """Register a version the fine-tune kept back (not shown better, or worse beyond noise): the
+    supervisor's decision, recorded with their name beside the test result it overrides."""
+    from .model_loader import load_model
+    from .store.repository import register_model
+
+    model = load_model(report["model"])
+    test = report.get("test") or {}
+    ci = test.get("gain_ci")
+    said = f"gain {_num(test.get('gain'), sign=True)}" + (f" [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else "")
+    return register_model(db, model.card, str(model.onnx_path), origin="fine-tuned",
+                          approved_by=f"{approved_by}, registered against the fine-tune's test result ({said})")
+
+
+def inherited_thresholds(versions, path: str) -> tuple[object, object] | None:
+    """(version, its parent) when the version at ``path`` has no threshold profile
+    of its own and the version it was fine-tuned from has one; else None. ``versions``: the
+    station's VersionRows."""
+    target = next((v for v in versions if v.path == str(path)), None)
+    if target is None or target.thresholds is not None or not target.parent_sha256:
+        return None
+    parent = next((v for v in versions if v.sha256 == target.parent_sha256), None)
+    if parent is None or parent.thresholds is None:
+        return None
+    return target, parent

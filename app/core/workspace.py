@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .calibration import Calibration, fit_calibration
 from .engine import Engine
+from .finetune_job import requirement
 from .labeling import screened_site_mos
 from .model_loader import LoadedModel, load_model
 from .model_trust import admit_model
@@ -54,15 +55,20 @@ class Workspace:
         self.thresholds = thresholds
 
     # --- site calibration (torch-free; seconds) -----------------------------------------------
-    def fit_calibration(self, min_votes: int = 1) -> Calibration:
+    def fit_calibration(self, min_votes: int | None = None) -> Calibration:
         """Fit (not apply) a calibration of the current model to the site's screened MOS, from
-        the embeddings stored with its scores; its cross-validated SRCC says whether it helps."""
-        mos, _ = screened_site_mos(self.db, min_votes)
+        the embeddings stored with its scores; its nested cross-validation says whether it helps.
+
+        ``min_votes``: standing votes a photo needs to count, by default the fine-tune's (one
+        rule for both: a 1-vote MOS is one person's opinion)."""
+        votes = requirement()[1] if min_votes is None else min_votes
+        mos, _ = screened_site_mos(self.db, votes)
         rows = calibration_rows(self.db, self.model_version_id, list(mos))
         if not rows:
-            raise ValueError("no rated photo has been scored by this model yet (score the rated folder first)")
+            raise ValueError(f"no photo with {votes} or more votes has been scored by this model yet "
+                             "(rate photos, and score the rated folder with this model)")
         embeddings, raw, targets = zip(*((emb, r, mos[path].mos100) for path, emb, r in rows))
-        return fit_calibration(embeddings, raw, targets)
+        return fit_calibration(embeddings, raw, targets, min_votes=votes)
 
     def apply_calibration(self, calibration: Calibration | None) -> int:
         """Store ``calibration`` with the model version (None removes it), recompute every stored

@@ -10,6 +10,11 @@ from typing import Callable
 from PySide6.QtCore import QObject, QSettings, Signal
 
 from ..core.calibration import Calibration
+from ..core.finetune_job import inherited_thresholds, register_anyway
+from ..core.model_contract import ModelError
+from ..core.model_trust import current_user
+from ..core.rules import Thresholds
+from ..core.store.repository import model_versions, save_thresholds
 from ..core.training_state import training_state
 from ..core.workspace import Workspace
 from .training_panel import TrainingPanel
@@ -41,6 +46,7 @@ class TrainingController(QObject):
             self.panel.calibration_fit_requested.connect(self.fit_calibration)
             self.panel.calibration_apply_requested.connect(lambda: self.apply_calibration(self.candidate))
             self.panel.calibration_remove_requested.connect(lambda: self.apply_calibration(None))
+            self.panel.register_requested.connect(self.register_kept_back)
             self.panel.resize(900, 760)
         self.refresh()
         self.panel.show()
@@ -51,15 +57,54 @@ class TrainingController(QObject):
         self.show_calibration()
 
     def switch_model(self, path: str) -> None:
+        self.offer_parent_thresholds(path)  # saved before the switch, so the window loads them
         self.switch_requested.emit(path)  # a direct connection: the window has switched on return
+        self.refresh()
+
+    def offer_parent_thresholds(self, path: str) -> None:
+        """A fine-tuned version without thresholds of its own starts from its parent's, if the
+        supervisor agrees; either answer is saved as its profile, so it is asked once."""
+        found = inherited_thresholds(model_versions(self.workspace.db), path)
+        if found is None:
+            return
+        target, parent = found
+        inherited, default = Thresholds(*parent.thresholds), Thresholds()
+        yes = self.panel.confirm(
+            "Thresholds for the new version",
+            f"{target.name} v{target.version} has no thresholds of its own. Start from those of the version it "
+            f"was fine-tuned from, {parent.name} v{parent.version}: pass ≥ {inherited.pass_at:g}, fail < "
+            f"{inherited.fail_below:g}?\n\nNo keeps the defaults (pass ≥ {default.pass_at:g}, fail < "
+            f"{default.fail_below:g}). Either can be changed later in the thresholds panel.")
+        chosen = inherited if yes else default
+        save_thresholds(self.workspace.db, target.id, "from parent" if yes else "default", chosen)
+        self.status.emit(f"{target.name} v{target.version}: thresholds pass ≥ {chosen.pass_at:g}, "
+                         f"fail < {chosen.fail_below:g} ({'from its parent' if yes else 'defaults'})")
+
+    def register_kept_back(self, report: dict) -> None:
+        """The supervisor overrides the fine-tune's decision not to register a version."""
+        test = report.get("test") or {}
+        if not self.panel.confirm(
+                "Register a version the fine-tune kept back?",
+                f"{report.get('decision', '')}\n\nRegister {report.get('model')} anyway, recording that "
+                f"{current_user()} decided so against the test result?"):
+            return
+        try:
+            register_anyway(self.workspace.db, report, current_user())
+        except (ModelError, OSError) as exc:
+            self.status.emit(f"Could not register the version: {exc}")
+            return
+        self.panel.show_kept_back(None)
+        self.status.emit(f"Registered {report.get('model')} (test gain {test.get('gain', float('nan')):+.3f}) "
+                         f"at {current_user()}'s decision")
         self.refresh()
 
     def show_calibration(self) -> None:
         current = self.workspace.calibration
         text = "Site calibration: none (scores are the model's own)."
         if current is not None:
-            text = (f"Site calibration applied: fitted on {current.n} rated photos; cross-validated SRCC "
-                    f"{current.cv_srcc:.3f} vs {current.base_srcc:.3f} uncalibrated.")
+            text = (f"Site calibration applied: {current.describe()}, fitted on {current.n} rated photos; "
+                    f"on photos left out of every choice SRCC {current.cv_srcc:.3f}{_ci(current.cv_srcc_ci)} vs "
+                    f"{current.base_srcc:.3f}{_ci(current.base_srcc_ci)} uncalibrated.")
         self.panel.show_calibration(text, False)
 
     def fit_calibration(self) -> None:
@@ -69,11 +114,18 @@ class TrainingController(QObject):
             self.panel.show_calibration(f"Cannot calibrate: {exc}", False)
             return
         c = self.candidate
-        verdict = "it helps" if c.cv_srcc > c.base_srcc else "it does NOT help; keep the model as it is"
+        if c.helps:
+            verdict = "it helps beyond noise (the gain's interval lies above 0)"
+        elif c.gain_ci is not None and c.gain_ci[1] < 0:
+            verdict = "it is worse beyond noise; keep the model as it is"
+        else:
+            verdict = "it is not shown to help (the gain's interval includes 0); keep the model as it is"
         self.panel.show_calibration(
-            f"Fitted on {c.n} rated photos. On photos left out of each fit: SRCC {c.cv_srcc:.3f} / PLCC "
-            f"{c.cv_plcc:.3f}, against {c.base_srcc:.3f} / {c.base_plcc:.3f} for the model alone: {verdict}.",
-            c.cv_srcc > c.base_srcc,  # Apply is offered only for a fit that helps
+            f"Fitted on {c.n} rated photos with {c.min_votes} or more votes: {c.describe()}. On photos left out of "
+            f"every choice (nested {c.folds}-fold cross-validation): SRCC {c.cv_srcc:.3f}{_ci(c.cv_srcc_ci)} / PLCC "
+            f"{c.cv_plcc:.3f}, against {c.base_srcc:.3f}{_ci(c.base_srcc_ci)} / {c.base_plcc:.3f} for the model "
+            f"alone; gain {c.gain:+.3f}{_ci(c.gain_ci, sign=True)} (95 % paired bootstrap): {verdict}.",
+            c.helps,  # Apply is offered only for a fit that helps beyond noise
         )
 
     def apply_calibration(self, calibration: Calibration | None) -> None:
@@ -85,3 +137,10 @@ class TrainingController(QObject):
         self.status.emit(f"{'Applied' if calibration else 'Removed'} site calibration: {changed} stored scores updated")
         self.candidate = None
         self.show_calibration()
+
+
+def _ci(interval, sign: bool = False) -> str:
+    if not interval:
+        return ""
+    fmt = "{:+.3f}" if sign else "{:.3f}"
+    return f" [{fmt.format(interval[0])}, {fmt.format(interval[1])}]"

@@ -1,5 +1,7 @@
 """The Training panel (supervisor): fine-tune the current model on the station's ratings, watch
-it learn, cancel it, and switch between model versions (or roll back).
+it learn, cancel it, read how the new version did on the site's test photos (with the interval
+of the gain), register a version the fine-tune kept back, and switch between model versions
+(or roll back).
 
 Fine-tuning runs as a separate process (QProcess), so the window stays responsive and a crash
 or a cancel cannot take the app down; its command, progress files and result are described in
@@ -15,6 +17,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -29,26 +32,50 @@ from ..core.finetune_job import (
     install_hint,
     parse_progress,
     source_root,
+    summary,
     training_python,
 )
 from ..core.training_state import TrainingState
 from .curve_plot import CurvePlot
 
-COLUMNS = ("Model", "Version", "Registered", "Site SRCC before → after", "Val SRCC", "In use")
+# Each figure in its own column with the number of photos behind it: LIVEC validation (the
+# shipped recipe's), the site validation that chose a fine-tune's epoch, the site test.
+COLUMNS = ("Model", "Version", "Registered", "LIVEC val SRCC (n)", "Site val SRCC (n)",
+           "Site test SRCC before → after (n)", "Test gain, 95 % interval", "In use")
 
 
 def _fmt(value: float | None) -> str:
-    return "–" if value is None else f"{value:.3f}"
+    return "–" if value is None or value != value else f"{value:.3f}"
+
+
+def _with_n(value: float | None, n: int | None) -> str:
+    if value is None:
+        return "–"
+    return f"{_fmt(value)} ({n if n is not None else '?'})"
+
+
+def version_cells(v) -> tuple[str, ...]:
+    """What the versions table shows for one VersionRow."""
+    test = "–"
+    if v.srcc_after is not None:
+        test = f"{_fmt(v.srcc_before)} → {_fmt(v.srcc_after)} ({v.site_test_n if v.site_test_n is not None else '?'})"
+    gain = "–"
+    if v.srcc_after is not None and v.srcc_before is not None:
+        gain = f"{v.srcc_after - v.srcc_before:+.3f}"
+        gain += f" [{v.site_gain_ci[0]:+.3f}, {v.site_gain_ci[1]:+.3f}]" if v.site_gain_ci else " [none]"
+    return (v.name, v.version, v.registered_at.strftime("%Y-%m-%d %H:%M"), _with_n(v.val_srcc, v.val_n),
+            _with_n(v.site_val_srcc, v.site_val_n), test, gain, "yes" if v.active else "")
 
 
 class TrainingPanel(QWidget):
     use_model = Signal(str)  # path of the version the supervisor switched to
-    finished = Signal(bool)  # True when a fine-tune produced a new version
+    finished = Signal(bool)  # True when a fine-tune registered a new version
     python_chosen = Signal(str)
     # Site calibration acts on the model in use; the window does the work (it owns the workspace).
     calibration_fit_requested = Signal()
     calibration_apply_requested = Signal()
     calibration_remove_requested = Signal()
+    register_requested = Signal(dict)  # the report of a version the fine-tune kept back
 
     def __init__(self, db_url: str, base_model: Path, runs_dir: Path,
                  python_setting: str | None = None, config: Path | None = None, parent=None):
@@ -80,10 +107,24 @@ class TrainingPanel(QWidget):
         self.progress = QProgressBar()
         self.requirement = QLabel()
         self.requirement.setWordWrap(True)
+        # The site's ratings as fine-tuning and calibration see them: MOS ± 95 % CI and votes per
+        # photo (rejected raters left out), and what rater screening could judge.
+        self.ratings_table = QTableWidget(0, 3)
+        self.ratings_table.setHorizontalHeaderLabels(("Rated photo", "MOS ± 95 % CI (0-100)", "Votes"))
+        self.ratings_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.ratings_table.horizontalHeader().setStretchLastSection(True)
+        self.screening = QLabel()
+        self.screening.setWordWrap(True)
         self.status = QLabel("Idle.")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.plot = CurvePlot()
+        self.register_button = QPushButton("Register this version anyway…")
+        self.register_button.setToolTip("The fine-tune kept it back (worse on the test photos beyond noise); "
+                                        "register it if you have reason to, with your name recorded")
+        self.register_button.setVisible(False)
+        self.register_button.clicked.connect(self._register_clicked)
+        self._kept_back: dict | None = None
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -115,9 +156,12 @@ class TrainingPanel(QWidget):
         layout.addWidget(self.base_label)
         layout.addLayout(python_row)
         layout.addWidget(self.requirement)
+        layout.addWidget(self.ratings_table, 1)
+        layout.addWidget(self.screening)
         layout.addLayout(run_row)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
+        layout.addWidget(self.register_button)
         layout.addWidget(self.plot, 1)
         layout.addWidget(QLabel("Model versions (switch to roll back; thresholds are kept per version)"))
         layout.addWidget(self.table, 1)
@@ -126,8 +170,9 @@ class TrainingPanel(QWidget):
         for w in (self.fit_button, self.apply_button, self.remove_button):
             calibration_row.addWidget(w)
         calibration_row.addStretch(1)
-        layout.addWidget(QLabel("Quick site calibration (seconds, no training): a ridge fit from the model's "
-                                "embedding to the site's MOS, checked by cross-validation before it is applied"))
+        layout.addWidget(QLabel("Quick site calibration (seconds, no training): a monotone map of the model's score "
+                                "to the site's MOS, plus a ridge on its embedding where that earns its place, checked "
+                                "by nested cross-validation; Apply is offered only when it helps beyond noise"))
         layout.addLayout(calibration_row)
         layout.addWidget(self.calibration_label)
 
@@ -168,6 +213,13 @@ class TrainingPanel(QWidget):
         """Say up front what a fine-tune needs and how far the station is from it."""
         photos, votes = state.photos_needed, state.votes_needed
         self._enough_ratings = state.enough_ratings
+        self.ratings_table.setRowCount(len(state.rated))
+        for r, m in enumerate(sorted(state.rated.values(), key=lambda m: m.image)):
+            ci = "?" if m.n < 2 else f"{m.ci100:.0f}"
+            for c, text in enumerate((Path(m.image).name, f"{m.mos100:.0f} ± {ci}", str(m.n))):
+                self.ratings_table.setItem(r, c, QTableWidgetItem(text))
+        self.ratings_table.resizeColumnsToContents()
+        self.screening.setText(state.screening)
         self.requirement.setText(
             f"Fine-tuning needs at least {photos} photos with {votes} or more votes each (after rater "
             f"screening); this station has {state.photos_rated}."
@@ -177,10 +229,7 @@ class TrainingPanel(QWidget):
     def _show_versions(self, rows) -> None:
         self.table.setRowCount(len(rows))
         for r, v in enumerate(rows):
-            cells = (v.name, v.version, v.registered_at.strftime("%Y-%m-%d %H:%M"),
-                     f"{_fmt(v.srcc_before)} → {_fmt(v.srcc_after)}" if v.srcc_after is not None else "–",
-                     _fmt(v.val_srcc), "yes" if v.active else "")
-            for c, text in enumerate(cells):
+            for c, text in enumerate(version_cells(v)):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.UserRole, v.path)
                 self.table.setItem(r, c, item)
@@ -218,6 +267,7 @@ class TrainingPanel(QWidget):
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
         self.plot.set_series({})
+        self.show_kept_back(None)
         self.status.setText(f"Fine-tuning {self.base_model.name} in {self.job.out_dir} …")
         self.start_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
@@ -261,14 +311,10 @@ class TrainingPanel(QWidget):
             self.status.setText("Cancelled. The model in use did not change.")
             self._reset(False)
         elif code == 0 and report:
-            before, after = report["before"], report["after"]
             self.progress.setValue(1000)
-            self.status.setText(
-                f"Done: held-out site SRCC {before['srcc']:.3f} → {after['srcc']:.3f}, "
-                f"PLCC {before['plcc']:.3f} → {after['plcc']:.3f} on {report['held_out']} photos. "
-                f"New version: {Path(report.get('model', '?')).name} (select it below and 'Use' to switch)."
-            )
-            self._reset(True)
+            self.status.setText(f"Done: {Path(report.get('model', '?')).name}. {summary(report)}")
+            self.show_kept_back(None if report.get("registered") else report)
+            self._reset(bool(report.get("registered")))
         else:
             lines = [ln for ln in self._output_tail.replace("\r", "\n").splitlines() if ln.strip() and "it/s" not in ln]
             said = [ln[len("error: "):] for ln in lines if ln.startswith("error: ")]
@@ -286,6 +332,21 @@ class TrainingPanel(QWidget):
         self.cancel_button.setEnabled(False)
         self._show_python()
         self.finished.emit(success)  # the controller shows the station's new state
+
+    def show_kept_back(self, report: dict | None) -> None:
+        """Offer to register a version the fine-tune did not register (None: nothing to offer)."""
+        self._kept_back = report
+        self.register_button.setVisible(report is not None)
+        self.register_button.setEnabled(report is not None)
+
+    def _register_clicked(self) -> None:
+        if self._kept_back is not None:
+            self.register_requested.emit(self._kept_back)
+
+    def confirm(self, title: str, text: str) -> bool:
+        """Ask the supervisor a yes/no question (No is the default)."""
+        return QMessageBox.question(self, title, text, QMessageBox.Yes | QMessageBox.No,
+                                    QMessageBox.No) == QMessageBox.Yes
 
     def show_calibration(self, text: str, can_apply: bool) -> None:
         self.calibration_label.setText(text)

@@ -1,8 +1,18 @@
+"""The site calibration's statistics (numpy only in the app; scipy here as the reference): rank
+correlations, the paired bootstrap, the monotone map, and the nested cross-validation that
+decides whether a ridge on the embedding earns its place and whether the whole helps."""
 import numpy as np
 import pytest
 from scipy import stats
 
-from app.core.calibration import Calibration, fit_calibration, ranks, srcc
+from app.core.calibration import (
+    Calibration,
+    compare_srcc,
+    fit_calibration,
+    fit_monotone,
+    ranks,
+    srcc,
+)
 
 
 def test_ranks_and_srcc_match_scipy():
@@ -11,11 +21,40 @@ def test_ranks_and_srcc_match_scipy():
     b = a + rng.normal(0, 3, 50)
     assert np.allclose(ranks(a), stats.rankdata(a) - 1)
     assert srcc(a, b) == pytest.approx(stats.spearmanr(a, b).statistic)
+    assert np.isnan(srcc(np.ones(5), np.arange(5)))  # a constant ranks nothing
+
+
+def test_the_paired_bootstrap_matches_a_scipy_reference_on_the_same_resamples():
+    rng = np.random.default_rng(1)
+    mos = rng.normal(50, 15, 40)
+    before, after = mos + rng.normal(0, 12, 40), mos + rng.normal(0, 6, 40)
+    got = compare_srcc(mos, before, after, resamples=1000, seed=3)
+    draws, ref = np.random.default_rng(3), []
+    for start in range(0, 1000, 500):
+        for i in draws.integers(0, 40, (500, 40)):
+            ref.append(stats.spearmanr(after[i], mos[i]).statistic - stats.spearmanr(before[i], mos[i]).statistic)
+    assert got.gain_ci == pytest.approx(list(np.percentile(ref, [2.5, 97.5])), abs=1e-9)
+    assert got.before == pytest.approx(stats.spearmanr(before, mos).statistic)
+    assert got.better and not got.worse and got.gain_ci[0] > 0
+
+
+def test_a_monotone_map_keeps_the_ranking_and_fits_the_sites_scale():
+    rng = np.random.default_rng(2)
+    s = rng.uniform(20, 80, 60)
+    y = 10 + 80 / (1 + np.exp(-(s - 50) / 6)) + rng.normal(0, 2, 60)  # the site's S-shaped use of the scale
+    m = fit_monotone(s, y)
+    from app.core.calibration import apply_monotone
+
+    mapped = apply_monotone(m, s)
+    assert srcc(mapped, y) == pytest.approx(srcc(s, y))
+    assert np.sqrt(np.mean((mapped - y) ** 2)) < np.sqrt(np.mean((apply_monotone(fit_monotone(s, y, "linear"), s) - y) ** 2))
+    with pytest.raises(ValueError, match="same score"):
+        fit_monotone(np.full(10, 50.0), y[:10])
 
 
 def test_calibration_fixes_a_biased_model_on_planted_data():
-    """The site's MOS depends on a feature the model's score under-weights: the embedding knows
-    it, so ridge on the embedding recovers what the raw score misses."""
+    """The site's MOS depends on a feature the model's score weighs the wrong way: the embedding
+    knows it, so the ridge on the residual earns its place and the gain lies above 0."""
     rng = np.random.default_rng(1)
     n = 120
     emb = rng.normal(size=(n, 16))
@@ -23,13 +62,56 @@ def test_calibration_fixes_a_biased_model_on_planted_data():
     mos = truth + rng.normal(0, 3, n)
     score = 50 + 12 * emb[:, 0] - 8 * emb[:, 3] + rng.normal(0, 3, n)  # biased on feature 3
     cal = fit_calibration(emb, score, mos)
-    assert cal.cv_srcc > cal.base_srcc + 0.2
-    assert cal.cv_srcc > 0.9
+    assert cal.cv_srcc > cal.base_srcc + 0.2 and cal.cv_srcc > 0.85
+    assert cal.helps and cal.gain_ci[0] > 0.1
+    assert cal.weights and cal.ridge_folds == cal.folds == 5
     again = Calibration.from_json(cal.to_json())
+    assert again == cal
     assert again.apply(emb[0], score[0]) == pytest.approx(cal.apply(emb[0], score[0]))
     assert 0 <= cal.apply(emb[0] * 100, 500.0) <= 100  # clipped to the score range
 
 
-def test_too_few_ratings_are_refused():
+def test_a_good_score_with_few_ratings_keeps_its_ranking_and_is_not_said_to_help():
+    """The issue's simulation: 40 rated photos, a 96-dimension embedding that knows nothing the
+    score does not. The score, unpenalised, keeps its weight: new photos rank as well calibrated
+    as raw (a ridge on embedding + score lost 0.44 SRCC here), and Apply is not offered."""
+    rng = np.random.default_rng(5)
+    losses = []
+    for trial in range(4):
+        q = rng.normal(size=440)
+        emb = rng.normal(size=(440, 96))
+        mos = np.clip(50 + 15 * q + rng.normal(0, 6, 440), 0, 100)
+        score = 40 + 9 * q + rng.normal(0, 3, 440)
+        cal = fit_calibration(emb[:40], score[:40], mos[:40], seed=trial)
+        new = [cal.apply(e, s) for e, s in zip(emb[40:], score[40:])]
+        losses.append(srcc(score[40:], mos[40:]) - srcc(new, mos[40:]))
+        assert not cal.helps
+        assert cal.gain_ci[0] <= 0 <= cal.gain_ci[1] + 1e-12
+    assert max(losses) < 0.02
+
+
+def test_a_site_that_ranks_the_other_way_gets_a_decreasing_map_that_helps():
+    rng = np.random.default_rng(3)
+    score = rng.uniform(20, 80, 30)
+    mos = 100 - score + rng.normal(0, 5, 30)
+    cal = fit_calibration(rng.normal(size=(30, 8)), score, mos)
+    assert cal.base_srcc < -0.8 and cal.cv_srcc > 0.8 and cal.helps
+    assert cal.apply(np.zeros(8), 25.0) > cal.apply(np.zeros(8), 75.0)
+
+
+def test_a_calibration_stored_before_format_2_still_loads_and_applies_as_fitted():
+    """Format 1: a ridge on the standardised [embedding, score], with only these fields."""
+    stored = {"mean": [0.0, 0.0, 50.0], "std": [1.0, 2.0, 10.0], "weights": [3.0, -1.0, 12.0], "bias": 55.0,
+              "lam": 1.0, "n": 40, "cv_srcc": 0.8, "cv_plcc": 0.8, "base_srcc": 0.7, "base_plcc": 0.7}
+    cal = Calibration.from_json(stored)
+    assert cal.format == 1 and cal.map is None and not cal.helps
+    expected = (1.0 - 0) / 1 * 3.0 + (4.0 - 0) / 2 * -1.0 + (60.0 - 50) / 10 * 12.0 + 55.0
+    assert cal.apply(np.array([1.0, 4.0]), 60.0) == pytest.approx(expected)
+    assert "before intervals" in cal.describe()
+
+
+def test_too_few_ratings_or_one_score_for_all_are_refused():
     with pytest.raises(ValueError, match="at least"):
-        fit_calibration(np.zeros((5, 3)), np.zeros(5), np.zeros(5))
+        fit_calibration(np.zeros((5, 3)), np.arange(5.0), np.zeros(5))
+    with pytest.raises(ValueError, match="same score"):
+        fit_calibration(np.zeros((12, 3)), np.full(12, 40.0), np.arange(12.0))

@@ -67,3 +67,31 @@ def test_calibration_fits_applies_to_stored_scores_and_new_photos(tmp_path, expo
     with again.db.session() as s:
         assert all(r.score == r.raw_score for r in s.query(Score).all())
     again.close()
+
+
+def test_calibration_counts_photos_as_the_fine_tune_does_and_says_whether_it_helps(tmp_path, exported_student):
+    """A photo with one or two votes is one or two opinions: like the fine-tune, calibration
+    counts only photos with the configured standing votes (3). The fit reports its interval."""
+    from app.core.finetune_job import requirement
+
+    ws = Workspace(tmp_path / "site.db")
+    ws.load_model(exported_student[1])
+    paths = _photos(tmp_path / "site", 24)
+    score_batch(paths, ws.engine, ws.db, ws.model_version_id)
+    with ws.db.session() as s:
+        raw = {r.image.path: r.raw_score for r in s.query(Score).all()}
+    order = sorted(raw, key=raw.get)
+    acr = {p: 1 + (4 * i) // (len(order) - 1) for i, p in enumerate(order)}  # the raters agree with the model
+    well_rated = order[::2]
+    for rater in ("a", "b", "c"):
+        session = LabelingSession(ws.db, rater, "site", well_rated if rater != "a" else list(raw))
+        while (item := session.current()) is not None:
+            session.vote(acr[item.path])
+    assert requirement()[1] == 3
+    calibration = ws.fit_calibration()
+    assert calibration.n == len(well_rated) and calibration.min_votes == 3
+    assert ws.fit_calibration(min_votes=1).n == len(raw)
+    # Already in the raters' order: a monotone map cannot rank better, so it is not said to help.
+    assert calibration.base_srcc > 0.9 and not calibration.helps
+    assert calibration.gain_ci is not None and calibration.gain_ci[0] <= 0
+    ws.close()

@@ -1,5 +1,7 @@
 """The Training panel with the real pipeline in a real separate process: fine-tune, watch the
-curves, cancel, and switch between model versions (roll back) from the main window."""
+curves, cancel, read the test figures with their n and interval, register a kept-back version,
+start a new version from its parent's thresholds, and switch between model versions (roll back)
+from the main window; site calibration offered only when it helps beyond noise."""
 import sys
 import time
 
@@ -43,12 +45,17 @@ def test_fine_tune_runs_in_its_own_process_and_registers_a_version(qtbot, rated_
     # The window kept handling events while the process trained: the 50 ms timer kept beating.
     gaps = [b - a for a, b in zip([timer_started] + ticks, ticks)]
     assert len(ticks) > 20 and max(gaps) < 2.0
-    assert "held-out site SRCC" in panel.status.text()
+    text = panel.status.text()
+    assert "Site test (" in text and "95 % paired bootstrap" in text and "Registered as a new version" in text
+    assert "Traceback" not in text and panel.register_button.isHidden()
     assert len(panel.plot.series["val SRCC"]) == 2 and len(panel.plot.series["loss"]) == 2
     assert db.url not in " ".join(panel.job.command())  # handed over in the environment
     versions = model_versions(db)
     new = [v for v in versions if "+site." in v.version]
-    assert len(new) == 1 and new[0].srcc_after is not None
+    assert len(new) == 1 and new[0].srcc_after is not None and new[0].site_test_n == panel.job.report()["held_out"]
+    row = next(r for r in range(panel.table.rowCount()) if "+site." in panel.table.item(r, 1).text())
+    assert f"({new[0].site_test_n})" in panel.table.item(row, 5).text()  # each figure with its n
+    assert panel.table.item(row, 3).text() == "–"  # no LIVEC validation claimed for a site version
     # Made at this station: it runs here without anyone approving it.
     from app.core.workspace import Workspace
 
@@ -183,3 +190,157 @@ def test_site_calibration_from_the_panel_rescored_gallery(qtbot, exported_studen
     panel.remove_button.click()
     assert {it.path: it.score for it in window.model.items} == pytest.approx(raw, abs=0.01)
     window.close()
+
+
+# --- what the panel shows and offers, without a training process ---------------------------------
+def _version(**kw):
+    from datetime import datetime
+
+    from app.core.store.repository import VersionRow
+
+    base = dict(id=1, name="m", version="1", path="/m.onnx", registered_at=datetime(2026, 1, 1), active=False,
+                srcc_before=None, srcc_after=None, val_srcc=None)
+    return VersionRow(**(base | kw))
+
+
+def test_the_versions_table_keeps_livec_validation_and_site_test_apart_each_with_its_n(qtbot, tmp_path):
+    from app.core.training_state import TrainingState
+
+    panel = TrainingPanel("sqlite://", tmp_path / "m.onnx", tmp_path / "runs", python_setting=sys.executable)
+    qtbot.addWidget(panel)
+    shipped = _version(id=1, name="shipped", version="0.3.0", val_srcc=0.862, val_n=140, active=True)
+    site = _version(id=2, name="shipped-site-x", version="0.3.0+site.x", srcc_before=0.61, srcc_after=0.68,
+                    site_test_n=12, site_gain_ci=(-0.05, 0.19), site_val_srcc=0.7, site_val_n=9)
+    panel.show_state(TrainingState(30, 3, 12, [site, shipped]))
+    cells = {panel.table.item(r, 0).text(): [panel.table.item(r, c).text() for c in range(panel.table.columnCount())]
+             for r in range(panel.table.rowCount())}
+    assert cells["shipped"][3:7] == ["0.862 (140)", "–", "–", "–"]
+    assert cells["shipped-site-x"][3:7] == ["–", "0.700 (9)", "0.610 → 0.680 (12)", "+0.070 [-0.050, +0.190]"]
+    # Too few ratings: said up front, the button stays off.
+    assert "at least 30 photos with 3 or more votes" in panel.requirement.text()
+    assert not panel.start_button.isEnabled()
+
+
+def test_a_kept_back_version_is_explained_and_offered_for_registration(qtbot, tmp_path):
+    import json
+
+    from app.core.finetune_job import FinetuneJob
+
+    panel = TrainingPanel("sqlite://", tmp_path / "m.onnx", tmp_path / "runs", python_setting=sys.executable)
+    qtbot.addWidget(panel)
+    report = {"before": {"srcc": 0.8, "plcc": 0.8, "n": 8}, "after": {"srcc": 0.2, "plcc": 0.3, "n": 8}, "held_out": 8,
+              "test": {"n": 8, "gain": -0.6, "gain_ci": [-1.0, -0.2]}, "validation": {"n": 5, "epoch": 2, "srcc": 0.9,
+              "epochs_run": 3}, "split": {"counts": {"train": 17, "val": 5, "test": 8}}, "registered": False,
+              "decision": "not registered: worse than the current version beyond noise", "model": str(tmp_path / "new.onnx")}
+    panel.job = FinetuneJob(sys.executable, "sqlite://", tmp_path / "m.onnx", tmp_path / "run")
+    panel.job.out_dir.mkdir()
+    (panel.job.out_dir / "finetune_report.json").write_text(json.dumps(report))
+    with qtbot.waitSignal(panel.finished) as done:
+        panel._finished(0, None)
+    assert done.args == [False]
+    text = panel.status.text()
+    assert "SRCC 0.800 → 0.200, gain -0.600 [-1.000, -0.200]" in text and "8 photos never trained on" in text
+    assert "Epoch 2 of 3 was chosen on 5 validation photos" in text
+    assert "Not registered: worse" in text and not panel.register_button.isHidden()
+    with qtbot.waitSignal(panel.register_requested) as asked:
+        panel.register_button.click()
+    assert asked.args == [report]
+
+
+@pytest.fixture
+def controlled(exported_student, tmp_path):
+    from unittest.mock import MagicMock
+
+    from app.core.workspace import Workspace
+    from app.ui.training_controller import TrainingController
+
+    ws = Workspace(tmp_path / "station.db")
+    ws.load_model(exported_student[1])
+    panel = MagicMock(spec=TrainingPanel)
+    controller = TrainingController(ws, tmp_path / "runs", QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat),
+                                    panel_factory=lambda *a, **k: panel)
+    controller.open()
+    yield controller, panel, ws
+    ws.close()
+
+
+def _child_of(exported_student, tmp_path, name="tiny-site-a"):
+    """A version fine-tuned from the tiny student (its card names the parent)."""
+    import torch
+
+    from app.core.model_loader import load_model
+    from models import create_model
+    from training.export import annotate_card, export_model
+
+    torch.manual_seed(5)
+    onnx, card = export_model(create_model("student", weights=None).eval(), tmp_path / "v" / name, {"version": "0.0.0+site.a"})
+    parent = load_model(exported_student[1]).card
+    annotate_card(card, {"parent": {"name": parent["name"], "version": parent["version"], "sha256": parent["sha256"]}})
+    return onnx
+
+
+def test_a_new_version_starts_from_its_parents_thresholds_when_the_supervisor_agrees(controlled, exported_student, tmp_path):
+    from app.core.model_loader import load_model
+    from app.core.rules import Thresholds
+    from app.core.store.repository import active_thresholds, register_model
+
+    controller, panel, ws = controlled
+    ws.set_thresholds(Thresholds(70.0, 45.0), "site")
+    child = _child_of(exported_student, tmp_path)
+    child_id = register_model(ws.db, load_model(child).card, str(child), origin="fine-tuned", approved_by="fine-tune")
+    panel.confirm.return_value = True
+    controller.switch_model(str(child))
+    title, question = panel.confirm.call_args.args
+    assert "pass ≥ 70, fail < 45" in question and "No keeps the defaults" in question
+    assert active_thresholds(ws.db, child_id) == Thresholds(70.0, 45.0)
+    panel.confirm.reset_mock()
+    controller.switch_model(str(child))  # it has its own now: not asked again
+    panel.confirm.assert_not_called()
+
+
+def test_the_supervisor_registers_a_kept_back_version_with_their_name(controlled, exported_student, tmp_path):
+    from app.core.model_loader import load_model
+    from app.core.model_trust import admit_model
+
+    controller, panel, ws = controlled
+    child = _child_of(exported_student, tmp_path, "tiny-site-b")
+    report = {"model": str(child), "test": {"gain": -0.4, "gain_ci": [-0.9, -0.1]}, "decision": "not registered: worse"}
+    panel.confirm.return_value = False
+    controller.register_kept_back(report)
+    assert all(v.path != str(child) for v in model_versions(ws.db))  # No: nothing registered
+    panel.confirm.return_value = True
+    controller.register_kept_back(report)
+    row = next(v for v in model_versions(ws.db) if v.path == str(child))
+    assert "registered against the fine-tune's test result (gain -0.400 [-0.900, -0.100])" in row.approved_by
+    assert admit_model(ws.db, load_model(child).card, str(child)) == row.id  # trusted from now on
+    panel.show_kept_back.assert_called_with(None)
+
+
+def test_calibration_that_does_not_help_beyond_noise_is_not_offered(controlled, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from app.core.batch import score_batch
+    from app.core.labeling import LabelingSession
+    from app.core.store.schema import Score
+
+    controller, panel, ws = controlled
+    folder = tmp_path / "site"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(16):
+        paths.append(folder / f"{i:02d}.png")
+        Image.fromarray(np.clip(rng.normal(90 + 8 * i, 4 + 3 * i, (40, 48, 3)), 0, 255).astype(np.uint8)).save(paths[-1])
+    score_batch(paths, ws.engine, ws.db, ws.model_version_id)
+    with ws.db.session() as s:
+        raw = {r.image.path: r.raw_score for r in s.query(Score).all()}
+    order = sorted(raw, key=raw.get)
+    for rater in ("a", "b", "c"):  # the raters agree with the model's order
+        session = LabelingSession(ws.db, rater, "site", order)
+        while (item := session.current()) is not None:
+            session.vote(1 + (4 * order.index(item.path)) // 15)
+    controller.fit_calibration()
+    text, can_apply = panel.show_calibration.call_args.args
+    assert can_apply is False and "not shown to help" in text
+    assert "nested 5-fold" in text and "with 3 or more votes" in text and "95 % paired bootstrap" in text

@@ -7,6 +7,7 @@ people rated. Items look like MOSDataset's, with ``mos`` = NaN (no human label) 
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -31,25 +32,63 @@ def list_images(sources: list[Path]) -> list[Path]:
     return files
 
 
-class UnlabeledCrops(Dataset):
-    """Random crops of every readable photo under the given folders (unreadable ones are skipped
-    with a warning, at load time)."""
+class DecodedCache:
+    """Decoded photos kept by recency up to ``max_bytes`` (a photo larger than the whole budget
+    is decoded each time and never kept). Each data-loading process holds its own."""
 
-    def __init__(self, folders: list[Path], mean, std, crop: int, seed: int = 0):
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self.peak = 0
+        self.decodes = 0
+        self._items: OrderedDict[int, np.ndarray] = OrderedDict()
+
+    def get(self, key: int, load) -> np.ndarray:
+        if key in self._items:
+            self._items.move_to_end(key)
+            return self._items[key]
+        image = load()
+        self.decodes += 1
+        if image.nbytes <= self.max_bytes:
+            while self._items and self.bytes + image.nbytes > self.max_bytes:
+                self.bytes -= self._items.popitem(last=False)[1].nbytes
+            self._items[key] = image
+            self.bytes += image.nbytes
+            self.peak = max(self.peak, self.bytes)
+        return image
+
+
+class UnlabeledCrops(Dataset):
+    """Random crops of every photo under the given folders, read from disk when asked for, at
+    most ``cache_mb`` of decoded photos kept (1,000 photos of 12 MP would be 36 GB in memory;
+    streamed they cost the cache). The crop drawn does not depend on the cache, so a resumed run
+    takes the same crops. A photo that cannot be read is reported once and its place taken by
+    the next readable one."""
+
+    def __init__(self, folders: list[Path], mean, std, crop: int, seed: int = 0, cache_mb: int = 1024):
         self.mean, self.std, self.crop = tuple(mean), tuple(std), crop
         self.rng = np.random.default_rng(seed)
-        self.images = []
-        for path in list_images(folders):
-            try:
-                self.images.append(load_rgb(path))
-            except ImageLoadError as exc:
-                print(f"warning: skipping {exc}")
+        self.paths = list_images(folders)
+        self.bad: set[int] = set()
+        self.cache = DecodedCache(int(cache_mb) << 20)
 
     def __len__(self) -> int:
-        return len(self.images)
+        return len(self.paths)
+
+    def _image(self, i: int) -> np.ndarray:
+        for step in range(len(self.paths)):
+            j = (i + step) % len(self.paths)
+            if j in self.bad:
+                continue
+            try:
+                return self.cache.get(j, lambda: load_rgb(self.paths[j]))
+            except ImageLoadError as exc:
+                self.bad.add(j)
+                print(f"warning: skipping {exc}")
+        raise ValueError("none of the unlabeled photos can be read")
 
     def __getitem__(self, i: int) -> dict:
-        rgb = random_crop(self.images[i], self.crop, self.rng)
+        rgb = random_crop(self._image(i), self.crop, self.rng)
         return {"image": normalise(rgb, self.mean, self.std), "mos": torch.tensor(math.nan), "index": i,
                 "mask": torch.zeros(rgb.shape[:2])}
 

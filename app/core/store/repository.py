@@ -1,6 +1,7 @@
 """What the app asks of the database, each call one short transaction."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -199,29 +200,64 @@ def rename_image(db: Database, old_path: str, new_path: str) -> bool:
 
 @dataclass(frozen=True)
 class VersionRow:
+    """One registered model version with the figures its card carries, each with its own n:
+    the LIVEC validation (the shipped recipe's) and, for a site fine-tune, the site's validation
+    (which chose its epoch) and test (before/after, with the gain's 95 % interval)."""
+
     id: int
     name: str
     version: str
     path: str
     registered_at: datetime
     active: bool
-    srcc_before: float | None
+    srcc_before: float | None  # site test, parent -> this version
     srcc_after: float | None
-    val_srcc: float | None
+    val_srcc: float | None  # LIVEC validation
+    val_n: int | None = None
+    site_val_srcc: float | None = None
+    site_val_n: int | None = None
+    site_test_n: int | None = None
+    site_gain_ci: tuple[float, float] | None = None
+    sha256: str = ""
+    origin: str | None = None
+    approved_by: str | None = None
+    parent_sha256: str | None = None
+    thresholds: tuple[float, float] | None = None  # its own active profile (pass at, fail below)
+
+
+def _livec_validation(card: dict) -> tuple[float | None, int | None]:
+    """The card's LIVEC validation SRCC and n (a site fine-tune claims none)."""
+    block = (card.get("evaluations") or {}).get("validation") or {}
+    if block.get("srcc") is not None:
+        return block["srcc"], block.get("n")
+    metrics = card.get("metrics") or {}
+    n = metrics.get("n")
+    if n is None:  # older cards name it in the training data: "... (790 train / 140 val, ..."
+        found = re.search(r"/ (\d+) val\b", str((card.get("training") or {}).get("data") or ""))
+        n = int(found.group(1)) if found else None
+    return metrics.get("val_srcc"), n
 
 
 def model_versions(db: Database) -> list[VersionRow]:
     """Every registered model, newest first, with the figures its card carries."""
     with db.session() as s:
         rows = s.scalars(select(ModelVersion).order_by(ModelVersion.registered_at.desc(), ModelVersion.id.desc())).all()
+        profiles = {p.model_version_id: (p.pass_at, p.fail_below)
+                    for p in s.scalars(select(ThresholdProfile).where(ThresholdProfile.active.is_(True)))}
         out = []
         for mv in rows:
             card = mv.card or {}
             site = card.get("site_evaluation") or {}
+            test = site.get("test") or {}
+            metrics = card.get("metrics") or {}
+            val_srcc, val_n = _livec_validation(card)
+            gain_ci = test.get("gain_ci")
             out.append(VersionRow(
                 mv.id, mv.name, mv.version, mv.path, mv.registered_at, bool(mv.active),
                 (site.get("before") or {}).get("srcc"), (site.get("after") or {}).get("srcc"),
-                (card.get("metrics") or {}).get("val_srcc"),
+                val_srcc, val_n, metrics.get("site_val_srcc"), metrics.get("site_val_n"),
+                site.get("held_out") if site else None, tuple(gain_ci) if gain_ci else None,
+                mv.sha256, mv.origin, mv.approved_by, (card.get("parent") or {}).get("sha256"), profiles.get(mv.id),
             ))
         return out
 
