@@ -37,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     score.add_argument("--report", type=Path, help="also write an HTML batch report (counts, histogram, worst photos)")
     score.add_argument("--trust-model", action="store_true",
                        help="approve running a model this station has not run before (recorded with your user name)")
+    from .ratings_cli import add_parser as add_ratings_parser
+
+    add_ratings_parser(sub)
     args = parser.parse_args(argv)
 
     if args.self_test:
@@ -49,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
         db = args.score_db or args.db
         return score_command(args.paths, args.model, db, args.csv, args.recursive, args.report, args.provider,
                              args.trust_model)
+    if args.command == "ratings":
+        from .ratings_cli import ratings_command
+
+        return ratings_command(args, args.ratings_db or args.db)
     if not has_display():
         print(HEADLESS_HELP, file=sys.stderr)
         return 2

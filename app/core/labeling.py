@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import func, select
 
-from .ratings import image_mos, screen_raters
+from .ratings import image_mos, screen
 from .rules import Thresholds
 from .store.database import Database
 from .store.schema import (
@@ -203,13 +203,15 @@ def select_for_rating(db: Database, model_version_id: int, strategy: str, n: int
 
 
 def screened_site_mos(db: Database, min_votes: int = 1) -> tuple[dict, dict]:
-    """The site's MOS per photo from standing votes, raters rejected by screening (BT.500 P/Q
-    rule or weak correlation with the others) left out, gold images excluded; only photos with
-    ``min_votes`` or more. Returns (path -> ImageMOS, screening summary)."""
+    """The site's MOS per photo from standing votes, raters rejected by screening (app.core.ratings:
+    BT.500 where it applies, constant answers, weak correlation, subject-model inconsistency, gold
+    failures) left out, gold images excluded; only photos with ``min_votes`` or more. Returns
+    (path -> ImageMOS, summary: counts, rejected raters, ``screening`` and its ``summary`` text)."""
     votes = standing_votes(db)
     gold = gold_answers(db)
-    screening = screen_raters(votes, gold)
-    rejected = {r for r, s in screening.items() if s.rejected}
+    screening = screen(votes, gold)
+    rejected = screening.rejected
     mos = image_mos([v for v in votes if v[1] not in gold], exclude=rejected)
     kept = {path: m for path, m in mos.items() if m.n >= min_votes}
-    return kept, {"raters": len(screening), "rejected_raters": sorted(rejected), "gold_photos": len(gold)}
+    return kept, {"raters": len(screening.raters), "rejected_raters": sorted(rejected), "gold_photos": len(gold),
+                  "screening": screening, "summary": screening.summary()}

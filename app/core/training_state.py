@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .finetune_job import requirement
 from .labeling import screened_site_mos
+from .ratings import ImageMOS, votes_per_photo_text
 from .store.database import Database
 from .store.repository import VersionRow, model_versions
 
@@ -18,6 +19,8 @@ class TrainingState:
     votes_needed: int  # per photo, after rater screening
     photos_rated: int  # photos with that many votes or more
     versions: list[VersionRow] = field(default_factory=list)  # newest first
+    rated: dict[str, ImageMOS] = field(default_factory=dict)  # every rated photo: MOS ± CI, votes (screened)
+    screening: str = ""  # votes per photo and what rater screening judged, in words
 
     @property
     def enough_ratings(self) -> bool:
@@ -26,5 +29,7 @@ class TrainingState:
 
 def training_state(db: Database, config: Path | None = None) -> TrainingState:
     photos, votes = requirement(config)
-    mos, _ = screened_site_mos(db, votes)
-    return TrainingState(photos, votes, len(mos), model_versions(db))
+    rated, info = screened_site_mos(db, 1)
+    enough = sum(m.n >= votes for m in rated.values())
+    return TrainingState(photos, votes, enough, model_versions(db), rated,
+                         f"{votes_per_photo_text(rated, scale100=True)}. {info['summary']}")

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from ..core.imageio import ImageLoadError, load_rgb
 from ..core.labeling import ACR_LEVELS, LabelingSession
+from ..core.ratings_io import batch_summary
 from ..core.store import Database
 from .images import to_qimage
 
@@ -109,7 +110,7 @@ class LabelingPanel(QWidget):
         if item is None:
             self.photo.setPixmap(QPixmap())
             self.photo.setText("Thank you: every photo of this batch is rated")
-            self.hint.setText("")
+            self.hint.setText(batch_summary(self.db, self.photos))  # MOS ± CI, votes per photo, screening
             self.finished.emit()
             return
         self.hint.setText(
