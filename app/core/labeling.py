@@ -6,6 +6,11 @@
   resumes at the first photo they have not answered; training photos (with their expected
   answers shown) come first; hidden gold photos are mixed in among the rest.
 - Every vote is stored raw, with its rater, session (display conditions), kind and response time.
+- A photo that cannot be shown (gone, or no longer decodes) cannot be voted on: the rater skips it,
+  recorded as a skip with the reason, never as a vote. It is not offered again in that sitting;
+  it comes back once, after every other photo, at the rater's next sitting (the file may have
+  been restored by then), so a broken file never blocks a rater and a passing fault loses no
+  answer. Undo withdraws the last vote or skip, whichever came last.
 """
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ from .store.schema import (
     RatingOrder,
     RatingSession,
     Score,
+    Skip,
     Vote,
     utcnow,
 )
@@ -40,6 +46,7 @@ class Item:
     path: str
     kind: str  # normal, training, gold
     expected: int | None = None  # shown for training items only
+    skipped_before: bool = False  # skipped at an earlier sitting (it could not be shown), offered again
 
 
 def _image_id(s, path: str) -> int:
@@ -103,21 +110,34 @@ class LabelingSession:
         return set(s.scalars(select(Vote.image_id).where(
             Vote.rater_id == self.rater_id, Vote.withdrawn_at.is_(None))))
 
+    def _skips(self, s) -> dict[int, set[int | None]]:
+        """image id -> the sittings in which this rater skipped it (standing skips only)."""
+        out: dict[int, set[int | None]] = {}
+        for image_id, session_id in s.execute(select(Skip.image_id, Skip.session_id).where(
+                Skip.rater_id == self.rater_id, Skip.withdrawn_at.is_(None))):
+            out.setdefault(image_id, set()).add(session_id)
+        return out
+
     def current(self) -> Item | None:
-        """The first photo of this rater's order without a standing answer (None: all done)."""
+        """The first photo of this rater's order without a standing answer and never skipped;
+        then, once those are done, the photos skipped at an earlier sitting only (None: all done)."""
         with self.db.session() as s:
-            answered = self._answered(s)
+            answered, skips = self._answered(s), self._skips(s)
             rows = s.execute(
                 select(RatingOrder, Image.path).join(Image, Image.id == RatingOrder.image_id)
                 .where(RatingOrder.rater_id == self.rater_id, RatingOrder.batch == self.batch)
                 .order_by(RatingOrder.position)
-            )
-            for order, path in rows:
-                if order.image_id not in answered:
-                    expected = None
-                    if order.kind == "training":
-                        expected = s.get(GoldImage, order.image_id).expected
-                    return Item(order.position, order.image_id, path, order.kind, expected)
+            ).all()
+            open_ = [(order, path) for order, path in rows if order.image_id not in answered]
+            chosen = next(((o, p) for o, p in open_ if o.image_id not in skips), None)
+            if chosen is None:
+                chosen = next(((o, p) for o, p in open_ if self.session_id not in skips[o.image_id]), None)
+            if chosen is not None:
+                order, path = chosen
+                expected = None
+                if order.kind == "training":
+                    expected = s.get(GoldImage, order.image_id).expected
+                return Item(order.position, order.image_id, path, order.kind, expected, order.image_id in skips)
         return None
 
     def vote(self, value: int, response_ms: int | None = None) -> Item | None:
@@ -132,16 +152,30 @@ class LabelingSession:
                        value=value, kind=item.kind, response_ms=response_ms))
         return self.current()
 
+    def skip(self, reason: str) -> Item | None:
+        """The current photo could not be shown: record a skip (with why, never a vote); returns
+        the next photo. It is not offered again in this sitting."""
+        item = self.current()
+        if item is None:
+            raise RuntimeError("this rater has answered every photo of the batch")
+        with self.db.session() as s:
+            s.add(Skip(rater_id=self.rater_id, image_id=item.image_id, session_id=self.session_id, reason=reason))
+        return self.current()
+
     def undo(self) -> Item | None:
-        """Withdraw this rater's last standing vote in the batch; returns the photo to answer again."""
+        """Withdraw this rater's last standing vote or skip in the batch (whichever came last);
+        returns the photo to answer again."""
         with self.db.session() as s:
             in_batch = select(RatingOrder.image_id).where(RatingOrder.rater_id == self.rater_id, RatingOrder.batch == self.batch)
-            last = s.scalar(
-                select(Vote).where(Vote.rater_id == self.rater_id, Vote.withdrawn_at.is_(None), Vote.image_id.in_(in_batch))
-                .order_by(Vote.id.desc()).limit(1)
-            )
-            if last is not None:
-                last.withdrawn_at = utcnow()
+            last = [
+                s.scalar(select(table).where(table.rater_id == self.rater_id, table.withdrawn_at.is_(None),
+                                             table.image_id.in_(in_batch))
+                         .order_by(table.created_at.desc(), table.id.desc()).limit(1))
+                for table in (Vote, Skip)
+            ]
+            last = [row for row in last if row is not None]
+            if last:
+                max(last, key=lambda row: row.created_at).withdrawn_at = utcnow()
         return self.current()
 
     def progress(self) -> tuple[int, int]:
@@ -149,6 +183,13 @@ class LabelingSession:
             order = set(s.scalars(select(RatingOrder.image_id).where(
                 RatingOrder.rater_id == self.rater_id, RatingOrder.batch == self.batch)))
             return len(order & self._answered(s)), len(order)
+
+    def skipped(self) -> int:
+        """How many photos of the batch this rater skipped and has not answered since."""
+        with self.db.session() as s:
+            order = set(s.scalars(select(RatingOrder.image_id).where(
+                RatingOrder.rater_id == self.rater_id, RatingOrder.batch == self.batch)))
+            return len((order & set(self._skips(s))) - self._answered(s))
 
 
 def batch_name(paths: list[str]) -> str:

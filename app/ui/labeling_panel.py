@@ -1,26 +1,35 @@
 """The labeling panel: a rater signs in and gives ACR opinions, keys 1-5, with undo.
 
 The photo is shown without the model's score, so raters are not biased. The session logic
-(order, resume, gold, undo) lives in app.core.labeling; photos are decoded off the GUI thread.
+(order, resume, gold, undo, skips) lives in app.core.labeling; photos are decoded off the GUI
+thread. The photo is fitted to the panel, never enlarged (an enlarged photo is a blurred one, and
+the rater would judge the blur), or shown at 100 % (Z), one photo pixel per screen pixel, with
+scroll bars and drag to pan. A vote is taken only while the photo is on screen; a key pressed
+before is refused out loud, never silently dropped; a photo that cannot be shown is skipped (S).
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QElapsedTimer, QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QElapsedTimer, QEvent, QObject, QPoint, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
-from ..core.imageio import ImageLoadError, load_rgb
+from ..core.imageio import load_rgb
 from ..core.labeling import ACR_LEVELS, LabelingSession
 from ..core.ratings_io import batch_summary
 from ..core.store import Database
 from .images import to_qimage
+
+SKIP_KEY, ACTUAL_SIZE_KEY = "S", "Z"  # 1..5 are the votes
 
 
 class _Loaded(QObject):
@@ -35,8 +44,8 @@ class _LoadJob(QRunnable):
     def run(self) -> None:
         try:
             self.signals.done.emit(self.path, to_qimage(load_rgb(self.path)))
-        except ImageLoadError as exc:
-            self.signals.done.emit(self.path, str(exc))
+        except Exception as exc:  # any failure is said (the rater skips), never a photo loading forever
+            self.signals.done.emit(self.path, str(exc) or type(exc).__name__)
 
 
 class LabelingPanel(QWidget):
@@ -48,112 +57,229 @@ class LabelingPanel(QWidget):
         self.db, self.batch, self.photos, self.training, self.gold = db, batch, photos, list(training), list(gold)
         self.session: LabelingSession | None = None
         self.item = None
+        self.failure: str | None = None  # why the current photo cannot be shown
+        self._refused: list[int] = []  # vote keys refused since the last photo was shown
         self._clock = QElapsedTimer()
 
         self.rater = QLineEdit()
         self.rater.setPlaceholderText("your rater id")
-        sign_in = QPushButton("Start")
-        sign_in.clicked.connect(self.sign_in)
+        self.start_button = QPushButton("Start")
+        self.start_button.clicked.connect(self.sign_in)
         self.rater.returnPressed.connect(self.sign_in)
         top = QHBoxLayout()
         top.addWidget(QLabel("Rater"))
         top.addWidget(self.rater, 1)
-        top.addWidget(sign_in)
+        top.addWidget(self.start_button)
 
         self.photo = QLabel("Sign in to start", alignment=Qt.AlignCenter)
-        self.photo.setMinimumSize(480, 360)
+        self.photo.setWordWrap(True)
+        self.photo.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Ignored)  # the view decides its size
+        self.view = QScrollArea()
+        self.view.setAlignment(Qt.AlignCenter)
+        self.view.setWidget(self.photo)
+        self.view.setWidgetResizable(True)
+        self.view.setMinimumSize(480, 360)
+        self.view.viewport().installEventFilter(self)  # refit on resize; drag to pan at 100 %
+        self._drag: QPoint | None = None
         self._pixmap: QPixmap | None = None  # the photo at full size, refitted when the panel resizes
         self.hint = QLabel(alignment=Qt.AlignCenter)
+        self.hint.setWordWrap(True)
         self.progress = QLabel()
+        self.scale = QLabel()
+        self.actual = QPushButton(f"100 % ({ACTUAL_SIZE_KEY})")
+        self.actual.setCheckable(True)
+        self.actual.setToolTip("Show the photo at 100 % (one photo pixel per screen pixel) or fitted to the panel")
+        self.actual.toggled.connect(lambda _: self._render())
+        self.skip_button = QPushButton(f"Skip this photo ({SKIP_KEY})")
+        self.skip_button.setToolTip("Only for a photo that cannot be shown: recorded as skipped, not as a vote")
+        self.skip_button.setEnabled(False)
+        self.skip_button.clicked.connect(self.skip)
         self.buttons = {}
         row = QHBoxLayout()
         for value in sorted(ACR_LEVELS, reverse=True):
             b = QPushButton(f"{value}  {ACR_LEVELS[value]}")
             b.setEnabled(False)
+            b.setFocusPolicy(Qt.NoFocus)  # Space or Enter must never repeat a vote on the next photo
             b.clicked.connect(lambda _=False, v=value: self.vote(v))
             self.buttons[value] = b
             row.addWidget(b)
         undo = QPushButton("Undo last")
+        undo.setFocusPolicy(Qt.NoFocus)
         undo.clicked.connect(self.undo)
         row.addWidget(undo)
+        for b in (self.actual, self.skip_button):
+            b.setFocusPolicy(Qt.NoFocus)
+        status = QHBoxLayout()
+        status.addWidget(self.progress, 1)
+        status.addWidget(self.scale)
+        status.addWidget(self.actual)
+        status.addWidget(self.skip_button)
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.photo, 1)
+        layout.addWidget(self.view, 1)
         layout.addWidget(self.hint)
         layout.addLayout(row)
-        layout.addWidget(self.progress)
+        layout.addLayout(status)
         for value in ACR_LEVELS:
-            QShortcut(QKeySequence(str(value)), self, activated=lambda v=value: self.vote(v))
+            key = QShortcut(QKeySequence(str(value)), self, activated=lambda v=value: self.vote(v))
+            key.setAutoRepeat(False)  # a held key must not vote on the photos that follow
+        QShortcut(QKeySequence(SKIP_KEY), self, activated=self.skip).setAutoRepeat(False)
+        QShortcut(QKeySequence(ACTUAL_SIZE_KEY), self, activated=self.actual.toggle).setAutoRepeat(False)
         QShortcut(QKeySequence.Undo, self, activated=self.undo)
         QShortcut(QKeySequence(Qt.Key_Backspace), self, activated=self.undo)
+        self.setFocusPolicy(Qt.StrongFocus)  # so that sign_in's setFocus lands here, off the rater field
+
+    def keyPressEvent(self, event) -> None:
+        """The same keys for a press that reaches the panel with no shortcut taking it. A shortcut
+        acts only in the active window, and a window shown a moment ago may not be active yet:
+        a vote typed at once was dropped without a word."""
+        key = event.text().upper()
+        plain = not (event.modifiers() & ~Qt.KeypadModifier)
+        if plain and not event.isAutoRepeat() and key in {str(v) for v in ACR_LEVELS} | {SKIP_KEY, ACTUAL_SIZE_KEY}:
+            if key == SKIP_KEY:
+                self.skip()
+            elif key == ACTUAL_SIZE_KEY:
+                self.actual.toggle()
+            else:
+                self.vote(int(key))
+            return
+        super().keyPressEvent(event)
 
     def sign_in(self) -> None:
+        if self.session is not None:
+            return
         key = self.rater.text().strip()
         if not key:
-            self.photo.setText("A rater id is required")
+            self._say("A rater id is required")
             return
         screen = self.screen().size() if self.screen() else None
         display = {"screen": f"{screen.width()}x{screen.height()}" if screen else None, "panel": f"{self.width()}x{self.height()}"}
         self.session = LabelingSession(self.db, key, self.batch, self.photos, self.training, self.gold, display)
         self.rater.setEnabled(False)
+        self.start_button.setEnabled(False)
         self.setFocus()
         self._advance(self.session.current())
 
+    # --- the photo shown ------------------------------------------------------------------
     def _advance(self, item) -> None:
-        self.item = item
+        self.item, self.failure, self._refused = item, None, []
         done, total = self.session.progress()
-        self.progress.setText(f"{done} of {total} answered")
+        skipped = self.session.skipped()
+        self.progress.setText(f"{done} of {total} answered" + (f", {skipped} skipped" if skipped else ""))
         for b in self.buttons.values():
             b.setEnabled(False)  # an answer is accepted only once the photo is on screen
+        self.skip_button.setEnabled(False)
         self._pixmap = None
         if item is None:
-            self.photo.setPixmap(QPixmap())
-            self.photo.setText("Thank you: every photo of this batch is rated")
+            self._say("Thank you: every photo of this batch is rated" if not skipped else
+                      f"Thank you: every photo you could see is rated. {skipped} could not be shown and "
+                      "were skipped; they are offered again at your next sitting")
             self.hint.setText(batch_summary(self.db, self.photos))  # MOS ± CI, votes per photo, screening
             self.finished.emit()
             return
-        self.hint.setText(
-            f"Practice photo: the expected answer is {item.expected} ({ACR_LEVELS[item.expected]})"
-            if item.kind == "training" else "How good is this photo's quality?"
-        )
-        self.photo.setText("Loading…")
+        if item.kind == "training":
+            self.hint.setText(f"Practice photo: the expected answer is {item.expected} ({ACR_LEVELS[item.expected]})")
+        elif item.skipped_before:
+            self.hint.setText("This photo could not be shown at an earlier sitting; here it is again. "
+                              "How good is its quality?")
+        else:
+            self.hint.setText("How good is this photo's quality?")
+        self._say("Loading…")
         job = _LoadJob(item.path)
         job.signals.done.connect(self._shown)
         QThreadPool.globalInstance().start(job)
 
     def _shown(self, path: str, image) -> None:
-        if self.item is None or path != self.item.path:
+        if self.item is None or path != self.item.path or self._pixmap is not None or self.failure is not None:
             return
         if isinstance(image, str):
-            # No vote on a photo nobody could see: the buttons stay off, the reason is shown.
-            self.photo.setText(f"This photo cannot be shown, so it cannot be rated: {image}")
-            self.hint.setText("Tell the supervisor; Undo goes back to the previous photo")
+            # No vote on a photo nobody could see: the votes stay off, the reason is shown, Skip is offered.
+            self.failure = image
+            self._say(f"This photo cannot be shown, so it cannot be rated:\n{image}")
+            self.hint.setText(f"Press {SKIP_KEY} (Skip) to go on: it is recorded as skipped, not as a vote, and "
+                              "offered again at your next sitting. Tell the supervisor.")
+            self.skip_button.setEnabled(True)
             return
         self._pixmap = QPixmap.fromImage(image)
-        self._fit()
+        self._render()
         for b in self.buttons.values():
             b.setEnabled(True)
         self._clock.start()
 
-    def _fit(self) -> None:
-        if self._pixmap is not None:
-            self.photo.setPixmap(self._pixmap.scaled(self.photo.size(), Qt.KeepAspectRatio, Qt.SmoothTransformation))
+    def _say(self, text: str) -> None:
+        self._pixmap = None
+        self.view.setWidgetResizable(True)
+        self.photo.setText(text)
+        self.scale.setText("")
 
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        self._fit()
+    def _render(self) -> None:
+        """The photo fitted to the view (never enlarged), or at 100 % when the toggle is on."""
+        if self._pixmap is None:
+            return
+        pixmap, ratio = self._pixmap, self.devicePixelRatioF()
+        viewport = self.view.maximumViewportSize()  # without scroll bars: a fitted photo needs none
+        if self.actual.isChecked():
+            shown, factor = QPixmap(pixmap), 1.0
+            shown.setDevicePixelRatio(ratio)  # one photo pixel per device pixel
+            self.view.setWidgetResizable(False)
+            self.photo.setPixmap(shown)
+            self.photo.resize(round(pixmap.width() / ratio), round(pixmap.height() / ratio))  # centred if smaller
+            for bar in (self.view.horizontalScrollBar(), self.view.verticalScrollBar()):
+                bar.setValue((bar.maximum() + bar.minimum()) // 2)  # the middle of the photo first
+        else:
+            factor = min(1.0, viewport.width() * ratio / pixmap.width(), viewport.height() * ratio / pixmap.height())
+            shown = pixmap if factor >= 1.0 else pixmap.scaled(
+                max(1, round(pixmap.width() * factor)), max(1, round(pixmap.height() * factor)),
+                Qt.KeepAspectRatio, Qt.SmoothTransformation)
+            shown.setDevicePixelRatio(ratio)
+            self.view.setWidgetResizable(True)
+            self.photo.setPixmap(shown)
+        self.scale.setText(f"shown at {factor * 100:.0f} %" + ("" if self.actual.isChecked() else " (fitted)"))
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.view.viewport():
+            kind = event.type()
+            if kind == QEvent.Resize and not self.actual.isChecked():
+                self._render()
+            elif kind == QEvent.MouseButtonPress and self.actual.isChecked():
+                self._drag = event.position().toPoint()
+            elif kind == QEvent.MouseMove and self._drag is not None:
+                here = event.position().toPoint()
+                delta, self._drag = here - self._drag, here
+                self.view.horizontalScrollBar().setValue(self.view.horizontalScrollBar().value() - delta.x())
+                self.view.verticalScrollBar().setValue(self.view.verticalScrollBar().value() - delta.y())
+            elif kind == QEvent.MouseButtonRelease:
+                self._drag = None
+        return super().eventFilter(watched, event)
 
     def ready(self) -> bool:
         return self.item is not None and all(b.isEnabled() for b in self.buttons.values())
 
+    # --- what the rater does ----------------------------------------------------------------
     def vote(self, value: int) -> None:
         if self.session is None:
+            self.hint.setText(f"Not counted: {value} (sign in with your rater id first)")
             return
-        if not self.ready():  # a key pressed before the photo is on screen: said, not lost silently
-            self.hint.setText(f"Your {value} was not counted: wait until the photo is shown, then answer")
+        if not self.ready():  # never silently dropped: the rater is told, and why
+            self._refused.append(value)
+            keys = ", ".join(str(v) for v in self._refused)
+            if self.item is None:
+                why = "every photo is already rated"
+            elif self.failure is not None:
+                why = f"this photo cannot be shown; press {SKIP_KEY} to skip it"
+            else:
+                why = "wait until the photo is shown, then answer"
+            self.hint.setText(f"Not counted: {keys} ({why})")
+            QApplication.beep()
             return
         self._advance(self.session.vote(value, int(self._clock.elapsed())))
+
+    def skip(self) -> None:
+        """Skip the photo shown as unshowable (only then: a photo on screen needs an answer)."""
+        if self.session is None or self.item is None or self.failure is None:
+            return
+        self._advance(self.session.skip(self.failure))
 
     def undo(self) -> None:
         if self.session is not None:

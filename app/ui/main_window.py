@@ -87,6 +87,7 @@ class MainWindow(QMainWindow):
         self.jobs.failed.connect(self._failed)
         self.jobs.finished.connect(self._done)
         self._failure: str | None = None
+        self.labeling: LabelingPanel | None = None
         self._batch_started = time.monotonic()
         self.proxy = GalleryFilter(self)
         self.proxy.setSourceModel(self.model)
@@ -373,6 +374,8 @@ class MainWindow(QMainWindow):
         if not photos:
             self.statusBar().showMessage("No scored photos to rate yet: open a folder first")
             return
+        if self.labeling is not None:
+            self.labeling.close()  # one rater at a time at this station
         self.labeling = LabelingPanel(self.workspace.db, batch_name(photos), photos)
         self.labeling.resize(900, 700)
         self.labeling.show()
@@ -426,6 +429,8 @@ class MainWindow(QMainWindow):
         self.jobs.wait_all(5000)
         if self.training is not None:
             self.training.close()  # stops a running fine-tune; its partial run is left on disk
+        if self.labeling is not None:
+            self.labeling.close()  # its session lives in the database about to be closed
         self.viewer_jobs.request_stop()
         QThreadPool.globalInstance().waitForDone(5000)
         self.viewer_jobs.wait(5000)

@@ -85,3 +85,64 @@ def test_selection_strategies(db):
     assert select_for_rating(db, mv, "uncertain", 1) == ["/s/disagree.jpg"]
     assert select_for_rating(db, mv, "borderline", 1, Thresholds(60, 40)) == ["/s/edge.jpg"]
     assert sorted(select_for_rating(db, mv, "random", 10)) == ["/s/agree.jpg", "/s/disagree.jpg", "/s/edge.jpg", "/s/no-views.jpg"]
+
+
+def _walk_to(session, path):
+    """Vote 3 on every photo until ``path`` is the one shown."""
+    while (item := session.current()).path != path:
+        session.vote(3)
+    return item
+
+
+def test_a_photo_that_cannot_be_shown_is_skipped_not_voted_and_comes_back_at_the_next_sitting(db):
+    first = _session(db)
+    _walk_to(first, "/p/04.jpg")
+    after = first.skip("04.jpg: the file is gone")
+    assert after is not None and after.path != "/p/04.jpg"
+    assert first.skipped() == 1
+    while (item := first.current()) is not None:  # never offered again in this sitting
+        assert item.path != "/p/04.jpg"
+        first.vote(4)
+    assert first.progress() == (12, 13) and first.skipped() == 1
+    votes = standing_votes(db, kinds=("normal", "gold", "training"))
+    assert "/p/04.jpg" not in {p for _, p, _ in votes} and len(votes) == 12
+    with db.session() as s:
+        from app.core.store.schema import Skip
+
+        (skip,) = s.query(Skip).all()
+        assert skip.reason == "04.jpg: the file is gone" and skip.session_id == first.session_id
+
+    later = _session(db)  # the next sitting: offered again, after everything else
+    back = later.current()
+    assert back.path == "/p/04.jpg" and back.skipped_before
+    later.vote(2)
+    assert later.current() is None and later.progress() == (13, 13) and later.skipped() == 0
+
+
+def test_a_photo_skipped_again_at_the_next_sitting_ends_that_sitting(db):
+    first = _session(db)
+    _walk_to(first, "/p/07.jpg")
+    first.skip("gone")
+    while first.current() is not None:
+        first.vote(3)
+    later = _session(db)
+    assert later.current().path == "/p/07.jpg"
+    assert later.skip("still gone") is None  # nothing left to offer in this sitting
+    assert later.skipped() == 1
+
+
+def test_undo_withdraws_a_skip_like_a_vote(db):
+    s = _session(db)
+    s.vote(5)
+    s.vote(1)  # the two training photos
+    here = s.current()
+    s.skip("cannot be decoded")
+    assert s.current() != here
+    assert s.undo() == here  # the skip is withdrawn: the photo is offered again, in its place
+    assert s.skipped() == 0
+    s.vote(4)
+    assert s.undo() == here  # then the vote on it
+    with db.session() as session:
+        from app.core.store.schema import Skip
+
+        assert session.query(Skip).filter(Skip.withdrawn_at.is_not(None)).count() == 1

@@ -63,3 +63,24 @@ def test_rate_with_the_keyboard_restart_and_resume(qtbot, photos, tmp_path):
     votes = standing_votes(db, kinds=("normal", "training", "gold"))
     assert len(votes) == 5 and {r for r, _, _ in votes} == {"carol"}
     db.close()
+
+
+def test_a_decoder_failing_in_any_way_is_shown_and_skippable_never_loading_forever(qtbot, photos, tmp_path, monkeypatch):
+    from app.ui import labeling_panel
+
+    def out_of_memory(path):
+        raise MemoryError("cannot allocate 3.4 GB")
+
+    monkeypatch.setattr(labeling_panel, "load_rgb", out_of_memory)  # not an ImageLoadError
+    db = open_database(tmp_path / "rate.db")
+    panel = _panel(qtbot, db, photos)
+    panel.vote(3)
+    assert "sign in" in panel.hint.text()  # nobody signed in: said, not counted
+    panel.rater.setText("dave")
+    panel.sign_in()
+    qtbot.waitUntil(lambda: "cannot be shown" in panel.photo.text(), timeout=10000)
+    assert "3.4 GB" in panel.photo.text() and panel.skip_button.isEnabled() and not panel.ready()
+    panel.skip_button.click()
+    qtbot.waitUntil(lambda: "cannot be shown" in panel.photo.text() and panel.item.path != photos[0], timeout=10000)
+    assert panel.progress.text() == "0 of 5 answered, 1 skipped"
+    db.close()

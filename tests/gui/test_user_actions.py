@@ -398,26 +398,6 @@ def test_overriding_a_verdict_is_stored_shown_exported_and_survives_a_relaunch(q
     again.close()
 
 
-def test_labeling_refits_the_photo_and_refuses_votes_it_cannot_count(qtbot, window, photo_folder, monkeypatch):
-    choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
-    qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
-    answer_item_dialog(monkeypatch, "The photos in the gallery")
-    action_for(window, "Ctrl+L").trigger()
-    panel = window.labeling
-    panel.resize(700, 560)
-    panel.show()
-    panel.rater.setText("rater-1")
-    panel.sign_in()
-    panel.vote(3)  # before the photo arrives
-    assert "not counted" in panel.hint.text() and panel.session.progress()[0] == 0
-    qtbot.waitUntil(panel.ready, timeout=10000)
-    small = panel.photo.pixmap().size()
-    panel.resize(1200, 1000)
-    qtbot.waitUntil(lambda: panel.photo.pixmap().width() > small.width() or panel.photo.pixmap().height() > small.height(),
-                    timeout=5000)
-    panel.close()
-
-
 @pytest.mark.parametrize("damage, status", [("cut_off", "TRUNCATED"), ("early_end_marker", "DAMAGED")])
 def test_a_cut_off_or_damaged_photo_shows_what_decodes_with_its_status(qtbot, window, tmp_path, monkeypatch,
                                                                        damage, status):

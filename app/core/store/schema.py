@@ -170,3 +170,18 @@ class GoldImage(Base):
     image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), primary_key=True)
     expected: Mapped[int] = mapped_column(Integer)
     tolerance: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Skip(Base):
+    """A photo a rater could not rate because it could not be shown (the file is gone or no
+    longer decodes): recorded with why, never as a vote. Withdrawn by an undo, like a vote."""
+
+    __tablename__ = "skips"
+    __table_args__ = (Index("ix_skips_rater", "rater_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rater_id: Mapped[int] = mapped_column(ForeignKey("raters.id", ondelete="CASCADE"))
+    image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("rating_sessions.id", ondelete="SET NULL"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column()
