@@ -3,7 +3,8 @@
     xvfb-run -s "-screen 0 1500x950x24" .venv/bin/python scripts/screenshot_set.py docs/screenshots PHOTO_FOLDER
 
 first launch (empty), a scored folder with two verdicts overridden (filter: overridden shown
-next), the viewer with the native damage map and its legend, and the labeling panel.
+next), the viewer with the native damage map and its legend, and the labeling panel: fitted, at
+100 % (Z), and on a photo moved away since it was scored (no vote; S skips it).
 """
 from __future__ import annotations
 
@@ -17,9 +18,11 @@ from PySide6.QtWidgets import QApplication
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from app.core.labeling import batch_name  # noqa: E402
 from app.core.paths import default_model_dir  # noqa: E402
 from app.core.reviews import add_review  # noqa: E402
 from app.ui.gallery import PathRole, StatusRole  # noqa: E402
+from app.ui.labeling_panel import LabelingPanel  # noqa: E402
 from app.ui.main_window import MainWindow  # noqa: E402
 from app.ui.viewer import NATIVE  # noqa: E402
 
@@ -69,8 +72,24 @@ def main() -> None:
     panel = window.labeling
     panel.rater.setText("rater-7")
     panel.sign_in()
-    settle(app, lambda: False, seconds=3)
+    settle(app, panel.ready, seconds=60)
     panel.grab().save(str(out / "4_labeling_panel.png"))
+    panel.actual.setChecked(True)  # what Z does
+    settle(app)
+    panel.grab().save(str(out / "5_labeling_panel_100_percent.png"))
+    panel.close()
+
+    # A photo moved away after it was scored: the reason is shown, no vote is taken, S skips it.
+    gone = str(tmp / "moved_away" / "IMG_0412.jpg")
+    panel = LabelingPanel(ws.db, batch_name([gone]), [gone])
+    panel.resize(900, 700)
+    panel.show()
+    panel.rater.setText("rater-7")
+    panel.sign_in()
+    settle(app, lambda: panel.failure is not None, seconds=30)
+    panel.vote(4)  # a vote key pressed anyway: refused, and said so
+    settle(app)
+    panel.grab().save(str(out / "6_labeling_photo_cannot_be_shown.png"))
     panel.close()
     window.close()
     print(f"wrote {out}")

@@ -12,6 +12,7 @@ from ..core.imageio import ImageLoadError, load_preview_rgb
 from ..core.report import write_report
 from ..core.store.faults import StoreError
 from ..core.store.repository import ScoreRecord, record_score, rename_image, stored_ok
+from ..core.store.thumbnails import store_thumbnail, stored_thumbnail
 from ..core.workspace import Workspace
 from ..sources.camera import ENDED, LIVE, save_frame
 from ..sources.folder import FolderWatcher
@@ -65,14 +66,21 @@ class FolderWorker(QObject):
         self.finished.emit(self._cancel.is_set())
 
     def _already_scored(self, path: Path, known: dict) -> tuple[ScoreRecord, bytes] | None:
-        """The stored result and a quick thumbnail when this model scored exactly these bytes."""
+        """The stored result and its thumbnail when this model scored exactly these bytes: the
+        thumbnail stored with this content, else drawn from a quick preview and stored."""
         stored = stored_unchanged(path, known)
         if stored is None:
             return None
+        record, db = stored[0], self.workspace.db
+        thumb = db.run(stored_thumbnail, db, record.path, record.content_hash)
+        if thumb is not None:
+            return record, thumb
         try:
-            return stored[0], thumbnail_jpeg(load_preview_rgb(path, stored[1]))
+            thumb = thumbnail_jpeg(load_preview_rgb(path, stored[1]))
         except ImageLoadError:
             return None  # no longer decodes: scoring reports why
+        db.run(store_thumbnail, db, record.path, record.content_hash, thumb)
+        return record, thumb
 
     def _run(self) -> None:
         done = 0
@@ -103,6 +111,9 @@ class FolderWorker(QObject):
                 if outcome.record.status in ("truncated", "corrupt", "empty") and self.watcher.retry_later(path):
                     continue  # maybe still being written: offered again once it settles
                 thumb = store_outcome(self.workspace, outcome)
+                if outcome.record.status == "ok":  # for the next opening (camera frames keep none)
+                    self.workspace.db.run(store_thumbnail, self.workspace.db, outcome.record.path,
+                                          outcome.record.content_hash, thumb)
                 done += 1
                 self.scored.emit(outcome.record, thumb)
                 self.progress.emit(done, total)

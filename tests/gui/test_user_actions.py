@@ -431,3 +431,32 @@ def test_a_folder_with_a_non_utf8_file_name_is_scored_and_the_name_listed(qtbot,
     bad = [it for it in window.model.items if it.status == "bad_name"]
     assert len(bad) == 1 and "rename the file" in bad[0].error
     assert window.statusBar().currentMessage().startswith("Done: 8 photos")
+
+
+def test_reopening_a_scored_folder_shows_stored_thumbnails_without_decoding_the_photos(
+        qtbot, window, photo_folder, exported_student, tmp_path, monkeypatch):
+    import sqlite3
+
+    from PySide6.QtCore import QSettings
+
+    from app.ui import workers
+    from app.ui.main_window import MainWindow
+
+    choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
+    qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
+    window.close()
+    (photo_folder / "p2.png").write_bytes((photo_folder / "p4.png").read_bytes())  # changed: scored and drawn anew
+    decoded = []
+    real = workers.load_preview_rgb
+    monkeypatch.setattr(workers, "load_preview_rgb", lambda path, data, *a: (decoded.append(path), real(path, data, *a))[1])
+    again = MainWindow(exported_student[1], tmp_path / "inspector.db",
+                       QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
+    qtbot.addWidget(again)
+    qtbot.waitUntil(lambda: len(again.model.items) == 7 and not again.is_busy(), timeout=30000)
+    assert decoded == []  # a 12 MP JPEG's preview costs ~70 ms: 50 of them held the gallery 3.5 s
+    assert all(not again.model.icon(it).isNull() for it in again.model.items if it.status == "ok")
+    with sqlite3.connect(tmp_path / "inspector.db") as c:
+        rows = c.execute("select i.path, t.content_hash = i.content_hash from thumbnails t "
+                         "join images i on i.id = t.image_id").fetchall()
+    assert len(rows) == 6 and all(current for _, current in rows)  # one each, of the content on disk
+    again.close()
