@@ -69,11 +69,11 @@ def main(argv: list[str] | None = None) -> int:
     parts = set(args.parts.split(","))
     root = Path(tempfile.mkdtemp(prefix="fault-suite-"))
     ctx = suite.make_context(root, args.quick, args.app_root.resolve() if args.app_root else None)
-    if args.mutant:
-        return show_mutant(ctx, args.mutant)
     start = time.monotonic()
     outcomes: list[common.Outcome] = []
     try:
+        if args.mutant:
+            return show_mutant(ctx, args.mutant)
         if "corpus" in parts:
             outcomes += suite.timed("corpus files through load_rgb / score_photo", suite.run_file_cases, ctx)
             outcomes += suite.timed("mutants that broke the app before", suite.run_known_finds, ctx)
