@@ -24,15 +24,7 @@ pytestmark = pytest.mark.slow
 
 # case name -> (fault class, what still goes wrong), for cases that fail on this tree because
 # their class is not fixed yet.
-NOT_FIXED: dict[str, tuple[int, str]] = {
-    # Found by the full fuzz: load_rgb raises TypeError (TIFF tags of the wrong type) or
-    # RuntimeError (libheif's size limit) instead of ImageLoadError; score_photo turns them into
-    # "corrupt", so a batch survives, but load_rgb's contract does not hold.
-    **{f"mutant_{f}_{i}": (1, f"load_rgb raises on {f} mutant {i}") for f, i, _ in fuzz.KNOWN_FINDS},
-    # --csv / --report write atomically (os.replace), which replaces a device such as /dev/null
-    # with a regular file (a test's `--csv os.devnull` removed this machine's /dev/null).
-    "export_to_a_device_node": (6, "an export replaces the device it is told to write to"),
-}
+NOT_FIXED: dict[str, tuple[int, str]] = {}
 
 # Left to bench/fault_suite.py: they need a PostgreSQL server or cost more than CI should spend.
 CI_LEFT_OUT = {"postgres_restart_mid_batch"} | {s.name for s in scenarios.SCENARIOS if s.slow}

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
+
+from .output_files import written_whole
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = ("path", "score", "verdict", "status", "error", "opinions", "model", "model_version", "model_sha256", "scored_at",
@@ -19,11 +20,9 @@ def spreadsheet_safe(value):
 
 def write_scores_csv(rows: list[dict], path: str | Path) -> Path:
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
+    with written_whole(path, newline="") as f:
         writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
             writer.writerow({k: spreadsheet_safe(row.get(k)) for k in COLUMNS})
-    os.replace(tmp, path)
     return path

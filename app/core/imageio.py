@@ -204,6 +204,11 @@ def load_rgb(path: str | Path, max_pixels: int = MAX_PIXELS, data: bytes | None 
         raise ImageLoadError("corrupt", f"{path.name}: damaged image data ({exc})") from None
     except MemoryError:
         raise ImageLoadError("too_large", f"{path.name}: not enough memory to decode it") from None
+    except Exception as exc:  # a decoder's own failure on odd data (TIFF tags of the wrong type,
+        # libheif's limits, found by fuzzing): this photo's status, never an escape from load_rgb
+        if "security limit" in str(exc).lower():
+            raise ImageLoadError("too_large", f"{path.name}: over the HEIF decoder's size limits ({exc})") from None
+        raise ImageLoadError("corrupt", f"{path.name}: damaged image data ({type(exc).__name__}: {exc})") from None
 
 
 def _load_jpeg(path: Path, data: bytes, img: Image.Image, decode_pixels: int) -> np.ndarray:

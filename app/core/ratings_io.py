@@ -32,6 +32,7 @@ import io
 import math
 import os
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +41,7 @@ from sqlalchemy import select
 
 from .batch import canonical_path, storable_path
 from .labeling import gold_answers, standing_votes
+from .output_files import written_whole
 from .ratings import ImageMOS, Screening, image_mos, screen, votes_per_photo_text
 from .store.database import Database
 from .store.schema import GoldImage, Image, Rater, RatingSession, Vote, utcnow
@@ -361,30 +363,15 @@ def _shown_path(path: str, root: Path | None) -> str:
     return path
 
 
-class _Output:
-    """A CSV destination: ``-`` is stdout; a file is written beside itself, then renamed."""
-
-    def __init__(self, out: str | Path):
-        self.out = out
-
-    def __enter__(self):
-        if str(self.out) == "-":
-            self.f = sys.stdout
-        else:
-            self.path = Path(self.out)
-            self.tmp = self.path.with_name(self.path.name + ".part")
-            self.f = open(self.tmp, "w", newline="", encoding="utf-8")
-        return csv.writer(self.f, lineterminator="\n")
-
-    def __exit__(self, kind, *_):
-        if self.f is sys.stdout:
-            self.f.flush()
-            return
-        self.f.close()
-        if kind is None:
-            os.replace(self.tmp, self.path)
-        else:
-            self.tmp.unlink(missing_ok=True)
+@contextmanager
+def _csv_output(out: str | Path):
+    """A CSV writer to ``out``: ``-`` is stdout; a file is written whole (app.core.output_files)."""
+    if str(out) == "-":
+        yield csv.writer(sys.stdout, lineterminator="\n")
+        sys.stdout.flush()
+        return
+    with written_whole(out, newline="") as f:
+        yield csv.writer(f, lineterminator="\n")
 
 
 def export_votes(db: Database, out: str | Path, root: str | Path | None = None) -> int:
@@ -396,7 +383,7 @@ def export_votes(db: Database, out: str | Path, root: str | Path | None = None) 
                          .join(Rater, Rater.id == Vote.rater_id).join(Image, Image.id == Vote.image_id)
                          .outerjoin(RatingSession, RatingSession.id == Vote.session_id)
                          .order_by(Vote.created_at, Vote.id)).all()
-    with _Output(out) as writer:
+    with _csv_output(out) as writer:
         writer.writerow(VOTE_COLUMNS)
         for key, photo, vote, session in rows:
             timeless = bool(session and session.display and session.display.get("time_known") is False)
@@ -409,7 +396,7 @@ def export_votes(db: Database, out: str | Path, root: str | Path | None = None) 
 def export_gold(db: Database, out: str | Path, root: str | Path | None = None) -> int:
     gold = gold_answers(db)
     root = Path(root) if root is not None else None
-    with _Output(out) as writer:
+    with _csv_output(out) as writer:
         writer.writerow(GOLD_COLUMNS)
         for photo, (expected, tolerance) in sorted(gold.items()):
             writer.writerow([_shown_path(photo, root), expected, tolerance])
@@ -457,7 +444,7 @@ def write_photo_table(site: SiteRatings, out: str | Path, root: str | Path | Non
     raters, the same with every rater (``_all``), the subject model's estimate and interval,
     and the gold answer where the photo is a gold image. Returns the number of photos."""
     root = Path(root) if root is not None else None
-    with _Output(out) as writer:
+    with _csv_output(out) as writer:
         writer.writerow(PHOTO_COLUMNS)
         for photo in sorted(site.all):
             a, m = site.all[photo], site.screened.get(photo)
@@ -471,7 +458,7 @@ def write_photo_table(site: SiteRatings, out: str | Path, root: str | Path | Non
 
 def write_rater_table(site: SiteRatings, out: str | Path) -> int:
     """Each rater's screening result, with the reason for a rejection and what could not be judged."""
-    with _Output(out) as writer:
+    with _csv_output(out) as writer:
         writer.writerow(RATER_COLUMNS)
         for key in sorted(site.screening.raters):
             r = site.screening.raters[key]

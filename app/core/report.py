@@ -14,6 +14,7 @@ import numpy as np
 
 from .engine import Engine
 from .imageio import ImageLoadError, load_rgb
+from .output_files import written_whole
 from .overlay import attention_overlay, distortion_overlay, fused_attention
 from .reading import overview
 from .rules import Thresholds
@@ -89,7 +90,6 @@ def write_report(rows: list[dict], engine: Engine, thresholds: Thresholds, out: 
             for r in errors
         ]
         parts.append("</table>")
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text("\n".join(parts), encoding="utf-8")
-    tmp.replace(out)
+    with written_whole(out) as f:
+        f.write("\n".join(parts))
     return out
