@@ -96,7 +96,9 @@ def split_site(photos: list[SitePhoto], unrated: list[tuple[str, str]], rule: Sp
     test_paths = {p.item.image for p in grouped["test"]}
     # An unrated copy of a test photo (same content elsewhere) is not shown to the teacher either.
     unlabeled = [path for path, key in unrated if key not in test_keys and path not in test_paths]
-    return SiteData(grouped, unlabeled, {"split": counts(split)})
+    # Photos per split (two photos with the same content share one key, and one split).
+    return SiteData(grouped, unlabeled, {"split": {name: len(grouped[name]) for name in grouped},
+                                         "split_keys": counts(split)})
 
 
 def check_no_test_photo(data: SiteData, stage_items: list[MOSItem], unlabeled: list[str]) -> None:
@@ -130,15 +132,36 @@ def _train(stage_cfg: dict, meta: Path, teacher: Path | None, run: Path, unlabel
         run_mos_stage(stage_cfg, meta, Path("/"), run)
 
 
+def start_validation(student_ckpt: Path, items: list[MOSItem], cfg: dict) -> dict:
+    """The starting weights on the validation photos, measured as the training loop measures
+    every epoch: "epoch 0", the choice to beat (a fine-tune that never beats it changed nothing
+    worth keeping)."""
+    from .data.mos import MOSDataset
+    from .device import pick_device
+    from .loop import validate
+
+    torch.set_num_threads(cfg.get("threads") or torch.get_num_threads())
+    model, _ = load_checkpoint(student_ckpt)
+    model.to(pick_device(cfg.get("device")))
+    return validate(model, MOSDataset(items, Path("/"), model.config.mean, model.config.std))
+
+
 def predict_onnx(onnx_path: Path, items: list[MOSItem]) -> np.ndarray:
     """Scores as the app computes them (ONNX Runtime, the card's reading)."""
     engine = Engine(load_model(onnx_path))
     return np.array([engine.score(load_rgb(it.image)).score for it in items])
 
 
-def decide(comparison: PairedComparison) -> tuple[bool, str]:
-    """Register the new version unless it is worse than its parent beyond noise on the test photos."""
+def decide(comparison: PairedComparison, validation: dict | None = None) -> tuple[bool, str]:
+    """Register the new version unless no epoch beat the starting weights on the validation
+    photos (then there is nothing new worth keeping) or it is worse than its parent beyond noise
+    on the test photos."""
     said = comparison.describe()
+    start, best = (validation or {}).get("start_srcc"), (validation or {}).get("srcc")
+    if start is not None and np.isfinite(start) and not (best is not None and np.isfinite(best) and best > start):
+        return False, (f"not registered: no epoch did better than the starting weights on the {validation.get('n')} "
+                       f"validation photos (SRCC {start:.3f} at the start, {_num(best)} at the chosen epoch "
+                       f"{validation.get('epoch')}); test photos, for information: {said}")
     if not np.isfinite(comparison.after):
         return False, f"not registered: the new version does not rank the test photos at all ({said})"
     if comparison.worse:
@@ -147,6 +170,10 @@ def decide(comparison: PairedComparison) -> tuple[bool, str]:
     if comparison.gain_ci is None:
         return True, f"registered: {said}; too few test photos for an interval, so not shown to be worse"
     return True, f"registered: not worse beyond noise on the test photos ({said})"
+
+
+def _num(value) -> str:
+    return "–" if value is None or not np.isfinite(value) else f"{value:.3f}"
 
 
 def _copy(source: Path, target: Path) -> None:
@@ -194,6 +221,7 @@ def run_finetune(cfg: dict, db_url: str, base: Path, out: Path) -> dict:
     test_items = [p.item for p in data.photos["test"]]
     write_mos_csv(test_items, out / "site_test.csv")  # read after training, by the evaluation only
 
+    start = start_validation(student_ckpt, [p.item for p in data.photos["val"]], cfg)
     n_train = n["train"] + len(unlabeled)
     stage_cfg = cfg | {"init": str(student_ckpt), "batch_size": max(1, min(int(cfg.get("batch_size", 16)), n_train))}
     run = out / "run"
@@ -206,7 +234,8 @@ def run_finetune(cfg: dict, db_url: str, base: Path, out: Path) -> dict:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     name = f"{base_onnx.stem.split('-site-')[0]}-site-{stamp}"
     validation = {"n": n["val"], "epoch": chosen.get("epoch"), "srcc": chosen.get("val_srcc"),
-                  "plcc": chosen.get("val_plcc"), "epochs_run": len(history)}
+                  "plcc": chosen.get("val_plcc"), "epochs_run": len(history), "start_srcc": start["srcc"],
+                  "start_plcc": start["plcc"]}
     info_card = {
         "version": f"{base_card['version'].split('+site.')[0]}+site.{stamp}",
         "training": {"data": f"site ratings from {hide_password(db_url)}: {n['train']} train / {n['val']} validation "
@@ -233,7 +262,7 @@ def run_finetune(cfg: dict, db_url: str, base: Path, out: Path) -> dict:
     before_pred, after_pred = predict_onnx(base_onnx, test_items), predict_onnx(onnx_path, test_items)
     _write_predictions(out / "test_predictions.csv", test_items, before_pred, after_pred)
     comparison = compare_srcc(mos, before_pred, after_pred, seed=int(cfg.get("seed", 0)))
-    registered, decision = decide(comparison)
+    registered, decision = decide(comparison, validation)
     report = {
         "before": _metrics(before_pred, mos), "after": _metrics(after_pred, mos), "held_out": n["test"],
         "test": comparison.to_json(), "validation": validation,

@@ -197,7 +197,8 @@ class _Choice:
     lam: float | None  # ridge strength on the residual; None: no ridge
 
 
-CHOICES = tuple(_Choice(k, lam) for k in ("linear", "logistic") for lam in (None, *LAMBDAS))
+# Simplest first (ties go to the earlier): linear before logistic, no ridge, then the strongest penalty.
+CHOICES = tuple(_Choice(k, lam) for k in ("linear", "logistic") for lam in (None, *sorted(LAMBDAS, reverse=True)))
 
 
 def _fit_all(emb, s, y, kinds=("linear", "logistic"), lams=LAMBDAS):

@@ -148,7 +148,8 @@ def summary(report: dict) -> str:
     ci = test.get("gain_ci")
     interval = f" [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else " (too few photos for an interval)"
     epoch = (f" Epoch {val['epoch']} of {val.get('epochs_run', '?')} was chosen on {val.get('n', '?')} validation photos"
-             f" (site val SRCC {_num(val.get('srcc'))})." if val.get("epoch") else "")
+             f" (site val SRCC {_num(val.get('srcc'))}; {_num(val.get('start_srcc'))} before training)."
+             if val.get("epoch") else "")
     return (f"Site test ({report.get('held_out', '?')} photos never trained on or chosen by): SRCC {_num(before.get('srcc'))} → "
             f"{_num(after.get('srcc'))}, gain {_num(test.get('gain'), sign=True)}{interval} (95 % paired bootstrap); "
             f"PLCC {_num(before.get('plcc'))} → {_num(after.get('plcc'))}. Split: {counts.get('train', '?')} train / "

@@ -52,9 +52,9 @@ def test_a_small_site_still_gets_its_minimum_test_and_validation_photos():
 
 
 # --- what the training process is given ----------------------------------------------------------
-def _fake_training(calls):
+def _fake_training(calls, val_srcc=1.0):
     """A training process that records its inputs and barely learns: the base weights, nudged
-    (a new version, another hash), are its best.pt, chosen at epoch 1."""
+    (a new version, another hash), are its best.pt, chosen at epoch 1 with ``val_srcc``."""
 
     def train(stage_cfg, meta, teacher, run, unlabeled):
         calls.append({"items": read_mos_csv(meta), "unlabeled": [str(p) for p in unlabeled], "teacher": teacher,
@@ -65,7 +65,7 @@ def _fake_training(calls):
                          for k, v in ckpt["model"].items()}
         run.mkdir(parents=True, exist_ok=True)
         val = [it for it in read_mos_csv(meta) if it.split == "val"]
-        ckpt["history"] = [{"epoch": 1, "val_srcc": 0.5, "val_plcc": 0.5, "val_n": len(val)}]
+        ckpt["history"] = [{"epoch": 1, "val_srcc": val_srcc, "val_plcc": 0.5, "val_n": len(val)}]
         ckpt.setdefault("card_info", {})
         torch.save(ckpt, run / "best.pt")
 
@@ -132,7 +132,10 @@ def test_no_test_photo_reaches_the_training_process_not_even_as_an_unlabeled_cop
     assert call["teacher"] is not None and call["cfg"]["batch_size"] <= n["train"] + len(call["unlabeled"])
     # The report's figures are the test photos', each with its n and the gain's interval.
     assert report["before"]["n"] == report["after"]["n"] == n["test"]
-    assert report["validation"] == {"n": n["val"], "epoch": 1, "srcc": 0.5, "plcc": 0.5, "epochs_run": 1}
+    validation = report["validation"]
+    assert {k: validation[k] for k in ("n", "epoch", "srcc", "plcc", "epochs_run")} == {
+        "n": n["val"], "epoch": 1, "srcc": 1.0, "plcc": 0.5, "epochs_run": 1}
+    assert -1 <= validation["start_srcc"] <= 1  # the starting weights on the same validation photos
     assert "gain_ci" in report["test"] and "registered" in report and report["decision"]
 
 
@@ -170,6 +173,15 @@ def test_a_version_worse_beyond_noise_is_kept_back_and_the_supervisor_may_regist
     row = next(v for v in model_versions(db) if v.id == version_id)
     assert row.approved_by.startswith("supervisor-ann, registered against") and row.site_test_n == report["held_out"]
     db.close()
+
+
+def test_a_fine_tune_that_never_beats_its_starting_weights_on_validation_is_kept_back(scored_site, tmp_path, monkeypatch):
+    db_path, base, cfg, _ = scored_site
+    monkeypatch.setattr(finetune, "_train", _fake_training([], val_srcc=-1.0))
+    report = finetune.run_finetune(json.loads(cfg.read_text()), sqlite_url(db_path), base, tmp_path / "ft")
+    assert report["registered"] is False
+    assert "no epoch did better than the starting weights" in report["decision"]
+    assert f"on the {report['validation']['n']} validation photos" in report["decision"]
 
 
 def test_decisions_follow_the_interval_of_the_gain():
