@@ -3,5 +3,8 @@
 # torch) the first time. Arguments go to the program (python -m app --help).
 set -euo pipefail
 cd "$(dirname "$0")"
-scripts/bootstrap.sh runtime
+# `./run.sh archive ...` scores an archive on Dask: the runtime set plus requirements/archive.txt.
+set_name=runtime
+[ "${1:-}" = archive ] && set_name=archive
+scripts/bootstrap.sh "$set_name"
 exec .venv/bin/python -m app "$@"

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from .core.paths import default_database, default_model_dir
+from .core.store.urls import DB_URL_ENV
 
 
 def has_display() -> bool:
@@ -24,7 +25,8 @@ HEADLESS_HELP = """No display found, so the window cannot open.
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app", description="MobileIQA Inspector")
     parser.add_argument("--model", type=Path, default=default_model_dir(), help="model folder, .onnx or .json card")
-    parser.add_argument("--db", default=str(default_database()), help="database URL or SQLite file (default: %(default)s)")
+    parser.add_argument("--db", help=f"database URL or SQLite file (default: ${DB_URL_ENV}, else {default_database()}); "
+                        "a PostgreSQL password belongs in ~/.pgpass, not on the command line")
     parser.add_argument("--self-test", action="store_true",
                         help="score the bundled sample photo into a temporary database and exit (0 = working)")
     sub = parser.add_subparsers(dest="command")
@@ -40,7 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     from .ratings_cli import add_parser as add_ratings_parser
 
     add_ratings_parser(sub)
+    from .archive.cli import add_parser as add_archive_parser
+
+    add_archive_parser(sub)
     args = parser.parse_args(argv)
+    args.db = args.db or os.environ.get(DB_URL_ENV) or str(default_database())  # shared stations: the site's URL
 
     if args.self_test:
         from .selftest import self_test
@@ -56,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         from .ratings_cli import ratings_command
 
         return ratings_command(args, args.ratings_db or args.db)
+    if args.command == "archive":
+        from .archive.cli import main as archive_main
+
+        return archive_main(args)
     if not has_display():
         print(HEADLESS_HELP, file=sys.stderr)
         return 2

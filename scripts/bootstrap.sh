@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Create or reuse the project's virtual environment (.venv) and install one requirement set:
 #   scripts/bootstrap.sh runtime   the app alone (no torch)
+#   scripts/bootstrap.sh archive   the app + Dask distributed for archive scoring (no torch)
 #   scripts/bootstrap.sh dev       app + training + tests (torch, timm, pytest, ...)
 # Re-running is cheap: pip runs only when the chosen requirement files changed.
 set -euo pipefail

@@ -50,6 +50,7 @@ from .training_panel import TrainingPanel
 from .viewer import Viewer
 from .batch_jobs import BatchJobs, progress_text
 from .batch_outputs import BatchOutputs
+from .station_sync import StationSyncTimer
 from .viewer_jobs import ViewerJobs
 from .workers import CameraWorker, FolderWorker
 
@@ -111,7 +112,16 @@ class MainWindow(QMainWindow):
         self._histogram_timer.timeout.connect(lambda: self.panel.set_scores(self.model.scores()))
         self.panel.save_requested.connect(self.save_thresholds)
 
-        self.load_model(Path(self.settings.value("model_path", str(model_path))), fallback=model_path)
+        # Stations sharing one database follow each other's supervisor (model version, thresholds);
+        # a station opening joins the site's version rather than imposing its own last one.
+        self.station_sync = StationSyncTimer(self.workspace, self.is_busy, parent=self)
+        self.station_sync.model_switch.connect(self.switch_model)
+        self.station_sync.thresholds_changed.connect(self.panel.set_thresholds)
+        self.station_sync.thresholds_changed.connect(self._preview_thresholds)
+        self.station_sync.status.connect(self.statusBar().showMessage)
+        start = self.station_sync.site_model_path() or self.settings.value("model_path", str(model_path))
+        self.load_model(Path(start), fallback=model_path)
+        self.station_sync.start()
         geometry = self.settings.value("geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
@@ -432,6 +442,7 @@ class MainWindow(QMainWindow):
         if self.labeling is not None:
             self.labeling.close()  # its session lives in the database about to be closed
         self.viewer_jobs.request_stop()
+        self.station_sync.stop()
         QThreadPool.globalInstance().waitForDone(5000)
         self.viewer_jobs.wait(5000)
         self.settings.setValue("geometry", self.saveGeometry())

@@ -84,7 +84,8 @@ class FolderWorker(QObject):
 
     def _run(self) -> None:
         done = 0
-        known = stored_ok(self.workspace.db, self.workspace.model_version_id)
+        # This folder's rows only: a shared database may hold a million photos of other folders.
+        known = stored_ok(self.workspace.db, self.workspace.model_version_id, under=str(canonical_path(self.folder)))
         self.watcher.poll()  # the first look: everything present becomes pending
         while not self._cancel.is_set():
             events = self.watcher.poll()

@@ -1,7 +1,9 @@
 """What the app asks of the database, each call one short transaction."""
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -105,17 +107,21 @@ def record_score(db: Database, model_version_id: int, rec: ScoreRecord, threshol
 
 
 def save_thresholds(db: Database, model_version_id: int, name: str, thresholds: Thresholds) -> None:
-    """Save and activate a profile, then recompute every stored verdict of that model (no rescoring)."""
+    """Save and activate a profile, then recompute every stored verdict of that model (no rescoring).
+
+    Supervisors at two stations saving at once are taken one after the other (the version's row
+    is locked first on PostgreSQL; SQLite has one writer): both succeed, the later one is in force."""
     with db.session() as s:
+        s.execute(select(ModelVersion.id).where(ModelVersion.id == model_version_id).with_for_update())
         s.execute(
             update(ThresholdProfile).where(ThresholdProfile.model_version_id == model_version_id).values(active=False)
         )
+        _insert_if_absent(s, ThresholdProfile.__table__, ["model_version_id", "name"],
+                          dict(model_version_id=model_version_id, name=name, pass_at=thresholds.pass_at,
+                               fail_below=thresholds.fail_below, active=False, created_at=utcnow()))
         p = s.scalar(
             select(ThresholdProfile).where(ThresholdProfile.model_version_id == model_version_id, ThresholdProfile.name == name)
         )
-        if p is None:
-            p = ThresholdProfile(model_version_id=model_version_id, name=name)
-            s.add(p)
         p.pass_at, p.fail_below, p.active = thresholds.pass_at, thresholds.fail_below, True
         s.execute(
             update(Score)
@@ -139,15 +145,23 @@ def scored_paths(db: Database, model_version_id: int) -> set[str]:
         return {r[0] for r in rows}
 
 
-def stored_ok(db: Database, model_version_id: int) -> dict[str, tuple[str | None, ScoreRecord]]:
+def stored_ok(db: Database, model_version_id: int, paths: Iterable[str] | None = None,
+              under: str | None = None) -> dict[str, tuple[str | None, ScoreRecord]]:
     """path -> (content hash, stored result) of every photo this model scored successfully: a
-    folder opened again skips what is scored *and unchanged* (same content), rescoring the rest."""
+    folder opened again skips what is scored *and unchanged* (same content), rescoring the rest.
+
+    ``paths``: only those (an archive's chunk asks for its own few hundred, never for a million
+    rows); ``under``: only photos in that folder and below (a window opening one folder of a large
+    shared database)."""
+    query = (select(Image.path, Image.content_hash, Image.size_bytes, Image.width, Image.height, Image.source,
+                    Score.score, Score.opinions, Score.seconds, Score.raw_score, Score.embedding)
+             .join(Score).where(Score.model_version_id == model_version_id, Score.status == "ok"))
+    if paths is not None:
+        query = query.where(Image.path.in_(list(paths)))
+    if under is not None:
+        query = query.where(Image.path.startswith(under.rstrip(os.sep) + os.sep, autoescape=True))
     with db.session() as s:
-        rows = s.execute(
-            select(Image.path, Image.content_hash, Image.size_bytes, Image.width, Image.height, Image.source,
-                   Score.score, Score.opinions, Score.seconds, Score.raw_score, Score.embedding)
-            .join(Score).where(Score.model_version_id == model_version_id, Score.status == "ok")
-        )
+        rows = s.execute(query)
         return {
             r.path: (r.content_hash, ScoreRecord(r.path, "ok", r.score, r.opinions, r.seconds, raw_score=r.raw_score,
                                                  embedding=r.embedding, content_hash=r.content_hash,

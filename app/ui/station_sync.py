@@ -1,0 +1,115 @@
+"""The window's side of stations sharing one database: every few seconds, off the GUI thread,
+ask app.core.station_sync what another station's supervisor changed, and hand it to the window
+as signals (switch to this model version; apply these thresholds). The window connects them to
+the methods it already has, so a change arrives exactly as if made here, badges included."""
+from __future__ import annotations
+
+import os
+from typing import Callable
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
+
+from ..core.station_sync import SiteChange, StationSync, site_state
+from ..core.workspace import Workspace
+
+POLL_MS = 3000
+
+
+class _Signals(QObject):
+    done = Signal(object, object)  # the poll job, SiteChange or the exception that stopped it
+
+
+class _Poll(QRunnable):
+    def __init__(self, sync: StationSync, model_version_id: int | None, thresholds):
+        super().__init__()
+        self.sync, self.model_version_id, self.thresholds = sync, model_version_id, thresholds
+        self.signals = _Signals()
+        self.setAutoDelete(False)  # kept by the adapter until its signal has arrived
+
+    def run(self) -> None:
+        try:
+            result = self.sync.poll(self.model_version_id, self.thresholds)
+        except Exception as exc:  # a database that went away: said once, polled again later
+            result = exc
+        self.signals.done.emit(self, result)
+
+
+class StationSyncTimer(QObject):
+    model_switch = Signal(str)  # the path of the version the site runs now; the window loads it
+    thresholds_changed = Signal(object)  # Thresholds saved at another station for this version
+    status = Signal(str)  # one line for the status bar
+
+    def __init__(self, workspace: Workspace, is_busy: Callable[[], bool] = lambda: False,
+                 interval_ms: int = POLL_MS, parent: QObject | None = None):
+        super().__init__(parent)
+        self.workspace, self.is_busy = workspace, is_busy
+        self.sync = StationSync(workspace.db)
+        self.timer = QTimer(self)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self.poll_now)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)
+        self._job: _Poll | None = None
+        self._said: str | None = None  # the last line shown, so a lasting state is said once
+
+    def site_model_path(self) -> str | None:
+        """The version the site runs, when its files are on this PC: a station that opens joins
+        the site's choice instead of imposing its own last one on every other station."""
+        try:
+            model = site_state(self.workspace.db, None).model
+        except Exception:
+            return None
+        return model.path if model is not None and os.path.exists(model.path) else None
+
+    def start(self) -> None:
+        self.timer.start()
+
+    def stop(self) -> None:
+        """Stops polling; a poll in flight finishes (one short query) and is dropped."""
+        self.timer.stop()
+        self._job = None
+        self.pool.waitForDone(5000)
+
+    def poll_now(self) -> None:
+        if self._job is not None or self.workspace.model_version_id is None:
+            return
+        self._job = _Poll(self.sync, self.workspace.model_version_id, self.workspace.thresholds)
+        self._job.signals.done.connect(self._done)
+        self.pool.start(self._job)
+
+    def _say(self, line: str) -> None:
+        if line != self._said:
+            self._said = line
+            self.status.emit(line)
+
+    def _done(self, job: _Poll, change) -> None:
+        if job is not self._job:
+            return  # stopped meanwhile
+        self._job = None
+        if job.model_version_id != self.workspace.model_version_id:
+            return  # the station switched while the poll ran: its answer is about the old version
+        if isinstance(change, Exception):
+            self._say(f"Shared settings could not be read ({str(change).splitlines()[0][:200]}); trying again")
+            return
+        self._apply(change)
+
+    def _apply(self, change: SiteChange) -> None:
+        if change.model is not None:
+            m = change.model
+            if self.is_busy():
+                self._say(f"Another station switched the site to {m.name} v{m.version}: switching when this batch ends")
+                return
+            self.model_switch.emit(m.path)  # a direct connection: the window has switched on return
+            if self.workspace.model_version_id == m.id:
+                self._say(f"Switched to {m.name} v{m.version}, chosen at another station")
+            else:
+                self.sync.decline(m.id)
+                self._say(f"Another station switched the site to {m.name} v{m.version}, which this station cannot "
+                          f"load from {m.path}; keeping the current model")
+        elif change.thresholds is not None:
+            t = change.thresholds
+            self.workspace.thresholds = t  # what new photos are judged by here from now on
+            self.thresholds_changed.emit(t)
+            self._said = None  # a new change is always said
+            self._say(f"Thresholds {change.profile!r} saved at another station: pass ≥ {t.pass_at:.0f}, "
+                      f"fail < {t.fail_below:.0f}")

@@ -1,0 +1,53 @@
+"""A worker plugin for tests: the worker process dies (os._exit) while scoring one named photo,
+the first time only, so a chunk is cut exactly between two stored photos."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from distributed.diagnostics.plugin import WorkerPlugin
+
+
+class DieOnceAt(WorkerPlugin):
+    name = "test-die-once"
+
+    def __init__(self, photo: str, marker: str):
+        self.photo, self.marker = photo, marker
+
+    def setup(self, worker=None) -> None:
+        from app.archive import plugin
+
+        self._real = real = plugin.score_photo
+        photo, marker = self.photo, self.marker
+
+        def score_photo(engine, path, source="folder"):
+            if str(path) == photo and not os.path.exists(marker):
+                Path(marker).write_text(str(os.getpid()))
+                os._exit(1)  # mid-chunk: the photos before this one are stored
+            return real(engine, path, source)
+
+        plugin.score_photo = score_photo
+
+    def teardown(self, worker=None) -> None:
+        from app.archive import plugin
+
+        plugin.score_photo = self._real
+
+
+class DieAlwaysAt(DieOnceAt):
+    """The worker process dies every time it scores that photo (a decoder that crashes on it)."""
+
+    name = "test-die-always"
+
+    def setup(self, worker=None) -> None:
+        from app.archive import plugin
+
+        self._real = real = plugin.score_photo
+        photo = self.photo
+
+        def score_photo(engine, path, source="folder"):
+            if str(path) == photo:
+                os._exit(1)
+            return real(engine, path, source)
+
+        plugin.score_photo = score_photo
