@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from common import make_photos  # noqa: E402
+from peak_memory import wait_recording_peak  # noqa: E402
 
 
 def table(headers: list[str], rows: list[list]) -> str:
@@ -134,14 +135,13 @@ def cli_run(roots: list[Path], url: str) -> dict:
     with tempfile.TemporaryFile() as log:  # a file, not a pipe: nobody reads while it runs
         proc = subprocess.Popen([sys.executable, "-m", "app", "score", *map(str, roots), "--recursive", "--db", url],
                                 cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        code, peak = wait_recording_peak(proc)
         wall = time.monotonic() - start
         log.seek(0)
         err = log.read().decode(errors="replace")
-    if os.waitstatus_to_exitcode(status) != 0:
+    if code != 0:
         raise RuntimeError(f"score failed: {err[-500:]}")
-    return dict(wall=wall, rss=usage.ru_maxrss / 1024)
+    return dict(wall=wall, rss=peak)
 
 
 def archive_run(roots: list[Path], url: str, workers: int, card: Path, kills: int = 0,

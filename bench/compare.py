@@ -5,7 +5,7 @@ throughput (decode + score + store) against pure inference. Prints markdown tabl
     .venv/bin/python bench/compare.py [--repeats 3] [--throughput-n 40]
 
 Each method runs in its own child process, so its peak memory is that process's maximum RSS
-(getrusage) with the model loaded and run at every size. BRISQUE needs OpenCV's contrib build
+(VmHWM) with the model loaded and run at every size. BRISQUE needs OpenCV's contrib build
 and its two model files: the script makes a small venv for it (bench/.venv-brisque, the
 opencv-contrib-python-headless wheel matching the app's OpenCV) and finds the files from
 Debian's opencv-data package (apt-get installs it when missing and run as root). The paper
@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -27,6 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import median_ms
+from peak_memory import peak_rss_mb
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = ((500, 500), (1231, 1907), (3024, 4032))  # (H, W)
@@ -158,7 +158,7 @@ def main() -> int:
     if args.worker:
         work = globals()[f"work_{args.worker}"]
         result = work(args.repeats, args.model_dir) if args.worker == "brisque" else work(args.repeats)
-        result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        result["peak_mb"] = peak_rss_mb()
         print(json.dumps(result))
         return 0
 

@@ -23,19 +23,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from compare import BRISQUE_FILES, _photo, brisque_setup  # noqa: E402
+from peak_memory import peak_rss_mb  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = ((500, 500), (1231, 1907), (3024, 4032), (6000, 8000))  # (H, W)
-
-
-def peak_rss_mb() -> float:
-    """This process's own peak resident memory (VmHWM). Not getrusage's ru_maxrss: on this
-    kernel a child started by subprocess reported its parent's peak (the 48 MP JPEG generation)."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def write_jpegs(folder: Path, h: int, w: int, n: int) -> list[Path]:

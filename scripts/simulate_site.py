@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.core.batch import score_batch  # noqa: E402
+from bench.peak_memory import wait_recording_peak  # noqa: E402
 from app.core.calibration import compare_srcc, fit_calibration, srcc  # noqa: E402
 from app.core.paths import default_model_dir  # noqa: E402
 from app.core.store.repository import calibration_rows  # noqa: E402
@@ -243,16 +244,16 @@ def main() -> int:
     t2 = time.time()
     with open(args.out / "finetune.log", "w") as log:
         child = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(child.pid, 0)
+        code, peak = wait_recording_peak(child)
     took = time.time() - t2
-    if os.waitstatus_to_exitcode(status) != 0:
+    if code != 0:
         print(f"fine-tune failed (see {args.out / 'finetune.log'})")
         return 1
     report = json.loads((run / "finetune_report.json").read_text())
     t = report["test"]
     print(f"\nfine-tune ({report['teacher'] or 'no teacher'}, {report['unlabeled_photos']} unlabeled photos; epoch "
           f"{report['validation']['epoch']} of {report['validation']['epochs_run']} chosen on {report['validation']['n']} "
-          f"validation photos): {took:.0f} s, peak RSS {usage.ru_maxrss / 1024:.0f} MB")
+          f"validation photos): {took:.0f} s, peak RSS {peak:.0f} MB")
     print(f"test photos (n {t['n']}): SRCC {t['before']:.3f} {ci(t['before_ci'])} → {t['after']:.3f} {ci(t['after_ci'])}, "
           f"gain {t['gain']:+.3f} {ci(t['gain_ci'])}; PLCC {report['before']['plcc']:.3f} → {report['after']['plcc']:.3f}")
     print(report["decision"])

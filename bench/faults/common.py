@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.peak_memory import peak_rss_mb
+
 REPO = Path(__file__).resolve().parents[2]
 TRACEBACK = "Traceback (most recent call last)"
 
@@ -194,15 +196,15 @@ def cli_args(ctx: Context, paths: list, db: str, model: Path | None = None, extr
 
 def run_cli(ctx: Context, args: list, timeout: float | None = None, cwd: Path | None = None,
             preexec=None, env: dict | None = None) -> CliRun:
-    """Run a command to its end or its deadline (then kill -9 its process group); measure the
-    child's peak RSS through wait4, which a plain wait does not report."""
+    """Run a command to its end or its deadline (then kill -9 its process group); its peak RSS
+    is sampled from /proc while it runs (the high-water mark only grows)."""
     timeout = timeout or ctx.timeout
     start = time.monotonic()
     deadline = start + timeout
     proc = subprocess.Popen(args, cwd=cwd or ctx.app_root, env=env or ctx.env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, start_new_session=True,
                             preexec_fn=preexec)
-    out, err = _drain(proc, deadline)
+    out, err, peak = _drain(proc, deadline)
     reaped = None
     while reaped is None and time.monotonic() < deadline:  # reaped here, not by Popen: wait4 has the RSS
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -216,19 +218,21 @@ def run_cli(ctx: Context, args: list, timeout: float | None = None, cwd: Path | 
         _, status, usage = os.wait4(proc.pid, 0)
         reaped = (status, usage)
     proc.returncode = os.waitstatus_to_exitcode(reaped[0])
-    return CliRun(None if hung else proc.returncode, out, err, hung, time.monotonic() - start,
-                  reaped[1].ru_maxrss / 1024)
+    return CliRun(None if hung else proc.returncode, out, err, hung, time.monotonic() - start, peak)
 
 
-def _drain(proc: subprocess.Popen, deadline: float) -> tuple[str, str]:
-    """Read both pipes until they close or the deadline passes (no thread, no full-pipe stall)."""
+def _drain(proc: subprocess.Popen, deadline: float) -> tuple[str, str, float]:
+    """Read both pipes until they close or the deadline passes (no thread, no full-pipe stall),
+    sampling the child's peak RSS meanwhile."""
     bufs = {proc.stdout.fileno(): bytearray(), proc.stderr.fileno(): bytearray()}
     open_fds = set(bufs)
+    peak = 0.0
     while open_fds:
         left = deadline - time.monotonic()
         if left <= 0:
             break
-        ready, _, _ = select.select(list(open_fds), [], [], left)
+        peak = max(peak, peak_rss_mb(proc.pid))
+        ready, _, _ = select.select(list(open_fds), [], [], min(left, 0.02))
         for fd in ready:
             chunk = os.read(fd, 65536)
             if chunk:
@@ -237,7 +241,8 @@ def _drain(proc: subprocess.Popen, deadline: float) -> tuple[str, str]:
                 open_fds.discard(fd)
     proc.stdout.close()
     proc.stderr.close()
-    return tuple(bytes(b).decode("utf-8", "replace") for b in bufs.values())
+    out, err = (bytes(b).decode("utf-8", "replace") for b in bufs.values())
+    return out, err, peak
 
 
 class WorkerClient:

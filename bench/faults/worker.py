@@ -13,10 +13,11 @@ from __future__ import annotations
 import json
 import math
 import os
-import resource
 import sys
 import traceback
 from pathlib import Path
+
+from bench.peak_memory import peak_rss_mb
 
 
 def _exc_text(where: str, exc: BaseException) -> str:
@@ -66,7 +67,7 @@ def evaluate(engine, path: Path) -> dict:
     except BaseException as exc:  # noqa: BLE001
         out["status"] = "exception"
         out.setdefault("exc", _exc_text("score_photo", exc))
-    out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["rss_mb"] = peak_rss_mb()
     return out
 
 

@@ -33,7 +33,9 @@ from app.core.store.database import current_revision, head_revision, sqlite_url
 from app.core.store.schema import Base
 from app.core.workspace import Workspace
 
-FORK = multiprocessing.get_context("fork")  # children share the imports: a start costs milliseconds
+# Spawned, not forked: a child forked from the test process (with Qt, ONNX Runtime and logging
+# threads) can inherit a lock held mid-operation and hang holding the database write lock.
+SPAWN = multiprocessing.get_context("spawn")
 
 
 def _assert_at_head_and_intact(url: str) -> None:
@@ -89,7 +91,7 @@ def test_a_kill_at_any_step_of_the_first_start_leaves_a_database_the_next_start_
     broken = []
     for step in range(1, steps + 1):
         path = tmp_path / f"killed_at_{step}.db"
-        child = FORK.Process(target=_first_start_killed_at, args=(path, step))
+        child = SPAWN.Process(target=_first_start_killed_at, args=(path, step))
         child.start()
         child.join(60)
         assert child.exitcode == -signal.SIGKILL, f"step {step}: the child was not killed"
@@ -111,8 +113,8 @@ def _open_together(url_or_path, barrier, errors) -> None:
 
 
 def _start_stations_together(url_or_path, n: int) -> list[str]:
-    barrier, errors = FORK.Barrier(n), FORK.Queue()
-    children = [FORK.Process(target=_open_together, args=(url_or_path, barrier, errors)) for _ in range(n)]
+    barrier, errors = SPAWN.Barrier(n), SPAWN.Queue()
+    children = [SPAWN.Process(target=_open_together, args=(url_or_path, barrier, errors)) for _ in range(n)]
     for c in children:
         c.start()
     for c in children:
