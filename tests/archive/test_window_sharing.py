@@ -8,22 +8,15 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QMessageBox
 
 from app.core.rules import Thresholds
 from app.core.workspace import Workspace
 
+from tests.gui.conftest import no_unanswered_questions  # noqa: F401 (the GUI tests' guard, autouse)
+
 from .conftest import make_folder
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture(autouse=True)
-def no_unanswered_questions(monkeypatch):
-    def unexpected(parent, title, *args, **kwargs):
-        raise AssertionError(f"a question dialog no test answered: {title!r}")
-
-    monkeypatch.setattr(QMessageBox, "question", staticmethod(unexpected))
 
 
 @pytest.fixture
