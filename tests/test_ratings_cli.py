@@ -11,7 +11,8 @@ import pytest
 
 from app.__main__ import main
 from app.core.labeling import LabelingSession, screened_site_mos
-from app.core.ratings_io import batch_summary, parse_time, site_ratings
+from app.core.ratings_export import batch_summary, site_ratings
+from app.core.ratings_import import parse_time
 from app.core.store import open_database
 
 PHOTOS = [f"p{i:02d}.jpg" for i in range(12)]

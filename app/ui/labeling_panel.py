@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from ..core.imageio import load_rgb
 from ..core.labeling import ACR_LEVELS, LabelingSession
-from ..core.ratings_io import batch_summary
+from ..core.ratings_export import batch_summary
 from ..core.store import Database
 from .images import to_qimage
 
