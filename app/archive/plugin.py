@@ -18,12 +18,12 @@ from pathlib import Path
 from distributed import get_worker
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from ..core.batch import canonical_path, score_photo, storable_path, stored_unchanged
+from ..core.batch import canonical_path, score_batch, storable_path
 from ..core.engine import Engine
 from ..core.model_loader import load_model
 from ..core.store.database import Database
 from ..core.store.faults import StoreError
-from ..core.store.repository import ScoreRecord, active_thresholds, model_calibration, record_score, stored_ok
+from ..core.store.repository import ScoreRecord, model_calibration, record_score
 from ..core.store.urls import hide_password
 
 PLUGIN_NAME = "mobileiqa-archive"
@@ -125,23 +125,18 @@ class ScoringPlugin(WorkerPlugin):
         db, mv = self.db, self.model_version_id
         try:
             # Read per chunk: a supervisor's new thresholds or calibration apply from the next chunk.
-            thresholds = db.run(active_thresholds, db, mv)
             self.engine.calibration = db.run(model_calibration, db, mv)
-            keys = [k for k in (storable_path(canonical_path(p)) for p in paths) if k is not None]
-            known = db.run(stored_ok, db, mv, keys)  # this chunk's rows only
-            for p in paths:
-                path = canonical_path(p)
-                if known and stored_unchanged(path, known) is not None:
-                    out.skipped += 1
-                    continue
-                record = score_photo(self.engine, path, source="archive").record
-                db.run(record_score, db, mv, record, thresholds)  # an upsert: a rerun of the chunk is harmless
-                if record.status == "ok":
-                    out.scored += 1
-                else:
-                    out.failed += 1
+
+            def tally(_summary, record: ScoreRecord) -> None:
+                if record.status != "ok":
                     out.statuses[record.status] = out.statuses.get(record.status, 0) + 1
                     out.model_errors += record.status == "model_error"
+
+            # Upserts, one photo at a time: a rerun of the chunk after a lost worker is harmless.
+            summary = score_batch(paths, self.engine, db, mv, progress=tally, source="archive")
+            out.scored, out.failed, out.skipped = summary.scored, summary.failed, summary.skipped
+            if summary.error:
+                out.stopped = summary.error
         except StoreError as exc:  # returned, not raised: permanent, or outlasted the retries
             out.stopped = str(exc)
         out.seconds = time.monotonic() - start

@@ -102,6 +102,20 @@ class BatchSummary:
     error: str | None = None  # a database problem that stopped the batch; what was stored is kept
 
 
+LOOKUP_CHUNK = 500  # stored rows are looked up for this many photos at a time, never all at once
+
+
+def _with_stored(paths: list, db: Database, model_version_id: int, skip_done: bool):
+    """(canonical path, stored rows of its chunk) for each photo: a shared database may hold a
+    million rows of this model, and a batch needs only its own."""
+    for start in range(0, len(paths), LOOKUP_CHUNK):
+        chunk = [canonical_path(p) for p in paths[start:start + LOOKUP_CHUNK]]
+        keys = [k for k in map(storable_path, chunk) if k is not None]
+        known = db.run(stored_ok, db, model_version_id, keys) if skip_done and keys else {}
+        for path in chunk:
+            yield path, known
+
+
 def score_batch(
     paths: Iterable[Path],
     engine: Engine,
@@ -112,16 +126,17 @@ def score_batch(
     progress: Callable[[BatchSummary, ScoreRecord], None] | None = None,
     source: str = "folder",
 ) -> BatchSummary:
+    """Score ``paths`` into the database. A database problem that outlasts the retries while
+    storing stops the batch (``summary.error``); one before the first photo raises StoreError."""
     paths = list(paths)
     summary = BatchSummary(total=len(paths))
+    thresholds = db.run(active_thresholds, db, model_version_id)  # once per batch, not once per photo
     # Skipped: what this model scored and is unchanged since; what failed or changed is tried again.
-    known = stored_ok(db, model_version_id) if skip_done else {}
-    thresholds = active_thresholds(db, model_version_id)  # once per batch, not once per photo
-    for path in paths:
+    for path, known in _with_stored(paths, db, model_version_id, skip_done):
         if cancel is not None and cancel.is_set():
             summary.cancelled = True
             break
-        if known and stored_unchanged(canonical_path(path), known) is not None:
+        if known and stored_unchanged(path, known) is not None:
             summary.skipped += 1
             continue
         record = score_photo(engine, path, source).record

@@ -15,9 +15,9 @@ class DieOnceAt(WorkerPlugin):
         self.photo, self.marker = photo, marker
 
     def setup(self, worker=None) -> None:
-        from app.archive import plugin
+        from app.core import batch as scoring  # where the chunk task calls score_photo
 
-        self._real = real = plugin.score_photo
+        self._real = real = scoring.score_photo
         photo, marker = self.photo, self.marker
 
         def score_photo(engine, path, source="folder"):
@@ -26,12 +26,12 @@ class DieOnceAt(WorkerPlugin):
                 os._exit(1)  # mid-chunk: the photos before this one are stored
             return real(engine, path, source)
 
-        plugin.score_photo = score_photo
+        scoring.score_photo = score_photo
 
     def teardown(self, worker=None) -> None:
-        from app.archive import plugin
+        from app.core import batch as scoring  # where the chunk task calls score_photo
 
-        plugin.score_photo = self._real
+        scoring.score_photo = self._real
 
 
 class DieAlwaysAt(DieOnceAt):
@@ -40,9 +40,9 @@ class DieAlwaysAt(DieOnceAt):
     name = "test-die-always"
 
     def setup(self, worker=None) -> None:
-        from app.archive import plugin
+        from app.core import batch as scoring  # where the chunk task calls score_photo
 
-        self._real = real = plugin.score_photo
+        self._real = real = scoring.score_photo
         photo = self.photo
 
         def score_photo(engine, path, source="folder"):
@@ -50,4 +50,4 @@ class DieAlwaysAt(DieOnceAt):
                 os._exit(1)
             return real(engine, path, source)
 
-        plugin.score_photo = score_photo
+        scoring.score_photo = score_photo
