@@ -68,15 +68,10 @@ def stations(ctx: Context, backend: str, state: str, n: int, n_photos: int) -> O
     args = cli_args(ctx, [folder], url)
     procs = [subprocess.Popen(args, cwd=ctx.app_root, env=ctx.env(), stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, text=True, start_new_session=True) for _ in range(n)]
-    for i, p in enumerate(procs):
-        try:
-            err = p.communicate(timeout=240)[1]
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.communicate()
+    for i, p, err in _finished(procs, 240):
+        if err is None:
             o.note("hangs", f"station {i + 1}: no exit within 240 s")
-            continue
-        if p.returncode in (1,) or p.returncode < 0 or "Traceback (most recent call last)" in err:
+        elif p.returncode in (1,) or p.returncode < 0 or "Traceback (most recent call last)" in err:
             o.note("crashes", f"station {i + 1}: exit {p.returncode}: {error_line(err)}")
         elif p.returncode != 0:
             o.note("wrong", f"station {i + 1}: exit {p.returncode}: {error_line(err)}")
@@ -107,6 +102,18 @@ db.close()
 """
 
 
+def _finished(procs: list[subprocess.Popen], timeout: float):
+    """(index, process, its stderr) for each process in turn; stderr None for one that did not
+    exit within ``timeout`` (its process group is killed)."""
+    for i, p in enumerate(procs):
+        try:
+            yield i, p, p.communicate(timeout=timeout)[1]
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.communicate()
+            yield i, p, None
+
+
 def first_open_race(ctx: Context, n: int, rounds: int, backend: str = "sqlite") -> Outcome:
     """``rounds`` times, ``n`` processes open the same brand-new database at the same instant."""
     o = Outcome(f"{n} processes open a new {backend} database at once (x{rounds})", "3 first start", cases=rounds)
@@ -119,14 +126,9 @@ def first_open_race(ctx: Context, n: int, rounds: int, backend: str = "sqlite") 
         procs = [subprocess.Popen([ctx.python, "-c", OPEN_AT, url, str(at)], cwd=ctx.app_root, env=ctx.env(),
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                   start_new_session=True) for _ in range(n)]
-        for i, p in enumerate(procs):
-            try:
-                err = p.communicate(timeout=120)[1]
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.communicate()
+        for i, p, err in _finished(procs, 120):
+            if err is None:
                 o.note("hangs", f"round {r + 1}, process {i + 1}: no exit within 120 s")
-                continue
-            if p.returncode != 0:
+            elif p.returncode != 0:
                 o.note("crashes", f"round {r + 1}, process {i + 1}: exit {p.returncode}: {error_line(err)}")
     return o
