@@ -17,7 +17,8 @@ from .data.ranking import RankingGroups
 from .device import reseed_worker, to_device
 from .losses import synthetic_group_losses
 
-DEFAULTS = {"groups": 2, "crop": 224, "rank": 0.5, "map": 0.5, "workers": 0}
+# ``map_whole`` (off by default, as trained before v0.3.1): see losses.whole_crop_map_loss.
+DEFAULTS = {"groups": 2, "crop": 224, "rank": 0.5, "map": 0.5, "map_whole": 0.0, "workers": 0}
 
 
 class SyntheticAux:
@@ -36,6 +37,6 @@ class SyntheticAux:
         batch = to_device(next(self.batches), next(model.parameters()).device)
         group = synthetic_group_losses(model, batch)
         terms = dict(terms)
-        terms["aux_rank"], terms["aux_map"] = group["rank"], group["map"]
-        terms["total"] = terms["total"] + self.options["rank"] * group["rank"] + self.options["map"] * group["map"]
+        terms["aux_rank"], terms["aux_map"], terms["aux_map_whole"] = group["rank"], group["map"], group["map_whole"]
+        terms["total"] = terms["total"] + sum(self.options[k] * group[k] for k in ("rank", "map", "map_whole"))
         return terms

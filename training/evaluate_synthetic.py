@@ -7,8 +7,9 @@
 
 The model is run as the app runs it (ONNX through app.core.engine). Photos are center-cropped
 to ``crop`` pixels to bound the cost; the crop is not resized. With ``native`` the map is the
-tiled native-resolution damage map the viewer shows (``app.core.native_maps``), not the
-overview's: the check for photos larger than the viewing size.
+native-resolution damage map the viewer shows (``app.core.native_maps.score_damage``: the
+detail tiles and the overview, weighted as in the score), not the overview's alone: the check
+for photos larger than the viewing size.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from scipy.stats import rankdata
 from app.core.engine import Engine
 from app.core.imageio import load_rgb
 from app.core.model_loader import load_model
-from app.core.native_maps import native_damage
+from app.core.native_maps import score_damage
 
 from .data.mixed import list_images
 from .data.synthetic import DISTORTIONS, LEVELS, distort, distort_region
@@ -61,14 +62,15 @@ def evaluate_synthetic(model_path: Path, folders: list[Path], crop: int = 512, r
                 total += 1
             for lv in region_levels:
                 img, mask = distort_region(photo, kind, lv, rng)
-                damage = native_damage(engine, img) if native else engine.score(img).distortion
+                result = engine.score(img)
+                damage = score_damage(engine, img, result) if native else result.distortion
                 up = cv2.resize(damage, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_LINEAR)
                 aucs.append(auroc(up.ravel(), mask.ravel() > 0.5))
         per_kind[kind] = {"monotone_pairs": right / total, "auroc": float(np.nanmean(aucs))}
     return {
         "photos": len(photos),
         "crop": crop,
-        "map": "native (tiled)" if native else "overview",
+        "map": "native (score-weighted: overview + detail tiles)" if native else "overview",
         "monotone_pairs": float(np.mean([v["monotone_pairs"] for v in per_kind.values()])),
         "auroc": float(np.mean([v["auroc"] for v in per_kind.values()])),
         "per_kind": per_kind,

@@ -79,9 +79,24 @@ def synthetic_group_losses(model, batch: dict) -> dict[str, torch.Tensor]:
     g, n = batch["images"].shape[:2]
     out = model(batch["images"].flatten(0, 1))
     scores = (out["score"] / 100).view(g, n)
-    distortion = out["distortion"].view(g, n, *out["distortion"].shape[1:])[:, -1]
+    maps = out["distortion"].view(g, n, *out["distortion"].shape[1:])
     return {
         "rank": ranking_loss(scores[:, :-1]),
-        "map": damage_map_loss(distortion, batch["mask"]),
+        "map": damage_map_loss(maps[:, -1], batch["mask"]),
+        "map_whole": whole_crop_map_loss(maps[:, :-1]),
         "diversity": view_diversity_loss(out["attention"]),
     }
+
+
+def whole_crop_map_loss(ladder_maps: torch.Tensor, damaged_from: int = 4) -> torch.Tensor:
+    """BCE of a ladder's maps [G, L, 1, h, w] (column 0 pristine) against a uniform target: 0
+    for the pristine crop, 1 where the whole crop is damaged at level ``damaged_from`` or more.
+
+    The region term alone only teaches "more damaged than the rest of this crop". A native
+    map is drawn tile by tile, and a tile usually lies wholly inside or wholly outside a
+    damaged area, so the map must also be right in absolute terms: clean content low, damaged
+    content high, with nothing else in the tile to compare against."""
+    clean = ladder_maps[:, 0].clamp(1e-6, 1 - 1e-6)
+    damaged = ladder_maps[:, damaged_from:].clamp(1e-6, 1 - 1e-6)
+    return 0.5 * (F.binary_cross_entropy(clean, torch.zeros_like(clean))
+                  + F.binary_cross_entropy(damaged, torch.ones_like(damaged)))

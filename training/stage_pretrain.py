@@ -61,7 +61,7 @@ def run_pretrain(cfg: dict, pristine: list[Path], out_dir: Path) -> list[dict]:
     mean, std = model.config.mean, model.config.std
     train_set = RankingGroups(pristine, mean, std, cfg["crop"], cfg["groups_per_epoch"], seed=cfg.get("seed", 0))
     val_set = HeldOutGroups(RankingGroups(pristine, mean, std, cfg["crop"], 1, seed=10_000), cfg.get("val_groups", 24))
-    weights = {"rank": 1.0, "map": 1.0, "diversity": 0.01} | cfg.get("loss", {})
+    weights = {"rank": 1.0, "map": 1.0, "map_whole": 0.0, "diversity": 0.01} | cfg.get("loss", {})
 
     def loss_fn(m, batch):
         terms = synthetic_group_losses(m, batch)

@@ -1,11 +1,16 @@
 """The damage map at native resolution, computed in tiles so memory stays bounded at any size.
 
-The score pass reads a bounded overview and a few tiles; the viewer and the report want to
-show damage wherever it sits, at 100 %. Each tile is read with a margin of context around it
-(so a tile's edge looks like the inside of the photo) and only its interior cells are kept;
-at the photo's own border the margin is mirrored (reflection, not edge-repeat), so no bright
-frame appears along the borders. Peak memory is one tile's activations plus the map itself.
-The detail reader's network draws it (the one trained on native pixels, see the card).
+The score pass reads a bounded overview and a few tiles; the viewer wants to show damage
+wherever it sits, at 100 %. Each tile is read with a margin of context around it (so a tile's
+edge looks like the inside of the photo) and only its interior cells are kept; at the photo's
+own border the margin is mirrored (reflection, not edge-repeat), so no bright frame appears
+along the borders. Peak memory is one tile's activations plus the map itself. The detail
+reader's network draws the tiles (the one trained on native pixels, see the card).
+
+``score_damage`` is what the viewer shows: the damage the score is made of, i.e. the detail
+tiles' map and the overview's map stretched over the photo, weighted as the score weighs its
+two readers. Either map alone misses what the other reader sees (the overview cannot see fine
+noise at 100 %, a tile cannot tell that its whole content is washed out).
 """
 from __future__ import annotations
 
@@ -89,3 +94,31 @@ def _window(rgb: np.ndarray, top: int, left: int, bottom: int, right: int) -> np
     out = cv2.copyMakeBorder(inner, *reflect, cv2.BORDER_REFLECT_101)
     rest = tuple(p - r for p, r in zip(pads, reflect))
     return cv2.copyMakeBorder(out, *rest, cv2.BORDER_REPLICATE) if any(rest) else out
+
+
+def score_damage(engine, rgb: np.ndarray, result, cancelled: Callable[[], bool] = lambda: False,
+                 progress: Callable[[int, int], None] | None = None, **tiling) -> np.ndarray | None:
+    """[ceil(H/s), ceil(W/s)] damage (0 clean .. 1 damaged) as the score counts it: (1 - w) x the
+    overview's map stretched over the photo + w x the detail tiles' map, w the card's detail
+    weight for this photo (0 for photos no larger than the viewing size: their overview is the
+    photo itself, and no tile is run). ``result`` is the photo's ScoreResult; None when cancelled."""
+    s = engine.stride
+    h, w = rgb.shape[:2]
+    whole = stretched(result.distortion, result.cell, s, ((h + s - 1) // s, (w + s - 1) // s))
+    weight = engine.reading.detail_weight if result.detail_score is not None else 0.0
+    if not weight:
+        return whole
+    detail = native_damage(engine, rgb, cancelled=cancelled, progress=progress, **tiling)
+    return None if detail is None else (1 - weight) * whole + weight * detail
+
+
+def stretched(damage: np.ndarray, cell: float, stride: int, shape: tuple[int, int]) -> np.ndarray:
+    """A map whose cells cover ``cell`` photo pixels, resampled to cells of ``stride`` pixels
+    (the overview's last cells may be partial: sampled by position, not stretched to fit)."""
+    scale = cell / stride  # native cells per overview cell
+    size = (max(1, round(damage.shape[1] * scale)), max(1, round(damage.shape[0] * scale)))
+    up = cv2.resize(damage.astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
+    pad = (max(0, shape[0] - up.shape[0]), max(0, shape[1] - up.shape[1]))
+    if any(pad):
+        up = cv2.copyMakeBorder(up, 0, pad[0], 0, pad[1], cv2.BORDER_REPLICATE)
+    return up[:shape[0], :shape[1]]

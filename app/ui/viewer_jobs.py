@@ -1,7 +1,7 @@
 """The viewer's background work: one job at a time, the newest request wins, results cached.
 
 Selecting a photo asks for its outcome (decode + the bounded score pass) and then its native
-damage map (tiled, see ``app.core.native_maps``). While a job runs, a newer request replaces any
+damage map (the score's damage at 100 %, tiled: ``app.core.native_maps.score_damage``). While a job runs, a newer request replaces any
 waiting one, and the running job stops between tiles once it is no longer the newest; signals
 of a stale job are dropped here, so the viewer never shows a photo the user has moved past.
 Finished maps are cached per photo and model, so stepping back to a photo costs nothing.
@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from ..core.batch import score_photo
 from ..core.imageio import exif_summary, load_what_decodes
-from ..core.native_maps import native_damage
+from ..core.native_maps import score_damage
 
 CACHED_PHOTOS = 4  # decoded photos are large (36 MB at 12 MP): keep only the last few
 
@@ -46,8 +46,9 @@ class _ViewerJob(QRunnable):
             self.signals.scored.emit(self.job_id, outcome)
             damage = None
             if self.need_map and outcome.result is not None and self.is_current(self.job_id):
-                damage = native_damage(self.engine, outcome.rgb, cancelled=lambda: not self.is_current(self.job_id),
-                                       progress=lambda d, t: self.signals.progress.emit(self.job_id, d, t))
+                damage = score_damage(self.engine, outcome.rgb, outcome.result,
+                                      cancelled=lambda: not self.is_current(self.job_id),
+                                      progress=lambda d, t: self.signals.progress.emit(self.job_id, d, t))
             self.signals.mapped.emit(self.job_id, damage)
         except Exception as exc:  # never let a viewer job die silently: the viewer says what failed
             self.signals.mapped.emit(self.job_id, exc)

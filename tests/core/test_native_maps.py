@@ -1,10 +1,14 @@
-"""The native damage map: tiled with bounded memory, correct shape at any size, no border frame."""
+"""The native damage map: tiled with bounded memory, correct shape at any size, no border frame,
+and what the viewer shows weighs the overview and the tiles as the score does."""
 import numpy as np
 import pytest
 
 from app.core.engine import Engine
 from app.core.model_loader import load_model
-from app.core.native_maps import _window, native_damage
+from dataclasses import replace
+
+from app.core.native_maps import _window, native_damage, score_damage, stretched
+from app.core.reading import Reading
 from app.core.overlay import distortion_overlay
 
 
@@ -94,3 +98,45 @@ def test_every_cell_is_covered_and_cross_fading_keeps_a_constant_map_constant(h,
     out = native_damage(Flat(), rgb)
     assert out.shape == (-(-h // 16), -(-w // 16))
     assert np.allclose(out, 0.7, atol=1e-5)
+
+
+def test_a_photo_no_larger_than_the_viewing_size_shows_the_overview_map_and_runs_no_tile(engine):
+    rgb = texture(300, 420)
+    result = engine.score(rgb)
+    assert result.detail_score is None
+    tiles = []
+    damage = score_damage(engine, rgb, result, progress=lambda d, t: tiles.append(d))
+    assert tiles == [] and np.array_equal(damage, result.distortion)
+
+
+def test_a_large_photo_shows_the_overview_and_the_tiles_weighted_as_in_the_score(exported_student):
+    weighted = Engine(load_model(exported_student[1]))
+    weighted.reading = Reading(overview_side=128, detail_tile=96, detail_tiles=4, detail_weight=0.25)
+    rgb = texture(300, 500, seed=2)
+    result = weighted.score(rgb)
+    assert result.detail_score is not None
+    shown = score_damage(weighted, rgb, result, tile=256)
+    tiles = native_damage(weighted, rgb, tile=256)
+    whole = stretched(result.distortion, result.cell, 16, tiles.shape)
+    assert shown.shape == tiles.shape == (19, 32)
+    # An untrained network's two maps differ by ~1e-4: a tolerance far below that tells the
+    # weighted sum from either map alone.
+    assert np.abs(whole - tiles).max() > 1e-4
+    assert np.allclose(shown, 0.75 * whole + 0.25 * tiles, rtol=0, atol=1e-6)
+    nothing = replace(result, detail_score=None)  # as scored by a card without a detail reader
+    assert np.array_equal(score_damage(weighted, rgb, nothing), whole)
+
+
+@pytest.mark.parametrize("width, cell", [(1000, 1000 / 512 * 16), (4032, 4032 / 512 * 16), (700, 16.0)])
+def test_the_overview_map_is_stretched_by_position_partial_cells_included(width, cell):
+    """A step in the overview's map at cell k must land at photo pixel k x cell on the native
+    grid (within one native cell), whatever the photo's width and the overview's last partial cell."""
+    cells = -(-round(width * 16 / cell) // 16)
+    k = cells // 3
+    overview_map = np.zeros((4, cells), np.float32)
+    overview_map[:, :k] = 1.0
+    native_cells = -(-width // 16)
+    out = stretched(overview_map, cell, 16, (10, native_cells))
+    assert out.shape == (10, native_cells)
+    edge = np.argmax(out[0] < 0.5) * 16  # first native pixel read as clean
+    assert abs(edge - k * cell) <= 16 + cell / 2, (edge, k * cell)

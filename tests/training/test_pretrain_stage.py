@@ -6,7 +6,7 @@ import torch
 from PIL import Image
 
 from training.__main__ import main
-from training.losses import damage_map_loss, ranking_loss
+from training.losses import damage_map_loss, ranking_loss, whole_crop_map_loss
 
 
 def test_ranking_loss_is_zero_only_for_a_well_ordered_ladder():
@@ -25,6 +25,16 @@ def test_damage_map_loss_prefers_the_map_that_matches_the_mask():
     wrong = 1 - right
     assert damage_map_loss(right, mask) < damage_map_loss(wrong, mask)
 
+
+
+def test_whole_crop_map_loss_wants_clean_crops_low_and_wholly_damaged_crops_high():
+    # A ladder of 6 maps (pristine, levels 1-5): a map that is low on the pristine crop and high
+    # on the heaviest levels beats one that only ranks (all mid) and one that is reversed.
+    right = torch.full((1, 6, 1, 2, 2), 0.5)
+    right[:, 0], right[:, 4:] = 0.05, 0.95
+    flat = torch.full((1, 6, 1, 2, 2), 0.5)
+    reversed_ = 1 - right
+    assert whole_crop_map_loss(right) < whole_crop_map_loss(flat) < whole_crop_map_loss(reversed_)
 
 @pytest.mark.slow
 def test_pretrain_runs_and_reports_pairs_and_auroc(tmp_path):
