@@ -14,9 +14,11 @@ Then, on the split the fine-tune uses (train / validation / test, ``training.sit
    replaces (a ridge on embedding + score, λ chosen on the same folds it was reported on), and the
    panel's own nested-cross-validation figures on every rated photo;
 2. the fine-tune (``python -m training finetune``, a separate process), before/after on the test
-   photos with the interval, its time and its peak memory.
+   photos with the interval, its time and its peak memory; with several ``--finetune-config``
+   recipes, each one, then every pair compared on the same test photos.
 
     .venv/bin/python scripts/simulate_site.py --out /tmp/site --photos 150 [--epochs 6]
+        [--finetune-config training/configs/finetune.json training/configs/finetune_no_teacher.json]
 """
 from __future__ import annotations
 
@@ -173,7 +175,11 @@ def main() -> int:
     ap.add_argument("--side", type=int, default=768, help="long side of the clean photos before damage")
     ap.add_argument("--raters", type=int, default=6, help="honest raters (plus one constant and one random)")
     ap.add_argument("--model", type=Path, default=default_model_dir() / "mobileiqa-student.onnx")
-    ap.add_argument("--config", type=Path, default=ROOT / "training" / "configs" / "finetune.json")
+    ap.add_argument("--config", type=Path, default=ROOT / "training" / "configs" / "finetune.json",
+                    help="the fine-tune config whose split and vote rule the site uses")
+    ap.add_argument("--finetune-config", type=Path, nargs="+",
+                    help="fine-tune with each of these recipes (default: --config); two or more are "
+                         "compared on the same test photos")
     ap.add_argument("--epochs", type=int)
     ap.add_argument("--skip-finetune", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
@@ -236,28 +242,53 @@ def main() -> int:
 
     if args.skip_finetune:
         return 0
-    # 2. fine-tune, a separate process as the window runs it
-    run = args.out / "finetune"
+    # 2. fine-tune(s), each a separate process as the window runs it, on the same site and split
+    after = {}
+    for config in args.finetune_config or [args.config]:
+        report, predictions = finetune(args, db, config)
+        if report is None:
+            return 1
+        after[config.stem] = predictions
+    if len(after) > 1:  # recipes compared on the same test photos: which one is better beyond noise?
+        names = list(after)
+        print("\n| recipes compared on the same test photos | SRCC | gain of the second, 95 % paired bootstrap |")
+        print("|---|---|---|")
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                rows_a, rows_b = after[a], after[b]
+                keys = sorted(rows_a)
+                c = compare_srcc([rows_a[k][0] for k in keys], [rows_a[k][1] for k in keys], [rows_b[k][1] for k in keys])
+                print(f"| {a} → {b} (n {c.n}) | {c.before:.3f} → {c.after:.3f} | {c.gain:+.3f} {ci(c.gain_ci)} |")
+    return 0
+
+
+def finetune(args, db: Path, config: Path):
+    """One fine-tune of the site's base model with ``config``: its report and its test
+    predictions (photo -> (MOS, score after)), or (None, None) when it failed."""
+    run = args.out / f"finetune-{config.stem}"
     cmd = [sys.executable, "-m", "training", "finetune", "--base", str(args.model), "--out", str(run),
-           "--config", str(args.config)] + (["--epochs", str(args.epochs)] if args.epochs else [])
+           "--config", str(config)] + (["--epochs", str(args.epochs)] if args.epochs else [])
     env = os.environ | {"MOBILEIQA_DB_URL": f"sqlite:///{db}"}
     t2 = time.time()
-    with open(args.out / "finetune.log", "w") as log:
+    log_path = args.out / f"finetune-{config.stem}.log"
+    with open(log_path, "w") as log:
         child = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         code, peak = wait_recording_peak(child)
     took = time.time() - t2
     if code != 0:
-        print(f"fine-tune failed (see {args.out / 'finetune.log'})")
-        return 1
+        print(f"fine-tune failed (see {log_path})")
+        return None, None
     report = json.loads((run / "finetune_report.json").read_text())
     t = report["test"]
-    print(f"\nfine-tune ({report['teacher'] or 'no teacher'}, {report['unlabeled_photos']} unlabeled photos; epoch "
-          f"{report['validation']['epoch']} of {report['validation']['epochs_run']} chosen on {report['validation']['n']} "
-          f"validation photos): {took:.0f} s, peak RSS {peak:.0f} MB")
+    print(f"\nfine-tune with {config.name} ({report['teacher'] or 'no teacher'}, {report['unlabeled_photos']} unlabeled "
+          f"photos; epoch {report['validation']['epoch']} of {report['validation']['epochs_run']} chosen on "
+          f"{report['validation']['n']} validation photos): {took:.0f} s, peak RSS {peak:.0f} MB")
     print(f"test photos (n {t['n']}): SRCC {t['before']:.3f} {ci(t['before_ci'])} → {t['after']:.3f} {ci(t['after_ci'])}, "
           f"gain {t['gain']:+.3f} {ci(t['gain_ci'])}; PLCC {report['before']['plcc']:.3f} → {report['after']['plcc']:.3f}")
     print(report["decision"])
-    return 0
+    with open(run / "test_predictions.csv", newline="") as f:
+        predictions = {row["image"]: (float(row["mos"]), float(row["after"])) for row in csv.DictReader(f)}
+    return report, predictions
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from app.core.model_contract import CARD_FORMAT, INPUT_NAME, OPTIONAL_OUTPUT_RANKS, OUTPUT_RANKS, sha256_file
+from app.core.model_contract import (CARD_FORMAT, DETAIL_SHA_KEY, INPUT_NAME, OPTIONAL_OUTPUT_RANKS, OUTPUT_RANKS,
+                                     sha256_file)
 from app.core.reading import Reading
 from models import CONTRACT_OUTPUTS, IQANet
 
@@ -69,6 +70,17 @@ def export_onnx(model: IQANet, onnx_path: Path, example_hw: tuple[int, int] = (3
     model.eval()
 
 
+
+def stamp_metadata(onnx_path: Path, fields: dict[str, str]) -> None:
+    """Add ``fields`` to the graph's metadata (ONNX Runtime reads them as custom metadata)."""
+    import onnx
+
+    graph = onnx.load(str(onnx_path))
+    for key, value in fields.items():
+        graph.metadata_props.add(key=key, value=value)
+    with atomic_path(onnx_path) as tmp:
+        onnx.save(graph, str(tmp))
+
 def build_card(model: IQANet, name: str, onnx_path: Path, info: dict | None = None) -> dict:
     cfg = model.config
     info = info or {}
@@ -118,16 +130,24 @@ def export_model(model: IQANet, out: str | Path, info: dict | None = None, extra
     out = Path(out)
     onnx_path = out.with_name(out.name + ".onnx")
     card_path = out.with_name(out.name + ".json")
-    export_onnx(model, onnx_path)
-    card = build_card(model, out.name, onnx_path, info)
+    detail_entry = None
     if detail is not None:
         if (detail.config.mean, detail.config.std, detail.stride) != (model.config.mean, model.config.std, model.stride):
             raise ValueError("the detail network must share the main one's input normalisation and stride")
         detail_path = out.with_name(out.name + "-detail.onnx")
         export_onnx(detail, detail_path)
-        card["detail_model"] = {"onnx_file": detail_path.name, "sha256": sha256_file(detail_path),
-                                "parameters": sum(p.numel() for p in detail.parameters()),
-                                "training": (detail_info or {}).get("training", {})}
+        detail_entry = {"onnx_file": detail_path.name, "sha256": sha256_file(detail_path),
+                        "parameters": sum(p.numel() for p in detail.parameters()),
+                        "training": (detail_info or {}).get("training", {})}
+    export_onnx(model, onnx_path)
+    if detail_entry is not None:
+        # The main graph names its detail graph, so the main graph's hash (the model's identity
+        # in a station's database) changes whenever either network does: the same overview
+        # with a new detail network is a new model, never mixed with the old one's scores.
+        stamp_metadata(onnx_path, {DETAIL_SHA_KEY: detail_entry["sha256"]})
+    card = build_card(model, out.name, onnx_path, info)
+    if detail_entry is not None:
+        card["detail_model"] = detail_entry
     clash = [k for k in (extra or {}) if k in PROTECTED_CARD_FIELDS]
     if clash:
         raise ValueError(f"card extras may not set {', '.join(clash)}")

@@ -7,7 +7,8 @@
    among the teacher's unlabeled photos, so the test split cannot influence model selection.
 2. The student starts from the base model's weights (``NAME.pt`` beside ``NAME.onnx``). With the
    teacher's weights (``teacher.pt`` in the same folder) it is distillation: the teacher keeps the
-   student from forgetting, and labels the site's unrated photos; without them, plain MOS training.
+   student from forgetting, and labels the site's unrated photos; without them (or with the
+   recipe's ``"distill": false``), plain MOS training.
 3. The result is exported as a new version (``NAME-site-<time>``) that carries what the next
    fine-tune needs (its own ``NAME.pt``, the teacher, the split rule, its parent), evaluated
    before and after on the test photos as the app runs it (ONNX), with a paired bootstrap 95 %
@@ -128,7 +129,8 @@ def _train(stage_cfg: dict, meta: Path, teacher: Path | None, run: Path, unlabel
     if teacher is not None:
         run_distill(stage_cfg, meta, Path("/"), teacher, run, unlabeled=unlabeled)
     else:
-        log.warning("no teacher.pt beside the base model: fine-tuning on the site's MOS alone")
+        log.warning("no teacher (none beside the base model, or the recipe's distill is false): "
+                    "fine-tuning on the site's MOS alone")
         run_mos_stage(stage_cfg, meta, Path("/"), run)
 
 
@@ -198,7 +200,8 @@ def run_finetune(cfg: dict, db_url: str, base: Path, out: Path) -> dict:
     student_ckpt = base_onnx.with_suffix(".pt")
     if not student_ckpt.exists():
         raise FileNotFoundError(f"{student_ckpt.name}: the base model's torch weights are needed to fine-tune it")
-    teacher = find_teacher(base_onnx)
+    carried = find_teacher(base_onnx)  # copied to the new version whether or not this recipe uses it
+    teacher = carried if cfg.get("distill", True) else None
     min_votes, min_photos = int(cfg.get("min_votes", 3)), int(cfg.get("min_photos", 20))
     photos, unrated, info = site_photos(db_url, min_votes)
     if len(photos) < min_photos:
@@ -255,8 +258,8 @@ def run_finetune(cfg: dict, db_url: str, base: Path, out: Path) -> dict:
         attach_detail_graph(card_path, base_onnx.with_name(base_card["detail_model"]["onnx_file"]), base_card["detail_model"])
     # What the next fine-tune of this version needs travels with it.
     save_slim_weights(model, onnx_path.with_suffix(".pt"), {"metrics": info_card["metrics"]})
-    if teacher is not None:
-        _copy(teacher, onnx_path.with_name("teacher.pt"))  # ~10 MB: each version stands alone
+    if carried is not None:
+        _copy(carried, onnx_path.with_name("teacher.pt"))  # ~10 MB: each version stands alone
 
     mos = np.array([it.mos for it in test_items])
     before_pred, after_pred = predict_onnx(base_onnx, test_items), predict_onnx(onnx_path, test_items)
@@ -275,7 +278,7 @@ def run_finetune(cfg: dict, db_url: str, base: Path, out: Path) -> dict:
         "site_evaluation": report,
         "site_split": {"rule": rule.to_json(), "test": sorted(p.key for p in data.photos["test"])},
         "parent": {"name": base_card["name"], "version": base_card["version"], "sha256": base_card["sha256"]},
-        "finetune": {"weights": onnx_path.with_suffix(".pt").name, "teacher": "teacher.pt" if teacher else None,
+        "finetune": {"weights": onnx_path.with_suffix(".pt").name, "teacher": "teacher.pt" if carried else None,
                      "weights_sha256": sha256_file(onnx_path.with_suffix(".pt"))},
     })
     if registered:

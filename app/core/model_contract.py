@@ -11,6 +11,9 @@ from pathlib import Path
 
 CARD_FORMAT = "mobileiqa-model/1"
 INPUT_NAME = "image"
+# Graph metadata of a main graph exported with its detail graph: that graph's sha256 (so the
+# main graph's own hash identifies the pair; the loader checks they belong together).
+DETAIL_SHA_KEY = "mobileiqa.detail_sha256"
 # Output name -> rank. Batch is always 1 in the app; maps are [1, V or 1, h, w].
 OUTPUT_RANKS = {"score": 1, "opinions": 2, "attention": 4, "distortion": 4, "embedding": 2}
 # Grown since v0.2 (older models lack it, and are still accepted): each view's share in the score.

@@ -13,6 +13,7 @@ import onnxruntime as ort
 
 from . import providers
 from .model_contract import (
+    DETAIL_SHA_KEY,
     INPUT_NAME,
     OPTIONAL_OUTPUT_RANKS,
     OUTPUT_RANKS,
@@ -123,6 +124,10 @@ def load_model(path: str | Path, threads: int | None = None, provider: str | Non
     if detail:
         detail_path = onnx_path.with_name(detail["onnx_file"])
         detail_session = _open_verified(detail_path, detail["sha256"], card_path.name, options, chosen)
+        named = session.get_modelmeta().custom_metadata_map.get(DETAIL_SHA_KEY)
+        if named is not None and named != detail["sha256"]:
+            raise ModelError(f"{detail['onnx_file']}: not the detail graph {onnx_path.name} was exported with "
+                             f"({detail['sha256'][:12]}… != {named[:12]}…)")
     return LoadedModel(card=card, onnx_path=onnx_path, session=session, detail_session=detail_session)
 
 

@@ -63,6 +63,33 @@ def test_a_tampered_detail_graph_is_refused(two_graph_model, tmp_path):
         load_model(tmp_path / onnx_path.name)
 
 
+
+def test_the_same_overview_with_another_detail_network_is_another_model(two_graph_model, tmp_path):
+    """A station keys its model versions (and their scores) on the main graph's hash: a release
+    that keeps the overview and changes the detail network must not look like the old model."""
+    torch = pytest.importorskip("torch")
+    from models import create_model
+    from training.export import export_model
+
+    onnx_path, card_path = two_graph_model
+    card = json.loads(card_path.read_text())
+    torch.manual_seed(0)
+    same_main = create_model("student", weights=None).eval()
+    torch.manual_seed(2)
+    other_detail = create_model("student", weights=None).eval()
+    new_onnx, new_card_path = export_model(same_main, tmp_path / "pair", extra={"reading": card["reading"]},
+                                           detail=other_detail)
+    new_card = json.loads(new_card_path.read_text())
+    assert new_card["detail_model"]["sha256"] != card["detail_model"]["sha256"]
+    assert new_card["sha256"] != card["sha256"]
+    # The old detail graph behind the new main graph, its card edited to match, is refused.
+    old_detail = onnx_path.with_name(card["detail_model"]["onnx_file"])
+    (tmp_path / new_card["detail_model"]["onnx_file"]).write_bytes(old_detail.read_bytes())
+    new_card["detail_model"]["sha256"] = card["detail_model"]["sha256"]
+    new_card_path.write_text(json.dumps(new_card))
+    with pytest.raises(ModelError, match="not the detail graph"):
+        load_model(new_onnx)
+
 def test_a_fine_tuned_version_keeps_its_base_models_detail_reader(two_graph_model, tmp_path):
     """A site fine-tune refines the overview network; the detail graph travels with it."""
     import torch

@@ -155,6 +155,21 @@ def test_a_version_carries_what_its_next_fine_tune_needs(scored_site, tmp_path, 
     assert "val_srcc" not in card["metrics"] and card["metrics"]["site_val_n"] == report["validation"]["n"]
 
 
+
+def test_a_recipe_without_distillation_trains_on_the_site_alone_and_still_passes_the_teacher_on(
+        scored_site, tmp_path, monkeypatch):
+    db_path, base, cfg, _ = scored_site
+    calls = []
+    monkeypatch.setattr(finetune, "_train", _fake_training(calls))
+    recipe = json.loads(cfg.read_text()) | {"distill": False}
+    report = finetune.run_finetune(recipe, sqlite_url(db_path), base, tmp_path / "ft")
+    (call,) = calls
+    assert call["teacher"] is None and call["unlabeled"] == []  # no teacher: nothing to label
+    assert report["teacher"] is None and report["unlabeled_photos"] == 0
+    new = load_model(report["model"])
+    assert new.onnx_path.with_name("teacher.pt").exists()  # the next fine-tune may distil again
+    assert new.card["finetune"]["teacher"] == "teacher.pt"
+
 def test_a_version_worse_beyond_noise_is_kept_back_and_the_supervisor_may_register_it(scored_site, tmp_path, monkeypatch):
     db_path, base, cfg, _ = scored_site
     monkeypatch.setattr(finetune, "_train", _fake_training([]))
