@@ -356,7 +356,7 @@ def main() -> int:
 
     if args.twelve:
         c = twelve_mp_cost(work / "twelve", args.twelve)
-        print(f"\n## Projection: 1,000,000 photos at 12 MP\n")
+        print("\n## Projection: 1,000,000 photos at 12 MP\n")
         print(f"Measured: decode + score + store of a 12 MP JPEG on one worker (1 core, ONNX Runtime 1 thread): "
               f"{c['seconds']:.2f} s (median of {args.twelve} generated noisy photos of {c['mb']:.1f} MB each; a "
               f"camera's 12 MP JPEG is typically 3–6 MB).\n")

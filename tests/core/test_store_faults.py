@@ -9,11 +9,9 @@ from __future__ import annotations
 import errno
 import multiprocessing
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path

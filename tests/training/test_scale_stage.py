@@ -1,6 +1,5 @@
 """A tiny run of the scale stage: MOS + scale consistency on high-resolution photos + native
 synthetic terms; with the consistency weights at 0 (the overview network) those terms are off."""
-import json
 
 import numpy as np
 import pytest
