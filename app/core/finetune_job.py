@@ -56,15 +56,25 @@ def source_root() -> Path:
     return Path(frozen) / "pipeline" if frozen else Path(__file__).resolve().parents[2]
 
 
-def requirement(config: Path | None = None) -> tuple[int, int]:
-    """(photos, votes per photo) a fine-tune needs, read from the pipeline's config (data, not
-    code: the app never imports the training package)."""
+def read_recipe(config: Path | None = None) -> dict:
+    """The pipeline's fine-tune config (data, not code: the app never imports the training
+    package); {} when it cannot be read, so the defaults below apply."""
     path = config or source_root() / "training" / "configs" / "finetune.json"
     try:
-        cfg = json.loads(Path(path).read_text(encoding="utf-8"))
+        return json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        cfg = {}
+        return {}
+
+
+def requirement(config: Path | None = None) -> tuple[int, int]:
+    """(photos, votes per photo) a fine-tune needs."""
+    cfg = read_recipe(config)
     return int(cfg.get("min_photos", 30)), int(cfg.get("min_votes", 3))
+
+
+def recipe_epochs(config: Path | None = None) -> int:
+    """The epochs the recipe runs (validation chooses among them), the panel's starting value."""
+    return int(read_recipe(config).get("epochs", 6))
 
 
 @dataclass

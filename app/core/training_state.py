@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .finetune_job import requirement
+from .finetune_job import recipe_epochs, requirement
 from .labeling import screened_site_mos
 from .ratings import ImageMOS, votes_per_photo_text
 from .store.database import Database
@@ -21,6 +21,7 @@ class TrainingState:
     versions: list[VersionRow] = field(default_factory=list)  # newest first
     rated: dict[str, ImageMOS] = field(default_factory=dict)  # every rated photo: MOS ± CI, votes (screened)
     screening: str = ""  # votes per photo and what rater screening judged, in words
+    recipe_epochs: int = 6  # what the fine-tune recipe runs unless the supervisor says otherwise
 
     @property
     def enough_ratings(self) -> bool:
@@ -32,4 +33,4 @@ def training_state(db: Database, config: Path | None = None) -> TrainingState:
     rated, info = screened_site_mos(db, 1)
     enough = sum(m.n >= votes for m in rated.values())
     return TrainingState(photos, votes, enough, model_versions(db), rated,
-                         f"{votes_per_photo_text(rated, scale100=True)}. {info['summary']}")
+                         f"{votes_per_photo_text(rated, scale100=True)}. {info['summary']}", recipe_epochs(config))

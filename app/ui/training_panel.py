@@ -99,6 +99,7 @@ class TrainingPanel(QWidget):
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 200)
         self.epochs.setValue(6)
+        self._epochs_from_recipe = False  # set once from the recipe; the supervisor's choice then stays
         self.start_button = QPushButton("Fine-tune on the ratings")
         self.start_button.clicked.connect(self.start)
         self.cancel_button = QPushButton("Cancel")
@@ -213,6 +214,9 @@ class TrainingPanel(QWidget):
         """Say up front what a fine-tune needs and how far the station is from it."""
         photos, votes = state.photos_needed, state.votes_needed
         self._enough_ratings = state.enough_ratings
+        if not self._epochs_from_recipe:
+            self.epochs.setValue(state.recipe_epochs)
+            self._epochs_from_recipe = True
         self.ratings_table.setRowCount(len(state.rated))
         for r, m in enumerate(sorted(state.rated.values(), key=lambda m: m.image)):
             ci = "?" if m.n < 2 else f"{m.ci100:.0f}"

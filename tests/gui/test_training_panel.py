@@ -211,7 +211,11 @@ def test_the_versions_table_keeps_livec_validation_and_site_test_apart_each_with
     shipped = _version(id=1, name="shipped", version="0.3.0", val_srcc=0.862, val_n=140, active=True)
     site = _version(id=2, name="shipped-site-x", version="0.3.0+site.x", srcc_before=0.61, srcc_after=0.68,
                     site_test_n=12, site_gain_ci=(-0.05, 0.19), site_val_srcc=0.7, site_val_n=9)
-    panel.show_state(TrainingState(30, 3, 12, [site, shipped]))
+    panel.show_state(TrainingState(30, 3, 12, [site, shipped], recipe_epochs=12))
+    assert panel.epochs.value() == 12  # the recipe's epochs, until the supervisor changes them
+    panel.epochs.setValue(4)
+    panel.show_state(TrainingState(30, 3, 12, [site, shipped], recipe_epochs=12))
+    assert panel.epochs.value() == 4
     cells = {panel.table.item(r, 0).text(): [panel.table.item(r, c).text() for c in range(panel.table.columnCount())]
              for r in range(panel.table.rowCount())}
     assert cells["shipped"][3:7] == ["0.862 (140)", "–", "–", "–"]
