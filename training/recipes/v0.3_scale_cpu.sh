@@ -5,6 +5,8 @@
 #   synthetic terms on Kodak + mate (the consistency terms off);
 # - the detail network: LIVEC MOS + scale consistency on clean high-resolution photos +
 #   native-resolution synthetic damage (lomiri + mate, half held out for the scale benchmark);
+#   (adding --set aux.map_whole=1.0 here sharpened the native map but cost scale consistency:
+#   see the README's shipped-model section);
 # then both exported as one model (NAME.onnx + NAME-detail.onnx + the card) and evaluated. Fits a 2-core CPU: ~90 s per epoch when nothing else runs; resumable (rerun the
 # same command after an interruption).
 #   DATA=../shared/data RUN=runs/v0.3 training/recipes/v0.3_scale_cpu.sh
@@ -27,4 +29,9 @@ $PY -m training export --checkpoint "$RUN/overview/best.pt" --detail-checkpoint 
 $PY -m training split --csv "$DATA/livec/train.csv" --out "$RUN/split" --val-fraction 0.15 --seed 0
 $PY -m training evaluate --model "$OUT.onnx" --csv "$RUN/split/val.csv" --root "$DATA/livec"
 $PY -m training evaluate-synthetic --model "$OUT.onnx" --pristine "$DATA/pristine/kodak" "$DATA/pristine/mate"
+# the native map on the held-out high-resolution photos of at least 2000 px (split_hires' other half)
+HELD=$($PY -c "from training.data.hires import split_hires; from PIL import Image; import sys
+_, held = split_hires(sys.argv[1:], 0)
+print(' '.join(str(p) for p in held if max(Image.open(p).size) >= 2000))" "${HIRES[@]}")
+$PY -m training evaluate-synthetic --model "$OUT.onnx" --pristine $HELD --crop 2048 --native
 $PY bench/scale_consistency.py --models "$OUT.onnx" --folders "${HIRES[@]}"
