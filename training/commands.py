@@ -198,7 +198,7 @@ def register_evaluate_synthetic(sub) -> None:
     p.add_argument("--model", type=Path, required=True, help="NAME.onnx (its card beside it)")
     p.add_argument("--pristine", type=Path, nargs="+", required=True, help="folders of clean photos")
     p.add_argument("--crop", type=int, default=512, help="center crop side (bounds the cost; never resized)")
-    p.add_argument("--native", action="store_true", help="judge the native-resolution map the viewer shows (overview + detail tiles, weighted as in the score), not the overview's alone")
+    p.add_argument("--native", action="store_true", help="judge the native-resolution maps the viewer shows (as the score counts damage, and the detail tiles alone), not the overview's")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=run_evaluate_synthetic)
 

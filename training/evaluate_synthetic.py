@@ -7,9 +7,9 @@
 
 The model is run as the app runs it (ONNX through app.core.engine). Photos are center-cropped
 to ``crop`` pixels to bound the cost; the crop is not resized. With ``native`` the map is the
-native-resolution damage map the viewer shows (``app.core.native_maps.score_damage``: the
-detail tiles and the overview, weighted as in the score), not the overview's alone: the check
-for photos larger than the viewing size.
+native-resolution maps the viewer shows (``app.core.native_maps``): the damage as the score
+counts it (detail tiles and overview weighted as in the score; ``auroc``) and the detail tiles
+alone (``auroc_tiles``), not the overview's map: the check for photos larger than the viewing size.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from scipy.stats import rankdata
 from app.core.engine import Engine
 from app.core.imageio import load_rgb
 from app.core.model_loader import load_model
-from app.core.native_maps import score_damage
+from app.core.native_maps import native_maps
 
 from .data.mixed import list_images
 from .data.synthetic import DISTORTIONS, LEVELS, distort, distort_region
@@ -53,7 +53,7 @@ def evaluate_synthetic(model_path: Path, folders: list[Path], crop: int = 512, r
     per_kind: dict[str, dict] = {}
     for kind in sorted(DISTORTIONS):
         right = total = 0
-        aucs = []
+        aucs, tile_aucs = [], []
         for photo in photos:
             scores = [engine.score(photo).score]
             scores += [engine.score(distort(photo, kind, lv, rng)).score for lv in LEVELS]
@@ -63,15 +63,25 @@ def evaluate_synthetic(model_path: Path, folders: list[Path], crop: int = 512, r
             for lv in region_levels:
                 img, mask = distort_region(photo, kind, lv, rng)
                 result = engine.score(img)
-                damage = score_damage(engine, img, result) if native else result.distortion
-                up = cv2.resize(damage, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_LINEAR)
-                aucs.append(auroc(up.ravel(), mask.ravel() > 0.5))
+                maps = native_maps(engine, img, result) if native else None
+                aucs.append(_map_auroc(maps.in_score if native else result.distortion, mask))
+                if native:
+                    tile_aucs.append(_map_auroc(maps.tiles, mask))
         per_kind[kind] = {"monotone_pairs": right / total, "auroc": float(np.nanmean(aucs))}
+        if native:
+            per_kind[kind]["auroc_tiles"] = float(np.nanmean(tile_aucs))
     return {
         "photos": len(photos),
         "crop": crop,
-        "map": "native (score-weighted: overview + detail tiles)" if native else "overview",
+        "map": "native, as the score counts it (overview + detail tiles)" if native else "overview",
         "monotone_pairs": float(np.mean([v["monotone_pairs"] for v in per_kind.values()])),
         "auroc": float(np.mean([v["auroc"] for v in per_kind.values()])),
+    } | ({"auroc_tiles": float(np.mean([v["auroc_tiles"] for v in per_kind.values()]))} if native else {}) | {
         "per_kind": per_kind,
     }
+
+
+def _map_auroc(damage: np.ndarray, mask: np.ndarray) -> float:
+    """AUROC of a map (upsampled to the photo) against the damaged region's mask."""
+    up = cv2.resize(damage, (mask.shape[1], mask.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return auroc(up.ravel(), mask.ravel() > 0.5)

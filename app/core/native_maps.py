@@ -7,14 +7,16 @@ own border the margin is mirrored (reflection, not edge-repeat), so no bright fr
 along the borders. Peak memory is one tile's activations plus the map itself. The detail
 reader's network draws the tiles (the one trained on native pixels, see the card).
 
-``score_damage`` is what the viewer shows: the damage the score is made of, i.e. the detail
-tiles' map and the overview's map stretched over the photo, weighted as the score weighs its
-two readers. Either map alone misses what the other reader sees (the overview cannot see fine
-noise at 100 %, a tile cannot tell that its whole content is washed out).
+``native_maps`` gives the viewer two maps from one tiled pass: the tiles' own map (damage at
+100 %, plain) and the damage the score counts (the tiles and the overview's map stretched over
+the photo, weighted as the score weighs its two readers). Either network alone misses what the
+other sees (the overview cannot see fine noise at 100 %, a tile cannot tell that its whole
+content is washed out).
 """
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -96,20 +98,29 @@ def _window(rgb: np.ndarray, top: int, left: int, bottom: int, right: int) -> np
     return cv2.copyMakeBorder(out, *rest, cv2.BORDER_REPLICATE) if any(rest) else out
 
 
-def score_damage(engine, rgb: np.ndarray, result, cancelled: Callable[[], bool] = lambda: False,
-                 progress: Callable[[int, int], None] | None = None, **tiling) -> np.ndarray | None:
-    """[ceil(H/s), ceil(W/s)] damage (0 clean .. 1 damaged) as the score counts it: (1 - w) x the
-    overview's map stretched over the photo + w x the detail tiles' map, w the card's detail
-    weight for this photo (0 for photos no larger than the viewing size: their overview is the
-    photo itself, and no tile is run). ``result`` is the photo's ScoreResult; None when cancelled."""
-    s = engine.stride
-    h, w = rgb.shape[:2]
-    whole = stretched(result.distortion, result.cell, s, ((h + s - 1) // s, (w + s - 1) // s))
+@dataclass(frozen=True)
+class NativeMaps:
+    """A photo's two native-resolution maps, [ceil(H/s), ceil(W/s)], 0 clean .. 1 damaged."""
+
+    tiles: np.ndarray  # the detail network's own map of native tiles: damage at 100 %, plain
+    in_score: np.ndarray  # what the score counts: the overview's map and the tiles, weighted as in the score
+
+
+def native_maps(engine, rgb: np.ndarray, result, cancelled: Callable[[], bool] = lambda: False,
+                progress: Callable[[int, int], None] | None = None, **tiling) -> NativeMaps | None:
+    """Both native maps of a photo from one tiled pass; None when ``cancelled()`` turns true.
+
+    ``in_score`` = (1 - w) x the overview's map stretched over the photo + w x the tiles' map,
+    w the card's detail weight for this photo (0 for photos no larger than the viewing size:
+    their score is the overview's alone). ``result`` is the photo's ScoreResult. The plain
+    tiles show fine damage at full contrast; in the score it counts with weight w, so the
+    weighted map shows it faintly (on a fixed colour scale) while ranking damage better overall."""
+    tiles = native_damage(engine, rgb, cancelled=cancelled, progress=progress, **tiling)
+    if tiles is None:
+        return None
+    whole = stretched(result.distortion, result.cell, engine.stride, tiles.shape)
     weight = engine.reading.detail_weight if result.detail_score is not None else 0.0
-    if not weight:
-        return whole
-    detail = native_damage(engine, rgb, cancelled=cancelled, progress=progress, **tiling)
-    return None if detail is None else (1 - weight) * whole + weight * detail
+    return NativeMaps(tiles=tiles, in_score=(1 - weight) * whole + weight * tiles)
 
 
 def stretched(damage: np.ndarray, cell: float, stride: int, shape: tuple[int, int]) -> np.ndarray:

@@ -25,7 +25,8 @@ from .images import to_qimage
 
 NONE, FUSED = "None", "Attention (all views)"
 DISTORTION = "Damage (whole photo)"  # the overview's map: what the score was made of
-NATIVE = "Damage at 100 % (tiled)"  # the native-resolution map, computed after the score
+NATIVE = "Damage at 100 % (tiled)"  # the detail network's own map of native tiles
+IN_SCORE = "Damage as the score counts it"  # overview and tiles weighted as in the score, at native resolution
 
 
 class ZoomView(QGraphicsView):
@@ -130,7 +131,7 @@ class Viewer(QWidget):
     def set_views(self, views: int) -> None:
         self.overlay_box.blockSignals(True)
         self.overlay_box.clear()
-        self.overlay_box.addItems([NONE, FUSED] + [f"Attention view {v + 1}" for v in range(views)] + [DISTORTION, NATIVE])
+        self.overlay_box.addItems([NONE, FUSED] + [f"Attention view {v + 1}" for v in range(views)] + [DISTORTION, NATIVE, IN_SCORE])
         self.overlay_box.blockSignals(False)
 
     def show_outcome(self, outcome, stride: int | None, thresholds: Thresholds) -> None:
@@ -143,7 +144,7 @@ class Viewer(QWidget):
         self.info.setText(self.describe())
 
     def show_native(self, damage) -> None:
-        """The native damage map (an array), None when it was cancelled, or the error that stopped it."""
+        """The native damage maps (NativeMaps), None when cancelled, or the error that stopped them."""
         if isinstance(damage, Exception):
             self.native, self.map_state = None, f"map failed: {damage}"
         else:
@@ -159,8 +160,11 @@ class Viewer(QWidget):
         if o.result is None or choice in ("", NONE):
             return o.rgb
         cell = o.result.cell if self.stride else None  # the overview's maps, stretched over the photo
-        if choice == NATIVE:
-            return o.rgb if self.native is None else overlay.distortion_overlay(o.rgb, self.native, self.stride, alpha)
+        if choice in (NATIVE, IN_SCORE):
+            if self.native is None:
+                return o.rgb
+            damage = self.native.tiles if choice == NATIVE else self.native.in_score
+            return overlay.distortion_overlay(o.rgb, damage, self.stride, alpha)
         if choice == DISTORTION:
             return overlay.distortion_overlay(o.rgb, o.result.distortion, cell, alpha)
         if choice == FUSED:
@@ -183,7 +187,7 @@ class Viewer(QWidget):
         if choice in ("", NONE) or self.outcome is None or self.outcome.result is None:
             self.legend.clear()
             return
-        damage = choice in (DISTORTION, NATIVE)
+        damage = choice in (DISTORTION, NATIVE, IN_SCORE)
         low, high = ("0 clean", "1 badly damaged") if damage else \
             ("0× (ignored)", f"{overlay.ATTENTION_MAX_RATIO:g}× uniform attention or more")
         bar = overlay.colorize(np.tile(np.linspace(0, 1, 256, dtype=np.float32), (12, 1)), 0.0, 1.0)

@@ -1,7 +1,7 @@
 """The viewer's background work: one job at a time, the newest request wins, results cached.
 
 Selecting a photo asks for its outcome (decode + the bounded score pass) and then its native
-damage map (the score's damage at 100 %, tiled: ``app.core.native_maps.score_damage``). While a job runs, a newer request replaces any
+damage maps (tiled, ``app.core.native_maps``). While a job runs, a newer request replaces any
 waiting one, and the running job stops between tiles once it is no longer the newest; signals
 of a stale job are dropped here, so the viewer never shows a photo the user has moved past.
 Finished maps are cached per photo and model, so stepping back to a photo costs nothing.
@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from ..core.batch import score_photo
 from ..core.imageio import exif_summary, load_what_decodes
-from ..core.native_maps import score_damage
+from ..core.native_maps import native_maps
 
 CACHED_PHOTOS = 4  # decoded photos are large (36 MB at 12 MP): keep only the last few
 
@@ -24,7 +24,7 @@ CACHED_PHOTOS = 4  # decoded photos are large (36 MB at 12 MP): keep only the la
 class _Signals(QObject):
     scored = Signal(int, object)  # job id, PhotoOutcome
     progress = Signal(int, int, int)  # job id, tiles done, tiles in all
-    mapped = Signal(int, object)  # job id, native damage map (None when cancelled)
+    mapped = Signal(int, object)  # job id, NativeMaps (None when cancelled)
 
 
 class _ViewerJob(QRunnable):
@@ -46,9 +46,9 @@ class _ViewerJob(QRunnable):
             self.signals.scored.emit(self.job_id, outcome)
             damage = None
             if self.need_map and outcome.result is not None and self.is_current(self.job_id):
-                damage = score_damage(self.engine, outcome.rgb, outcome.result,
-                                      cancelled=lambda: not self.is_current(self.job_id),
-                                      progress=lambda d, t: self.signals.progress.emit(self.job_id, d, t))
+                damage = native_maps(self.engine, outcome.rgb, outcome.result,
+                                     cancelled=lambda: not self.is_current(self.job_id),
+                                     progress=lambda d, t: self.signals.progress.emit(self.job_id, d, t))
             self.signals.mapped.emit(self.job_id, damage)
         except Exception as exc:  # never let a viewer job die silently: the viewer says what failed
             self.signals.mapped.emit(self.job_id, exc)
@@ -57,7 +57,7 @@ class _ViewerJob(QRunnable):
 class ViewerJobs(QObject):
     scored = Signal(str, object)  # path, PhotoOutcome
     progress = Signal(str, int, int)  # path, tiles done, tiles in all
-    mapped = Signal(str, object)  # path, damage map (np.ndarray) or the exception that stopped it
+    mapped = Signal(str, object)  # path, NativeMaps or the exception that stopped it
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -103,7 +103,7 @@ class ViewerJobs(QObject):
     def _on_mapped(self, job_id: int, key, damage) -> None:
         self._alive.pop(job_id, None)
         if damage is not None and not isinstance(damage, Exception):
-            self._maps[key] = damage  # small: one float per 16x16 native pixels
+            self._maps[key] = damage  # small: two floats per 16x16 native pixels
         elif damage is None and key in self._maps:
             damage = self._maps[key]  # the map was cached; only the outcome was computed again
         if job_id == self._latest:

@@ -7,7 +7,7 @@ from app.core.engine import Engine
 from app.core.model_loader import load_model
 from dataclasses import replace
 
-from app.core.native_maps import _window, native_damage, score_damage, stretched
+from app.core.native_maps import _window, native_damage, native_maps, stretched
 from app.core.reading import Reading
 from app.core.overlay import distortion_overlay
 
@@ -100,31 +100,35 @@ def test_every_cell_is_covered_and_cross_fading_keeps_a_constant_map_constant(h,
     assert np.allclose(out, 0.7, atol=1e-5)
 
 
-def test_a_photo_no_larger_than_the_viewing_size_shows_the_overview_map_and_runs_no_tile(engine):
+def test_a_photo_no_larger_than_the_viewing_size_counts_the_overview_map_alone(engine):
     rgb = texture(300, 420)
     result = engine.score(rgb)
     assert result.detail_score is None
-    tiles = []
-    damage = score_damage(engine, rgb, result, progress=lambda d, t: tiles.append(d))
-    assert tiles == [] and np.array_equal(damage, result.distortion)
+    maps = native_maps(engine, rgb, result)
+    assert np.array_equal(maps.in_score, result.distortion)  # its overview is the photo itself
+    assert np.array_equal(maps.tiles, native_damage(engine, rgb))  # damage at 100 % is still shown
 
 
-def test_a_large_photo_shows_the_overview_and_the_tiles_weighted_as_in_the_score(exported_student):
+def test_a_large_photo_counts_the_overview_and_the_tiles_weighted_as_in_the_score(exported_student):
     weighted = Engine(load_model(exported_student[1]))
     weighted.reading = Reading(overview_side=128, detail_tile=96, detail_tiles=4, detail_weight=0.25)
     rgb = texture(300, 500, seed=2)
     result = weighted.score(rgb)
     assert result.detail_score is not None
-    shown = score_damage(weighted, rgb, result, tile=256)
+    maps = native_maps(weighted, rgb, result, tile=256)
     tiles = native_damage(weighted, rgb, tile=256)
     whole = stretched(result.distortion, result.cell, 16, tiles.shape)
-    assert shown.shape == tiles.shape == (19, 32)
+    assert maps.in_score.shape == maps.tiles.shape == (19, 32)
+    assert np.array_equal(maps.tiles, tiles)
     # An untrained network's two maps differ by ~1e-4: a tolerance far below that tells the
     # weighted sum from either map alone.
     assert np.abs(whole - tiles).max() > 1e-4
-    assert np.allclose(shown, 0.75 * whole + 0.25 * tiles, rtol=0, atol=1e-6)
+    assert np.allclose(maps.in_score, 0.75 * whole + 0.25 * tiles, rtol=0, atol=1e-6)
     nothing = replace(result, detail_score=None)  # as scored by a card without a detail reader
-    assert np.array_equal(score_damage(weighted, rgb, nothing), whole)
+    assert np.array_equal(native_maps(weighted, rgb, nothing, tile=256).in_score, whole)
+    calls = []
+    assert native_maps(weighted, rgb, result, tile=256, cancelled=lambda: bool(calls),
+                       progress=lambda d, t: calls.append(d)) is None
 
 
 @pytest.mark.parametrize("width, cell", [(1000, 1000 / 512 * 16), (4032, 4032 / 512 * 16), (700, 16.0)])

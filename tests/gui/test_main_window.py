@@ -32,7 +32,7 @@ def test_folder_to_viewer_to_thresholds_to_csv(qtbot, window, photo_folder, tmp_
     qtbot.waitUntil(lambda: window.viewer.outcome is not None and window.viewer.outcome.record.path.endswith("p3.png"), timeout=10000)
     assert window.viewer.info.text().startswith("Score")
     plain = window.viewer.composed().copy()
-    from app.ui.viewer import DISTORTION, NATIVE
+    from app.ui.viewer import DISTORTION, IN_SCORE, NATIVE
 
     window.viewer.overlay_box.setCurrentText(DISTORTION)
     assert not np.array_equal(window.viewer.composed(), plain)
@@ -40,8 +40,11 @@ def test_folder_to_viewer_to_thresholds_to_csv(qtbot, window, photo_folder, tmp_
     qtbot.waitUntil(lambda: window.viewer.native is not None or "failed" in window.viewer.info.text(), timeout=10000)
     assert window.viewer.native is not None, window.viewer.info.text()
     window.viewer.overlay_box.setCurrentText(NATIVE)
-    assert not np.array_equal(window.viewer.composed(), plain)
+    tiles = window.viewer.composed().copy()
+    assert not np.array_equal(tiles, plain)
     assert "computing map" not in window.viewer.info.text()
+    window.viewer.overlay_box.setCurrentText(IN_SCORE)  # the same pass's other map
+    assert window.viewer.composed().shape == plain.shape and not np.array_equal(window.viewer.composed(), plain)
     window.viewer.overlay_box.setCurrentText("Attention view 2")
     assert window.viewer.composed().shape == plain.shape
 

@@ -82,3 +82,18 @@ def test_synthetic_evaluation_runs_on_an_exported_model(exported_student, tmp_pa
     assert report["photos"] == 1 and set(report["per_kind"]) == set(DISTORTIONS)
     for values in report["per_kind"].values():
         assert 0 <= values["monotone_pairs"] <= 1 and 0 <= values["auroc"] <= 1
+
+
+def test_the_native_evaluation_judges_both_maps_the_viewer_shows(exported_student, tmp_path):
+    from PIL import Image
+
+    from training.evaluate_synthetic import evaluate_synthetic
+
+    folder = tmp_path / "clean"
+    folder.mkdir()
+    data = pytest.importorskip("skimage.data")
+    Image.fromarray(data.astronaut()[::4, ::4]).save(folder / "a.png")
+    report = evaluate_synthetic(exported_student[1], [folder], crop=96, region_levels=(4,), native=True)
+    assert report["map"].startswith("native")
+    assert 0 <= report["auroc"] <= 1 and 0 <= report["auroc_tiles"] <= 1
+    assert all("auroc_tiles" in v for v in report["per_kind"].values())
