@@ -70,15 +70,16 @@ def evaluate_synthetic(model_path: Path, folders: list[Path], crop: int = 512, r
         per_kind[kind] = {"monotone_pairs": right / total, "auroc": float(np.nanmean(aucs))}
         if native:
             per_kind[kind]["auroc_tiles"] = float(np.nanmean(tile_aucs))
-    return {
+    report = {
         "photos": len(photos),
         "crop": crop,
         "map": "native, as the score counts it (overview + detail tiles)" if native else "overview",
         "monotone_pairs": float(np.mean([v["monotone_pairs"] for v in per_kind.values()])),
         "auroc": float(np.mean([v["auroc"] for v in per_kind.values()])),
-    } | ({"auroc_tiles": float(np.mean([v["auroc_tiles"] for v in per_kind.values()]))} if native else {}) | {
-        "per_kind": per_kind,
     }
+    if native:
+        report["auroc_tiles"] = float(np.mean([v["auroc_tiles"] for v in per_kind.values()]))
+    return report | {"per_kind": per_kind}
 
 
 def _map_auroc(damage: np.ndarray, mask: np.ndarray) -> float:
