@@ -17,7 +17,7 @@ from .data.ranking import RankingGroups
 from .device import reseed_worker, to_device
 from .losses import synthetic_group_losses
 
-# ``map_whole`` (off by default, as trained before v0.3.1): see losses.whole_crop_map_loss.
+# ``map_whole`` (off by default: it costs the detail network scale consistency; see losses.whole_crop_map_loss).
 DEFAULTS = {"groups": 2, "crop": 224, "rank": 0.5, "map": 0.5, "map_whole": 0.0, "workers": 0}
 
 
