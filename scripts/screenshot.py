@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.core.paths import default_model_dir
 from app.ui.gallery import PathRole, StatusRole
 from app.ui.main_window import MainWindow
-from app.ui.viewer import NATIVE
+from app.ui.viewer import IN_SCORE, NATIVE
 
 
 def main() -> None:
@@ -46,7 +46,7 @@ def main() -> None:
     def ready() -> bool:
         v = window.viewer
         return v.outcome is not None and v.outcome.record.path == chosen.data(PathRole) and (
-            overlay != NATIVE or v.native is not None or v.outcome.result is None)
+            overlay not in (NATIVE, IN_SCORE) or v.native is not None or v.outcome.result is None)
     while not ready() and time.time() < deadline:
         app.processEvents()
         time.sleep(0.01)
