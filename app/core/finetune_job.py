@@ -56,25 +56,31 @@ def source_root() -> Path:
     return Path(frozen) / "pipeline" if frozen else Path(__file__).resolve().parents[2]
 
 
-def read_recipe(config: Path | None = None) -> dict:
-    """The pipeline's fine-tune config (data, not code: the app never imports the training
-    package); {} when it cannot be read, so the defaults below apply."""
-    path = config or source_root() / "training" / "configs" / "finetune.json"
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+@dataclass(frozen=True)
+class Recipe:
+    """What the window needs to know of the pipeline's fine-tune config (data, not code: the
+    app never imports the training package)."""
+
+    min_photos: int = 30  # photos with min_votes standing votes a fine-tune needs
+    min_votes: int = 3
+    epochs: int = 6  # what the recipe runs (validation chooses among them), the panel's start value
+
+    @classmethod
+    def read(cls, config: Path | None = None) -> Recipe:
+        """The config's values; the defaults where it cannot be read."""
+        path = config or source_root() / "training" / "configs" / "finetune.json"
+        try:
+            cfg = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            cfg = {}
+        return cls(int(cfg.get("min_photos", cls.min_photos)), int(cfg.get("min_votes", cls.min_votes)),
+                   int(cfg.get("epochs", cls.epochs)))
 
 
 def requirement(config: Path | None = None) -> tuple[int, int]:
     """(photos, votes per photo) a fine-tune needs."""
-    cfg = read_recipe(config)
-    return int(cfg.get("min_photos", 30)), int(cfg.get("min_votes", 3))
-
-
-def recipe_epochs(config: Path | None = None) -> int:
-    """The epochs the recipe runs (validation chooses among them), the panel's starting value."""
-    return int(read_recipe(config).get("epochs", 6))
+    recipe = Recipe.read(config)
+    return recipe.min_photos, recipe.min_votes
 
 
 @dataclass

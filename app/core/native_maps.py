@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .overlay import upsample
+
 TILE = 512  # native pixels per tile (a multiple of the stride)
 MARGIN = 32  # context on every side of a tile (a multiple of the stride)
 OVERLAP = 128  # neighbouring tiles overlap by this much and are cross-faded there
@@ -118,18 +120,8 @@ def native_maps(engine, rgb: np.ndarray, result, cancelled: Callable[[], bool] =
     tiles = native_damage(engine, rgb, cancelled=cancelled, progress=progress, **tiling)
     if tiles is None:
         return None
-    whole = stretched(result.distortion, result.cell, engine.stride, tiles.shape)
+    # The overview's cells cover result.cell photo pixels; on the native grid, cell / stride cells.
+    whole = upsample(result.distortion, *tiles.shape, result.cell / engine.stride)
     weight = engine.reading.detail_weight if result.detail_score is not None else 0.0
     return NativeMaps(tiles=tiles, in_score=(1 - weight) * whole + weight * tiles)
 
-
-def stretched(damage: np.ndarray, cell: float, stride: int, shape: tuple[int, int]) -> np.ndarray:
-    """A map whose cells cover ``cell`` photo pixels, resampled to cells of ``stride`` pixels
-    (the overview's last cells may be partial: sampled by position, not stretched to fit)."""
-    scale = cell / stride  # native cells per overview cell
-    size = (max(1, round(damage.shape[1] * scale)), max(1, round(damage.shape[0] * scale)))
-    up = cv2.resize(damage.astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
-    pad = (max(0, shape[0] - up.shape[0]), max(0, shape[1] - up.shape[1]))
-    if any(pad):
-        up = cv2.copyMakeBorder(up, 0, pad[0], 0, pad[1], cv2.BORDER_REPLICATE)
-    return up[:shape[0], :shape[1]]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .finetune_job import recipe_epochs, requirement
+from .finetune_job import Recipe
 from .labeling import screened_site_mos
 from .ratings import ImageMOS, votes_per_photo_text
 from .store.database import Database
@@ -29,8 +29,8 @@ class TrainingState:
 
 
 def training_state(db: Database, config: Path | None = None) -> TrainingState:
-    photos, votes = requirement(config)
+    recipe = Recipe.read(config)
     rated, info = screened_site_mos(db, 1)
-    enough = sum(m.n >= votes for m in rated.values())
-    return TrainingState(photos, votes, enough, model_versions(db), rated,
-                         f"{votes_per_photo_text(rated, scale100=True)}. {info['summary']}", recipe_epochs(config))
+    enough = sum(m.n >= recipe.min_votes for m in rated.values())
+    return TrainingState(recipe.min_photos, recipe.min_votes, enough, model_versions(db), rated,
+                         f"{votes_per_photo_text(rated, scale100=True)}. {info['summary']}", recipe.epochs)

@@ -7,7 +7,8 @@ from app.core.engine import Engine
 from app.core.model_loader import load_model
 from dataclasses import replace
 
-from app.core.native_maps import _window, native_damage, native_maps, stretched
+from app.core.native_maps import _window, native_damage, native_maps
+from app.core.overlay import upsample
 from app.core.reading import Reading
 from app.core.overlay import distortion_overlay
 
@@ -117,7 +118,7 @@ def test_a_large_photo_counts_the_overview_and_the_tiles_weighted_as_in_the_scor
     assert result.detail_score is not None
     maps = native_maps(weighted, rgb, result, tile=256)
     tiles = native_damage(weighted, rgb, tile=256)
-    whole = stretched(result.distortion, result.cell, 16, tiles.shape)
+    whole = upsample(result.distortion, *tiles.shape, result.cell / 16)
     assert maps.in_score.shape == maps.tiles.shape == (19, 32)
     assert np.array_equal(maps.tiles, tiles)
     # An untrained network's two maps differ by ~1e-4: a tolerance far below that tells the
@@ -140,7 +141,7 @@ def test_the_overview_map_is_stretched_by_position_partial_cells_included(width,
     overview_map = np.zeros((4, cells), np.float32)
     overview_map[:, :k] = 1.0
     native_cells = -(-width // 16)
-    out = stretched(overview_map, cell, 16, (10, native_cells))
+    out = upsample(overview_map, 10, native_cells, cell / 16)
     assert out.shape == (10, native_cells)
     edge = np.argmax(out[0] < 0.5) * 16  # first native pixel read as clean
     assert abs(edge - k * cell) <= 16 + cell / 2, (edge, k * cell)
