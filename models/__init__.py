@@ -7,6 +7,7 @@ from .iqa_net import (
     CONTRACT_OUTPUTS,
     IQANet,
     count_parameters,
+    contract_outputs,
     create_model,
     load_checkpoint,
 )
@@ -17,6 +18,7 @@ __all__ = [
     "CONTRACT_OUTPUTS",
     "IQAConfig",
     "IQANet",
+    "contract_outputs",
     "count_parameters",
     "create_model",
     "get_config",

@@ -31,6 +31,9 @@ class IQAConfig:
     std: tuple[float, float, float] = (0.5, 0.5, 0.5)
     # Backbone blocks kept frozen during training (stem + this many blocks).
     frozen_blocks: int = 2
+    # Hidden width of a map-only damage head (models.damage_head; 0 = none): the plain local
+    # damage map, trained apart from the score so sharpening it cannot move the score.
+    damage_head: int = 0
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:

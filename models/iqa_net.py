@@ -6,6 +6,8 @@ The forward pass returns a dict; the ONNX contract's five outputs are a subset o
     attention   [B, V, h, w] where each view looked (sums to 1 per view)
     distortion  [B, 1, h, w] 1 - fused local quality: higher means more damage
     embedding   [B, D]       pooled LDA features (for calibration)
+    damage      [B, 1, h, w] optional (config.damage_head): the plain local damage map of a
+                             map-only head that never moves the score (models.damage_head)
 plus training-only tensors (per-view quality, fusion weights, fused and per-stage LDA
 features, view features), which distillation reads.
 """
@@ -19,12 +21,18 @@ from torch import nn
 
 from .backbones import create_backbone, freeze_early_blocks, stage_info
 from .configs import IQAConfig, get_config
+from .damage_head import DamageHead
 from .lda import FixedGridLDA, GridLDA
 from .mal import LightMAL, OpinionFusion
 from .paper_mal import DenseMultiViewMAL
 
 PAD_MULTIPLE = 32
 CONTRACT_OUTPUTS = ("score", "opinions", "attention", "distortion", "embedding", "fusion_weights")
+
+
+def contract_outputs(model: "IQANet") -> tuple[str, ...]:
+    """The outputs an export of ``model`` carries: the contract's, plus its damage head's map."""
+    return CONTRACT_OUTPUTS + (("damage",) if model.config.damage_head else ())
 
 
 class IQANet(nn.Module):
@@ -45,6 +53,10 @@ class IQANet(nn.Module):
         else:
             raise ValueError(f"unknown MAL kind {config.mal!r}")
         self.fusion = OpinionFusion(config.width, config.views)
+        if config.damage_head:
+            if config.mal != "light":
+                raise ValueError("a damage head needs the light MAL's grid that follows the input")
+            self.damage_head = DamageHead(config.width, len(channels), config.damage_head)
         freeze_early_blocks(self.backbone, config.frozen_blocks)
 
     @property
@@ -52,19 +64,25 @@ class IQANet(nn.Module):
         """Input pixels per map cell (None when the grid is fixed)."""
         return None if self.config.fixed_grid else self.config.grid_stride
 
-    def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+    def grid_features(self, image: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """The light MAL's input: the fused LDA map and every stage's projection, on the grid
+        of the unpadded image (what a damage head reads)."""
         h, w = image.shape[-2:]
         # Edge-pad to a multiple of 32 so every strided conv sees an even size (static "same"
         # padding, simple shapes for export); the padded cells are cropped off the grid below.
         pad_h, pad_w = (-h) % PAD_MULTIPLE, (-w) % PAD_MULTIPLE
         image = F.pad(image, (0, pad_w, 0, pad_h), mode="replicate")
-        stages = self.backbone(image)
-        lda, lda_stages = self.lda(stages)
+        lda, lda_stages = self.lda(self.backbone(image))
         if self.config.mal == "light":
             s = self.config.grid_stride
             grid_h, grid_w = (h + s - 1) // s, (w + s - 1) // s
             lda = lda[:, :, :grid_h, :grid_w]
             lda_stages = [t[:, :, :grid_h, :grid_w] for t in lda_stages]
+        return lda, lda_stages
+
+    def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+        lda, lda_stages = self.grid_features(image)
+        if self.config.mal == "light":
             views = self.mal(lda)
             context = lda
         else:
@@ -72,7 +90,8 @@ class IQANet(nn.Module):
         embedding = context.mean(dim=(2, 3))
         fused, weights = self.fusion(embedding, views.opinions)
         fused_quality = (weights[:, :, None, None] * views.quality).sum(1, keepdim=True)
-        return {
+        extra = {"damage": self.damage_head(lda, lda_stages)} if self.config.damage_head else {}
+        return extra | {
             "score": 100.0 * fused,
             "opinions": 100.0 * views.opinions,
             "attention": views.attention,

@@ -51,7 +51,10 @@ def run_export(args) -> int:
         if detail is not None:
             print(f"wrote {save_slim_weights(detail, onnx_path.with_name(onnx_path.stem + '-detail.pt'), detail_info)}")
     if args.parity:
-        print(json.dumps(parity(model, onnx_path, [(256, 320), (333, 250)]), indent=2))
+        sizes = [(256, 320), (333, 250)]
+        print(json.dumps(parity(model, onnx_path, sizes), indent=2))
+        if detail is not None:
+            print(json.dumps({"detail": parity(detail, onnx_path.with_name(onnx_path.stem + "-detail.onnx"), sizes)}, indent=2))
     return 0
 
 
@@ -175,6 +178,24 @@ def _run_scale(args):
     return run_scale_stage(cfg, args.csv, args.root, args.hires, args.out)
 
 
+def register_damage(sub) -> None:
+    p = sub.add_parser("damage", help="give a trained network a map-only damage head (its scores stay exactly as they are)")
+    add_stage_options(p, "damage.json")
+    p.add_argument("--hires", type=Path, nargs="+", required=True,
+                   help="folders of clean high-resolution photos (the scale stage's held-out half is never read)")
+    p.add_argument("--pristine", type=Path, nargs="*", default=[], help="further folders of clean photos, all used")
+    p.set_defaults(run=lambda args: print_last_epoch(_run_damage(args)))
+
+
+def _run_damage(args):
+    from .stage_damage import run_damage_stage
+
+    cfg = stage_config(args)
+    if not cfg.get("init"):
+        raise SystemExit("damage: --init CHECKPOINT is required (the head is added to a trained network)")
+    return run_damage_stage(cfg, args.hires, args.pristine, args.out)
+
+
 def register_evaluate(sub) -> None:
     p = sub.add_parser("evaluate", help="SRCC/PLCC/KRCC/RMSE of an exported model on a MOS CSV (full photos)")
     p.add_argument("--model", type=Path, required=True, help="NAME.onnx (its card beside it)")
@@ -198,7 +219,7 @@ def register_evaluate_synthetic(sub) -> None:
     p.add_argument("--model", type=Path, required=True, help="NAME.onnx (its card beside it)")
     p.add_argument("--pristine", type=Path, nargs="+", required=True, help="folders of clean photos")
     p.add_argument("--crop", type=int, default=512, help="center crop side (bounds the cost; never resized)")
-    p.add_argument("--native", action="store_true", help="judge the native-resolution maps the viewer shows (as the score counts damage, and the detail tiles alone), not the overview's")
+    p.add_argument("--native", action="store_true", help="judge the native-resolution maps the viewer shows (as the score counts damage, and the tiles' plain map), not the overview's")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=run_evaluate_synthetic)
 
@@ -285,6 +306,6 @@ def run_split(args) -> int:
 
 # The order of `python -m training --help`: the recipe's stages first, then the tools.
 REGISTRY = [
-    register_pretrain, register_teacher, register_distill, register_scale, register_export, register_evaluate,
+    register_pretrain, register_teacher, register_distill, register_scale, register_damage, register_export, register_evaluate,
     register_evaluate_synthetic, register_split, register_annotate, register_finetune,
 ]

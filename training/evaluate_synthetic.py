@@ -8,8 +8,9 @@
 The model is run as the app runs it (ONNX through app.core.engine). Photos are center-cropped
 to ``crop`` pixels to bound the cost; the crop is not resized. With ``native`` the map is the
 native-resolution maps the viewer shows (``app.core.native_maps``): the damage as the score
-counts it (detail tiles and overview weighted as in the score; ``auroc``) and the detail tiles
-alone (``auroc_tiles``), not the overview's map: the check for photos larger than the viewing size.
+counts it (detail tiles and overview weighted as in the score; ``auroc``) and the plain map of
+the tiles (``auroc_tiles``: the detail network's damage head where it has one), not the
+overview's map: the check for photos larger than the viewing size.
 """
 from __future__ import annotations
 

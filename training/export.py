@@ -20,7 +20,7 @@ from torch import nn
 from app.core.model_contract import (CARD_FORMAT, DETAIL_SHA_KEY, INPUT_NAME, OPTIONAL_OUTPUT_RANKS, OUTPUT_RANKS,
                                      sha256_file)
 from app.core.reading import Reading
-from models import CONTRACT_OUTPUTS, IQANet
+from models import IQANet, contract_outputs
 
 from .atomic import atomic_path, write_text_atomic
 
@@ -37,7 +37,7 @@ class ContractWrapper(nn.Module):
 
     def forward(self, image: torch.Tensor):
         out = self.model(image)
-        return tuple(out[k] for k in CONTRACT_OUTPUTS)
+        return tuple(out[k] for k in contract_outputs(self.model))
 
 
 def export_onnx(model: IQANet, onnx_path: Path, example_hw: tuple[int, int] = (320, 384)) -> None:
@@ -50,7 +50,7 @@ def export_onnx(model: IQANet, onnx_path: Path, example_hw: tuple[int, int] = (3
     """
     wrapper = ContractWrapper(model).eval()
     example = torch.randn(1, 3, *example_hw)
-    names = dict(input_names=[INPUT_NAME], output_names=list(CONTRACT_OUTPUTS), opset_version=OPSET)
+    names = dict(input_names=[INPUT_NAME], output_names=list(contract_outputs(model)), opset_version=OPSET)
     with atomic_path(onnx_path) as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if model.config.fixed_grid is None:
@@ -108,7 +108,7 @@ def build_card(model: IQANet, name: str, onnx_path: Path, info: dict | None = No
         "score_range": [0.0, 100.0],
         "higher_is_better": True,
         "distortion_map": "damage: 0 = clean, 1 = badly damaged (higher is worse)",
-        "outputs": {k: f"rank {r}" for k, r in (OUTPUT_RANKS | OPTIONAL_OUTPUT_RANKS).items()},
+        "outputs": {k: f"rank {(OUTPUT_RANKS | OPTIONAL_OUTPUT_RANKS)[k]}" for k in contract_outputs(model)},
         "parameters": sum(p.numel() for p in model.parameters()),
         "training": info.get("training", {"data": None, "recipe": "untrained (freshly initialised)"}),
         "metrics": info.get("metrics", {}),
@@ -164,14 +164,15 @@ def parity(model: IQANet, onnx_path: Path, sizes: list[tuple[int, int]], seed: i
 
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
     gen = torch.Generator().manual_seed(seed)
-    worst = {k: 0.0 for k in CONTRACT_OUTPUTS}
+    names = contract_outputs(model)
+    worst = {k: 0.0 for k in names}
     model = model.eval()
     for h, w in sizes:
         x = torch.randn(1, 3, h, w, generator=gen)
         with torch.no_grad():
             ref = model(x)
-        got = dict(zip(CONTRACT_OUTPUTS, session.run(list(CONTRACT_OUTPUTS), {INPUT_NAME: x.numpy()})))
-        for k in CONTRACT_OUTPUTS:
+        got = dict(zip(names, session.run(list(names), {INPUT_NAME: x.numpy()})))
+        for k in names:
             if got[k].shape != tuple(ref[k].shape):
                 raise AssertionError(f"{k}: ONNX shape {got[k].shape} != torch {tuple(ref[k].shape)} at {h}x{w}")
             worst[k] = max(worst[k], float(np.abs(got[k] - ref[k].numpy()).max()))

@@ -64,12 +64,18 @@ class Engine:
         x = rgb.transpose(2, 0, 1).astype(np.float32) * self._scale
         return ((x - self._mean) / self._std)[None]
 
+    def _session(self, reader: str):
+        return self.model.detail if reader == "detail" else self.model.session
+
+    def outputs(self, reader: str = "overview") -> tuple[str, ...]:
+        """The outputs a reader's network gives: the contract's and the optional ones it has."""
+        return self._outputs[id(self._session(reader))]
+
     def run(self, rgb: np.ndarray, reader: str = "overview") -> dict[str, np.ndarray]:
         """Every contract output for one image exactly as given (no resizing), from the
         overview's network or the detail reader's (the same one unless the card names a second)."""
-        session = self.model.detail if reader == "detail" else self.model.session
-        names = self._outputs[id(session)]
-        return dict(zip(names, session.run(list(names), {"image": self.preprocess(rgb)})))
+        names = self.outputs(reader)
+        return dict(zip(names, self._session(reader).run(list(names), {"image": self.preprocess(rgb)})))
 
     def detail(self, rgb: np.ndarray) -> float | None:
         """Mean score of the native-resolution tiles; None for photos no larger than the viewing size."""

@@ -16,8 +16,10 @@ INPUT_NAME = "image"
 DETAIL_SHA_KEY = "mobileiqa.detail_sha256"
 # Output name -> rank. Batch is always 1 in the app; maps are [1, V or 1, h, w].
 OUTPUT_RANKS = {"score": 1, "opinions": 2, "attention": 4, "distortion": 4, "embedding": 2}
-# Grown since v0.2 (older models lack it, and are still accepted): each view's share in the score.
-OPTIONAL_OUTPUT_RANKS = {"fusion_weights": 2}
+# Grown since v0.2 (older models lack them, and are still accepted): ``fusion_weights``, each
+# view's share in the score; ``damage``, a detail network's plain local damage map from a
+# map-only head that does not feed the score (models.damage_head).
+OPTIONAL_OUTPUT_RANKS = {"fusion_weights": 2, "damage": 4}
 REQUIRED_CARD_FIELDS = (
     "format",
     "name",

@@ -7,8 +7,8 @@ own border the margin is mirrored (reflection, not edge-repeat), so no bright fr
 along the borders. Peak memory is one tile's activations plus the map itself. The detail
 reader's network draws the tiles (the one trained on native pixels, see the card).
 
-``native_maps`` gives the viewer two maps from one tiled pass: the tiles' own map (damage at
-100 %, plain) and the damage the score counts (the tiles and the overview's map stretched over
+``native_maps`` gives the viewer two maps from one tiled pass: the tiles' plain map (damage at
+100 %, from the detail network's map-only head where it has one) and the damage the score counts (the tiles and the overview's map stretched over
 the photo, weighted as the score weighs its two readers). Either network alone misses what the
 other sees (the overview cannot see fine noise at 100 %, a tile cannot tell that its whole
 content is washed out).
@@ -48,11 +48,28 @@ def _ramp(n: int, fade: int, at_start: bool, at_end: bool) -> np.ndarray:
     return w
 
 
+def plain_damage_output(engine) -> str:
+    """The detail network's output that maps damage plainly: its map-only head's ``damage``
+    where it has one (trained apart from the score, see models.damage_head), else the score's
+    own map ``distortion``."""
+    return "damage" if "damage" in engine.outputs("detail") else "distortion"
+
+
 def native_damage(engine, rgb: np.ndarray, tile: int = TILE, margin: int = MARGIN, overlap: int = OVERLAP,
                   cancelled: Callable[[], bool] = lambda: False,
                   progress: Callable[[int, int], None] | None = None) -> np.ndarray | None:
-    """[ceil(H/s), ceil(W/s)] damage (0 clean .. 1 damaged), one cell per ``s`` native pixels
-    (s = the model's stride). None when ``cancelled()`` turns true between tiles.
+    """[ceil(H/s), ceil(W/s)] plain damage (0 clean .. 1 damaged), one cell per ``s`` native
+    pixels (s = the model's stride). None when ``cancelled()`` turns true between tiles."""
+    output = plain_damage_output(engine)
+    maps = tiled_maps(engine, rgb, (output,), tile, margin, overlap, cancelled, progress)
+    return None if maps is None else maps[output]
+
+
+def tiled_maps(engine, rgb: np.ndarray, outputs: tuple[str, ...], tile: int = TILE, margin: int = MARGIN,
+               overlap: int = OVERLAP, cancelled: Callable[[], bool] = lambda: False,
+               progress: Callable[[int, int], None] | None = None) -> dict[str, np.ndarray] | None:
+    """The detail network's map ``outputs`` over the whole photo in one tiled pass, each
+    [ceil(H/s), ceil(W/s)]; None when ``cancelled()`` turns true between tiles.
 
     Each tile's map carries its own context (the views weigh channels by the tile's content), so
     neighbouring tiles overlap by ``overlap`` pixels and are cross-faded there: no seams."""
@@ -60,8 +77,8 @@ def native_damage(engine, rgb: np.ndarray, tile: int = TILE, margin: int = MARGI
     if tile % s or margin % s or overlap % s or overlap >= tile:
         raise ValueError(f"tile, margin and overlap must be multiples of the stride {s}, overlap < tile")
     h, w = rgb.shape[:2]
-    acc = np.zeros(((h + s - 1) // s, (w + s - 1) // s), np.float32)
-    weight = np.zeros_like(acc)
+    acc = {name: np.zeros(((h + s - 1) // s, (w + s - 1) // s), np.float32) for name in outputs}
+    weight = np.zeros(((h + s - 1) // s, (w + s - 1) // s), np.float32)
     tops, lefts = tile_starts(h, tile, overlap, s), tile_starts(w, tile, overlap, s)
     total, done, fade = len(tops) * len(lefts), 0, overlap // s
     for i, top in enumerate(tops):
@@ -73,17 +90,18 @@ def native_damage(engine, rgb: np.ndarray, tile: int = TILE, margin: int = MARGI
             bottom = h if i == len(tops) - 1 else min(h, top + tile)
             right = w if j == len(lefts) - 1 else min(w, left + tile)
             window = _window(rgb, top - margin, left - margin, bottom + margin, right + margin)
-            damage = engine.run(window, "detail")["distortion"][0, 0]
+            out = engine.run(window, "detail")
             m = margin // s
             rows, cols = (bottom - top + s - 1) // s, (right - left + s - 1) // s
-            cells = damage[m:m + rows, m:m + cols]
             wt = np.outer(_ramp(rows, fade, i > 0, i < len(tops) - 1), _ramp(cols, fade, j > 0, j < len(lefts) - 1))
-            acc[top // s: top // s + rows, left // s: left // s + cols] += wt * cells
-            weight[top // s: top // s + rows, left // s: left // s + cols] += wt
+            cells = np.s_[top // s: top // s + rows, left // s: left // s + cols]
+            for name in outputs:
+                acc[name][cells] += wt * out[name][0, 0, m:m + rows, m:m + cols]
+            weight[cells] += wt
             done += 1
             if progress is not None:
                 progress(done, total)
-    return acc / np.maximum(weight, 1e-6)
+    return {name: a / np.maximum(weight, 1e-6) for name, a in acc.items()}
 
 
 def _window(rgb: np.ndarray, top: int, left: int, bottom: int, right: int) -> np.ndarray:
@@ -104,7 +122,7 @@ def _window(rgb: np.ndarray, top: int, left: int, bottom: int, right: int) -> np
 class NativeMaps:
     """A photo's two native-resolution maps, [ceil(H/s), ceil(W/s)], 0 clean .. 1 damaged."""
 
-    tiles: np.ndarray  # the detail network's own map of native tiles: damage at 100 %, plain
+    tiles: np.ndarray  # the detail network's plain map of native tiles: damage at 100 %
     in_score: np.ndarray  # what the score counts: the overview's map and the tiles, weighted as in the score
 
 
@@ -112,16 +130,20 @@ def native_maps(engine, rgb: np.ndarray, result, cancelled: Callable[[], bool] =
                 progress: Callable[[int, int], None] | None = None, **tiling) -> NativeMaps | None:
     """Both native maps of a photo from one tiled pass; None when ``cancelled()`` turns true.
 
-    ``in_score`` = (1 - w) x the overview's map stretched over the photo + w x the tiles' map,
-    w the card's detail weight for this photo (0 for photos no larger than the viewing size:
-    their score is the overview's alone). ``result`` is the photo's ScoreResult. The plain
-    tiles show fine damage at full contrast; in the score it counts with weight w, so the
-    weighted map shows it faintly (on a fixed colour scale) while ranking damage better overall."""
-    tiles = native_damage(engine, rgb, cancelled=cancelled, progress=progress, **tiling)
-    if tiles is None:
+    ``tiles``: the plain damage map (``plain_damage_output``). ``in_score`` = (1 - w) x the
+    overview's map stretched over the photo + w x the tiles' score map (``distortion``, what
+    the detail score is made of), w the card's detail weight for this photo (0 for photos no
+    larger than the viewing size: their score is the overview's alone). ``result`` is the
+    photo's ScoreResult. Fine damage counts in the score with weight w, so the weighted map
+    shows it faintly (on a fixed colour scale); the plain map shows it at full contrast."""
+    plain = plain_damage_output(engine)
+    maps = tiled_maps(engine, rgb, tuple(dict.fromkeys((plain, "distortion"))), cancelled=cancelled,
+                      progress=progress, **tiling)
+    if maps is None:
         return None
+    scored = maps["distortion"]
     # The overview's cells cover result.cell photo pixels; on the native grid, cell / stride cells.
-    whole = upsample(result.distortion, *tiles.shape, result.cell / engine.stride)
+    whole = upsample(result.distortion, *scored.shape, result.cell / engine.stride)
     weight = engine.reading.detail_weight if result.detail_score is not None else 0.0
-    return NativeMaps(tiles=tiles, in_score=(1 - weight) * whole + weight * tiles)
+    return NativeMaps(tiles=maps[plain], in_score=(1 - weight) * whole + weight * scored)
 

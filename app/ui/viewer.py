@@ -25,7 +25,7 @@ from .images import to_qimage
 
 NONE, FUSED = "None", "Attention (all views)"
 DISTORTION = "Damage (whole photo)"  # the overview's map: what the score was made of
-NATIVE = "Damage at 100 % (tiled)"  # the detail network's own map of native tiles
+NATIVE = "Damage at 100 % (tiled)"  # the detail network's plain map of native tiles (its damage head's)
 IN_SCORE = "Damage as the score counts it"  # overview and tiles weighted as in the score, at native resolution
 
 

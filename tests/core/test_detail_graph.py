@@ -106,3 +106,39 @@ def test_a_fine_tuned_version_keeps_its_base_models_detail_reader(two_graph_mode
     model = load_model(new_onnx)
     assert model.detail_session is not None and model.card["reading"] == base["reading"]
     assert model.card["detail_model"]["sha256"] == base["detail_model"]["sha256"]
+
+
+@pytest.fixture(scope="module")
+def detail_with_damage_head(tmp_path_factory):
+    torch = pytest.importorskip("torch")
+    from models import create_model, get_config
+    from training.export import export_model, parity
+
+    torch.manual_seed(0)
+    main = create_model("student", weights=None).eval()
+    detail = create_model(get_config("student").with_(damage_head=16), weights=None).eval()
+    out = tmp_path_factory.mktemp("damage") / "pair"
+    extra = {"reading": {"overview_side": 128, "detail_tile": 96, "detail_tiles": 4, "detail_weight": 0.5}}
+    onnx_path, _ = export_model(main, out, extra=extra, detail=detail)
+    worst = parity(detail, onnx_path.with_name("pair-detail.onnx"), [(96, 128), (161, 97)])
+    assert worst["damage"] < 1e-4
+    return onnx_path
+
+
+def test_a_detail_network_with_a_damage_head_draws_the_plain_map_and_scores_from_its_own(detail_with_damage_head):
+    from app.core.native_maps import native_maps, tiled_maps
+
+    engine = Engine(load_model(detail_with_damage_head))
+    assert "damage" in engine.outputs("detail") and "damage" not in engine.outputs("overview")
+    rgb = np.random.default_rng(1).integers(0, 256, (300, 420, 3), dtype=np.uint8)
+    result = engine.score(rgb)
+    maps = native_maps(engine, rgb, result, tile=256)
+    both = tiled_maps(engine, rgb, ("damage", "distortion"), tile=256)
+    assert np.array_equal(maps.tiles, both["damage"])  # the plain map is the head's
+    assert np.array_equal(native_damage(engine, rgb, tile=256), both["damage"])
+    assert not np.allclose(both["damage"], both["distortion"], atol=1e-3)
+    from app.core.overlay import upsample
+
+    whole = upsample(result.distortion, *both["distortion"].shape, result.cell / engine.stride)
+    # ... while the damage the score counts is still made of the score's own maps.
+    assert np.allclose(maps.in_score, 0.5 * whole + 0.5 * both["distortion"], rtol=0, atol=1e-6)

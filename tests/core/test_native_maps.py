@@ -91,6 +91,9 @@ def test_every_cell_is_covered_and_cross_fading_keeps_a_constant_map_constant(h,
     class Flat:
         stride = 16
 
+        def outputs(self, reader="overview"):
+            return ("distortion",)
+
         def run(self, window, reader="overview"):
             gh, gw = -(-window.shape[0] // 16), -(-window.shape[1] // 16)
             return {"distortion": np.full((1, 1, gh, gw), 0.7, np.float32)}

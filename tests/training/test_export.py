@@ -23,7 +23,9 @@ def test_export_writes_a_contract_valid_model(exported_student):
     inp = loaded.session.get_inputs()[0]
     assert inp.name == "image" and isinstance(inp.shape[2], str) and isinstance(inp.shape[3], str)
     assert [o.name for o in loaded.session.get_outputs()] == list(CONTRACT_OUTPUTS)
-    assert {o.name: len(o.shape) for o in loaded.session.get_outputs()} == OUTPUT_RANKS | OPTIONAL_OUTPUT_RANKS
+    ranks = {o.name: len(o.shape) for o in loaded.session.get_outputs()}
+    assert ranks == OUTPUT_RANKS | {"fusion_weights": OPTIONAL_OUTPUT_RANKS["fusion_weights"]}  # no damage head
+    assert card["outputs"] == {k: f"rank {r}" for k, r in ranks.items()}
 
 
 def test_onnx_runtime_matches_torch_at_two_sizes(exported_student):

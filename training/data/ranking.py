@@ -33,6 +33,8 @@ class RankingGroups(Dataset):
         base = random_crop(self.images[int(self.rng.integers(len(self.images)))], self.crop, self.rng)
         kind = self.kinds[int(self.rng.integers(len(self.kinds)))]
         ladder = [base] + [distort(base, kind, lv, self.rng) for lv in LEVELS]
-        region_img, mask = distort_region(base, kind, int(self.rng.integers(3, 6)), self.rng)
+        region_level = int(self.rng.integers(3, 6))
+        region_img, mask = distort_region(base, kind, region_level, self.rng)
         images = [normalise(im, self.mean, self.std) for im in ladder + [region_img]]
-        return {"images": torch.stack(images), "mask": torch.from_numpy(mask), "kind": self.kinds.index(kind)}
+        return {"images": torch.stack(images), "mask": torch.from_numpy(mask), "kind": self.kinds.index(kind),
+                "region_level": region_level}
