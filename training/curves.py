@@ -42,6 +42,9 @@ def _panel(series: dict[str, list[float]], title: str, size=(360, 520)) -> np.nd
 
 def plot_curves(history: list[dict], path: Path) -> None:
     losses = {k: [row.get(k, np.nan) for row in history] for k in history[0] if k.startswith("loss_")} if history else {}
-    vals = {k: [row.get(k, np.nan) for row in history] for k in ("val_srcc", "val_plcc") if history and k in history[-1]}
+    # SRCC and PLCC for the MOS stages; a stage validated otherwise plots its own figures.
+    shown = ("val_srcc", "val_plcc") if history and "val_srcc" in history[-1] else \
+        tuple(k for k in (history[-1] if history else {}) if k.startswith("val_"))
+    vals = {k: [row.get(k, np.nan) for row in history] for k in shown}
     img = np.concatenate([_panel(losses, "training loss"), _panel(vals, "validation")], axis=1)
     cv2.imwrite(str(path), img)

@@ -91,10 +91,21 @@ class DamageValidation:
         return {"region_auroc": region, "whole_auroc": whole, "map_auroc": (region + whole) / 2}
 
 
+def damage_card_info(base_info: dict, cfg: dict, photos: list[Path], held_out: list[Path]) -> dict:
+    """The starting network's card information (how it was trained) plus how its head was."""
+    training = dict(base_info.get("training", {}))
+    training["damage_head"] = {
+        "data": f"synthetic damage at native resolution on {[p.name for p in photos]}; held out (never read): "
+                f"{[p.name for p in held_out]}",
+        "recipe": f"stage damage from {cfg['init']} (its weights frozen; only the damage head trains): {cfg}",
+    }
+    return base_info | {"training": training}
+
+
 def run_damage_stage(cfg: dict, hires: list[Path], extra_photos: list[Path], out_dir: Path) -> list[dict]:
     torch.set_num_threads(cfg.get("threads") or torch.get_num_threads())
     torch.manual_seed(cfg.get("seed", 0))
-    base, _ = load_checkpoint(cfg["init"])
+    base, base_ckpt = load_checkpoint(cfg["init"])
     model = with_damage_head(base, cfg["hidden"])
     hires_train, hires_held = split_hires(hires, cfg.get("hires_seed", 0))
     photos = hires_train + list_images(extra_photos)
@@ -102,12 +113,6 @@ def run_damage_stage(cfg: dict, hires: list[Path], extra_photos: list[Path], out
     mean, std = model.config.mean, model.config.std
     train_set = RankingGroups(photos, mean, std, cfg["crop"], length=cfg["groups_per_epoch"], seed=cfg.get("seed", 0))
     validation = DamageValidation(photos, mean, std, cfg["crop"], cfg["val_groups"], cfg.get("seed", 0) + 101)
-    card_info = {
-        "training": {
-            "data": (f"synthetic damage at native resolution on {[p.name for p in photos]}; held out (never read): "
-                     f"{[p.name for p in hires_held]}"),
-            "recipe": f"stage damage from {cfg['init']} (its weights frozen; only the damage head trains): {cfg}",
-        }
-    }
+    card_info = damage_card_info(base_ckpt.get("card_info", {}), cfg, photos, hires_held)
     return fit(model, cfg, train_set, None, out_dir, lambda m, b: damage_losses(m, b, cfg["loss"]), card_info,
                validate_fn=validation, select_by="val_map_auroc")

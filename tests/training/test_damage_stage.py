@@ -14,7 +14,8 @@ def start(tmp_path):
     torch.manual_seed(0)
     model = create_model("student", weights=None)
     path = tmp_path / "start.pt"
-    torch.save({"config": model.config.to_dict(), "model": model.state_dict(), "card_info": {}}, path)
+    info = {"training": {"data": "the start's own data", "recipe": "the start's own recipe"}}
+    torch.save({"config": model.config.to_dict(), "model": model.state_dict(), "card_info": info}, path)
     hires = tmp_path / "hires"
     hires.mkdir()
     rng = np.random.default_rng(1)
@@ -42,4 +43,6 @@ def test_the_damage_stage_trains_the_head_alone_and_scores_stay_as_they_were(tmp
     x = torch.randn(1, 3, 80, 112)
     with torch.no_grad():
         assert torch.equal(before.eval()(x)["score"], after.eval()(x)["score"])
-    assert "held out (never read)" in ckpt["card_info"]["training"]["data"]
+    training = ckpt["card_info"]["training"]
+    assert training["data"] == "the start's own data"  # how the network itself was trained is kept
+    assert "held out (never read)" in training["damage_head"]["data"]
