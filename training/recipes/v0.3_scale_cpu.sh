@@ -26,12 +26,4 @@ $PY -m training scale --init "$INIT" "${LIVEC[@]}" --hires "$DATA/pristine/kodak
 $PY -m training scale --init "$INIT" "${LIVEC[@]}" --hires "${HIRES[@]}" --out "$RUN/detail" --epochs 8
 $PY -m training export --checkpoint "$RUN/overview/best.pt" --detail-checkpoint "$RUN/detail/best.pt" \
     --out "$OUT" --version 0.3.0 --torch-weights --parity --card-extra training/recipes/v0.3_card.json
-$PY -m training split --csv "$DATA/livec/train.csv" --out "$RUN/split" --val-fraction 0.15 --seed 0
-$PY -m training evaluate --model "$OUT.onnx" --csv "$RUN/split/val.csv" --root "$DATA/livec"
-$PY -m training evaluate-synthetic --model "$OUT.onnx" --pristine "$DATA/pristine/kodak" "$DATA/pristine/mate"
-# the native map on the held-out high-resolution photos of at least 2000 px (split_hires' other half)
-HELD=$($PY -c "from training.data.hires import split_hires; from PIL import Image; import sys
-_, held = split_hires(sys.argv[1:], 0)
-print(' '.join(str(p) for p in held if max(Image.open(p).size) >= 2000))" "${HIRES[@]}")
-$PY -m training evaluate-synthetic --model "$OUT.onnx" --pristine $HELD --crop 2048 --native
-$PY bench/scale_consistency.py --models "$OUT.onnx" --folders "${HIRES[@]}"
+DATA="$DATA" RUN="$RUN" OUT="$OUT" PY="$PY" training/recipes/evaluate_release.sh
