@@ -22,9 +22,12 @@ log = logging.getLogger(__name__)
 # Main graph sha256 -> detail graph sha256 (None for a model with one graph). Updated by the
 # release recipe with the shipped card (tests/core/test_model_trust.py checks they agree).
 SHIPPED: dict[str, str | None] = {
-    # mobileiqa-student 0.3.0
+    # mobileiqa-student 0.3.0 (stations that scored with it keep trusting it)
     "183ca0a0344c3d0968c20fc3199e82b27ba7a622e85e085b587bb76a3cc5018d":
         "53f72927312597d8cc2afcf7ae52233e51a695fcf0a7c8b05ceb7e6986c65164",
+    # mobileiqa-student 0.4.0
+    "44746d3bd37f8a4a6a99d74b14610771c85f6aa75ac219f5c97c942dd1a6879d":
+        "f4c9ba42d7441f2b2bee614ef1fe6d9276a1802b5e38413f8969c5d2709152ff",
 }
 
 

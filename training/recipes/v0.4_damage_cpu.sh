@@ -2,8 +2,8 @@
 # The recorded recipe of the shipped default model v0.4: v0.3.0's two networks unchanged, the
 # detail network given a map-only damage head (stage `damage`: its own weights frozen, so every
 # score is v0.3.0's), then exported as one model and evaluated. Needs v0.3's run folder
-# (training/recipes/v0.3_scale_cpu.sh, same RUN). Fits a 2-core CPU: ~3 min per epoch,
-# 6 epochs; resumable (rerun the same command after an interruption).
+# (training/recipes/v0.3_scale_cpu.sh, same RUN). Fits a 2-core CPU: ~4 min per epoch,
+# 10 epochs; resumable (rerun the same command after an interruption).
 #   DATA=../shared/data RUN=runs/v0.3 training/recipes/v0.4_damage_cpu.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
