@@ -8,10 +8,10 @@ along the borders. Peak memory is one tile's activations plus the map itself. Th
 reader's network draws the tiles (the one trained on native pixels, see the card).
 
 ``native_maps`` gives the viewer two maps from one tiled pass: the tiles' plain map (damage at
-100 %, from the detail network's map-only head where it has one) and the damage the score counts (the tiles and the overview's map stretched over
-the photo, weighted as the score weighs its two readers). Either network alone misses what the
-other sees (the overview cannot see fine noise at 100 %, a tile cannot tell that its whole
-content is washed out).
+100 %, from the detail network's map-only head where it has one) and the damage the score
+counts (the tiles' score map and the overview's map stretched over the photo, weighted as the
+score weighs its two readers). Either network alone misses what the other sees (the overview
+cannot see fine noise at 100 %, a tile cannot tell that its whole content is washed out).
 """
 from __future__ import annotations
 
@@ -77,8 +77,9 @@ def tiled_maps(engine, rgb: np.ndarray, outputs: tuple[str, ...], tile: int = TI
     if tile % s or margin % s or overlap % s or overlap >= tile:
         raise ValueError(f"tile, margin and overlap must be multiples of the stride {s}, overlap < tile")
     h, w = rgb.shape[:2]
-    acc = {name: np.zeros(((h + s - 1) // s, (w + s - 1) // s), np.float32) for name in outputs}
-    weight = np.zeros(((h + s - 1) // s, (w + s - 1) // s), np.float32)
+    grid = ((h + s - 1) // s, (w + s - 1) // s)
+    acc = {name: np.zeros(grid, np.float32) for name in outputs}
+    weight = np.zeros(grid, np.float32)
     tops, lefts = tile_starts(h, tile, overlap, s), tile_starts(w, tile, overlap, s)
     total, done, fade = len(tops) * len(lefts), 0, overlap // s
     for i, top in enumerate(tops):

@@ -8,7 +8,8 @@ import pytest
 from app.core.engine import Engine
 from app.core.model_contract import ModelError
 from app.core.model_loader import load_model
-from app.core.native_maps import native_damage
+from app.core.native_maps import native_damage, native_maps, tiled_maps
+from app.core.overlay import upsample
 
 
 @pytest.fixture(scope="module")
@@ -126,8 +127,6 @@ def detail_with_damage_head(tmp_path_factory):
 
 
 def test_a_detail_network_with_a_damage_head_draws_the_plain_map_and_scores_from_its_own(detail_with_damage_head):
-    from app.core.native_maps import native_maps, tiled_maps
-
     engine = Engine(load_model(detail_with_damage_head))
     assert "damage" in engine.outputs("detail") and "damage" not in engine.outputs("overview")
     rgb = np.random.default_rng(1).integers(0, 256, (300, 420, 3), dtype=np.uint8)
@@ -137,8 +136,6 @@ def test_a_detail_network_with_a_damage_head_draws_the_plain_map_and_scores_from
     assert np.array_equal(maps.tiles, both["damage"])  # the plain map is the head's
     assert np.array_equal(native_damage(engine, rgb, tile=256), both["damage"])
     assert not np.allclose(both["damage"], both["distortion"], atol=1e-3)
-    from app.core.overlay import upsample
-
     whole = upsample(result.distortion, *both["distortion"].shape, result.cell / engine.stride)
     # ... while the damage the score counts is still made of the score's own maps.
     assert np.allclose(maps.in_score, 0.5 * whole + 0.5 * both["distortion"], rtol=0, atol=1e-6)
