@@ -52,10 +52,11 @@ def evaluate_synthetic(model_path: Path, folders: list[Path], crop: int = 512, r
     rng = np.random.default_rng(seed)
     photos = [center_crop(load_rgb(p), crop) for p in list_images(folders)]
     per_kind: dict[str, dict] = {}
+    by_photo = {"auroc": [[] for _ in photos], "auroc_tiles": [[] for _ in photos]}  # for the interval
     for kind in sorted(DISTORTIONS):
         right = total = 0
         aucs, tile_aucs = [], []
-        for photo in photos:
+        for k, photo in enumerate(photos):
             scores = [engine.score(photo).score]
             scores += [engine.score(distort(photo, kind, lv, rng)).score for lv in LEVELS]
             for i, j in combinations(range(len(scores)), 2):  # i milder than j
@@ -66,8 +67,10 @@ def evaluate_synthetic(model_path: Path, folders: list[Path], crop: int = 512, r
                 result = engine.score(img)
                 maps = native_maps(engine, img, result) if native else None
                 aucs.append(_map_auroc(maps.in_score if native else result.distortion, mask))
+                by_photo["auroc"][k].append(aucs[-1])
                 if native:
                     tile_aucs.append(_map_auroc(maps.tiles, mask))
+                    by_photo["auroc_tiles"][k].append(tile_aucs[-1])
         per_kind[kind] = {"monotone_pairs": right / total, "auroc": float(np.nanmean(aucs))}
         if native:
             per_kind[kind]["auroc_tiles"] = float(np.nanmean(tile_aucs))
@@ -78,9 +81,21 @@ def evaluate_synthetic(model_path: Path, folders: list[Path], crop: int = 512, r
         "monotone_pairs": float(np.mean([v["monotone_pairs"] for v in per_kind.values()])),
         "auroc": float(np.mean([v["auroc"] for v in per_kind.values()])),
     }
+    report["auroc_ci95"] = photo_interval(by_photo["auroc"])
     if native:
         report["auroc_tiles"] = float(np.mean([v["auroc_tiles"] for v in per_kind.values()]))
+        report["auroc_tiles_ci95"] = photo_interval(by_photo["auroc_tiles"])
     return report | {"per_kind": per_kind}
+
+
+def photo_interval(by_photo: list[list[float]], n: int = 2000, seed: int = 0) -> list[float]:
+    """95 % bootstrap interval of the mean over photos resampled with replacement (a photo's
+    cases share its content, so the photo is the unit that varies, not the case)."""
+    means = np.array([np.nanmean(v) for v in by_photo if v])
+    if len(means) < 2:
+        return [float("nan"), float("nan")]
+    draws = np.random.default_rng(seed).choice(means, (n, len(means))).mean(1)
+    return [float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))]
 
 
 def _map_auroc(damage: np.ndarray, mask: np.ndarray) -> float:

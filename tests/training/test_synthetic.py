@@ -97,3 +97,16 @@ def test_the_native_evaluation_judges_both_maps_the_viewer_shows(exported_studen
     assert report["map"].startswith("native")
     assert 0 <= report["auroc"] <= 1 and 0 <= report["auroc_tiles"] <= 1
     assert all("auroc_tiles" in v for v in report["per_kind"].values())
+    assert len(report["auroc_ci95"]) == len(report["auroc_tiles_ci95"]) == 2  # NaN here: one photo
+
+
+def test_the_map_interval_resamples_photos_and_narrows_when_they_agree():
+    from training.evaluate_synthetic import photo_interval
+
+    spread = [[0.6, 0.7], [0.9], [0.8, 0.85], [0.95, 0.9], [0.7]]
+    lo, hi = photo_interval(spread)
+    means = [sum(v) / len(v) for v in spread]
+    assert min(means) <= lo < sum(means) / len(means) < hi <= max(means)
+    lo2, hi2 = photo_interval([[0.8, 0.81], [0.8], [0.81], [0.8], [0.805]])
+    assert hi2 - lo2 < (hi - lo) / 5
+    assert all(v != v for v in photo_interval([[0.9, 0.8]]))  # one photo: no interval (NaN)
