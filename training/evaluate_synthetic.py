@@ -51,11 +51,11 @@ def evaluate_synthetic(model_path: Path, folders: list[Path], crop: int = 512, r
     engine = Engine(load_model(model_path))
     rng = np.random.default_rng(seed)
     photos = [center_crop(load_rgb(p), crop) for p in list_images(folders)]
-    per_kind: dict[str, dict] = {}
-    by_photo = {"auroc": [[] for _ in photos], "auroc_tiles": [[] for _ in photos]}  # for the interval
+    judged_maps = ("auroc", "auroc_tiles") if native else ("auroc",)
+    pairs: dict[str, float] = {}  # kind -> share of level pairs in the right order
+    cases: dict[str, list[tuple[str, int, float]]] = {m: [] for m in judged_maps}  # (kind, photo, AUROC)
     for kind in sorted(DISTORTIONS):
         right = total = 0
-        aucs, tile_aucs = [], []
         for k, photo in enumerate(photos):
             scores = [engine.score(photo).score]
             scores += [engine.score(distort(photo, kind, lv, rng)).score for lv in LEVELS]
@@ -65,26 +65,26 @@ def evaluate_synthetic(model_path: Path, folders: list[Path], crop: int = 512, r
             for lv in region_levels:
                 img, mask = distort_region(photo, kind, lv, rng)
                 result = engine.score(img)
-                maps = native_maps(engine, img, result) if native else None
-                aucs.append(_map_auroc(maps.in_score if native else result.distortion, mask))
-                by_photo["auroc"][k].append(aucs[-1])
                 if native:
-                    tile_aucs.append(_map_auroc(maps.tiles, mask))
-                    by_photo["auroc_tiles"][k].append(tile_aucs[-1])
-        per_kind[kind] = {"monotone_pairs": right / total, "auroc": float(np.nanmean(aucs))}
-        if native:
-            per_kind[kind]["auroc_tiles"] = float(np.nanmean(tile_aucs))
+                    maps = native_maps(engine, img, result)
+                    damage = {"auroc": maps.in_score, "auroc_tiles": maps.tiles}
+                else:
+                    damage = {"auroc": result.distortion}
+                for name, values in damage.items():
+                    cases[name].append((kind, k, _map_auroc(values, mask)))
+        pairs[kind] = right / total
+    per_kind = {kind: {"monotone_pairs": share} | {m: float(np.nanmean([v for kd, _, v in cases[m] if kd == kind]))
+                                                   for m in judged_maps}
+                for kind, share in pairs.items()}
     report = {
         "photos": len(photos),
         "crop": crop,
         "map": "native, as the score counts it (overview + detail tiles)" if native else "overview",
-        "monotone_pairs": float(np.mean([v["monotone_pairs"] for v in per_kind.values()])),
-        "auroc": float(np.mean([v["auroc"] for v in per_kind.values()])),
+        "monotone_pairs": float(np.mean(list(pairs.values()))),
     }
-    report["auroc_ci95"] = photo_interval(by_photo["auroc"])
-    if native:
-        report["auroc_tiles"] = float(np.mean([v["auroc_tiles"] for v in per_kind.values()]))
-        report["auroc_tiles_ci95"] = photo_interval(by_photo["auroc_tiles"])
+    for m in judged_maps:
+        report[m] = float(np.mean([v[m] for v in per_kind.values()]))
+        report[f"{m}_ci95"] = photo_interval([[v for _, k, v in cases[m] if k == i] for i in range(len(photos))])
     return report | {"per_kind": per_kind}
 
 
