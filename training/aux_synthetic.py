@@ -15,10 +15,15 @@ from torch.utils.data import DataLoader
 
 from .data.ranking import RankingGroups
 from .device import reseed_worker, to_device
-from .losses import synthetic_group_losses
+from .losses import synthetic_group_terms, verdict_loss
 
 # ``map_whole`` (off by default: it costs the detail network scale consistency; see losses.whole_crop_map_loss).
-DEFAULTS = {"groups": 2, "crop": 224, "rank": 0.5, "map": 0.5, "map_whole": 0.0, "workers": 0}
+# ``verdict`` (off by default): clean crops above the pass line, heavy damage below the fail line
+# (losses.verdict_loss), for a score whose default thresholds mean something.
+DEFAULTS = {"groups": 2, "crop": 224, "rank": 0.5, "map": 0.5, "map_whole": 0.0, "workers": 0,
+            "verdict": 0.0, "pass_line": 0.65, "fail_line": 0.35}
+# Kinds whose strong levels are not damage an inspector rejects: a grey photo is still sharp.
+NOT_DAMAGE = ("desaturation",)
 
 
 class SyntheticAux:
@@ -31,12 +36,18 @@ class SyntheticAux:
                                  generator=torch.Generator().manual_seed(seed + 7),
                                  persistent_workers=workers > 0, pin_memory=torch.cuda.is_available())
         self.batches = iter(self.loader)
+        self.heavy_kind = torch.tensor([kind not in NOT_DAMAGE for kind in groups.kinds])
 
     def add_to(self, model, terms: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """``terms`` plus ``aux_rank`` and ``aux_map``, their weighted sum added to ``total``."""
+        """``terms`` plus ``aux_rank``, ``aux_map`` (and ``aux_verdict`` when asked), their weighted sum
+        added to ``total``."""
         batch = to_device(next(self.batches), next(model.parameters()).device)
-        group = synthetic_group_losses(model, batch)
+        group, ladder_scores = synthetic_group_terms(model, batch)
         terms = dict(terms)
         terms["aux_rank"], terms["aux_map"], terms["aux_map_whole"] = group["rank"], group["map"], group["map_whole"]
         terms["total"] = terms["total"] + sum(self.options[k] * group[k] for k in ("rank", "map", "map_whole"))
+        if self.options["verdict"]:
+            heavy = self.heavy_kind.to(batch["kind"].device)[batch["kind"]]
+            terms["aux_verdict"] = verdict_loss(ladder_scores, heavy, self.options["pass_line"], self.options["fail_line"])
+            terms["total"] = terms["total"] + self.options["verdict"] * terms["aux_verdict"]
         return terms

@@ -144,6 +144,31 @@ def _run_teacher(args):
     return run_mos_stage(stage_config(args), args.csv, args.root, args.out, args.pristine)
 
 
+def register_joint(sub) -> None:
+    p = sub.add_parser("joint", help="learn from several human-rated datasets at once, each compared only within itself")
+    add_stage_options(p, "joint_student.json")
+    p.add_argument("--data", nargs=3, action="append", required=True, metavar=("NAME", "CSV", "ROOT"),
+                   help="a rated dataset: its name, its ratings file (pyiqa image,mos or BIQ2021 'Image Name,MOS') "
+                        "and the folder its image paths are relative to; repeat for each dataset")
+    p.add_argument("--anchor", required=True, help="the dataset whose MOS scale the score takes (the others only rank)")
+    p.add_argument("--pristine", type=Path, nargs="*", default=[],
+                   help="clean photos for the config's synthetic ranking/map/verdict terms (\"aux\")")
+    p.set_defaults(run=lambda args: print_last_epoch(_run_joint(args)))
+
+
+def _run_joint(args):
+    from .data.rated_sets import parse_rated_set
+    from .stage_joint import run_joint_stage
+
+    sets = [parse_rated_set(values, args.anchor) for values in args.data]
+    if args.anchor not in {s.name for s in sets}:
+        raise SystemExit(f"joint: --anchor {args.anchor} names none of the --data sets")
+    try:
+        return run_joint_stage(stage_config(args), sets, args.out, args.pristine)
+    except ValueError as exc:
+        raise SystemExit(f"joint: {exc}") from None
+
+
 def register_distill(sub) -> None:
     p = sub.add_parser("distill", help="train the student from a frozen teacher (+ MOS, unlabeled and synthetic images)")
     add_stage_options(p, "distill.json")
@@ -306,6 +331,6 @@ def run_split(args) -> int:
 
 # The order of `python -m training --help`: the recipe's stages first, then the tools.
 REGISTRY = [
-    register_pretrain, register_teacher, register_distill, register_scale, register_damage, register_export, register_evaluate,
+    register_pretrain, register_teacher, register_joint, register_distill, register_scale, register_damage, register_export, register_evaluate,
     register_evaluate_synthetic, register_split, register_annotate, register_finetune,
 ]

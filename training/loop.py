@@ -101,6 +101,7 @@ def fit(
     extra: nn.Module | None = None,
     validate_fn: Callable[[nn.Module], dict[str, float]] | None = None,
     select_by: str = "val_srcc",
+    batch_sampler=None,
 ) -> list[dict]:
     """Train ``model`` per ``cfg`` (epochs, batch_size, lr_backbone, lr_head, weight_decay,
     warmup_epochs, seed, stop_after, time_limit_s, device, num_workers); resume from
@@ -109,7 +110,9 @@ def fit(
     ``extra``: modules trained alongside the model at the head's learning rate but not part of
     it (distillation adapters); checkpointed under "extra", never exported.
     ``validate_fn``: replaces MOS validation on ``val_set``; its figures are logged as ``val_*``
-    and ``select_by`` names the one (higher is better) that picks ``best.pt``."""
+    and ``select_by`` names the one (higher is better) that picks ``best.pt``.
+    ``batch_sampler``: a function of the loader's generator returning a batch sampler, for stages
+    that choose which items share a batch (one dataset per batch)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(out_dir / "train.log")
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
@@ -120,14 +123,15 @@ def fit(
     try:
         if validate_fn is None and val_set is not None and len(val_set) >= 3:
             validate_fn = lambda m: validate(m, val_set)
-        return _fit(model, cfg, train_set, out_dir, loss_fn, card_info or {}, collate, extra, validate_fn, select_by)
+        return _fit(model, cfg, train_set, out_dir, loss_fn, card_info or {}, collate, extra, validate_fn, select_by,
+                    batch_sampler)
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
         handler.close()
 
 
-def _fit(model, cfg, train_set, out_dir, loss_fn, card_info, collate, extra, validate_fn, select_by) -> list[dict]:
+def _fit(model, cfg, train_set, out_dir, loss_fn, card_info, collate, extra, validate_fn, select_by, batch_sampler) -> list[dict]:
     set_seed(cfg.get("seed", 0))
     device = pick_device(cfg.get("device"))
     model.to(device)
@@ -135,9 +139,10 @@ def _fit(model, cfg, train_set, out_dir, loss_fn, card_info, collate, extra, val
         extra.to(device)
     gen = torch.Generator().manual_seed(cfg.get("seed", 0))
     workers = cfg.get("num_workers", 0)
-    loader = DataLoader(train_set, batch_size=cfg["batch_size"], shuffle=True, drop_last=True, generator=gen,
-                        collate_fn=collate, num_workers=workers, worker_init_fn=reseed_worker if workers else None,
-                        pin_memory=device.type == "cuda")
+    batching = ({"batch_sampler": batch_sampler(gen)} if batch_sampler else
+                {"batch_size": cfg["batch_size"], "shuffle": True, "drop_last": True, "generator": gen})
+    loader = DataLoader(train_set, **batching, collate_fn=collate, num_workers=workers,
+                        worker_init_fn=reseed_worker if workers else None, pin_memory=device.type == "cuda")
     steps_per_epoch = len(loader)
     if steps_per_epoch == 0:
         raise ValueError(f"{len(train_set)} training samples is fewer than one batch of {cfg['batch_size']}")

@@ -73,19 +73,25 @@ def damage_map_loss(distortion: torch.Tensor, mask: torch.Tensor) -> torch.Tenso
 
 
 def synthetic_group_losses(model, batch: dict) -> dict[str, torch.Tensor]:
+    return synthetic_group_terms(model, batch)[0]
+
+
+def synthetic_group_terms(model, batch: dict) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
     """Ranking and map terms for groups of synthetic distortions (``RankingGroups`` batches):
     ``images`` [G, L+2, 3, H, W] (pristine, levels 1..L, then the region-damaged copy), ``mask``
-    [G, H, W]. Milder levels must score higher; the damaged copy's map must match the mask."""
+    [G, H, W]. Milder levels must score higher; the damaged copy's map must match the mask.
+    Also returns the ladders' scores [G, L+1] on 0-1, for terms that need the scores themselves."""
     g, n = batch["images"].shape[:2]
     out = model(batch["images"].flatten(0, 1))
     scores = (out["score"] / 100).view(g, n)
     maps = out["distortion"].view(g, n, *out["distortion"].shape[1:])
-    return {
+    terms = {
         "rank": ranking_loss(scores[:, :-1]),
         "map": damage_map_loss(maps[:, -1], batch["mask"]),
         "map_whole": whole_crop_map_loss(maps[:, :-1]),
         "diversity": view_diversity_loss(out["attention"]),
     }
+    return terms, scores[:, :-1]
 
 
 def whole_crop_map_loss(ladder_maps: torch.Tensor, damaged_from: int = 4) -> torch.Tensor:
@@ -100,3 +106,40 @@ def whole_crop_map_loss(ladder_maps: torch.Tensor, damaged_from: int = 4) -> tor
     damaged = ladder_maps[:, damaged_from:].clamp(1e-6, 1 - 1e-6)
     return 0.5 * (F.binary_cross_entropy(clean, torch.zeros_like(clean))
                   + F.binary_cross_entropy(damaged, torch.ones_like(damaged)))
+
+
+def pairwise_rank_loss(pred: torch.Tensor, mos: torch.Tensor, temperature: float = 0.05, min_gap: float = 0.02) -> torch.Tensor:
+    """Logistic loss over every pair of the batch whose MOS differ by more than ``min_gap`` (on
+    0-1): the better-rated photo should score higher. Scale-free in the MOS, so it may be used
+    on any dataset, but only on pairs from one dataset (their MOS are comparable)."""
+    better = (mos[:, None] - mos[None, :]) > min_gap
+    if not better.any():
+        return pred.new_zeros(())
+    return F.softplus(-(pred[:, None] - pred[None, :])[better] / temperature).mean()
+
+
+def rated_batch_losses(out: dict, mos: torch.Tensor, anchor: bool, weights: dict) -> dict[str, torch.Tensor]:
+    """MOS terms for a batch drawn from one dataset. Only the anchor dataset's MOS is the score's
+    scale, so only there does L1 pull the score to the MOS; every dataset adds the scale-free
+    terms (batch PLCC, pairwise ranking)."""
+    pred = out["score"] / 100.0
+    terms = {
+        "l1": F.l1_loss(pred, mos) if anchor else pred.new_zeros(()),
+        "plcc": plcc_loss(pred, mos),
+        "rank": pairwise_rank_loss(pred, mos),
+        "diversity": view_diversity_loss(out["attention"]),
+    }
+    terms["total"] = sum(weights.get(k, 0.0) * v for k, v in terms.items())
+    return terms
+
+
+def verdict_loss(ladder_scores: torch.Tensor, heavy: torch.Tensor, pass_line: float, fail_line: float,
+                 heavy_from: int = 4) -> torch.Tensor:
+    """Hinge terms that give the default thresholds their meaning on synthetic ladders [G, L+1]
+    (column 0 the clean crop, column k level k): the clean crop at or above ``pass_line``, levels
+    ``heavy_from`` and up below ``fail_line`` for the kinds an inspector rejects (``heavy`` [G],
+    bool: desaturation, say, is not damage at any level)."""
+    clean = F.relu(pass_line - ladder_scores[:, 0]).mean()
+    worst = ladder_scores[:, heavy_from:]
+    damaged = F.relu(worst - fail_line)[heavy].mean() if heavy.any() else worst.new_zeros(())
+    return clean + damaged

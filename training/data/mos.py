@@ -22,6 +22,8 @@ class MOSItem:
     mos: float  # 0-100, higher is better
     std: float | None = None
     split: str | None = None
+    dataset: str = ""  # which rated set it comes from: scores are comparable only within one
+    subset: str = ""  # a part of that set to stratify and report by (BIQ2021's ss01/ss02/ss03)
 
 
 def read_mos_csv(path: str | Path) -> list[MOSItem]:
