@@ -34,10 +34,11 @@ from app.core.calibration import PairedComparison, compare_srcc
 from app.core.engine import Engine
 from app.core.imageio import load_rgb
 from app.core.labeling import gold_answers, screened_site_mos
-from app.core.model_contract import sha256_file
+from app.core.model_contract import model_identity, sha256_file
 from app.core.model_loader import load_model, resolve_model_files
+from app.core.model_trust import is_shipped
 from app.core.store import open_database
-from app.core.store.repository import register_model
+from app.core.store.repository import model_approval, register_model
 from app.core.store.schema import Image, Score
 from app.core.store.urls import hide_password
 from models import load_checkpoint
@@ -194,9 +195,25 @@ def _metrics(pred: np.ndarray, mos: np.ndarray) -> dict:
     return iqa_metrics(pred, mos) | {"n": len(mos)}
 
 
+def refuse_untrusted_base(db_url: str, base_card: dict) -> None:
+    """A fine-tune's output is registered as this station's own version, trusted without asking:
+    that is only sound when the base itself is trusted here (shipped, fine-tuned or approved),
+    or a fine-tune would launder any model, and its detail graph, into a trusted one."""
+    db = open_database(db_url)
+    try:
+        if is_shipped(base_card) or model_approval(db, base_card) is not None:
+            return
+    finally:
+        db.close()
+    raise ValueError(f"{base_card['name']} v{base_card['version']} is not a model this station trusts "
+                     "(shipped, fine-tuned here or approved): approve it first (in the window, or score with "
+                     "--trust-model), then fine-tune it")
+
+
 def run_finetune(cfg: dict, db_url: str, base: Path, out: Path) -> dict:
     base_onnx, _ = resolve_model_files(base)
     base_card = load_model(base_onnx).card
+    refuse_untrusted_base(db_url, base_card)
     student_ckpt = base_onnx.with_suffix(".pt")
     if not student_ckpt.exists():
         raise FileNotFoundError(f"{student_ckpt.name}: the base model's torch weights are needed to fine-tune it")
@@ -277,7 +294,8 @@ def run_finetune(cfg: dict, db_url: str, base: Path, out: Path) -> dict:
     annotate_card(card_path, {
         "site_evaluation": report,
         "site_split": {"rule": rule.to_json(), "test": sorted(p.key for p in data.photos["test"])},
-        "parent": {"name": base_card["name"], "version": base_card["version"], "sha256": base_card["sha256"]},
+        "parent": {"name": base_card["name"], "version": base_card["version"], "sha256": base_card["sha256"],
+                   "identity": model_identity(base_card)},
         "finetune": {"weights": onnx_path.with_suffix(".pt").name, "teacher": "teacher.pt" if carried else None,
                      "weights_sha256": sha256_file(onnx_path.with_suffix(".pt"))},
     })

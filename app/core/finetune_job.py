@@ -203,9 +203,9 @@ def inherited_thresholds(versions, path: str) -> tuple[object, object] | None:
     of its own and the version it was fine-tuned from has one; else None. ``versions``: the
     station's VersionRows."""
     target = next((v for v in versions if v.path == str(path)), None)
-    if target is None or target.thresholds is not None or not target.parent_sha256:
+    if target is None or target.thresholds is not None or not target.parent_identity:
         return None
-    parent = next((v for v in versions if v.sha256 == target.parent_sha256), None)
+    parent = next((v for v in versions if v.sha256 == target.parent_identity), None)
     if parent is None or parent.thresholds is None:
         return None
     return target, parent

@@ -7,6 +7,8 @@ rules from here, so they cannot drift apart.
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 from pathlib import Path
 
 CARD_FORMAT = "mobileiqa-model/1"
@@ -37,6 +39,16 @@ REQUIRED_CARD_FIELDS = (
     "sha256",
 )
 REQUIRED_INPUT_FIELDS = ("name", "layout", "color", "scale", "mean", "std")
+# Card fields that describe a model without changing a single score it gives (its name and
+# version, how it was made, what it measured, credits). Every other field (input scaling, the reading block, the score
+# range, the graphs' hashes, and any field not named here) is part of the model's identity.
+DESCRIPTIVE_CARD_FIELDS = frozenset({
+    "created", "training", "metrics", "evaluations", "credits", "commands", "lineage", "distillation", "status",
+    "overlays", "opinions", "gmac_budget", "parameters", "backbone_weights", "description", "notes", "parent",
+    "finetune", "license", "name", "version", "site_evaluation",
+})
+# Below this a photo has fewer pixels than the network's coarsest stage reads.
+MIN_SIDE_FLOOR = 32
 
 
 class ModelError(Exception):
@@ -49,6 +61,25 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+def model_identity(card: dict) -> str:
+    """The sha256 that names a model at a station: its graphs' hashes and every card field that
+    changes a score, in a canonical JSON form. A card edited anywhere that matters is a new model
+    (it needs its own approval, and its scores are stored apart); adding an evaluation is not."""
+    identity = {k: v for k, v in card.items() if k not in DESCRIPTIVE_CARD_FIELDS}
+    if isinstance(identity.get("detail_model"), dict):  # the detail graph's own training record
+        identity["detail_model"] = {k: v for k, v in identity["detail_model"].items() if k not in DESCRIPTIVE_CARD_FIELDS}
+    text = json.dumps(identity, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def validate_card(card: object, where: str = "model card") -> dict:
@@ -70,13 +101,23 @@ def validate_card(card: object, where: str = "model card") -> dict:
         raise ModelError(f"{where}: input name is {inp['name']!r}, expected {INPUT_NAME!r}")
     for key in ("mean", "std"):
         values = inp[key]
-        if not (isinstance(values, list) and len(values) == 3 and all(isinstance(v, (int, float)) for v in values)):
+        if not (isinstance(values, list) and len(values) == 3 and all(_is_number(v) for v in values)):
             raise ModelError(f"{where}: input {key} must be three numbers")
     if any(v <= 0 for v in inp["std"]):
         raise ModelError(f"{where}: input std must be positive")
+    if not (_is_number(inp["scale"]) and inp["scale"] > 0):
+        raise ModelError(f"{where}: input scale must be a positive number (e.g. 0.00392156862745098 for 1/255)")
+    min_side, max_side = inp.get("min_side", MIN_SIDE_FLOOR), inp.get("max_side", 16384)
+    if not (_is_int(min_side) and _is_int(max_side) and MIN_SIDE_FLOOR <= min_side <= max_side):
+        raise ModelError(f"{where}: input min_side and max_side must be whole numbers with "
+                         f"{MIN_SIDE_FLOOR} <= min_side <= max_side")
     rng = card["score_range"]
-    if not (isinstance(rng, list) and len(rng) == 2 and rng[0] < rng[1]):
+    if not (isinstance(rng, list) and len(rng) == 2 and all(_is_number(v) for v in rng) and rng[0] < rng[1]):
         raise ModelError(f"{where}: score_range must be [low, high]")
+    if not (_is_int(card["stride"]) and card["stride"] >= 1):
+        raise ModelError(f"{where}: stride must be a positive integer")
+    if not (isinstance(card["sha256"], str) and len(card["sha256"]) == 64):
+        raise ModelError(f"{where}: sha256 must be the graph's 64-digit hash")
     if not isinstance(card["views"], int) or card["views"] < 1:
         raise ModelError(f"{where}: views must be a positive integer")
     validate_reading(card.get("reading"), where)

@@ -5,6 +5,7 @@ caller can refuse it and keep the model it had.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +19,11 @@ from .model_contract import (
     OPTIONAL_OUTPUT_RANKS,
     OUTPUT_RANKS,
     ModelError,
-    sha256_file,
     validate_card,
 )
+
+# A graph is read into memory whole to be hashed and loaded from the same bytes; ours are ~12 MB.
+MAX_GRAPH_BYTES = 512 << 20
 
 
 @dataclass(frozen=True)
@@ -132,18 +135,32 @@ def load_model(path: str | Path, threads: int | None = None, provider: str | Non
 
 
 def _open_verified(onnx_path: Path, sha256: str, card_name: str, options, chosen: list[str]) -> ort.InferenceSession:
-    """A session for a graph whose bytes match the card's hash and whose signature is the contract's."""
+    """A session for a graph whose bytes match the card's hash and whose signature is the contract's.
+
+    The bytes hashed are the bytes ONNX Runtime loads: the file is read once and the session built
+    from memory, so nothing can be swapped between the check and the load, and a graph that keeps
+    its weights in external data files (which nothing here hashes) cannot load at all."""
     if not onnx_path.exists():
         raise ModelError(f"{card_name}: model file {onnx_path.name} is missing")
-    digest = sha256_file(onnx_path)
+    try:
+        if onnx_path.stat().st_size > MAX_GRAPH_BYTES:
+            raise ModelError(f"{onnx_path.name}: {onnx_path.stat().st_size >> 20} MB is larger than a model here may be "
+                             f"({MAX_GRAPH_BYTES >> 20} MB)")
+        data = onnx_path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"{onnx_path.name}: cannot be read ({exc.strerror or exc})") from exc
+    digest = hashlib.sha256(data).hexdigest()
     if digest != sha256:
         raise ModelError(
             f"{onnx_path.name}: sha256 does not match its card (file changed or damaged): "
             f"{digest[:12]}… != {str(sha256)[:12]}…"
         )
     try:
-        session = ort.InferenceSession(str(onnx_path), options, providers=chosen)
+        session = ort.InferenceSession(data, options, providers=chosen)
     except Exception as exc:  # ORT raises several private exception types
+        if "external" in str(exc).lower():
+            raise ModelError(f"{onnx_path.name}: keeps weights in external data files, which are not accepted "
+                             "(only the .onnx file is checked against the card; export the weights inside it)") from exc
         raise ModelError(f"{onnx_path.name}: not a loadable ONNX model ({exc})") from exc
     check_signature(session, onnx_path.name)
     return session

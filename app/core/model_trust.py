@@ -2,7 +2,10 @@
 
 The loader checks each graph against the sha256 in its card: that proves the files are whole,
 not that they are the ones meant to run (a different graph with an edited card passes, and runs
-under the shipped model's name). So a model runs only when its graphs' hashes are
+under the shipped model's name), and a card edited where it changes scores (its input scaling,
+its reading block, its score range) is a different model with the same graphs. So a model runs
+only when its identity (``model_contract.model_identity``: the graphs' hashes and every card field
+that changes a score) is
 - the ones this program ships (``SHIPPED``, in the code that is bundled, not in a data file), or
 - recorded in the station's database as fine-tuned here or approved by a person (a confirmation
   in the window, ``--trust-model`` on the command line), with who and when.
@@ -13,43 +16,38 @@ from __future__ import annotations
 import getpass
 import logging
 
-from .model_contract import ModelError
+from .model_contract import ModelError, model_identity
 from .store.database import Database
 from .store.repository import model_approval, register_model
 
 log = logging.getLogger(__name__)
 
-# Main graph sha256 -> detail graph sha256 (None for a model with one graph). Updated by the
-# release recipe with the shipped card (tests/core/test_model_trust.py checks they agree).
-SHIPPED: dict[str, str | None] = {
-    # mobileiqa-student 0.3.0 (stations that scored with it keep trusting it)
-    "183ca0a0344c3d0968c20fc3199e82b27ba7a622e85e085b587bb76a3cc5018d":
-        "53f72927312597d8cc2afcf7ae52233e51a695fcf0a7c8b05ceb7e6986c65164",
+# The identities (model_contract.model_identity: the graphs' hashes and every card field that
+# changes a score) of the models this program ships. Updated by the release recipe with the
+# shipped card (tests/core/test_model_trust.py checks they agree).
+SHIPPED: set[str] = {
+    # mobileiqa-student 0.3.0, as its card read when it first landed and after its reading block
+    # was described (stations that scored with it keep trusting it)
+    "7f4ef0ef46c03b2a4f1ca786daa46e5ecb328bbc2f414a709e467df1d660cc9e",
+    "4e4046a2ee5629b2125ab50496ff3a01b8d7036ab37668e1feb834d0a6c5ea45",
     # mobileiqa-student 0.4.0
-    "44746d3bd37f8a4a6a99d74b14610771c85f6aa75ac219f5c97c942dd1a6879d":
-        "f4c9ba42d7441f2b2bee614ef1fe6d9276a1802b5e38413f8969c5d2709152ff",
+    "f11fddaddb3c2d088acdf79aa9fd56444412f04dec8f38b84883bbb4d95f7ffb",
 }
-
-
-def graph_hashes(card: dict) -> tuple[str, str | None]:
-    detail = card.get("detail_model")
-    return card["sha256"], detail["sha256"] if detail else None
 
 
 class UntrustedModel(ModelError):
     """A whole, loadable model that this station has never been told to run."""
 
     def __init__(self, card: dict):
-        main, _ = graph_hashes(card)
         self.card = card
         super().__init__(
-            f"{card['name']} v{card['version']} (sha256 {main[:12]}…) is not a model this program ships or "
-            "this station fine-tuned or approved; approve it in the window, or with --trust-model")
+            f"{card['name']} v{card['version']} (model {model_identity(card)[:12]}…) is not a model this program ships "
+            "or this station fine-tuned or approved (a changed card is a new model); approve it in the window, "
+            "or with --trust-model")
 
 
 def is_shipped(card: dict) -> bool:
-    main, detail = graph_hashes(card)
-    return main in SHIPPED and SHIPPED[main] == detail
+    return model_identity(card) in SHIPPED
 
 
 def admit_model(db: Database, card: dict, path: str, approved_by: str | None = None) -> int:
@@ -61,7 +59,7 @@ def admit_model(db: Database, card: dict, path: str, approved_by: str | None = N
         return register_model(db, card, path)
     if not approved_by:
         raise UntrustedModel(card)
-    log.warning("model %s v%s (sha256 %s) approved to run by %s", card["name"], card["version"], card["sha256"], approved_by)
+    log.warning("model %s v%s (model %s) approved to run by %s", card["name"], card["version"], model_identity(card), approved_by)
     return register_model(db, card, path, origin="approved", approved_by=approved_by)
 
 

@@ -14,7 +14,7 @@ from PIL import Image
 from app.__main__ import main
 from app.core import model_trust
 from app.core.batch import score_batch
-from app.core.model_contract import sha256_file
+from app.core.model_contract import model_identity, sha256_file
 from app.core.model_trust import UntrustedModel
 from app.core.workspace import Workspace
 
@@ -23,10 +23,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_the_shipped_default_model_is_the_one_the_trust_anchor_names():
     card = json.loads((REPO / "resources" / "models" / "mobileiqa-student.json").read_text())
-    main_sha, detail_sha = model_trust.graph_hashes(card)
-    assert model_trust.SHIPPED.get(main_sha, "absent") == detail_sha, \
-        "resources/models changed: put its graphs' sha256 in app/core/model_trust.SHIPPED"
-    assert sha256_file(REPO / "resources" / "models" / card["onnx_file"]) == main_sha
+    assert model_identity(card) in model_trust.SHIPPED, \
+        "resources/models changed: put model_contract.model_identity(card) in app/core/model_trust.SHIPPED"
+    assert sha256_file(REPO / "resources" / "models" / card["onnx_file"]) == card["sha256"]
 
 
 def _swap_graph(model_dir: Path, edit) -> Path:
@@ -169,6 +168,105 @@ def test_score_rows_name_the_exact_model_hash(exported_student, photos, tmp_path
     try:
         ws.load_model(exported_student[1])
         score_batch(sorted(photos.iterdir()), ws.engine, ws.db, ws.model_version_id)
-        assert {r["model_sha256"] for r in ws.rows()} == {ws.model.card["sha256"]}
+        assert {r["model_sha256"] for r in ws.rows()} == {model_identity(ws.model.card)}
     finally:
         ws.close()
+
+
+def _copy_model(exported_student, folder: Path) -> Path:
+    folder.mkdir()
+    for f in (exported_student[1], exported_student[2]):
+        shutil.copy(f, folder / f.name)
+    return folder / exported_student[2].name
+
+
+def _edit_card(card_path: Path, edit) -> Path:
+    card = json.loads(card_path.read_text())
+    edit(card)
+    card_path.write_text(json.dumps(card))
+    return card_path
+
+
+SCORE_CHANGING_EDITS = {
+    "input_scale": lambda c: c["input"].__setitem__("scale", 0.0045),
+    "score_range": lambda c: c.__setitem__("score_range", [0.0, 90.0]),
+    "min_side": lambda c: c["input"].__setitem__("min_side", 48),
+    "reading": lambda c: c.__setitem__("reading", {"overview_side": 96, "detail_tile": 64, "detail_tiles": 2,
+                                                   "detail_weight": 0.5}),
+}
+
+
+@pytest.mark.parametrize("edit", SCORE_CHANGING_EDITS.values(), ids=SCORE_CHANGING_EDITS.keys())
+def test_the_shipped_graphs_with_a_card_edited_where_it_changes_scores_are_a_new_untrusted_model(
+        exported_student, photos, tmp_path, capsys, edit):
+    card_path = _edit_card(_copy_model(exported_student, tmp_path / "edited"), edit)
+    db = tmp_path / "cli.db"
+    assert main(["--model", str(card_path), "score", str(photos), "--db", str(db)]) == 2
+    assert "not a model this program ships" in capsys.readouterr().err
+    assert main(["--model", str(exported_student[2]), "score", str(photos), "--db", str(db)]) == 0
+    assert main(["--model", str(card_path), "score", str(photos), "--db", str(db), "--trust-model"]) == 0
+    with sqlite3.connect(db) as c:  # its scores are stored apart from the shipped model's
+        versions = c.execute("select origin, count(*) from scores join model_versions m on m.id = model_version_id "
+                             "group by model_version_id order by origin").fetchall()
+    assert versions == [("approved", 2), ("shipped", 2)]
+
+
+def test_adding_an_evaluation_to_the_card_keeps_the_model_trusted_and_its_rows(exported_student, photos, tmp_path):
+    card_path = _edit_card(_copy_model(exported_student, tmp_path / "annotated"),
+                           lambda c: c.setdefault("evaluations", {}).update({"site": {"srcc": 0.9}}))
+    db = tmp_path / "cli.db"
+    assert main(["--model", str(exported_student[2]), "score", str(photos), "--db", str(db)]) == 0
+    assert main(["--model", str(card_path), "score", str(photos), "--db", str(db)]) == 0
+    with sqlite3.connect(db) as c:
+        assert c.execute("select count(*) from model_versions").fetchone()[0] == 1
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("scale", "1/255", "input scale must be a positive number"),
+    ("scale", 0, "input scale must be a positive number"),
+    ("min_side", 0, "min_side"),
+    ("min_side", 1.5, "min_side"),
+])
+def test_a_card_with_a_nonsense_input_block_is_refused_with_one_line(exported_student, photos, tmp_path, capsys,
+                                                                     field, value, message):
+    card_path = _edit_card(_copy_model(exported_student, tmp_path / "odd"), lambda c: c["input"].__setitem__(field, value))
+    assert main(["--model", str(card_path), "score", str(photos), "--db", str(tmp_path / "x.db"), "--trust-model"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_a_graph_with_external_data_is_refused_even_when_its_hash_matches(exported_student, photos, tmp_path, capsys):
+    card_path = _copy_model(exported_student, tmp_path / "external")
+    card = json.loads(card_path.read_text())
+    onnx_path = card_path.parent / card["onnx_file"]
+    graph = onnx.load(onnx_path)
+    onnx.save_model(graph, onnx_path, save_as_external_data=True, all_tensors_to_one_file=True,
+                    location="weights.bin", size_threshold=0)
+    card["sha256"] = sha256_file(onnx_path)
+    card_path.write_text(json.dumps(card))
+    code = main(["--model", str(card_path), "score", str(photos), "--db", str(tmp_path / "x.db"), "--trust-model"])
+    assert code == 2
+    assert "external data" in capsys.readouterr().err
+
+
+def test_an_old_station_database_names_its_versions_by_identity_and_a_forged_shipped_row_loses_its_trust(
+        exported_student, tmp_path):
+    from sqlalchemy import create_engine
+
+    from app.core.store import open_database
+    from app.core.store.database import upgrade
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'station.db'}")
+    upgrade(engine, "0007")  # a station as the previous release left it
+    engine.dispose()
+    card = json.loads(exported_student[2].read_text())
+    forged = dict(card, input=dict(card["input"], scale=0.005), sha256="f" * 64)
+    with sqlite3.connect(tmp_path / "station.db") as c:
+        for mv_card, origin in ((card, "shipped"), (forged, "shipped")):
+            c.execute("insert into model_versions (name, version, sha256, path, card, registered_at, active, origin, "
+                      "approved_by) values (?, ?, ?, '', ?, '2026-12-01', 0, ?, 'the program')",
+                      (mv_card["name"], mv_card["version"], mv_card["sha256"], json.dumps(mv_card), origin))
+    open_database(tmp_path / "station.db").close()  # migrates to head
+    with sqlite3.connect(tmp_path / "station.db") as c:
+        rows = c.execute("select sha256, origin from model_versions order by id").fetchall()
+    assert rows == [(model_identity(card), "shipped"), (model_identity(forged), None)]

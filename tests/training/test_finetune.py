@@ -16,6 +16,7 @@ from PIL import Image
 from app.core.calibration import PairedComparison
 from app.core.finetune_job import inherited_thresholds, register_anyway, summary
 from app.core.model_loader import load_model
+from app.core.model_contract import model_identity
 from app.core.model_trust import admit_model
 from app.core.rules import Thresholds
 from app.core.store import open_database
@@ -148,7 +149,8 @@ def test_a_version_carries_what_its_next_fine_tune_needs(scored_site, tmp_path, 
     assert onnx.with_suffix(".pt").exists() and onnx.with_name("teacher.pt").exists()
     card = new.card
     parent = load_model(base).card
-    assert card["parent"] == {"name": parent["name"], "version": parent["version"], "sha256": parent["sha256"]}
+    assert card["parent"] == {"name": parent["name"], "version": parent["version"], "sha256": parent["sha256"],
+                              "identity": model_identity(parent)}
     assert card["site_split"]["rule"] == SplitRule.from_config(json.loads(cfg.read_text())).to_json()
     assert card["finetune"]["weights"] == onnx.with_suffix(".pt").name
     # Its site validation figures are its own; it claims no LIVEC validation.
@@ -227,7 +229,9 @@ def test_finetune_refuses_when_too_few_photos_are_rated(tmp_path):
     base = tmp_path / "base"
     export_model(student, base)
     torch.save({"config": student.config.to_dict(), "model": student.state_dict()}, base.with_suffix(".pt"))
-    open_database(tmp_path / "empty.db").close()
+    db = open_database(tmp_path / "empty.db")
+    admit_model(db, json.loads(base.with_suffix(".json").read_text()), str(base.with_suffix(".onnx")), "anna")
+    db.close()
     with pytest.raises(ValueError, match="rate at least"):
         finetune.run_finetune({"min_votes": 3, "min_photos": 20}, sqlite_url(tmp_path / "empty.db"),
                               base.with_suffix(".onnx"), tmp_path / "o")
@@ -291,5 +295,25 @@ def test_finetune_for_real_chooses_on_validation_only_and_can_be_fine_tuned_agai
     if report["registered"]:
         db = open_database(sqlite_url(db_path))
         with db.session() as s:
-            assert s.query(ModelVersion).filter(ModelVersion.sha256 == first.card["sha256"]).count() == 1
+            assert s.query(ModelVersion).filter(ModelVersion.sha256 == model_identity(first.card)).count() == 1
         db.close()
+
+
+def test_a_fine_tune_of_a_model_the_station_does_not_trust_is_refused_before_training(scored_site, tmp_path, monkeypatch):
+    """A fine-tune registers its output as trusted; from an untrusted base it would launder the
+    base (and its detail graph) into a trusted model."""
+    db_path, base, cfg, _ = scored_site
+    calls = []
+    monkeypatch.setattr(finetune, "_train", _fake_training(calls))
+    stranger = tmp_path / "stranger"
+    stranger.mkdir()
+    for f in base.parent.iterdir():
+        if f.is_file():
+            shutil.copy(f, stranger / f.name)
+    card_path = stranger / base.with_suffix(".json").name
+    card = json.loads(card_path.read_text())
+    card["input"]["scale"] = card["input"]["scale"] * 1.01  # the same graphs, another model
+    card_path.write_text(json.dumps(card))
+    with pytest.raises(ValueError, match="not a model this station trusts"):
+        finetune.run_finetune(json.loads(cfg.read_text()), sqlite_url(db_path), stranger / base.name, tmp_path / "ft")
+    assert calls == [] and not (tmp_path / "ft").exists()

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..calibration import Calibration
+from ..model_contract import model_identity
 from ..rules import Thresholds
 from .database import Database
 from .schema import Image, ModelVersion, Score, ThresholdProfile, utcnow
@@ -45,15 +46,17 @@ def _insert_if_absent(s, table, key: list[str], values: dict) -> None:
 
 def register_model(db: Database, card: dict, path: str, origin: str | None = None,
                    approved_by: str | None = None) -> int:
-    """The id of the model version with this card's sha256, registering it on first sight.
+    """The id of the model version with this card's identity (``model_contract.model_identity``:
+    the graphs' hashes and every card field that changes a score), registering it on first sight.
 
     ``origin`` and ``approved_by`` record why the station runs it (app.core.model_trust decides);
     an existing approval is kept, never overwritten."""
+    identity = model_identity(card)
     with db.session() as s:
         _insert_if_absent(s, ModelVersion.__table__, ["sha256"],
-                          dict(name=card["name"], version=str(card["version"]), sha256=card["sha256"], path=path,
+                          dict(name=card["name"], version=str(card["version"]), sha256=identity, path=path,
                                card=card, registered_at=utcnow(), active=False))
-        mv = s.scalar(select(ModelVersion).where(ModelVersion.sha256 == card["sha256"]))
+        mv = s.scalar(select(ModelVersion).where(ModelVersion.sha256 == identity))
         mv.path = path
         if approved_by and mv.approved_by is None:
             mv.card, mv.origin, mv.approved_by, mv.approved_at = card, origin, approved_by, utcnow()
@@ -61,14 +64,12 @@ def register_model(db: Database, card: dict, path: str, origin: str | None = Non
 
 
 def model_approval(db: Database, card: dict) -> tuple[str, str] | None:
-    """(origin, approved by) when this station trusts exactly this model: its main graph's hash
-    is approved and its detail graph is the one that was approved with it."""
+    """(origin, approved by) when this station trusts exactly this model: its identity (graphs
+    and every card field that changes a score) is the one approved."""
     with db.session() as s:
-        mv = s.scalar(select(ModelVersion).where(ModelVersion.sha256 == card["sha256"],
+        mv = s.scalar(select(ModelVersion).where(ModelVersion.sha256 == model_identity(card),
                                                  ModelVersion.approved_by.is_not(None)))
-        if mv is None or (mv.card or {}).get("detail_model") != card.get("detail_model"):
-            return None
-        return mv.origin, mv.approved_by
+        return None if mv is None else (mv.origin, mv.approved_by)
 
 
 def active_thresholds(db: Database, model_version_id: int) -> Thresholds:
@@ -235,7 +236,7 @@ class VersionRow:
     sha256: str = ""
     origin: str | None = None
     approved_by: str | None = None
-    parent_sha256: str | None = None
+    parent_identity: str | None = None
     thresholds: tuple[float, float] | None = None  # its own active profile (pass at, fail below)
 
 
@@ -271,9 +272,16 @@ def model_versions(db: Database) -> list[VersionRow]:
                 (site.get("before") or {}).get("srcc"), (site.get("after") or {}).get("srcc"),
                 val_srcc, val_n, metrics.get("site_val_srcc"), metrics.get("site_val_n"),
                 site.get("held_out") if site else None, tuple(gain_ci) if gain_ci else None,
-                mv.sha256, mv.origin, mv.approved_by, (card.get("parent") or {}).get("sha256"), profiles.get(mv.id),
+                mv.sha256, mv.origin, mv.approved_by, parent_identity(card), profiles.get(mv.id),
             ))
         return out
+
+
+def parent_identity(card: dict) -> str | None:
+    """The identity of the version a fine-tuned card was made from (cards before identities
+    named only their parent's graph, which then matches no version)."""
+    parent = card.get("parent") or {}
+    return parent.get("identity")
 
 
 def mark_active(db: Database, model_version_id: int) -> None:

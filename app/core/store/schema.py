@@ -48,6 +48,8 @@ class ModelVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(255))
     version: Mapped[str] = mapped_column(String(64))
+    # The model's identity (model_contract.model_identity: its graphs' hashes and every card
+    # field that changes a score), not only its main graph's hash (before migration 0008).
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     path: Mapped[str] = mapped_column(String(4096))
     card: Mapped[dict] = mapped_column(JSON)
