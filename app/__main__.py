@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from .core.paths import default_database, default_model_dir
-from .core.store.urls import DB_URL_ENV
+from .core.store.urls import DB_URL_ENV, password_on_command_line_warning
 
 
 def has_display() -> bool:
@@ -46,6 +46,11 @@ def main(argv: list[str] | None = None) -> int:
 
     add_archive_parser(sub)
     args = parser.parse_args(argv)
+    for given in (args.db, getattr(args, "score_db", None), getattr(args, "ratings_db", None),
+                  getattr(args, "archive_db", None)):
+        if warning := password_on_command_line_warning(given):
+            print(warning, file=sys.stderr)
+            break
     args.db = args.db or os.environ.get(DB_URL_ENV) or str(default_database())  # shared stations: the site's URL
 
     if args.self_test:

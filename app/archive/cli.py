@@ -29,11 +29,7 @@ NEEDS_DASK = ("error: archive scoring runs on Dask distributed, which is not ins
 def database_url(db: str | None, fallback: str) -> str:
     """``--db``, else $MOBILEIQA_DB_URL (a URL with a password belongs there or in ~/.pgpass,
     never on a command line, which every user of the PC can read), else the station's default."""
-    url = db or os.environ.get(DB_URL_ENV) or fallback
-    if db and "://" in db and hide_password(db) != db:
-        print(f"warning: the password in --db shows in this PC's process list; give the URL in ${DB_URL_ENV} "
-              "or keep the password in ~/.pgpass (PostgreSQL reads it there)", file=sys.stderr)
-    return url
+    return db or os.environ.get(DB_URL_ENV) or fallback  # (app.__main__ warns of a password in --db)
 
 
 def _open(db_url: str):
@@ -48,7 +44,8 @@ def _open(db_url: str):
 
 def score_command(roots: list[Path], model_path: Path, db_url: str, cluster: str | None = None,
                   workers: int | None = None, chunk_size: int = 16, trust_model: bool = False,
-                  provider: str | None = None, ort_threads: int | None = None) -> int:
+                  provider: str | None = None, ort_threads: int | None = None, tls: tuple = (None, None, None),
+                  dashboard: str | None = None) -> int:
     missing = [r for r in roots if not os.path.lexists(r)]
     if missing:
         for r in missing:
@@ -67,6 +64,16 @@ def score_command(roots: list[Path], model_path: Path, db_url: str, cluster: str
         return 2
     card, onnx_path = model.card, model.onnx_path
     del model
+    security = None
+    if cluster:  # decided before anything is opened or sent
+        try:
+            security = run.cluster_security(cluster, *tls, db_url=db_url)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        if security is None:
+            print(f"warning: {cluster} is neither encrypted nor authenticated: anyone who reaches it can run code "
+                  "on its workers; use a tls:// scheduler with certificates (see the README)", file=sys.stderr)
     db = _open(db_url)
     if db is None:
         return 2
@@ -82,7 +89,7 @@ def score_command(roots: list[Path], model_path: Path, db_url: str, cluster: str
             print("warning: an SQLite database with a cluster of several PCs: every worker must reach the same "
                   "file, and SQLite on a network share is not safe; use PostgreSQL (see the README)", file=sys.stderr)
         try:
-            client, local_threads = run.start_client(cluster, workers)
+            client, local_threads = run.start_client(cluster, workers, security=security, dashboard=dashboard)
         except Exception as exc:  # an unreachable scheduler, no worker in time
             print(f"error: cannot start or reach the Dask cluster {cluster or '(local)'}: {exc}", file=sys.stderr)
             return 2
@@ -168,8 +175,13 @@ def add_parser(sub) -> None:
     score.add_argument("roots", nargs="+", type=Path)
     score.add_argument("--db", dest="archive_db", help=f"database URL or SQLite file (default: ${DB_URL_ENV}, else "
                        "the window's); keep a password out of it: ~/.pgpass or the environment variable")
-    score.add_argument("--cluster", help="a running Dask scheduler's address (tcp://host:8786); default: a local "
-                       "cluster on this PC")
+    score.add_argument("--cluster", help="a running Dask scheduler's address (tls://host:8786, with the --tls-* "
+                       "files); default: a local cluster on this PC, TLS with certificates made for the run")
+    score.add_argument("--tls-ca-file", help="with a tls:// --cluster: the site's CA certificate (PEM)")
+    score.add_argument("--tls-cert", help="with a tls:// --cluster: this PC's client certificate (PEM)")
+    score.add_argument("--tls-key", help="with a tls:// --cluster: this PC's private key (PEM; keep it 0600)")
+    score.add_argument("--dashboard-address", help="where the local cluster's Dask dashboard listens (default: "
+                       "127.0.0.1 on a free port; e.g. 0.0.0.0:8787 to show it to other PCs)")
     score.add_argument("--workers", type=int, help="local worker processes (default: one per core); with --cluster: "
                        "wait for this many workers before starting")
     score.add_argument("--chunk", type=int, default=16, help="photos per task (default: %(default)s)")
@@ -190,4 +202,5 @@ def main(args) -> int:
     if args.archive_command == "status":
         return status_command(db_url)
     return score_command(args.roots, args.archive_model or args.model, db_url, args.cluster, args.workers,
-                         args.chunk, args.trust_model, args.provider, args.ort_threads)
+                         args.chunk, args.trust_model, args.provider, args.ort_threads,
+                         (args.tls_ca_file, args.tls_cert, args.tls_key), args.dashboard_address)

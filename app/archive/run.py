@@ -122,25 +122,61 @@ class ConsoleProgress:
             print(line, file=self.stream, flush=True)
 
 
-def start_client(cluster: str | None, workers: int | None, quiet: bool = True) -> tuple[Client, int | None]:
-    """A client of the scheduler at ``cluster``, or of a LocalCluster of ``workers`` processes
-    (default: one per core), one thread each. Returns (client, ONNX Runtime threads per worker:
-    the cores shared out on a LocalCluster, None for a cluster we did not start)."""
+def start_client(cluster: str | None, workers: int | None, quiet: bool = True, security=None,
+                 dashboard: str | None = None) -> tuple[Client, int | None]:
+    """A client of the scheduler at ``cluster`` (``security``: its TLS settings), or of a
+    LocalCluster of ``workers`` processes (default: one per core), one thread each. Returns
+    (client, ONNX Runtime threads per worker: the cores shared out on a LocalCluster, None for a
+    cluster we did not start).
+
+    A Dask scheduler runs whatever its clients send, as its workers' user, and the plugin carries
+    the database URL: so the local cluster speaks TLS with certificates made for this run alone
+    (no other process, not even another local user's, can join or submit), listens on 127.0.0.1,
+    and serves its dashboard on 127.0.0.1 unless ``dashboard`` names another address."""
     import dask
+    from distributed.security import Security
 
     if cluster:
-        client = Client(cluster, timeout="30s")
+        client = Client(cluster, timeout="30s", security=security)
         if workers:
             client.wait_for_workers(workers, timeout=600)
         return client, None
     n = workers or os.cpu_count() or 1
+    run_security = Security.temporary()
     # A worker killed in a chunk is replaced by its nanny and the chunk runs elsewhere; past this
     # many deaths in one chunk the engine gives up on it and run_chunks splits it instead.
     with dask.config.set({"distributed.scheduler.allowed-failures": 3}):
-        local = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                             dashboard_address=":0" if _has_dashboard() else None,
+        local = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+                             security=run_security,
+                             dashboard_address=(dashboard or "127.0.0.1:0") if _has_dashboard() else None,
                              silence_logs=logging.ERROR if quiet else logging.WARNING)
-    return Client(local), max(1, (os.cpu_count() or 1) // n)
+    return Client(local, security=run_security), max(1, (os.cpu_count() or 1) // n)
+
+
+def cluster_security(cluster: str, ca_file: str | None, cert: str | None, key: str | None, db_url: str):
+    """TLS settings for a cluster of several PCs, or ValueError saying why it cannot be used.
+
+    ``tls://`` needs the site's CA and this client's certificate and key (each PC's scheduler and
+    workers are started with theirs: see the README). A plain ``tcp://`` cluster lets anyone who
+    reaches it run code on the workers and read what they are sent: it is refused when the
+    database URL holds a password, and otherwise used with a warning (returns None)."""
+    from distributed.security import Security
+
+    from ..core.store.urls import has_password
+
+    if cluster.startswith("tls://"):
+        missing = [flag for flag, value in (("--tls-ca-file", ca_file), ("--tls-cert", cert), ("--tls-key", key))
+                   if not value]
+        if missing:
+            raise ValueError(f"a tls:// cluster needs {', '.join(missing)} (the site's CA, this PC's certificate and key)")
+        for path in (ca_file, cert, key):
+            if not Path(path).is_file():
+                raise ValueError(f"no such certificate or key file: {path}")
+        return Security(tls_ca_file=ca_file, tls_client_cert=cert, tls_client_key=key, require_encryption=True)
+    if has_password(db_url):
+        raise ValueError(f"refusing to send a database password to an unencrypted cluster ({cluster}): anyone who "
+                         "reaches its scheduler could read it; use a tls:// scheduler with certificates (see the README)")
+    return None
 
 
 def _has_dashboard() -> bool:

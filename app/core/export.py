@@ -18,6 +18,23 @@ def spreadsheet_safe(value):
     return value
 
 
+def from_spreadsheet_safe(text: str) -> str:
+    """The value ``spreadsheet_safe`` was given: this program's own exports read back unchanged."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+        return text[1:]
+    return text
+
+
+class SpreadsheetSafeWriter:
+    """A ``csv.writer`` whose every text cell goes through ``spreadsheet_safe``."""
+
+    def __init__(self, writer):
+        self._writer = writer
+
+    def writerow(self, row) -> None:
+        self._writer.writerow([spreadsheet_safe(v) for v in row])
+
+
 def write_scores_csv(rows: list[dict], path: str | Path) -> Path:
     path = Path(path)
     with written_whole(path, newline="") as f:

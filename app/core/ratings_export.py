@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from .batch import canonical_path
+from .export import SpreadsheetSafeWriter
 from .labeling import gold_answers, standing_votes
 from .output_files import written_whole
 from .ratings import ImageMOS, Screening, image_mos, screen, votes_per_photo_text
@@ -34,13 +35,15 @@ def _shown_path(path: str, root: Path | None) -> str:
 
 @contextmanager
 def _csv_output(out: str | Path):
-    """A CSV writer to ``out``: ``-`` is stdout; a file is written whole (app.core.output_files)."""
+    """A CSV writer to ``out``: ``-`` is stdout; a file is written whole (app.core.output_files).
+    Rater ids and photo names come from imported files too: a cell a spreadsheet would run as a
+    formula is written inert (``ratings import`` reads it back as it was)."""
     if str(out) == "-":
-        yield csv.writer(sys.stdout, lineterminator="\n")
+        yield SpreadsheetSafeWriter(csv.writer(sys.stdout, lineterminator="\n"))
         sys.stdout.flush()
         return
     with written_whole(out, newline="") as f:
-        yield csv.writer(f, lineterminator="\n")
+        yield SpreadsheetSafeWriter(csv.writer(f, lineterminator="\n"))
 
 
 def export_votes(db: Database, out: str | Path, root: str | Path | None = None) -> int:

@@ -37,6 +37,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from .batch import canonical_path, storable_path
+from .export import from_spreadsheet_safe
 from .store.database import Database
 from .store.schema import GoldImage, Image, Rater, RatingSession, Vote, utcnow
 
@@ -189,7 +190,8 @@ def read_votes_csv(path: str | Path, root: str | Path | None = None, rater_prefi
         line = reader.line_num
         get = lambda name: (row.get(name) or "").strip()  # noqa: E731
         try:
-            if result.layout == "mobileiqa":
+            if result.layout == "mobileiqa":  # our own export: its cells were made spreadsheet-safe
+                get = lambda name: from_spreadsheet_safe((row.get(name) or "").strip())  # noqa: E731
                 kind = get("kind") or None
                 if kind is not None and kind not in KINDS:
                     raise ValueError(f"kind {kind!r} is not one of {', '.join(KINDS)}")

@@ -20,6 +20,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..core.store.urls import hide_password
+
 LIVE, STALLED, LOST, ENDED = "live", "stalled", "lost", "ended"
 
 
@@ -47,6 +49,8 @@ class CameraSource:
         clock: Callable[[], float] = time.monotonic,
     ):
         self.spec = parse_spec(spec)
+        # What may be shown (status bar, messages, logs): a stream URL's password masked.
+        self.shown = hide_password(self.spec) if isinstance(self.spec, str) else str(self.spec)
         self.is_file = isinstance(self.spec, str) and Path(self.spec).is_file()
         self._open_capture = open_capture
         self.stall_seconds, self.reconnect_seconds = stall_seconds, reconnect_seconds
@@ -81,7 +85,7 @@ class CameraSource:
 
     def read(self) -> CameraFrame:
         if not self._ensure_open():
-            return CameraFrame(LOST, message=f"camera {self.spec!r} is not available; retrying")
+            return CameraFrame(LOST, message=f"camera {self.shown!r} is not available; retrying")
         ok, bgr = self._cap.read()
         now = self._clock()
         if not ok or bgr is None:

@@ -267,10 +267,12 @@ class MainWindow(QMainWindow):
     def open_camera(self, spec: str, interval_ms: int = 2000, save_dir: Path | None = None) -> None:
         """Score a frame every ``interval_ms`` (and on S); frames are saved to ``save_dir``."""
         if self._ready_to_start():
-            self.settings.setValue("camera", spec)
+            source = CameraSource(spec)
+            # The settings file is no place for a stream's password: it is kept masked, and typed again.
+            self.settings.setValue("camera", source.shown)
             save_dir = save_dir or user_data_dir() / "camera-frames"
-            worker = CameraWorker(self.workspace, CameraSource(spec), save_dir, interval_ms)
-            self._start(worker, f"Camera {spec}: scoring a frame every {interval_ms / 1000:.1f} s (S: now)")
+            worker = CameraWorker(self.workspace, source, save_dir, interval_ms)
+            self._start(worker, f"Camera {source.shown}: scoring a frame every {interval_ms / 1000:.1f} s (S: now)")
 
     def snap(self) -> None:
         if isinstance(self.jobs.worker, CameraWorker):

@@ -158,6 +158,57 @@ def test_a_worker_killed_at_a_random_point_leaves_no_gap_and_no_duplicate(dask_c
     db.close()
 
 
+def tls_options(client, folder: Path) -> list[str]:
+    """The --tls-* options for a cluster the test started: its certificates written to files, as
+    a site's administrator hands them to each PC."""
+    options = []
+    for flag, pem in (("--tls-ca-file", client.security.tls_ca_file), ("--tls-cert", client.security.tls_client_cert),
+                      ("--tls-key", client.security.tls_client_key)):
+        path = folder / (flag.removeprefix("--") + ".pem")
+        path.write_text(pem)
+        path.chmod(0o600)
+        options += [flag, str(path)]
+    return options
+
+
+def test_the_local_cluster_admits_no_client_without_its_certificates_and_shows_its_dashboard_locally(dask_client):
+    from distributed import Client
+    from distributed.security import Security
+
+    address = dask_client.scheduler.address
+    assert address.startswith("tls://127.0.0.1:")
+    with pytest.raises(Exception):  # plain TCP: the TLS handshake fails
+        Client(address.replace("tls://", "tcp://"), timeout="5s")
+    with pytest.raises(Exception, match="(?i)certificate|TLS|closed"):  # certificates of another run
+        Client(address, timeout="5s", security=Security.temporary())
+    # The dashboard (and every other HTTP route of the scheduler) listens on this PC alone.
+    bound = dask_client.run_on_scheduler(
+        lambda dask_scheduler: {s.getsockname()[0] for s in dask_scheduler.http_server._sockets.values()})
+    assert bound == {"127.0.0.1"}
+
+
+def test_a_database_password_is_never_sent_to_an_unencrypted_cluster(exported_student, tmp_path, capsys, monkeypatch):
+    from app.__main__ import main
+
+    root = tmp_path / "archive"
+    make_folder(root, 2)
+    monkeypatch.setenv("MOBILEIQA_DB_URL", "postgresql://inspector:s3cret-pw@db.site.local/photos")
+    code = main(["archive", "score", str(root), "--cluster", "tcp://10.0.0.5:8786", "--model", str(exported_student[2])])
+    err = capsys.readouterr().err
+    assert code == 2 and "refusing to send a database password to an unencrypted cluster" in err
+    assert "s3cret-pw" not in err
+
+
+def test_a_tls_cluster_without_its_certificates_is_refused_before_connecting(exported_student, tmp_path, capsys):
+    from app.__main__ import main
+
+    root = tmp_path / "archive"
+    make_folder(root, 2)
+    code = main(["archive", "score", str(root), "--cluster", "tls://10.0.0.5:8786", "--db", str(tmp_path / "a.db"),
+                 "--model", str(exported_student[2])])
+    assert code == 2 and "needs --tls-ca-file, --tls-cert, --tls-key" in capsys.readouterr().err
+
+
 def test_the_cli_scores_on_an_existing_cluster_and_status_reads_the_database(dask_client, postgres_cluster,
                                                                           exported_student, tmp_path, capsys,
                                                                           monkeypatch):
@@ -171,7 +222,7 @@ def test_the_cli_scores_on_an_existing_cluster_and_status_reads_the_database(das
     monkeypatch.setenv("MOBILEIQA_DB_URL", url)  # trust auth: the server ignores the password
     address = dask_client.scheduler.address
     assert main(["archive", "score", str(root), "--cluster", address, "--workers", "2", "--chunk", "4",
-                 "--model", str(exported_student[2])]) == 0
+                 "--model", str(exported_student[2])] + tls_options(dask_client, tmp_path)) == 0
     err = capsys.readouterr().err
     assert "12 scored, 1 failed" in err and "13/13 photos" in err
     assert main(["archive", "status"]) == 0
@@ -188,7 +239,7 @@ def test_the_password_never_shows_in_the_process_list(dask_client, postgres_clus
     env = dict(os.environ, MOBILEIQA_DB_URL=url, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, "-m", "app", "archive", "score", str(root), "--cluster",
                              dask_client.scheduler.address, "--chunk", "2", "--trust-model",
-                             "--model", str(exported_student[2])],
+                             "--model", str(exported_student[2])] + tls_options(dask_client, tmp_path),
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     seen = 0
     while proc.poll() is None:

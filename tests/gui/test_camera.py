@@ -30,3 +30,14 @@ def test_a_video_file_as_camera_gets_frames_scored_saved_and_stored(qtbot, windo
     assert all(it.status == "ok" and 0 <= it.score <= 100 for it in window.model.items)
     with sqlite3.connect(tmp_path / "inspector.db") as c:
         assert c.execute("select count(*) from images where source = 'camera'").fetchone()[0] == len(saved)
+
+
+def test_a_stream_password_is_neither_kept_in_the_settings_nor_shown(qtbot, window, tmp_path):
+    window.open_camera("rtsp://admin:cam-pass@127.0.0.1:9/none", interval_ms=100, save_dir=tmp_path / "frames")
+    try:
+        qtbot.waitUntil(lambda: "not available" in window.statusBar().currentMessage(), timeout=30000)
+        assert "cam-pass" not in window.statusBar().currentMessage()
+        assert window.settings.value("camera") == "rtsp://admin:***@127.0.0.1:9/none"
+    finally:
+        window.cancel()
+        qtbot.waitUntil(lambda: not window.is_busy(), timeout=30000)

@@ -5,6 +5,7 @@ PostgreSQL URL for a shared multi-station set-up (same code; SQLite-only pragmas
 """
 from __future__ import annotations
 
+import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -124,8 +125,26 @@ def open_database(url_or_path: str | Path) -> Database:
     text = str(url_or_path)
     if "://" in text:
         return Database(text)
-    Path(text).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    return Database(sqlite_url(Path(text).expanduser()))
+    path = Path(text).expanduser()
+    create_private_file(path)
+    return Database(sqlite_url(path))
+
+
+def create_private_file(path: Path) -> None:
+    """A new database file readable by its owner alone (votes, rater ids and reviewers are in it),
+    in a folder only its owner may enter when this creates the folder; SQLite gives its WAL and
+    shared-memory files the database file's permissions. Existing files and folders are left as
+    they are (a shared station may have set them on purpose)."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(path.parent, 0o700)  # mkdir's mode is reduced by the umask
+    if not path.exists():
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:  # another process created it first: theirs stands
+            pass
+        except OSError:  # a read-only folder: SQLAlchemy says so, with the reason, when it opens it
+            pass
 
 
 __all__ = ["Database", "Session", "StoreError", "current_revision", "head_revision", "open_database", "sqlite_url", "upgrade"]

@@ -9,6 +9,8 @@ from __future__ import annotations
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
+from .urls import hide_password
+
 
 class StoreError(Exception):
     """A database problem. ``permanent``: retrying cannot help; stop and say ``str(self)``."""
@@ -46,4 +48,4 @@ def store_error(exc: DBAPIError, url: URL) -> StoreError:
     if exc.connection_invalidated:  # a lost connection: the pool opens a new one on the next try
         permanent = False
     first = text.splitlines()[0] if text else type(exc.orig or exc).__name__
-    return StoreError(url.render_as_string(hide_password=True), f"{first} ({hint})" if hint else first, permanent)
+    return StoreError(hide_password(url.render_as_string(hide_password=False)), f"{first} ({hint})" if hint else first, permanent)
