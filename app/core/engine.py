@@ -102,8 +102,7 @@ class Engine:
         out = self.run(view)
         whole = float(out["score"][0])
         detail = self.detail(rgb)
-        w = self.reading.detail_weight if detail is not None else 0.0
-        raw = (1 - w) * whole + w * detail if w else whole
+        raw = self.reading.fuse(whole, detail)
         self._check_output(raw, out["opinions"][0])
         seconds = time.perf_counter() - start
         # Rounded as stored, so a calibration recomputed later from the database gives the same score.

@@ -141,3 +141,8 @@ def validate_reading(reading: object, where: str) -> None:
     weight = reading.get("detail_weight", 0.0)
     if not isinstance(weight, (int, float)) or isinstance(weight, bool) or not 0.0 <= weight <= 1.0:
         raise ModelError(f"{where}: reading.detail_weight must be a number from 0 to 1")
+    if reading.get("fusion", "mean") not in ("mean", "worse"):
+        raise ModelError(f"{where}: reading.fusion must be 'mean' or 'worse'")
+    worse = reading.get("worse_weight", 0.75)
+    if not _is_number(worse) or not 0.5 <= worse <= 1.0:
+        raise ModelError(f"{where}: reading.worse_weight must be a number from 0.5 to 1")

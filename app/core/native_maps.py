@@ -145,6 +145,6 @@ def native_maps(engine, rgb: np.ndarray, result, cancelled: Callable[[], bool] =
     scored = maps["distortion"]
     # The overview's cells cover result.cell photo pixels; on the native grid, cell / stride cells.
     whole = upsample(result.distortion, *scored.shape, result.cell / engine.stride)
-    weight = engine.reading.detail_weight if result.detail_score is not None else 0.0
+    weight = engine.reading.detail_share(result.overview_score, result.detail_score)
     return NativeMaps(tiles=maps[plain], in_score=(1 - weight) * whole + weight * scored)
 

@@ -26,16 +26,47 @@ class Reading:
     detail_tile: int = 320  # native pixels per detail tile
     detail_tiles: int = 9  # at most this many tiles, spread over the photo on a grid
     detail_weight: float = 0.0  # share of the detail opinion in the score (0: overview only)
+    # How the two opinions combine: "mean", a fixed weighted mean (detail_weight); or "worse", the
+    # worse of the two weighing ``worse_weight`` (damage seen by either reader pulls the score
+    # down, as an inspector fails a photo whose flaw shows at fit or at 100 %, while two readers
+    # that agree, as on a clean photo at any size, give their common score).
+    fusion: str = "mean"
+    worse_weight: float = 0.75
 
     @classmethod
     def from_card(cls, card: dict) -> Reading:
         """The card's ``reading`` block; a card without one (v0.2 and older) gets the overview
         at the default viewing size and no detail weight (its detail view was never trained)."""
         block = card.get("reading") or {}
-        fields = {k: block[k] for k in ("overview_side", "detail_tile", "detail_tiles", "detail_weight") if k in block}
+        fields = {k: block[k] for k in ("overview_side", "detail_tile", "detail_tiles", "detail_weight", "fusion",
+                                        "worse_weight") if k in block}
         return cls(**fields)
 
+    def detail_share(self, overview_score: float, detail_score: float | None) -> float:
+        """The detail opinion's weight in this photo's score (0 when the photo has no detail)."""
+        if detail_score is None:
+            return 0.0
+        if self.fusion == "worse":
+            return self.worse_weight if detail_score < overview_score else 1.0 - self.worse_weight
+        return self.detail_weight
+
+    def fuse(self, overview_score: float, detail_score: float | None) -> float:
+        w = self.detail_share(overview_score, detail_score)
+        return (1 - w) * overview_score + w * detail_score if w else overview_score
+
     def to_card(self) -> dict:
+        if self.fusion == "worse":
+            return {
+                "overview_side": self.overview_side, "detail_tile": self.detail_tile, "detail_tiles": self.detail_tiles,
+                "fusion": "worse", "worse_weight": self.worse_weight,
+                "meaning": (
+                    f"score = {self.worse_weight:g} x the worse + {1 - self.worse_weight:g} x the better of two opinions: "
+                    f"the overview (the whole photo at long side {self.overview_side} px, smaller photos as they are) "
+                    f"and the detail (mean of up to {self.detail_tiles} native-resolution tiles of {self.detail_tile} px); "
+                    "damage either reader sees lowers the score, readers that agree give their common score; photos "
+                    "no larger than the viewing size are read by the overview alone"
+                ),
+            }
         return {
             "overview_side": self.overview_side,
             "detail_tile": self.detail_tile,

@@ -70,3 +70,28 @@ def test_a_card_declares_how_the_score_combines_its_readers(exported_student):
     rgb = np.random.default_rng(3).integers(0, 256, (300, 600, 3), dtype=np.uint8)
     r = engine.score(rgb)
     assert r.score == pytest.approx(0.5 * r.overview_score + 0.5 * r.detail_score, abs=1e-4)
+
+
+def test_the_worse_reader_weighs_most_when_the_card_says_so_and_agreeing_readers_keep_their_score():
+    from app.core.reading import Reading
+
+    mean = Reading(detail_weight=0.3)
+    worse = Reading.from_card({"reading": {"fusion": "worse", "worse_weight": 0.75}})
+    assert mean.fuse(70.0, 20.0) == pytest.approx(55.0)
+    assert worse.fuse(70.0, 20.0) == pytest.approx(32.5)  # damage at 100 % fails the photo
+    assert worse.fuse(20.0, 70.0) == pytest.approx(32.5)  # damage at fit too
+    assert worse.fuse(66.0, 66.0) == pytest.approx(66.0)  # a clean photo read alike at both scales
+    assert worse.fuse(66.0, None) == 66.0  # no larger than the viewing size: the overview alone
+    assert worse.to_card()["fusion"] == "worse" and "worse" in worse.to_card()["meaning"]
+
+
+@pytest.mark.parametrize("reading, message", [
+    ({"fusion": "median"}, "reading.fusion"),
+    ({"fusion": "worse", "worse_weight": 0.2}, "worse_weight"),
+    ({"fusion": "worse", "worse_weight": "3/4"}, "worse_weight"),
+])
+def test_a_card_with_a_reading_rule_the_engine_does_not_know_is_refused(reading, message):
+    from app.core.model_contract import ModelError, validate_reading
+
+    with pytest.raises(ModelError, match=message):
+        validate_reading(reading, "card")

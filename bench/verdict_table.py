@@ -1,0 +1,119 @@
+"""Verdicts as an inspector sees them: clean high-resolution photos and copies with damage a
+person rejects at a glance, scored as the app scores them, judged with the default thresholds.
+
+Heavy damage (applied at the size scored, so "15 px" means 15 px of that photo): Gaussian blur
+sigma 4 px, Gaussian noise sigma 25, JPEG quality 8, 2 stops over (x4) and 2.5 stops under
+(x0.18) exposure, 15 px motion blur. Each photo is scored at native size and reduced to 1024 px
+(long side; the damage is applied after the reduction). Prints, per model, the share passed /
+reviewed / failed per kind and size, and the mean score; the photos the ``scale`` stage held out
+are used unless ``--all``.
+
+    .venv/bin/python bench/verdict_table.py --models resources/models/mobileiqa-student.onnx \\
+        --folders ../shared/data/pristine/lomiri ../shared/data/pristine/mate [--max-side 4096]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app.core.engine import Engine  # noqa: E402
+from app.core.imageio import load_rgb  # noqa: E402
+from app.core.model_loader import load_model  # noqa: E402
+from app.core.rules import Thresholds  # noqa: E402
+from training.data.hires import split_hires  # noqa: E402
+
+
+def _exposure(rgb: np.ndarray, gain: float) -> np.ndarray:
+    linear = (rgb.astype(np.float32) / 255.0) ** 2.2 * gain  # in linear light, as a camera would
+    return (np.clip(linear, 0, 1) ** (1 / 2.2) * 255 + 0.5).astype(np.uint8)
+
+
+def _motion(rgb: np.ndarray, length: int = 15) -> np.ndarray:
+    kernel = np.zeros((length, length), np.float32)
+    kernel[length // 2, :] = 1.0 / length
+    return cv2.filter2D(rgb, -1, kernel, borderType=cv2.BORDER_REFLECT)
+
+
+def _jpeg(rgb: np.ndarray, quality: int = 8) -> np.ndarray:
+    ok, data = cv2.imencode(".jpg", rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return cv2.imdecode(data, cv2.IMREAD_COLOR)[..., ::-1]
+
+
+def _noise(rgb: np.ndarray, sigma: float = 25, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.clip(rgb + rng.normal(0, sigma, rgb.shape), 0, 255).astype(np.uint8)
+
+
+DAMAGE = {
+    "clean": lambda rgb: rgb,
+    "blur sigma 4": lambda rgb: cv2.GaussianBlur(rgb, (0, 0), 4.0),
+    "noise sigma 25": _noise,
+    "JPEG q8": _jpeg,
+    "2 stops over": lambda rgb: _exposure(rgb, 4.0),
+    "2.5 stops under": lambda rgb: _exposure(rgb, 2 ** -2.5),
+    "motion 15 px": _motion,
+}
+
+
+def reduce(rgb: np.ndarray, side: int) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    if max(h, w) <= side:
+        return rgb
+    f = side / max(h, w)
+    return cv2.resize(rgb, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--models", nargs="+", type=Path, required=True)
+    ap.add_argument("--folders", nargs="+", type=Path, required=True)
+    ap.add_argument("--all", action="store_true", help="every photo, not only the scale stage's held-out half")
+    ap.add_argument("--max-side", type=int, default=0, help="reduce 'native' photos beyond this long side (speed)")
+    args = ap.parse_args()
+    train, held_out = split_hires(args.folders)
+    files = sorted(train + held_out) if args.all else held_out
+    thresholds = Thresholds()
+    engines = {m: Engine(load_model(m)) for m in args.models}
+    # (model, kind, size) -> [scores]
+    scores: dict[tuple, list[float]] = {}
+    for path in files:
+        photo = load_rgb(path)
+        if args.max_side:
+            photo = reduce(photo, args.max_side)
+        for size, base in (("native", photo), ("1024", reduce(photo, 1024))):
+            for kind, damage in DAMAGE.items():
+                img = np.ascontiguousarray(damage(base))
+                for model, engine in engines.items():
+                    scores.setdefault((model, kind, size), []).append(engine.score(img).score)
+        print(f"scored {path.name}", file=sys.stderr)
+    print(f"{len(files)} photos ({'all' if args.all else 'held out'}); default thresholds: pass >= "
+          f"{thresholds.pass_at:g}, fail < {thresholds.fail_below:g}\n")
+    for model in args.models:
+        print(f"### {model}\n")
+        print("| damage | size | mean score | passed | review | failed |")
+        print("|---|---|---|---|---|---|")
+        summary = {"clean_pass": [], "damaged_fail": []}
+        for kind in DAMAGE:
+            for size in ("native", "1024"):
+                values = scores[(model, kind, size)]
+                verdicts = [thresholds.verdict(v) for v in values]
+                share = {v: sum(x == v for x in verdicts) / len(verdicts) for v in ("pass", "review", "fail")}
+                print(f"| {kind} | {size} | {np.mean(values):.1f} | {share['pass']:.0%} | {share['review']:.0%} | "
+                      f"{share['fail']:.0%} |")
+                if kind == "clean":
+                    summary["clean_pass"] += [v == "pass" for v in verdicts]
+                else:
+                    summary["damaged_fail"] += [v == "fail" for v in verdicts]
+        print(f"\nclean photos passed: {np.mean(summary['clean_pass']):.0%}; heavily damaged copies failed: "
+              f"{np.mean(summary['damaged_fail']):.0%}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
