@@ -28,7 +28,6 @@ relative path resolves against ``root`` or, without one, the CSV's own folder.
 from __future__ import annotations
 
 import csv
-import io
 import os
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -103,22 +102,55 @@ class ImportResult:
 
 
 # --- Reading ----------------------------------------------------------------------------------
+# A vote's time outside these years is a broken field, not a vote (and 1e20 seconds, or year 1
+# with an offset, overflow Python's datetime on the way to UTC).
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2200
+MAX_RESPONSE_MS = 24 * 3600 * 1000
+MAX_LINE_BYTES = 1 << 20  # no vote row is a megabyte long: a longer line is not read into memory
+MAX_FIELD_BYTES = 64 << 10
+MAX_RATER_CHARS = 255  # the database's column
+
+
 def parse_time(text: str) -> datetime:
     """ISO 8601 (with ``Z``, an offset or neither), avrateNG's ``%Y-%m-%d %H:%M:%S %f``, or Unix
-    seconds; returned as naive UTC (a time without a zone is taken as it is)."""
+    seconds; returned as naive UTC (a time without a zone is taken as it is). A time outside the
+    years 1970-2200 is refused."""
     text = text.strip()
     try:
-        return datetime.fromtimestamp(float(text), UTC).replace(tzinfo=None)
+        seconds = float(text)
     except ValueError:
-        pass
+        seconds = None
     try:
-        when = datetime.fromisoformat(text)
+        if seconds is not None:
+            when = datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
+        else:
+            try:
+                when = datetime.fromisoformat(text)
+            except ValueError:
+                try:
+                    when = datetime.strptime(text, "%Y-%m-%d %H:%M:%S %f")
+                except ValueError:
+                    raise ValueError(f"time {text[:40]!r} is neither ISO 8601 nor Unix seconds") from None
+            when = when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
+    except (OverflowError, OSError, ValueError) as exc:
+        if isinstance(exc, ValueError) and "neither" in str(exc):
+            raise
+        raise ValueError(f"time {text[:40]!r} is out of range") from None
+    if not EARLIEST_YEAR <= when.year <= LATEST_YEAR:
+        raise ValueError(f"time {text[:40]!r} is outside the years {EARLIEST_YEAR}-{LATEST_YEAR}")
+    return when
+
+
+def parse_response_ms(text: str) -> int | None:
+    if not text:
+        return None
+    try:
+        value = float(text)
     except ValueError:
-        try:
-            when = datetime.strptime(text, "%Y-%m-%d %H:%M:%S %f")
-        except ValueError:
-            raise ValueError(f"time {text!r} is neither ISO 8601 nor Unix seconds") from None
-    return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
+        raise ValueError(f"response_ms {text[:20]!r} is not a number") from None
+    if not 0 <= value <= MAX_RESPONSE_MS:  # also NaN and infinity
+        raise ValueError(f"response_ms {text[:20]!r} is not a time from 0 to 24 hours")
+    return int(value)
 
 
 def format_time(when: datetime | None) -> str:
@@ -136,16 +168,27 @@ def _acr(text: str) -> int:
 
 
 def resolve_photo(text: str, base: Path) -> str:
-    """The canonical absolute path of a photo named in a CSV (relative to ``base``)."""
+    """The canonical absolute path of a photo named in a CSV (relative to ``base``). Refused: a
+    name that is not a photo's (``/etc/shadow``), a relative path that climbs out of ``base``, a
+    path that is there but no regular file (a folder, ``/dev/zero``); the database's own file is
+    no photo by its name. A photo not on this disk is kept (votes may come from elsewhere)."""
+    from ..sources.folder import IMAGE_SUFFIXES
+
     text = text.strip()
     if not text:
         raise ValueError("no photo")
     path = Path(text).expanduser()
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise ValueError(f"{text[:80]!r} is not the name of a photo")
     if not path.is_absolute():
+        if ".." in path.parts and not os.path.normpath(base / path).startswith(os.path.normpath(base) + os.sep):
+            raise ValueError(f"{text[:80]!r} lies outside the folder photo paths start from")
         path = base / path
     stored = storable_path(canonical_path(path))
     if stored is None:
         raise ValueError("the photo's path is not valid UTF-8")
+    if os.path.lexists(stored) and not os.path.isfile(stored):
+        raise ValueError(f"{text[:80]!r} is not a regular file")
     return stored
 
 
@@ -163,21 +206,64 @@ def _layout(header: list[str]) -> str:
         f"(found: {', '.join(header)})")
 
 
+def _bounded_lines(f, path: Path):
+    """The file's lines, refusing (RatingsFileError) a line longer than MAX_LINE_BYTES before it
+    is read whole: a 2 GB line must not need 2 GB of memory."""
+    number = 0
+    while line := f.readline(MAX_LINE_BYTES + 1):
+        number += 1
+        if len(line) > MAX_LINE_BYTES and not line.endswith("\n"):
+            raise RatingsFileError(f"{path}, line {number}: longer than {MAX_LINE_BYTES >> 20} MB; not a ratings file")
+        yield line
+
+
 def _rows(path: Path) -> tuple[list[str], csv.DictReader]:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        if not path.is_file():
+            raise FileNotFoundError(path) if not path.exists() else IsADirectoryError(f"{path} is not a regular file")
+        f = open(path, encoding="utf-8-sig", newline="")
     except FileNotFoundError:
         raise RatingsFileError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
+        raise RatingsFileError(f"{path}: cannot be read ({exc})") from None
+    lines = _bounded_lines(f, path)
+    try:
+        first = next(lines, "")
+    except UnicodeDecodeError as exc:
         raise RatingsFileError(f"{path}: cannot be read as UTF-8 text ({exc})") from None
-    first = text.splitlines()[0] if text.strip() else ""
-    if not first:
+    if not first.strip():
         raise RatingsFileError(f"{path}: empty")
     delimiter = max(",;\t", key=first.count)
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.DictReader(_chain_first(first, lines, f), delimiter=delimiter)
     header = reader.fieldnames or []
     reader.fieldnames = [h.strip().lower() for h in header]
     return header, reader
+
+
+def _chain_first(first: str, rest, f):
+    yield first
+    try:
+        yield from rest
+    finally:
+        f.close()
+
+
+def _checked_rows(reader: csv.DictReader, path: Path):
+    """The reader's rows; a file the csv module cannot parse (a field over its size limit, a
+    stray NUL) or that is not UTF-8 is refused as a whole, with the line that breaks it."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise RatingsFileError(f"{path}, line {reader.line_num}: not a ratings file ({exc})") from None
+        except UnicodeDecodeError as exc:
+            raise RatingsFileError(f"{path}: cannot be read as UTF-8 text ({exc})") from None
+        if any(len(v) > MAX_FIELD_BYTES for v in row.values() if isinstance(v, str)):
+            raise RatingsFileError(f"{path}, line {reader.line_num}: a field longer than {MAX_FIELD_BYTES >> 10} KB; "
+                                   "not a ratings file")
+        yield row
 
 
 def read_votes_csv(path: str | Path, root: str | Path | None = None, rater_prefix: str = "") -> ReadResult:
@@ -186,7 +272,7 @@ def read_votes_csv(path: str | Path, root: str | Path | None = None, rater_prefi
     base = Path(root) if root is not None else path.resolve().parent
     header, reader = _rows(path)
     result = ReadResult(_layout(header))
-    for row in reader:
+    for row in _checked_rows(reader, path):
         line = reader.line_num
         get = lambda name: (row.get(name) or "").strip()  # noqa: E731
         try:
@@ -195,10 +281,10 @@ def read_votes_csv(path: str | Path, root: str | Path | None = None, rater_prefi
                 kind = get("kind") or None
                 if kind is not None and kind not in KINDS:
                     raise ValueError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
-                ms = get("response_ms")
+                ms = parse_response_ms(get("response_ms"))
                 vote = CsvVote(line, get("rater"), resolve_photo(get("photo"), base), _acr(get("vote")),
                                parse_time(get("time")) if get("time") else None, get("session") or None,
-                               get("condition") or None, kind, int(float(ms)) if ms else None,
+                               get("condition") or None, kind, ms,
                                parse_time(get("withdrawn")) if get("withdrawn") else None)
                 if vote.time is None:
                     raise ValueError("no time")
@@ -219,6 +305,9 @@ def read_votes_csv(path: str | Path, root: str | Path | None = None, rater_prefi
         if not vote.rater:
             result.skipped.append((line, "no rater"))
             continue
+        if len(rater_prefix + vote.rater) > MAX_RATER_CHARS:
+            result.skipped.append((line, f"a rater id longer than {MAX_RATER_CHARS} characters"))
+            continue
         result.votes.append(replace(vote, rater=rater_prefix + vote.rater))
     return result
 
@@ -231,7 +320,7 @@ def read_gold_csv(path: str | Path, root: str | Path | None = None) -> dict[str,
     if not {"photo", "expected"} <= set(reader.fieldnames or []):
         raise RatingsFileError(f"{path}: a gold file needs the columns photo, expected (and tolerance)")
     gold = {}
-    for row in reader:
+    for row in _checked_rows(reader, path):
         try:
             tolerance = int(row.get("tolerance") or 1)
             gold[resolve_photo(row["photo"] or "", base)] = (_acr(row["expected"] or ""), tolerance)
