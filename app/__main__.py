@@ -79,5 +79,15 @@ def main(argv: list[str] | None = None) -> int:
     return run_gui(args.model, args.db)
 
 
+def run() -> int:
+    """``main`` for a terminal: Ctrl+C anywhere ends with one line and the shell's code 130, never
+    a traceback (every stored row is its own transaction, so what was stored stands)."""
+    try:
+        return main()
+    except KeyboardInterrupt:
+        print("\ninterrupted: what was stored is kept; run the same command again to resume", file=sys.stderr)
+        return 130
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -9,7 +9,7 @@ from pathlib import Path
 from .core.batch import BatchSummary, printable_path, score_batch
 from .core.engine import Engine
 from .core.export import write_scores_csv
-from .core.model_contract import ModelError
+from .core.model_contract import ModelError, model_identity
 from .core.model_loader import load_model
 from .core.model_trust import UntrustedModel, admit_model, current_user
 from .core.report import write_report
@@ -92,6 +92,7 @@ def score_command(paths: list[Path], model_path: Path, db_url: str, csv_out: Pat
         print(f"error: cannot open the database {hide_password(db_url)}: {exc}", file=sys.stderr)
         return 2
     summary = BatchSummary()
+    stored = 0  # photos stored in this run, counted as they are (an interrupted batch returns no summary)
     try:
         approver = f"{current_user()} (--trust-model)" if trust_model else None
         try:
@@ -100,7 +101,7 @@ def score_command(paths: list[Path], model_path: Path, db_url: str, csv_out: Pat
             print(f"error: {exc}", file=sys.stderr)
             return 2
         if approver:
-            print(f"model {model.name} v{model.version} (sha256 {model.card['sha256']}) approved by {approver}",
+            print(f"model {model.name} v{model.version} (model {model_identity(model.card)}) approved by {approver}",
                   file=sys.stderr)
         # The station's calibration of this model, as the window applies it: never mix raw and
         # calibrated scores under one threshold.
@@ -108,7 +109,8 @@ def score_command(paths: list[Path], model_path: Path, db_url: str, csv_out: Pat
         model_errors = 0
 
         def print_line(summary: BatchSummary, record: ScoreRecord) -> None:
-            nonlocal model_errors
+            nonlocal model_errors, stored
+            stored += 1
             if record.status == "ok":
                 opinions = " ".join(f"{o:.1f}" for o in record.opinions)
                 print(f"{record.path}\t{record.score:.1f}\topinions {opinions}\t{record.seconds * 1000:.0f} ms")
@@ -141,6 +143,10 @@ def score_command(paths: list[Path], model_path: Path, db_url: str, csv_out: Pat
     except StoreError as exc:  # before the batch (the model's rows) or after it (CSV, report)
         summary.error = str(exc)
         return database_stopped(summary)
+    except KeyboardInterrupt:  # Ctrl+C: each photo's row is its own transaction, so what is stored stands
+        print(f"\ninterrupted: {stored} photos stored in this run are kept; run the same command again to resume",
+              file=sys.stderr)
+        return 130
     finally:
         db.close()
     return 0

@@ -104,3 +104,33 @@ def test_files_a_folder_holds_besides_photos_are_counted_not_silently_skipped(ex
     assert main(["--model", str(exported_student[1]), "score", str(folder), "--db", str(tmp_path / "i.db")]) == 0
     err = capsys.readouterr().err
     assert "3 scored" in err and "1 other files left out (not photos by name)" in err
+
+
+def test_ctrl_c_during_a_batch_ends_with_one_line_and_130(tmp_path):
+    """A real process, a real SIGINT while it scores: exit 130, one line, the rows stored so far kept."""
+    import os
+    import signal
+    import time
+    from pathlib import Path
+
+    ROOT = Path(__file__).resolve().parents[1]
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(400):
+        Image.fromarray(rng.integers(0, 256, (300, 400, 3), dtype=np.uint8)).save(folder / f"p{i:03d}.png")
+    db = tmp_path / "c.db"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+    proc = subprocess.Popen([sys.executable, "-m", "app", "score", str(folder), "--db", str(db)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        line = proc.stdout.readline()
+        if line.endswith("ms\n"):  # a photo was scored
+            break
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "interrupted:" in err
+    with sqlite3.connect(db) as c:
+        assert c.execute("select count(*) from scores").fetchone()[0] >= 1
