@@ -23,3 +23,43 @@ def test_the_store_works_unchanged_on_postgresql(postgres_url):
     save_thresholds(db, mv, "strict", Thresholds(92, 60))
     assert verdict_counts(db, mv) == {"pass": 1, "review": 1, "fail": 1}  # 95, 90, 50
     db.close()
+
+
+def test_a_table_lock_held_elsewhere_stops_the_batch_with_one_line_instead_of_waiting_forever(postgres_url,
+                                                                                               monkeypatch):
+    import threading
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from app.core.store import database
+    from app.core.store.faults import StoreError
+
+    monkeypatch.setattr(database, "LOCK_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(database, "RETRY_S", 3.0)
+    db = open_database(postgres_url)
+    mv = register_model(db, {"name": "m", "version": "1", "sha256": "c" * 64}, "/m.onnx")
+    url = make_url(postgres_url)
+    other = psycopg.connect(host=url.query["host"], port=url.query["port"], user=url.username, dbname=url.database,
+                            autocommit=False)
+    other.execute("LOCK TABLE scores IN ACCESS EXCLUSIVE MODE")  # a person in psql, say; never released here
+    outcome = {}
+
+    def store():
+        try:
+            db.run(record_score, db, mv, ScoreRecord("/p/locked.jpg", "ok", 50.0, [50, 50, 50]))
+            outcome["stored"] = True
+        except StoreError as exc:
+            outcome["error"] = str(exc)
+
+    worker = threading.Thread(target=store, daemon=True)
+    worker.start()
+    worker.join(30)
+    try:
+        assert not worker.is_alive(), "the batch waits on the lock forever"
+        assert "lock" in outcome.get("error", "") and "gave up after" in outcome["error"]
+    finally:
+        other.rollback()
+        other.close()
+        worker.join(10)
+        db.close()

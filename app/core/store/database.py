@@ -14,7 +14,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,6 +24,7 @@ from .faults import StoreError, store_error
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_S = 10.0  # SQLite waits this long for another program's write lock, then reports it
 RETRY_S = 30.0  # a transient problem (a lock, a server restart) is retried for about this long
+LOCK_TIMEOUT_S = 5.0  # PostgreSQL: how long one transaction waits for a lock before it is retried
 
 
 def alembic_config() -> Config:
@@ -90,6 +91,10 @@ class Database:
         A database error comes out as StoreError. It is not retried here, since only the caller
         can redo the whole body: wrap the call in ``run`` for that."""
         with self._translated(), self._sessions() as s, s.begin():
+            if self.engine.dialect.name == "postgresql":
+                # A lock another station (or a person in psql) holds is waited for this long, then
+                # reported as transient and retried by ``run``: never a batch waiting forever.
+                s.execute(text(f"SET LOCAL lock_timeout = '{int(LOCK_TIMEOUT_S * 1000)}ms'"))
             yield s
 
     def run(self, fn, *args, **kwargs):

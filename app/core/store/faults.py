@@ -36,6 +36,7 @@ _KNOWN = (
     ("connection refused", False, None),
     ("no such file or directory", False, None),  # its socket is gone while it restarts
     ("deadlock detected", False, None),
+    ("lock timeout", False, "another station or program holds a lock on the data"),
     ("could not serialize access", False, None),
 )
 
