@@ -262,16 +262,30 @@ def exif_summary(path: str | Path) -> dict[str, str]:
     return out
 
 
-def load_what_decodes(path: str | Path) -> np.ndarray | None:
+def load_what_decodes(path: str | Path, decode_pixels: int = DECODE_PIXELS) -> np.ndarray | None:
     """What a damaged or cut-off photo still shows, for the viewer only (never scored): a JPEG
-    decodes up to where it stops (the rest grey). None when nothing decodes."""
+    decodes up to where it stops (the rest grey). None when nothing decodes. The memory bound is
+    load_rgb's: sized from the header first, a JPEG over ``decode_pixels`` decoded reduced by its
+    DCT, any other format over it (or over MAX_PIXELS) not decoded at all."""
     import cv2
 
     try:
         raw = read_bytes(path)
-        bgr = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_COLOR)
+        with Image.open(io.BytesIO(raw)) as img:
+            pixels, is_jpeg = img.width * img.height, img.format == "JPEG"
+    except Exception:  # no header to size it by: nothing is decoded blind
+        return None
+    if pixels > MAX_PIXELS or (pixels > decode_pixels and not is_jpeg):
+        return None
+    factor = jpeg.reduction(pixels, decode_pixels) if is_jpeg else 1
+    flags = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
+             8: cv2.IMREAD_REDUCED_COLOR_8}.get(factor)
+    if flags is None:
+        return None
+    try:
+        bgr = cv2.imdecode(np.frombuffer(raw, np.uint8), flags)
         if bgr is None and raw[:2] == b"\xff\xd8":  # a JPEG cut off: close it, libjpeg greys the rest
-            bgr = cv2.imdecode(np.frombuffer(raw + b"\xff\xd9", np.uint8), cv2.IMREAD_COLOR)
-    except (ImageLoadError, cv2.error):
+            bgr = cv2.imdecode(np.frombuffer(raw + b"\xff\xd9", np.uint8), flags)
+    except cv2.error:
         return None
     return None if bgr is None else cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)

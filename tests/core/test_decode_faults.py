@@ -134,3 +134,24 @@ def test_a_jpeg_over_the_decode_budget_is_decoded_reduced(tmp_path):
     path.write_bytes(_jpeg(_smooth_photo(480, 640)))
     rgb = load_rgb(path, decode_pixels=100_000)  # 307,200 pixels: halved to 240x320
     assert rgb.shape == (240, 320, 3)
+
+
+def test_the_viewer_shows_a_damaged_photo_within_the_decode_bound(tmp_path):
+    """What a damaged JPEG still shows is decoded for the viewer under load_rgb's bound: a 108 MP
+    one reduced by its DCT; a file whose header cannot be read not at all."""
+    import cv2
+
+    from app.core.imageio import DECODE_PIXELS, load_what_decodes
+
+    big = np.zeros((9000, 12000, 3), np.uint8)
+    big[:, ::64] = 255
+    data = bytearray(cv2.imencode(".jpg", big, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes())
+    data[len(data) // 2: len(data) // 2 + 64] = b"\x00" * 64  # scrambled entropy data
+    path = tmp_path / "damaged_108mp.jpg"
+    path.write_bytes(bytes(data))
+    shown = load_what_decodes(path)
+    assert shown is not None and shown.shape[0] * shown.shape[1] <= DECODE_PIXELS
+    assert shown.shape[:2] == (4500, 6000)
+    (tmp_path / "not_a_photo.jpg").write_bytes(b"\x00" * 4096)
+    assert load_what_decodes(tmp_path / "not_a_photo.jpg") is None  # no header to size it by
+    assert load_what_decodes(tmp_path / "nothing.jpg") is None
