@@ -17,6 +17,7 @@ from .rules import Thresholds
 from .store import Database, open_database
 from .store.repository import (
     active_thresholds,
+    active_version,
     calibration_rows,
     mark_active,
     model_calibration,
@@ -34,14 +35,21 @@ class Workspace:
         self.model_version_id: int | None = None
         self.thresholds = Thresholds()
 
-    def load_model(self, path: str | Path, approved_by: str | None = None) -> LoadedModel:
+    def load_model(self, path: str | Path, approved_by: str | None = None, site_choice: bool = False) -> LoadedModel:
         """Verify and switch to the model at ``path``; on ModelError nothing changes.
 
         A model this station does not trust raises UntrustedModel unless ``approved_by`` names
-        the person approving it (recorded with the version; see app.core.model_trust)."""
+        the person approving it (recorded with the version; see app.core.model_trust).
+
+        ``site_choice``: a supervisor's explicit switch, which makes this version the one every
+        station sharing the database runs, from this path. Any other load (a station opening, or
+        following the site) changes nothing for the others; only a site with no version chosen
+        yet takes the first one loaded."""
         model = load_model(path)
-        self.model_version_id = admit_model(self.db, model.card, str(model.onnx_path), approved_by)
-        mark_active(self.db, self.model_version_id)
+        version_id = admit_model(self.db, model.card, str(model.onnx_path), approved_by)
+        if site_choice or active_version(self.db) is None:
+            mark_active(self.db, version_id, str(model.onnx_path))
+        self.model_version_id = version_id
         calibration = model_calibration(self.db, self.model_version_id)
         self.model, self.engine = model, Engine(model, calibration)
         self.thresholds = active_thresholds(self.db, self.model_version_id)

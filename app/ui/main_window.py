@@ -115,12 +115,11 @@ class MainWindow(QMainWindow):
         # Stations sharing one database follow each other's supervisor (model version, thresholds);
         # a station opening joins the site's version rather than imposing its own last one.
         self.station_sync = StationSyncTimer(self.workspace, self.is_busy, parent=self)
-        self.station_sync.model_switch.connect(self.switch_model)
+        self.station_sync.model_switch.connect(self.follow_site_model)
         self.station_sync.thresholds_changed.connect(self.panel.set_thresholds)
         self.station_sync.thresholds_changed.connect(self._preview_thresholds)
         self.station_sync.status.connect(self.statusBar().showMessage)
-        start = self.station_sync.site_model_path() or self.settings.value("model_path", str(model_path))
-        self.load_model(Path(start), fallback=model_path)
+        self.open_start_model(Path(model_path))
         self.station_sync.start()
         geometry = self.settings.value("geometry")
         if geometry is not None:
@@ -215,17 +214,31 @@ class MainWindow(QMainWindow):
         self.menuBar().addMenu("&Go").addAction(unreviewed)
 
     # --- model and thresholds -----------------------------------------------------------
-    def load_model(self, path: Path, fallback: Path | None = None) -> bool:
+    def open_start_model(self, default: Path) -> None:
+        """A station opens on the version the site runs. When the site has chosen one and it
+        cannot be loaded here, the station says so and scores nothing: falling back to another
+        model would score the site's photos with a model nobody chose for them. Without a site
+        choice (a station of its own, or a new site), its last model, else the bundled one."""
+        site = self.station_sync.site_model()
+        if site is not None:
+            if not self.load_model(Path(site.path)):
+                self.statusBar().showMessage(
+                    f"The site runs {site.name} v{site.version}, which this station cannot load from {site.path}; "
+                    "nothing is scored here until it can (or a supervisor chooses another model)")
+            return
+        self.load_model(Path(self.settings.value("model_path", str(default))), fallback=default)
+
+    def load_model(self, path: Path, fallback: Path | None = None, site_choice: bool = False) -> bool:
         try:
             try:
-                model = self.workspace.load_model(path)
+                model = self.workspace.load_model(path, site_choice=site_choice)
             except UntrustedModel as exc:  # whole and loadable, but never run here: a person decides
                 if not self._approve_model(exc):
                     raise
-                model = self.workspace.load_model(path, approved_by=current_user())
+                model = self.workspace.load_model(path, approved_by=current_user(), site_choice=site_choice)
         except ModelError as exc:
             if fallback is not None and Path(fallback) != Path(path):
-                return self.load_model(fallback)
+                return self.load_model(fallback, site_choice=site_choice)
             kept = f" Keeping {self.workspace.model.name}." if self.workspace.model else ""
             self.statusBar().showMessage(f"Model refused: {exc}.{kept}")
             return False
@@ -410,12 +423,17 @@ class MainWindow(QMainWindow):
             QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
         return answer == QMessageBox.Yes
 
-    def switch_model(self, path: str) -> None:
+    def follow_site_model(self, path: str) -> None:
+        """Another station's supervisor chose this version for the site: run it here too."""
+        self.switch_model(path, site_choice=False)
+
+    def switch_model(self, path: str, site_choice: bool = True) -> None:
+        """Switch to the model at ``path``; by default a supervisor's choice for the whole site."""
         if self.is_busy():
             self.statusBar().showMessage("Finish or cancel the running batch before switching models")
             return
         shown = bool(self.model.items)
-        if self.load_model(Path(path)) and shown:
+        if self.load_model(Path(path), site_choice=site_choice) and shown:
             # The badges must be this model's: the folder is read again, photos this model
             # already scored come from the database, the others are scored now.
             last = self.settings.value("last_folder")

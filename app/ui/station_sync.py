@@ -4,7 +4,6 @@ as signals (switch to this model version; apply these thresholds). The window co
 the methods it already has, so a change arrives exactly as if made here, badges included."""
 from __future__ import annotations
 
-import os
 from typing import Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
@@ -52,14 +51,13 @@ class StationSyncTimer(QObject):
         self._job: _Poll | None = None
         self._said: str | None = None  # the last line shown, so a lasting state is said once
 
-    def site_model_path(self) -> str | None:
-        """The version the site runs, when its files are on this PC: a station that opens joins
-        the site's choice instead of imposing its own last one on every other station."""
+    def site_model(self):
+        """The version the site runs (app.core.station_sync.SiteModel), None when none was chosen
+        or the database cannot be read: a station that opens joins the site's choice."""
         try:
-            model = site_state(self.workspace.db, None).model
+            return site_state(self.workspace.db, None).model
         except Exception:
             return None
-        return model.path if model is not None and os.path.exists(model.path) else None
 
     def start(self) -> None:
         self.timer.start()

@@ -45,7 +45,7 @@ def test_thresholds_saved_at_one_station_are_seen_by_another(two_stations):
 def test_a_model_version_switched_at_one_station_is_offered_to_another_once(two_stations, second_student):
     a, b = two_stations
     sync = StationSync(b.db)
-    a.load_model(second_student[0])
+    a.load_model(second_student[0], site_choice=True)  # a supervisor's switch
     change = sync.poll(b.model_version_id, b.thresholds)
     assert change.model is not None and change.model.id == a.model_version_id
     assert change.model.path == str(second_student[0])
@@ -57,6 +57,24 @@ def test_a_model_version_switched_at_one_station_is_offered_to_another_once(two_
     assert c.poll(old, None).model is not None
     c.decline(a.model_version_id)
     assert not c.poll(old, None)
+
+
+def test_only_a_supervisors_switch_changes_the_sites_model_and_where_it_is_loaded_from(two_stations, second_student,
+                                                                                       tmp_path):
+    import shutil
+
+    from app.core.station_sync import site_state
+
+    a, b = two_stations
+    site = site_state(a.db, None).model
+    local = tmp_path / "b_local_copy"
+    shutil.copytree(second_student[0].parent, local)
+    b.load_model(local / second_student[0].name)  # station B tries another model for itself
+    assert site_state(a.db, None).model == site  # the site still runs what it ran, from where it did
+    assert not StationSync(a.db).poll(a.model_version_id, a.thresholds)
+    b.load_model(local / second_student[0].name, site_choice=True)
+    now = site_state(a.db, None).model
+    assert now.id == b.model_version_id and now.path == str(local / second_student[0].name)
 
 
 @pytest.mark.slow

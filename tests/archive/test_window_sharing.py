@@ -70,7 +70,7 @@ def test_a_model_version_switched_at_another_station_reaches_the_window(qtbot, o
     scored_folder(qtbot, w, folder, n)
     first = {it.path: it.score for it in w.model.items}
     other = Workspace(db)
-    other.load_model(second_student[0])  # the supervisor's switch: this version is the site's now
+    other.load_model(second_student[0], site_choice=True)  # the supervisor's switch: the site's version now
     qtbot.waitUntil(lambda: w.workspace.model_version_id == other.model_version_id, timeout=5000)
     qtbot.waitUntil(lambda: not w.is_busy() and len(w.model.items) == n
                     and {it.path: it.score for it in w.model.items} != first, timeout=30000)  # the new model's badges
@@ -88,7 +88,7 @@ def test_a_station_that_cannot_load_the_site_version_keeps_its_model_and_says_so
     for f in (second_student[0], second_student[1]):
         shutil.copy(f, elsewhere / f.name)
     other = Workspace(db)
-    other.load_model(elsewhere / second_student[0].name)
+    other.load_model(elsewhere / second_student[0].name, site_choice=True)
     shutil.rmtree(elsewhere)  # the other station's disk, not this one's
     qtbot.waitUntil(lambda: "cannot load" in w.statusBar().currentMessage(), timeout=5000)
     assert w.workspace.model_version_id == mine
@@ -101,9 +101,40 @@ def test_a_window_opening_joins_the_version_the_site_runs(qtbot, open_window, ex
                                                           tmp_path):
     db = tmp_path / "site.db"
     supervisor = Workspace(db)
-    supervisor.load_model(second_student[0])
+    supervisor.load_model(second_student[0], site_choice=True)
     w = open_window(exported_student[1], db)  # this station's own default is the first model
     assert w.workspace.model_version_id == supervisor.model_version_id
+    supervisor.close()
+
+
+def test_a_station_that_cannot_load_the_sites_version_at_start_scores_nothing_and_changes_nothing(
+        qtbot, open_window, exported_student, second_student, tmp_path, monkeypatch):
+    """It neither falls back to its own model (scoring the site's photos with a model nobody
+    chose) nor makes its own model the site's (the other stations would follow it)."""
+    from app.core.station_sync import site_state
+
+    db = tmp_path / "site.db"
+    elsewhere = tmp_path / "only-on-the-supervisors-pc"
+    elsewhere.mkdir()
+    for f in (second_student[0], second_student[1]):
+        shutil.copy(f, elsewhere / f.name)
+    supervisor = Workspace(db)
+    supervisor.load_model(elsewhere / second_student[0].name, site_choice=True)
+    chosen = site_state(supervisor.db, None).model
+    shutil.rmtree(elsewhere)
+    w = open_window(exported_student[1], db)
+    assert w.workspace.model is None
+    assert "cannot load" in w.statusBar().currentMessage() and "nothing is scored" in w.statusBar().currentMessage()
+    qtbot.wait(400)  # its sync polled meanwhile
+    assert site_state(supervisor.db, None).model == chosen
+    folder = tmp_path / "photos"
+    make_folder(folder, 2, bad=0)
+    from PySide6.QtWidgets import QMessageBox
+
+    warned = []
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda parent, title, text, *a: warned.append(title)))
+    w.open_folder(folder)
+    assert warned == ["No model"] and not w.is_busy() and not w.model.items
     supervisor.close()
 
 

@@ -57,7 +57,7 @@ def register_model(db: Database, card: dict, path: str, origin: str | None = Non
                           dict(name=card["name"], version=str(card["version"]), sha256=identity, path=path,
                                card=card, registered_at=utcnow(), active=False))
         mv = s.scalar(select(ModelVersion).where(ModelVersion.sha256 == identity))
-        mv.path = path
+        # The path other stations load it from changes only with a site's choice (mark_active).
         if approved_by and mv.approved_by is None:
             mv.card, mv.origin, mv.approved_by, mv.approved_at = card, origin, approved_by, utcnow()
         return mv.id
@@ -284,12 +284,19 @@ def parent_identity(card: dict) -> str | None:
     return parent.get("identity")
 
 
-def mark_active(db: Database, model_version_id: int) -> None:
-    """Record which version the station uses (one at a time), so a restart and the Training
-    panel agree; thresholds and calibration stay per version."""
+def mark_active(db: Database, model_version_id: int, path: str | None = None) -> None:
+    """Make this the version the site runs (one at a time; every station sharing the database
+    follows it, loading it from ``path`` when given); thresholds and calibration stay per version."""
     with db.session() as s:
         s.execute(update(ModelVersion).values(active=False))
-        s.execute(update(ModelVersion).where(ModelVersion.id == model_version_id).values(active=True))
+        values = {"active": True} | ({"path": path} if path else {})
+        s.execute(update(ModelVersion).where(ModelVersion.id == model_version_id).values(**values))
+
+
+def active_version(db: Database) -> int | None:
+    """The version the site runs, if one was chosen."""
+    with db.session() as s:
+        return s.scalar(select(ModelVersion.id).where(ModelVersion.active.is_(True)).order_by(ModelVersion.id.desc()))
 
 
 def model_calibration(db: Database, model_version_id: int) -> Calibration | None:
