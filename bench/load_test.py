@@ -79,7 +79,7 @@ def query_timings(db_path: Path) -> list[tuple[str, float]]:
     out = [
         ("scored_paths (skip what is done, at every folder open)", timed_ms(lambda: scored_paths(db, mv))),
         ("active_thresholds (once per batch)", timed_ms(lambda: active_thresholds(db, mv))),
-        ("record_score (one photo: upsert image + score)", timed_ms(lambda: record_score(db, mv, ScoreRecord("/x/new.jpg", "ok", 50.0), t))),
+        ("record_score (one photo: upsert image + score)", timed_ms(lambda: record_score(db, mv, ScoreRecord("/x/new.jpg", "ok", 50.0)))),
         ("save_thresholds (recompute every stored verdict)", timed_ms(lambda: save_thresholds(db, mv, "default", t))),
         ("score_rows (export CSV / report: every row)", timed_ms(lambda: score_rows(db, mv))),
         ("select_for_rating uncertain 50 (labeling chooser)", timed_ms(lambda: select_for_rating(db, mv, "uncertain", 50, t))),

@@ -49,7 +49,6 @@ def work_app(files: list[str], provider: str) -> dict:
     from app.core.model_loader import load_model
     from app.core.native_maps import native_damage
     from app.core.paths import default_model_dir
-    from app.core.rules import Thresholds
     from app.core.store import open_database
     from app.core.store.repository import record_score, register_model
 
@@ -63,7 +62,7 @@ def work_app(files: list[str], provider: str) -> dict:
         for f in files:
             start = time.perf_counter()
             outcome = score_photo(engine, Path(f))
-            record_score(db, mv, outcome.record, Thresholds())
+            record_score(db, mv, outcome.record)
             score_ms.append((time.perf_counter() - start) * 1000)
             start = time.perf_counter()
             native_damage(engine, outcome.rgb)

@@ -75,6 +75,13 @@ def rated_site(tmp_path):
     base = tmp_path / "models" / "base"
     export_model(student, base, {"version": "0.1.0"})
     ship_for_tests(base.with_suffix(".json"))
+    # The station has run it (as its window does on opening): the database records its trust, so
+    # a fine-tune in another process (which knows nothing of this test's trust anchor) accepts it.
+    from app.core.model_trust import admit_model
+
+    db = open_database(db_path)
+    admit_model(db, json.loads(base.with_suffix(".json").read_text()), str(base.with_suffix(".onnx")))
+    db.close()
     torch.save({"config": student.config.to_dict(), "model": student.state_dict(), "card_info": {}}, base.with_suffix(".pt"))
     cfg = tmp_path / "ft.json"
     cfg.write_text(json.dumps({

@@ -20,7 +20,7 @@ from .engine import Engine, ScoreResult
 from .imageio import ImageLoadError, load_rgb, read_bytes
 from .store.database import Database
 from .store.faults import StoreError
-from .store.repository import ScoreRecord, active_thresholds, record_score, stored_ok
+from .store.repository import ScoreRecord, record_score, stored_ok
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,6 @@ def score_batch(
     storing stops the batch (``summary.error``); one before the first photo raises StoreError."""
     paths = list(paths)
     summary = BatchSummary(total=len(paths))
-    thresholds = db.run(active_thresholds, db, model_version_id)  # once per batch, not once per photo
     # Skipped: what this model scored and is unchanged since; what failed or changed is tried again.
     for path, known in _with_stored(paths, db, model_version_id, skip_done):
         if cancel is not None and cancel.is_set():
@@ -141,7 +140,7 @@ def score_batch(
             continue
         record = score_photo(engine, path, source).record
         try:  # retried while the problem is transient (a lock, a server restart); an upsert, so safe
-            db.run(record_score, db, model_version_id, record, thresholds)
+            db.run(record_score, db, model_version_id, record)
         except StoreError as exc:  # permanent, or outlasted the retries: stop, keep what is stored
             summary.error = str(exc)
             break

@@ -198,14 +198,19 @@ def batch_name(paths: list[str]) -> str:
 
 
 def standing_votes(db: Database, kinds=("normal", "gold")) -> list[tuple[str, str, int]]:
-    """(rater, image path, value) of every vote not withdrawn, for MOS and screening."""
+    """(rater, image path, value) of every vote not withdrawn, for MOS and screening: one per rater
+    and photo, the latest. A rater who meets a photo again (at a second station sharing the
+    database, in another session) has changed their mind; counting both would give one person two
+    voices in its MOS."""
     with db.session() as s:
         rows = s.execute(
             select(Rater.key, Image.path, Vote.value).join(Rater, Rater.id == Vote.rater_id)
             .join(Image, Image.id == Vote.image_id)
             .where(Vote.withdrawn_at.is_(None), Vote.kind.in_(kinds))
+            .order_by(Vote.created_at, Vote.id)
         )
-        return [(r, p, v) for r, p, v in rows]
+        latest = {(r, p): v for r, p, v in rows}
+        return [(r, p, v) for (r, p), v in latest.items()]
 
 
 def gold_answers(db: Database) -> dict[str, tuple[int, int]]:

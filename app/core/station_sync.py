@@ -1,5 +1,5 @@
 """Stations sharing one database follow each other's supervisor: which model version the site
-runs, and that version's active thresholds. Qt-free: ``poll`` reads both (two indexed queries)
+runs, that version's active thresholds, and the inspectors' review decisions. Qt-free: ``poll`` reads both (two indexed queries)
 and says what differs from what this station uses; the window's adapter (app.ui.station_sync)
 calls it on a timer, off the GUI thread, and applies the change.
 
@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .rules import Thresholds
 from .store.database import Database
-from .store.schema import ModelVersion, ThresholdProfile
+from .store.schema import ModelVersion, Review, ThresholdProfile
 
 
 @dataclass(frozen=True)
@@ -31,31 +31,34 @@ class SiteState:
     model: SiteModel | None  # the version marked active in the database
     thresholds: Thresholds | None  # the active profile of the station's current version
     profile: str | None = None
+    latest_review: int | None = None  # the newest review decision of that version (its id)
 
 
 @dataclass(frozen=True)
 class SiteChange:
-    """What another station changed: a model version to switch to, or thresholds to apply (for
-    the version this station runs). Both None: nothing to do."""
+    """What another station changed: a model version to switch to, thresholds to apply (for the
+    version this station runs), or review decisions to show again. All empty: nothing to do."""
 
     model: SiteModel | None = None
     thresholds: Thresholds | None = None
     profile: str | None = None
+    reviews: bool = False  # review decisions were added (here or at another station)
 
     def __bool__(self) -> bool:
-        return self.model is not None or self.thresholds is not None
+        return self.model is not None or self.thresholds is not None or self.reviews
 
 
 def site_state(db: Database, model_version_id: int | None) -> SiteState:
     with db.session() as s:
         mv = s.scalar(select(ModelVersion).where(ModelVersion.active.is_(True)).order_by(ModelVersion.id.desc()))
         model = SiteModel(mv.id, mv.name, mv.version, mv.path) if mv is not None else None
-        p = None
+        p, review = None, None
         if model_version_id is not None:
             p = s.scalar(select(ThresholdProfile).where(ThresholdProfile.model_version_id == model_version_id,
                                                         ThresholdProfile.active.is_(True))
                          .order_by(ThresholdProfile.id.desc()))
-        return SiteState(model, Thresholds(p.pass_at, p.fail_below) if p else None, p.name if p else None)
+            review = s.scalar(select(func.max(Review.id)).where(Review.model_version_id == model_version_id))
+        return SiteState(model, Thresholds(p.pass_at, p.fail_below) if p else None, p.name if p else None, review)
 
 
 class StationSync:
@@ -66,6 +69,7 @@ class StationSync:
     def __init__(self, db: Database):
         self.db = db
         self._declined: int | None = None
+        self._reviews_seen: tuple[int | None, int | None] | None = None  # (version, newest review id)
 
     def poll(self, model_version_id: int | None, thresholds: Thresholds | None) -> SiteChange:
         """What to apply, given the version and thresholds this station uses now. Raises
@@ -75,6 +79,9 @@ class StationSync:
             return SiteChange(model=state.model)  # its own thresholds come with it
         if state.thresholds is not None and state.thresholds != thresholds:
             return SiteChange(thresholds=state.thresholds, profile=state.profile)
+        seen, self._reviews_seen = self._reviews_seen, (model_version_id, state.latest_review)
+        if seen is not None and seen[0] == model_version_id and seen[1] != state.latest_review:
+            return SiteChange(reviews=True)
         return SiteChange()
 
     def decline(self, model_version_id: int) -> None:

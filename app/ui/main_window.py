@@ -118,6 +118,7 @@ class MainWindow(QMainWindow):
         self.station_sync.model_switch.connect(self.follow_site_model)
         self.station_sync.thresholds_changed.connect(self.panel.set_thresholds)
         self.station_sync.thresholds_changed.connect(self._preview_thresholds)
+        self.station_sync.reviews_changed.connect(self.outputs.show_reviews)
         self.station_sync.status.connect(self.statusBar().showMessage)
         self.open_start_model(Path(model_path))
         self.station_sync.start()

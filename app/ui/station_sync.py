@@ -36,6 +36,7 @@ class _Poll(QRunnable):
 class StationSyncTimer(QObject):
     model_switch = Signal(str)  # the path of the version the site runs now; the window loads it
     thresholds_changed = Signal(object)  # Thresholds saved at another station for this version
+    reviews_changed = Signal()  # review decisions were added for this version (at any station)
     status = Signal(str)  # one line for the status bar
 
     def __init__(self, workspace: Workspace, is_busy: Callable[[], bool] = lambda: False,
@@ -104,6 +105,8 @@ class StationSyncTimer(QObject):
                 self.sync.decline(m.id)
                 self._say(f"Another station switched the site to {m.name} v{m.version}, which this station cannot "
                           f"load from {m.path}; keeping the current model")
+        elif change.reviews:
+            self.reviews_changed.emit()
         elif change.thresholds is not None:
             t = change.thresholds
             self.workspace.thresholds = t  # what new photos are judged by here from now on

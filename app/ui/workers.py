@@ -20,9 +20,9 @@ from .images import thumbnail_jpeg
 
 
 def store_outcome(workspace: Workspace, outcome: PhotoOutcome) -> bytes | None:
-    """Store a scored photo under the workspace's model and thresholds; its gallery thumbnail."""
+    """Store a scored photo under the workspace's model (its verdict by the thresholds in force); its thumbnail."""
     # Retried while the problem is transient (a lock, a server restart): an upsert, so safe to redo.
-    workspace.db.run(record_score, workspace.db, workspace.model_version_id, outcome.record, workspace.thresholds)
+    workspace.db.run(record_score, workspace.db, workspace.model_version_id, outcome.record)
     return thumbnail_jpeg(outcome.rgb) if outcome.rgb is not None else None
 
 

@@ -59,6 +59,21 @@ def test_a_model_version_switched_at_one_station_is_offered_to_another_once(two_
     assert not c.poll(old, None)
 
 
+def test_a_review_decision_made_at_one_station_is_news_to_another_once(two_stations, tmp_path):
+    from app.core.batch import score_batch
+    from app.core.reviews import add_review
+
+    a, b = two_stations
+    make_folder(tmp_path / "photos", 2, bad=0)
+    paths = sorted(p for p in (tmp_path / "photos").rglob("*") if p.suffix in (".png", ".jpg"))
+    score_batch(paths, a.engine, a.db, a.model_version_id)
+    sync = StationSync(b.db)
+    assert not sync.poll(b.model_version_id, b.thresholds)  # the first poll learns where things stand
+    add_review(a.db, a.model_version_id, str(paths[0].resolve()), "rejected", "smudge", reviewer="inspector ana")
+    assert sync.poll(b.model_version_id, b.thresholds).reviews
+    assert not sync.poll(b.model_version_id, b.thresholds)
+
+
 def test_only_a_supervisors_switch_changes_the_sites_model_and_where_it_is_loaded_from(two_stations, second_student,
                                                                                        tmp_path):
     import shutil

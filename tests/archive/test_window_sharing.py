@@ -61,6 +61,23 @@ def test_thresholds_saved_at_another_station_reach_the_window_and_its_badges(qtb
     other.close()
 
 
+def test_a_review_decision_made_at_another_station_shows_in_the_window(qtbot, open_window, exported_student, tmp_path):
+    from app.core.reviews import add_review
+
+    db = tmp_path / "site.db"
+    folder = tmp_path / "photos"
+    n = make_folder(folder, 3, bad=0)
+    w = open_window(exported_student[1], db)
+    scored_folder(qtbot, w, folder, n)
+    other = Workspace(db)
+    other.load_model(exported_student[1])
+    path = w.model.items[0].path
+    add_review(other.db, other.model_version_id, path, "rejected", "scratch", reviewer="inspector ana")
+    qtbot.waitUntil(lambda: w.model.item(path).review is not None, timeout=5000)
+    assert (w.model.item(path).review.decision, w.model.item(path).review.reviewer) == ("rejected", "inspector ana")
+    other.close()
+
+
 def test_a_model_version_switched_at_another_station_reaches_the_window(qtbot, open_window, exported_student,
                                                                         second_student, tmp_path):
     db = tmp_path / "site.db"

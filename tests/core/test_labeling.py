@@ -146,3 +146,23 @@ def test_undo_withdraws_a_skip_like_a_vote(db):
         from app.core.store.schema import Skip
 
         assert session.query(Skip).filter(Skip.withdrawn_at.is_not(None)).count() == 1
+
+
+def test_one_rater_at_two_stations_has_one_voice_per_photo_the_latest(db, tmp_path):
+    """The same rater at two stations sharing the database, both showing the same photo at once:
+    the later answer is refused when the first is already stored; when both pass that check at
+    the same moment (two votes stored), the MOS still counts that rater once, the latest answer."""
+    from app.core.store.schema import Vote
+
+    other_station = open_database(tmp_path / "l.db")
+    first = LabelingSession(db, "carol", "batch-A", PHOTOS[2:3], (), ())
+    second = LabelingSession(other_station, "carol", "batch-B", PHOTOS[2:3], (), ())
+    assert first.current().path == second.current().path == PHOTOS[2]
+    first.vote(2)
+    with pytest.raises(RuntimeError, match="answered every photo"):
+        second.vote(4)
+    with db.session() as s:  # the race: a second vote stored alongside the first
+        stored = s.query(Vote).one()
+        s.add(Vote(rater_id=stored.rater_id, image_id=stored.image_id, value=4, kind="normal"))
+    assert [(p, v) for r, p, v in standing_votes(db) if r == "carol"] == [(PHOTOS[2], 4)]
+    other_station.close()

@@ -126,3 +126,36 @@ def test_first_use_creates_the_database_folder(tmp_path):
     db = open_database(tmp_path / "new" / "nested" / "inspector.db")
     assert (tmp_path / "new" / "nested" / "inspector.db").exists()
     db.close()
+
+
+def test_a_photo_stored_after_a_threshold_change_gets_the_verdict_in_force_not_the_batchs(tmp_path):
+    """A batch that began before a supervisor saved stricter thresholds: what it stores later is
+    judged by the thresholds in force when stored, as every row before it was recomputed."""
+    import numpy as np
+    from PIL import Image
+
+    from app.core.batch import score_batch
+    from app.core.store.repository import score_rows
+
+    db = open_database(tmp_path / "v.db")
+    mv = register_model(db, {"name": "m", "version": "1", "sha256": "d" * 64}, "/m.onnx")
+
+    class SlowEngine:  # scores 70 for every photo; the supervisor saves while the batch runs
+        def __init__(self):
+            self.calls = 0
+
+        def score(self, rgb):
+            self.calls += 1
+            if self.calls == 2:
+                save_thresholds(db, mv, "strict", Thresholds(90, 80))
+            from types import SimpleNamespace
+            return SimpleNamespace(score=70.0, raw_score=70.0, opinions=np.array([70.0]), embedding=[0.0], seconds=0.0)
+
+    photos = []
+    for i in range(4):
+        p = tmp_path / f"p{i}.png"
+        Image.fromarray(np.full((64, 64, 3), 40 * i, np.uint8)).save(p)
+        photos.append(p)
+    score_batch(photos, SlowEngine(), db, mv)
+    assert {r["verdict"] for r in score_rows(db, mv)} == {"fail"}  # 70 < 80 for each, before and after the save
+    db.close()

@@ -8,6 +8,7 @@ import time
 import pytest
 from PySide6.QtCore import QSettings, Qt
 
+from app.core.model_contract import model_identity
 from app.core.store import open_database
 from app.core.store.repository import model_versions
 from app.core.training_state import training_state
@@ -279,7 +280,8 @@ def _child_of(exported_student, tmp_path, name="tiny-site-a"):
     torch.manual_seed(5)
     onnx, card = export_model(create_model("student", weights=None).eval(), tmp_path / "v" / name, {"version": "0.0.0+site.a"})
     parent = load_model(exported_student[1]).card
-    annotate_card(card, {"parent": {"name": parent["name"], "version": parent["version"], "sha256": parent["sha256"]}})
+    annotate_card(card, {"parent": {"name": parent["name"], "version": parent["version"], "sha256": parent["sha256"],
+                                    "identity": model_identity(parent)}})
     return onnx
 
 

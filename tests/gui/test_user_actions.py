@@ -147,7 +147,7 @@ def test_relaunching_opens_the_last_folder_from_the_database_without_rescoring(q
     (photo_folder / "p2.png").write_bytes((photo_folder / "p4.png").read_bytes())  # changed in place
     stored = []
     real = workers.record_score
-    monkeypatch.setattr(workers, "record_score", lambda db, mv, rec, th=None: (stored.append(rec.path), real(db, mv, rec, th)))
+    monkeypatch.setattr(workers, "record_score", lambda db, mv, rec: (stored.append(rec.path), real(db, mv, rec)))
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
     again = MainWindow(exported_student[1], tmp_path / "inspector.db", settings)
     qtbot.addWidget(again)

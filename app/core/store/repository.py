@@ -82,13 +82,21 @@ def active_thresholds(db: Database, model_version_id: int) -> Thresholds:
         return Thresholds(p.pass_at, p.fail_below) if p else Thresholds()
 
 
-def record_score(db: Database, model_version_id: int, rec: ScoreRecord, thresholds: Thresholds | None = None) -> None:
+def record_score(db: Database, model_version_id: int, rec: ScoreRecord) -> None:
     """Insert or update the (image, model) score row: a rerun, or a second station, never
     duplicates it.
 
-    ``thresholds``: the active profile, when the caller already knows it (saves a query per photo)."""
-    thresholds = thresholds or active_thresholds(db, model_version_id)
+    Its verdict follows the thresholds in force when it is written, read in the same transaction:
+    never ones a batch captured when it began. On PostgreSQL the version's row is share-locked
+    first, so a supervisor's save (which locks it for update, then recomputes every stored
+    verdict) either waits for this row and recomputes it, or comes first and this row reads its
+    thresholds; on SQLite, a save between this read and this write makes the write fail as busy,
+    and ``Database.run`` redoes it."""
     with db.session() as s:
+        s.execute(select(ModelVersion.id).where(ModelVersion.id == model_version_id).with_for_update(read=True))
+        p = s.scalar(select(ThresholdProfile).where(ThresholdProfile.model_version_id == model_version_id,
+                                                    ThresholdProfile.active.is_(True)))
+        thresholds = Thresholds(p.pass_at, p.fail_below) if p else Thresholds()
         now = utcnow()
         _insert_if_absent(s, Image.__table__, ["path"],
                           dict(path=rec.path, source=rec.source, first_seen=now, last_seen=now))
