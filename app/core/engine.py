@@ -18,6 +18,7 @@ from .model_loader import LoadedModel
 from .reading import Reading, detail_boxes, overview
 
 OUTPUTS = ("score", "opinions", "attention", "distortion", "embedding")
+MAX_EMBEDDING = 4096  # values of the embedding stored with each score (ours: 96)
 EMBEDDING_DECIMALS = 6
 
 
@@ -86,9 +87,12 @@ class Engine:
         scores = [float(self.run(rgb[t:t + th, l:l + tw], "detail")["score"][0]) for t, l, th, tw in boxes]
         return float(np.mean(scores))
 
-    def _check_output(self, score: float, opinions: np.ndarray) -> None:
+    def _check_output(self, score: float, opinions: np.ndarray, embedding: np.ndarray) -> None:
         """A score that is NaN or outside the card's range is the model's fault: never stored as
-        a score with a verdict (250 would pass, NaN would be stored as no score at all)."""
+        a score with a verdict (250 would pass, NaN would be stored as no score at all); nor is an
+        embedding beyond MAX_EMBEDDING values (stored with every row: 5 M floats were 50 MB each)."""
+        if embedding.size > MAX_EMBEDDING:
+            raise ModelOutputError(f"the model's embedding has {embedding.size} values; at most {MAX_EMBEDDING} are stored")
         low, high = (float(v) for v in self.model.card["score_range"])
         slack = 1e-3 * (high - low)
         if not np.isfinite(score) or not low - slack <= score <= high + slack or not np.isfinite(opinions).all():
@@ -103,7 +107,7 @@ class Engine:
         whole = float(out["score"][0])
         detail = self.detail(rgb)
         raw = self.reading.fuse(whole, detail)
-        self._check_output(raw, out["opinions"][0])
+        self._check_output(raw, out["opinions"][0], out["embedding"])
         seconds = time.perf_counter() - start
         # Rounded as stored, so a calibration recomputed later from the database gives the same score.
         embedding = np.round(out["embedding"][0].astype(np.float64), EMBEDDING_DECIMALS)

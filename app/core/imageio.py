@@ -157,6 +157,30 @@ def read_bytes(path: str | Path) -> bytes:
     return data
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# What a PNG's pixels need; text, colour-profile and other ancillary chunks are left behind when
+# one of them is too large to read (a zTXt that inflates to 200 MB says nothing about the photo).
+PNG_PIXEL_CHUNKS = (b"IHDR", b"PLTE", b"tRNS", b"IDAT", b"IEND")
+
+
+def png_pixels_only(data: bytes) -> bytes | None:
+    """The PNG rebuilt from its pixel chunks alone, or None when it is not a PNG or is malformed."""
+    if not data.startswith(PNG_SIGNATURE):
+        return None
+    out, at = [PNG_SIGNATURE], len(PNG_SIGNATURE)
+    while at + 12 <= len(data):
+        (length,) = struct.unpack(">I", data[at:at + 4])
+        kind, end = data[at + 4:at + 8], at + 12 + length
+        if end > len(data):
+            return None
+        if kind in PNG_PIXEL_CHUNKS:
+            out.append(data[at:end])
+        at = end
+        if kind == b"IEND":
+            return b"".join(out)
+    return None
+
+
 def load_rgb(path: str | Path, max_pixels: int = MAX_PIXELS, data: bytes | None = None,
              decode_pixels: int = DECODE_PIXELS) -> np.ndarray:
     """RGB uint8 array [H, W, 3] of the photo at ``path`` (or of ``data``, its bytes, already read).
@@ -199,6 +223,9 @@ def load_rgb(path: str | Path, max_pixels: int = MAX_PIXELS, data: bytes | None 
     except Image.DecompressionBombError as exc:
         raise ImageLoadError("too_large", f"{path.name}: refused as a decompression bomb ({exc})") from None
     except (OSError, SyntaxError, ValueError, struct.error, EOFError) as exc:
+        pixels_only = png_pixels_only(data) if "decompressed data too large" in str(exc).lower() else None
+        if pixels_only is not None and pixels_only != data:  # an oversized text chunk, not damage
+            return load_rgb(path, max_pixels, pixels_only, decode_pixels)
         if "truncated" in str(exc).lower() or "premature end" in str(exc).lower():
             raise ImageLoadError("truncated", f"{path.name}: the file ends early (still being written, or cut off)") from None
         raise ImageLoadError("corrupt", f"{path.name}: damaged image data ({exc})") from None

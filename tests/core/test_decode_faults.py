@@ -155,3 +155,18 @@ def test_the_viewer_shows_a_damaged_photo_within_the_decode_bound(tmp_path):
     (tmp_path / "not_a_photo.jpg").write_bytes(b"\x00" * 4096)
     assert load_what_decodes(tmp_path / "not_a_photo.jpg") is None  # no header to size it by
     assert load_what_decodes(tmp_path / "nothing.jpg") is None
+
+
+@pytest.mark.parametrize("kind, payload", [(b"zTXt", b"Comment\0\0"), (b"iCCP", b"profile\0\0")])
+def test_a_good_png_with_a_huge_text_or_profile_chunk_is_scored_not_called_corrupt(tmp_path, kind, payload):
+    import zlib
+
+    buf = io.BytesIO()
+    pixels = np.random.default_rng(0).integers(0, 256, (40, 50, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(buf, "PNG")
+    png = buf.getvalue()
+    body = payload + zlib.compress(b"\0" * (32 << 20))  # inflates to 32 MB
+    chunk = struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+    path = tmp_path / "with_chunk.png"
+    path.write_bytes(png[:33] + chunk + png[33:])  # right after IHDR
+    assert np.array_equal(load_rgb(path), pixels)

@@ -95,3 +95,19 @@ def test_a_card_with_a_reading_rule_the_engine_does_not_know_is_refused(reading,
 
     with pytest.raises(ModelError, match=message):
         validate_reading(reading, "card")
+
+
+def test_a_model_whose_embedding_is_too_large_to_store_gives_a_model_error(exported_student):
+    from app.core.engine import MAX_EMBEDDING, ModelOutputError
+
+    engine = Engine(load_model(exported_student[1]))
+    real = engine.run
+
+    def huge(rgb, reader="overview"):
+        out = real(rgb, reader)
+        out["embedding"] = np.zeros((1, MAX_EMBEDDING + 1), np.float32)
+        return out
+
+    engine.run = huge
+    with pytest.raises(ModelOutputError, match="embedding"):
+        engine.score(np.full((64, 64, 3), 128, np.uint8))
