@@ -79,10 +79,13 @@ class Engine:
         return dict(zip(names, self._session(reader).run(list(names), {"image": self.preprocess(rgb)})))
 
     def detail(self, rgb: np.ndarray) -> float | None:
-        """Mean score of the native-resolution tiles; None for photos no larger than the viewing size."""
+        """Mean score of the detail tiles (native, or from the photo reduced to the card's detail_side);
+        None for photos no larger than the viewing size."""
         h, w = rgb.shape[:2]
         if not self.reading.has_detail(h, w):
             return None
+        rgb = self.reading.detail_view(rgb)
+        h, w = rgb.shape[:2]
         boxes = detail_boxes(h, w, self.reading.detail_tile, self.reading.detail_tiles)
         scores = [float(self.run(rgb[t:t + th, l:l + tw], "detail")["score"][0]) for t, l, th, tw in boxes]
         return float(np.mean(scores))

@@ -143,6 +143,9 @@ def validate_reading(reading: object, where: str) -> None:
         raise ModelError(f"{where}: reading.detail_weight must be a number from 0 to 1")
     if reading.get("fusion", "mean") not in ("mean", "worse"):
         raise ModelError(f"{where}: reading.fusion must be 'mean' or 'worse'")
+    side = reading.get("detail_side", 0)
+    if not _is_int(side) or not (side == 0 or 64 <= side <= 16384):
+        raise ModelError(f"{where}: reading.detail_side must be 0 (native) or a whole number of pixels from 64")
     worse = reading.get("worse_weight", 0.75)
     if not _is_number(worse) or not 0.5 <= worse <= 1.0:
         raise ModelError(f"{where}: reading.worse_weight must be a number from 0.5 to 1")

@@ -111,3 +111,21 @@ def test_a_model_whose_embedding_is_too_large_to_store_gives_a_model_error(expor
     engine.run = huge
     with pytest.raises(ModelOutputError, match="embedding"):
         engine.score(np.full((64, 64, 3), 128, np.uint8))
+
+
+def test_the_detail_reader_cuts_its_tiles_from_the_photo_reduced_to_the_cards_detail_side(exported_student):
+    import dataclasses
+
+    from app.core.reading import Reading, detail_boxes, overview
+
+    engine = Engine(load_model(exported_student[1]))
+    engine.reading = dataclasses.replace(Reading(), overview_side=96, detail_tile=64, detail_tiles=4,
+                                         fusion="worse", detail_side=160)
+    rgb = np.random.default_rng(0).integers(0, 256, (360, 480, 3), dtype=np.uint8)
+    reduced = overview(rgb, 160)
+    assert reduced.shape[:2] == (120, 160)
+    expected = np.mean([float(engine.run(reduced[t:t + h, l:l + w], "detail")["score"][0])
+                        for t, l, h, w in detail_boxes(120, 160, 64, 4)])
+    assert engine.detail(rgb) == pytest.approx(expected)
+    native = dataclasses.replace(engine.reading, detail_side=0)
+    assert native.detail_view(rgb) is rgb
