@@ -58,6 +58,7 @@ class LabelingPanel(QWidget):
         self.session: LabelingSession | None = None
         self.item = None
         self.failure: str | None = None  # why the current photo cannot be shown
+        self._loading: list[_LoadJob] = []  # photos being decoded off the GUI thread, until each reports
         self._refused: list[int] = []  # vote keys refused since the last photo was shown
         self._clock = QElapsedTimer()
 
@@ -187,10 +188,15 @@ class LabelingPanel(QWidget):
             self.hint.setText("How good is this photo's quality?")
         self._say("Loading…")
         job = _LoadJob(item.path)
+        job.setAutoDelete(False)
         job.signals.done.connect(self._shown)
+        self._loading.append(job)  # owned until it reports: never collected with its answer in flight
         QThreadPool.globalInstance().start(job)
 
     def _shown(self, path: str, image) -> None:
+        done = next((j for j in self._loading if j.path == path), None)
+        if done is not None:
+            self._loading.remove(done)
         if self.item is None or path != self.item.path or self._pixmap is not None or self.failure is not None:
             return
         if isinstance(image, str):

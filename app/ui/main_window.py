@@ -457,6 +457,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.cancel()
+        self.workspace.db.stop_retrying()  # a worker waiting out a lock ends now, before the database closes
         self.jobs.wait_all(5000)
         if self.training is not None:
             self.training.close()  # stops a running fine-tune; its partial run is left on disk

@@ -414,3 +414,41 @@ def test_a_refused_postgres_database_is_one_line_without_the_password(postgres_c
     [line] = _error_lines(err)
     assert 'database "no_such_db" does not exist' in line
     assert "s3cret-pw" not in err and "***" in line
+
+
+def test_a_closing_station_stops_waiting_out_a_lock_at_once(tmp_path, monkeypatch):
+    """A worker retrying a locked database for up to 30 s: stop_retrying (the window closing)
+    ends its wait at once with the one-line error, so the database is never closed under it."""
+    import threading
+    import time
+
+    from app.core.store import open_database
+    from app.core.store.faults import StoreError
+
+    db = open_database(tmp_path / "s.db")
+    calls = []
+
+    def locked():
+        calls.append(time.monotonic())
+        raise StoreError("s.db", "database is locked (another program is writing to it)", permanent=False)
+
+    outcome = {}
+    worker = threading.Thread(target=lambda: outcome.setdefault("error", _run_catching(db, locked)))
+    started = time.monotonic()
+    worker.start()
+    time.sleep(0.5)
+    db.stop_retrying()
+    worker.join(5)
+    assert not worker.is_alive() and time.monotonic() - started < 3
+    assert "gave up after" in outcome["error"]
+    db.close()
+
+
+def _run_catching(db, fn):
+    from app.core.store.faults import StoreError
+
+    try:
+        db.run(fn)
+    except StoreError as exc:
+        return str(exc)
+    return "no error"

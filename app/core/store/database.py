@@ -6,6 +6,7 @@ PostgreSQL URL for a shared multi-station set-up (same code; SQLite-only pragmas
 from __future__ import annotations
 
 import os
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -76,6 +77,7 @@ class Database:
                 self.engine.dispose()
                 raise
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._stop_retrying = threading.Event()
 
     @contextmanager
     def _translated(self):
@@ -109,15 +111,21 @@ class Database:
                     return fn(*args, **kwargs)
             except StoreError as exc:
                 elapsed = time.monotonic() - start
-                if exc.permanent or elapsed + delay > RETRY_S:
+                if exc.permanent or elapsed + delay > RETRY_S or self._stop_retrying.is_set():
                     if tries == 1:
                         raise
                     raise StoreError(exc.where, f"{exc.reason}; gave up after {tries} tries in {elapsed:.0f} s",
                                      exc.permanent) from exc
-                time.sleep(delay)
+                self._stop_retrying.wait(delay)  # a closing window ends the wait at once
                 delay, tries = min(2 * delay, 2.0), tries + 1
 
+    def stop_retrying(self) -> None:
+        """From now on a transient problem is reported at once instead of retried: a window
+        closing lets its workers end before the database closes under them."""
+        self._stop_retrying.set()
+
     def close(self) -> None:
+        self._stop_retrying.set()
         self.engine.dispose()
 
 
