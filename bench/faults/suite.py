@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from . import corpus, dbfaults, fuzz, kills, scenarios, site_trust, stations  # noqa: F401  (dbfaults, site_trust register scenarios)
+from . import corpus, dbfaults, fuzz, kills, scenarios, site_state, site_trust, stations  # noqa: F401  (they register scenarios)
 from .common import REPO, Context, Outcome, WorkerClient
 from .tinymodel import VARIANTS, write_tiny_model
 
