@@ -56,6 +56,19 @@ if not HEIF_SUPPORTED:
 RAW_SUFFIXES = {".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf"}
 
 
+# A photo format's own signature on a file its decoder cannot identify: the file is that format,
+# damaged in its header (a 0 x 0 JPEG, a BMP of width 0) or in a variant the decoder cannot read.
+KNOWN_SIGNATURES = ((b"\xff\xd8\xff", "JPEG"), (b"\x89PNG\r\n\x1a\n", "PNG"), (b"BM", "BMP"),
+                    (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"), (b"GIF8", "GIF"))
+
+
+def known_format(data: bytes) -> str | None:
+    head = data[:16]
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    return next((name for magic, name in KNOWN_SIGNATURES if head.startswith(magic)), None)
+
+
 def unsupported_format(data: bytes) -> str | None:
     head = data[:64]
     return next((name for test, name in UNSUPPORTED_SIGNATURES if test(head)), None)
@@ -219,6 +232,12 @@ def load_rgb(path: str | Path, max_pixels: int = MAX_PIXELS, data: bytes | None 
         fmt = unsupported_format(data) or ("camera RAW" if path.suffix.lower() in RAW_SUFFIXES else None)
         if fmt:
             raise ImageLoadError("unsupported", f"{path.name}: {fmt} photos are not supported; convert to JPEG, PNG or TIFF") from None
+        if (named := known_format(data)) == "TIFF":
+            raise ImageLoadError("unsupported", f"{path.name}: a TIFF of a kind the decoder cannot read (floating-point "
+                                                "colour samples, say); save it as an 8- or 16-bit TIFF") from None
+        if named:
+            raise ImageLoadError("corrupt", f"{path.name}: a {named} whose header is damaged (a size of 0, say), so "
+                                            "its picture cannot be read") from None
         raise ImageLoadError("not_an_image", f"{path.name}: not an image (its content is no photo format)") from None
     except Image.DecompressionBombError as exc:
         raise ImageLoadError("too_large", f"{path.name}: refused as a decompression bomb ({exc})") from None

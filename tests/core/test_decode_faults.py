@@ -170,3 +170,27 @@ def test_a_good_png_with_a_huge_text_or_profile_chunk_is_scored_not_called_corru
     path = tmp_path / "with_chunk.png"
     path.write_bytes(png[:33] + chunk + png[33:])  # right after IHDR
     assert np.array_equal(load_rgb(path), pixels)
+
+
+def test_a_photo_format_the_decoder_cannot_identify_is_named_for_what_it_is(tmp_path):
+    """A 0 x 0 JPEG, a BMP of width 0 and a floating-point RGB TIFF are photos gone wrong, not
+    'not an image': each says what it is and why it cannot be read."""
+    buf = io.BytesIO()
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(buf, "JPEG")
+    jpeg = bytearray(buf.getvalue())
+    sof = jpeg.find(b"\xff\xc0")
+    jpeg[sof + 5:sof + 9] = b"\x00\x00\x00\x00"  # height and width 0
+    (tmp_path / "zero.jpg").write_bytes(bytes(jpeg))
+    buf = io.BytesIO()
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(buf, "BMP")
+    bmp = bytearray(buf.getvalue())
+    bmp[18:22] = struct.pack("<i", 0)  # width 0
+    (tmp_path / "width0.bmp").write_bytes(bytes(bmp))
+    cases = {"zero.jpg": ("corrupt", "JPEG whose header is damaged"), "width0.bmp": ("corrupt", "BMP whose header")}
+    tifffile = pytest.importorskip("tifffile")
+    tifffile.imwrite(tmp_path / "float.tif", np.random.default_rng(0).random((8, 8, 3)).astype(np.float32))
+    cases["float.tif"] = ("unsupported", "8- or 16-bit TIFF")
+    for name, (kind, text) in cases.items():
+        with pytest.raises(ImageLoadError) as caught:
+            load_rgb(tmp_path / name)
+        assert caught.value.kind == kind and text in str(caught.value), name
