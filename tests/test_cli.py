@@ -1,12 +1,18 @@
 import csv
+import os
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from app.__main__ import main
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _photos(folder, n=3):
@@ -108,12 +114,6 @@ def test_files_a_folder_holds_besides_photos_are_counted_not_silently_skipped(ex
 
 def test_ctrl_c_during_a_batch_ends_with_one_line_and_130(tmp_path):
     """A real process, a real SIGINT while it scores: exit 130, one line, the rows stored so far kept."""
-    import os
-    import signal
-    import time
-    from pathlib import Path
-
-    ROOT = Path(__file__).resolve().parents[1]
     folder = tmp_path / "photos"
     folder.mkdir()
     rng = np.random.default_rng(0)

@@ -21,9 +21,13 @@ from .losses import synthetic_group_terms, verdict_loss
 # ``verdict`` (off by default): clean crops above the pass line, heavy damage below the fail line
 # (losses.verdict_loss), for a score whose default thresholds mean something.
 DEFAULTS = {"groups": 2, "crop": 224, "rank": 0.5, "map": 0.5, "map_whole": 0.0, "workers": 0,
-            "verdict": 0.0, "pass_line": 0.65, "fail_line": 0.35}
-# Kinds whose strong levels are not damage an inspector rejects: a grey photo is still sharp.
-NOT_DAMAGE = ("desaturation",)
+            "verdict": 0.0, "pass_line": 0.65, "fail_line": 0.35, "heavy_from": {}}
+# The first level of each kind an inspector rejects at a glance (training.data.synthetic's levels),
+# matched to the damage the product must fail: Gaussian blur sigma 4 (level 4), noise sigma 25
+# (between levels 3 and 4: 4), JPEG quality 8 (between 3 and 4: 4), 2 stops over (x4 in linear
+# light, about x1.9 in sRGB: level 3), 2.5 stops under (about x0.46 in sRGB: level 2), 15 px
+# motion blur (level 3). 0: no level is damage (a grey photo is still sharp). Others: level 4.
+HEAVY_FROM = {"overexposure": 3, "underexposure": 2, "motion_blur": 3, "defocus_blur": 4, "desaturation": 0}
 
 
 class SyntheticAux:
@@ -36,7 +40,8 @@ class SyntheticAux:
                                  generator=torch.Generator().manual_seed(seed + 7),
                                  persistent_workers=workers > 0, pin_memory=torch.cuda.is_available())
         self.batches = iter(self.loader)
-        self.heavy_kind = torch.tensor([kind not in NOT_DAMAGE for kind in groups.kinds])
+        heavy = HEAVY_FROM | self.options["heavy_from"]
+        self.heavy_from = torch.tensor([int(heavy.get(kind, 4)) for kind in groups.kinds])
 
     def add_to(self, model, terms: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """``terms`` plus ``aux_rank``, ``aux_map`` (and ``aux_verdict`` when asked), their weighted sum
@@ -47,7 +52,8 @@ class SyntheticAux:
         terms["aux_rank"], terms["aux_map"], terms["aux_map_whole"] = group["rank"], group["map"], group["map_whole"]
         terms["total"] = terms["total"] + sum(self.options[k] * group[k] for k in ("rank", "map", "map_whole"))
         if self.options["verdict"]:
-            heavy = self.heavy_kind.to(batch["kind"].device)[batch["kind"]]
-            terms["aux_verdict"] = verdict_loss(ladder_scores, heavy, self.options["pass_line"], self.options["fail_line"])
+            heavy_from = self.heavy_from.to(batch["kind"].device)[batch["kind"]]
+            terms["aux_verdict"] = verdict_loss(ladder_scores, heavy_from, self.options["pass_line"],
+                                                self.options["fail_line"])
             terms["total"] = terms["total"] + self.options["verdict"] * terms["aux_verdict"]
         return terms

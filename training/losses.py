@@ -133,13 +133,13 @@ def rated_batch_losses(out: dict, mos: torch.Tensor, anchor: bool, weights: dict
     return terms
 
 
-def verdict_loss(ladder_scores: torch.Tensor, heavy: torch.Tensor, pass_line: float, fail_line: float,
-                 heavy_from: int = 4) -> torch.Tensor:
+def verdict_loss(ladder_scores: torch.Tensor, heavy_from: torch.Tensor, pass_line: float, fail_line: float) -> torch.Tensor:
     """Hinge terms that give the default thresholds their meaning on synthetic ladders [G, L+1]
-    (column 0 the clean crop, column k level k): the clean crop at or above ``pass_line``, levels
-    ``heavy_from`` and up below ``fail_line`` for the kinds an inspector rejects (``heavy`` [G],
-    bool: desaturation, say, is not damage at any level)."""
+    (column 0 the clean crop, column k level k): the clean crop at or above ``pass_line``, and
+    every level from ``heavy_from`` [G] (per ladder: the first level of its kind an inspector
+    rejects at a glance; 0 for a kind that is no damage at any level) below ``fail_line``."""
     clean = F.relu(pass_line - ladder_scores[:, 0]).mean()
-    worst = ladder_scores[:, heavy_from:]
-    damaged = F.relu(worst - fail_line)[heavy].mean() if heavy.any() else worst.new_zeros(())
+    levels = torch.arange(ladder_scores.shape[1], device=ladder_scores.device)
+    heavy = (heavy_from[:, None] > 0) & (levels[None, :] >= heavy_from[:, None])
+    damaged = F.relu(ladder_scores - fail_line)[heavy].mean() if heavy.any() else ladder_scores.new_zeros(())
     return clean + damaged

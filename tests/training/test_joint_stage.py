@@ -113,16 +113,17 @@ def test_the_pairwise_ranking_loss_prefers_the_right_order_and_ignores_ties():
     assert pairwise_rank_loss(torch.tensor([0.1, 0.9]), torch.tensor([0.5, 0.505])) == 0
 
 
-def test_the_verdict_term_wants_clean_crops_passed_and_heavy_damage_failed():
-    heavy = torch.tensor([True, False])
-    good = torch.tensor([[0.8, 0.7, 0.6, 0.5, 0.2, 0.1], [0.8, 0.7, 0.7, 0.7, 0.7, 0.7]])
-    assert verdict_loss(good, heavy, 0.65, 0.35) == 0  # the second kind (not damage) may stay high
-    clean_low = good.clone()
+def test_the_verdict_term_wants_clean_crops_passed_and_heavy_damage_failed_from_each_kinds_own_level():
+    heavy_from = torch.tensor([4, 0, 2])  # blur-like, a kind that is no damage, under-exposure-like
+    good = torch.tensor([[0.8, 0.7, 0.6, 0.5, 0.2, 0.1], [0.8, 0.7, 0.7, 0.7, 0.7, 0.7],
+                         [0.8, 0.6, 0.3, 0.2, 0.1, 0.1]])
+    assert verdict_loss(good, heavy_from, 0.65, 0.35) == 0  # the second kind may stay high
+    clean_low, heavy_high, early = good.clone(), good.clone(), good.clone()
     clean_low[0, 0] = 0.5
-    heavy_high = good.clone()
     heavy_high[0, 5] = 0.6
-    assert verdict_loss(clean_low, heavy, 0.65, 0.35) > 0
-    assert verdict_loss(heavy_high, heavy, 0.65, 0.35) > 0
+    early[2, 2] = 0.5  # level 2 of the third kind is already heavy
+    for bad in (clean_low, heavy_high, early):
+        assert verdict_loss(bad, heavy_from, 0.65, 0.35) > 0
 
 
 @pytest.mark.slow
