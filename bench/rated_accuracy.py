@@ -36,7 +36,8 @@ def interval(values: list[float]) -> str:
     return f"[{low:+.3f}, {high:+.3f}]" if low < 0 else f"[{low:.3f}, {high:.3f}]"
 
 
-def paired_table(name: str, mos: np.ndarray, preds: dict[str, np.ndarray], n_boot: int, seed: int) -> list[str]:
+def paired_table(name: str, mos: np.ndarray, preds: dict[str, np.ndarray], labels: dict[str, str], n_boot: int,
+                 seed: int) -> list[str]:
     models = list(preds)
     rng = np.random.default_rng(seed)
     draws = {m: {"srcc": [], "plcc": []} for m in models}
@@ -48,7 +49,7 @@ def paired_table(name: str, mos: np.ndarray, preds: dict[str, np.ndarray], n_boo
     lines = []
     for m in models:
         srcc, plcc = spearmanr(preds[m], mos)[0], pearsonr(preds[m], mos)[0]
-        row = f"| {name} | {len(mos)} | {Path(m).stem} | {srcc:.3f} {interval(draws[m]['srcc'])} | {plcc:.3f} {interval(draws[m]['plcc'])} |"
+        row = f"| {name} | {len(mos)} | {labels[m]} | {srcc:.3f} {interval(draws[m]['srcc'])} | {plcc:.3f} {interval(draws[m]['plcc'])} |"
         if m != models[0]:
             d_srcc = np.array(draws[m]["srcc"]) - np.array(draws[models[0]]["srcc"])
             d_plcc = np.array(draws[m]["plcc"]) - np.array(draws[models[0]]["plcc"])
@@ -82,6 +83,7 @@ def main() -> int:
         if (k + 1) % 200 == 0:
             print(f"{k + 1}/{len(val)} photos", file=sys.stderr)
     preds = {m: np.array(p) for m, p in preds.items()}
+    labels = {m: f"{e.model.name} v{e.model.version}" for m, e in engines.items()}
     if args.predictions:
         args.predictions.mkdir(parents=True, exist_ok=True)
         for m, p in preds.items():
@@ -100,7 +102,7 @@ def main() -> int:
     for name, members in groups:
         idx = np.array(members)
         mos = np.array([val[i].mos for i in members])
-        for line in paired_table(name, mos, {m: p[idx] for m, p in preds.items()}, args.boot, args.seed):
+        for line in paired_table(name, mos, {m: p[idx] for m, p in preds.items()}, labels, args.boot, args.seed):
             print(line)
     return 0
 
