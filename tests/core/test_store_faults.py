@@ -452,3 +452,18 @@ def _run_catching(db, fn):
     except StoreError as exc:
         return str(exc)
     return "no error"
+
+
+def test_a_database_url_naming_a_socket_folder_that_does_not_exist_fails_at_once(tmp_path, capsys):
+    """A typo in host= is no server restarting: one line at once, not 30 s of retries."""
+    import time
+
+    pytest.importorskip("psycopg")
+    from app.__main__ import main
+
+    (tmp_path / "p.png").write_bytes(b"")
+    started = time.monotonic()
+    code = main(["score", str(tmp_path), "--db", f"postgresql+psycopg://inspector@/photos?host={tmp_path}/no-such-folder"])
+    err = capsys.readouterr().err
+    assert code == 2 and time.monotonic() - started < 10
+    assert "there is no folder" in err and "Traceback" not in err

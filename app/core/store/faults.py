@@ -6,6 +6,9 @@ again only delays the message.
 """
 from __future__ import annotations
 
+import os
+import re
+
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
@@ -41,6 +44,15 @@ _KNOWN = (
 )
 
 
+def _missing_socket_folder(text: str) -> str | None:
+    """The folder of a PostgreSQL socket the driver could not find, when that folder is absent."""
+    match = re.search(r'socket "([^"]+)" failed: no such file or directory', text, re.IGNORECASE)
+    if match is None:
+        return None
+    folder = os.path.dirname(match.group(1))
+    return folder if folder and not os.path.isdir(folder) else None
+
+
 def store_error(exc: DBAPIError, url: URL) -> StoreError:
     """Classify a SQLAlchemy/DBAPI error; the URL is shown without its password."""
     text = str(exc.orig if exc.orig is not None else exc).strip()
@@ -48,5 +60,8 @@ def store_error(exc: DBAPIError, url: URL) -> StoreError:
     permanent, hint = next(((p, h) for needle, p, h in _KNOWN if needle in lowered), (True, None))
     if exc.connection_invalidated:  # a lost connection: the pool opens a new one on the next try
         permanent = False
+    missing = _missing_socket_folder(text)
+    if missing:  # a restarting server keeps its socket's folder; a folder that is not there is a typo
+        permanent, hint = True, f"there is no folder {missing}: check the host= of the database URL"
     first = text.splitlines()[0] if text else type(exc.orig or exc).__name__
     return StoreError(hide_password(url.render_as_string(hide_password=False)), f"{first} ({hint})" if hint else first, permanent)
