@@ -65,6 +65,7 @@ def head_revision() -> str:
 class Database:
     def __init__(self, url: str, migrate: bool = True):
         self.url = url
+        self._stop_retrying = threading.Event()  # before the migration, which ``run`` retries
         # After a PostgreSQL restart every pooled connection is dead: test each on checkout and
         # reconnect, rather than fail the next transaction. (An SQLite file cannot go away.)
         self.engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
@@ -77,7 +78,6 @@ class Database:
                 self.engine.dispose()
                 raise
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._stop_retrying = threading.Event()
 
     @contextmanager
     def _translated(self):
