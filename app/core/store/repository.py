@@ -74,12 +74,14 @@ def model_approval(db: Database, card: dict) -> tuple[str, str] | None:
 
 def active_thresholds(db: Database, model_version_id: int) -> Thresholds:
     with db.session() as s:
-        p = s.scalar(
-            select(ThresholdProfile).where(
-                ThresholdProfile.model_version_id == model_version_id, ThresholdProfile.active.is_(True)
-            )
-        )
-        return Thresholds(p.pass_at, p.fail_below) if p else Thresholds()
+        return _thresholds_in_force(s, model_version_id)
+
+
+def _thresholds_in_force(s, model_version_id: int) -> Thresholds:
+    """The version's active profile (the defaults without one), read in the session ``s``."""
+    p = s.scalar(select(ThresholdProfile).where(ThresholdProfile.model_version_id == model_version_id,
+                                                ThresholdProfile.active.is_(True)))
+    return Thresholds(p.pass_at, p.fail_below) if p else Thresholds()
 
 
 def record_score(db: Database, model_version_id: int, rec: ScoreRecord) -> None:
@@ -94,9 +96,7 @@ def record_score(db: Database, model_version_id: int, rec: ScoreRecord) -> None:
     and ``Database.run`` redoes it."""
     with db.session() as s:
         s.execute(select(ModelVersion.id).where(ModelVersion.id == model_version_id).with_for_update(read=True))
-        p = s.scalar(select(ThresholdProfile).where(ThresholdProfile.model_version_id == model_version_id,
-                                                    ThresholdProfile.active.is_(True)))
-        thresholds = Thresholds(p.pass_at, p.fail_below) if p else Thresholds()
+        thresholds = _thresholds_in_force(s, model_version_id)
         now = utcnow()
         _insert_if_absent(s, Image.__table__, ["path"],
                           dict(path=rec.path, source=rec.source, first_seen=now, last_seen=now))
