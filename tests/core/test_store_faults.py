@@ -467,3 +467,37 @@ def test_a_database_url_naming_a_socket_folder_that_does_not_exist_fails_at_once
     err = capsys.readouterr().err
     assert code == 2 and time.monotonic() - started < 10
     assert "there is no folder" in err and "Traceback" not in err
+
+
+def test_a_database_file_damaged_where_no_write_looks_stops_the_batch_before_any_row(tmp_path, capsys):
+    """Three pages overwritten in the middle of a station's file: the next batch says the file is
+    damaged and writes nothing into it (before, 25 rows went into a file whose check failed)."""
+    import sqlite3
+
+    import numpy as np
+    from PIL import Image
+
+    from app.__main__ import main
+    from app.core.store import open_database
+    from app.core.store.repository import ScoreRecord, record_score, register_model
+
+    path = tmp_path / "station.db"
+    db = open_database(path)
+    mv = register_model(db, {"name": "m", "version": "1", "sha256": "e" * 64}, "/m.onnx")
+    for i in range(3000):
+        record_score(db, mv, ScoreRecord(f"/archive/{i:05d}.jpg", "ok", 50.0, [50.0, 50.0, 50.0]))
+    db.close()
+    with sqlite3.connect(path) as c:
+        c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page = c.execute("PRAGMA page_size").fetchone()[0]
+        pages = c.execute("PRAGMA page_count").fetchone()[0]
+    data = bytearray(path.read_bytes())
+    middle = pages // 2
+    data[middle * page:(middle + 3) * page] = bytes(np.random.default_rng(0).integers(0, 256, 3 * page, dtype=np.uint8))
+    path.write_bytes(bytes(data))
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(np.full((64, 64, 3), 90, np.uint8)).save(photos / "new.png")
+    code = main(["score", str(photos), "--db", str(path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "damaged" in err and "restore it from a backup" in err and "Traceback" not in err

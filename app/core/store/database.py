@@ -45,6 +45,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur.close()
 
 
+def check_integrity(engine: Engine) -> None:
+    """An SQLite file damaged where no write happens to look (pages overwritten by a disk or a
+    copy gone wrong) would take new rows silently: ``PRAGMA quick_check`` reads every page once
+    at open (bench/load_test.py times it), and a damaged file stops here with the reason."""
+    with engine.connect() as connection:
+        problems = [row[0] for row in connection.exec_driver_sql("PRAGMA quick_check(3)")]
+    if problems != ["ok"]:
+        raise StoreError(str(engine.url.database), "the file is damaged (integrity check: "
+                         f"{'; '.join(problems)[:300]}): restore it from a backup", permanent=True)
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate in one transaction, one station at a time (migrations/env.py says how)."""
     cfg = alembic_config()
@@ -73,6 +84,8 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         if migrate:
             try:
+                if self.engine.dialect.name == "sqlite":
+                    self.run(check_integrity, self.engine)
                 self.run(upgrade, self.engine)
             except BaseException:
                 self.engine.dispose()
