@@ -50,7 +50,7 @@ def check_integrity(engine: Engine) -> None:
     copy gone wrong) would take new rows silently: ``PRAGMA quick_check`` reads every page once
     at open (bench/load_test.py times it), and a damaged file stops here with the reason."""
     with engine.connect() as connection:
-        problems = [row[0] for row in connection.exec_driver_sql("PRAGMA quick_check(3)")]
+        problems = [" ".join(str(row[0]).split()) for row in connection.exec_driver_sql("PRAGMA quick_check(3)")]
     if problems != ["ok"]:
         raise StoreError(str(engine.url.database), "the file is damaged (integrity check: "
                          f"{'; '.join(problems)[:300]}): restore it from a backup", permanent=True)
