@@ -39,13 +39,17 @@ class RatedPhotos(MOSDataset):
         return super().__getitem__(i) | {"anchor": torch.tensor(self.anchor[i])}
 
 
+def val_fraction_of(cfg: dict, dataset: str) -> float:
+    return cfg.get("val_fractions", {}).get(dataset, cfg.get("val_fraction", 0.1))
+
+
 def load_splits(sets: list[RatedSet], cfg: dict) -> tuple[list, list]:
     """Every dataset's own (train, val) split, by its fraction in ``val_fractions`` (else
     ``val_fraction``): LIVEC keeps the 15 % every earlier stage held out, so models stay comparable."""
     train, val = [], []
     for rated in sets:
         items = [replace(it, image=str(rated.root / it.image)) for it in read_rated_set(rated)]
-        fraction = cfg.get("val_fractions", {}).get(rated.name, cfg.get("val_fraction", 0.1))
+        fraction = val_fraction_of(cfg, rated.name)
         t, v = stratified_split(items, fraction, cfg.get("split_seed", 0))
         log.info("%s: %d train / %d val photos from %s%s", rated.name, len(t), len(v), rated.csv,
                  " (anchor: the score's scale)" if rated.anchor else "")
@@ -106,5 +110,6 @@ def run_joint_stage(cfg: dict, sets: list[RatedSet], out_dir: Path, pristine: li
     history = fit(model, cfg, train_set, None, out_dir, loss_fn, card_info,
                   validate_fn=(lambda m: validate_per_dataset(m, val_sets)) if val_sets else None,
                   batch_sampler=lambda gen: SameDatasetBatches(groups, cfg["batch_size"], gen))
-    store_best_metrics(out_dir, cfg, Path(" + ".join(s.csv.name for s in sets)))
+    store_best_metrics(out_dir, cfg, split="; ".join(
+        f"{val_fraction_of(cfg, s.name):.0%} of {s.csv.name} (by subset), seed {cfg.get('split_seed', 0)}" for s in sets))
     return history

@@ -70,11 +70,12 @@ def run_mos_stage(cfg: dict, csv_path: Path, root: Path, out_dir: Path, pristine
     return history
 
 
-def store_best_metrics(out_dir: Path, cfg: dict, csv_path: Path) -> None:
-    """Put the best epoch's validation figures on the best checkpoint's card."""
+def store_best_metrics(out_dir: Path, cfg: dict, csv_path: Path | None = None, split: str | None = None) -> None:
+    """Put the best epoch's validation figures on the best checkpoint's card; ``split`` says
+    which photos they are (default: the config's fraction of ``csv_path``)."""
     best = out_dir / "best.pt"
     ckpt = torch.load(best, map_location="cpu", weights_only=True)
     row = ckpt["history"][-1]
-    split = f"{cfg.get('val_fraction', 0.15):.0%} of {csv_path.name}, seed {cfg.get('split_seed', 0)}"
+    split = split or f"{cfg.get('val_fraction', 0.15):.0%} of {csv_path.name}, seed {cfg.get('split_seed', 0)}"
     ckpt["card_info"]["metrics"] = {k: v for k, v in row.items() if k.startswith("val_")} | {"split": split, "epoch": row["epoch"]}
     save_checkpoint(best, ckpt)
