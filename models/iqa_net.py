@@ -72,7 +72,11 @@ class IQANet(nn.Module):
         # padding, simple shapes for export); the padded cells are cropped off the grid below.
         pad_h, pad_w = (-h) % PAD_MULTIPLE, (-w) % PAD_MULTIPLE
         image = F.pad(image, (0, pad_w, 0, pad_h), mode="replicate")
-        lda, lda_stages = self.lda(self.backbone(image))
+        return self.grid_from_stages(self.backbone(image), h, w)
+
+    def grid_from_stages(self, stages: list[torch.Tensor], h: int, w: int) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """The LDA grid from the backbone's stage outputs of an (h, w) image (padded as above)."""
+        lda, lda_stages = self.lda(stages)
         if self.config.mal == "light":
             s = self.config.grid_stride
             grid_h, grid_w = (h + s - 1) // s, (w + s - 1) // s
@@ -81,7 +85,13 @@ class IQANet(nn.Module):
         return lda, lda_stages
 
     def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
-        lda, lda_stages = self.grid_features(image)
+        return self.head(*self.grid_features(image))
+
+    def forward_from_stages(self, stages: list[torch.Tensor], h: int, w: int) -> dict[str, torch.Tensor]:
+        """``forward`` from the backbone's stage outputs (training on cached trunk features)."""
+        return self.head(*self.grid_from_stages(stages, h, w))
+
+    def head(self, lda: torch.Tensor, lda_stages: list[torch.Tensor]) -> dict[str, torch.Tensor]:
         if self.config.mal == "light":
             views = self.mal(lda)
             context = lda

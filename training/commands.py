@@ -329,8 +329,58 @@ def run_split(args) -> int:
     return 0
 
 
+def register_top(sub) -> None:
+    p = sub.add_parser("top-cache", help="run a network's frozen trunk once over rated photos and synthetic ladders (for `top`)")
+    p.add_argument("--init", type=Path, required=True, help="the checkpoint whose trunk is frozen")
+    p.add_argument("--config", type=Path, default=CONFIGS / "top_student.json", help="stage config (its split rule)")
+    p.add_argument("--data", nargs=3, action="append", required=True, metavar=("NAME", "CSV", "ROOT"),
+                   help="a rated dataset, as for `joint`; repeat for each")
+    p.add_argument("--kodak", type=Path, nargs="*", default=[], help="clean photos used whole for synthetic ladders")
+    p.add_argument("--hires", type=Path, nargs="*", default=[],
+                   help="high-resolution clean photos: their seeded training half gives ladders, the other half stays held out")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (default: all cores)")
+    p.add_argument("--out", type=Path, required=True, help="cache folder (several GB for BIQ2021)")
+    p.set_defaults(run=_run_top_cache)
+
+    p = sub.add_parser("top", help="retrain a network's top (last blocks, LDA, MAL, fusion) on a `top-cache`")
+    add_stage_options(p, "top_student.json")
+    p.add_argument("--cache", type=Path, required=True, help="the folder `top-cache` wrote")
+    p.add_argument("--anchor", required=True, help="the dataset whose MOS scale the score takes (the others only rank)")
+    p.set_defaults(run=lambda args: print_last_epoch(_run_top(args)))
+
+
+def _run_top_cache(args) -> int:
+    import torch
+
+    from .data.rated_sets import parse_rated_set
+    from .stage_mos import load_stage_config
+    from .stage_top import build_top_cache, training_pristine
+    from models.iqa_net import load_checkpoint
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    cfg = load_stage_config(args.config, {})
+    model, _ = load_checkpoint(args.init)
+    sets = [parse_rated_set(values, None) for values in args.data]
+    pristine = training_pristine(args.kodak, args.hires, cfg.get("seed", 0))
+    counts = build_top_cache(model, sets, cfg, pristine, args.out, side=cfg.get("side", 512))
+    print(", ".join(f"{name}: {n} photos" for name, n in counts.items()))
+    return 0
+
+
+def _run_top(args):
+    from .stage_top import run_top_stage
+
+    if not args.init:
+        raise SystemExit("top: --init names the checkpoint whose trunk the cache was made with")
+    try:
+        return run_top_stage(stage_config(args), args.cache, args.anchor, args.out)
+    except ValueError as exc:
+        raise SystemExit(f"top: {exc}") from None
+
+
 # The order of `python -m training --help`: the recipe's stages first, then the tools.
 REGISTRY = [
-    register_pretrain, register_teacher, register_joint, register_distill, register_scale, register_damage, register_export, register_evaluate,
+    register_pretrain, register_teacher, register_joint, register_top, register_distill, register_scale, register_damage, register_export, register_evaluate,
     register_evaluate_synthetic, register_split, register_annotate, register_finetune,
 ]

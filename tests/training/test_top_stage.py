@@ -1,0 +1,76 @@
+"""Retraining a network's top on its frozen trunk's cached features (stage ``top``)."""
+import csv
+import json
+
+import numpy as np
+import torch
+from PIL import Image
+
+from models.iqa_net import create_model
+from training.__main__ import main
+from training.trunk_cache import TrunkCache, pad_square, top_stages, trunk_stages
+
+
+def test_the_trunk_then_the_top_give_the_whole_networks_outputs():
+    torch.manual_seed(0)
+    model = create_model("student", weights=None).eval()
+
+    def split(image, side):
+        h, w = image.shape[-2:]
+        stages = trunk_stages(model.backbone, pad_square(image, side))
+        return model.forward_from_stages(top_stages(model.backbone, stages), h, w)
+
+    with torch.no_grad():
+        square = torch.rand(1, 3, 128, 128)
+        whole, parts = model(square), split(square, 128)
+        for key in ("score", "opinions", "distortion", "embedding"):
+            torch.testing.assert_close(parts[key], whole[key])
+        # A smaller photo is edge-padded further than the network pads it: only the border differs.
+        photo = torch.rand(1, 3, 90, 120)
+        assert abs(float(split(photo, 128)["score"] - model(photo)["score"])) < 0.1
+
+
+def save_checkpoint(path):
+    torch.manual_seed(0)
+    model = create_model("student", weights=None)
+    torch.save({"config": model.config.to_dict(), "model": model.state_dict()}, path)
+    return model
+
+
+def test_a_cache_of_rated_photos_and_ladders_trains_only_the_top_and_resumes(tmp_path, tiny_mos_set):
+    csv_path, root = tiny_mos_set
+    kodak = tmp_path / "kodak"
+    kodak.mkdir()
+    yy, xx = np.mgrid[0:80, 0:112]
+    texture = (np.sin(xx / 3) * np.cos(yy / 4) * 70 + 128)[..., None] * np.array([1.0, 0.9, 0.7])
+    Image.fromarray(texture.astype(np.uint8)).save(kodak / "clean.png")
+    Image.open(kodak / "clean.png").save(kodak / "broken.png")
+    (kodak / "broken.png").write_bytes(b"\x89PNG not really")  # one unreadable photo skips its rows only
+    base = save_checkpoint(tmp_path / "base.pt")
+    cfg = {"model": "student", "side": 128, "batch_size": 4, "epochs": 2, "lr_backbone": 1e-3, "lr_head": 1e-3,
+           "warmup_epochs": 0.2, "repeat": {"livec": 2}, "synthetic": {"groups": 1, "rank": 0.5, "verdict": 1.0},
+           "loss": {"l1": 1.0, "plcc": 0.3, "rank": 0.3}, "val_fractions": {"livec": 0.25}, "split_seed": 0, "seed": 0}
+    config = tmp_path / "top.json"
+    config.write_text(json.dumps(cfg))
+    cache = tmp_path / "cache"
+    assert main(["top-cache", "--init", str(tmp_path / "base.pt"), "--config", str(config), "--data", "livec",
+                 str(csv_path), str(root), "--kodak", str(kodak), "--out", str(cache)]) == 0
+    rated = TrunkCache(cache / "rated")
+    assert len(rated) == 24 and sum(r["split"] == "val" for r in rated.rows) == 6
+    ladders = TrunkCache(cache / "ladders")
+    assert len(ladders) == 1 + 14 * 5 and {r["photo"] for r in ladders.rows} == {"clean.png"}
+
+    args = ["top", "--init", str(tmp_path / "base.pt"), "--config", str(config), "--cache", str(cache),
+            "--anchor", "livec", "--out", str(tmp_path / "run")]
+    assert main(args + ["--stop-after", "1"]) == 0
+    assert main(args) == 0
+    history = list(csv.DictReader(open(tmp_path / "run" / "history.csv")))
+    assert [row["epoch"] for row in history] == ["1", "2"]
+    for key in ("val_livec_srcc", "val_train_ladders_heavy_fail", "loss_synth_verdict", "loss_l1"):
+        assert key in history[-1]
+    trained = torch.load(tmp_path / "run" / "last.pt", weights_only=True)["model"]
+    before = base.state_dict()
+    assert torch.equal(trained["backbone.blocks.4.0.conv_pw.weight"], before["backbone.blocks.4.0.conv_pw.weight"])
+    assert torch.equal(trained["backbone.bn1.running_mean"], before["backbone.bn1.running_mean"])
+    assert not torch.equal(trained["backbone.blocks.5.0.conv_pw.weight"], before["backbone.blocks.5.0.conv_pw.weight"])
+    assert not torch.equal(trained["lda.project.0.0.weight"], before["lda.project.0.0.weight"])

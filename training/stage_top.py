@@ -1,0 +1,232 @@
+"""Stage ``top``: retrain the network's top on a frozen trunk's cached features (``trunk_cache``).
+
+The whole student learns BIQ2021 within one epoch, but at ~30 min per epoch on 2 CPU cores, and
+on crops where its raters judged whole photos. Here the trunk is run once per photo (the cache)
+and the top (last blocks, LDA, MAL, fusion) trains on whole 512-px photos, several epochs an hour:
+- rated photos, every batch from one dataset; L1 only on the anchor's MOS (the score's scale),
+  batch PLCC and pairwise ranking on every dataset; ``repeat`` gives a small dataset more batches;
+- synthetic ladders of clean photos as the overview reads them (long side 512): each damage kind's
+  levels in order (ranking) and the verdict hinges (clean above the pass line, from each kind's
+  heavy level on below the fail line), so the default thresholds mean something.
+Validation: every dataset's own held-out photos (the joint stage's split), and its subsets.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from app.core.imageio import load_rgb
+from app.core.reading import overview
+
+from .aux_synthetic import HEAVY_FROM
+from .data.hires import split_hires
+from .data.mixed import list_images
+from .data.rated_sets import RatedSet, SameDatasetBatches
+from .data.synthetic import DISTORTIONS, LEVELS, distort
+from .loop import fit
+from .losses import ranking_loss, rated_batch_losses, verdict_loss
+from .metrics import iqa_metrics
+from .stage_joint import load_splits, val_fraction_of
+from .stage_mos import build_model, store_best_metrics
+from .trunk_cache import TrunkCache, build_cache, freeze_trunk, top_stages
+
+log = logging.getLogger(__name__)
+
+
+def rated_rows(sets: list[RatedSet], cfg: dict, side: int):
+    """(description, load) of every rated photo, marked with the joint stage's own split."""
+    train, val = load_splits(sets, cfg)
+    for split, items in (("train", train), ("val", val)):
+        for it in items:
+            yield ({"image": it.image, "dataset": it.dataset, "subset": it.subset, "mos": it.mos, "split": split},
+                   lambda path=it.image: overview(load_rgb(path), side))
+
+
+def ladder_rows(pristine: list[Path], side: int, seed: int = 0):
+    """(description, load) of each clean photo read at the overview's size and of its copies at
+    every level of every damage kind (seeded, so a rebuilt cache holds the same copies)."""
+    for n, path in enumerate(list_images(pristine)):
+        cache: dict = {}
+
+        def clean(path=path, cache=cache):
+            if "rgb" not in cache:
+                cache["rgb"] = overview(load_rgb(path), side)
+            return cache["rgb"]
+
+        yield {"photo": path.name, "kind": "", "level": 0}, clean
+        for k, kind in enumerate(DISTORTIONS):
+            for level in LEVELS:
+                rng = np.random.default_rng([seed, n, k, level])
+                yield ({"photo": path.name, "kind": kind, "level": level},
+                       lambda kind=kind, level=level, rng=rng, clean=clean: distort(clean(), kind, level, rng))
+
+
+def training_pristine(kodak: list[Path], hires: list[Path], seed: int = 0) -> list[Path]:
+    """Kodak and the training half of the high-resolution photos (the other half stays held out
+    for the verdict and scale benchmarks, the same seeded split as every stage)."""
+    train, _ = split_hires(hires, seed=seed) if hires else ([], [])
+    return list_images(kodak) + train
+
+
+def build_top_cache(model, sets: list[RatedSet], cfg: dict, pristine: list[Path], out: Path, side: int = 512) -> dict:
+    """Two caches under ``out``: ``rated`` and ``ladders``; returns how many rows each holds."""
+    counts = {}
+    rows = list(rated_rows(sets, cfg, side))
+    counts["rated"] = build_cache(model, rows, out / "rated", side)
+    if pristine:
+        rows = list(ladder_rows(pristine, side, cfg.get("seed", 0)))
+        counts["ladders"] = build_cache(model, rows, out / "ladders", side)
+    return counts
+
+
+class CachedRated(Dataset):
+    """The training rows of a rated cache; ``repeat`` {dataset: k} lists a dataset's rows k times."""
+
+    def __init__(self, cache: TrunkCache, anchor: str, repeat: dict[str, int]):
+        self.cache = cache
+        self.ids = [i for i, r in enumerate(cache.rows) if r["split"] == "train"
+                    for _ in range(repeat.get(r["dataset"], 1))]
+        self.anchor = anchor
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def groups(self) -> list[str]:
+        return [self.cache.rows[i]["dataset"] for i in self.ids]
+
+    def __getitem__(self, n: int) -> dict:
+        i = self.ids[n]
+        row = self.cache.rows[i]
+        return {"stages": [s[0] for s in self.cache.stages([i])], "mos": torch.tensor(row["mos"] / 100.0),
+                "anchor": torch.tensor(row["dataset"] == self.anchor), "h": row["h"], "w": row["w"]}
+
+
+def forward_cached(model, stages: list[torch.Tensor], h: int, w: int) -> dict:
+    """The model's outputs from cached trunk stages of photos whose valid size is (h, w)."""
+    return model.forward_from_stages(top_stages(model.backbone, stages), h, w)
+
+
+class Ladders:
+    """Draws synthetic ladders (one photo, one kind, clean + every level) from a ladder cache."""
+
+    def __init__(self, cache: TrunkCache, seed: int, heavy_from: dict[str, int]):
+        self.cache = cache
+        self.clean = {r["photo"]: i for i, r in enumerate(cache.rows) if not r["kind"]}
+        self.levels: dict[tuple[str, str], list[int]] = {}
+        for i, r in enumerate(cache.rows):
+            if r["kind"]:
+                self.levels.setdefault((r["photo"], r["kind"]), []).append(i)
+        self.keys = sorted(k for k in self.levels if k[0] in self.clean)
+        self.rng = np.random.default_rng(seed + 11)
+        self.heavy_from = {kind: int(heavy_from.get(kind, 4)) for kind in DISTORTIONS}
+
+    def ladder(self, key: tuple[str, str]) -> tuple[list[int], int]:
+        ids = [self.clean[key[0]]] + sorted(self.levels[key], key=lambda i: self.cache.rows[i]["level"])
+        return ids, self.heavy_from[key[1]]
+
+    def draw(self) -> tuple[list[int], int]:
+        return self.ladder(self.keys[self.rng.integers(len(self.keys))])
+
+
+def ladder_scores(model, ladders: Ladders, ids: list[int], device) -> torch.Tensor:
+    row = ladders.cache.rows[ids[0]]
+    stages = [s.to(device) for s in ladders.cache.stages(ids)]
+    return forward_cached(model, stages, row["h"], row["w"])["score"] / 100.0
+
+
+@torch.no_grad()
+def validate_cached(model, cache: TrunkCache, ladders: Ladders | None, pass_line: float, fail_line: float,
+                    batch: int = 32) -> dict[str, float]:
+    """SRCC/PLCC per dataset and subset on the cache's held-out rows (``srcc``: their mean), and
+    the share of the training ladders' clean photos above the pass line and heavy copies below the
+    fail line (a check of the hinge on photos it trains on, not a held-out figure)."""
+    model.eval()
+    device = next(model.parameters()).device
+    val = [i for i, r in enumerate(cache.rows) if r["split"] == "val"]
+    pred = {}
+    for start in range(0, len(val), batch):
+        ids = val[start:start + batch]
+        sizes = {(cache.rows[i]["h"], cache.rows[i]["w"]) for i in ids}
+        for h, w in sizes:  # one forward pass per valid size
+            same = [i for i in ids if (cache.rows[i]["h"], cache.rows[i]["w"]) == (h, w)]
+            stages = [s.to(device) for s in cache.stages(same)]
+            pred.update(zip(same, forward_cached(model, stages, h, w)["score"].cpu().numpy()))
+    figures: dict[str, float] = {}
+    datasets = sorted({cache.rows[i]["dataset"] for i in val})
+    for name in datasets:
+        ids = [i for i in val if cache.rows[i]["dataset"] == name]
+        p, mos = np.array([pred[i] for i in ids]), np.array([cache.rows[i]["mos"] for i in ids])
+        for k, v in iqa_metrics(p, mos).items():
+            figures[f"{name}_{k}"] = v
+        for subset in sorted({cache.rows[i]["subset"] for i in ids} - {""}):
+            keep = np.array([cache.rows[i]["subset"] == subset for i in ids])
+            figures[f"{name}_{subset}_srcc"] = iqa_metrics(p[keep], mos[keep])["srcc"]
+    figures["srcc"] = float(np.mean([figures[f"{n}_srcc"] for n in datasets]))
+    figures["plcc"] = float(np.mean([figures[f"{n}_plcc"] for n in datasets]))
+    if ladders is not None:
+        clean, heavy = [], []
+        for key in ladders.keys:
+            ids, heavy_from = ladders.ladder(key)
+            scores = ladder_scores(model, ladders, ids, device).cpu().numpy()
+            clean.append(scores[0] >= pass_line)
+            if heavy_from:
+                heavy += list(scores[heavy_from:] < fail_line)
+        figures["train_ladders_clean_pass"] = float(np.mean(clean))
+        figures["train_ladders_heavy_fail"] = float(np.mean(heavy))
+    return figures
+
+
+def run_top_stage(cfg: dict, cache_dir: Path, anchor: str, out_dir: Path) -> list[dict]:
+    """Train the top of ``cfg['init']``'s network on the caches in ``cache_dir``."""
+    torch.set_num_threads(cfg.get("threads") or torch.get_num_threads())
+    torch.manual_seed(cfg.get("seed", 0))
+    model = build_model(cfg)
+    freeze_trunk(model)
+    rated = TrunkCache(cache_dir / "rated")
+    if anchor not in {r["dataset"] for r in rated.rows}:
+        raise ValueError(f"the anchor {anchor!r} is none of the cached datasets")
+    train_set = CachedRated(rated, anchor, cfg.get("repeat", {}))
+    synth = cfg.get("synthetic", {})
+    ladders = None
+    if (cache_dir / "ladders").exists() and synth.get("groups", 0):
+        ladders = Ladders(TrunkCache(cache_dir / "ladders"), cfg.get("seed", 0), HEAVY_FROM | synth.get("heavy_from", {}))
+    weights = cfg["loss"]
+    pass_line, fail_line = synth.get("pass_line", 0.65), synth.get("fail_line", 0.35)
+
+    def loss_fn(m, batch):
+        h, w = int(batch["h"].min()), int(batch["w"].min())  # a batch's photos share one valid size or are cut to it
+        out = forward_cached(m, batch["stages"], h, w)
+        terms = rated_batch_losses(out, batch["mos"], bool(batch["anchor"][0]), weights)
+        if ladders is not None:
+            device = batch["mos"].device
+            rank, verdict = [], []
+            for _ in range(synth["groups"]):
+                ids, heavy_from = ladders.draw()
+                scores = ladder_scores(m, ladders, ids, device)[None]
+                rank.append(ranking_loss(scores))
+                verdict.append(verdict_loss(scores, torch.tensor([heavy_from], device=device), pass_line, fail_line))
+            terms["synth_rank"], terms["synth_verdict"] = torch.stack(rank).mean(), torch.stack(verdict).mean()
+            terms["total"] = terms["total"] + synth.get("rank", 0.5) * terms["synth_rank"] \
+                + synth.get("verdict", 1.0) * terms["synth_verdict"]
+        return terms
+
+    datasets = sorted({r["dataset"] for r in rated.rows})
+    card_info = {"training": {
+        "data": f"rated photos cached in {cache_dir} ({len(train_set)} training rows, datasets {datasets}); "
+                f"synthetic ladders of {sorted(ladders.clean) if ladders else []}",
+        "recipe": f"stage top (frozen trunk of {cfg.get('init')}, top retrained on whole 512-px photos): "
+                  f"{json.dumps(cfg, sort_keys=True)}",
+        "score_scale": f"the MOS scale of {anchor}, on 0-100",
+    }}
+    history = fit(model, cfg, train_set, None, out_dir, loss_fn, card_info,
+                  validate_fn=lambda m: validate_cached(m, rated, ladders, pass_line, fail_line),
+                  batch_sampler=lambda gen: SameDatasetBatches(train_set.groups(), cfg["batch_size"], gen))
+    store_best_metrics(out_dir, cfg, split="; ".join(
+        f"{val_fraction_of(cfg, n):.0%} of {n} (by subset), seed {cfg.get('split_seed', 0)}" for n in datasets))
+    return history
+
