@@ -338,6 +338,9 @@ def register_top(sub) -> None:
     p.add_argument("--kodak", type=Path, nargs="*", default=[], help="clean photos used whole for synthetic ladders")
     p.add_argument("--hires", type=Path, nargs="*", default=[],
                    help="high-resolution clean photos: their seeded training half gives ladders, the other half stays held out")
+    p.add_argument("--tiles", type=int, nargs=2, metavar=("TILE", "COUNT"),
+                   help="ladders of the native tiles a detail reader reads (tile side, tiles per photo), "
+                        "not of the photos at the overview's size")
     p.add_argument("--threads", type=int, default=0, help="torch threads (default: all cores)")
     p.add_argument("--out", type=Path, required=True, help="cache folder (several GB for BIQ2021)")
     p.set_defaults(run=_run_top_cache)
@@ -363,7 +366,7 @@ def _run_top_cache(args) -> int:
     model, _ = load_checkpoint(args.init)
     sets = [parse_rated_set(values, None) for values in args.data]
     pristine = training_pristine(args.kodak, args.hires, cfg.get("seed", 0))
-    counts = build_top_cache(model, sets, cfg, pristine, args.out, side=cfg.get("side", 512))
+    counts = build_top_cache(model, sets, cfg, pristine, args.out, side=cfg.get("side", 512), tiles=args.tiles)
     print(", ".join(f"{name}: {n} photos" for name, n in counts.items()))
     return 0
 

@@ -21,7 +21,7 @@ import torch
 from torch.utils.data import Dataset
 
 from app.core.imageio import load_rgb
-from app.core.reading import overview
+from app.core.reading import detail_boxes, overview
 
 from .aux_synthetic import HEAVY_FROM
 from .data.hires import split_hires
@@ -66,6 +66,44 @@ def ladder_rows(pristine: list[Path], side: int, seed: int = 0):
                        lambda kind=kind, level=level, rng=rng, clean=clean: distort(clean(), kind, level, rng))
 
 
+def tile_rows(photos: list[Path], tile: int, count: int, seed: int = 0, margin: int = 32):
+    """(description, load) of the native tiles the detail reader cuts from each clean photo
+    (``reading.detail_boxes``) and of their copies at every level of every damage kind. Damage
+    is applied to the tile with a margin of the photo around it (blur reaches across the tile's
+    edge, as it would in the whole damaged photo), then the margin is cut off."""
+    for n, path in enumerate(photos):
+        state: dict = {}  # the photo is decoded once for all its tiles
+
+        def photo(path=path, state=state):
+            if "rgb" not in state:
+                state["rgb"] = load_rgb(path)
+            return state["rgb"]
+
+        try:
+            h, w = photo().shape[:2]
+        except Exception as exc:  # an unreadable photo gives no tiles, and stops nothing
+            log.warning("skipped %s: %s", path, exc)
+            continue
+        for b, (top, left, th, tw) in enumerate(detail_boxes(h, w, tile, count)):
+            y0, x0 = max(0, top - margin), max(0, left - margin)
+            y1, x1 = min(h, top + th + margin), min(w, left + tw + margin)
+            name = f"{path.name}#{b}"
+
+            def cut(rgb, top=top, left=left, th=th, tw=tw, y0=y0, x0=x0):
+                return rgb[top - y0: top - y0 + th, left - x0: left - x0 + tw]
+
+            def around(y0=y0, y1=y1, x0=x0, x1=x1, photo=photo):
+                return photo()[y0:y1, x0:x1]
+
+            yield {"photo": name, "kind": "", "level": 0}, lambda around=around, cut=cut: cut(around())
+            for k, kind in enumerate(DISTORTIONS):
+                for level in LEVELS:
+                    rng = np.random.default_rng([seed, n, b, k, level])
+                    yield ({"photo": name, "kind": kind, "level": level},
+                           lambda kind=kind, level=level, rng=rng, around=around, cut=cut:
+                           cut(distort(np.ascontiguousarray(around()), kind, level, rng)))
+
+
 def training_pristine(kodak: list[Path], hires: list[Path], seed: int = 0) -> list[Path]:
     """Kodak and the training half of the high-resolution photos (the other half stays held out
     for the verdict and scale benchmarks, the same seeded split as every stage)."""
@@ -73,14 +111,22 @@ def training_pristine(kodak: list[Path], hires: list[Path], seed: int = 0) -> li
     return list_images(kodak) + train
 
 
-def build_top_cache(model, sets: list[RatedSet], cfg: dict, pristine: list[Path], out: Path, side: int = 512) -> dict:
-    """Two caches under ``out``: ``rated`` and ``ladders``; returns how many rows each holds."""
+def build_top_cache(model, sets: list[RatedSet], cfg: dict, pristine: list[Path], out: Path, side: int = 512,
+                    tiles: tuple[int, int] | None = None) -> dict:
+    """Two caches under ``out``: ``rated`` (whole photos at the overview's size) and ``ladders``:
+    the clean photos at the overview's size, or with ``tiles`` (tile, count) the native tiles the
+    detail reader reads. Returns how many rows each holds."""
     counts = {}
     rows = list(rated_rows(sets, cfg, side))
     counts["rated"] = build_cache(model, rows, out / "rated", side)
     if pristine:
-        rows = list(ladder_rows(pristine, side, cfg.get("seed", 0)))
-        counts["ladders"] = build_cache(model, rows, out / "ladders", side)
+        seed = cfg.get("seed", 0)
+        if tiles:
+            rows = list(tile_rows(list_images(pristine), *tiles, seed=seed))
+            counts["ladders"] = build_cache(model, rows, out / "ladders", tiles[0])
+        else:
+            rows = list(ladder_rows(pristine, side, seed))
+            counts["ladders"] = build_cache(model, rows, out / "ladders", side)
     return counts
 
 
@@ -187,6 +233,12 @@ def run_top_stage(cfg: dict, cache_dir: Path, anchor: str, out_dir: Path) -> lis
     torch.manual_seed(cfg.get("seed", 0))
     model = build_model(cfg)
     freeze_trunk(model)
+    if cfg.get("train") == "views":
+        # Only the MAL views and the fusion learn: the features (and a damage head reading them,
+        # whose maps were judged on their own) stay exactly as they were.
+        for module in (model.backbone, model.lda, getattr(model, "damage_head", None)):
+            for p in module.parameters() if module is not None else ():
+                p.requires_grad_(False)
     rated = TrunkCache(cache_dir / "rated")
     if anchor not in {r["dataset"] for r in rated.rows}:
         raise ValueError(f"the anchor {anchor!r} is none of the cached datasets")

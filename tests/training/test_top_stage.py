@@ -74,3 +74,23 @@ def test_a_cache_of_rated_photos_and_ladders_trains_only_the_top_and_resumes(tmp
     assert torch.equal(trained["backbone.bn1.running_mean"], before["backbone.bn1.running_mean"])
     assert not torch.equal(trained["backbone.blocks.5.0.conv_pw.weight"], before["backbone.blocks.5.0.conv_pw.weight"])
     assert not torch.equal(trained["lda.project.0.0.weight"], before["lda.project.0.0.weight"])
+
+
+def test_a_detail_cache_holds_each_native_tiles_ladder_cut_from_the_damaged_photo(tmp_path, tiny_mos_set):
+    csv_path, root = tiny_mos_set
+    hires = tmp_path / "hires"
+    hires.mkdir()
+    yy, xx = np.mgrid[0:300, 0:400]
+    texture = (np.sin(xx / 3) * np.cos(yy / 4) * 70 + 128)[..., None] * np.array([1.0, 0.9, 0.7])
+    for name in ("a.png", "b.png"):  # one lands in the held-out half, never cached
+        Image.fromarray(texture.astype(np.uint8)).save(hires / name)
+    save_checkpoint(tmp_path / "base.pt")
+    config = tmp_path / "top.json"
+    config.write_text(json.dumps({"side": 128, "val_fractions": {"livec": 0.25}, "split_seed": 0, "seed": 0}))
+    assert main(["top-cache", "--init", str(tmp_path / "base.pt"), "--config", str(config), "--data", "livec",
+                 str(csv_path), str(root), "--hires", str(hires), "--tiles", "96", "4", "--out", str(tmp_path / "c")]) == 0
+    ladders = TrunkCache(tmp_path / "c" / "ladders")
+    photos = {r["photo"] for r in ladders.rows}
+    assert len(photos) == 4 and len({p.split("#")[0] for p in photos}) == 1  # 4 tiles of the training half's photo
+    assert len(ladders) == 4 * (1 + 14 * 5) and ladders.side == 96
+    assert {(r["h"], r["w"]) for r in ladders.rows} == {(96, 96)}
