@@ -331,7 +331,10 @@ def run_split(args) -> int:
 
 def register_top(sub) -> None:
     p = sub.add_parser("top-cache", help="run a network's frozen trunk once over rated photos and synthetic ladders (for `top`)")
-    p.add_argument("--init", type=Path, required=True, help="the checkpoint whose trunk is frozen")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--init", type=Path, help="the checkpoint whose trunk is frozen")
+    source.add_argument("--views-onnx", type=Path, dest="views_onnx",
+                        help="an exported graph (card beside it) whose views alone are to be retrained: its LDA grid is cached")
     p.add_argument("--config", type=Path, default=CONFIGS / "top_student.json", help="stage config (its split rule)")
     p.add_argument("--data", nargs=3, action="append", required=True, metavar=("NAME", "CSV", "ROOT"),
                    help="a rated dataset, as for `joint`; repeat for each")
@@ -357,16 +360,24 @@ def _run_top_cache(args) -> int:
 
     from .data.rated_sets import parse_rated_set
     from .stage_mos import load_stage_config
-    from .stage_top import build_top_cache, training_pristine
+    from .stage_top import build_top_cache, training_pristine, views_features
+    from .onnx_views import graph_card
+    from .trunk_cache import torch_trunk
     from models.iqa_net import load_checkpoint
 
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = load_stage_config(args.config, {})
-    model, _ = load_checkpoint(args.init)
+    if args.init:
+        model, _ = load_checkpoint(args.init)
+        features, mean, std = torch_trunk(model), model.config.mean, model.config.std
+    else:
+        card = graph_card(args.views_onnx)
+        features, mean, std = views_features(args.views_onnx), card["input"]["mean"], card["input"]["std"]
     sets = [parse_rated_set(values, None) for values in args.data]
     pristine = training_pristine(args.kodak, args.hires, cfg.get("seed", 0))
-    counts = build_top_cache(model, sets, cfg, pristine, args.out, side=cfg.get("side", 512), tiles=args.tiles)
+    counts = build_top_cache(features, mean, std, sets, cfg, pristine, args.out, side=cfg.get("side", 512),
+                             tiles=args.tiles)
     print(", ".join(f"{name}: {n} photos" for name, n in counts.items()))
     return 0
 
@@ -374,10 +385,12 @@ def _run_top_cache(args) -> int:
 def _run_top(args):
     from .stage_top import run_top_stage
 
-    if not args.init:
-        raise SystemExit("top: --init names the checkpoint whose trunk the cache was made with")
+    cfg = stage_config(args)
+    if not args.init and not cfg.get("views_onnx"):
+        raise SystemExit("top: --init names the checkpoint whose trunk the cache was made with "
+                         "(or --set views_onnx=GRAPH for a views cache)")
     try:
-        return run_top_stage(stage_config(args), args.cache, args.anchor, args.out)
+        return run_top_stage(cfg, args.cache, args.anchor, args.out)
     except ValueError as exc:
         raise SystemExit(f"top: {exc}") from None
 

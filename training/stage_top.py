@@ -17,11 +17,13 @@ import logging
 from pathlib import Path
 
 import numpy as np
+import onnx
 import torch
 from torch.utils.data import Dataset
 
 from app.core.imageio import load_rgb
 from app.core.reading import detail_boxes, overview
+from models.configs import IQAConfig
 
 from .aux_synthetic import HEAVY_FROM
 from .data.hires import split_hires
@@ -33,6 +35,7 @@ from .losses import ranking_loss, rated_batch_losses, verdict_loss
 from .metrics import iqa_metrics
 from .stage_joint import load_splits, val_fraction_of
 from .stage_mos import build_model, store_best_metrics
+from .onnx_views import ViewsHead, graph_card, load_graph, views_from_onnx, with_grid_output, write_views
 from .trunk_cache import TrunkCache, build_cache, freeze_trunk, top_stages
 
 log = logging.getLogger(__name__)
@@ -111,23 +114,31 @@ def training_pristine(kodak: list[Path], hires: list[Path], seed: int = 0) -> li
     return list_images(kodak) + train
 
 
-def build_top_cache(model, sets: list[RatedSet], cfg: dict, pristine: list[Path], out: Path, side: int = 512,
-                    tiles: tuple[int, int] | None = None) -> dict:
+def build_top_cache(features, mean, std, sets: list[RatedSet], cfg: dict, pristine: list[Path], out: Path,
+                    side: int = 512, tiles: tuple[int, int] | None = None) -> dict:
     """Two caches under ``out``: ``rated`` (whole photos at the overview's size) and ``ladders``:
     the clean photos at the overview's size, or with ``tiles`` (tile, count) the native tiles the
-    detail reader reads. Returns how many rows each holds."""
-    counts = {}
-    rows = list(rated_rows(sets, cfg, side))
-    counts["rated"] = build_cache(model, rows, out / "rated", side)
+    detail reader reads. ``features`` is what is kept of each photo (``trunk_cache.torch_trunk``,
+    or a graph's LDA grid: ``views_features``). Returns how many rows each cache holds."""
+    counts = {"rated": build_cache(features, mean, std, list(rated_rows(sets, cfg, side)), out / "rated", side)}
     if pristine:
         seed = cfg.get("seed", 0)
         if tiles:
             rows = list(tile_rows(list_images(pristine), *tiles, seed=seed))
-            counts["ladders"] = build_cache(model, rows, out / "ladders", tiles[0])
+            counts["ladders"] = build_cache(features, mean, std, rows, out / "ladders", tiles[0])
         else:
             rows = list(ladder_rows(pristine, side, seed))
-            counts["ladders"] = build_cache(model, rows, out / "ladders", side)
+            counts["ladders"] = build_cache(features, mean, std, rows, out / "ladders", side)
     return counts
+
+
+def views_features(onnx_path: Path):
+    """The LDA grid a graph's views read, computed by ONNX Runtime (``onnx_views``)."""
+    import onnxruntime as ort
+
+    graph = with_grid_output(load_graph(onnx_path))
+    session = ort.InferenceSession(graph.SerializeToString(), providers=["CPUExecutionProvider"])
+    return lambda image: [session.run(["grid"], {"image": image.numpy()})[0][0]]
 
 
 class CachedRated(Dataset):
@@ -153,7 +164,10 @@ class CachedRated(Dataset):
 
 
 def forward_cached(model, stages: list[torch.Tensor], h: int, w: int) -> dict:
-    """The model's outputs from cached trunk stages of photos whose valid size is (h, w)."""
+    """The model's outputs from the cached features of photos whose valid size is (h, w)."""
+    if isinstance(model, ViewsHead):  # the cache holds the LDA grid of the padded square
+        s = model.config.grid_stride
+        return model(stages[0][:, :, : (h + s - 1) // s, : (w + s - 1) // s])
     return model.forward_from_stages(top_stages(model.backbone, stages), h, w)
 
 
@@ -231,9 +245,12 @@ def run_top_stage(cfg: dict, cache_dir: Path, anchor: str, out_dir: Path) -> lis
     """Train the top of ``cfg['init']``'s network on the caches in ``cache_dir``."""
     torch.set_num_threads(cfg.get("threads") or torch.get_num_threads())
     torch.manual_seed(cfg.get("seed", 0))
-    model = build_model(cfg)
-    freeze_trunk(model)
-    if cfg.get("train") == "views":
+    if cfg.get("views_onnx"):
+        model = views_from_onnx(load_graph(Path(cfg["views_onnx"])), views_config(cfg))
+    else:
+        model = build_model(cfg)
+        freeze_trunk(model)
+    if cfg.get("train") == "views" and not cfg.get("views_onnx"):
         # Only the MAL views and the fusion learn: the features (and a damage head reading them,
         # whose maps were judged on their own) stay exactly as they were.
         for module in (model.backbone, model.lda, getattr(model, "damage_head", None)):
@@ -280,5 +297,12 @@ def run_top_stage(cfg: dict, cache_dir: Path, anchor: str, out_dir: Path) -> lis
                   batch_sampler=lambda gen: SameDatasetBatches(train_set.groups(), cfg["batch_size"], gen))
     store_best_metrics(out_dir, cfg, split="; ".join(
         f"{val_fraction_of(cfg, n):.0%} of {n} (by subset), seed {cfg.get('split_seed', 0)}" for n in datasets))
+    if cfg.get("views_onnx"):  # the graph itself, its views retrained, is the result
+        model.load_state_dict(torch.load(out_dir / "best.pt", weights_only=True)["model"])
+        onnx.save(write_views(load_graph(Path(cfg["views_onnx"])), model), str(out_dir / "views.onnx"))
     return history
 
+
+def views_config(cfg: dict) -> IQAConfig:
+    """The network config of the graph whose views are retrained, from its card."""
+    return IQAConfig.from_dict(graph_card(Path(cfg["views_onnx"]))["config"])

@@ -76,23 +76,30 @@ def pad_square(image: torch.Tensor, side: int) -> torch.Tensor:
     return F.pad(image, (0, side - w, 0, side - h), mode="replicate")
 
 
-@torch.no_grad()
-def build_cache(model, rows: Iterable[tuple[dict, Callable[[], np.ndarray]]], out: Path, side: int = 512,
-                count: int | None = None) -> int:
-    """Run the trunk over every row's photo and write the cache to ``out``.
-
-    ``rows`` yields (description, load) pairs: ``load()`` returns the RGB photo as the overview
-    reads it (long side at most ``side``). A photo that cannot be read is skipped with a message;
-    it never stops the cache. ``count`` (rows expected) sizes the arrays; unused rows are cut off.
-    """
-    rows = list(rows) if count is None else rows
-    count = len(rows) if count is None else count
-    out.mkdir(parents=True, exist_ok=True)
+def torch_trunk(model) -> Callable[[torch.Tensor], list[np.ndarray]]:
+    """The stage outputs of ``model``'s frozen trunk, as the cache stores them."""
     model.eval()
-    mean, std = model.config.mean, model.config.std
-    probe = trunk_stages(model.backbone, torch.zeros(1, 3, side, side))
-    arrays = [np.lib.format.open_memmap(out / f"stage{k}.npy.part", "w+", np.float16, (count, *t.shape[1:]))
-              for k, t in enumerate(probe)]
+
+    @torch.no_grad()
+    def features(image: torch.Tensor) -> list[np.ndarray]:
+        return [t[0].numpy() for t in trunk_stages(model.backbone, image)]
+
+    return features
+
+
+def build_cache(features: Callable[[torch.Tensor], list[np.ndarray]], mean, std,
+                rows: list[tuple[dict, Callable[[], np.ndarray]]], out: Path, side: int = 512) -> int:
+    """Run ``features`` (a normalised [1, 3, side, side] image -> arrays to keep) over every row's
+    photo and write the cache to ``out``.
+
+    Each row is (description, load): ``load()`` returns the RGB photo as the reader sees it (its
+    long side at most ``side``). A photo that cannot be read is skipped with a message; it never
+    stops the cache.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    probe = features(torch.zeros(1, 3, side, side))
+    arrays = [np.lib.format.open_memmap(out / f"stage{k}.npy.part", "w+", np.float16, (len(rows), *a.shape))
+              for k, a in enumerate(probe)]
     index = []
     for description, load in rows:
         try:
@@ -103,12 +110,11 @@ def build_cache(model, rows: Iterable[tuple[dict, Callable[[], np.ndarray]]], ou
         h, w = rgb.shape[:2]
         if max(h, w) > side:
             raise ValueError(f"{description}: {w}x{h} is larger than the cache's {side}-px square")
-        image = pad_square(normalise(rgb, mean, std)[None], side)
-        for array, stage in zip(arrays, trunk_stages(model.backbone, image)):
-            array[len(index)] = stage[0].numpy().astype(np.float16)
+        for array, stage in zip(arrays, features(pad_square(normalise(rgb, mean, std)[None], side))):
+            array[len(index)] = stage.astype(np.float16)
         index.append(description | {"h": h, "w": w})
         if len(index) % 500 == 0:
-            log.info("cached %d / %d photos", len(index), count)
+            log.info("cached %d / %d photos", len(index), len(rows))
     for k, array in enumerate(arrays):
         array.flush()
         del array

@@ -94,3 +94,50 @@ def test_a_detail_cache_holds_each_native_tiles_ladder_cut_from_the_damaged_phot
     assert len(photos) == 4 and len({p.split("#")[0] for p in photos}) == 1  # 4 tiles of the training half's photo
     assert len(ladders) == 4 * (1 + 14 * 5) and ladders.side == 96
     assert {(r["h"], r["w"]) for r in ladders.rows} == {(96, 96)}
+
+
+def test_a_graphs_views_are_rebuilt_exactly_retrained_and_written_back_leaving_the_rest_as_it_was(
+        tmp_path, tiny_mos_set, exported_student):
+    import onnx
+    import onnxruntime as ort
+    from onnx import numpy_helper
+
+    from models.configs import IQAConfig
+    from training.onnx_views import views_from_onnx, with_grid_output
+
+    _, onnx_path, card_path = exported_student
+    graph = onnx.load(str(onnx_path))
+    session = ort.InferenceSession(with_grid_output(graph).SerializeToString(), providers=["CPUExecutionProvider"])
+    image = np.random.default_rng(0).uniform(-1, 1, (1, 3, 96, 128)).astype(np.float32)
+    score, grid = session.run(["score", "grid"], {"image": image})
+    head = views_from_onnx(graph, IQAConfig.from_dict(json.loads(card_path.read_text())["config"])).eval()
+    with torch.no_grad():
+        np.testing.assert_allclose(head(torch.from_numpy(grid))["score"].numpy(), score, atol=1e-4)
+
+    csv_path, root = tiny_mos_set
+    kodak = tmp_path / "kodak"
+    kodak.mkdir()
+    yy, xx = np.mgrid[0:160, 0:200]
+    Image.fromarray(((np.sin(xx / 3) * np.cos(yy / 4) * 70 + 128)[..., None].repeat(3, 2)).astype(np.uint8)).save(kodak / "k.png")
+    config = tmp_path / "views.json"
+    config.write_text(json.dumps({
+        "side": 128, "batch_size": 4, "epochs": 1, "lr_backbone": 0, "lr_head": 3e-3, "warmup_epochs": 0,
+        "synthetic": {"groups": 1}, "loss": {"l1": 1.0, "plcc": 0.3, "rank": 0.3},
+        "val_fractions": {"livec": 0.25}, "split_seed": 0, "seed": 0, "views_onnx": str(onnx_path)}))
+    assert main(["top-cache", "--views-onnx", str(onnx_path), "--config", str(config), "--data", "livec",
+                 str(csv_path), str(root), "--kodak", str(kodak), "--tiles", "96", "4", "--out", str(tmp_path / "c")]) == 0
+    assert main(["top", "--config", str(config), "--cache", str(tmp_path / "c"), "--anchor", "livec",
+                 "--out", str(tmp_path / "run")]) == 0
+    retrained = onnx.load(str(tmp_path / "run" / "views.onnx"))
+    before = {t.name: numpy_helper.to_array(t) for t in graph.graph.initializer}
+    after = {t.name: numpy_helper.to_array(t) for t in retrained.graph.initializer}
+    changed = {name for name in before if name not in after or not np.array_equal(before[name], after[name])}
+    added = set(after) - set(before)
+    assert added and all("/mal/views." in name for name in added)  # each view's own retrained convolutions
+    assert changed and not any(name.startswith(("model.backbone", "model.lda")) for name in changed)
+    grid_after = ort.InferenceSession(with_grid_output(retrained).SerializeToString(),
+                                      providers=["CPUExecutionProvider"]).run(["grid"], {"image": image})[0]
+    np.testing.assert_array_equal(grid_after, grid)  # what the views read is untouched
+    new_score = ort.InferenceSession(retrained.SerializeToString(), providers=["CPUExecutionProvider"]).run(
+        ["score"], {"image": image})[0]
+    assert not np.allclose(new_score, score)
