@@ -20,6 +20,8 @@ def register_export(sub) -> None:
                    help="also write NAME.pt (float16 state dict + config) beside the model, for fine-tuning")
     p.add_argument("--detail-checkpoint", type=Path,
                    help="a second network for the card's detail reader (native tiles and maps), e.g. the scale stage's")
+    p.add_argument("--detail-onnx", type=Path, nargs=2, metavar=("GRAPH", "CHECKPOINT"),
+                   help="an exported detail graph (e.g. `top`'s views.onnx) and the checkpoint whose card_info describes it")
     p.add_argument("--card-extra", type=Path, help="JSON file of further card fields (commands, credits, evaluations)")
     p.set_defaults(run=run_export)
 
@@ -42,7 +44,15 @@ def run_export(args) -> int:
     if args.detail_checkpoint:
         detail, detail_ckpt = load_checkpoint(args.detail_checkpoint)
         detail_info = detail_ckpt.get("card_info", {})
-    onnx_path, card_path = export_model(model, args.out, info, extra, detail, detail_info)
+    detail_graph = None
+    if args.detail_onnx:
+        if detail is not None:
+            raise SystemExit("export: give --detail-checkpoint or --detail-onnx, not both")
+        import torch
+
+        detail_graph = args.detail_onnx[0]
+        detail_info = torch.load(args.detail_onnx[1], map_location="cpu", weights_only=True).get("card_info", {})
+    onnx_path, card_path = export_model(model, args.out, info, extra, detail, detail_info, detail_graph)
     print(f"wrote {onnx_path} and {card_path}" + (" (and the detail graph)" if detail is not None else ""))
     if args.torch_weights:
         from .export import save_slim_weights

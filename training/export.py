@@ -121,12 +121,15 @@ PROTECTED_CARD_FIELDS = ("format", "name", "input", "onnx_file", "sha256", "conf
 
 
 def export_model(model: IQANet, out: str | Path, info: dict | None = None, extra: dict | None = None,
-                 detail: IQANet | None = None, detail_info: dict | None = None) -> tuple[Path, Path]:
+                 detail: IQANet | None = None, detail_info: dict | None = None,
+                 detail_graph: Path | None = None) -> tuple[Path, Path]:
     """Write ``out``.onnx and ``out``.json; return their paths.
 
     ``extra``: further card fields (commands, credits, evaluations); it cannot change what the
     app relies on (file, hash, input, views). ``detail``: a second network for the card's detail
-    reader (native tiles and maps), written as ``out``-detail.onnx; it must take the same input."""
+    reader (native tiles and maps), written as ``out``-detail.onnx; it must take the same input.
+    ``detail_graph``: an already exported detail graph (e.g. one whose views were retrained from
+    ONNX alone), copied as ``out``-detail.onnx; ``detail_info`` describes it."""
     out = Path(out)
     onnx_path = out.with_name(out.name + ".onnx")
     card_path = out.with_name(out.name + ".json")
@@ -138,6 +141,12 @@ def export_model(model: IQANet, out: str | Path, info: dict | None = None, extra
         export_onnx(detail, detail_path)
         detail_entry = {"onnx_file": detail_path.name, "sha256": sha256_file(detail_path),
                         "parameters": sum(p.numel() for p in detail.parameters()),
+                        "training": (detail_info or {}).get("training", {})}
+    elif detail_graph is not None:
+        detail_path = out.with_name(out.name + "-detail.onnx")
+        with atomic_path(detail_path) as tmp:
+            shutil.copyfile(detail_graph, tmp)
+        detail_entry = {"onnx_file": detail_path.name, "sha256": sha256_file(detail_path),
                         "training": (detail_info or {}).get("training", {})}
     export_onnx(model, onnx_path)
     if detail_entry is not None:
