@@ -383,7 +383,7 @@ def _run_top_cache(args) -> int:
         features, mean, std = torch_trunk(model), model.config.mean, model.config.std
     else:
         card = graph_card(args.views_onnx)
-        features, mean, std = views_features(args.views_onnx), card["input"]["mean"], card["input"]["std"]
+        features, mean, std = views_features(args.views_onnx, args.threads), card["input"]["mean"], card["input"]["std"]
     sets = [parse_rated_set(values, None) for values in args.data]
     pristine = training_pristine(args.kodak, args.hires, cfg.get("seed", 0))
     counts = build_top_cache(features, mean, std, sets, cfg, pristine, args.out, side=cfg.get("side", 512),

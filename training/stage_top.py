@@ -132,12 +132,14 @@ def build_top_cache(features, mean, std, sets: list[RatedSet], cfg: dict, pristi
     return counts
 
 
-def views_features(onnx_path: Path):
+def views_features(onnx_path: Path, threads: int = 0):
     """The LDA grid a graph's views read, computed by ONNX Runtime (``onnx_views``)."""
     import onnxruntime as ort
 
     graph = with_grid_output(load_graph(onnx_path))
-    session = ort.InferenceSession(graph.SerializeToString(), providers=["CPUExecutionProvider"])
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    session = ort.InferenceSession(graph.SerializeToString(), options, providers=["CPUExecutionProvider"])
     return lambda image: [session.run(["grid"], {"image": image.numpy()})[0][0]]
 
 
