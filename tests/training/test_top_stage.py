@@ -48,7 +48,7 @@ def test_a_cache_of_rated_photos_and_ladders_trains_only_the_top_and_resumes(tmp
     (kodak / "broken.png").write_bytes(b"\x89PNG not really")  # one unreadable photo skips its rows only
     base = save_checkpoint(tmp_path / "base.pt")
     cfg = {"model": "student", "side": 128, "batch_size": 4, "epochs": 2, "lr_backbone": 1e-3, "lr_head": 1e-3,
-           "warmup_epochs": 0.2, "repeat": {"livec": 2}, "synthetic": {"groups": 1, "rank": 0.5, "verdict": 1.0},
+           "warmup_epochs": 0.2, "repeat": {"livec": 2}, "crop_cells": 6, "synthetic": {"groups": 1, "rank": 0.5, "verdict": 1.0},
            "loss": {"l1": 1.0, "plcc": 0.3, "rank": 0.3}, "val_fractions": {"livec": 0.25}, "split_seed": 0, "seed": 0}
     config = tmp_path / "top.json"
     config.write_text(json.dumps(cfg))

@@ -20,10 +20,10 @@ BIQSET=(--data biq2021 "$BIQ/Train (Images and MOS).csv" "$BIQ")
 LIVEC=(--data livec "$DATA/livec/train.csv" "$DATA/livec")
 PRISTINE=(--kodak "$DATA/pristine/kodak" --hires "$DATA/pristine/lomiri" "$DATA/pristine/mate")
 
-# 1. The overview network: its trunk's features once (~12 min), then the top (4 epochs, ~15 min each).
+# 1. The overview network: its trunk's features once (~12 min), then the top (3 epochs of 384-px feature crops, ~15 min each).
 [ -f "$RUN/cache/ladders/index.json" ] || \
     $PY -m training top-cache --init "$JOINT" "${BIQSET[@]}" "${LIVEC[@]}" "${PRISTINE[@]}" --out "$RUN/cache"
-$PY -m training top --init "$JOINT" --cache "$RUN/cache" --anchor livec --out "$RUN/overview" --epochs 4 --set threads=2
+$PY -m training top --init "$JOINT" --cache "$RUN/cache" --anchor livec --out "$RUN/overview" --set threads=1
 
 # 2. The detail reader: v0.4.0's graph, its views retrained on native 320-px tiles (9 per photo).
 [ -f "$RUN/detail_cache/ladders/index.json" ] || \
