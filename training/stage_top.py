@@ -8,12 +8,15 @@ and the top (last blocks, LDA, MAL, fusion) trains on whole 512-px photos, sever
 - synthetic ladders of clean photos as the overview reads them (long side 512): each damage kind's
   levels in order (ranking) and the verdict hinges (clean above the pass line, from each kind's
   heavy level on below the fail line), so the default thresholds mean something.
-Validation: every dataset's own held-out photos (the joint stage's split), and its subsets.
+Validation: every dataset's own held-out photos (the joint stage's split), and its subsets;
+``best.pt`` has the best mean SRCC over the datasets, or with ``select: last`` the last epoch (for
+the detail reader's views, whose one rated dataset barely moves while its verdicts improve).
 """
 from __future__ import annotations
 
 import json
 import logging
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -316,6 +319,8 @@ def run_top_stage(cfg: dict, cache_dir: Path, anchor: str, out_dir: Path) -> lis
     history = fit(model, cfg, train_set, None, out_dir, loss_fn, card_info,
                   validate_fn=lambda m: validate_cached(m, rated, ladders, pass_line, fail_line),
                   batch_sampler=lambda gen: SameDatasetBatches(train_set.groups(), cfg["batch_size"], gen))
+    if cfg.get("select") == "last":  # a fixed schedule: the last epoch is the result, chosen by nothing
+        shutil.copyfile(out_dir / "last.pt", out_dir / "best.pt")
     store_best_metrics(out_dir, cfg, split="; ".join(
         f"{val_fraction_of(cfg, n):.0%} of {n} (by subset), seed {cfg.get('split_seed', 0)}" for n in datasets))
     if cfg.get("views_onnx"):  # the graph itself, its views retrained, is the result
