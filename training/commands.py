@@ -354,6 +354,8 @@ def register_top(sub) -> None:
     p.add_argument("--tiles", type=int, nargs=2, metavar=("TILE", "COUNT"),
                    help="ladders of the native tiles a detail reader reads (tile side, tiles per photo), "
                         "not of the photos at the overview's size")
+    p.add_argument("--tile-sides", type=int, nargs="+", default=[0], dest="tile_sides",
+                   help="with --tiles: the photo's long sides to cut tiles from (0: native; default native only)")
     p.add_argument("--threads", type=int, default=0, help="torch threads (default: all cores)")
     p.add_argument("--out", type=Path, required=True, help="cache folder (several GB for BIQ2021)")
     p.set_defaults(run=_run_top_cache)
@@ -387,7 +389,7 @@ def _run_top_cache(args) -> int:
     sets = [parse_rated_set(values, None) for values in args.data]
     pristine = training_pristine(args.kodak, args.hires, cfg.get("seed", 0))
     counts = build_top_cache(features, mean, std, sets, cfg, pristine, args.out, side=cfg.get("side", 512),
-                             tiles=args.tiles)
+                             tiles=args.tiles, tile_sides=tuple(args.tile_sides))
     print(", ".join(f"{name}: {n} photos" for name, n in counts.items()))
     return 0
 

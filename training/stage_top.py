@@ -72,28 +72,33 @@ def ladder_rows(pristine: list[Path], side: int, seed: int = 0):
                        lambda kind=kind, level=level, rng=rng, clean=clean: distort(clean(), kind, level, rng))
 
 
-def tile_rows(photos: list[Path], tile: int, count: int, seed: int = 0, margin: int = 32):
-    """(description, load) of the native tiles the detail reader cuts from each clean photo
-    (``reading.detail_boxes``) and of their copies at every level of every damage kind. Damage
-    is applied to the tile with a margin of the photo around it (blur reaches across the tile's
-    edge, as it would in the whole damaged photo), then the margin is cut off."""
-    for n, path in enumerate(photos):
+def tile_rows(photos: list[Path], tile: int, count: int, seed: int = 0, margin: int = 32, sides: tuple[int, ...] = (0,)):
+    """(description, load) of the tiles the detail reader cuts from each clean photo
+    (``reading.detail_boxes``) and of their copies at every level of every damage kind, with the
+    photo at each of ``sides`` (its long side; 0: native; sides the photo does not exceed are
+    skipped): a photo handed in reduced is read by the same tiles, and must pass when clean too.
+    Damage is applied to the tile with a margin of the photo around it (blur reaches across the
+    tile's edge, as it would in the whole damaged photo), then the margin is cut off."""
+    for n, (path, side) in enumerate((p, side) for p in photos for side in sides):
         state: dict = {}  # the photo is decoded once for all its tiles
 
-        def photo(path=path, state=state):
+        def photo(path=path, side=side, state=state):
             if "rgb" not in state:
-                state["rgb"] = load_rgb(path)
+                state["rgb"] = overview(load_rgb(path), side) if side else load_rgb(path)
             return state["rgb"]
+
 
         try:
             h, w = photo().shape[:2]
         except Exception as exc:  # an unreadable photo gives no tiles, and stops nothing
             log.warning("skipped %s: %s", path, exc)
             continue
+        if side and (max(h, w) < side or side <= tile):
+            continue  # not reduced at this side: its native tiles are already there
         for b, (top, left, th, tw) in enumerate(detail_boxes(h, w, tile, count)):
             y0, x0 = max(0, top - margin), max(0, left - margin)
             y1, x1 = min(h, top + th + margin), min(w, left + tw + margin)
-            name = f"{path.name}#{b}"
+            name = f"{path.name}@{side or 'native'}#{b}"
 
             def cut(rgb, top=top, left=left, th=th, tw=tw, y0=y0, x0=x0):
                 return rgb[top - y0: top - y0 + th, left - x0: left - x0 + tw]
@@ -118,7 +123,7 @@ def training_pristine(kodak: list[Path], hires: list[Path], seed: int = 0) -> li
 
 
 def build_top_cache(features, mean, std, sets: list[RatedSet], cfg: dict, pristine: list[Path], out: Path,
-                    side: int = 512, tiles: tuple[int, int] | None = None) -> dict:
+                    side: int = 512, tiles: tuple[int, int] | None = None, tile_sides: tuple[int, ...] = (0,)) -> dict:
     """Two caches under ``out``: ``rated`` (whole photos at the overview's size) and ``ladders``:
     the clean photos at the overview's size, or with ``tiles`` (tile, count) the native tiles the
     detail reader reads. ``features`` is what is kept of each photo (``trunk_cache.torch_trunk``,
@@ -127,7 +132,7 @@ def build_top_cache(features, mean, std, sets: list[RatedSet], cfg: dict, pristi
     if pristine:
         seed = cfg.get("seed", 0)
         if tiles:
-            rows = list(tile_rows(list_images(pristine), *tiles, seed=seed))
+            rows = list(tile_rows(list_images(pristine), *tiles, seed=seed, sides=tile_sides))
             counts["ladders"] = build_cache(features, mean, std, rows, out / "ladders", tiles[0])
         else:
             rows = list(ladder_rows(pristine, side, seed))

@@ -88,11 +88,14 @@ def test_a_detail_cache_holds_each_native_tiles_ladder_cut_from_the_damaged_phot
     config = tmp_path / "top.json"
     config.write_text(json.dumps({"side": 128, "val_fractions": {"livec": 0.25}, "split_seed": 0, "seed": 0}))
     assert main(["top-cache", "--init", str(tmp_path / "base.pt"), "--config", str(config), "--data", "livec",
-                 str(csv_path), str(root), "--hires", str(hires), "--tiles", "96", "4", "--out", str(tmp_path / "c")]) == 0
+                 str(csv_path), str(root), "--hires", str(hires), "--tiles", "96", "4", "--tile-sides", "0", "200", "1000",
+                 "--out", str(tmp_path / "c")]) == 0
     ladders = TrunkCache(tmp_path / "c" / "ladders")
     photos = {r["photo"] for r in ladders.rows}
-    assert len(photos) == 4 and len({p.split("#")[0] for p in photos}) == 1  # 4 tiles of the training half's photo
-    assert len(ladders) == 4 * (1 + 14 * 5) and ladders.side == 96
+    assert len({p.split("@")[0] for p in photos}) == 1  # the training half's photo alone
+    # 4 native tiles, and 2 of the photo reduced to 200 px (1000 px would enlarge it: skipped)
+    assert {p.split("@")[1] for p in photos} == {f"native#{i}" for i in range(4)} | {"200#0", "200#1"}
+    assert len(ladders) == 6 * (1 + 14 * 5) and ladders.side == 96
     assert {(r["h"], r["w"]) for r in ladders.rows} == {(96, 96)}
 
 
