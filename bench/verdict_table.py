@@ -26,39 +26,8 @@ from app.core.engine import Engine  # noqa: E402
 from app.core.imageio import load_rgb  # noqa: E402
 from app.core.model_loader import load_model  # noqa: E402
 from app.core.rules import Thresholds  # noqa: E402
+from training.data.heavy_damage import DAMAGE  # noqa: E402
 from training.data.hires import split_hires  # noqa: E402
-
-
-def _exposure(rgb: np.ndarray, gain: float) -> np.ndarray:
-    linear = (rgb.astype(np.float32) / 255.0) ** 2.2 * gain  # in linear light, as a camera would
-    return (np.clip(linear, 0, 1) ** (1 / 2.2) * 255 + 0.5).astype(np.uint8)
-
-
-def _motion(rgb: np.ndarray, length: int = 15) -> np.ndarray:
-    kernel = np.zeros((length, length), np.float32)
-    kernel[length // 2, :] = 1.0 / length
-    return cv2.filter2D(rgb, -1, kernel, borderType=cv2.BORDER_REFLECT)
-
-
-def _jpeg(rgb: np.ndarray, quality: int = 8) -> np.ndarray:
-    ok, data = cv2.imencode(".jpg", rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
-    return cv2.imdecode(data, cv2.IMREAD_COLOR)[..., ::-1]
-
-
-def _noise(rgb: np.ndarray, sigma: float = 25, seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    return np.clip(rgb + rng.normal(0, sigma, rgb.shape), 0, 255).astype(np.uint8)
-
-
-DAMAGE = {
-    "clean": lambda rgb: rgb,
-    "blur sigma 4": lambda rgb: cv2.GaussianBlur(rgb, (0, 0), 4.0),
-    "noise sigma 25": _noise,
-    "JPEG q8": _jpeg,
-    "2 stops over": lambda rgb: _exposure(rgb, 4.0),
-    "2.5 stops under": lambda rgb: _exposure(rgb, 2 ** -2.5),
-    "motion 15 px": _motion,
-}
 
 
 def reduce(rgb: np.ndarray, side: int) -> np.ndarray:

@@ -25,10 +25,11 @@ PRISTINE=(--kodak "$DATA/pristine/kodak" --hires "$DATA/pristine/lomiri" "$DATA/
     $PY -m training top-cache --init "$JOINT" "${BIQSET[@]}" "${LIVEC[@]}" "${PRISTINE[@]}" --out "$RUN/cache"
 $PY -m training top --init "$JOINT" --cache "$RUN/cache" --anchor livec --out "$RUN/overview" --set threads=1
 
-# 2. The detail reader: v0.4.0's graph, its views retrained on native 320-px tiles (9 per photo).
+# 2. The detail reader: v0.4.0's graph, its views retrained on 320-px tiles (9 per photo) of the photos at
+#    native size and reduced to 2048 and 1024 px.
 [ -f "$RUN/detail_cache/ladders/index.json" ] || \
     $PY -m training top-cache --views-onnx "$DETAIL" --config training/configs/views_detail.json "${LIVEC[@]}" \
-        "${PRISTINE[@]}" --tiles 320 9 --out "$RUN/detail_cache"
+        "${PRISTINE[@]}" --tiles 320 9 --tile-sides 0 2048 1024 --out "$RUN/detail_cache"
 $PY -m training top --config training/configs/views_detail.json --cache "$RUN/detail_cache" --anchor livec \
     --out "$RUN/detail" --set views_onnx="$DETAIL" threads=2
 
