@@ -47,8 +47,8 @@ def _photo(h: int, w: int) -> np.ndarray:
 # --- workers (each in its own process) -------------------------------------------------------------
 def work_student(repeats: int) -> dict:
     sys.path.insert(0, str(ROOT))
-    from app.core.engine import Engine
-    from app.core.model_loader import load_model
+    from app.core.scoring.engine import Engine
+    from app.core.model.loader import load_model
     from app.core.paths import default_model_dir
 
     engine = Engine(load_model(default_model_dir() / "mobileiqa-student.onnx"))

@@ -41,9 +41,9 @@ def make(folder: Path, w: int, h: int, fmt: str) -> Path:
 
 def worker(path: str) -> dict:
     sys.path.insert(0, str(ROOT))
-    from app.core.batch import score_photo
-    from app.core.engine import Engine
-    from app.core.model_loader import load_model
+    from app.core.scoring.photo import score_photo
+    from app.core.scoring.engine import Engine
+    from app.core.model.loader import load_model
     from app.core.paths import default_model_dir
 
     engine = Engine(load_model(default_model_dir() / "mobileiqa-student.onnx"))

@@ -44,10 +44,10 @@ def write_jpegs(folder: Path, h: int, w: int, n: int) -> list[Path]:
 
 def work_app(files: list[str], provider: str) -> dict:
     sys.path.insert(0, str(ROOT))
-    from app.core.batch import score_photo
-    from app.core.engine import Engine
-    from app.core.model_loader import load_model
-    from app.core.native_maps import native_damage
+    from app.core.scoring.photo import score_photo
+    from app.core.scoring.engine import Engine
+    from app.core.model.loader import load_model
+    from app.core.scoring.native_maps import native_damage
     from app.core.paths import default_model_dir
     from app.core.store import open_database
     from app.core.store.repository import record_score, register_model

@@ -20,8 +20,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from app.core.imageio import load_rgb
-from app.core.reading import overview
+from app.core.imageio.decode import load_rgb
+from app.core.scoring.reading import overview
 
 from .aux_synthetic import HEAVY_FROM
 from .data.hires import split_hires

@@ -8,13 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from .calibration import Calibration, fit_calibration
-from .engine import Engine
-from .finetune_job import requirement
-from .labeling import screened_site_mos
-from .model_loader import LoadedModel, load_model
-from .model_trust import admit_model
-from .rules import Thresholds
+from .model.loader import LoadedModel, load_model
+from .model.trust import admit_model
+from .ratings.session import screened_site_mos
+from .scoring.engine import Engine
+from .site.finetune_job import requirement
 from .store import Database, open_database
+from .verdict import Thresholds
 from .store.repository import (
     active_thresholds,
     active_version,
@@ -39,7 +39,7 @@ class Workspace:
         """Verify and switch to the model at ``path``; on ModelError nothing changes.
 
         A model this station does not trust raises UntrustedModel unless ``approved_by`` names
-        the person approving it (recorded with the version; see app.core.model_trust).
+        the person approving it (recorded with the version; see app.core.model.trust).
 
         ``site_choice``: a supervisor's explicit switch, which makes this version the one every
         station sharing the database runs, from this path. Any other load (a station opening, or

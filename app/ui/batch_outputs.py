@@ -8,8 +8,8 @@ from pathlib import Path
 from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
-from ..core.export import write_scores_csv
-from ..core.reviews import add_review, current_reviews, with_reviews
+from ..core.outputs.reviews import add_review, current_reviews, with_reviews
+from ..core.outputs.scores_csv import write_scores_csv
 from .gallery import PathRole
 from .workers import ReportJob
 

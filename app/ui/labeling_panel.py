@@ -1,7 +1,7 @@
 """The labeling panel: a rater signs in and gives ACR opinions, keys 1-5, with undo.
 
 The photo is shown without the model's score, so raters are not biased. The session logic
-(order, resume, gold, undo, skips) lives in app.core.labeling; photos are decoded off the GUI
+(order, resume, gold, undo, skips) lives in app.core.ratings.session; photos are decoded off the GUI
 thread. The photo is fitted to the panel, never enlarged (an enlarged photo is a blurred one, and
 the rater would judge the blur), or shown at 100 % (Z), one photo pixel per screen pixel, with
 scroll bars and drag to pan. A vote is taken only while the photo is on screen; a key pressed
@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.imageio import load_rgb
-from ..core.labeling import ACR_LEVELS, LabelingSession
-from ..core.ratings_export import batch_summary
+from ..core.imageio.decode import load_rgb
+from ..core.ratings.csv_export import batch_summary
+from ..core.ratings.session import ACR_LEVELS, LabelingSession
 from ..core.store import Database
 from .images import to_qimage
 

@@ -29,10 +29,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.labeling import batch_name, select_for_rating
-from ..core.model_contract import ModelError
-from ..core.model_trust import UntrustedModel, current_user
+from ..core.model.contract import ModelError
+from ..core.model.trust import UntrustedModel, current_user
 from ..core.paths import user_data_dir
+from ..core.ratings.selection import select_for_rating
+from ..core.ratings.session import batch_name
 from ..core.workspace import Workspace
 from ..sources.camera import CameraSource
 from .gallery import (
@@ -43,14 +44,14 @@ from .gallery import (
     GalleryView,
     PathRole,
 )
+from .batch_jobs import BatchJobs, progress_text
+from .batch_outputs import BatchOutputs
 from .labeling_panel import LabelingPanel
+from .station_sync import StationSyncTimer
 from .thresholds_panel import ThresholdsPanel
 from .training_controller import TrainingController
 from .training_panel import TrainingPanel
 from .viewer import Viewer
-from .batch_jobs import BatchJobs, progress_text
-from .batch_outputs import BatchOutputs
-from .station_sync import StationSyncTimer
 from .viewer_jobs import ViewerJobs
 from .workers import CameraWorker, FolderWorker
 

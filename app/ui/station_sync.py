@@ -1,5 +1,5 @@
 """The window's side of stations sharing one database: every few seconds, off the GUI thread,
-ask app.core.station_sync what another station's supervisor changed, and hand it to the window
+ask app.core.site.station_sync what another station's supervisor changed, and hand it to the window
 as signals (switch to this model version; apply these thresholds). The window connects them to
 the methods it already has, so a change arrives exactly as if made here, badges included."""
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
-from ..core.station_sync import SiteChange, StationSync, site_state
+from ..core.site.station_sync import SiteChange, StationSync, site_state
 from ..core.workspace import Workspace
 
 POLL_MS = 3000
@@ -53,7 +53,7 @@ class StationSyncTimer(QObject):
         self._said: str | None = None  # the last line shown, so a lasting state is said once
 
     def site_model(self):
-        """The version the site runs (app.core.station_sync.SiteModel), None when none was chosen
+        """The version the site runs (app.core.site.station_sync.SiteModel), None when none was chosen
         or the database cannot be read: a station that opens joins the site's choice."""
         try:
             return site_state(self.workspace.db, None).model

@@ -10,12 +10,13 @@ from typing import Callable
 from PySide6.QtCore import QObject, QSettings, Signal
 
 from ..core.calibration import Calibration
-from ..core.finetune_job import inherited_thresholds, register_anyway
-from ..core.model_contract import ModelError
-from ..core.model_trust import current_user
-from ..core.rules import Thresholds
+from ..core.model.contract import ModelError
+from ..core.model.trust import current_user
+from ..core.site.finetune_job import inherited_thresholds, register_anyway
+from ..core.site.training_state import training_state
+from ..core.stats import below_zero
 from ..core.store.repository import model_versions, save_thresholds
-from ..core.training_state import training_state
+from ..core.verdict import Thresholds
 from ..core.workspace import Workspace
 from .training_panel import TrainingPanel
 
@@ -116,7 +117,7 @@ class TrainingController(QObject):
         c = self.candidate
         if c.helps:
             verdict = "it helps beyond noise (the gain's interval lies above 0)"
-        elif c.gain_ci is not None and c.gain_ci[1] < 0:
+        elif below_zero(c.gain_ci):
             verdict = "it is worse beyond noise; keep the model as it is"
         else:
             verdict = "it is not shown to help (the gain's interval includes 0); keep the model as it is"

@@ -31,9 +31,9 @@ def evaluate(engine, path: Path) -> dict:
     """What load_rgb and score_photo make of one file; never raises (that is the point)."""
     import numpy as np
 
-    from app.core.batch import score_photo
-    from app.core.imageio import ImageLoadError, load_rgb
-    from app.core.rules import Thresholds
+    from app.core.scoring.photo import score_photo
+    from app.core.imageio.decode import ImageLoadError, load_rgb
+    from app.core.verdict import Thresholds
 
     out: dict = {}
     try:
@@ -78,8 +78,8 @@ def main(argv: list[str]) -> int:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
 
-    from app.core.engine import Engine
-    from app.core.model_loader import load_model
+    from app.core.scoring.engine import Engine
+    from app.core.model.loader import load_model
 
     from . import fuzz
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.core.batch import score_batch
+from app.core.scoring.photo import score_batch
 from app.core.workspace import Workspace
 from app.sources.folder import FolderWatcher
 

@@ -8,7 +8,7 @@ from PIL import Image
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 
-from app.core.labeling import standing_votes
+from app.core.ratings.session import standing_votes
 from tests.gui.test_user_actions import action_for, answer_item_dialog, choose_folder_with_ctrl_o
 
 pytestmark = pytest.mark.gui

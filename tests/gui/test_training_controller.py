@@ -5,7 +5,7 @@ from unittest.mock import MagicMock
 import pytest
 from PySide6.QtCore import QSettings
 
-from app.core.training_state import TrainingState
+from app.core.site.training_state import TrainingState
 from app.core.workspace import Workspace
 from app.ui.training_controller import TrainingController
 from app.ui.training_panel import TrainingPanel

@@ -8,10 +8,10 @@ import time
 import pytest
 from PySide6.QtCore import QSettings, Qt
 
-from app.core.model_contract import model_identity
+from app.core.model.contract import model_identity
 from app.core.store import open_database
 from app.core.store.repository import model_versions
-from app.core.training_state import training_state
+from app.core.site.training_state import training_state
 from app.ui.training_panel import TrainingPanel
 from tests.conftest import ship_for_tests
 
@@ -139,7 +139,7 @@ def test_site_calibration_from_the_panel_rescored_gallery(qtbot, exported_studen
     import numpy as np
     from PIL import Image
 
-    from app.core.labeling import LabelingSession
+    from app.core.ratings.session import LabelingSession
     from app.ui.main_window import MainWindow
 
     folder = tmp_path / "site"
@@ -205,7 +205,7 @@ def _version(**kw):
 
 
 def test_the_versions_table_keeps_livec_validation_and_site_test_apart_each_with_its_n(qtbot, tmp_path):
-    from app.core.training_state import TrainingState
+    from app.core.site.training_state import TrainingState
 
     panel = TrainingPanel("sqlite://", tmp_path / "m.onnx", tmp_path / "runs", python_setting=sys.executable)
     qtbot.addWidget(panel)
@@ -229,7 +229,7 @@ def test_the_versions_table_keeps_livec_validation_and_site_test_apart_each_with
 def test_a_kept_back_version_is_explained_and_offered_for_registration(qtbot, tmp_path):
     import json
 
-    from app.core.finetune_job import FinetuneJob
+    from app.core.site.finetune_job import FinetuneJob
 
     panel = TrainingPanel("sqlite://", tmp_path / "m.onnx", tmp_path / "runs", python_setting=sys.executable)
     qtbot.addWidget(panel)
@@ -273,7 +273,7 @@ def _child_of(exported_student, tmp_path, name="tiny-site-a"):
     """A version fine-tuned from the tiny student (its card names the parent)."""
     import torch
 
-    from app.core.model_loader import load_model
+    from app.core.model.loader import load_model
     from models import create_model
     from training.export import annotate_card, export_model
 
@@ -286,8 +286,8 @@ def _child_of(exported_student, tmp_path, name="tiny-site-a"):
 
 
 def test_a_new_version_starts_from_its_parents_thresholds_when_the_supervisor_agrees(controlled, exported_student, tmp_path):
-    from app.core.model_loader import load_model
-    from app.core.rules import Thresholds
+    from app.core.model.loader import load_model
+    from app.core.verdict import Thresholds
     from app.core.store.repository import active_thresholds, register_model
 
     controller, panel, ws = controlled
@@ -305,8 +305,8 @@ def test_a_new_version_starts_from_its_parents_thresholds_when_the_supervisor_ag
 
 
 def test_the_supervisor_registers_a_kept_back_version_with_their_name(controlled, exported_student, tmp_path):
-    from app.core.model_loader import load_model
-    from app.core.model_trust import admit_model
+    from app.core.model.loader import load_model
+    from app.core.model.trust import admit_model
 
     controller, panel, ws = controlled
     child = _child_of(exported_student, tmp_path, "tiny-site-b")
@@ -326,8 +326,8 @@ def test_calibration_that_does_not_help_beyond_noise_is_not_offered(controlled, 
     import numpy as np
     from PIL import Image
 
-    from app.core.batch import score_batch
-    from app.core.labeling import LabelingSession
+    from app.core.scoring.photo import score_batch
+    from app.core.ratings.session import LabelingSession
     from app.core.store.schema import Score
 
     controller, panel, ws = controlled

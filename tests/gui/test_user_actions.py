@@ -87,12 +87,12 @@ def test_switching_folder_mid_batch_shows_only_the_new_folder(qtbot, window, pho
 def test_a_database_error_mid_batch_ends_it_with_one_clear_message(qtbot, window, photo_folder, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
-    from app.ui import workers
+    from app.core.scoring import catalogue
 
     def full_disk(*args, **kwargs):
         raise OperationalError("INSERT INTO scores", {}, Exception("database or disk is full"))
 
-    monkeypatch.setattr(workers, "record_score", full_disk)
+    monkeypatch.setattr(catalogue, "record_score", full_disk)
     choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
     qtbot.waitUntil(lambda: not window.is_busy(), timeout=20000)
     message = window.statusBar().currentMessage()
@@ -136,7 +136,7 @@ def test_relaunching_opens_the_last_folder_from_the_database_without_rescoring(q
                                                                               exported_student, tmp_path, monkeypatch):
     from PySide6.QtCore import QSettings
 
-    from app.ui import workers
+    from app.core.scoring import catalogue
     from app.ui.main_window import MainWindow
 
     choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
@@ -146,8 +146,8 @@ def test_relaunching_opens_the_last_folder_from_the_database_without_rescoring(q
 
     (photo_folder / "p2.png").write_bytes((photo_folder / "p4.png").read_bytes())  # changed in place
     stored = []
-    real = workers.record_score
-    monkeypatch.setattr(workers, "record_score", lambda db, mv, rec: (stored.append(rec.path), real(db, mv, rec)))
+    real = catalogue.record_score
+    monkeypatch.setattr(catalogue, "record_score", lambda db, mv, rec: (stored.append(rec.path), real(db, mv, rec)))
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
     again = MainWindow(exported_student[1], tmp_path / "inspector.db", settings)
     qtbot.addWidget(again)
@@ -439,7 +439,7 @@ def test_reopening_a_scored_folder_shows_stored_thumbnails_without_decoding_the_
 
     from PySide6.QtCore import QSettings
 
-    from app.ui import workers
+    from app.core.scoring import catalogue
     from app.ui.main_window import MainWindow
 
     choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
@@ -447,8 +447,8 @@ def test_reopening_a_scored_folder_shows_stored_thumbnails_without_decoding_the_
     window.close()
     (photo_folder / "p2.png").write_bytes((photo_folder / "p4.png").read_bytes())  # changed: scored and drawn anew
     decoded = []
-    real = workers.load_preview_rgb
-    monkeypatch.setattr(workers, "load_preview_rgb", lambda path, data, *a: (decoded.append(path), real(path, data, *a))[1])
+    real = catalogue.load_preview_rgb
+    monkeypatch.setattr(catalogue, "load_preview_rgb", lambda path, data, *a: (decoded.append(path), real(path, data, *a))[1])
     again = MainWindow(exported_student[1], tmp_path / "inspector.db",
                        QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
     qtbot.addWidget(again)

@@ -12,8 +12,8 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..calibration import Calibration
-from ..model_contract import model_identity
-from ..rules import Thresholds
+from ..model.contract import model_identity
+from ..verdict import Thresholds
 from .database import Database
 from .schema import Image, ModelVersion, Score, ThresholdProfile, utcnow
 
@@ -49,7 +49,7 @@ def register_model(db: Database, card: dict, path: str, origin: str | None = Non
     """The id of the model version with this card's identity (``model_contract.model_identity``:
     the graphs' hashes and every card field that changes a score), registering it on first sight.
 
-    ``origin`` and ``approved_by`` record why the station runs it (app.core.model_trust decides);
+    ``origin`` and ``approved_by`` record why the station runs it (app.core.model.trust decides);
     an existing approval is kept, never overwritten."""
     identity = model_identity(card)
     with db.session() as s:

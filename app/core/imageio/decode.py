@@ -1,7 +1,7 @@
 """Decode a photo into an RGB uint8 array the way a person sees it.
 
 EXIF orientation is applied; grey, palette, alpha, CMYK, 16-bit, int32 and float images become
-8-bit RGB. JPEGs go through a strict decoder (app.core.jpeg): damage is an error, not a grey half.
+8-bit RGB. JPEGs go through a strict decoder (app.core.imageio.jpeg): damage is an error, not a grey half.
 Anything that cannot be decoded raises ImageLoadError with a kind and a readable message.
 """
 from __future__ import annotations
@@ -258,7 +258,7 @@ def load_rgb(path: str | Path, max_pixels: int = MAX_PIXELS, data: bytes | None 
 
 
 def _load_jpeg(path: Path, data: bytes, img: Image.Image, decode_pixels: int) -> np.ndarray:
-    """A JPEG's pixels through the strict decoder (app.core.jpeg), reduced when over budget."""
+    """A JPEG's pixels through the strict decoder (app.core.imageio.jpeg), reduced when over budget."""
     factor = jpeg.reduction(img.width * img.height, decode_pixels)
     if factor == 0:
         raise ImageLoadError("too_large", f"{path.name}: {img.width}x{img.height} is too large even at 1/8 size")

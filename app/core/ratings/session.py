@@ -18,19 +18,17 @@ import hashlib
 import random
 from dataclasses import dataclass
 
-import numpy as np
 from sqlalchemy import func, select
 
-from .ratings import image_mos, screen
-from .rules import Thresholds
-from .store.database import Database
-from .store.schema import (
+from ..store.database import Database
+from .mos import image_mos
+from .screening import screen
+from ..store.schema import (
     GoldImage,
     Image,
     Rater,
     RatingOrder,
     RatingSession,
-    Score,
     Skip,
     Vote,
     utcnow,
@@ -219,37 +217,8 @@ def gold_answers(db: Database) -> dict[str, tuple[int, int]]:
         return {p: (e, t) for p, e, t in rows}
 
 
-def select_for_rating(db: Database, model_version_id: int, strategy: str, n: int,
-                      thresholds: Thresholds | None = None, seed: int = 0) -> list[str]:
-    """Which scored photos to rate: ``uncertain`` (the model's views disagree most), ``borderline``
-    (nearest a threshold), or ``random``."""
-    with db.session() as s:
-        rows = s.execute(
-            select(Image.path, Score.score, Score.opinions).join(Score)
-            .where(Score.model_version_id == model_version_id, Score.status == "ok")
-        ).all()
-    if strategy == "random":
-        rows = list(rows)
-        random.Random(seed).shuffle(rows)
-        return [r.path for r in rows[:n]]
-    # Vectorised: at 10,000 photos a per-row np.std took ~0.35 s (bench/load_test.py).
-    if strategy == "uncertain":
-        views = max((len(r.opinions) for r in rows if r.opinions), default=1)
-        # A score without per-view opinions counts as no disagreement.
-        opinions = np.array([r.opinions if r.opinions and len(r.opinions) == views else [0.0] * views for r in rows],
-                            float).reshape(len(rows), views)
-        order = np.argsort(-opinions.std(axis=1), kind="stable")
-    elif strategy == "borderline":
-        t = thresholds or Thresholds()
-        scores = np.array([r.score for r in rows], float)
-        order = np.argsort(np.minimum(np.abs(scores - t.pass_at), np.abs(scores - t.fail_below)), kind="stable")
-    else:
-        raise ValueError(f"unknown selection {strategy!r}: uncertain, borderline or random")
-    return [rows[i].path for i in order[:n]]
-
-
 def screened_site_mos(db: Database, min_votes: int = 1) -> tuple[dict, dict]:
-    """The site's MOS per photo from standing votes, raters rejected by screening (app.core.ratings:
+    """The site's MOS per photo from standing votes, raters rejected by screening (app.core.ratings.mos:
     BT.500 where it applies, constant answers, weak correlation, subject-model inconsistency, gold
     failures) left out, gold images excluded; only photos with ``min_votes`` or more. Returns
     (path -> ImageMOS, summary: counts, rejected raters, ``screening`` and its ``summary`` text)."""

@@ -13,16 +13,17 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from .batch import canonical_path
-from .export import SpreadsheetSafeWriter
-from .labeling import gold_answers, standing_votes
-from .output_files import written_whole
-from .ratings import ImageMOS, Screening, image_mos, screen, votes_per_photo_text
-from .store.database import Database
-from .store.schema import Image, Rater, RatingSession, Vote
+from ..imageio.file_names import canonical_path
+from ..outputs.atomic import written_whole
+from ..outputs.scores_csv import SpreadsheetSafeWriter
+from ..store.database import Database
+from ..store.schema import Image, Rater, RatingSession, Vote
+from .mos import ImageMOS, image_mos, votes_per_photo_text
+from .screening import Screening, screen
+from .session import gold_answers, standing_votes
 from .subject_model import fit_subject_model
 
-from .ratings_import import GOLD_COLUMNS, VOTE_COLUMNS, condition_text, format_time, session_label
+from .csv_import import GOLD_COLUMNS, VOTE_COLUMNS, condition_text, format_time, session_label
 
 
 def _shown_path(path: str, root: Path | None) -> str:
@@ -35,7 +36,7 @@ def _shown_path(path: str, root: Path | None) -> str:
 
 @contextmanager
 def _csv_output(out: str | Path):
-    """A CSV writer to ``out``: ``-`` is stdout; a file is written whole (app.core.output_files).
+    """A CSV writer to ``out``: ``-`` is stdout; a file is written whole (app.core.outputs.atomic).
     Rater ids and photo names come from imported files too: a cell a spreadsheet would run as a
     formula is written inert (``ratings import`` reads it back as it was)."""
     if str(out) == "-":

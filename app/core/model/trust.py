@@ -16,9 +16,9 @@ from __future__ import annotations
 import getpass
 import logging
 
-from .model_contract import ModelError, model_identity
-from .store.database import Database
-from .store.repository import model_approval, register_model
+from ..store.database import Database
+from ..store.repository import model_approval, register_model
+from .contract import ModelError, model_identity
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,6 @@ unchanged (same content hash) and tries again what failed or changed (no duplica
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -16,11 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..imageio.decode import ImageLoadError, load_rgb, read_bytes
+from ..imageio.file_names import canonical_path, printable_path, storable_path
+from ..store.database import Database
+from ..store.faults import StoreError
+from ..store.repository import ScoreRecord, record_score, stored_ok
 from .engine import Engine, ScoreResult
-from .imageio import ImageLoadError, load_rgb, read_bytes
-from .store.database import Database
-from .store.faults import StoreError
-from .store.repository import ScoreRecord, record_score, stored_ok
 
 
 @dataclass(frozen=True)
@@ -29,28 +29,6 @@ class PhotoOutcome:
     rgb: np.ndarray | None = None  # the decoded photo (for thumbnails and overlays)
     result: ScoreResult | None = None  # the maps (not stored)
     exif: dict | None = None  # capture time and camera, for the viewer (read on request)
-
-
-def storable_path(path: Path) -> str | None:
-    """The path as text a database and a terminal can hold; None when the file system's name is
-    not valid UTF-8 (its undecodable bytes come back from the OS as lone surrogates)."""
-    text = str(path)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return None
-    return text
-
-
-def printable_path(path: Path) -> str:
-    """Any path as readable text: undecodable bytes shown as \\xNN."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
-
-
-def canonical_path(path: str | Path) -> Path:
-    """The one name of a file however it was reached: absolute, with symlinks resolved (so a
-    relative path, an absolute one and a symlinked folder give one row, not three)."""
-    return Path(os.path.realpath(os.fspath(path)))
 
 
 def stored_unchanged(path: Path, known: dict[str, tuple[str | None, ScoreRecord]]) -> tuple[ScoreRecord, bytes] | None:

@@ -1,7 +1,7 @@
 """The contract between training and the app: what an exported model must look like.
 
 An exported model is two files side by side: ``NAME.onnx`` and its card ``NAME.json``. Training
-writes them (training.export); the app checks them (app.core.model_loader). Both sides read the
+writes them (training.export); the app checks them (app.core.model.loader). Both sides read the
 rules from here, so they cannot drift apart.
 """
 from __future__ import annotations
@@ -129,7 +129,7 @@ def validate_card(card: object, where: str = "model card") -> dict:
 
 
 def validate_reading(reading: object, where: str) -> None:
-    """The optional ``reading`` block (how the score reads a photo, see app.core.reading)."""
+    """The optional ``reading`` block (how the score reads a photo, see app.core.scoring.reading)."""
     if reading is None:
         return
     if not isinstance(reading, dict):

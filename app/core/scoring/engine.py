@@ -1,9 +1,9 @@
 """Score one photo with a loaded model through ONNX Runtime (no torch).
 
-The photo is read the way its card declares (``app.core.reading``): the whole photo at the
+The photo is read the way its card declares (``app.core.scoring.reading``): the whole photo at the
 viewing size (the overview) and, for photos larger than that, a fixed grid of native tiles (the
 detail). The score pass therefore costs the same bounded amount for a 2 MP and a 48 MP photo;
-the full native-resolution damage map is a separate, tiled computation (``app.core.native_maps``).
+the full native-resolution damage map is a separate, tiled computation (``app.core.scoring.native_maps``).
 """
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .calibration import Calibration
-from .model_contract import OPTIONAL_OUTPUT_RANKS
-from .model_loader import LoadedModel
+from ..calibration import Calibration
+from ..model.contract import OPTIONAL_OUTPUT_RANKS
+from ..model.loader import LoadedModel
 from .reading import Reading, detail_boxes, overview
 
 OUTPUTS = ("score", "opinions", "attention", "distortion", "embedding")

@@ -1,16 +1,13 @@
-"""Mean opinion scores from raw ACR votes, and rater screening (Qt-free, numpy only).
+"""Rater screening (Qt-free, numpy only).
 
-- Per photo: MOS, standard deviation, number of votes and the 95 % confidence interval from
-  Student's t (the exact quantile, computed here: scipy is not a run-time dependency), on the
-  1-5 ACR scale and mapped to the model's 0-100 scale.
-- Rater screening: a rater is rejected (flagged, never deleted; the MOS is available with and
-  without them) for any of these reasons, each stated in words:
-  - ``bt500``: ITU-R BT.500's P/Q rule, applied only on photos where it can flag a vote (below);
-  - ``constant``: the same answer to every photo while the other raters saw differences;
-  - ``correlation``: votes that follow the other raters' too weakly (ITU-T P.913 style);
-  - ``inconsistent``: an inconsistency outlier of the P.913 / Li & Bampis subject model
-    (app.core.subject_model), which works with few votes per photo;
-  - ``gold``: too few right answers on the hidden gold photos.
+A rater is rejected (flagged, never deleted; the MOS is available with and
+without them) for any of these reasons, each stated in words:
+- ``bt500``: ITU-R BT.500's P/Q rule, applied only on photos where it can flag a vote (below);
+- ``constant``: the same answer to every photo while the other raters saw differences;
+- ``correlation``: votes that follow the other raters' too weakly (ITU-T P.913 style);
+- ``inconsistent``: an inconsistency outlier of the P.913 / Li & Bampis subject model
+  (app.core.ratings.subject_model), which works with few votes per photo;
+- ``gold``: too few right answers on the hidden gold photos.
 
 Where BT.500's rule can work. A vote lies at most (n - 1) / sqrt(n) sample standard deviations
 from the mean of n votes: under 2 for n <= 5, so with 5 votes or fewer no vote can ever be an
@@ -23,16 +20,14 @@ on screened photos only, and a rater with none gets "not applicable", never a si
 """
 from __future__ import annotations
 
-import csv
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
 from .subject_model import SubjectModel, fit_subject_model, inconsistency_reference
+
 
 # --- Thresholds, and where each comes from ----------------------------------------------------
 # ITU-R BT.500 (observer screening), the standard's own numbers: limits of 2 S or sqrt(20) S by
@@ -81,133 +76,6 @@ GOLD_MIN_ACCURACY = 2.0 / 3.0
 REASONS = ("bt500", "constant", "correlation", "inconsistent", "gold")
 
 
-# --- Student's t, exactly -----------------------------------------------------------------
-def _beta_continued_fraction(a: float, b: float, x: float) -> float:
-    """The continued fraction of the regularized incomplete beta function (modified Lentz)."""
-    tiny, eps = 1e-300, 1e-16
-    c, d = 1.0, 1.0 - (a + b) * x / (a + 1.0)
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    h = d
-    for m in range(1, 10_000):
-        for numerator in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
-                          -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
-            d = 1.0 + numerator * d
-            d = 1.0 / (d if abs(d) > tiny else tiny)
-            c = 1.0 + numerator / c
-            c = c if abs(c) > tiny else tiny
-            h *= c * d
-        if abs(c * d - 1.0) < eps:
-            break
-    return h
-
-
-def regularized_beta(a: float, b: float, x: float) -> float:
-    """I_x(a, b), the regularized incomplete beta function."""
-    if x <= 0.0:
-        return 0.0
-    if x >= 1.0:
-        return 1.0
-    log_front = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
-    if x < (a + 1.0) / (a + b + 2.0):
-        return math.exp(log_front) * _beta_continued_fraction(a, b, x) / a
-    return 1.0 - math.exp(log_front) * _beta_continued_fraction(b, a, 1.0 - x) / b
-
-
-def t_cdf(t: float, df: float) -> float:
-    """P(T <= t) for Student's t with ``df`` degrees of freedom."""
-    tail = 0.5 * regularized_beta(df / 2.0, 0.5, df / (df + t * t))
-    return 1.0 - tail if t >= 0 else tail
-
-
-@lru_cache(maxsize=512)
-def t_quantile(p: float, df: float) -> float:
-    """The ``p`` quantile of Student's t (bisection on the exact CDF, to about 1e-12)."""
-    if not 0.0 < p < 1.0 or df <= 0:
-        raise ValueError(f"t quantile needs 0 < p < 1 and df > 0, not p={p}, df={df}")
-    if p < 0.5:
-        return -t_quantile(1.0 - p, df)
-    if df == 1:
-        return math.tan(math.pi * (p - 0.5))  # Cauchy: exact
-    lo, hi = 0.0, 1.0
-    while t_cdf(hi, df) < p:
-        lo, hi = hi, hi * 2.0
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        if t_cdf(mid, df) < p:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo < 1e-13 * max(1.0, hi):
-            break
-    return 0.5 * (lo + hi)
-
-
-def t95(df: int) -> float:
-    """The two-sided 95 % Student t factor for ``df`` degrees of freedom."""
-    return t_quantile(0.975, df)
-
-
-def acr_to_100(value: float) -> float:
-    """ACR 1 (Bad) .. 5 (Excellent) -> the model's 0..100 score scale."""
-    return (value - 1.0) * 25.0
-
-
-# --- MOS --------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ImageMOS:
-    image: str
-    mos: float  # 1-5
-    std: float
-    n: int
-    ci95: float  # half-width, 1-5 scale; NaN with one vote
-
-    @property
-    def mos100(self) -> float:
-        return acr_to_100(self.mos)
-
-    @property
-    def ci100(self) -> float:
-        return self.ci95 * 25.0
-
-    def text(self, scale100: bool = False) -> str:
-        """``3.80 ± 0.56 (5 votes)``; ``± ?`` where one vote gives no interval."""
-        mos, ci = (self.mos100, self.ci100) if scale100 else (self.mos, self.ci95)
-        digits = 0 if scale100 else 2
-        spread = "?" if math.isnan(ci) else f"{ci:.{digits}f}"
-        return f"{mos:.{digits}f} ± {spread} ({self.n} vote{'s' if self.n != 1 else ''})"
-
-
-def image_mos(votes: list[tuple[str, str, int]], exclude: set[str] = frozenset()) -> dict[str, ImageMOS]:
-    """``votes``: (rater, image, value 1-5). Raters in ``exclude`` are left out."""
-    by_image: dict[str, list[int]] = defaultdict(list)
-    for rater, image, value in votes:
-        if rater not in exclude:
-            by_image[image].append(value)
-    out = {}
-    for image, values in by_image.items():
-        v = np.asarray(values, float)
-        n = len(v)
-        std = float(v.std(ddof=1)) if n > 1 else 0.0
-        ci = t95(n - 1) * std / math.sqrt(n) if n > 1 else math.nan
-        out[image] = ImageMOS(image, float(v.mean()), std, n, ci)
-    return out
-
-
-def votes_per_photo_text(mos: dict[str, ImageMOS], scale100: bool = False) -> str:
-    """``40 photos, 3-7 votes each (median 5), 95 % CI median ±0.62 ACR`` (or ``±16 of 100``)."""
-    if not mos:
-        return "no rated photos"
-    n = np.array([m.n for m in mos.values()])
-    ci = np.array([m.ci95 for m in mos.values() if not math.isnan(m.ci95)])
-    spread = f"{n.min()}" if n.min() == n.max() else f"{n.min()}-{n.max()} (median {np.median(n):g})"
-    ci_text = ""
-    if len(ci):
-        ci_text = f", 95 % CI median ±{np.median(ci) * 25:.0f} of 100" if scale100 else \
-            f", 95 % CI median ±{np.median(ci):.2f} ACR"
-    return f"{len(mos)} photo{'s' if len(mos) != 1 else ''}, {spread} vote{'s' if n.max() != 1 else ''} each{ci_text}"
-
-
-# --- Screening --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class RaterScreening:
     rater: str
@@ -447,16 +315,3 @@ def screen(votes: list[tuple[str, str, int]], gold: dict[str, tuple[int, int]] |
 def screen_raters(votes: list[tuple[str, str, int]], gold: dict[str, tuple[int, int]] | None = None) -> dict[str, RaterScreening]:
     """Every rater's screening result; see ``screen`` for the panel-level view."""
     return screen(votes, gold).raters
-
-
-def write_mos_csv(mos: dict[str, ImageMOS], path: str | Path) -> Path:
-    """``image,mos,std,n,ci95`` on the model's 0-100 scale: the meta format the training pipeline
-    reads (it takes image, mos and std; n and the CI half-width are for people)."""
-    path = Path(path)
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["image", "mos", "std", "n", "ci95"])
-        for m in sorted(mos.values(), key=lambda m: m.image):
-            writer.writerow([m.image, f"{m.mos100:.4f}", f"{m.std * 25:.4f}", m.n,
-                             "" if math.isnan(m.ci95) else f"{m.ci100:.4f}"])
-    return path

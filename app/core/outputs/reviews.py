@@ -9,8 +9,8 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from .store.database import Database
-from .store.schema import Image, Review
+from ..store.database import Database
+from ..store.schema import Image, Review
 
 DECISIONS = ("reviewed", "accepted", "rejected")
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..ratings.mos import ImageMOS, votes_per_photo_text
+from ..ratings.session import screened_site_mos
+from ..store.database import Database
+from ..store.repository import VersionRow, model_versions
 from .finetune_job import Recipe
-from .labeling import screened_site_mos
-from .ratings import ImageMOS, votes_per_photo_text
-from .store.database import Database
-from .store.repository import VersionRow, model_versions
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Ratings into the database (Qt-free): raw votes read from CSV files and stored.
-Their way out (CSV of raw votes, the site's MOS and rater screening) is app.core.ratings_export.
+Their way out (CSV of raw votes, the site's MOS and rater screening) is app.core.ratings.csv_export.
 
 Imported votes are stored as raw votes exactly like the labeling panel's (rater, photo, session,
 value, kind, time), each in a rating session that records where it came from; nothing stored is
@@ -22,7 +22,7 @@ Layouts read (detected from the header; ``,``, ``;`` or tab separated):
   name. It carries no time, so the import time is stored and duplicates are recognised by
   rater, photo, vote and assignment.
 
-Photos are stored under their canonical absolute path (app.core.batch.canonical_path); a
+Photos are stored under their canonical absolute path (app.core.scoring.photo.canonical_path); a
 relative path resolves against ``root`` or, without one, the CSV's own folder.
 """
 from __future__ import annotations
@@ -35,10 +35,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from .batch import canonical_path, storable_path
-from .export import from_spreadsheet_safe
-from .store.database import Database
-from .store.schema import GoldImage, Image, Rater, RatingSession, Vote, utcnow
+from ..imageio.file_names import canonical_path, storable_path
+from ..outputs.scores_csv import from_spreadsheet_safe
+from ..store.database import Database
+from ..store.schema import GoldImage, Image, Rater, RatingSession, Vote, utcnow
 
 VOTE_COLUMNS = ["rater", "photo", "vote", "time", "session", "condition", "kind", "response_ms", "withdrawn"]
 GOLD_COLUMNS = ["photo", "expected", "tolerance"]
@@ -172,7 +172,7 @@ def resolve_photo(text: str, base: Path) -> str:
     name that is not a photo's (``/etc/shadow``), a relative path that climbs out of ``base``, a
     path that is there but no regular file (a folder, ``/dev/zero``); the database's own file is
     no photo by its name. A photo not on this disk is kept (votes may come from elsewhere)."""
-    from ..sources.folder import IMAGE_SUFFIXES
+    from ...sources.folder import IMAGE_SUFFIXES
 
     text = text.strip()
     if not text:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .store.urls import DB_URL_ENV
+from ..store.urls import DB_URL_ENV
 
 TRAINING_PYTHON_ENV = "MOBILEIQA_TRAINING_PYTHON"
 
@@ -53,7 +53,7 @@ def source_root() -> Path:
     """The folder holding ``training/`` (the process's working folder, so ``-m training`` resolves):
     the checkout, or in a frozen build the pipeline's sources that travel with it (build.spec)."""
     frozen = getattr(sys, "_MEIPASS", None)
-    return Path(frozen) / "pipeline" if frozen else Path(__file__).resolve().parents[2]
+    return Path(frozen) / "pipeline" if frozen else Path(__file__).resolve().parents[3]  # app/core/site/ -> checkout
 
 
 @dataclass(frozen=True)
@@ -187,8 +187,8 @@ def _sentence(text: str) -> str:
 def register_anyway(db, report: dict, approved_by: str) -> int:
     """Register a version the fine-tune kept back (not shown better, or worse beyond noise): the
     supervisor's decision, recorded with their name beside the test result it overrides."""
-    from .model_loader import load_model
-    from .store.repository import register_model
+    from ..model.loader import load_model
+    from ..store.repository import register_model
 
     model = load_model(report["model"])
     test = report.get("test") or {}

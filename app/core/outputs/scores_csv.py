@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from .output_files import written_whole
+from .atomic import written_whole
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = ("path", "score", "verdict", "status", "error", "opinions", "model", "model_version", "model_sha256", "scored_at",

@@ -13,7 +13,7 @@ from pathlib import Path
 import onnxruntime as ort
 
 from . import providers
-from .model_contract import (
+from .contract import (
     DETAIL_SHA_KEY,
     INPUT_NAME,
     OPTIONAL_OUTPUT_RANKS,

@@ -12,12 +12,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .engine import Engine
-from .imageio import ImageLoadError, load_rgb
-from .output_files import written_whole
-from .overlay import attention_overlay, distortion_overlay, fused_attention
-from .reading import overview
-from .rules import Thresholds
+from ..imageio.decode import ImageLoadError, load_rgb
+from ..scoring.engine import Engine
+from ..scoring.overlay import attention_overlay, distortion_overlay, fused_attention
+from ..scoring.reading import overview
+from ..verdict import Thresholds
+from .atomic import written_whole
 
 VERDICT_RGB = {"pass": (90, 170, 90), "review": (230, 180, 60), "fail": (210, 80, 80)}
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from .rules import Thresholds
-from .store.database import Database
-from .store.schema import ModelVersion, Review, ThresholdProfile
+from ..store.database import Database
+from ..store.schema import ModelVersion, Review, ThresholdProfile
+from ..verdict import Thresholds
 
 
 @dataclass(frozen=True)
