@@ -6,6 +6,7 @@ Anything that cannot be decoded raises ImageLoadError with a kind and a readable
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import stat
@@ -164,7 +165,10 @@ def read_bytes(path: str | Path) -> bytes:
         raise ImageLoadError("unreadable", f"{path.name}: cannot read ({exc.strerror})") from None
     finally:
         if fd >= 0:
-            os.close(fd)
+            # A Ctrl+C inside fdopen can leave the descriptor already closed: the interrupt, not
+            # an EBADF from here, must be what the caller sees (the CLI exits 130 on it).
+            with contextlib.suppress(OSError):
+                os.close(fd)
     if not data:
         raise ImageLoadError("empty", f"{path.name}: file is empty (0 bytes)")
     return data
