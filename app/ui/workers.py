@@ -1,14 +1,13 @@
-"""Long work off the GUI thread: a folder batch, a camera, and writing the report."""
+"""Long work off the GUI thread: a folder batch and a camera, each run by app.ui.batch_jobs."""
 from __future__ import annotations
 
 import threading
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, Signal
+from PySide6.QtCore import QObject, Signal
 
 from ..core.imageio.file_names import canonical_path
-from ..core.outputs.report import write_report
 from ..core.scoring.catalogue import already_scored, store_scored
 from ..core.scoring.photo import score_photo
 from ..core.store.repository import rename_image, stored_ok
@@ -138,26 +137,3 @@ class CameraWorker(QObject):
                 self.scored.emit(outcome.record, thumb)
                 latest = None  # never score the same frame twice
             time.sleep(self.frame_sleep)
-
-
-class _ReportSignals(QObject):
-    done = Signal(str)  # the report's path
-    failed = Signal(str)
-
-
-class ReportJob(QRunnable):
-    """Writes the HTML batch report in the pool (it decodes and scores the worst photos again)."""
-
-    def __init__(self, rows: list[dict], engine, thresholds, path: Path):
-        super().__init__()
-        self.rows, self.engine, self.thresholds, self.path = rows, engine, thresholds, Path(path)
-        self.signals = _ReportSignals()
-        self.setAutoDelete(False)  # the window keeps it until its signals have arrived
-
-    def run(self) -> None:
-        try:
-            write_report(self.rows, self.engine, self.thresholds, self.path)
-        except Exception as exc:  # a full disk, an unwritable folder: said, not raised
-            self.signals.failed.emit(describe_failure(exc))
-            return
-        self.signals.done.emit(str(self.path))

@@ -12,7 +12,8 @@ from PySide6.QtCore import QSettings
 from app.core.verdict import Thresholds
 from app.core.workspace import Workspace
 
-from tests.gui.conftest import no_unanswered_questions  # noqa: F401 (the GUI tests' guard, autouse)
+from tests.gui.conftest import settled
+from tests.gui.conftest import no_database_work_on_the_gui_thread, no_unanswered_questions  # noqa: F401 (the GUI tests' guards, autouse)
 
 from .conftest import make_folder
 
@@ -29,6 +30,7 @@ def open_window(qtbot, tmp_path):
         w.station_sync.timer.setInterval(poll_ms)
         qtbot.addWidget(w)
         opened.append(w)
+        qtbot.waitUntil(lambda: not w.models.busy(), timeout=30000)  # loaded (or refused) off the GUI thread
         return w
 
     opened = []
@@ -189,6 +191,7 @@ def test_archive_results_show_in_the_window_catalogue_by_folder_and_verdict(qtbo
     w.save_thresholds(Thresholds(cut, cut), "median")
     w.open_folder(root / "a")
     qtbot.waitUntil(lambda: not w.is_busy() and len(w.model.items) == len(folder_a), timeout=30000)
+    settled(qtbot, w)  # review decisions are read off the GUI thread
     assert rescored == []  # every one came from the database
     assert sorted(it.path for it in w.model.items) == folder_a
     passed = sum(1 for it in w.model.items if it.score >= cut)

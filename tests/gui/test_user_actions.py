@@ -3,6 +3,8 @@ import pytest
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QInputDialog
 
+from tests.gui.conftest import settled
+
 pytestmark = pytest.mark.gui
 
 
@@ -165,6 +167,7 @@ def test_training_panel_says_what_a_fine_tune_needs_before_anyone_starts_one(qtb
     action_for(window, "Ctrl+T").trigger()
     panel = window.training
     assert panel is not None and panel.isVisible()
+    settled(qtbot, window)  # the station's state is read off the GUI thread
     text = panel.requirement.text()
     assert "needs at least" in text and "this station has 0" in text
     assert not panel.start_button.isEnabled()
@@ -201,6 +204,7 @@ def test_exports_hold_the_gallerys_photos_not_every_stored_row(qtbot, window, ph
     out, report = tmp_path / "batch.csv", tmp_path / "batch.html"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), "")))
     action_for(window, "Ctrl+E").trigger()
+    settled(qtbot, window)
     with open(out, newline="") as f:
         names = sorted(r["path"].rsplit("/", 1)[1] for r in csv.DictReader(f))
     assert names == sorted(it.path.rsplit("/", 1)[1] for it in window.model.items)  # not old.png
@@ -229,9 +233,11 @@ def test_switching_model_with_a_gallery_open_shows_the_new_models_scores(qtbot, 
     answers = [QMessageBox.No]
     monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda *a, **k: answers.pop(0)))
     action_for(window, "Ctrl+M").trigger()
-    assert window.workspace.model.version != "9.9.9" and "Model refused" in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: "Model refused" in window.statusBar().currentMessage(), timeout=30000)
+    assert window.workspace.model.version != "9.9.9"
     answers.append(QMessageBox.Yes)
     action_for(window, "Ctrl+M").trigger()
+    qtbot.waitUntil(lambda: window.workspace.model.version == "9.9.9", timeout=30000)  # loaded off the GUI thread
     qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
     assert window.workspace.model.version == "9.9.9" and not answers
     with sqlite3.connect(tmp_path / "inspector.db") as c:
@@ -373,6 +379,7 @@ def test_overriding_a_verdict_is_stored_shown_exported_and_survives_a_relaunch(q
     for name, keys in (("p1.png", "X"), ("p4.png", "A"), ("p2.png", "M")):
         window.gallery.setCurrentIndex(window.proxy.index(rows[name], 0))
         action_for(window, keys).trigger()
+    settled(qtbot, window)  # decisions are stored off the GUI thread, then shown
     label = window.proxy.index(rows["p1.png"], 0).data(Qt.DisplayRole)
     assert "✗" in label and "p1.png" in label
     assert "rejected by" in window.proxy.index(rows["p1.png"], 0).data(Qt.ToolTipRole)
@@ -384,6 +391,7 @@ def test_overriding_a_verdict_is_stored_shown_exported_and_survives_a_relaunch(q
     out = tmp_path / "reviewed.csv"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), "")))
     action_for(window, "Ctrl+E").trigger()
+    settled(qtbot, window)
     with open(out, newline="") as f:
         exported = {r["path"].rsplit("/", 1)[1]: r for r in csv.DictReader(f)}
     assert exported["p1.png"]["review"] == "rejected" and exported["p1.png"]["review_reason"] == "scratch on the lens"
@@ -394,6 +402,7 @@ def test_overriding_a_verdict_is_stored_shown_exported_and_survives_a_relaunch(q
     again = MainWindow(exported_student[1], tmp_path / "inspector.db", QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
     qtbot.addWidget(again)
     qtbot.waitUntil(lambda: len(again.model.items) == 7 and not again.is_busy(), timeout=30000)
+    settled(qtbot, again)
     assert again.model.item(str(photo_folder / "p1.png")).review.decision == "rejected"
     again.close()
 
