@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from common import make_photos  # noqa: E402
-from peak_memory import wait_recording_peak  # noqa: E402
+from tests.peak_memory import wait_recording_peak  # noqa: E402
 
 
 def table(headers: list[str], rows: list[list]) -> str:

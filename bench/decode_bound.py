@@ -17,7 +17,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from peak_memory import peak_rss_mb  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: tests.peak_memory
+from tests.peak_memory import peak_rss_mb  # noqa: E402
 
 # (name, width, height, format): flat colour compresses to almost nothing, like a crafted bomb.
 CASES = (

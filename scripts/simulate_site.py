@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.core.scoring.photo import score_batch  # noqa: E402
-from bench.peak_memory import wait_recording_peak  # noqa: E402
+from tests.peak_memory import wait_recording_peak  # noqa: E402
 from app.core.calibration import fit_calibration  # noqa: E402
 from app.core.stats import compare_srcc, srcc  # noqa: E402
 from app.core.paths import default_model_dir  # noqa: E402

@@ -10,6 +10,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
+@pytest.mark.bundle
 def test_the_frozen_bundle_scores_the_sample_without_torch(tmp_path):
     pyinstaller = shutil.which("pyinstaller", path=str(Path(sys.executable).parent))
     if pyinstaller is None:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.peak_memory import peak_rss_mb
+from tests.peak_memory import peak_rss_mb
 
 REPO = Path(__file__).resolve().parents[2]
 TRACEBACK = "Traceback (most recent call last)"
@@ -246,7 +246,7 @@ def _drain(proc: subprocess.Popen, deadline: float) -> tuple[str, str, float]:
 
 
 class WorkerClient:
-    """Drives ``bench.faults.worker``: one job at a time, each with a deadline; a worker that hangs
+    """Drives ``tests.faults.worker``: one job at a time, each with a deadline; a worker that hangs
     or dies is replaced and the job in flight is reported as a hang or a crash."""
 
     def __init__(self, ctx: Context, card: Path, name: str = "worker"):
@@ -260,7 +260,7 @@ class WorkerClient:
     def _start(self) -> None:
         self._stderr = open(self.stderr_path, "ab")
         self.proc = subprocess.Popen(
-            [self.ctx.python, "-m", "bench.faults.worker", str(self.card), str(self.scratch)],
+            [self.ctx.python, "-m", "tests.faults.worker", str(self.card), str(self.scratch)],
             cwd=self.ctx.app_root, env=self.ctx.env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=self._stderr, start_new_session=True)
         self._buf.clear()

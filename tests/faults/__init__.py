@@ -1,4 +1,4 @@
-"""The fault suite's parts (see bench/fault_suite.py, which runs them, and
+"""The fault suite's parts (see tests/faults/__main__.py, which runs them, and
 tests/test_fault_suite.py, which runs a reduced set in CI):
 
 - corpus.py     odd and damaged files of every class, written by code, with what each must give

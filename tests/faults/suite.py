@@ -1,4 +1,4 @@
-"""The parts of the fault suite, each returning Outcomes; bench/fault_suite.py runs them all and
+"""The parts of the fault suite, each returning Outcomes; tests/faults/__main__.py runs them all and
 tests/test_fault_suite.py runs a reduced set of the same functions."""
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ seen by the parent (``WorkerClient``) and counted against the case in flight, in
 the suite. Protocol: one JSON job per line on stdin, one JSON answer per line on the original
 stdout; everything the libraries print goes to stderr (a file the parent reads on a crash).
 
-    python -m bench.faults.worker CARD_PATH   (cwd: the repository root)
+    python -m tests.faults.worker CARD_PATH   (cwd: the repository root)
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from bench.peak_memory import peak_rss_mb
+from tests.peak_memory import peak_rss_mb
 
 
 def _exc_text(where: str, exc: BaseException) -> str:

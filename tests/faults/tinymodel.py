@@ -79,7 +79,7 @@ def card_for(name: str, onnx_file: str, sha256: str) -> dict:
         "format": "mobileiqa-model/1", "name": name, "version": "0.0.1", "created": "2026-01-01T00:00:00+00:00",
         "backbone": "none (hand-built test graph)", "views": 3, "input": norm, "stride": 16,
         "score_range": [0.0, 100.0], "distortion_map": "damage: 0 = clean, 1 = badly damaged (higher is worse)",
-        "training": {"data": "none", "recipe": "bench/faults/tinymodel.py"}, "metrics": {},
+        "training": {"data": "none", "recipe": "tests/faults/tinymodel.py"}, "metrics": {},
         "onnx_file": onnx_file, "sha256": sha256,
         "reading": {"overview_side": 512, "detail_tile": 320, "detail_tiles": 4, "detail_weight": 0.0},
     }

@@ -4,7 +4,7 @@ Every file is made here at run time (the repository holds no binary samples of d
 each builder checks that its file really has the property the case is about, so a case can
 never pass vacuously (an EXIF tag that Pillow dropped, a scan without the marker...).
 
-A FileCase goes through load_rgb and score_photo in the worker (``bench.faults.worker``) and is
+A FileCase goes through load_rgb and score_photo in the worker (``tests.faults.worker``) and is
 judged by ``expect``: None when right, else what is wrong. Cases that need the real CLI, a
 database or a measurement live in ``scenarios.py``.
 """

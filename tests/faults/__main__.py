@@ -1,12 +1,12 @@
 """The product's fault suite: inject every fault class the station has met and print what broke.
 
-    python bench/fault_suite.py                 # the full run (10,000 mutants per format, 20 kills)
-    python bench/fault_suite.py --quick         # a few minutes: the corpus, 300 mutants, 3 kills
-    python bench/fault_suite.py --mutant JPEG:4711   # rebuild one mutant from a report line
+    python -m tests.faults                 # the full run (10,000 mutants per format, 20 kills)
+    python -m tests.faults --quick         # a few minutes: the corpus, 300 mutants, 3 kills
+    python -m tests.faults --mutant JPEG:4711   # rebuild one mutant from a report line
 
 It drives the app as a user does (``python -m app score``) and its core in a worker process
 (load_rgb, score_photo), over: the corpus of odd and damaged files of every class (made by code
-in bench/faults/corpus.py), database faults mid-batch, a mutation fuzz of every supported format,
+in tests/faults/corpus.py), database faults mid-batch, a mutation fuzz of every supported format,
 kill -9 at random moments of a batch and of the first start and after every SQL statement of the
 first open, and 2 and 3 concurrent stations on new and migrated SQLite and PostgreSQL databases.
 
@@ -25,9 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root
 
-from bench.faults import common, suite  # noqa: E402
+from tests.faults import common, suite  # noqa: E402
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -46,7 +46,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def show_mutant(ctx: common.Context, spec: str) -> int:
-    from bench.faults import fuzz
+    from tests.faults import fuzz
 
     fmt, index, *seed = spec.split(":")
     data = fuzz.mutant(fmt, int(index), int(seed[0]) if seed else 0)
