@@ -2,7 +2,6 @@
 (camera frames keep none), and a photo scored and unchanged comes back with its stored thumbnail
 without being decoded again."""
 import numpy as np
-import pytest
 from PIL import Image
 
 from app.core.imageio.file_names import canonical_path
@@ -11,15 +10,6 @@ from app.core.scoring.catalogue import already_scored, store_scored
 from app.core.scoring.photo import score_photo
 from app.core.store.repository import stored_ok
 from app.core.store.thumbnails import stored_thumbnail
-from app.core.workspace import Workspace
-
-
-@pytest.fixture
-def station(exported_student, tmp_path):
-    ws = Workspace(tmp_path / "station.db")
-    ws.load_model(exported_student[1])
-    yield ws
-    ws.close()
 
 
 def _photo(path, seed):
