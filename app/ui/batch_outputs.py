@@ -21,8 +21,7 @@ def gallery_rows(db, model_version_id: int | None, shown: set[str]) -> list[dict
     with their review decisions."""
     if model_version_id is None:
         return []
-    rows = score_rows(db, model_version_id)
-    return with_reviews([r for r in rows if r["path"] in shown], current_reviews(db, model_version_id))
+    return with_reviews(score_rows(db, model_version_id, shown), current_reviews(db, model_version_id))
 
 
 class BatchOutputs:

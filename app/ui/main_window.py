@@ -83,8 +83,9 @@ class MainWindow(QMainWindow):
         self.models.loaded.connect(self._model_loaded)
         self.models.refused.connect(self._model_refused)
         self._after_load: str | None = None  # "open last folder" or "reopen" once the model is in
-        self.training_controller = TrainingController(self.workspace, self.runs_dir, self.settings, self.is_busy,
-                                                      tasks=self.tasks, parent=self)
+        self.training_controller = TrainingController(
+            self.workspace, self.runs_dir, self.settings, self.is_busy, tasks=self.tasks,
+            shown_paths=lambda: [it.path for it in self.model.items], parent=self)
         self.training_controller.status.connect(self.statusBar().showMessage)
         self.training_controller.switch_requested.connect(self.switch_model)
         self.training_controller.scores_changed.connect(self.scores_changed)

@@ -16,7 +16,7 @@ from ..core.model.trust import current_user
 from ..core.site.finetune_job import inherited_thresholds, register_anyway
 from ..core.site.training_state import training_state
 from ..core.stats import below_zero
-from ..core.store.repository import model_versions, save_thresholds
+from ..core.store.repository import model_versions, save_thresholds, score_rows
 from ..core.verdict import Thresholds
 from ..core.workspace import Workspace
 from .tasks import TaskOwner, describe_failure
@@ -26,13 +26,15 @@ from .training_panel import TrainingPanel
 class TrainingController(QObject):
     status = Signal(str)  # one line for the status bar
     switch_requested = Signal(str)  # the version (path) the supervisor chose; the window loads it
-    scores_changed = Signal(dict)  # path -> stored score, after a calibration was applied or removed
+    scores_changed = Signal(dict)  # path -> stored score (of shown_paths), after a calibration was applied or removed
 
     def __init__(self, workspace: Workspace, runs_dir: Path, settings: QSettings,
                  is_busy: Callable[[], bool] = lambda: False, config: Path | None = None,
-                 panel_factory=TrainingPanel, tasks: TaskOwner | None = None, parent: QObject | None = None):
+                 panel_factory=TrainingPanel, tasks: TaskOwner | None = None,
+                 shown_paths: Callable[[], list[str] | None] = lambda: None, parent: QObject | None = None):
         super().__init__(parent)
         self.tasks = tasks or TaskOwner(self)
+        self.shown_paths = shown_paths  # whose new scores scores_changed carries (None: every photo's)
         self.workspace, self.runs_dir, self.settings, self.is_busy = workspace, Path(runs_dir), settings, is_busy
         self.config, self.panel_factory = config, panel_factory
         self.panel: TrainingPanel | None = None
@@ -162,11 +164,12 @@ class TrainingController(QObject):
         if self.is_busy():
             self.status.emit("Finish or cancel the running batch before changing the calibration")
             return
-        ws = self.workspace
+        ws, shown = self.workspace, self.shown_paths()
 
         def store():
             changed = ws.store_calibration(calibration)
-            return changed, {r["path"]: r["score"] for r in ws.rows()}
+            rows = ws.rows() if shown is None else score_rows(ws.db, ws.model_version_id, shown)
+            return changed, {r["path"]: r["score"] for r in rows}
 
         def stored(answer) -> None:
             changed, scores = answer
