@@ -15,6 +15,7 @@ an older checkout (same command there) for the before column.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sqlite3
@@ -100,7 +101,9 @@ def main() -> int:
     work = args.work or Path(tempfile.mkdtemp())
     work.mkdir(parents=True, exist_ok=True)
     model = default_model_dir() / "mobileiqa-student.onnx"
-    folder, template = work / "folder", work / f"shared-{args.rows}.db"
+    # The database records where this checkout's model lives (the site's chosen version): one per checkout.
+    checkout = hashlib.sha256(str(model).encode()).hexdigest()[:8]
+    folder, template = work / "folder", work / f"shared-{args.rows}-{checkout}.db"
     if not folder.is_dir():
         folder.mkdir()
         make_photos(folder, args.photos, 640, 480)
@@ -123,6 +126,10 @@ def main() -> int:
     while window.workspace.engine is None and time.perf_counter() - loaded < 120:
         app.processEvents()
         time.sleep(0.01)
+    if window.workspace.engine is None:  # never measure a window that could not load its model
+        print(f"no model loaded: {status()}", file=sys.stderr)
+        window.close()
+        return 1
     rows = [(f"open a {args.photos}-photo folder (scored now)", measure(app, lambda: window.open_folder(folder), shown))]
     csv = work / "gallery.csv"
     rows.append(("export the gallery's CSV", measure(app, lambda: window.outputs.export_csv(csv),
