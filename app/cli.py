@@ -6,16 +6,16 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .core.batch import BatchSummary, printable_path, score_batch
-from .core.engine import Engine
-from .core.export import write_scores_csv
-from .core.model_contract import ModelError, model_identity
-from .core.model_loader import load_model
-from .core.model_trust import UntrustedModel, admit_model, current_user
-from .core.report import write_report
+from .core.model.contract import ModelError, model_identity
+from .core.model.loader import load_model
+from .core.model.trust import UntrustedModel, admit_model, current_user
+from .core.outputs.report import write_report
+from .core.outputs.scores_csv import write_scores_csv
+from .core.scoring.engine import Engine
+from .core.scoring.photo import BatchSummary, printable_path, score_batch
 from .core.store import open_database
-from .core.store.urls import hide_password
 from .core.store.faults import StoreError
+from .core.store.urls import hide_password
 from .core.store.repository import (
     ScoreRecord,
     active_thresholds,

@@ -9,11 +9,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .core.batch import score_batch
-from .core.engine import Engine
-from .core.model_contract import ModelError
-from .core.model_loader import load_model
+from .core.model.contract import ModelError
+from .core.model.loader import load_model
 from .core.paths import resources_dir
+from .core.scoring.engine import Engine
+from .core.scoring.photo import score_batch
 from .core.store import open_database
 from .core.store.repository import register_model, score_rows
 

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from common import make_photos  # noqa: E402
-from peak_memory import wait_recording_peak  # noqa: E402
+from tests.peak_memory import wait_recording_peak  # noqa: E402
 
 
 def table(headers: list[str], rows: list[list]) -> str:
@@ -149,7 +149,7 @@ def archive_run(roots: list[Path], url: str, workers: int, card: Path, kills: in
     """`archive score` in this process as its client, on a LocalCluster of ``workers`` processes.
     With ``kills``, a worker process is SIGKILLed that many times at random points."""
     from app.archive.run import install_plugin, run_chunks, start_client
-    from app.core.model_trust import admit_model
+    from app.core.model.trust import admit_model
     from app.core.store import open_database
 
     t0 = time.monotonic()
@@ -212,7 +212,7 @@ def write_ceiling(url: str, card: Path, procs: int, n: int) -> float:
     """Rows per second that ``procs`` processes upsert with record_score alone (no scoring)."""
     import multiprocessing as mp
 
-    from app.core.model_trust import admit_model
+    from app.core.model.trust import admit_model
     from app.core.store import open_database
 
     db = open_database(url)
@@ -228,9 +228,9 @@ def write_ceiling(url: str, card: Path, procs: int, n: int) -> float:
 
 def twelve_mp_cost(folder: Path, n: int) -> dict:
     """Decode + score + store of a 12 MP photo on one worker thread (ONNX Runtime 1 thread)."""
-    from app.core.batch import score_photo
-    from app.core.engine import Engine
-    from app.core.model_loader import load_model
+    from app.core.scoring.photo import score_photo
+    from app.core.scoring.engine import Engine
+    from app.core.model.loader import load_model
     from app.core.paths import default_model_dir
     from app.core.store import open_database
     from app.core.store.repository import record_score
@@ -239,7 +239,7 @@ def twelve_mp_cost(folder: Path, n: int) -> dict:
     model = load_model(default_model_dir(), threads=1)
     engine = Engine(model)
     db = open_database(folder / "twelve.db")
-    from app.core.model_trust import admit_model
+    from app.core.model.trust import admit_model
 
     mv = admit_model(db, model.card, str(model.onnx_path))
     score_photo(engine, photos[0])  # warm-up

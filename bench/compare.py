@@ -6,9 +6,10 @@ throughput (decode + score + store) against pure inference. Prints markdown tabl
 
 Each method runs in its own child process, so its peak memory is that process's maximum RSS
 (VmHWM) with the model loaded and run at every size. BRISQUE needs OpenCV's contrib build
-and its two model files: the script makes a small venv for it (bench/.venv-brisque, the
-opencv-contrib-python-headless wheel matching the app's OpenCV) and finds the files from
-Debian's opencv-data package (apt-get installs it when missing and run as root). The paper
+and its two model files: with ``--setup`` the script makes a small venv for it
+(bench/.venv-brisque, the opencv-contrib-python-headless wheel matching the app's OpenCV) and
+installs Debian's opencv-data when missing (as root); without it nothing is installed and a
+missing piece leaves BRISQUE out with the reason. The paper
 configuration is timed in torch only: its fixed-grid pooling exports to ONNX only through the
 dynamo exporter, which did not finish in minutes here.
 """
@@ -25,8 +26,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: tests.peak_memory
 from common import median_ms
-from peak_memory import peak_rss_mb
+from tests.peak_memory import peak_rss_mb
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = ((500, 500), (1231, 1907), (3024, 4032))  # (H, W)
@@ -47,8 +49,8 @@ def _photo(h: int, w: int) -> np.ndarray:
 # --- workers (each in its own process) -------------------------------------------------------------
 def work_student(repeats: int) -> dict:
     sys.path.insert(0, str(ROOT))
-    from app.core.engine import Engine
-    from app.core.model_loader import load_model
+    from app.core.scoring.engine import Engine
+    from app.core.model.loader import load_model
     from app.core.paths import default_model_dir
 
     engine = Engine(load_model(default_model_dir() / "mobileiqa-student.onnx"))
@@ -106,15 +108,19 @@ def work_gmacs(_repeats: int) -> dict:
 
 
 # --- the parent: set-up, one child per method, tables ---------------------------------------------
-def brisque_setup() -> tuple[str, str] | str:
-    """(python, model folder) for BRISQUE, or the reason it cannot run here."""
+def brisque_setup(install: bool = False) -> tuple[str, str] | str:
+    """(python, model folder) for BRISQUE, or the reason it cannot run here. Nothing is installed
+    unless ``install`` (the scripts' explicit ``--setup``): a measurement never changes the machine
+    by itself."""
     model_dir = next((d for d in BRISQUE_DIRS if all((d / f).exists() for f in BRISQUE_FILES)), None)
-    if model_dir is None and os.geteuid() == 0 and shutil.which("apt-get"):
+    if model_dir is None and install and os.geteuid() == 0 and shutil.which("apt-get"):
         subprocess.run(["apt-get", "install", "-y", "-q", "opencv-data"], capture_output=True)
         model_dir = next((d for d in BRISQUE_DIRS if all((d / f).exists() for f in BRISQUE_FILES)), None)
     if model_dir is None:
-        return "BRISQUE model files not found: install Debian's opencv-data"
+        return "BRISQUE model files not found: install Debian's opencv-data (or run with --setup as root)"
     python = BRISQUE_VENV / "bin" / "python"
+    if not python.exists() and not install:
+        return f"no BRISQUE environment at {BRISQUE_VENV}: run once with --setup to make it"
     if not python.exists():
         import cv2
 
@@ -152,6 +158,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeats", type=int, default=3, help="timed runs per size (median), after one warm-up")
     ap.add_argument("--throughput-n", type=int, default=40, help="photos for the folder throughput table (0: skip)")
+    ap.add_argument("--setup", action="store_true",
+                    help="install what BRISQUE needs (opencv-data, a small venv with opencv-contrib) if missing")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--model-dir", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -164,7 +172,7 @@ def main() -> int:
 
     print(f"{os.cpu_count()} CPU cores; median of {args.repeats} runs after a warm-up; one child process per method\n")
     stats = run_child("gmacs", 1)
-    brisque = brisque_setup()
+    brisque = brisque_setup(install=args.setup)
     rows = [
         ("student v0.2 (ONNX Runtime, the app's engine)", "student", run_child("student", args.repeats)),
         ("teacher (torch)", "teacher", run_child("teacher", args.repeats)),

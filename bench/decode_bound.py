@@ -17,7 +17,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from peak_memory import peak_rss_mb  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: tests.peak_memory
+from tests.peak_memory import peak_rss_mb  # noqa: E402
 
 # (name, width, height, format): flat colour compresses to almost nothing, like a crafted bomb.
 CASES = (
@@ -41,9 +42,9 @@ def make(folder: Path, w: int, h: int, fmt: str) -> Path:
 
 def worker(path: str) -> dict:
     sys.path.insert(0, str(ROOT))
-    from app.core.batch import score_photo
-    from app.core.engine import Engine
-    from app.core.model_loader import load_model
+    from app.core.scoring.photo import score_photo
+    from app.core.scoring.engine import Engine
+    from app.core.model.loader import load_model
     from app.core.paths import default_model_dir
 
     engine = Engine(load_model(default_model_dir() / "mobileiqa-student.onnx"))

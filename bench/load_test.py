@@ -57,8 +57,8 @@ def watch_folder(model: Path, folder: Path, db: Path, n: int) -> dict:
 
 
 def query_timings(db_path: Path) -> list[tuple[str, float]]:
-    from app.core.labeling import select_for_rating
-    from app.core.rules import Thresholds
+    from app.core.ratings.selection import select_for_rating
+    from app.core.verdict import Thresholds
     from app.core.store import open_database
     from app.core.store.repository import (
         ScoreRecord,

@@ -15,9 +15,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.core.engine import Engine  # noqa: E402
-from app.core.imageio import load_rgb  # noqa: E402
-from app.core.model_loader import load_model  # noqa: E402
+from app.core.scoring.engine import Engine  # noqa: E402
+from app.core.imageio.decode import load_rgb  # noqa: E402
+from app.core.model.loader import load_model  # noqa: E402
 from training.data.hires import split_hires  # noqa: E402
 from training.data.synthetic import distort  # noqa: E402
 

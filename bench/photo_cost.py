@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: tests.peak_memory
 from compare import BRISQUE_FILES, _photo, brisque_setup  # noqa: E402
-from peak_memory import peak_rss_mb  # noqa: E402
+from tests.peak_memory import peak_rss_mb  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = ((500, 500), (1231, 1907), (3024, 4032), (6000, 8000))  # (H, W)
@@ -44,10 +45,10 @@ def write_jpegs(folder: Path, h: int, w: int, n: int) -> list[Path]:
 
 def work_app(files: list[str], provider: str) -> dict:
     sys.path.insert(0, str(ROOT))
-    from app.core.batch import score_photo
-    from app.core.engine import Engine
-    from app.core.model_loader import load_model
-    from app.core.native_maps import native_damage
+    from app.core.scoring.photo import score_photo
+    from app.core.scoring.engine import Engine
+    from app.core.model.loader import load_model
+    from app.core.scoring.native_maps import native_damage
     from app.core.paths import default_model_dir
     from app.core.store import open_database
     from app.core.store.repository import record_score, register_model
@@ -97,6 +98,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--photos", type=int, default=3, help="JPEGs per size (median), after a warm-up")
     ap.add_argument("--provider", default="auto", help="the app's execution provider: auto, cpu, cuda")
+    ap.add_argument("--setup", action="store_true",
+                    help="install what BRISQUE needs (opencv-data, a small venv with opencv-contrib) if missing")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--extra", help=argparse.SUPPRESS)
     ap.add_argument("files", nargs="*", help=argparse.SUPPRESS)
@@ -108,7 +111,7 @@ def main() -> int:
         print(json.dumps(result))
         return 0
 
-    brisque = brisque_setup()
+    brisque = brisque_setup(install=args.setup)
     print(f"{os.cpu_count()} CPU cores; median of {args.photos} JPEGs per size after a warm-up; "
           "one child process per method and size\n")
     header = ["photo", "app: decode + score + store (ms)", "app: native damage map (ms)", "app peak RSS (MB)",

@@ -28,7 +28,7 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from app.core.paths import default_model_dir
-    from app.ui import workers
+    from app.core.scoring import catalogue
     from app.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([])
@@ -55,7 +55,7 @@ def main() -> int:
 
     if not (tmp / "bench.db").exists():
         launch("first opening (scoring)")
-    real, spent = workers.load_preview_rgb, []
+    real, spent = catalogue.load_preview_rgb, []
 
     def timed(*args, **kwargs):
         t = time.perf_counter()
@@ -64,7 +64,7 @@ def main() -> int:
         finally:
             spent.append(time.perf_counter() - t)
 
-    workers.load_preview_rgb = timed
+    catalogue.load_preview_rgb = timed
     for i in range(3):
         spent.clear()
         launch(f"relaunch {i + 1}")

@@ -4,7 +4,7 @@
 
 Measures, in one run on this machine:
 - score alone: ONNX inference on photos already decoded in memory;
-- decode + score + store: app.core.batch into a fresh SQLite database (what the app does);
+- decode + score + store: app.core.scoring.photo into a fresh SQLite database (what the app does);
 - peak RSS of the process (sampled every 50 ms, and getrusage's maximum);
 - with --gui: the real window (offscreen) scoring the folder while a 20 ms QTimer measures how
   late the event loop serves it (the worst and the 99th percentile delay).
@@ -26,10 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import RssSampler, TimerLateness, make_photos, rss_mb
 
-from app.core.batch import score_batch
-from app.core.engine import Engine
-from app.core.imageio import load_rgb
-from app.core.model_loader import load_model
+from app.core.scoring.photo import score_batch
+from app.core.scoring.engine import Engine
+from app.core.imageio.decode import load_rgb
+from app.core.model.loader import load_model
 from app.core.paths import default_model_dir
 from app.core.store import open_database
 from app.core.store.repository import register_model
@@ -96,7 +96,7 @@ def main() -> None:
         print("|---|---:|---:|")
         print(f"| decode only (JPEG -> RGB) | {decode_s * 1000:.0f} ms | {1 / decode_s:.1f} |")
         print(f"| score alone (in-memory, ONNX) | {infer_s * 1000:.0f} ms | {1 / infer_s:.2f} |")
-        print(f"| decode + score + store (app.core.batch) | {full_s * 1000:.0f} ms | {1 / full_s:.2f} |")
+        print(f"| decode + score + store (app.core.scoring.photo) | {full_s * 1000:.0f} ms | {1 / full_s:.2f} |")
         print(f"\nscored {summary.scored}, failed {summary.failed}; RSS before {base_rss:.0f} MB, "
               f"peak {peak:.0f} MB (sampled), ru_maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
         if args.gui:

@@ -17,10 +17,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.core.engine import Engine
-from app.core.imageio import load_rgb
-from app.core.model_loader import load_model
-from app.core.overlay import attention_overlay, distortion_overlay, fused_attention
+from app.core.scoring.engine import Engine
+from app.core.imageio.decode import load_rgb
+from app.core.model.loader import load_model
+from app.core.scoring.overlay import attention_overlay, distortion_overlay, fused_attention
 
 
 def strip(engine: Engine, rgb: np.ndarray, caption: str, outline: np.ndarray | None = None) -> np.ndarray:

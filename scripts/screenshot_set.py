@@ -18,9 +18,9 @@ from PySide6.QtWidgets import QApplication
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.core.labeling import batch_name  # noqa: E402
+from app.core.ratings.session import batch_name  # noqa: E402
 from app.core.paths import default_model_dir  # noqa: E402
-from app.core.reviews import add_review  # noqa: E402
+from app.core.outputs.reviews import add_review  # noqa: E402
 from app.ui.gallery import PathRole, StatusRole  # noqa: E402
 from app.ui.labeling_panel import LabelingPanel  # noqa: E402
 from app.ui.main_window import MainWindow  # noqa: E402

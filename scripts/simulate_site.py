@@ -38,9 +38,10 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.core.batch import score_batch  # noqa: E402
-from bench.peak_memory import wait_recording_peak  # noqa: E402
-from app.core.calibration import compare_srcc, fit_calibration, srcc  # noqa: E402
+from app.core.scoring.photo import score_batch  # noqa: E402
+from tests.peak_memory import wait_recording_peak  # noqa: E402
+from app.core.calibration import fit_calibration  # noqa: E402
+from app.core.stats import compare_srcc, srcc  # noqa: E402
 from app.core.paths import default_model_dir  # noqa: E402
 from app.core.store.repository import calibration_rows  # noqa: E402
 from app.core.workspace import Workspace  # noqa: E402
@@ -121,7 +122,7 @@ def import_votes(db: Path, votes: Path) -> str:
                           cwd=ROOT, capture_output=True, text=True)
     if done.returncode == 0:
         return "python -m app ratings import"
-    from app.core.labeling import LabelingSession
+    from app.core.ratings.session import LabelingSession
     from app.core.store import open_database
 
     print(f"(ratings import unavailable: {done.stderr.strip().splitlines()[-1:]}; voting through the labeling core)")
@@ -135,7 +136,7 @@ def import_votes(db: Path, votes: Path) -> str:
         while (item := session.current()) is not None:
             session.vote(answers[item.path])
     store.close()
-    return "app.core.labeling (LabelingSession)"
+    return "app.core.ratings.session (LabelingSession)"
 
 
 def format1(emb, s, y, emb_t, s_t, k: int = 5, seed: int = 0):

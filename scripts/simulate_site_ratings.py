@@ -19,8 +19,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.core.batch import score_batch
-from app.core.labeling import LabelingSession
+from app.core.scoring.photo import score_batch
+from app.core.ratings.session import LabelingSession
 from app.core.paths import default_model_dir
 from app.core.workspace import Workspace
 

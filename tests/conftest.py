@@ -29,8 +29,8 @@ def ship_for_tests(card_path) -> None:
     program's trust anchor (tests of an unknown model export another one and leave it out)."""
     import json
 
-    from app.core import model_trust
-    from app.core.model_contract import model_identity
+    from app.core.model import trust as model_trust
+    from app.core.model.contract import model_identity
 
     card = json.loads(open(card_path, encoding="utf-8").read())
     model_trust.SHIPPED.add(model_identity(card))
@@ -47,7 +47,7 @@ def rated_site(tmp_path):
     import torch
     from PIL import Image
 
-    from app.core.labeling import LabelingSession
+    from app.core.ratings.session import LabelingSession
     from app.core.store import open_database
     from models import create_model
     from training.export import export_model
@@ -77,7 +77,7 @@ def rated_site(tmp_path):
     ship_for_tests(base.with_suffix(".json"))
     # The station has run it (as its window does on opening): the database records its trust, so
     # a fine-tune in another process (which knows nothing of this test's trust anchor) accepts it.
-    from app.core.model_trust import admit_model
+    from app.core.model.trust import admit_model
 
     db = open_database(db_path)
     admit_model(db, json.loads(base.with_suffix(".json").read_text()), str(base.with_suffix(".onnx")))

@@ -55,7 +55,7 @@ def test_score_stores_rows_writes_csv_and_reports_bad_photos_without_failing(exp
 
 
 def test_exported_text_cannot_run_as_a_spreadsheet_formula(tmp_path):
-    from app.core.export import spreadsheet_safe, write_scores_csv
+    from app.core.outputs.scores_csv import spreadsheet_safe, write_scores_csv
 
     assert spreadsheet_safe("=HYPERLINK(1)") == "'=HYPERLINK(1)"
     assert spreadsheet_safe("-1+2") == "'-1+2"

@@ -1,11 +1,11 @@
-"""The fault suite's fast part, in CI: the same corpus builder and cases as bench/fault_suite.py,
+"""The fault suite's fast part, in CI: the same corpus builder and cases as tests/faults/__main__.py,
 with reduced counts (200 mutants per format, 2 kills, 2 stations on SQLite).
 
 Every case is its own test (parametrized by its name), so a failure names the fault. A case
 whose fault class is not fixed yet is listed in NOT_FIXED and marked xfail(strict=True): the
 suite stays green meanwhile and turns red the day the fix lands, as a reminder to take the case
 off the list. The full counts (10,000 mutants per format, 20 kills, PostgreSQL, the lock held
-past the busy timeout) run with ``python bench/fault_suite.py``.
+past the busy timeout) run with ``python -m tests.faults``.
 
 FAULT_SUITE_APP_ROOT=DIR runs the cases against the app in another tree (e.g. an older commit
 unpacked with ``git archive``), which is how NOT_FIXED is drawn up.
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.faults import corpus, fuzz, kills, scenarios, stations, suite
-from bench.faults.common import Outcome
+from tests.faults import corpus, fuzz, kills, scenarios, stations, suite
+from tests.faults.common import Outcome
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 # their class is not fixed yet.
 NOT_FIXED: dict[str, tuple[int, str]] = {}
 
-# Left to bench/fault_suite.py: they need a PostgreSQL server or cost more than CI should spend.
+# Left to tests/faults/__main__.py: they need a PostgreSQL server or cost more than CI should spend.
 CI_LEFT_OUT = {"postgres_restart_mid_batch"} | {s.name for s in scenarios.SCENARIOS if s.slow}
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.core.imageio import ImageLoadError, load_rgb
+from app.core.imageio.decode import ImageLoadError, load_rgb
 
 
 def _png_claiming(width: int, height: int) -> bytes:
@@ -86,7 +86,7 @@ def test_kill_9_mid_batch_leaves_a_consistent_database_and_a_rerun_finishes_with
 
 @pytest.mark.slow
 def test_a_fine_tune_killed_mid_way_leaves_the_model_usable_and_resumes(rated_site, tmp_path):
-    from app.core.model_loader import load_model
+    from app.core.model.loader import load_model
 
     db_path, base, cfg = rated_site
     base_sha = load_model(base).card["sha256"]
@@ -119,7 +119,7 @@ def test_a_fine_tune_killed_mid_way_leaves_the_model_usable_and_resumes(rated_si
 def test_one_batch_over_every_kind_of_bad_input_finishes_with_a_status_for_each(exported_student, tmp_path):
     """DESIGN §7's list plus a 100-megapixel photo, a non-ASCII path, a read-only folder and a
     file deleted between listing and reading, all in one batch through the app's core."""
-    from app.core.batch import score_batch
+    from app.core.scoring.photo import score_batch
     from app.core.workspace import Workspace
 
     corpus = tmp_path / "corpus"

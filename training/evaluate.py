@@ -4,9 +4,9 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from app.core.engine import Engine
-from app.core.imageio import load_rgb
-from app.core.model_loader import load_model
+from app.core.scoring.engine import Engine
+from app.core.imageio.decode import load_rgb
+from app.core.model.loader import load_model
 
 from .atomic import atomic_path
 from .data.mos import read_mos_csv

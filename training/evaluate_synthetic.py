@@ -21,10 +21,10 @@ import cv2
 import numpy as np
 from scipy.stats import rankdata
 
-from app.core.engine import Engine
-from app.core.imageio import load_rgb
-from app.core.model_loader import load_model
-from app.core.native_maps import native_maps
+from app.core.scoring.engine import Engine
+from app.core.imageio.decode import load_rgb
+from app.core.model.loader import load_model
+from app.core.scoring.native_maps import native_maps
 
 from .data.mixed import list_images
 from .data.synthetic import DISTORTIONS, LEVELS, distort, distort_region

@@ -17,9 +17,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from app.core.model_contract import (CARD_FORMAT, DETAIL_SHA_KEY, INPUT_NAME, OPTIONAL_OUTPUT_RANKS, OUTPUT_RANKS,
+from app.core.model.contract import (CARD_FORMAT, DETAIL_SHA_KEY, INPUT_NAME, OPTIONAL_OUTPUT_RANKS, OUTPUT_RANKS,
                                      sha256_file)
-from app.core.reading import Reading
+from app.core.scoring.reading import Reading
 from models import IQANet, contract_outputs
 
 from .atomic import atomic_path, write_text_atomic

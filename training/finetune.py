@@ -30,13 +30,13 @@ import numpy as np
 import torch
 from sqlalchemy import select
 
-from app.core.calibration import PairedComparison, compare_srcc
-from app.core.engine import Engine
-from app.core.imageio import load_rgb
-from app.core.labeling import gold_answers, screened_site_mos
-from app.core.model_contract import model_identity, sha256_file
-from app.core.model_loader import load_model, resolve_model_files
-from app.core.model_trust import is_shipped
+from app.core.stats import PairedComparison, compare_srcc
+from app.core.scoring.engine import Engine
+from app.core.imageio.decode import load_rgb
+from app.core.ratings.session import gold_answers, screened_site_mos
+from app.core.model.contract import model_identity, sha256_file
+from app.core.model.loader import load_model, resolve_model_files
+from app.core.model.trust import is_shipped
 from app.core.store import open_database
 from app.core.store.repository import model_approval, register_model
 from app.core.store.schema import Image, Score

@@ -24,8 +24,8 @@ import onnx
 import torch
 from torch.utils.data import Dataset
 
-from app.core.imageio import load_rgb
-from app.core.reading import detail_boxes, overview
+from app.core.imageio.decode import load_rgb
+from app.core.scoring.reading import detail_boxes, overview
 from models.configs import IQAConfig
 
 from .aux_synthetic import HEAVY_FROM

@@ -14,10 +14,10 @@ import os
 import sys
 from pathlib import Path
 
-from ..core.batch import printable_path
-from ..core.model_contract import ModelError
-from ..core.model_loader import load_model
-from ..core.model_trust import UntrustedModel, admit_model, current_user
+from ..core.model.contract import ModelError
+from ..core.model.loader import load_model
+from ..core.model.trust import UntrustedModel, admit_model, current_user
+from ..core.scoring.photo import printable_path
 from ..core.store import open_database
 from ..core.store.faults import StoreError
 from ..core.store.urls import DB_URL_ENV, hide_password

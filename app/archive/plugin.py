@@ -1,7 +1,7 @@
 """What runs on each Dask worker: the scoring plugin (model and database, opened once per worker
 process) and the chunk task.
 
-The client admits the model (app.core.model_trust) and ships its files' bytes with the plugin, so
+The client admits the model (app.core.model.trust) and ships its files' bytes with the plugin, so
 every worker runs exactly the admitted graphs whatever is installed on its PC; the worker's loader
 checks them against the card's hashes again. A chunk is idempotent: a photo scored and unchanged
 is skipped, every other one is upserted (one row per photo and model version), so the engine may
@@ -18,9 +18,9 @@ from pathlib import Path
 from distributed import get_worker
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from ..core.batch import canonical_path, score_batch, storable_path
-from ..core.engine import Engine
-from ..core.model_loader import load_model
+from ..core.model.loader import load_model
+from ..core.scoring.engine import Engine
+from ..core.scoring.photo import canonical_path, score_batch, storable_path
 from ..core.store.database import Database
 from ..core.store.faults import StoreError
 from ..core.store.repository import ScoreRecord, model_calibration, record_score

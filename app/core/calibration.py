@@ -1,5 +1,5 @@
-"""Quick, torch-free calibration of a model to a site's own ratings, and the statistics that say
-whether a change of scores can be trusted (numpy only: scipy is not a runtime dependency).
+"""Quick, torch-free calibration of a model to a site's own ratings (numpy only); whether it helps
+is judged by ``app.core.stats`` (the paired bootstrap of SRCC).
 
 The calibration is fitted in two parts, each earning its place:
 1. an unpenalised monotone map of the model's raw score onto the site's MOS (linear, or a
@@ -21,119 +21,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .stats import BOOTSTRAP, above_zero, compare_srcc, plcc
+
 LAMBDAS = (0.1, 1.0, 10.0, 100.0, 1000.0)
 FORMAT = 2
-BOOTSTRAP = 2000
-
-
-# --- rank statistics ------------------------------------------------------------------------
-def _row_ranks(m: np.ndarray) -> np.ndarray:
-    """Average ranks (0-based; ties share the mean of their positions) of every row of ``m``."""
-    m = np.atleast_2d(np.asarray(m, float))
-    rows, n = m.shape
-    order = np.argsort(m, axis=1, kind="mergesort")
-    s = np.take_along_axis(m, order, axis=1)
-    pos = np.broadcast_to(np.arange(n), (rows, n))
-    starts = np.ones((rows, n), bool)
-    starts[:, 1:] = s[:, 1:] != s[:, :-1]
-    ends = np.ones((rows, n), bool)
-    ends[:, :-1] = s[:, :-1] != s[:, 1:]
-    first = np.maximum.accumulate(np.where(starts, pos, 0), axis=1)
-    last = np.minimum.accumulate(np.where(ends, pos, n)[:, ::-1], axis=1)[:, ::-1]
-    out = np.empty((rows, n))
-    np.put_along_axis(out, order, (first + last) / 2.0, axis=1)
-    return out
-
-
-def ranks(x) -> np.ndarray:
-    """Average ranks (ties share the mean of their positions), as Spearman's rho needs."""
-    return _row_ranks(np.asarray(x, float)[None])[0]
-
-
-def _row_pearson(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    a = a - a.mean(axis=1, keepdims=True)
-    b = b - b.mean(axis=1, keepdims=True)
-    den = np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = (a * b).sum(axis=1) / den
-    return np.where(den > 1e-12, r, np.nan)
-
-
-def plcc(a, b) -> float:
-    return float(_row_pearson(np.asarray(a, float)[None], np.asarray(b, float)[None])[0])
-
-
-def srcc(a, b) -> float:
-    return plcc(ranks(a), ranks(b))
-
-
-def _interval(draws: np.ndarray, level: float = 0.95) -> list[float] | None:
-    draws = draws[np.isfinite(draws)]
-    if len(draws) < 10:
-        return None
-    tail = (1 - level) / 2 * 100
-    return [float(v) for v in np.percentile(draws, [tail, 100 - tail])]
-
-
-@dataclass(frozen=True)
-class PairedComparison:
-    """SRCC of two sets of predictions of the same photos against their MOS, and of the gain
-    (after - before), each with a paired bootstrap 95 % interval: the same resampled photos for
-    both, so what both get right or wrong together cancels out of the gain."""
-
-    n: int
-    before: float
-    after: float
-    before_ci: list[float] | None
-    after_ci: list[float] | None
-    gain_ci: list[float] | None
-    resamples: int = BOOTSTRAP
-
-    @property
-    def gain(self) -> float:
-        return self.after - self.before
-
-    @property
-    def better(self) -> bool:
-        """The gain's interval lies above 0: better beyond noise."""
-        return self.gain_ci is not None and self.gain_ci[0] > 0
-
-    @property
-    def worse(self) -> bool:
-        """The gain's interval lies entirely below 0: worse beyond noise. A comparison without an
-        interval (too few photos, or a constant prediction) cannot show anything."""
-        if not np.isfinite(self.after):
-            return True  # predictions that do not rank the photos at all
-        return self.gain_ci is not None and self.gain_ci[1] < 0
-
-    def describe(self) -> str:
-        def ci(v):
-            return f" [{v[0]:+.3f}, {v[1]:+.3f}]" if v else " [no interval]"
-
-        return (f"SRCC {self.before:.3f} → {self.after:.3f} on {self.n} photos, gain {self.gain:+.3f}"
-                f"{ci(self.gain_ci)} (95 % paired bootstrap)")
-
-    def to_json(self) -> dict:
-        return asdict(self) | {"gain": self.gain, "better": self.better, "worse": self.worse}
-
-
-def compare_srcc(mos, before, after, resamples: int = BOOTSTRAP, seed: int = 0) -> PairedComparison:
-    """Paired bootstrap of SRCC(before) and SRCC(after) against ``mos`` on the same photos."""
-    y, a, b = (np.asarray(v, float) for v in (mos, before, after))
-    n = len(y)
-    if not (len(a) == len(b) == n):
-        raise ValueError("mos, before and after must describe the same photos")
-    rng = np.random.default_rng(seed)
-    draws_a, draws_b = [], []
-    for start in range(0, resamples, 500):  # bounded memory: 500 resamples at a time
-        idx = rng.integers(0, n, (min(500, resamples - start), n))
-        ry = _row_ranks(y[idx])
-        draws_a.append(_row_pearson(_row_ranks(a[idx]), ry))
-        draws_b.append(_row_pearson(_row_ranks(b[idx]), ry))
-    da, db = np.concatenate(draws_a), np.concatenate(draws_b)
-    ok = n >= 4
-    return PairedComparison(n, srcc(a, y), srcc(b, y), _interval(da) if ok else None,
-                            _interval(db) if ok else None, _interval(db - da) if ok else None, resamples)
 
 
 # --- the monotone map of the raw score ------------------------------------------------------
@@ -296,7 +187,7 @@ class Calibration:
     @property
     def helps(self) -> bool:
         """Better than the model alone beyond noise, on photos left out of every choice."""
-        return self.gain_ci is not None and self.gain_ci[0] > 0
+        return above_zero(self.gain_ci)
 
     def describe(self) -> str:
         """What the fit is, in one clause."""

@@ -5,16 +5,17 @@ and keeps the previous model in use.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from .calibration import Calibration, fit_calibration
-from .engine import Engine
-from .finetune_job import requirement
-from .labeling import screened_site_mos
-from .model_loader import LoadedModel, load_model
-from .model_trust import admit_model
-from .rules import Thresholds
+from .model.loader import LoadedModel, load_model
+from .model.trust import admit_model
+from .ratings.session import screened_site_mos
+from .scoring.engine import Engine
+from .site.finetune_job import requirement
 from .store import Database, open_database
+from .verdict import Thresholds
 from .store.repository import (
     active_thresholds,
     active_version,
@@ -25,6 +26,16 @@ from .store.repository import (
     save_thresholds,
     score_rows,
 )
+
+
+@dataclass(frozen=True)
+class PreparedModel:
+    """A verified model with everything the workspace needs to run it, not yet in use."""
+
+    model: LoadedModel
+    version_id: int
+    engine: Engine
+    thresholds: Thresholds
 
 
 class Workspace:
@@ -39,28 +50,41 @@ class Workspace:
         """Verify and switch to the model at ``path``; on ModelError nothing changes.
 
         A model this station does not trust raises UntrustedModel unless ``approved_by`` names
-        the person approving it (recorded with the version; see app.core.model_trust).
+        the person approving it (recorded with the version; see app.core.model.trust).
 
         ``site_choice``: a supervisor's explicit switch, which makes this version the one every
         station sharing the database runs, from this path. Any other load (a station opening, or
         following the site) changes nothing for the others; only a site with no version chosen
         yet takes the first one loaded."""
+        prepared = self.prepare_model(path, approved_by, site_choice)
+        self.adopt(prepared)
+        return prepared.model
+
+    def prepare_model(self, path: str | Path, approved_by: str | None = None, site_choice: bool = False) -> PreparedModel:
+        """All of ``load_model``'s I/O (hashing, the ONNX session, trust, the site's choice, the
+        version's calibration and thresholds) without changing this workspace: a window runs it
+        off the GUI thread and ``adopt``s the result on it, all at once."""
         model = load_model(path)
         version_id = admit_model(self.db, model.card, str(model.onnx_path), approved_by)
         if site_choice or active_version(self.db) is None:
             mark_active(self.db, version_id, str(model.onnx_path))
-        self.model_version_id = version_id
-        calibration = model_calibration(self.db, self.model_version_id)
-        self.model, self.engine = model, Engine(model, calibration)
-        self.thresholds = active_thresholds(self.db, self.model_version_id)
-        return model
+        calibration = model_calibration(self.db, version_id)
+        return PreparedModel(model, version_id, Engine(model, calibration), active_thresholds(self.db, version_id))
+
+    def adopt(self, prepared: PreparedModel) -> None:
+        self.model, self.engine = prepared.model, prepared.engine
+        self.model_version_id, self.thresholds = prepared.version_id, prepared.thresholds
 
     def set_thresholds(self, thresholds: Thresholds, profile: str = "default") -> None:
         """Save a profile for the current model and recompute its stored verdicts."""
+        self.store_thresholds(thresholds, profile)
+        self.thresholds = thresholds
+
+    def store_thresholds(self, thresholds: Thresholds, profile: str = "default") -> None:
+        """``set_thresholds``'s I/O alone (every stored verdict of the version is recomputed)."""
         if self.model_version_id is None:
             raise RuntimeError("no model loaded")
         save_thresholds(self.db, self.model_version_id, profile, thresholds)
-        self.thresholds = thresholds
 
     # --- site calibration (torch-free; seconds) -----------------------------------------------
     def fit_calibration(self, min_votes: int | None = None) -> Calibration:
@@ -82,9 +106,16 @@ class Workspace:
         """Store ``calibration`` with the model version (None removes it), recompute every stored
         score and verdict of that version from its raw score and embedding, and use it for new
         photos. Returns how many stored scores were recomputed."""
-        changed = rescore_stored(self.db, self.model_version_id, calibration, self.thresholds)
-        self.engine = Engine(self.model, calibration)
+        changed = self.store_calibration(calibration)
+        self.use_calibration(calibration)
         return changed
+
+    def store_calibration(self, calibration: Calibration | None) -> int:
+        """``apply_calibration``'s I/O alone; ``use_calibration`` then scores new photos with it."""
+        return rescore_stored(self.db, self.model_version_id, calibration, self.thresholds)
+
+    def use_calibration(self, calibration: Calibration | None) -> None:
+        self.engine = Engine(self.model, calibration)
 
     @property
     def calibration(self) -> Calibration | None:

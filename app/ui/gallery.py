@@ -16,8 +16,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QListView
 
-from ..core.reviews import ReviewState
-from ..core.rules import Thresholds
+from ..core.outputs.reviews import ReviewState
+from ..core.verdict import Thresholds
 
 VERDICT_COLOURS = {"pass": QColor(200, 240, 200), "review": QColor(255, 236, 179), "fail": QColor(255, 205, 205)}
 ERROR_COLOUR = QColor(220, 220, 220)

@@ -1,15 +1,16 @@
 """The labeling panel: a rater signs in and gives ACR opinions, keys 1-5, with undo.
 
 The photo is shown without the model's score, so raters are not biased. The session logic
-(order, resume, gold, undo, skips) lives in app.core.labeling; photos are decoded off the GUI
-thread. The photo is fitted to the panel, never enlarged (an enlarged photo is a blurred one, and
+(order, resume, gold, undo, skips) lives in app.core.ratings.session; each key press's database
+work (five or more queries; the last photo's runs the whole screening) and each photo's decoding
+run in a TaskOwner (the window's), and the answer comes back on the GUI thread. The photo is fitted to the panel, never enlarged (an enlarged photo is a blurred one, and
 the rater would judge the blur), or shown at 100 % (Z), one photo pixel per screen pixel, with
 scroll bars and drag to pan. A vote is taken only while the photo is on screen; a key pressed
 before is refused out loud, never silently dropped; a photo that cannot be shown is skipped (S).
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QElapsedTimer, QEvent, QObject, QPoint, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QElapsedTimer, QEvent, QPoint, Qt, Signal
 from PySide6.QtGui import QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -23,42 +24,39 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.imageio import load_rgb
-from ..core.labeling import ACR_LEVELS, LabelingSession
-from ..core.ratings_export import batch_summary
+from ..core.imageio.decode import load_rgb
+from ..core.ratings.csv_export import batch_summary
+from ..core.ratings.session import ACR_LEVELS, LabelingSession
 from ..core.store import Database
 from .images import to_qimage
+from .tasks import TaskOwner
 
 SKIP_KEY, ACTUAL_SIZE_KEY = "S", "Z"  # 1..5 are the votes
 
 
-class _Loaded(QObject):
-    done = Signal(str, object)  # path, QImage or error text
+def _where_now(db: Database, session: LabelingSession, item, photos: list[str]):
+    """(item, (answered, total), skipped, the batch's summary once every photo is done): what the
+    panel shows after a step, read off the GUI thread in one go."""
+    done, total = session.progress()
+    return item, (done, total), session.skipped(), batch_summary(db, photos) if item is None else None
 
 
-class _LoadJob(QRunnable):
-    def __init__(self, path: str):
-        super().__init__()
-        self.path, self.signals = path, _Loaded()
-
-    def run(self) -> None:
-        try:
-            self.signals.done.emit(self.path, to_qimage(load_rgb(self.path)))
-        except Exception as exc:  # any failure is said (the rater skips), never a photo loading forever
-            self.signals.done.emit(self.path, str(exc) or type(exc).__name__)
+def _decoded(path: str):
+    return to_qimage(load_rgb(path))  # a QImage may be made off the GUI thread (a QPixmap may not)
 
 
 class LabelingPanel(QWidget):
     finished = Signal()
 
-    def __init__(self, db: Database, batch: str, photos: list[str], training=(), gold=(), parent=None):
+    def __init__(self, db: Database, batch: str, photos: list[str], training=(), gold=(), parent=None,
+                 tasks: TaskOwner | None = None):
         super().__init__(parent)
+        self.tasks = tasks or TaskOwner(self)
         self.setWindowTitle("Rate photos")
         self.db, self.batch, self.photos, self.training, self.gold = db, batch, photos, list(training), list(gold)
         self.session: LabelingSession | None = None
         self.item = None
         self.failure: str | None = None  # why the current photo cannot be shown
-        self._loading: list[_LoadJob] = []  # photos being decoded off the GUI thread, until each reports
         self._refused: list[int] = []  # vote keys refused since the last photo was shown
         self._clock = QElapsedTimer()
 
@@ -156,17 +154,43 @@ class LabelingPanel(QWidget):
             return
         screen = self.screen().size() if self.screen() else None
         display = {"screen": f"{screen.width()}x{screen.height()}" if screen else None, "panel": f"{self.width()}x{self.height()}"}
-        self.session = LabelingSession(self.db, key, self.batch, self.photos, self.training, self.gold, display)
+        db, batch, photos, training, gold = self.db, self.batch, self.photos, self.training, self.gold
+
+        def open_session():
+            session = LabelingSession(db, key, batch, photos, training, gold, display)
+            return session, _where_now(db, session, session.current(), photos)
+
         self.rater.setEnabled(False)
         self.start_button.setEnabled(False)
         self.setFocus()
-        self._advance(self.session.current())
+        self._say("Signing in…")
+        self.tasks.submit("labeling", open_session, on_done=self._signed_in, on_error=self._sign_in_failed)
+
+    def _signed_in(self, answer) -> None:
+        self.session, where = answer
+        self._advance(where)
+
+    def _sign_in_failed(self, exc: Exception) -> None:
+        self.rater.setEnabled(True)
+        self.start_button.setEnabled(True)
+        self._say(f"Could not sign in: {exc}")
+
+    def _step(self, action) -> None:
+        """Run one of the session's steps (vote, skip, undo) off the GUI thread, then show where
+        it leads. No answer is taken meanwhile: the votes are off until the next photo is shown.
+        Steps are never dropped (a vote, then its undo, both happen, in order)."""
+        for b in self.buttons.values():
+            b.setEnabled(False)
+        self.skip_button.setEnabled(False)
+        db, session, photos = self.db, self.session, self.photos
+        self.tasks.submit("labeling", lambda: _where_now(db, session, action(session), photos),
+                          on_done=self._advance, on_error=lambda exc: self.hint.setText(f"Not saved: {exc}"),
+                          replace=False)
 
     # --- the photo shown ------------------------------------------------------------------
-    def _advance(self, item) -> None:
+    def _advance(self, where) -> None:
+        item, (done, total), skipped, summary = where
         self.item, self.failure, self._refused = item, None, []
-        done, total = self.session.progress()
-        skipped = self.session.skipped()
         self.progress.setText(f"{done} of {total} answered" + (f", {skipped} skipped" if skipped else ""))
         for b in self.buttons.values():
             b.setEnabled(False)  # an answer is accepted only once the photo is on screen
@@ -176,7 +200,7 @@ class LabelingPanel(QWidget):
             self._say("Thank you: every photo of this batch is rated" if not skipped else
                       f"Thank you: every photo you could see is rated. {skipped} could not be shown and "
                       "were skipped; they are offered again at your next sitting")
-            self.hint.setText(batch_summary(self.db, self.photos))  # MOS ± CI, votes per photo, screening
+            self.hint.setText(summary)  # MOS ± CI, votes per photo, screening
             self.finished.emit()
             return
         if item.kind == "training":
@@ -187,16 +211,12 @@ class LabelingPanel(QWidget):
         else:
             self.hint.setText("How good is this photo's quality?")
         self._say("Loading…")
-        job = _LoadJob(item.path)
-        job.setAutoDelete(False)
-        job.signals.done.connect(self._shown)
-        self._loading.append(job)  # owned until it reports: never collected with its answer in flight
-        QThreadPool.globalInstance().start(job)
+        path = item.path
+        # Any failure is said (the rater skips), never a photo loading forever.
+        self.tasks.submit("labeling photo", lambda: _decoded(path), on_done=lambda image: self._shown(path, image),
+                          on_error=lambda exc: self._shown(path, str(exc) or type(exc).__name__))
 
     def _shown(self, path: str, image) -> None:
-        done = next((j for j in self._loading if j.path == path), None)
-        if done is not None:
-            self._loading.remove(done)
         if self.item is None or path != self.item.path or self._pixmap is not None or self.failure is not None:
             return
         if isinstance(image, str):
@@ -264,13 +284,15 @@ class LabelingPanel(QWidget):
 
     # --- what the rater does ----------------------------------------------------------------
     def vote(self, value: int) -> None:
-        if self.session is None:
+        if self.session is None and self.rater.isEnabled():
             self.hint.setText(f"Not counted: {value} (sign in with your rater id first)")
             return
         if not self.ready():  # never silently dropped: the rater is told, and why
             self._refused.append(value)
             keys = ", ".join(str(v) for v in self._refused)
-            if self.item is None:
+            if self.session is None:  # signing in: the first photo is on its way
+                why = "wait until the photo is shown, then answer"
+            elif self.item is None:
                 why = "every photo is already rated"
             elif self.failure is not None:
                 why = f"this photo cannot be shown; press {SKIP_KEY} to skip it"
@@ -279,14 +301,16 @@ class LabelingPanel(QWidget):
             self.hint.setText(f"Not counted: {keys} ({why})")
             QApplication.beep()
             return
-        self._advance(self.session.vote(value, int(self._clock.elapsed())))
+        elapsed = int(self._clock.elapsed())
+        self._step(lambda session: session.vote(value, elapsed))
 
     def skip(self) -> None:
         """Skip the photo shown as unshowable (only then: a photo on screen needs an answer)."""
         if self.session is None or self.item is None or self.failure is None:
             return
-        self._advance(self.session.skip(self.failure))
+        failure = self.failure
+        self._step(lambda session: session.skip(failure))
 
     def undo(self) -> None:
         if self.session is not None:
-            self._advance(self.session.undo())
+            self._step(lambda session: session.undo())

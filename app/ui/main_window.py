@@ -1,7 +1,10 @@
 """The main window: source, gallery, viewer and thresholds, wired by signals.
 
-The window does no I/O of its own: the Workspace (app.core) opens models and the database, and
-workers (app.ui.workers) decode and score off the GUI thread.
+The window does no I/O of its own: the Workspace (app.core) opens models and the database;
+batches run in app.ui.batch_jobs, the viewer's decoding in app.ui.viewer_jobs, and every other
+database statement or file write of the window in its TaskOwner (app.ui.tasks), whose answers
+come back here on the GUI thread. tests/gui/conftest.py fails a test in which window code runs
+a database statement on the GUI thread.
 """
 from __future__ import annotations
 
@@ -29,10 +32,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.labeling import batch_name, select_for_rating
-from ..core.model_contract import ModelError
-from ..core.model_trust import UntrustedModel, current_user
+from ..core.model.trust import current_user
 from ..core.paths import user_data_dir
+from ..core.ratings.selection import select_for_rating
+from ..core.ratings.session import batch_name
 from ..core.workspace import Workspace
 from ..sources.camera import CameraSource
 from .gallery import (
@@ -43,14 +46,16 @@ from .gallery import (
     GalleryView,
     PathRole,
 )
+from .batch_jobs import BatchJobs, progress_text
+from .batch_outputs import BatchOutputs
 from .labeling_panel import LabelingPanel
+from .model_controller import ModelController
+from .station_sync import StationSyncTimer
+from .tasks import TaskOwner
 from .thresholds_panel import ThresholdsPanel
 from .training_controller import TrainingController
 from .training_panel import TrainingPanel
 from .viewer import Viewer
-from .batch_jobs import BatchJobs, progress_text
-from .batch_outputs import BatchOutputs
-from .station_sync import StationSyncTimer
 from .viewer_jobs import ViewerJobs
 from .workers import CameraWorker, FolderWorker
 
@@ -72,7 +77,15 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("MobileIQA Inspector")
         self.settings = settings or QSettings("MobileIQA", "Inspector")
         self.workspace = Workspace(database)
-        self.training_controller = TrainingController(self.workspace, self.runs_dir, self.settings, self.is_busy, parent=self)
+        self.tasks = TaskOwner(self)  # the window's database and file work, off the GUI thread
+        self.tasks.errored.connect(lambda _key, message: self.statusBar().showMessage(f"Failed: {message}"))
+        self.models = ModelController(self.workspace, self.tasks, self._approve_model, parent=self)
+        self.models.loaded.connect(self._model_loaded)
+        self.models.refused.connect(self._model_refused)
+        self._after_load: str | None = None  # "open last folder" or "reopen" once the model is in
+        self.training_controller = TrainingController(
+            self.workspace, self.runs_dir, self.settings, self.is_busy, tasks=self.tasks,
+            shown_paths=lambda: [it.path for it in self.model.items], parent=self)
         self.training_controller.status.connect(self.statusBar().showMessage)
         self.training_controller.switch_requested.connect(self.switch_model)
         self.training_controller.scores_changed.connect(self.scores_changed)
@@ -114,24 +127,22 @@ class MainWindow(QMainWindow):
 
         # Stations sharing one database follow each other's supervisor (model version, thresholds);
         # a station opening joins the site's version rather than imposing its own last one.
-        self.station_sync = StationSyncTimer(self.workspace, self.is_busy, parent=self)
+        self.station_sync = StationSyncTimer(self.workspace, lambda: self.is_busy() or self.models.busy(), parent=self)
         self.station_sync.model_switch.connect(self.follow_site_model)
         self.station_sync.thresholds_changed.connect(self.panel.set_thresholds)
         self.station_sync.thresholds_changed.connect(self._preview_thresholds)
         self.station_sync.reviews_changed.connect(self.outputs.show_reviews)
         self.station_sync.status.connect(self.statusBar().showMessage)
-        self.open_start_model(Path(model_path))
-        self.station_sync.start()
         geometry = self.settings.value("geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
             self.resize(1280, 800)
-        # The catalogue: the window opens on the last session's folder. Its photos scored and
-        # unchanged come from the database (no rescoring); new or changed ones are scored.
-        last = self.settings.value("last_folder")
-        if last and Path(last).is_dir() and self.workspace.engine is not None:
-            QTimer.singleShot(0, lambda: self.open_folder(Path(last)))
+        # The catalogue: once its model is in, the window opens on the last session's folder. Its
+        # photos scored and unchanged come from the database (no rescoring); new or changed ones are scored.
+        self._after_load = "open last folder"
+        self.open_start_model(Path(model_path))
+        self.station_sync.start()
 
     # --- layout -------------------------------------------------------------------------
     def _build_layout(self) -> None:
@@ -216,38 +227,45 @@ class MainWindow(QMainWindow):
 
     # --- model and thresholds -----------------------------------------------------------
     def open_start_model(self, default: Path) -> None:
-        """A station opens on the version the site runs. When the site has chosen one and it
-        cannot be loaded here, the station says so and scores nothing: falling back to another
-        model would score the site's photos with a model nobody chose for them. Without a site
-        choice (a station of its own, or a new site), its last model, else the bundled one."""
-        site = self.station_sync.site_model()
-        if site is not None:
-            if not self.load_model(Path(site.path)):
-                self.statusBar().showMessage(
-                    f"The site runs {site.name} v{site.version}, which this station cannot load from {site.path}; "
-                    "nothing is scored here until it can (or a supervisor chooses another model)")
-            return
-        self.load_model(Path(self.settings.value("model_path", str(default))), fallback=default)
+        """A station opens on the version the site runs; without a site choice, its last model,
+        else the bundled one (ModelController.load_start_model)."""
+        remembered = Path(self.settings.value("model_path", str(default)))
+        self.statusBar().showMessage("Loading the model…")
+        self.models.load_start_model(default, remembered, self._site_model_unavailable)
 
-    def load_model(self, path: Path, fallback: Path | None = None, site_choice: bool = False) -> bool:
-        try:
-            try:
-                model = self.workspace.load_model(path, site_choice=site_choice)
-            except UntrustedModel as exc:  # whole and loadable, but never run here: a person decides
-                if not self._approve_model(exc):
-                    raise
-                model = self.workspace.load_model(path, approved_by=current_user(), site_choice=site_choice)
-        except ModelError as exc:
-            if fallback is not None and Path(fallback) != Path(path):
-                return self.load_model(fallback, site_choice=site_choice)
-            kept = f" Keeping {self.workspace.model.name}." if self.workspace.model else ""
-            self.statusBar().showMessage(f"Model refused: {exc}.{kept}")
-            return False
+    def _site_model_unavailable(self, site) -> None:
+        self._after_load = None
+        self.statusBar().showMessage(
+            f"The site runs {site.name} v{site.version}, which this station cannot load from {site.path}; "
+            "nothing is scored here until it can (or a supervisor chooses another model)")
+
+    def load_model(self, path: Path, fallback: Path | None = None, site_choice: bool = False) -> None:
+        """Verify and switch to the model at ``path`` off the GUI thread; ``loaded`` or ``refused``
+        follows (a refused model keeps the one in use)."""
+        self.models.load(Path(path), Path(fallback) if fallback else None, site_choice)
+
+    def _model_loaded(self, model, path: Path) -> None:
         self.settings.setValue("model_path", str(path))
         self.viewer.set_views(int(model.card["views"]))
         self.panel.set_thresholds(self.workspace.thresholds)
         self.statusBar().showMessage(f"Model {model.name} v{model.version} ({model.card['backbone']}, {model.provider})")
-        return True
+        then, self._after_load = self._after_load, None
+        last = self.settings.value("last_folder")
+        if then == "open last folder" and last and Path(last).is_dir():
+            self.open_folder(Path(last))
+        elif then == "reopen":
+            # The badges must be this model's: the folder is read again, photos this model
+            # already scored come from the database, the others are scored now.
+            if last and Path(last).is_dir():
+                self.open_folder(Path(last))
+            else:
+                self.model.clear()
+        self.station_sync.switch_ended(True)  # a site's switch followed: said last
+
+    def _model_refused(self, message: str) -> None:
+        self._after_load = None
+        self.statusBar().showMessage(message)
+        self.station_sync.switch_ended(False)  # a site's switch this station could not follow: said last
 
     def _preview_thresholds(self, thresholds) -> None:
         self.model.apply_thresholds(thresholds)
@@ -255,9 +273,18 @@ class MainWindow(QMainWindow):
         self.viewer.info.setText(self.viewer.describe())
 
     def save_thresholds(self, thresholds, name: str) -> None:
-        self.workspace.set_thresholds(thresholds, name)
-        self._preview_thresholds(thresholds)
-        self.statusBar().showMessage(f"Saved threshold profile {name!r}: pass ≥ {thresholds.pass_at:.0f}, fail < {thresholds.fail_below:.0f}")
+        """Saved off the GUI thread: every stored verdict of the version is recomputed (20.6 s on
+        a shared database of a million rows, measured with the window frozen before)."""
+        ws = self.workspace
+
+        def saved(_) -> None:
+            ws.thresholds = thresholds
+            self._preview_thresholds(thresholds)
+            self.statusBar().showMessage(f"Saved threshold profile {name!r}: pass ≥ {thresholds.pass_at:.0f}, "
+                                         f"fail < {thresholds.fail_below:.0f}")
+
+        self.statusBar().showMessage(f"Saving threshold profile {name!r}…")
+        self.tasks.submit("thresholds", lambda: ws.store_thresholds(thresholds, name), on_done=saved)
 
     # --- scoring a folder -----------------------------------------------------------------
     def choose_folder(self) -> None:
@@ -395,14 +422,22 @@ class MainWindow(QMainWindow):
                 count, ok = QInputDialog.getInt(self, "What to rate", "How many photos", 50, 1, 100_000)
                 if not ok:
                     return
-            photos = select_for_rating(self.workspace.db, self.workspace.model_version_id, strategy, count,
-                                       self.workspace.thresholds)
+            ws = self.workspace
+            version, thresholds = ws.model_version_id, ws.thresholds
+            self.statusBar().showMessage("Choosing photos to rate…")
+            self.tasks.submit("rating selection",
+                              lambda: select_for_rating(ws.db, version, strategy, count, thresholds),
+                              on_done=self._rate)
+            return
+        self._rate(photos)
+
+    def _rate(self, photos: list[str]) -> None:
         if not photos:
             self.statusBar().showMessage("No scored photos to rate yet: open a folder first")
             return
         if self.labeling is not None:
             self.labeling.close()  # one rater at a time at this station
-        self.labeling = LabelingPanel(self.workspace.db, batch_name(photos), photos)
+        self.labeling = LabelingPanel(self.workspace.db, batch_name(photos), photos, tasks=self.tasks)
         self.labeling.resize(900, 700)
         self.labeling.show()
 
@@ -414,8 +449,7 @@ class MainWindow(QMainWindow):
     def training(self) -> TrainingPanel | None:
         return self.training_controller.panel
 
-    def _approve_model(self, exc: UntrustedModel) -> bool:
-        card = exc.card
+    def _approve_model(self, card: dict) -> bool:
         answer = QMessageBox.question(
             self, "Run a model this station does not know?",
             f"{card['name']} v{card['version']} is not a model this program ships, and it was not "
@@ -426,22 +460,18 @@ class MainWindow(QMainWindow):
 
     def follow_site_model(self, path: str) -> None:
         """Another station's supervisor chose this version for the site: run it here too."""
-        self.switch_model(path, site_choice=False)
+        if not self.switch_model(path, site_choice=False):
+            self.station_sync.switch_ended(False)
 
-    def switch_model(self, path: str, site_choice: bool = True) -> None:
-        """Switch to the model at ``path``; by default a supervisor's choice for the whole site."""
+    def switch_model(self, path: str, site_choice: bool = True) -> bool:
+        """Switch to the model at ``path``; by default a supervisor's choice for the whole site.
+        True when the load has started (``_model_loaded`` or ``_model_refused`` follows)."""
         if self.is_busy():
             self.statusBar().showMessage("Finish or cancel the running batch before switching models")
-            return
-        shown = bool(self.model.items)
-        if self.load_model(Path(path), site_choice=site_choice) and shown:
-            # The badges must be this model's: the folder is read again, photos this model
-            # already scored come from the database, the others are scored now.
-            last = self.settings.value("last_folder")
-            if last and Path(last).is_dir():
-                self.open_folder(Path(last))
-            else:
-                self.model.clear()
+            return False
+        self._after_load = "reopen" if self.model.items else None
+        self.load_model(Path(path), site_choice=site_choice)
+        return True
 
     def _sort(self) -> None:
         self.proxy.set_sort(self.sort_box.currentText(), self.descending.isChecked())
@@ -465,6 +495,7 @@ class MainWindow(QMainWindow):
             self.labeling.close()  # its session lives in the database about to be closed
         self.viewer_jobs.request_stop()
         self.station_sync.stop()
+        self.tasks.drain(5000)  # what was asked of the database ends before it closes
         QThreadPool.globalInstance().waitForDone(5000)
         self.viewer_jobs.wait(5000)
         self.settings.setValue("geometry", self.saveGeometry())

@@ -1,5 +1,5 @@
 """The window's side of stations sharing one database: every few seconds, off the GUI thread,
-ask app.core.station_sync what another station's supervisor changed, and hand it to the window
+ask app.core.site.station_sync what another station's supervisor changed, and hand it to the window
 as signals (switch to this model version; apply these thresholds). The window connects them to
 the methods it already has, so a change arrives exactly as if made here, badges included."""
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
-from ..core.station_sync import SiteChange, StationSync, site_state
+from ..core.site.station_sync import SiteChange, StationSync
 from ..core.workspace import Workspace
 
 POLL_MS = 3000
@@ -51,14 +51,7 @@ class StationSyncTimer(QObject):
         self.pool.setMaxThreadCount(1)
         self._job: _Poll | None = None
         self._said: str | None = None  # the last line shown, so a lasting state is said once
-
-    def site_model(self):
-        """The version the site runs (app.core.station_sync.SiteModel), None when none was chosen
-        or the database cannot be read: a station that opens joins the site's choice."""
-        try:
-            return site_state(self.workspace.db, None).model
-        except Exception:
-            return None
+        self._switching = None  # the site's version the window is loading, until switch_ended
 
     def start(self) -> None:
         self.timer.start()
@@ -70,11 +63,23 @@ class StationSyncTimer(QObject):
         self.pool.waitForDone(5000)
 
     def poll_now(self) -> None:
-        if self._job is not None or self.workspace.model_version_id is None:
+        if self._job is not None or self._switching is not None or self.workspace.model_version_id is None:
             return
         self._job = _Poll(self.sync, self.workspace.model_version_id, self.workspace.thresholds)
         self._job.signals.done.connect(self._done)
         self.pool.start(self._job)
+
+    def switch_ended(self, loaded: bool) -> None:
+        """The window's answer to ``model_switch``: whether the site's version now runs here."""
+        m, self._switching = self._switching, None
+        if m is None:
+            return
+        if loaded and self.workspace.model_version_id == m.id:
+            self._say(f"Switched to {m.name} v{m.version}, chosen at another station")
+        else:
+            self.sync.decline(m.id)
+            self._say(f"Another station switched the site to {m.name} v{m.version}, which this station cannot "
+                      f"load from {m.path}; keeping the current model")
 
     def _say(self, line: str) -> None:
         if line != self._said:
@@ -98,13 +103,8 @@ class StationSyncTimer(QObject):
             if self.is_busy():
                 self._say(f"Another station switched the site to {m.name} v{m.version}: switching when this batch ends")
                 return
-            self.model_switch.emit(m.path)  # a direct connection: the window has switched on return
-            if self.workspace.model_version_id == m.id:
-                self._say(f"Switched to {m.name} v{m.version}, chosen at another station")
-            else:
-                self.sync.decline(m.id)
-                self._say(f"Another station switched the site to {m.name} v{m.version}, which this station cannot "
-                          f"load from {m.path}; keeping the current model")
+            self._switching = m
+            self.model_switch.emit(m.path)  # the window loads it off the GUI thread, then calls switch_ended
         elif change.reviews:
             self.reviews_changed.emit()
         elif change.thresholds is not None:

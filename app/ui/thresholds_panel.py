@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.rules import Thresholds
+from ..core.verdict import Thresholds
 
 BINS = 20
 

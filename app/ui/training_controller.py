@@ -1,7 +1,8 @@
 """Owns the Training panel: which model it fine-tunes, switching versions, and the site
-calibration. It holds the Workspace (app.core does the work; fast enough for the GUI thread)
-and reads the station's state for the panel, which does no I/O. It knows nothing of the main
-window: what the window must act on leaves as signals, which the window connects."""
+calibration. It holds the Workspace (app.core does the work) and reads the station's state for
+the panel, which does no I/O; every database statement runs in a TaskOwner (the window's), and
+its answer comes back here on the GUI thread. It knows nothing of the main window: what the
+window must act on leaves as signals, which the window connects."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,25 +11,30 @@ from typing import Callable
 from PySide6.QtCore import QObject, QSettings, Signal
 
 from ..core.calibration import Calibration
-from ..core.finetune_job import inherited_thresholds, register_anyway
-from ..core.model_contract import ModelError
-from ..core.model_trust import current_user
-from ..core.rules import Thresholds
-from ..core.store.repository import model_versions, save_thresholds
-from ..core.training_state import training_state
+from ..core.model.contract import ModelError
+from ..core.model.trust import current_user
+from ..core.site.finetune_job import inherited_thresholds, register_anyway
+from ..core.site.training_state import training_state
+from ..core.stats import below_zero
+from ..core.store.repository import model_versions, save_thresholds, score_rows
+from ..core.verdict import Thresholds
 from ..core.workspace import Workspace
+from .tasks import TaskOwner, describe_failure
 from .training_panel import TrainingPanel
 
 
 class TrainingController(QObject):
     status = Signal(str)  # one line for the status bar
     switch_requested = Signal(str)  # the version (path) the supervisor chose; the window loads it
-    scores_changed = Signal(dict)  # path -> stored score, after a calibration was applied or removed
+    scores_changed = Signal(dict)  # path -> stored score (of shown_paths), after a calibration was applied or removed
 
     def __init__(self, workspace: Workspace, runs_dir: Path, settings: QSettings,
                  is_busy: Callable[[], bool] = lambda: False, config: Path | None = None,
-                 panel_factory=TrainingPanel, parent: QObject | None = None):
+                 panel_factory=TrainingPanel, tasks: TaskOwner | None = None,
+                 shown_paths: Callable[[], list[str] | None] = lambda: None, parent: QObject | None = None):
         super().__init__(parent)
+        self.tasks = tasks or TaskOwner(self)
+        self.shown_paths = shown_paths  # whose new scores scores_changed carries (None: every photo's)
         self.workspace, self.runs_dir, self.settings, self.is_busy = workspace, Path(runs_dir), settings, is_busy
         self.config, self.panel_factory = config, panel_factory
         self.panel: TrainingPanel | None = None
@@ -53,19 +59,30 @@ class TrainingController(QObject):
 
     def refresh(self) -> None:
         self.panel.set_base_model(self.workspace.model.onnx_path)
-        self.panel.show_state(training_state(self.workspace.db, self.config))
+        db, config = self.workspace.db, self.config
+        self.tasks.submit("training state", lambda: training_state(db, config), on_done=self._show_state)
         self.show_calibration()
 
+    def _show_state(self, state) -> None:
+        if self.panel is not None:
+            self.panel.show_state(state)
+
     def switch_model(self, path: str) -> None:
-        self.offer_parent_thresholds(path)  # saved before the switch, so the window loads them
-        self.switch_requested.emit(path)  # a direct connection: the window has switched on return
+        # The parent's thresholds are offered (and saved) before the switch, so the window loads them.
+        db = self.workspace.db
+        self.tasks.submit("switch", lambda: inherited_thresholds(model_versions(db), path),
+                          on_done=lambda found: self.offer_parent_thresholds(path, found))
+
+    def _switch(self, path: str) -> None:
+        self.switch_requested.emit(path)  # the window loads it (off the GUI thread)
         self.refresh()
 
-    def offer_parent_thresholds(self, path: str) -> None:
+    def offer_parent_thresholds(self, path: str, found) -> None:
         """A fine-tuned version without thresholds of its own starts from its parent's, if the
-        supervisor agrees; either answer is saved as its profile, so it is asked once."""
-        found = inherited_thresholds(model_versions(self.workspace.db), path)
+        supervisor agrees; either answer is saved as its profile, so it is asked once. ``found``:
+        (the version, its parent) when it has no thresholds of its own, else None."""
         if found is None:
+            self._switch(path)
             return
         target, parent = found
         inherited, default = Thresholds(*parent.thresholds), Thresholds()
@@ -76,9 +93,15 @@ class TrainingController(QObject):
             f"{inherited.fail_below:g}?\n\nNo keeps the defaults (pass ≥ {default.pass_at:g}, fail < "
             f"{default.fail_below:g}). Either can be changed later in the thresholds panel.")
         chosen = inherited if yes else default
-        save_thresholds(self.workspace.db, target.id, "from parent" if yes else "default", chosen)
-        self.status.emit(f"{target.name} v{target.version}: thresholds pass ≥ {chosen.pass_at:g}, "
-                         f"fail < {chosen.fail_below:g} ({'from its parent' if yes else 'defaults'})")
+        db = self.workspace.db
+
+        def saved(_) -> None:
+            self.status.emit(f"{target.name} v{target.version}: thresholds pass ≥ {chosen.pass_at:g}, "
+                             f"fail < {chosen.fail_below:g} ({'from its parent' if yes else 'defaults'})")
+            self._switch(path)
+
+        self.tasks.submit("switch", lambda: save_thresholds(db, target.id, "from parent" if yes else "default", chosen),
+                          on_done=saved)
 
     def register_kept_back(self, report: dict) -> None:
         """The supervisor overrides the fine-tune's decision not to register a version."""
@@ -88,15 +111,19 @@ class TrainingController(QObject):
                 f"{report.get('decision', '')}\n\nRegister {report.get('model')} anyway, recording that "
                 f"{current_user()} decided so against the test result?"):
             return
-        try:
-            register_anyway(self.workspace.db, report, current_user())
-        except (ModelError, OSError) as exc:
-            self.status.emit(f"Could not register the version: {exc}")
-            return
-        self.panel.show_kept_back(None)
-        self.status.emit(f"Registered {report.get('model')} (test gain {test.get('gain', float('nan')):+.3f}) "
-                         f"at {current_user()}'s decision")
-        self.refresh()
+        db, who = self.workspace.db, current_user()
+
+        def registered(_) -> None:
+            self.panel.show_kept_back(None)
+            self.status.emit(f"Registered {report.get('model')} (test gain {test.get('gain', float('nan')):+.3f}) "
+                             f"at {who}'s decision")
+            self.refresh()
+
+        def refused(exc: Exception) -> None:
+            said = exc if isinstance(exc, (ModelError, OSError)) else describe_failure(exc)
+            self.status.emit(f"Could not register the version: {said}")
+
+        self.tasks.submit("register", lambda: register_anyway(db, report, who), on_done=registered, on_error=refused)
 
     def show_calibration(self) -> None:
         current = self.workspace.calibration
@@ -108,15 +135,20 @@ class TrainingController(QObject):
         self.panel.show_calibration(text, False)
 
     def fit_calibration(self) -> None:
-        try:
-            self.candidate = self.workspace.fit_calibration()
-        except ValueError as exc:
-            self.panel.show_calibration(f"Cannot calibrate: {exc}", False)
-            return
-        c = self.candidate
+        """Fitted off the GUI thread: a nested cross-validation and a paired bootstrap (seconds)."""
+        self.panel.show_calibration("Fitting a site calibration…", False)
+        self.tasks.submit("calibration", self.workspace.fit_calibration, on_done=self._fitted,
+                          on_error=self._not_fitted)
+
+    def _not_fitted(self, exc: Exception) -> None:
+        said = exc if isinstance(exc, ValueError) else describe_failure(exc)
+        self.panel.show_calibration(f"Cannot calibrate: {said}", False)
+
+    def _fitted(self, candidate: Calibration) -> None:
+        self.candidate = c = candidate
         if c.helps:
             verdict = "it helps beyond noise (the gain's interval lies above 0)"
-        elif c.gain_ci is not None and c.gain_ci[1] < 0:
+        elif below_zero(c.gain_ci):
             verdict = "it is worse beyond noise; keep the model as it is"
         else:
             verdict = "it is not shown to help (the gain's interval includes 0); keep the model as it is"
@@ -132,11 +164,23 @@ class TrainingController(QObject):
         if self.is_busy():
             self.status.emit("Finish or cancel the running batch before changing the calibration")
             return
-        changed = self.workspace.apply_calibration(calibration)
-        self.scores_changed.emit({r["path"]: r["score"] for r in self.workspace.rows()})
-        self.status.emit(f"{'Applied' if calibration else 'Removed'} site calibration: {changed} stored scores updated")
-        self.candidate = None
-        self.show_calibration()
+        ws, shown = self.workspace, self.shown_paths()
+
+        def store():
+            changed = ws.store_calibration(calibration)
+            rows = ws.rows() if shown is None else score_rows(ws.db, ws.model_version_id, shown)
+            return changed, {r["path"]: r["score"] for r in rows}
+
+        def stored(answer) -> None:
+            changed, scores = answer
+            ws.use_calibration(calibration)  # new photos are scored with it from now on
+            self.scores_changed.emit(scores)
+            self.status.emit(f"{'Applied' if calibration else 'Removed'} site calibration: {changed} stored scores updated")
+            self.candidate = None
+            self.show_calibration()
+
+        self.status.emit(f"{'Applying' if calibration else 'Removing'} the site calibration…")
+        self.tasks.submit("calibration", store, on_done=stored)
 
 
 def _ci(interval, sign: bool = False) -> str:

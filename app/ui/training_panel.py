@@ -5,7 +5,7 @@ of the gain), register a version the fine-tune kept back, and switch between mod
 
 Fine-tuning runs as a separate process (QProcess), so the window stays responsive and a crash
 or a cancel cannot take the app down; its command, progress files and result are described in
-app.core.finetune_job. The current model stays in use until the supervisor switches.
+app.core.site.finetune_job. The current model stays in use until the supervisor switches.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.finetune_job import (
+from ..core.site.finetune_job import (
     FinetuneJob,
     install_hint,
     parse_progress,
@@ -35,7 +35,7 @@ from ..core.finetune_job import (
     summary,
     training_python,
 )
-from ..core.training_state import TrainingState
+from ..core.site.training_state import TrainingState
 from .curve_plot import CurvePlot
 
 # Each figure in its own column with the number of photos behind it: LIVEC validation (the

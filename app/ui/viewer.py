@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core import overlay
-from ..core.rules import Thresholds
+from ..core.scoring import overlay
+from ..core.verdict import Thresholds
 from .images import to_qimage
 
 NONE, FUSED = "None", "Attention (all views)"

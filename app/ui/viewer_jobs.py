@@ -1,7 +1,7 @@
 """The viewer's background work: one job at a time, the newest request wins, results cached.
 
 Selecting a photo asks for its outcome (decode + the bounded score pass) and then its native
-damage maps (tiled, ``app.core.native_maps``). While a job runs, a newer request replaces any
+damage maps (tiled, ``app.core.scoring.native_maps``). While a job runs, a newer request replaces any
 waiting one, and the running job stops between tiles once it is no longer the newest; signals
 of a stale job are dropped here, so the viewer never shows a photo the user has moved past.
 Finished maps are cached per photo and model, so stepping back to a photo costs nothing.
@@ -14,9 +14,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-from ..core.batch import score_photo
-from ..core.imageio import exif_summary, load_what_decodes
-from ..core.native_maps import native_maps
+from ..core.imageio.decode import exif_summary, load_what_decodes
+from ..core.scoring.native_maps import native_maps
+from ..core.scoring.photo import score_photo
 
 CACHED_PHOTOS = 4  # decoded photos are large (36 MB at 12 MP): keep only the last few
 

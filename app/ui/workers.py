@@ -1,37 +1,20 @@
-"""Long work off the GUI thread: a folder batch, a camera, and writing the report."""
+"""Long work off the GUI thread: a folder batch and a camera, each run by app.ui.batch_jobs."""
 from __future__ import annotations
 
 import threading
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, Signal
+from PySide6.QtCore import QObject, Signal
 
-from ..core.batch import PhotoOutcome, canonical_path, score_photo, stored_unchanged
-from ..core.imageio import ImageLoadError, load_preview_rgb
-from ..core.report import write_report
-from ..core.store.faults import StoreError
-from ..core.store.repository import ScoreRecord, record_score, rename_image, stored_ok
-from ..core.store.thumbnails import store_thumbnail, stored_thumbnail
+from ..core.imageio.file_names import canonical_path
+from ..core.scoring.catalogue import already_scored, store_scored
+from ..core.scoring.photo import score_photo
+from ..core.store.repository import rename_image, stored_ok
 from ..core.workspace import Workspace
 from ..sources.camera import ENDED, LIVE, save_frame
 from ..sources.folder import FolderWatcher
-from .images import thumbnail_jpeg
-
-
-def store_outcome(workspace: Workspace, outcome: PhotoOutcome) -> bytes | None:
-    """Store a scored photo under the workspace's model (its verdict by the thresholds in force); its thumbnail."""
-    # Retried while the problem is transient (a lock, a server restart): an upsert, so safe to redo.
-    workspace.db.run(record_score, workspace.db, workspace.model_version_id, outcome.record)
-    return thumbnail_jpeg(outcome.rgb) if outcome.rgb is not None else None
-
-
-def describe_failure(exc: Exception) -> str:
-    """One line a supervisor can act on, never a traceback."""
-    database = isinstance(exc, StoreError) or type(exc).__module__.startswith("sqlalchemy")
-    kind = "database" if database else "unexpected"
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return f"{kind} error: {first[:300]}"
+from .tasks import describe_failure
 
 
 class FolderWorker(QObject):
@@ -65,23 +48,6 @@ class FolderWorker(QObject):
             self.failed.emit(describe_failure(exc))
         self.finished.emit(self._cancel.is_set())
 
-    def _already_scored(self, path: Path, known: dict) -> tuple[ScoreRecord, bytes] | None:
-        """The stored result and its thumbnail when this model scored exactly these bytes: the
-        thumbnail stored with this content, else drawn from a quick preview and stored."""
-        stored = stored_unchanged(path, known)
-        if stored is None:
-            return None
-        record, db = stored[0], self.workspace.db
-        thumb = db.run(stored_thumbnail, db, record.path, record.content_hash)
-        if thumb is not None:
-            return record, thumb
-        try:
-            thumb = thumbnail_jpeg(load_preview_rgb(path, stored[1]))
-        except ImageLoadError:
-            return None  # no longer decodes: scoring reports why
-        db.run(store_thumbnail, db, record.path, record.content_hash, thumb)
-        return record, thumb
-
     def _run(self) -> None:
         done = 0
         # This folder's rows only: a shared database may hold a million photos of other folders.
@@ -102,7 +68,7 @@ class FolderWorker(QObject):
             for path in ready:
                 if self._cancel.is_set():
                     break
-                stored = self._already_scored(path, known)
+                stored = already_scored(self.workspace.db, path, known)
                 if stored is not None:
                     done += 1
                     self.scored.emit(*stored)
@@ -111,10 +77,7 @@ class FolderWorker(QObject):
                 outcome = score_photo(self.workspace.engine, path)
                 if outcome.record.status in ("truncated", "corrupt", "empty") and self.watcher.retry_later(path):
                     continue  # maybe still being written: offered again once it settles
-                thumb = store_outcome(self.workspace, outcome)
-                if outcome.record.status == "ok":  # for the next opening (camera frames keep none)
-                    self.workspace.db.run(store_thumbnail, self.workspace.db, outcome.record.path,
-                                          outcome.record.content_hash, thumb)
+                thumb = store_scored(self.workspace.db, self.workspace.model_version_id, outcome)
                 done += 1
                 self.scored.emit(outcome.record, thumb)
                 self.progress.emit(done, total)
@@ -170,29 +133,7 @@ class CameraWorker(QObject):
                 self._snap.clear()
                 next_due = time.monotonic() + self.interval
                 outcome = score_photo(self.workspace.engine, save_frame(latest, self.save_dir), source="camera")
-                self.scored.emit(outcome.record, store_outcome(self.workspace, outcome))
+                thumb = store_scored(self.workspace.db, self.workspace.model_version_id, outcome, keep_thumbnail=False)
+                self.scored.emit(outcome.record, thumb)
                 latest = None  # never score the same frame twice
             time.sleep(self.frame_sleep)
-
-
-class _ReportSignals(QObject):
-    done = Signal(str)  # the report's path
-    failed = Signal(str)
-
-
-class ReportJob(QRunnable):
-    """Writes the HTML batch report in the pool (it decodes and scores the worst photos again)."""
-
-    def __init__(self, rows: list[dict], engine, thresholds, path: Path):
-        super().__init__()
-        self.rows, self.engine, self.thresholds, self.path = rows, engine, thresholds, Path(path)
-        self.signals = _ReportSignals()
-        self.setAutoDelete(False)  # the window keeps it until its signals have arrived
-
-    def run(self) -> None:
-        try:
-            write_report(self.rows, self.engine, self.thresholds, self.path)
-        except Exception as exc:  # a full disk, an unwritable folder: said, not raised
-            self.signals.failed.emit(describe_failure(exc))
-            return
-        self.signals.done.emit(str(self.path))

@@ -15,7 +15,7 @@ class DieOnceAt(WorkerPlugin):
         self.photo, self.marker = photo, marker
 
     def setup(self, worker=None) -> None:
-        from app.core import batch as scoring  # where the chunk task calls score_photo
+        from app.core.scoring import photo as scoring  # where the chunk task calls score_photo
 
         self._real = real = scoring.score_photo
         photo, marker = self.photo, self.marker
@@ -29,7 +29,7 @@ class DieOnceAt(WorkerPlugin):
         scoring.score_photo = score_photo
 
     def teardown(self, worker=None) -> None:
-        from app.core import batch as scoring  # where the chunk task calls score_photo
+        from app.core.scoring import photo as scoring  # where the chunk task calls score_photo
 
         scoring.score_photo = self._real
 
@@ -40,7 +40,7 @@ class DieAlwaysAt(DieOnceAt):
     name = "test-die-always"
 
     def setup(self, worker=None) -> None:
-        from app.core import batch as scoring  # where the chunk task calls score_photo
+        from app.core.scoring import photo as scoring  # where the chunk task calls score_photo
 
         self._real = real = scoring.score_photo
         photo = self.photo

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app.core.model_trust import admit_model
+from app.core.model.trust import admit_model
 from app.core.store import open_database
 from app.core.store.schema import Image, Score
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app.core.rules import Thresholds
-from app.core.station_sync import StationSync
+from app.core.verdict import Thresholds
+from app.core.site.station_sync import StationSync
 from app.core.store.schema import Image, Score, ThresholdProfile
 from app.core.workspace import Workspace
 
@@ -60,8 +60,8 @@ def test_a_model_version_switched_at_one_station_is_offered_to_another_once(two_
 
 
 def test_a_review_decision_made_at_one_station_is_news_to_another_once(two_stations, tmp_path):
-    from app.core.batch import score_batch
-    from app.core.reviews import add_review
+    from app.core.scoring.photo import score_batch
+    from app.core.outputs.reviews import add_review
 
     a, b = two_stations
     make_folder(tmp_path / "photos", 2, bad=0)
@@ -78,7 +78,7 @@ def test_only_a_supervisors_switch_changes_the_sites_model_and_where_it_is_loade
                                                                                        tmp_path):
     import shutil
 
-    from app.core.station_sync import site_state
+    from app.core.site.station_sync import site_state
 
     a, b = two_stations
     site = site_state(a.db, None).model

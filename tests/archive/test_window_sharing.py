@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 
-from app.core.rules import Thresholds
+from app.core.verdict import Thresholds
 from app.core.workspace import Workspace
 
-from tests.gui.conftest import no_unanswered_questions  # noqa: F401 (the GUI tests' guard, autouse)
+from tests.gui.conftest import settled
+from tests.gui.conftest import no_database_work_on_the_gui_thread, no_unanswered_questions  # noqa: F401 (the GUI tests' guards, autouse)
 
 from .conftest import make_folder
 
@@ -29,6 +30,7 @@ def open_window(qtbot, tmp_path):
         w.station_sync.timer.setInterval(poll_ms)
         qtbot.addWidget(w)
         opened.append(w)
+        qtbot.waitUntil(lambda: not w.models.busy(), timeout=30000)  # loaded (or refused) off the GUI thread
         return w
 
     opened = []
@@ -62,7 +64,7 @@ def test_thresholds_saved_at_another_station_reach_the_window_and_its_badges(qtb
 
 
 def test_a_review_decision_made_at_another_station_shows_in_the_window(qtbot, open_window, exported_student, tmp_path):
-    from app.core.reviews import add_review
+    from app.core.outputs.reviews import add_review
 
     db = tmp_path / "site.db"
     folder = tmp_path / "photos"
@@ -128,7 +130,7 @@ def test_a_station_that_cannot_load_the_sites_version_at_start_scores_nothing_an
         qtbot, open_window, exported_student, second_student, tmp_path, monkeypatch):
     """It neither falls back to its own model (scoring the site's photos with a model nobody
     chose) nor makes its own model the site's (the other stations would follow it)."""
-    from app.core.station_sync import site_state
+    from app.core.site.station_sync import site_state
 
     db = tmp_path / "site.db"
     elsewhere = tmp_path / "only-on-the-supervisors-pc"
@@ -161,8 +163,8 @@ def test_archive_results_show_in_the_window_catalogue_by_folder_and_verdict(qtbo
     """Scored by the archive on the workers; opened in the window: one sub-folder, from the
     database (no photo scored again), filtered by verdict and by review."""
     from app.archive.run import install_plugin, run_chunks
-    from app.core.model_trust import admit_model
-    from app.core.reviews import add_review
+    from app.core.model.trust import admit_model
+    from app.core.outputs.reviews import add_review
     from app.core.store import open_database
     from app.core.store.repository import stored_ok
 
@@ -189,6 +191,7 @@ def test_archive_results_show_in_the_window_catalogue_by_folder_and_verdict(qtbo
     w.save_thresholds(Thresholds(cut, cut), "median")
     w.open_folder(root / "a")
     qtbot.waitUntil(lambda: not w.is_busy() and len(w.model.items) == len(folder_a), timeout=30000)
+    settled(qtbot, w)  # review decisions are read off the GUI thread
     assert rescored == []  # every one came from the database
     assert sorted(it.path for it in w.model.items) == folder_a
     passed = sum(1 for it in w.model.items if it.score >= cut)

@@ -93,3 +93,14 @@ def postgres_cluster():
 @pytest.fixture
 def postgres_url(postgres_cluster):
     return postgres_cluster.url
+
+
+@pytest.fixture
+def station(exported_student, tmp_path):
+    """A station's Workspace on a fresh SQLite database, the tiny exported student loaded."""
+    from app.core.workspace import Workspace
+
+    ws = Workspace(tmp_path / "station.db")
+    ws.load_model(exported_student[1])
+    yield ws
+    ws.close()

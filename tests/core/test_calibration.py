@@ -5,14 +5,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from app.core.calibration import (
-    Calibration,
-    compare_srcc,
-    fit_calibration,
-    fit_monotone,
-    ranks,
-    srcc,
-)
+from app.core.calibration import Calibration, fit_calibration, fit_monotone
+from app.core.stats import compare_srcc, ranks, srcc
 
 
 def test_ranks_and_srcc_match_scipy():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from app.core.imageio import ImageLoadError, load_rgb
+from app.core.imageio.decode import ImageLoadError, load_rgb
 
 
 def _smooth_photo(h=240, w=320, seed=0) -> np.ndarray:
@@ -141,7 +141,7 @@ def test_the_viewer_shows_a_damaged_photo_within_the_decode_bound(tmp_path):
     one reduced by its DCT; a file whose header cannot be read not at all."""
     import cv2
 
-    from app.core.imageio import DECODE_PIXELS, load_what_decodes
+    from app.core.imageio.decode import DECODE_PIXELS, load_what_decodes
 
     big = np.zeros((9000, 12000, 3), np.uint8)
     big[:, ::64] = 255

@@ -5,11 +5,11 @@ import json
 import numpy as np
 import pytest
 
-from app.core.engine import Engine
-from app.core.model_contract import ModelError
-from app.core.model_loader import load_model
-from app.core.native_maps import native_damage, native_maps, tiled_maps
-from app.core.overlay import upsample
+from app.core.scoring.engine import Engine
+from app.core.model.contract import ModelError
+from app.core.model.loader import load_model
+from app.core.scoring.native_maps import native_damage, native_maps, tiled_maps
+from app.core.scoring.overlay import upsample
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def test_the_detail_reader_runs_its_own_network(two_graph_model):
     result = engine.score(rgb)
     detail_file = onnx_path.with_name(json.loads(card_path.read_text())["detail_model"]["onnx_file"])
     own = ort.InferenceSession(str(detail_file), providers=["CPUExecutionProvider"])
-    from app.core.reading import detail_boxes
+    from app.core.scoring.reading import detail_boxes
 
     tiles = [rgb[t:t + h, l:l + w] for t, l, h, w in detail_boxes(200, 300, 96, 4)]
     expected = np.mean([own.run(["score"], {"image": engine.preprocess(t)})[0][0] for t in tiles])

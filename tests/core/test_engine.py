@@ -4,8 +4,8 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from app.core.engine import OUTPUTS, Engine
-from app.core.model_loader import load_model
+from app.core.scoring.engine import OUTPUTS, Engine
+from app.core.model.loader import load_model
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def test_a_smooth_photo_and_its_downscales_score_alike(exported_student):
 
 
 def test_a_card_declares_how_the_score_combines_its_readers(exported_student):
-    from app.core.reading import Reading
+    from app.core.scoring.reading import Reading
 
     model = load_model(exported_student[1])
     card = dict(model.card, reading=Reading(overview_side=256, detail_weight=0.5).to_card())
@@ -73,7 +73,7 @@ def test_a_card_declares_how_the_score_combines_its_readers(exported_student):
 
 
 def test_the_worse_reader_weighs_most_when_the_card_says_so_and_agreeing_readers_keep_their_score():
-    from app.core.reading import Reading
+    from app.core.scoring.reading import Reading
 
     mean = Reading(detail_weight=0.3)
     worse = Reading.from_card({"reading": {"fusion": "worse", "worse_weight": 0.75}})
@@ -91,14 +91,14 @@ def test_the_worse_reader_weighs_most_when_the_card_says_so_and_agreeing_readers
     ({"fusion": "worse", "worse_weight": "3/4"}, "worse_weight"),
 ])
 def test_a_card_with_a_reading_rule_the_engine_does_not_know_is_refused(reading, message):
-    from app.core.model_contract import ModelError, validate_reading
+    from app.core.model.contract import ModelError, validate_reading
 
     with pytest.raises(ModelError, match=message):
         validate_reading(reading, "card")
 
 
 def test_a_model_whose_embedding_is_too_large_to_store_gives_a_model_error(exported_student):
-    from app.core.engine import MAX_EMBEDDING, ModelOutputError
+    from app.core.scoring.engine import MAX_EMBEDDING, ModelOutputError
 
     engine = Engine(load_model(exported_student[1]))
     real = engine.run
@@ -116,7 +116,7 @@ def test_a_model_whose_embedding_is_too_large_to_store_gives_a_model_error(expor
 def test_the_detail_reader_cuts_its_tiles_from_the_photo_reduced_to_the_cards_detail_side(exported_student):
     import dataclasses
 
-    from app.core.reading import Reading, detail_boxes, overview
+    from app.core.scoring.reading import Reading, detail_boxes, overview
 
     engine = Engine(load_model(exported_student[1]))
     engine.reading = dataclasses.replace(Reading(), overview_side=96, detail_tile=64, detail_tiles=4,

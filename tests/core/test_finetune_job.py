@@ -2,7 +2,7 @@
 line, where any user of the station can read it (ps)."""
 from pathlib import Path
 
-from app.core.finetune_job import FinetuneJob
+from app.core.site.finetune_job import FinetuneJob
 from app.core.store.urls import DB_URL_ENV, hide_password
 
 URL = "postgresql+psycopg://inspector:s3cret-pw@db.plant.local/inspector"

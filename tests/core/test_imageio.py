@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.core.imageio import ImageLoadError, load_rgb
+from app.core.imageio.decode import ImageLoadError, load_rgb
 
 
 def test_exif_orientation_is_applied(tmp_path):

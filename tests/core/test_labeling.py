@@ -1,14 +1,10 @@
 import pytest
 
-from app.core.labeling import (
-    LabelingSession,
-    gold_answers,
-    select_for_rating,
-    standing_votes,
-)
-from app.core.rules import Thresholds
+from app.core.ratings.selection import select_for_rating
+from app.core.ratings.session import LabelingSession, gold_answers, standing_votes
 from app.core.store import open_database
 from app.core.store.repository import ScoreRecord, record_score, register_model
+from app.core.verdict import Thresholds
 
 PHOTOS = [f"/p/{i:02d}.jpg" for i in range(10)]
 TRAINING = [("/t/good.jpg", 5), ("/t/bad.jpg", 1)]

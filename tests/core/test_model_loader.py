@@ -7,8 +7,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from app.core.model_contract import ModelError, sha256_file
-from app.core.model_loader import load_model
+from app.core.model.contract import ModelError, sha256_file
+from app.core.model.loader import load_model
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ from onnx import helper, numpy_helper
 from PIL import Image
 
 from app.__main__ import main
-from app.core import model_trust
-from app.core.batch import score_batch
-from app.core.model_contract import model_identity, sha256_file
-from app.core.model_trust import UntrustedModel
+from app.core.model import trust as model_trust
+from app.core.scoring.photo import score_batch
+from app.core.model.contract import model_identity, sha256_file
+from app.core.model.trust import UntrustedModel
 from app.core.workspace import Workspace
 
 REPO = Path(__file__).resolve().parents[2]

@@ -3,14 +3,14 @@ and what the viewer shows weighs the overview and the tiles as the score does.""
 import numpy as np
 import pytest
 
-from app.core.engine import Engine
-from app.core.model_loader import load_model
+from app.core.scoring.engine import Engine
+from app.core.model.loader import load_model
 from dataclasses import replace
 
-from app.core.native_maps import _window, native_damage, native_maps
-from app.core.overlay import upsample
-from app.core.reading import Reading
-from app.core.overlay import distortion_overlay
+from app.core.scoring.native_maps import _window, native_damage, native_maps
+from app.core.scoring.overlay import upsample
+from app.core.scoring.reading import Reading
+from app.core.scoring.overlay import distortion_overlay
 
 
 @pytest.fixture(scope="module")

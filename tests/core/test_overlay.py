@@ -1,6 +1,6 @@
 import numpy as np
 
-from app.core.overlay import (
+from app.core.scoring.overlay import (
     attention_overlay,
     attention_ratio,
     colorize,

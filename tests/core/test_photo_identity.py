@@ -5,25 +5,15 @@ import sqlite3
 import time
 
 import numpy as np
-import pytest
 from PIL import Image
 
-from app.core.batch import score_batch
-from app.core.workspace import Workspace
+from app.core.scoring.photo import score_batch
 from app.sources.folder import FolderWatcher
 
 
 def _photo(path, seed, size=(96, 128)):
     rng = np.random.default_rng(seed)
     Image.fromarray(rng.integers(0, 256, (*size, 3), dtype=np.uint8)).save(path, "JPEG", quality=90)
-
-
-@pytest.fixture
-def station(exported_student, tmp_path):
-    ws = Workspace(tmp_path / "station.db")
-    ws.load_model(exported_student[1])
-    yield ws
-    ws.close()
 
 
 def _rows(ws):

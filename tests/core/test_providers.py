@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from app.core import providers
-from app.core.engine import Engine
-from app.core.model_contract import ModelError
-from app.core.model_loader import load_model
+from app.core.model import providers
+from app.core.scoring.engine import Engine
+from app.core.model.contract import ModelError
+from app.core.model.loader import load_model
 
 
 def test_auto_picks_an_available_provider_and_the_model_says_which(exported_student):

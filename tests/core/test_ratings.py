@@ -5,17 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from app.core.ratings import (
-    BT500_MIN_VOTES,
-    acr_to_100,
-    image_mos,
-    screen,
-    screen_raters,
-    t95,
-    t_quantile,
-    votes_per_photo_text,
-    write_mos_csv,
-)
+from app.core.ratings.mos import acr_to_100, image_mos, votes_per_photo_text, write_mos_csv
+from app.core.ratings.screening import BT500_MIN_VOTES, screen, screen_raters
+from app.core.stats import t95, t_quantile
 
 stats = pytest.importorskip("scipy.stats")  # a test-time reference only: the app never imports scipy
 

@@ -1,11 +1,11 @@
 import numpy as np
 from PIL import Image
 
-from app.core.batch import score_batch
-from app.core.engine import Engine
-from app.core.model_loader import load_model
-from app.core.report import write_report
-from app.core.rules import Thresholds
+from app.core.scoring.photo import score_batch
+from app.core.scoring.engine import Engine
+from app.core.model.loader import load_model
+from app.core.outputs.report import write_report
+from app.core.verdict import Thresholds
 from app.core.store import open_database
 from app.core.store.repository import register_model, score_rows
 

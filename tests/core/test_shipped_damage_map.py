@@ -5,9 +5,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from app.core.engine import Engine
-from app.core.model_loader import load_model
-from app.core.native_maps import native_maps
+from app.core.scoring.engine import Engine
+from app.core.model.loader import load_model
+from app.core.scoring.native_maps import native_maps
 from training.evaluate_synthetic import auroc
 
 SHIPPED = Path(__file__).resolve().parents[2] / "resources" / "models" / "mobileiqa-student.onnx"

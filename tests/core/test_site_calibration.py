@@ -3,8 +3,8 @@ screened MOS, apply to stored scores (raw kept), use it for new photos, remove i
 import numpy as np
 from PIL import Image
 
-from app.core.batch import score_batch
-from app.core.labeling import LabelingSession
+from app.core.scoring.photo import score_batch
+from app.core.ratings.session import LabelingSession
 from app.core.store.repository import model_calibration
 from app.core.store.schema import Score
 from app.core.workspace import Workspace
@@ -72,7 +72,7 @@ def test_calibration_fits_applies_to_stored_scores_and_new_photos(tmp_path, expo
 def test_calibration_counts_photos_as_the_fine_tune_does_and_says_whether_it_helps(tmp_path, exported_student):
     """A photo with one or two votes is one or two opinions: like the fine-tune, calibration
     counts only photos with the configured standing votes (3). The fit reports its interval."""
-    from app.core.finetune_job import requirement
+    from app.core.site.finetune_job import requirement
 
     ws = Workspace(tmp_path / "site.db")
     ws.load_model(exported_student[1])

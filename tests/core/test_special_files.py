@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.imageio import ImageLoadError, read_bytes
+from app.core.imageio.decode import ImageLoadError, read_bytes
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
@@ -18,7 +18,7 @@ def test_a_fifo_and_a_link_to_a_device_get_a_status_and_never_hang(tmp_path):
     zero.symlink_to("/dev/zero")
     # In a child process with a deadline: a hang here would otherwise stall the whole suite.
     code = textwrap.dedent(f"""
-        from app.core.imageio import ImageLoadError, read_bytes
+        from app.core.imageio.decode import ImageLoadError, read_bytes
         for p in ({str(fifo)!r}, {str(zero)!r}):
             try:
                 read_bytes(p)
@@ -35,7 +35,7 @@ def test_a_fifo_and_a_link_to_a_device_get_a_status_and_never_hang(tmp_path):
 
 
 def test_a_file_over_the_size_bound_is_refused_before_reading(tmp_path, monkeypatch):
-    from app.core import imageio
+    from app.core.imageio import decode as imageio
 
     big = tmp_path / "big.jpg"
     big.write_bytes(b"\xff\xd8" + b"\x00" * 4096)
@@ -50,7 +50,7 @@ def test_a_file_name_that_is_not_utf8_gets_a_status_and_the_batch_goes_on(export
     import shutil
 
     from app.cli import iter_photos
-    from app.core.batch import score_batch
+    from app.core.scoring.photo import score_batch
     from app.core.workspace import Workspace
 
     folder = tmp_path / "names"

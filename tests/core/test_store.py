@@ -5,7 +5,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
-from app.core.rules import Thresholds
+from app.core.verdict import Thresholds
 from app.core.store import open_database
 from app.core.store.database import current_revision, head_revision, sqlite_url, upgrade
 from app.core.store.repository import (
@@ -134,7 +134,7 @@ def test_a_photo_stored_after_a_threshold_change_gets_the_verdict_in_force_not_t
     import numpy as np
     from PIL import Image
 
-    from app.core.batch import score_batch
+    from app.core.scoring.photo import score_batch
     from app.core.store.repository import score_rows
 
     db = open_database(tmp_path / "v.db")

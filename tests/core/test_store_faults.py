@@ -25,7 +25,7 @@ from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import Engine
 
 from app import cli
-from app.core.batch import score_batch
+from app.core.scoring.photo import score_batch
 from app.core.store import database, open_database
 from app.core.store.database import current_revision, head_revision, sqlite_url
 from app.core.store.schema import Base

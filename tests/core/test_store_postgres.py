@@ -1,5 +1,5 @@
 """The same store code against a real PostgreSQL server (the throwaway cluster of conftest.py)."""
-from app.core.rules import Thresholds
+from app.core.verdict import Thresholds
 from app.core.store import open_database
 from app.core.store.database import current_revision, head_revision
 from app.core.store.repository import (

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from app.core.subject_model import MIN_VARIANCE, fit_subject_model
+from app.core.ratings.subject_model import MIN_VARIANCE, fit_subject_model
 
 
 def _planted(rng, n_raters=30, n_photos=80, per_photo=None, ambiguity=0.0, rounded=False):

@@ -1,8 +1,69 @@
+import os
+import sys
+import threading
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
+
+ROOT = str(Path(__file__).resolve().parents[2]) + os.sep
+UI, CORE = ROOT + "app/ui/", ROOT + "app/core/"
+
+# Window code allowed to run database statements on the GUI thread, by "file:function". Only the
+# window's constructor, which opens its database (integrity check, migrations: 0.29 s on a
+# 315 MB file) before there is a window to keep responsive; everything after goes through
+# app.ui.tasks.TaskOwner. The list only shrinks.
+STILL_ON_THE_GUI_THREAD = {"main_window.py:__init__"}
+
+
+def _window_caller() -> str | None:
+    """Who asked for the statement: walking out from SQLAlchemy, past the core and libraries, the
+    first frame of this repository's own code. "file:function" when it is window code (app/ui),
+    None when it is the test's (its setup, or a slot it connected)."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        path = frame.f_code.co_filename
+        if path.startswith(UI):
+            return f"{path[len(UI):]}:{frame.f_code.co_name}"
+        if path.startswith(ROOT) and not path.startswith(CORE) and ".venv" not in path:
+            return None
+        frame = frame.f_back
+    return None
+
+
+@pytest.fixture(autouse=True)
+def no_database_work_on_the_gui_thread():
+    """Fails a test in which window code runs a database statement on the GUI thread: a statement
+    there freezes the window for as long as the database takes (20 s measured on a shared
+    database of a million rows). A SQLAlchemy hook on every engine compares threads."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    gui = threading.main_thread()  # pytest-qt's QApplication lives on the main thread
+    offences: dict[str, str] = {}
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if threading.current_thread() is not gui:
+            return
+        caller = _window_caller()
+        if caller is not None and caller not in STILL_ON_THE_GUI_THREAD:
+            offences.setdefault(caller, " ".join(statement.split())[:100])
+
+    event.listen(Engine, "before_cursor_execute", before)
+    try:
+        yield offences
+    finally:
+        event.remove(Engine, "before_cursor_execute", before)
+    if os.environ.get("GUI_DB_REPORT"):  # mapping mode: list the offenders instead of failing
+        with open(os.environ["GUI_DB_REPORT"], "a") as f:
+            for caller, statement in offences.items():
+                f.write(f"{caller}\t{statement}\n")
+        return
+    assert not offences, "database statements on the GUI thread:\n" + "\n".join(
+        f"  {caller}: {statement}" for caller, statement in offences.items())
 
 
 @pytest.fixture(autouse=True)
@@ -32,6 +93,16 @@ def photo_folder(tmp_path):
     return folder
 
 
+def model_loaded(qtbot, w) -> None:
+    """The window loads its model off the GUI thread: wait until it is in."""
+    qtbot.waitUntil(lambda: w.workspace.engine is not None and not w.models.busy(), timeout=30000)
+
+
+def settled(qtbot, w) -> None:
+    """Wait for the window's background database and file work to answer."""
+    qtbot.waitUntil(lambda: not w.tasks.busy(), timeout=30000)
+
+
 @pytest.fixture
 def window(qtbot, exported_student, tmp_path):
     from app.ui.main_window import MainWindow
@@ -39,5 +110,6 @@ def window(qtbot, exported_student, tmp_path):
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
     w = MainWindow(exported_student[1], tmp_path / "inspector.db", settings)
     qtbot.addWidget(w)
+    model_loaded(qtbot, w)
     yield w
     w.cancel()

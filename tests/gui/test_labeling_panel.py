@@ -3,7 +3,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
 
-from app.core.labeling import batch_name, standing_votes
+from app.core.ratings.session import batch_name, standing_votes
 from app.core.store import open_database
 from app.ui.labeling_panel import LabelingPanel
 

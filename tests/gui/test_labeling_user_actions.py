@@ -8,7 +8,7 @@ from PIL import Image
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 
-from app.core.labeling import standing_votes
+from app.core.ratings.session import standing_votes
 from tests.gui.test_user_actions import action_for, answer_item_dialog, choose_folder_with_ctrl_o
 
 pytestmark = pytest.mark.gui
@@ -47,8 +47,10 @@ def cannot_be_shown(panel) -> bool:
 
 
 def wait_shown(qtbot, panel) -> None:
-    """Until the photo is on screen, or said not to open, or the batch is done."""
-    qtbot.waitUntil(lambda: panel.ready() or panel.item is None or cannot_be_shown(panel), timeout=10000)
+    """Until the rater's last step is stored (off the GUI thread) and the photo is on screen, or
+    said not to open, or the batch is done."""
+    qtbot.waitUntil(lambda: panel.session is not None and not panel.tasks.busy("labeling") and (
+        panel.ready() or panel.item is None or cannot_be_shown(panel)), timeout=10000)
 
 
 def votes_by_name(window) -> dict[str, int]:
@@ -111,8 +113,8 @@ def test_z_shows_the_photo_at_100_percent_and_back_fitted(qtbot, window, big_fol
     bar = panel.view.horizontalScrollBar()
     assert bar.maximum() > 0 and abs(bar.value() - bar.maximum() / 2) <= 1 and panel.actual.isChecked()  # its middle
     qtbot.keyClick(panel, Qt.Key_4)  # Z is not a vote, 4 is
-    assert panel.session.progress()[0] == 1
     wait_shown(qtbot, panel)
+    assert panel.session.progress()[0] == 1
     assert panel.photo.pixmap().size() == QSize(*BIG)  # the rater's choice holds for the next photo
     panel.actual.click()
     assert panel.photo.pixmap().size() == fitted and not panel.actual.isChecked()
@@ -123,17 +125,19 @@ def test_vote_keys_pressed_faster_than_the_next_photo_loads_are_refused_out_loud
     panel = rate_the_gallery(qtbot, window, monkeypatch, photo_folder, 7)
     sign_in_with_keys(qtbot, panel, "rater-3")
     qtbot.keyClick(panel, Qt.Key_3)  # before the first photo is on screen
-    assert panel.hint.text().startswith("Not counted: 3") and panel.session.progress()[0] == 0
+    assert panel.hint.text().startswith("Not counted: 3") and "wait until the photo is shown" in panel.hint.text()
     wait_shown(qtbot, panel)
+    assert votes_by_name(window) == {}
     first = Path(panel.item.path).name
     for key in (Qt.Key_4, Qt.Key_2, Qt.Key_5):  # no event loop in between: the next photo is not shown yet
         qtbot.keyClick(panel, key)
-    assert panel.session.progress()[0] == 1 and votes_by_name(window) == {first: 4}
     assert panel.hint.text().startswith("Not counted: 2, 5")  # every key refused is named
     wait_shown(qtbot, panel)
+    assert panel.session.progress()[0] == 1 and votes_by_name(window) == {first: 4}
     second = Path(panel.item.path).name
     assert second != first
     qtbot.keyClick(panel, Qt.Key_5)
+    wait_shown(qtbot, panel)
     assert votes_by_name(window) == {first: 4, second: 5}
     votes = [s for s in panel.findChildren(QShortcut) if s.key().toString() in "12345"]
     assert len(votes) == 5 and not any(s.autoRepeat() for s in votes)  # a held key votes once

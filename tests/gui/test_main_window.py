@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
+from tests.gui.conftest import settled
+from tests.gui.test_user_actions import action_for
+
 pytestmark = pytest.mark.gui
 
 
@@ -67,7 +70,9 @@ def test_folder_to_viewer_to_thresholds_to_csv(qtbot, window, photo_folder, tmp_
     # Saving the profile recomputes stored verdicts; export writes every row.
     window.save_thresholds(window.panel.thresholds(), "strict")
     out = tmp_path / "scores.csv"
-    window.outputs.export_csv(out)
+    window.outputs.export_csv(out)  # after the save: the window's background work runs in order
+    settled(qtbot, window)
+    assert window.statusBar().currentMessage().startswith("Exported 7 photos")
     with open(out, newline="") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 7
@@ -96,20 +101,38 @@ def test_sorting_by_score_and_keyboard_navigation(qtbot, window, photo_folder):
     assert window.gallery.currentIndex().row() == 2
 
 
-def test_a_bad_model_is_refused_and_the_good_one_kept(qtbot, window, tmp_path):
+def test_a_bad_model_is_refused_and_the_good_one_kept(qtbot, window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
     (tmp_path / "bad.json").write_text("{}")
-    assert window.load_model(tmp_path / "bad.json") is False
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(tmp_path / "bad.json"), "")))
+    action_for(window, "Ctrl+M").trigger()
+    qtbot.waitUntil(lambda: "Model refused" in window.statusBar().currentMessage(), timeout=20000)
     message = window.statusBar().currentMessage()
     assert "Model refused" in message and "Keeping tiny" in message
     assert window.workspace.model.name == "tiny"
 
 
 def test_window_stays_responsive_and_can_cancel(qtbot, window, photo_folder):
+    import time
+
+    from PySide6.QtCore import QTimer
+
     window.watch.setChecked(True)  # would run forever: only cancel ends it
     window.open_folder(photo_folder)
     qtbot.waitUntil(lambda: len(window.model.items) >= 1, timeout=20000)
-    window.cancel()
-    assert not window.is_busy()
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start(20)
+    qtbot.wait(1000)  # the batch keeps watching meanwhile
+    timer.stop()
+    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+    assert len(ticks) >= 10 and max(gaps) < 1.0  # the GUI thread kept serving its timer
+    assert window.is_busy()
+    window.cancel_button.click()
+    assert not window.is_busy() and not window.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: not window.jobs._live, timeout=10000)  # the worker's thread really ended
 
 
 def test_settings_remember_the_model_and_last_folder(qtbot, window, photo_folder):
@@ -119,8 +142,8 @@ def test_settings_remember_the_model_and_last_folder(qtbot, window, photo_folder
     assert len(window.labeling.photos) == 6  # the corrupt file is not offered for rating
     window.labeling.close()
     # A selection over every scored photo: the most uncertain first, as many as asked.
-    window.open_labeling("Most uncertain first (the model's views disagree)", 3)
-    assert len(window.labeling.photos) == 3
+    window.open_labeling("Most uncertain first (the model's views disagree)", 3)  # chosen off the GUI thread
+    qtbot.waitUntil(lambda: len(window.labeling.photos) == 3, timeout=20000)
     spread = {it.path: float(np.std(it.opinions)) for it in window.model.items if it.status == "ok"}
     assert min(spread[p] for p in window.labeling.photos) >= sorted(spread.values())[-3]
     window.labeling.close()

@@ -8,12 +8,13 @@ import time
 import pytest
 from PySide6.QtCore import QSettings, Qt
 
-from app.core.model_contract import model_identity
+from app.core.model.contract import model_identity
 from app.core.store import open_database
 from app.core.store.repository import model_versions
-from app.core.training_state import training_state
+from app.core.site.training_state import training_state
 from app.ui.training_panel import TrainingPanel
 from tests.conftest import ship_for_tests
+from tests.gui.conftest import model_loaded, settled
 
 
 def _panel(qtbot, rated_site, tmp_path):
@@ -113,24 +114,30 @@ def test_switching_versions_from_the_panel_and_rolling_back(qtbot, exported_stud
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
     window = MainWindow(exported_student[1], tmp_path / "inspector.db", settings, runs_dir=tmp_path / "runs")
     qtbot.addWidget(window)
+    model_loaded(qtbot, window)
     first = window.workspace.model.onnx_path
-    window.load_model(other)  # registers the second version
+    window.load_model(other)  # registers the second version (off the GUI thread)
+    qtbot.waitUntil(lambda: window.workspace.model.onnx_path == other, timeout=30000)
     window.load_model(first)
+    qtbot.waitUntil(lambda: window.workspace.model.onnx_path == first, timeout=30000)
     window.open_training()
+    settled(qtbot, window)
     panel = window.training
     rows = {panel.table.item(r, 1).text(): r for r in range(panel.table.rowCount())}
     assert set(rows) == {"0.0.0", "0.2.0"}
 
     panel.table.selectRow(rows["0.2.0"])
     panel.use_button.click()
-    assert window.workspace.model.onnx_path == other
+    qtbot.waitUntil(lambda: window.workspace.model.onnx_path == other, timeout=30000)
+    settled(qtbot, window)
     active = {v.version: v.active for v in model_versions(window.workspace.db)}
     assert active == {"0.0.0": False, "0.2.0": True}
 
     rows = {panel.table.item(r, 1).text(): r for r in range(panel.table.rowCount())}
     panel.table.selectRow(rows["0.0.0"])  # roll back
     panel.use_button.click()
-    assert window.workspace.model.onnx_path == first
+    qtbot.waitUntil(lambda: window.workspace.model.onnx_path == first, timeout=30000)
+    settled(qtbot, window)
     assert {v.version: v.active for v in model_versions(window.workspace.db)} == {"0.0.0": True, "0.2.0": False}
     window.close()
 
@@ -139,7 +146,7 @@ def test_site_calibration_from_the_panel_rescored_gallery(qtbot, exported_studen
     import numpy as np
     from PIL import Image
 
-    from app.core.labeling import LabelingSession
+    from app.core.ratings.session import LabelingSession
     from app.ui.main_window import MainWindow
 
     folder = tmp_path / "site"
@@ -150,9 +157,11 @@ def test_site_calibration_from_the_panel_rescored_gallery(qtbot, exported_studen
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
     window = MainWindow(exported_student[1], tmp_path / "inspector.db", settings, runs_dir=tmp_path / "runs")
     qtbot.addWidget(window)
+    model_loaded(qtbot, window)
     window.open_training()
     panel = window.training
     panel.fit_button.click()
+    settled(qtbot, window)  # fitted off the GUI thread
     assert "Cannot calibrate" in panel.calibration_label.text()  # nothing rated yet: said, not crashed
 
     window.open_folder(folder)
@@ -163,10 +172,12 @@ def test_site_calibration_from_the_panel_rescored_gallery(qtbot, exported_studen
         while (item := session.current()) is not None:
             session.vote(5 - int(4 * sorted(raw.values()).index(raw[item.path]) / 13))
     panel.fit_button.click()
+    settled(qtbot, window)
     assert "it helps" in panel.calibration_label.text() and panel.apply_button.isEnabled()
     window.gallery.setCurrentIndex(window.proxy.index(0, 0))
     qtbot.waitUntil(lambda: window.viewer.outcome is not None, timeout=10000)
     panel.apply_button.click()
+    settled(qtbot, window)
     assert "applied" in panel.calibration_label.text()
     calibrated = {it.path: it.score for it in window.model.items}
     assert calibrated != raw
@@ -189,6 +200,7 @@ def test_site_calibration_from_the_panel_rescored_gallery(qtbot, exported_studen
     expected = window.workspace.engine.score(np.full((40, 48, 3), 128, np.uint8)).score
     assert row["score"] == pytest.approx(expected, abs=0.01)
     panel.remove_button.click()
+    settled(qtbot, window)
     assert {it.path: it.score for it in window.model.items} == pytest.approx(raw, abs=0.01)
     window.close()
 
@@ -205,7 +217,7 @@ def _version(**kw):
 
 
 def test_the_versions_table_keeps_livec_validation_and_site_test_apart_each_with_its_n(qtbot, tmp_path):
-    from app.core.training_state import TrainingState
+    from app.core.site.training_state import TrainingState
 
     panel = TrainingPanel("sqlite://", tmp_path / "m.onnx", tmp_path / "runs", python_setting=sys.executable)
     qtbot.addWidget(panel)
@@ -229,7 +241,7 @@ def test_the_versions_table_keeps_livec_validation_and_site_test_apart_each_with
 def test_a_kept_back_version_is_explained_and_offered_for_registration(qtbot, tmp_path):
     import json
 
-    from app.core.finetune_job import FinetuneJob
+    from app.core.site.finetune_job import FinetuneJob
 
     panel = TrainingPanel("sqlite://", tmp_path / "m.onnx", tmp_path / "runs", python_setting=sys.executable)
     qtbot.addWidget(panel)
@@ -252,8 +264,13 @@ def test_a_kept_back_version_is_explained_and_offered_for_registration(qtbot, tm
     assert asked.args == [report]
 
 
+def done(qtbot, controller) -> None:
+    """The controller's database work runs off the GUI thread: wait for its answers."""
+    qtbot.waitUntil(lambda: not controller.tasks.busy(), timeout=30000)
+
+
 @pytest.fixture
-def controlled(exported_student, tmp_path):
+def controlled(exported_student, tmp_path, qtbot):
     from unittest.mock import MagicMock
 
     from app.core.workspace import Workspace
@@ -265,7 +282,9 @@ def controlled(exported_student, tmp_path):
     controller = TrainingController(ws, tmp_path / "runs", QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat),
                                     panel_factory=lambda *a, **k: panel)
     controller.open()
+    done(qtbot, controller)
     yield controller, panel, ws
+    controller.tasks.drain()
     ws.close()
 
 
@@ -273,7 +292,7 @@ def _child_of(exported_student, tmp_path, name="tiny-site-a"):
     """A version fine-tuned from the tiny student (its card names the parent)."""
     import torch
 
-    from app.core.model_loader import load_model
+    from app.core.model.loader import load_model
     from models import create_model
     from training.export import annotate_card, export_model
 
@@ -285,9 +304,10 @@ def _child_of(exported_student, tmp_path, name="tiny-site-a"):
     return onnx
 
 
-def test_a_new_version_starts_from_its_parents_thresholds_when_the_supervisor_agrees(controlled, exported_student, tmp_path):
-    from app.core.model_loader import load_model
-    from app.core.rules import Thresholds
+def test_a_new_version_starts_from_its_parents_thresholds_when_the_supervisor_agrees(controlled, exported_student, tmp_path,
+                                                                                   qtbot):
+    from app.core.model.loader import load_model
+    from app.core.verdict import Thresholds
     from app.core.store.repository import active_thresholds, register_model
 
     controller, panel, ws = controlled
@@ -296,17 +316,19 @@ def test_a_new_version_starts_from_its_parents_thresholds_when_the_supervisor_ag
     child_id = register_model(ws.db, load_model(child).card, str(child), origin="fine-tuned", approved_by="fine-tune")
     panel.confirm.return_value = True
     controller.switch_model(str(child))
+    done(qtbot, controller)
     title, question = panel.confirm.call_args.args
     assert "pass ≥ 70, fail < 45" in question and "No keeps the defaults" in question
     assert active_thresholds(ws.db, child_id) == Thresholds(70.0, 45.0)
     panel.confirm.reset_mock()
     controller.switch_model(str(child))  # it has its own now: not asked again
+    done(qtbot, controller)
     panel.confirm.assert_not_called()
 
 
-def test_the_supervisor_registers_a_kept_back_version_with_their_name(controlled, exported_student, tmp_path):
-    from app.core.model_loader import load_model
-    from app.core.model_trust import admit_model
+def test_the_supervisor_registers_a_kept_back_version_with_their_name(controlled, exported_student, tmp_path, qtbot):
+    from app.core.model.loader import load_model
+    from app.core.model.trust import admit_model
 
     controller, panel, ws = controlled
     child = _child_of(exported_student, tmp_path, "tiny-site-b")
@@ -316,18 +338,19 @@ def test_the_supervisor_registers_a_kept_back_version_with_their_name(controlled
     assert all(v.path != str(child) for v in model_versions(ws.db))  # No: nothing registered
     panel.confirm.return_value = True
     controller.register_kept_back(report)
+    done(qtbot, controller)
     row = next(v for v in model_versions(ws.db) if v.path == str(child))
     assert "registered against the fine-tune's test result (gain -0.400 [-0.900, -0.100])" in row.approved_by
     assert admit_model(ws.db, load_model(child).card, str(child)) == row.id  # trusted from now on
     panel.show_kept_back.assert_called_with(None)
 
 
-def test_calibration_that_does_not_help_beyond_noise_is_not_offered(controlled, tmp_path):
+def test_calibration_that_does_not_help_beyond_noise_is_not_offered(controlled, tmp_path, qtbot):
     import numpy as np
     from PIL import Image
 
-    from app.core.batch import score_batch
-    from app.core.labeling import LabelingSession
+    from app.core.scoring.photo import score_batch
+    from app.core.ratings.session import LabelingSession
     from app.core.store.schema import Score
 
     controller, panel, ws = controlled
@@ -347,6 +370,7 @@ def test_calibration_that_does_not_help_beyond_noise_is_not_offered(controlled, 
         while (item := session.current()) is not None:
             session.vote(1 + (4 * order.index(item.path)) // 15)
     controller.fit_calibration()
+    done(qtbot, controller)
     text, can_apply = panel.show_calibration.call_args.args
     assert can_apply is False and "not shown to help" in text
     assert "nested 5-fold" in text and "with 3 or more votes" in text and "95 % paired bootstrap" in text

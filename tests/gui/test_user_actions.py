@@ -3,6 +3,8 @@ import pytest
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QInputDialog
 
+from tests.gui.conftest import settled
+
 pytestmark = pytest.mark.gui
 
 
@@ -87,12 +89,12 @@ def test_switching_folder_mid_batch_shows_only_the_new_folder(qtbot, window, pho
 def test_a_database_error_mid_batch_ends_it_with_one_clear_message(qtbot, window, photo_folder, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
-    from app.ui import workers
+    from app.core.scoring import catalogue
 
     def full_disk(*args, **kwargs):
         raise OperationalError("INSERT INTO scores", {}, Exception("database or disk is full"))
 
-    monkeypatch.setattr(workers, "record_score", full_disk)
+    monkeypatch.setattr(catalogue, "record_score", full_disk)
     choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
     qtbot.waitUntil(lambda: not window.is_busy(), timeout=20000)
     message = window.statusBar().currentMessage()
@@ -136,7 +138,7 @@ def test_relaunching_opens_the_last_folder_from_the_database_without_rescoring(q
                                                                               exported_student, tmp_path, monkeypatch):
     from PySide6.QtCore import QSettings
 
-    from app.ui import workers
+    from app.core.scoring import catalogue
     from app.ui.main_window import MainWindow
 
     choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
@@ -146,8 +148,8 @@ def test_relaunching_opens_the_last_folder_from_the_database_without_rescoring(q
 
     (photo_folder / "p2.png").write_bytes((photo_folder / "p4.png").read_bytes())  # changed in place
     stored = []
-    real = workers.record_score
-    monkeypatch.setattr(workers, "record_score", lambda db, mv, rec: (stored.append(rec.path), real(db, mv, rec)))
+    real = catalogue.record_score
+    monkeypatch.setattr(catalogue, "record_score", lambda db, mv, rec: (stored.append(rec.path), real(db, mv, rec)))
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
     again = MainWindow(exported_student[1], tmp_path / "inspector.db", settings)
     qtbot.addWidget(again)
@@ -165,6 +167,7 @@ def test_training_panel_says_what_a_fine_tune_needs_before_anyone_starts_one(qtb
     action_for(window, "Ctrl+T").trigger()
     panel = window.training
     assert panel is not None and panel.isVisible()
+    settled(qtbot, window)  # the station's state is read off the GUI thread
     text = panel.requirement.text()
     assert "needs at least" in text and "this station has 0" in text
     assert not panel.start_button.isEnabled()
@@ -201,6 +204,7 @@ def test_exports_hold_the_gallerys_photos_not_every_stored_row(qtbot, window, ph
     out, report = tmp_path / "batch.csv", tmp_path / "batch.html"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), "")))
     action_for(window, "Ctrl+E").trigger()
+    settled(qtbot, window)
     with open(out, newline="") as f:
         names = sorted(r["path"].rsplit("/", 1)[1] for r in csv.DictReader(f))
     assert names == sorted(it.path.rsplit("/", 1)[1] for it in window.model.items)  # not old.png
@@ -229,9 +233,11 @@ def test_switching_model_with_a_gallery_open_shows_the_new_models_scores(qtbot, 
     answers = [QMessageBox.No]
     monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda *a, **k: answers.pop(0)))
     action_for(window, "Ctrl+M").trigger()
-    assert window.workspace.model.version != "9.9.9" and "Model refused" in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: "Model refused" in window.statusBar().currentMessage(), timeout=30000)
+    assert window.workspace.model.version != "9.9.9"
     answers.append(QMessageBox.Yes)
     action_for(window, "Ctrl+M").trigger()
+    qtbot.waitUntil(lambda: window.workspace.model.version == "9.9.9", timeout=30000)  # loaded off the GUI thread
     qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
     assert window.workspace.model.version == "9.9.9" and not answers
     with sqlite3.connect(tmp_path / "inspector.db") as c:
@@ -373,6 +379,7 @@ def test_overriding_a_verdict_is_stored_shown_exported_and_survives_a_relaunch(q
     for name, keys in (("p1.png", "X"), ("p4.png", "A"), ("p2.png", "M")):
         window.gallery.setCurrentIndex(window.proxy.index(rows[name], 0))
         action_for(window, keys).trigger()
+    settled(qtbot, window)  # decisions are stored off the GUI thread, then shown
     label = window.proxy.index(rows["p1.png"], 0).data(Qt.DisplayRole)
     assert "✗" in label and "p1.png" in label
     assert "rejected by" in window.proxy.index(rows["p1.png"], 0).data(Qt.ToolTipRole)
@@ -384,6 +391,7 @@ def test_overriding_a_verdict_is_stored_shown_exported_and_survives_a_relaunch(q
     out = tmp_path / "reviewed.csv"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), "")))
     action_for(window, "Ctrl+E").trigger()
+    settled(qtbot, window)
     with open(out, newline="") as f:
         exported = {r["path"].rsplit("/", 1)[1]: r for r in csv.DictReader(f)}
     assert exported["p1.png"]["review"] == "rejected" and exported["p1.png"]["review_reason"] == "scratch on the lens"
@@ -394,6 +402,7 @@ def test_overriding_a_verdict_is_stored_shown_exported_and_survives_a_relaunch(q
     again = MainWindow(exported_student[1], tmp_path / "inspector.db", QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
     qtbot.addWidget(again)
     qtbot.waitUntil(lambda: len(again.model.items) == 7 and not again.is_busy(), timeout=30000)
+    settled(qtbot, again)
     assert again.model.item(str(photo_folder / "p1.png")).review.decision == "rejected"
     again.close()
 
@@ -439,7 +448,7 @@ def test_reopening_a_scored_folder_shows_stored_thumbnails_without_decoding_the_
 
     from PySide6.QtCore import QSettings
 
-    from app.ui import workers
+    from app.core.scoring import catalogue
     from app.ui.main_window import MainWindow
 
     choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
@@ -447,8 +456,8 @@ def test_reopening_a_scored_folder_shows_stored_thumbnails_without_decoding_the_
     window.close()
     (photo_folder / "p2.png").write_bytes((photo_folder / "p4.png").read_bytes())  # changed: scored and drawn anew
     decoded = []
-    real = workers.load_preview_rgb
-    monkeypatch.setattr(workers, "load_preview_rgb", lambda path, data, *a: (decoded.append(path), real(path, data, *a))[1])
+    real = catalogue.load_preview_rgb
+    monkeypatch.setattr(catalogue, "load_preview_rgb", lambda path, data, *a: (decoded.append(path), real(path, data, *a))[1])
     again = MainWindow(exported_student[1], tmp_path / "inspector.db",
                        QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
     qtbot.addWidget(again)

@@ -10,6 +10,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
+@pytest.mark.bundle
 def test_the_frozen_bundle_scores_the_sample_without_torch(tmp_path):
     pyinstaller = shutil.which("pyinstaller", path=str(Path(sys.executable).parent))
     if pyinstaller is None:
@@ -29,7 +30,7 @@ def test_the_frozen_bundle_scores_the_sample_without_torch(tmp_path):
 
     # Fine-tuning from the bundle: its pipeline sources run in a Python that has torch.
     pipeline = internal / "pipeline"
-    where = subprocess.run([sys.executable, "-c", "import training.finetune, app.core.labeling; print(training.__file__)"],
+    where = subprocess.run([sys.executable, "-c", "import training.finetune, app.core.ratings.session; print(training.__file__)"],
                            capture_output=True, text=True, timeout=300, cwd=pipeline)
     assert where.returncode == 0, where.stderr[-2000:]
     assert Path(where.stdout.strip()).is_relative_to(pipeline)

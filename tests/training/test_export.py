@@ -7,8 +7,8 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from app.core.model_contract import OPTIONAL_OUTPUT_RANKS, OUTPUT_RANKS, sha256_file
-from app.core.model_loader import load_model
+from app.core.model.contract import OPTIONAL_OUTPUT_RANKS, OUTPUT_RANKS, sha256_file
+from app.core.model.loader import load_model
 from models import CONTRACT_OUTPUTS
 from training.export import parity
 

@@ -13,12 +13,12 @@ import pytest
 import torch
 from PIL import Image
 
-from app.core.calibration import PairedComparison
-from app.core.finetune_job import inherited_thresholds, register_anyway, summary
-from app.core.model_loader import load_model
-from app.core.model_contract import model_identity
-from app.core.model_trust import admit_model
-from app.core.rules import Thresholds
+from app.core.stats import PairedComparison
+from app.core.site.finetune_job import inherited_thresholds, register_anyway, summary
+from app.core.model.loader import load_model
+from app.core.model.contract import model_identity
+from app.core.model.trust import admit_model
+from app.core.verdict import Thresholds
 from app.core.store import open_database
 from app.core.store.database import sqlite_url
 from app.core.store.repository import model_versions, save_thresholds
@@ -77,7 +77,7 @@ def _fake_training(calls, val_srcc=1.0):
 def scored_site(rated_site, tmp_path):
     """The rated site, its photos scored by the base model (content hashes recorded), a teacher
     beside the base model, and two unrated photos: a new one and a copy of a rated one."""
-    from app.core.batch import score_batch
+    from app.core.scoring.photo import score_batch
     from app.core.workspace import Workspace
 
     db_path, base, cfg = rated_site
@@ -108,7 +108,7 @@ def test_no_test_photo_reaches_the_training_process_not_even_as_an_unlabeled_cop
         twin = p.with_name("twin-" + p.name)
         shutil.copyfile(p, twin)
         twins.append(twin)
-    from app.core.batch import score_batch
+    from app.core.scoring.photo import score_batch
     from app.core.workspace import Workspace
 
     ws = Workspace(db_path)

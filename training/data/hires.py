@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from app.core.imageio import load_rgb
-from app.core.reading import overview
+from app.core.imageio.decode import load_rgb
+from app.core.scoring.reading import overview
 
 from .mixed import list_images
 from .mos import normalise, random_crop

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from app.core.imageio import ImageLoadError, load_rgb
+from app.core.imageio.decode import ImageLoadError, load_rgb
 from app.sources.folder import PHOTO_SUFFIXES
 
 from .mos import normalise, random_crop

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from app.core.imageio import load_rgb
+from app.core.imageio.decode import load_rgb
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ $PY - "$DATA" "$RUN/hires1536" <<'PYEOF'
 import sys
 from pathlib import Path
 from PIL import Image
-from app.core.imageio import load_rgb
-from app.core.reading import overview
+from app.core.imageio.decode import load_rgb
+from app.core.scoring.reading import overview
 from training.data.hires import split_hires
 data, out = Path(sys.argv[1]), Path(sys.argv[2])
 out.mkdir(parents=True, exist_ok=True)

@@ -12,8 +12,8 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..calibration import Calibration
-from ..model_contract import model_identity
-from ..rules import Thresholds
+from ..model.contract import model_identity
+from ..verdict import Thresholds
 from .database import Database
 from .schema import Image, ModelVersion, Score, ThresholdProfile, utcnow
 
@@ -49,7 +49,7 @@ def register_model(db: Database, card: dict, path: str, origin: str | None = Non
     """The id of the model version with this card's identity (``model_contract.model_identity``:
     the graphs' hashes and every card field that changes a score), registering it on first sight.
 
-    ``origin`` and ``approved_by`` record why the station runs it (app.core.model_trust decides);
+    ``origin`` and ``approved_by`` record why the station runs it (app.core.model.trust decides);
     an existing approval is kept, never overwritten."""
     identity = model_identity(card)
     with db.session() as s:
@@ -190,16 +190,24 @@ def verdict_counts(db: Database, model_version_id: int) -> dict[str, int]:
         return {k: n for k, n in rows}
 
 
-def score_rows(db: Database, model_version_id: int) -> list[dict]:
-    """Every stored result of one model, for export: path, score, verdict, status, error, ..."""
+PATHS_PER_QUERY = 500  # well under SQLite's limit on a statement's parameters
+
+
+def score_rows(db: Database, model_version_id: int, paths: Iterable[str] | None = None) -> list[dict]:
+    """The stored results of one model, for export: path, score, verdict, status, error, ...;
+    ``paths``: only those photos (a gallery's few hundred, looked up PATHS_PER_QUERY at a time,
+    never a shared database's million rows read to keep a few), ordered by path like the rest."""
+    query = (select(Image.path, Score.score, Score.verdict, Score.status, Score.error, Score.opinions, Score.scored_at)
+             .join(Score).where(Score.model_version_id == model_version_id))
     with db.session() as s:
         mv = s.get(ModelVersion, model_version_id)
-        rows = s.execute(
-            select(Image.path, Score.score, Score.verdict, Score.status, Score.error, Score.opinions, Score.scored_at)
-            .join(Score)
-            .where(Score.model_version_id == model_version_id)
-            .order_by(Image.path)
-        )
+        if paths is None:
+            rows = list(s.execute(query.order_by(Image.path)))
+        else:
+            wanted = sorted(set(paths))
+            rows = sorted((r for at in range(0, len(wanted), PATHS_PER_QUERY)
+                           for r in s.execute(query.where(Image.path.in_(wanted[at:at + PATHS_PER_QUERY])))),
+                          key=lambda r: r.path)
         return [
             {
                 "path": r.path, "score": None if r.score is None else round(r.score, 2), "verdict": r.verdict,

@@ -56,7 +56,7 @@ class ModelVersion(Base):
     calibration: Mapped[dict | None] = mapped_column(JSON)
     registered_at: Mapped[datetime] = mapped_column(default=utcnow)
     active: Mapped[bool] = mapped_column(default=False)
-    # Why this station runs it (app.core.model_trust): shipped, fine-tuned or approved; None:
+    # Why this station runs it (app.core.model.trust): shipped, fine-tuned or approved; None:
     # registered before trust was recorded, so it needs an approval before it runs again.
     origin: Mapped[str | None] = mapped_column(String(16))
     approved_by: Mapped[str | None] = mapped_column(String(255))

@@ -1,5 +1,5 @@
 """model identity: a model version is named by its graphs' hashes and every card field that
-changes a score (app.core.model_contract.model_identity), not by its main graph's hash alone, so
+changes a score (app.core.model.contract.model_identity), not by its main graph's hash alone, so
 a card edited where it matters is a new model; a version recorded as shipped whose card is not
 one the program ships loses that trust and needs an approval again
 
@@ -12,8 +12,8 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-from app.core.model_contract import model_identity
-from app.core.model_trust import SHIPPED
+from app.core.model.contract import model_identity
+from app.core.model.trust import SHIPPED
 
 revision = "0008"
 down_revision = "0007"

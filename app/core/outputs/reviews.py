@@ -1,0 +1,71 @@
+"""An inspector's review of a scored photo: looked at, or the verdict overridden (accepted /
+rejected) with an optional reason. Every decision is kept with who and when (append-only); the
+latest per photo and model version is the one in force, shown as a badge and exported."""
+from __future__ import annotations
+
+import getpass
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from ..store.database import Database
+from ..store.schema import Image, Review
+
+DECISIONS = ("reviewed", "accepted", "rejected")
+
+
+@dataclass(frozen=True)
+class ReviewState:
+    decision: str  # reviewed, accepted, rejected
+    reviewer: str
+    at: datetime
+    reason: str | None = None
+
+    @property
+    def overridden(self) -> bool:
+        return self.decision in ("accepted", "rejected")
+
+
+def current_reviewer() -> str:
+    """Who is at the station (the operating-system account) when no name was given."""
+    try:
+        return getpass.getuser()
+    except Exception:  # no account name in this environment
+        return "unknown"
+
+
+def add_review(db: Database, model_version_id: int, path: str, decision: str, reason: str | None = None,
+               reviewer: str | None = None) -> ReviewState:
+    if decision not in DECISIONS:
+        raise ValueError(f"unknown review decision {decision!r}: one of {', '.join(DECISIONS)}")
+    with db.session() as s:
+        image_id = s.scalar(select(Image.id).where(Image.path == path))
+        if image_id is None:
+            raise ValueError(f"{path}: not in the database (score it first)")
+        row = Review(image_id=image_id, model_version_id=model_version_id, decision=decision,
+                     reason=(reason or "").strip() or None, reviewer=reviewer or current_reviewer())
+        s.add(row)
+        s.commit()
+        return ReviewState(row.decision, row.reviewer, row.created_at, row.reason)
+
+
+def current_reviews(db: Database, model_version_id: int) -> dict[str, ReviewState]:
+    """path -> the review in force (the latest) for every reviewed photo of this model version."""
+    latest = (select(func.max(Review.id)).where(Review.model_version_id == model_version_id)
+              .group_by(Review.image_id).scalar_subquery())
+    with db.session() as s:
+        rows = s.execute(select(Image.path, Review.decision, Review.reviewer, Review.created_at, Review.reason)
+                         .join(Review, Review.image_id == Image.id).where(Review.id.in_(latest)))
+        return {r.path: ReviewState(r.decision, r.reviewer, r.created_at, r.reason) for r in rows}
+
+
+def with_reviews(rows: list[dict], reviews: dict[str, ReviewState]) -> list[dict]:
+    """Export rows with the review in force: review, review_reason, reviewed_by, reviewed_at."""
+    out = []
+    for r in rows:
+        rv = reviews.get(r["path"])
+        out.append(r | {"review": rv.decision if rv else "", "review_reason": (rv.reason or "") if rv else "",
+                        "reviewed_by": rv.reviewer if rv else "",
+                        "reviewed_at": rv.at.isoformat(timespec="seconds") if rv else ""})
+    return out

@@ -1,0 +1,131 @@
+"""Score one photo with a loaded model through ONNX Runtime (no torch).
+
+The photo is read the way its card declares (``app.core.scoring.reading``): the whole photo at the
+viewing size (the overview) and, for photos larger than that, a fixed grid of native tiles (the
+detail). The score pass therefore costs the same bounded amount for a 2 MP and a 48 MP photo;
+the full native-resolution damage map is a separate, tiled computation (``app.core.scoring.native_maps``).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..calibration import Calibration
+from ..model.contract import OPTIONAL_OUTPUT_RANKS
+from ..model.loader import LoadedModel
+from .reading import Reading, detail_boxes, overview
+
+OUTPUTS = ("score", "opinions", "attention", "distortion", "embedding")
+MAX_EMBEDDING = 4096  # values of the embedding stored with each score (ours: 96)
+EMBEDDING_DECIMALS = 6
+
+
+class ModelOutputError(Exception):
+    """The model ran but its output is no score (NaN, infinite, out of its range)."""
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    score: float  # 0-100, higher is better
+    opinions: np.ndarray  # [V] each attention view's score (of the overview), 0-100
+    attention: np.ndarray  # [V, h, w] where each view looked in the overview (sums to 1 per view)
+    distortion: np.ndarray  # [h, w] damage in the overview, 0 = clean, 1 = badly damaged
+    embedding: np.ndarray  # [D] of the overview
+    seconds: float  # inference time
+    scaled: float = 1.0  # overview size / photo size (< 1 for photos above the viewing size)
+    raw_score: float | None = None  # the model's own score when ``score`` is calibrated
+    fusion_weights: np.ndarray | None = None  # [V] each view's share in the score (newer models)
+    overview_score: float | None = None  # the whole photo at the viewing size
+    detail_score: float | None = None  # mean of the native tiles; None when the photo has no detail
+    cell: float = 16.0  # photo pixels per cell of the overview's maps
+
+
+class Engine:
+    def __init__(self, model: LoadedModel, calibration: Calibration | None = None):
+        self.model = model
+        self.calibration = calibration  # a site's fit from embedding + score to its MOS
+        self.reading = Reading.from_card(model.card)
+        inp = model.card["input"]
+        self._scale = float(inp["scale"])
+        self._mean = np.asarray(inp["mean"], np.float32).reshape(3, 1, 1)
+        self._std = np.asarray(inp["std"], np.float32).reshape(3, 1, 1)
+        self._min_side = int(inp.get("min_side", 33))
+        self.stride = int(model.card.get("stride") or 16)
+        self._outputs = {id(s): OUTPUTS + tuple(k for k in OPTIONAL_OUTPUT_RANKS if k in {o.name for o in s.get_outputs()})
+                         for s in (model.session, model.detail)}
+
+    def preprocess(self, rgb: np.ndarray) -> np.ndarray:
+        """RGB uint8 [H, W, 3] -> normalised float32 [1, 3, H, W], as the card says."""
+        if rgb.ndim != 3 or rgb.shape[2] != 3:
+            raise ValueError(f"expected an RGB image [H, W, 3], got shape {rgb.shape}")
+        if min(rgb.shape[:2]) < self._min_side:
+            raise ValueError(f"image {rgb.shape[1]}x{rgb.shape[0]} is smaller than {self._min_side} px")
+        x = rgb.transpose(2, 0, 1).astype(np.float32) * self._scale
+        return ((x - self._mean) / self._std)[None]
+
+    def _session(self, reader: str):
+        return self.model.detail if reader == "detail" else self.model.session
+
+    def outputs(self, reader: str = "overview") -> tuple[str, ...]:
+        """The outputs a reader's network gives: the contract's and the optional ones it has."""
+        return self._outputs[id(self._session(reader))]
+
+    def run(self, rgb: np.ndarray, reader: str = "overview") -> dict[str, np.ndarray]:
+        """Every contract output for one image exactly as given (no resizing), from the
+        overview's network or the detail reader's (the same one unless the card names a second)."""
+        names = self.outputs(reader)
+        return dict(zip(names, self._session(reader).run(list(names), {"image": self.preprocess(rgb)})))
+
+    def detail(self, rgb: np.ndarray) -> float | None:
+        """Mean score of the detail tiles (native, or from the photo reduced to the card's detail_side);
+        None for photos no larger than the viewing size."""
+        h, w = rgb.shape[:2]
+        if not self.reading.has_detail(h, w):
+            return None
+        rgb = self.reading.detail_view(rgb)
+        h, w = rgb.shape[:2]
+        boxes = detail_boxes(h, w, self.reading.detail_tile, self.reading.detail_tiles)
+        scores = [float(self.run(rgb[t:t + th, l:l + tw], "detail")["score"][0]) for t, l, th, tw in boxes]
+        return float(np.mean(scores))
+
+    def _check_output(self, score: float, opinions: np.ndarray, embedding: np.ndarray) -> None:
+        """A score that is NaN or outside the card's range is the model's fault: never stored as
+        a score with a verdict (250 would pass, NaN would be stored as no score at all); nor is an
+        embedding beyond MAX_EMBEDDING values (stored with every row: 5 M floats were 50 MB each)."""
+        if embedding.size > MAX_EMBEDDING:
+            raise ModelOutputError(f"the model's embedding has {embedding.size} values; at most {MAX_EMBEDDING} are stored")
+        low, high = (float(v) for v in self.model.card["score_range"])
+        slack = 1e-3 * (high - low)
+        if not np.isfinite(score) or not low - slack <= score <= high + slack or not np.isfinite(opinions).all():
+            raise ModelOutputError(f"the model's output {score:.4g} is not a score in [{low:g}, {high:g}]")
+
+    def score(self, rgb: np.ndarray) -> ScoreResult:
+        if min(rgb.shape[:2]) < self._min_side:
+            raise ValueError(f"image {rgb.shape[1]}x{rgb.shape[0]} is smaller than {self._min_side} px")
+        start = time.perf_counter()
+        view = overview(rgb, self.reading.overview_side, self._min_side)
+        out = self.run(view)
+        whole = float(out["score"][0])
+        detail = self.detail(rgb)
+        raw = self.reading.fuse(whole, detail)
+        self._check_output(raw, out["opinions"][0], out["embedding"])
+        seconds = time.perf_counter() - start
+        # Rounded as stored, so a calibration recomputed later from the database gives the same score.
+        embedding = np.round(out["embedding"][0].astype(np.float64), EMBEDDING_DECIMALS)
+        factor = view.shape[1] / rgb.shape[1]
+        return ScoreResult(
+            score=self.calibration.apply(embedding, raw) if self.calibration else raw,
+            raw_score=raw,
+            opinions=out["opinions"][0],
+            attention=out["attention"][0],
+            distortion=out["distortion"][0, 0],
+            embedding=embedding,
+            seconds=seconds,
+            scaled=factor,
+            overview_score=whole,
+            detail_score=detail,
+            cell=self.stride / factor,
+            fusion_weights=out["fusion_weights"][0] if "fusion_weights" in out else None,
+        )

@@ -1,0 +1,211 @@
+"""Fine-tuning from the app, Qt-free: which Python runs the training pipeline, the command that
+runs it as a separate process, and reading its progress and result from the run folder.
+
+The pipeline needs torch; the app and its bundle do not ship it (torch would make the bundle
+~10x larger), so fine-tuning runs in a Python that has ``requirements/training.txt`` installed:
+the one the app runs in when started from a checkout, or the one named by the setting or by
+``MOBILEIQA_TRAINING_PYTHON``. Progress is read from the files the pipeline writes atomically
+(``run/history.csv`` per epoch, ``finetune_report.json`` at the end), so no protocol is needed
+and a killed run leaves nothing half-written behind.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ..store.urls import DB_URL_ENV
+
+TRAINING_PYTHON_ENV = "MOBILEIQA_TRAINING_PYTHON"
+
+def install_hint() -> str:
+    """What to install for fine-tuning, naming the requirements file that travels with the program."""
+    requirements = source_root() / "requirements" / "training.txt"
+    return (
+        "Fine-tuning needs the training pipeline (torch 2.14.1, timm), which this program leaves out to "
+        "stay small. Install it once beside the program (Python 3.11):\n"
+        "    python3.11 -m venv mobileiqa-training\n"
+        f"    mobileiqa-training/bin/pip install -r {requirements}\n"
+        f"then set {TRAINING_PYTHON_ENV}=<that venv>/bin/python, or choose it with 'Training Python…'."
+    )
+
+
+def training_python(setting: str | None = None) -> str | None:
+    """The Python that runs ``python -m training``: the setting, the environment variable, else
+    this interpreter when running from source. None in a frozen build with nothing configured."""
+    for candidate in (setting, os.environ.get(TRAINING_PYTHON_ENV)):
+        if candidate:
+            found = shutil.which(candidate) or (candidate if Path(candidate).exists() else None)
+            if found:
+                return found
+    if getattr(sys, "frozen", False):
+        return None
+    return sys.executable
+
+
+def source_root() -> Path:
+    """The folder holding ``training/`` (the process's working folder, so ``-m training`` resolves):
+    the checkout, or in a frozen build the pipeline's sources that travel with it (build.spec)."""
+    frozen = getattr(sys, "_MEIPASS", None)
+    return Path(frozen) / "pipeline" if frozen else Path(__file__).resolve().parents[3]  # app/core/site/ -> checkout
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What the window needs to know of the pipeline's fine-tune config (data, not code: the
+    app never imports the training package)."""
+
+    min_photos: int = 30  # photos with min_votes standing votes a fine-tune needs
+    min_votes: int = 3
+    epochs: int = 6  # what the recipe runs (validation chooses among them), the panel's start value
+
+    @classmethod
+    def read(cls, config: Path | None = None) -> Recipe:
+        """The config's values; the defaults where it cannot be read."""
+        path = config or source_root() / "training" / "configs" / "finetune.json"
+        try:
+            cfg = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            cfg = {}
+        return cls(int(cfg.get("min_photos", cls.min_photos)), int(cfg.get("min_votes", cls.min_votes)),
+                   int(cfg.get("epochs", cls.epochs)))
+
+
+def requirement(config: Path | None = None) -> tuple[int, int]:
+    """(photos, votes per photo) a fine-tune needs."""
+    recipe = Recipe.read(config)
+    return recipe.min_photos, recipe.min_votes
+
+
+@dataclass
+class FinetuneJob:
+    python: str
+    db_url: str
+    base_model: Path
+    out_dir: Path
+    epochs: int | None = None
+    config: Path | None = None
+    extra_env: dict = field(default_factory=dict)
+
+    @classmethod
+    def in_folder(cls, python: str, db_url: str, base_model: Path, runs_dir: Path, **kw) -> FinetuneJob:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        return cls(python, db_url, Path(base_model), Path(runs_dir) / f"finetune-{stamp}", **kw)
+
+    def command(self) -> list[str]:
+        """The command line; the database URL (which may hold a password) goes in ``environment``,
+        since any user can read a process's command line (``ps``)."""
+        cmd = [self.python, "-m", "training", "finetune",
+               "--base", str(self.base_model), "--out", str(self.out_dir)]
+        if self.epochs:
+            cmd += ["--epochs", str(self.epochs)]
+        if self.config:
+            cmd += ["--config", str(self.config)]
+        return cmd
+
+    def environment(self) -> dict[str, str]:
+        """What the child process needs in its environment besides the caller's own."""
+        return {DB_URL_ENV: self.db_url} | self.extra_env
+
+    def history(self) -> list[dict[str, float]]:
+        """Per-epoch figures written so far (empty before the first epoch ends)."""
+        return read_history(self.out_dir / "run" / "history.csv")
+
+    def report(self) -> dict | None:
+        """The finished run's report (before/after metrics, new model path), or None."""
+        path = self.out_dir / "finetune_report.json"
+        if not path.exists():
+            return None
+        return json.loads(path.read_text())
+
+    def new_model(self) -> Path | None:
+        """The new version's .onnx, once the run has finished (registered or not)."""
+        report = self.report()
+        return Path(report["model"]) if report and report.get("model") else None
+
+
+def read_history(path: Path) -> list[dict[str, float]]:
+    if not path.exists():
+        return []
+    with open(path, newline="") as f:
+        rows = []
+        for row in csv.DictReader(f):
+            try:
+                rows.append({k: float(v) for k, v in row.items() if v not in (None, "")})
+            except ValueError:  # a column that is not a number: skip the row, never crash the view
+                continue
+        return rows
+
+
+_TQDM = re.compile(r"epoch (\d+)/(\d+):\s*(\d+)%")
+
+
+def parse_progress(text: str) -> tuple[int, int, float] | None:
+    """(epoch, epochs, fraction of the run done) from the last progress bar in ``text``."""
+    found = _TQDM.findall(text)
+    if not found:
+        return None
+    epoch, epochs, percent = (int(v) for v in found[-1])
+    return epoch, epochs, min(1.0, ((epoch - 1) + percent / 100) / max(1, epochs))
+
+
+# --- what a finished fine-tune leaves to the supervisor ------------------------------------------
+def summary(report: dict) -> str:
+    """The run's outcome in the supervisor's words: the test figures with their n and interval,
+    the validation that chose the epoch, and whether the new version was registered, and why."""
+    test, val, counts = report.get("test") or {}, report.get("validation") or {}, (report.get("split") or {}).get("counts") or {}
+    before, after = report["before"], report["after"]
+    ci = test.get("gain_ci")
+    interval = f" [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else " (too few photos for an interval)"
+    epoch = (f" Epoch {val['epoch']} of {val.get('epochs_run', '?')} was chosen on {val.get('n', '?')} validation photos"
+             f" (site val SRCC {_num(val.get('srcc'))}; {_num(val.get('start_srcc'))} before training)."
+             if val.get("epoch") else "")
+    return (f"Site test ({report.get('held_out', '?')} photos never trained on or chosen by): SRCC {_num(before.get('srcc'))} → "
+            f"{_num(after.get('srcc'))}, gain {_num(test.get('gain'), sign=True)}{interval} (95 % paired bootstrap); "
+            f"PLCC {_num(before.get('plcc'))} → {_num(after.get('plcc'))}. Split: {counts.get('train', '?')} train / "
+            f"{counts.get('val', '?')} validation / {counts.get('test', '?')} test.{epoch} "
+            + ("Registered as a new version (select it below and 'Use' to switch)." if report.get("registered")
+               else f"{_sentence(report.get('decision', 'Not registered.'))} You may still register it."))
+
+
+def _num(value, sign: bool = False) -> str:
+    if value is None or value != value:
+        return "–"
+    return f"{value:+.3f}" if sign else f"{value:.3f}"
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def register_anyway(db, report: dict, approved_by: str) -> int:
+    """Register a version the fine-tune kept back (not shown better, or worse beyond noise): the
+    supervisor's decision, recorded with their name beside the test result it overrides."""
+    from ..model.loader import load_model
+    from ..store.repository import register_model
+
+    model = load_model(report["model"])
+    test = report.get("test") or {}
+    ci = test.get("gain_ci")
+    said = f"gain {_num(test.get('gain'), sign=True)}" + (f" [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else "")
+    return register_model(db, model.card, str(model.onnx_path), origin="fine-tuned",
+                          approved_by=f"{approved_by}, registered against the fine-tune's test result ({said})")
+
+
+def inherited_thresholds(versions, path: str) -> tuple[object, object] | None:
+    """(version, its parent) when the version at ``path`` has no threshold profile
+    of its own and the version it was fine-tuned from has one; else None. ``versions``: the
+    station's VersionRows."""
+    target = next((v for v in versions if v.path == str(path)), None)
+    if target is None or target.thresholds is not None or not target.parent_identity:
+        return None
+    parent = next((v for v in versions if v.sha256 == target.parent_identity), None)
+    if parent is None or parent.thresholds is None:
+        return None
+    return target, parent

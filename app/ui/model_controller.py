@@ -1,0 +1,88 @@
+"""Which model the window runs: load, approve, switch, all off the GUI thread.
+
+Loading a model hashes its files, starts an ONNX Runtime session and runs three transactions
+(trust, the site's choice, its calibration and thresholds): seconds on a shared database, so it
+runs in the window's TaskOwner, and the Workspace takes the new model on the GUI thread, all at
+once (never a model beside another model's thresholds). An untrusted model is put to a person
+through ``approve`` (a question dialog in the window) and, approved, loaded again with their name.
+The controller knows nothing of the window: what follows leaves as signals.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from ..core.model.contract import ModelError
+from ..core.model.trust import UntrustedModel, current_user
+from ..core.site.station_sync import site_state
+from ..core.workspace import Workspace
+from .tasks import TaskOwner, describe_failure
+
+KEY = "model"
+
+
+class ModelController(QObject):
+    loaded = Signal(object, object)  # LoadedModel, now the workspace's; the path it was asked for
+    refused = Signal(str)  # one line: why, and which model is kept
+
+    def __init__(self, workspace: Workspace, tasks: TaskOwner, approve: Callable[[dict], bool],
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self.workspace, self.tasks, self.approve = workspace, tasks, approve
+
+    def busy(self) -> bool:
+        return self.tasks.busy(KEY)
+
+    def load(self, path: Path, fallback: Path | None = None, site_choice: bool = False,
+             approved_by: str | None = None, on_refused: Callable[[], None] | None = None) -> None:
+        """Verify and switch to the model at ``path`` (``fallback`` when it is refused);
+        ``on_refused`` is called when neither could be loaded."""
+        ws = self.workspace
+        self.tasks.submit(
+            KEY, lambda: ws.prepare_model(path, approved_by=approved_by, site_choice=site_choice),
+            on_done=lambda prepared: self._adopt(prepared, path),
+            on_error=lambda exc: self._refused(exc, path, fallback, site_choice, approved_by, on_refused))
+
+    def load_start_model(self, default: Path, remembered: Path, no_site_model: Callable[[object], None]) -> None:
+        """A station opens on the version the site runs. When the site has chosen one and it
+        cannot be loaded here, ``no_site_model(site)`` is told and nothing else is loaded: falling
+        back to another model would score the site's photos with a model nobody chose for them.
+        Without a site choice, ``remembered`` (the station's last model), else ``default``."""
+        ws = self.workspace
+
+        def site_model():
+            try:
+                return site_state(ws.db, None).model
+            except Exception:  # an unreadable site state is no site choice
+                return None
+
+        def chosen(site) -> None:
+            if site is None:
+                self.load(remembered, fallback=default)
+            else:
+                self.load(Path(site.path), on_refused=lambda: no_site_model(site))
+
+        self.tasks.submit(KEY, site_model, on_done=chosen)
+
+    def _adopt(self, prepared, path: Path) -> None:
+        self.workspace.adopt(prepared)
+        self.loaded.emit(prepared.model, path)
+
+    def _refused(self, exc: Exception, path: Path, fallback: Path | None, site_choice: bool,
+                 approved_by: str | None, on_refused: Callable[[], None] | None) -> None:
+        if isinstance(exc, UntrustedModel) and approved_by is None and self.approve(exc.card):
+            self.load(path, fallback, site_choice, current_user(), on_refused)
+            return
+        if isinstance(exc, ModelError) and fallback is not None and Path(fallback) != Path(path):
+            self.load(fallback, site_choice=site_choice, on_refused=on_refused)
+            return
+        self._say_refused(exc)
+        if on_refused is not None:
+            on_refused()
+
+    def _say_refused(self, exc: Exception) -> None:
+        reason = str(exc) if isinstance(exc, ModelError) else describe_failure(exc)
+        kept = f" Keeping {self.workspace.model.name}." if self.workspace.model else ""
+        self.refused.emit(f"Model refused: {reason}.{kept}")

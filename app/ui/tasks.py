@@ -1,0 +1,146 @@
+"""The one owner of the window's short background work (database statements and file writes),
+after superqt's thread workers and ndv's stale-request rule.
+
+``submit(key, fn, on_done, on_error)`` runs ``fn()`` on the owner's own thread. Its result comes
+back on the GUI thread through the owner's bound slots (a cross-thread signal is queued only to a
+receiver's slot, never to a lambda), and only if it is still the newest work submitted under
+``key``: a newer ``submit`` or a ``cancel`` makes older work stale, so a late answer can never
+overwrite a newer one. A waiting task that went stale never starts. Every task ends in exactly
+one of ``on_done`` or ``on_error`` (or is dropped as stale), then ``finished``; an error with no
+handler is reported through ``errored`` as one line, never lost in a thread.
+
+One thread, so the work of the window runs in the order it was asked for (a save before the
+export that follows it) and never twice at once against the same Workspace. ``drain`` refuses new
+work and waits for what runs: the window calls it before the database closes.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+from ..core.store.faults import StoreError
+
+
+class _Signals(QObject):
+    done = Signal(object, int, object)  # key, generation, result
+    failed = Signal(object, int, object)  # key, generation, exception
+    ended = Signal(object, int)  # key, generation: always last
+
+
+class _Task(QRunnable):
+    def __init__(self, key, generation: int, fn: Callable[[], Any], signals: _Signals):
+        super().__init__()
+        self.key, self.generation, self.fn, self.signals = key, generation, fn, signals
+        self.setAutoDelete(False)  # the owner keeps it until ``ended`` has arrived
+
+    def run(self) -> None:
+        try:
+            result = self.fn()
+        except Exception as exc:  # said on the GUI thread, never lost here
+            self.signals.failed.emit(self.key, self.generation, exc)
+        else:
+            self.signals.done.emit(self.key, self.generation, result)
+        finally:
+            self.signals.ended.emit(self.key, self.generation)
+
+
+class TaskOwner(QObject):
+    errored = Signal(object, str)  # key, one line: a failure no ``on_error`` took
+    idle = Signal()  # nothing submitted is waiting or running
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)
+        self._latest: dict[Any, int] = {}
+        self._next = 0
+        # (key, generation) -> (task, on_done, on_error); a task and its signals live here until
+        # ``ended`` arrives: dropped earlier, PySide would drop its queued signals with it.
+        self._pending: dict[tuple, tuple] = {}
+        self._closed = False
+        self.ran = 0  # tasks started (tests count them)
+
+    def submit(self, key, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
+               on_error: Callable[[Exception], None] | None = None, replace: bool = True) -> int:
+        """Run ``fn()`` off the GUI thread; returns its generation (0 once drained: nothing runs).
+
+        ``replace``: older work under ``key`` still waiting never starts (a read the newer one
+        supersedes). False for work that must happen (a vote, then its undo): everything runs in
+        order, and still only the newest answer is delivered."""
+        if self._closed:
+            return 0
+        self._next += 1
+        generation = self._next
+        if replace:
+            self._drop_waiting(key)
+        self._latest[key] = generation
+        signals = _Signals()
+        signals.done.connect(self._done)
+        signals.failed.connect(self._failed)
+        signals.ended.connect(self._ended)
+        task = _Task(key, generation, fn, signals)
+        self._pending[(key, generation)] = (task, on_done, on_error)
+        self.ran += 1
+        self.pool.start(task)
+        return generation
+
+    def is_current(self, key, generation: int) -> bool:
+        return self._latest.get(key) == generation
+
+    def busy(self, key=None) -> bool:
+        """Work waiting or running (under ``key``, or any)."""
+        return any(k == key for k, _ in self._pending) if key is not None else bool(self._pending)
+
+    def cancel(self, key) -> None:
+        """Whatever was submitted under ``key`` is stale: waiting work never starts, running work's
+        answer is dropped (a task that already touched the database keeps what it committed)."""
+        self._drop_waiting(key)
+        self._latest.pop(key, None)
+
+    def drain(self, ms: int = 30000) -> bool:
+        """Refuse new work, drop what waits, wait for what runs; True when nothing is left."""
+        self._closed = True
+        for key in list(self._latest):
+            self.cancel(key)
+        return self.pool.waitForDone(ms)
+
+    def _drop_waiting(self, key) -> None:
+        for (k, generation), (task, *_rest) in list(self._pending.items()):
+            if k == key and self.pool.tryTake(task):  # not started: it never will
+                del self._pending[(k, generation)]
+        if not self._pending:
+            self.idle.emit()
+
+    @Slot(object, int, object)
+    def _done(self, key, generation: int, result) -> None:
+        entry = self._pending.get((key, generation))
+        if entry is not None and self.is_current(key, generation) and entry[1] is not None:
+            entry[1](result)
+
+    @Slot(object, int, object)
+    def _failed(self, key, generation: int, exc) -> None:
+        entry = self._pending.get((key, generation))
+        if entry is None or not self.is_current(key, generation):
+            return
+        if entry[2] is not None:
+            entry[2](exc)
+        else:
+            self.errored.emit(key, describe_failure(exc))
+
+    @Slot(object, int)
+    def _ended(self, key, generation: int) -> None:
+        self._pending.pop((key, generation), None)
+        if self._latest.get(key) == generation:
+            del self._latest[key]
+        if not self._pending:
+            self.idle.emit()
+
+
+def describe_failure(exc: Exception) -> str:
+    """One line a supervisor can act on, never a traceback."""
+    database = isinstance(exc, StoreError) or type(exc).__module__.startswith("sqlalchemy")
+    kind = "database" if database else "unexpected"
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"{kind} error: {first[:300]}"

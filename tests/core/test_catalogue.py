@@ -1,0 +1,57 @@
+"""A scored photo and the catalogue, without a window: a new result is stored with its thumbnail
+(camera frames keep none), and a photo scored and unchanged comes back with its stored thumbnail
+without being decoded again."""
+import numpy as np
+from PIL import Image
+
+from app.core.imageio.file_names import canonical_path
+from app.core.scoring import catalogue
+from app.core.scoring.catalogue import already_scored, store_scored
+from app.core.scoring.photo import score_photo
+from app.core.store.repository import stored_ok
+from app.core.store.thumbnails import stored_thumbnail
+
+
+def _photo(path, seed):
+    rng = np.random.default_rng(seed)
+    Image.fromarray(rng.integers(0, 256, (96, 128, 3), dtype=np.uint8)).save(path, "JPEG", quality=90)
+    return canonical_path(path)
+
+
+def test_a_new_result_is_stored_with_its_thumbnail_and_a_camera_frame_keeps_none(station, tmp_path):
+    folder_photo, frame = _photo(tmp_path / "a.jpg", 0), _photo(tmp_path / "frame.jpg", 1)
+    thumb = store_scored(station.db, station.model_version_id, score_photo(station.engine, folder_photo))
+    assert thumb[:2] == b"\xff\xd8"  # JPEG bytes for the gallery
+    record = stored_ok(station.db, station.model_version_id, [str(folder_photo)])[str(folder_photo)][1]
+    assert stored_thumbnail(station.db, str(folder_photo), record.content_hash) == thumb
+
+    outcome = score_photo(station.engine, frame, source="camera")
+    assert store_scored(station.db, station.model_version_id, outcome, keep_thumbnail=False) is not None
+    assert stored_thumbnail(station.db, str(frame), outcome.record.content_hash) is None
+    assert str(frame) in stored_ok(station.db, station.model_version_id, [str(frame)])
+
+
+def test_an_unchanged_photo_comes_back_from_the_catalogue_without_decoding(station, tmp_path, monkeypatch):
+    path = _photo(tmp_path / "a.jpg", 0)
+    thumb = store_scored(station.db, station.model_version_id, score_photo(station.engine, path))
+    known = stored_ok(station.db, station.model_version_id, [str(path)])
+
+    def no_decoding(*args):
+        raise AssertionError("decoded again")
+
+    monkeypatch.setattr(catalogue, "load_preview_rgb", no_decoding)
+    record, again = already_scored(station.db, path, known)
+    assert record.path == str(path) and again == thumb
+
+    _photo(path, 2)  # replaced under the same name: scored again, not reused
+    assert already_scored(station.db, path, known) is None
+
+
+def test_a_stored_result_without_a_thumbnail_gets_one_drawn_and_kept(station, tmp_path):
+    path = _photo(tmp_path / "a.jpg", 0)
+    outcome = score_photo(station.engine, path, source="camera")
+    store_scored(station.db, station.model_version_id, outcome, keep_thumbnail=False)
+    known = stored_ok(station.db, station.model_version_id, [str(path)])
+    record, thumb = already_scored(station.db, path, known)
+    assert thumb[:2] == b"\xff\xd8"
+    assert stored_thumbnail(station.db, str(path), record.content_hash) == thumb
