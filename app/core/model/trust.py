@@ -32,6 +32,8 @@ SHIPPED: set[str] = {
     "4e4046a2ee5629b2125ab50496ff3a01b8d7036ab37668e1feb834d0a6c5ea45",
     # mobileiqa-student 0.4.0
     "f11fddaddb3c2d088acdf79aa9fd56444412f04dec8f38b84883bbb4d95f7ffb",
+    # mobileiqa-student 0.5.0
+    "7b1c670f73c4bb09b8dba794ffbed5a53fbcfdc4b81556237e326b3212081bd8",
 }
 
 
