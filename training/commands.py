@@ -372,7 +372,8 @@ def _run_top_cache(args) -> int:
 
     from .data.rated_sets import parse_rated_set
     from .stage_mos import load_stage_config
-    from .stage_top import build_top_cache, training_pristine, views_features
+    from .data.cache_rows import training_pristine
+    from .stage_top import build_top_cache, views_features
     from .onnx_views import graph_card
     from .trunk_cache import torch_trunk
     from models.iqa_net import load_checkpoint

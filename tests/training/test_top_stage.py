@@ -30,6 +30,13 @@ def test_the_trunk_then_the_top_give_the_whole_networks_outputs():
         assert abs(float(split(photo, 128)["score"] - model(photo)["score"])) < 0.1
 
 
+def write_texture(path, height, width):
+    """A clean textured photo: fine detail every damage kind visibly changes."""
+    yy, xx = np.mgrid[0:height, 0:width]
+    texture = (np.sin(xx / 3) * np.cos(yy / 4) * 70 + 128)[..., None] * np.array([1.0, 0.9, 0.7])
+    Image.fromarray(texture.astype(np.uint8)).save(path)
+
+
 def save_checkpoint(path):
     torch.manual_seed(0)
     model = create_model("student", weights=None)
@@ -41,9 +48,7 @@ def test_a_cache_of_rated_photos_and_ladders_trains_only_the_top_and_resumes(tmp
     csv_path, root = tiny_mos_set
     kodak = tmp_path / "kodak"
     kodak.mkdir()
-    yy, xx = np.mgrid[0:80, 0:112]
-    texture = (np.sin(xx / 3) * np.cos(yy / 4) * 70 + 128)[..., None] * np.array([1.0, 0.9, 0.7])
-    Image.fromarray(texture.astype(np.uint8)).save(kodak / "clean.png")
+    write_texture(kodak / "clean.png", 80, 112)
     Image.open(kodak / "clean.png").save(kodak / "broken.png")
     (kodak / "broken.png").write_bytes(b"\x89PNG not really")  # one unreadable photo skips its rows only
     base = save_checkpoint(tmp_path / "base.pt")
@@ -80,10 +85,8 @@ def test_a_detail_cache_holds_each_native_tiles_ladder_cut_from_the_damaged_phot
     csv_path, root = tiny_mos_set
     hires = tmp_path / "hires"
     hires.mkdir()
-    yy, xx = np.mgrid[0:300, 0:400]
-    texture = (np.sin(xx / 3) * np.cos(yy / 4) * 70 + 128)[..., None] * np.array([1.0, 0.9, 0.7])
     for name in ("a.png", "b.png"):  # one lands in the held-out half, never cached
-        Image.fromarray(texture.astype(np.uint8)).save(hires / name)
+        write_texture(hires / name, 300, 400)
     save_checkpoint(tmp_path / "base.pt")
     config = tmp_path / "top.json"
     config.write_text(json.dumps({"side": 128, "val_fractions": {"livec": 0.25}, "split_seed": 0, "seed": 0}))
@@ -120,8 +123,7 @@ def test_a_graphs_views_are_rebuilt_exactly_retrained_and_written_back_leaving_t
     csv_path, root = tiny_mos_set
     kodak = tmp_path / "kodak"
     kodak.mkdir()
-    yy, xx = np.mgrid[0:160, 0:200]
-    Image.fromarray(((np.sin(xx / 3) * np.cos(yy / 4) * 70 + 128)[..., None].repeat(3, 2)).astype(np.uint8)).save(kodak / "k.png")
+    write_texture(kodak / "k.png", 160, 200)
     config = tmp_path / "views.json"
     config.write_text(json.dumps({
         "side": 128, "batch_size": 4, "epochs": 1, "lr_backbone": 0, "lr_head": 3e-3, "warmup_epochs": 0,
