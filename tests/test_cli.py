@@ -121,8 +121,12 @@ def test_ctrl_c_during_a_batch_ends_with_one_line_and_130(tmp_path):
         Image.fromarray(rng.integers(0, 256, (300, 400, 3), dtype=np.uint8)).save(folder / f"p{i:03d}.png")
     db = tmp_path / "c.db"
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+    # As from a terminal: Ctrl+C's default disposition. (A process that inherits SIGINT ignored, as
+    # a shell's background job does and as this test run may after tests that start clusters,
+    # rightly never hears it.)
     proc = subprocess.Popen([sys.executable, "-m", "app", "score", str(folder), "--db", str(db)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
         line = proc.stdout.readline()
