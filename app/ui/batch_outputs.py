@@ -76,21 +76,10 @@ class BatchOutputs:
         return {it.path for it in self.window.model.items}
 
     def export_csv(self, path: Path) -> None:
-        db, version, shown = self._ws.db, self._ws.model_version_id, self._shown()
-
-        def export() -> int:
-            rows = gallery_rows(db, version, shown)
-            if rows:
-                write_scores_csv(rows, path)
-            return len(rows)
-
-        def exported(n: int) -> None:
-            self._say(f"Exported {n} photos to {path}" if n else
-                      "Nothing exported: no photo in the gallery has a result from this model")
-
-        self._say(f"Exporting {path}…")
-        self.window.tasks.submit(("export", str(path)), export, on_done=exported,
-                                 on_error=lambda exc: self._say(f"Nothing exported: {exc}"))
+        self._write_gallery("export", path, write_scores_csv, f"Exporting {path}…",
+                            lambda n: f"Exported {n} photos to {path}",
+                            "Nothing exported: no photo in the gallery has a result from this model",
+                            lambda exc: f"Nothing exported: {exc}")
 
     def choose_report(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self.window, "Batch report", "report.html", "HTML (*.html)")
@@ -99,19 +88,22 @@ class BatchOutputs:
 
     def export_report(self, path: Path) -> None:
         """Written off the GUI thread (it decodes and reads the worst photos again)."""
-        ws, shown = self._ws, self._shown()
-        db, version, engine, thresholds = ws.db, ws.model_version_id, ws.engine, ws.thresholds
+        engine, thresholds = self._ws.engine, self._ws.thresholds
+        self._write_gallery("report", path, lambda rows, out: write_report(rows, engine, thresholds, out),
+                            f"Writing report {path}…", lambda n: f"Wrote report {path} ({n} photos)",
+                            "No report: no photo in the gallery has a result from this model",
+                            lambda exc: f"Report not written: {describe_failure(exc)}")
 
-        def report() -> int:
+    def _write_gallery(self, kind: str, path: Path, write, started: str, done, nothing: str, failed) -> None:
+        """Write the gallery's rows with ``write(rows, path)`` off the GUI thread, saying how it went."""
+        db, version, shown = self._ws.db, self._ws.model_version_id, self._shown()
+
+        def work() -> int:
             rows = gallery_rows(db, version, shown)
             if rows:
-                write_report(rows, engine, thresholds, path)
+                write(rows, path)
             return len(rows)
 
-        def written(n: int) -> None:
-            self._say(f"Wrote report {path} ({n} photos)" if n else
-                      "No report: no photo in the gallery has a result from this model")
-
-        self._say(f"Writing report {path}…")
-        self.window.tasks.submit(("report", str(path)), report, on_done=written,
-                                 on_error=lambda exc: self._say(f"Report not written: {describe_failure(exc)}"))
+        self._say(started)
+        self.window.tasks.submit((kind, str(path)), work, on_done=lambda n: self._say(done(n) if n else nothing),
+                                 on_error=lambda exc: self._say(failed(exc)))
