@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QThreadPool, QTimer
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         self.models.loaded.connect(self._model_loaded)
         self.models.refused.connect(self._model_refused)
         self._after_load: str | None = None  # "open last folder" or "reopen" once the model is in
+        self._held_start: Callable[[], None] | None = None  # a batch asked for before the first model was in
         self.training_controller = TrainingController(
             self.workspace, self.runs_dir, self.settings, self.is_busy, tasks=self.tasks,
             shown_paths=lambda: [it.path for it in self.model.items], parent=self)
@@ -250,8 +252,11 @@ class MainWindow(QMainWindow):
         self.panel.set_thresholds(self.workspace.thresholds)
         self.statusBar().showMessage(f"Model {model.name} v{model.version} ({model.card['backbone']}, {model.provider})")
         then, self._after_load = self._after_load, None
+        held, self._held_start = self._held_start, None
         last = self.settings.value("last_folder")
-        if then == "open last folder" and last and Path(last).is_dir():
+        if held is not None:  # what the person asked for while the model loaded comes first
+            held()
+        elif then == "open last folder" and last and Path(last).is_dir():
             self.open_folder(Path(last))
         elif then == "reopen":
             # The badges must be this model's: the folder is read again, photos this model
@@ -263,7 +268,7 @@ class MainWindow(QMainWindow):
         self.station_sync.switch_ended(True)  # a site's switch followed: said last
 
     def _model_refused(self, message: str) -> None:
-        self._after_load = None
+        self._after_load = self._held_start = None
         self.statusBar().showMessage(message)
         self.station_sync.switch_ended(False)  # a site's switch this station could not follow: said last
 
@@ -293,7 +298,7 @@ class MainWindow(QMainWindow):
             self.open_folder(Path(folder))
 
     def open_folder(self, folder: Path) -> None:
-        if self._ready_to_start():
+        if self._ready_to_start(lambda: self.open_folder(folder), f"{folder} is scored"):
             self.settings.setValue("last_folder", str(folder))
             worker = FolderWorker(self.workspace, folder, self.recursive.isChecked(), self.watch.isChecked())
             self._start(worker, f"Scoring {folder}…")
@@ -307,7 +312,7 @@ class MainWindow(QMainWindow):
 
     def open_camera(self, spec: str, interval_ms: int = 2000, save_dir: Path | None = None) -> None:
         """Score a frame every ``interval_ms`` (and on S); frames are saved to ``save_dir``."""
-        if self._ready_to_start():
+        if self._ready_to_start(lambda: self.open_camera(spec, interval_ms, save_dir), "the camera starts"):
             source = CameraSource(spec)
             # The settings file is no place for a stream's password: it is kept masked, and typed again.
             self.settings.setValue("camera", source.shown)
@@ -319,9 +324,15 @@ class MainWindow(QMainWindow):
         if isinstance(self.jobs.worker, CameraWorker):
             self.jobs.worker.snap()
 
-    def _ready_to_start(self) -> bool:
+    def _ready_to_start(self, later: Callable[[], None], what: str) -> bool:
+        """True when a batch can start now. While the first model is still loading (right after
+        launch) the batch is held and ``later`` starts it once the model is in."""
         if self.workspace.engine is None:
-            QMessageBox.warning(self, "No model", "Load a model first (File → Load model…).")
+            if self.models.busy():
+                self._held_start = later
+                self.statusBar().showMessage(f"The model is still loading: {what} once it is in")
+            else:
+                QMessageBox.warning(self, "No model", "Load a model first (File → Load model…).")
             return False
         self.cancel()
         self.model.clear()

@@ -469,3 +469,47 @@ def test_reopening_a_scored_folder_shows_stored_thumbnails_without_decoding_the_
                          "join images i on i.id = t.image_id").fetchall()
     assert len(rows) == 6 and all(current for _, current in rows)  # one each, of the content on disk
     again.close()
+
+
+def test_opening_a_folder_while_the_model_still_loads_scores_it_once_the_model_is_in(
+        qtbot, exported_student, photo_folder, tmp_path, monkeypatch):
+    """Right after launch the model loads off the GUI thread; a folder chosen then waits for it
+    (said in the status bar) instead of a "load a model first" box for a model that is loading."""
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.ui.main_window import MainWindow
+
+    boxes = []
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda *a, **k: boxes.append(a[1:3])))
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+    w = MainWindow(exported_student[1], tmp_path / "inspector.db", settings)
+    qtbot.addWidget(w)
+    assert w.workspace.engine is None, "the test must open the folder before the model is in"
+    choose_folder_with_ctrl_o(w, monkeypatch, photo_folder)
+    said = w.statusBar().currentMessage()
+    assert "still loading" in said and str(photo_folder) in said, said
+    qtbot.waitUntil(lambda: len(w.model.items) == 7 and not w.is_busy(), timeout=30000)
+    assert boxes == []
+    assert sum(it.status == "ok" for it in w.model.items) == 6
+    w.close()
+
+
+def test_a_camera_chosen_while_the_model_loads_starts_once_it_is_in(qtbot, exported_student, tmp_path, monkeypatch):
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.ui.main_window import MainWindow
+
+    boxes = []
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda *a, **k: boxes.append(a[1:3])))
+    started = []
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+    w = MainWindow(exported_student[1], tmp_path / "inspector.db", settings)
+    qtbot.addWidget(w)
+    monkeypatch.setattr(w, "_start", lambda worker, message: started.append(type(worker).__name__))
+    w.open_camera(str(tmp_path / "missing.mp4"))
+    assert started == [] and "still loading" in w.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: started == ["CameraWorker"], timeout=30000)
+    assert boxes == []
+    w.close()
