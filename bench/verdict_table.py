@@ -4,7 +4,8 @@ person rejects at a glance, scored as the app scores them, judged with the defau
 Heavy damage (applied at the size scored, so "15 px" means 15 px of that photo): Gaussian blur
 sigma 4 px, Gaussian noise sigma 25, JPEG quality 8, 2 stops over (x4) and 2.5 stops under
 (x0.18) exposure, 15 px motion blur. Each photo is scored at native size and reduced to 1024 px
-(long side; the damage is applied after the reduction). Prints, per model, the share passed /
+(long side; the damage is applied after the reduction), then saved as a JPEG at quality 92 as a
+camera or phone hands a photo over (``--saved-quality 0``: scored as arrays, as before 0.6). Prints, per model, the share passed /
 reviewed / failed per kind and size, and the mean score; the photos the ``scale`` stage held out
 are used unless ``--all``.
 
@@ -26,7 +27,7 @@ from app.core.scoring.engine import Engine  # noqa: E402
 from app.core.imageio.decode import load_rgb  # noqa: E402
 from app.core.model.loader import load_model  # noqa: E402
 from app.core.verdict import Thresholds  # noqa: E402
-from training.data.heavy_damage import DAMAGE  # noqa: E402
+from training.data.heavy_damage import DAMAGE, saved_as_jpeg  # noqa: E402
 from training.data.hires import split_hires  # noqa: E402
 
 
@@ -44,6 +45,8 @@ def main() -> int:
     ap.add_argument("--folders", nargs="+", type=Path, required=True)
     ap.add_argument("--all", action="store_true", help="every photo, not only the scale stage's held-out half")
     ap.add_argument("--max-side", type=int, default=0, help="reduce 'native' photos beyond this long side (speed)")
+    ap.add_argument("--saved-quality", type=int, default=92,
+                    help="JPEG quality each copy is saved at before it is scored (0: scored as an array)")
     args = ap.parse_args()
     train, held_out = split_hires(args.folders)
     files = sorted(train + held_out) if args.all else held_out
@@ -58,10 +61,13 @@ def main() -> int:
         for size, base in (("native", photo), ("1024", reduce(photo, 1024))):
             for kind, damage in DAMAGE.items():
                 img = np.ascontiguousarray(damage(base))
+                if args.saved_quality:
+                    img = saved_as_jpeg(img, args.saved_quality)
                 for model, engine in engines.items():
                     scores.setdefault((model, kind, size), []).append(engine.score(img).score)
         print(f"scored {path.name}", file=sys.stderr)
-    print(f"{len(files)} photos ({'all' if args.all else 'held out'}); default thresholds: pass >= "
+    saved = f"saved as JPEG q{args.saved_quality}" if args.saved_quality else "scored as arrays"
+    print(f"{len(files)} photos ({'all' if args.all else 'held out'}, {saved}); default thresholds: pass >= "
           f"{thresholds.pass_at:g}, fail < {thresholds.fail_below:g}\n")
     for model in args.models:
         print(f"### {model}\n")

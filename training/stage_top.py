@@ -52,7 +52,9 @@ def build_top_cache(features, mean, std, sets: list[RatedSet], cfg: dict, pristi
     if pristine:
         seed = cfg.get("seed", 0)
         if tiles:
-            rows = list(tile_rows(list_images(pristine), *tiles, seed=seed, sides=tile_sides))
+            saved = cfg.get("saved_jpeg_quality")
+            rows = list(tile_rows(list_images(pristine), *tiles, seed=seed, sides=tile_sides,
+                                  saved_quality=tuple(saved) if saved else None))
             counts["ladders"] = build_cache(features, mean, std, rows, out / "ladders", tiles[0])
         else:
             rows = list(ladder_rows(pristine, side, seed))

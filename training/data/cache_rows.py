@@ -15,6 +15,7 @@ from app.core.imageio.decode import load_rgb
 from app.core.scoring.reading import detail_boxes, overview
 
 from ..stage_joint import load_splits
+from .heavy_damage import saved_as_jpeg
 from .hires import split_hires
 from .mixed import list_images
 from .rated_sets import RatedSet
@@ -51,13 +52,16 @@ def ladder_rows(pristine: list[Path], side: int, seed: int = 0):
                        lambda kind=kind, level=level, rng=rng, clean=clean: distort(clean(), kind, level, rng))
 
 
-def tile_rows(photos: list[Path], tile: int, count: int, seed: int = 0, margin: int = 32, sides: tuple[int, ...] = (0,)):
+def tile_rows(photos: list[Path], tile: int, count: int, seed: int = 0, margin: int = 32, sides: tuple[int, ...] = (0,),
+              saved_quality: tuple[int, int] | None = None):
     """(description, load) of the tiles the detail reader cuts from each clean photo
     (``reading.detail_boxes``) and of their copies at every level of every damage kind, with the
     photo at each of ``sides`` (its long side; 0: native; sides the photo does not exceed are
     skipped): a photo handed in reduced is read by the same tiles, and must pass when clean too.
     Damage is applied to the tile with a margin of the photo around it (blur reaches across the
-    tile's edge, as it would in the whole damaged photo), then the margin is cut off."""
+    tile's edge, as it would in the whole damaged photo), then the margin is cut off. With
+    ``saved_quality`` (lowest, highest) every copy, the clean one too, is then saved as a JPEG at
+    a seeded quality in that range, as the photos users score are."""
     for n, (path, side) in enumerate((p, side) for p in photos for side in sides):
         state: dict = {}  # the photo is decoded once for all its tiles
 
@@ -84,13 +88,22 @@ def tile_rows(photos: list[Path], tile: int, count: int, seed: int = 0, margin: 
             def around(y0=y0, y1=y1, x0=x0, x1=x1, photo=photo):
                 return photo()[y0:y1, x0:x1]
 
-            yield {"photo": name, "kind": "", "level": 0}, lambda around=around, cut=cut: cut(around())
+            yield ({"photo": name, "kind": "", "level": 0},
+                   lambda around=around, cut=cut, key=(seed, n, b, 0, 0): cut(_saved(around(), saved_quality, key)))
             for k, kind in enumerate(DISTORTIONS):
                 for level in LEVELS:
                     rng = np.random.default_rng([seed, n, b, k, level])
                     yield ({"photo": name, "kind": kind, "level": level},
-                           lambda kind=kind, level=level, rng=rng, around=around, cut=cut:
-                           cut(distort(np.ascontiguousarray(around()), kind, level, rng)))
+                           lambda kind=kind, level=level, rng=rng, around=around, cut=cut, key=(seed, n, b, k + 1, level):
+                           cut(_saved(distort(np.ascontiguousarray(around()), kind, level, rng), saved_quality, key)))
+
+
+def _saved(rgb: np.ndarray, quality: tuple[int, int] | None, key: tuple[int, ...]) -> np.ndarray:
+    """``rgb`` saved as a JPEG at a quality in ``quality`` (lowest, highest) seeded by the row's
+    ``key`` (a rebuilt cache holds the same copies); as it is without ``quality``."""
+    if quality is None:
+        return rgb
+    return saved_as_jpeg(rgb, np.random.default_rng(list(key)).integers(quality[0], quality[1] + 1))
 
 
 def training_pristine(kodak: list[Path], hires: list[Path], seed: int = 0) -> list[Path]:

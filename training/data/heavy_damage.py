@@ -22,9 +22,18 @@ def _motion(rgb: np.ndarray, length: int = 15) -> np.ndarray:
     return cv2.filter2D(rgb, -1, kernel, borderType=cv2.BORDER_REFLECT)
 
 
+def saved_as_jpeg(rgb: np.ndarray, quality: int = 92) -> np.ndarray:
+    """The photo as a camera or phone hands it over: saved as a JPEG. The file's own 8x8 blocks
+    put fine edges back into a blurred photo; a detail reader that never saw them took v0.5.0's
+    blurred sample (sigma 4 px, saved at quality 92) for sharp: 17 as an array, 49 from the file."""
+    ok, data = cv2.imencode(".jpg", np.ascontiguousarray(rgb[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        raise RuntimeError("OpenCV could not encode a JPEG")
+    return np.ascontiguousarray(cv2.imdecode(data, cv2.IMREAD_COLOR)[..., ::-1])
+
+
 def _jpeg(rgb: np.ndarray, quality: int = 8) -> np.ndarray:
-    ok, data = cv2.imencode(".jpg", rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
-    return cv2.imdecode(data, cv2.IMREAD_COLOR)[..., ::-1]
+    return saved_as_jpeg(rgb, quality)
 
 
 def _noise(rgb: np.ndarray, sigma: float = 25, seed: int = 0) -> np.ndarray:
