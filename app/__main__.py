@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     if not has_display():
         print(HEADLESS_HELP, file=sys.stderr)
         return 2
-    from .ui.main_window import run_gui
+    from .ui.launch import run_gui
 
     return run_gui(args.model, args.db)
 

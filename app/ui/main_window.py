@@ -8,7 +8,6 @@ a database statement on the GUI thread.
 """
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +15,6 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt, QThreadPool, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication,
     QCheckBox,
     QComboBox,
     QDockWidget,
@@ -513,10 +511,3 @@ class MainWindow(QMainWindow):
         self.workspace.close()
         super().closeEvent(event)
 
-
-def run_gui(model_path: Path, database: str | Path) -> int:
-    app = QApplication.instance() or QApplication(sys.argv)
-    app.setApplicationName("MobileIQA Inspector")
-    window = MainWindow(model_path, database)
-    window.show()
-    return app.exec()

@@ -187,3 +187,41 @@ def test_a_new_photo_touches_only_its_own_row(qtbot, window):
     counts = {v: sum(it.verdict == v for it in window.model.items) for v in ("pass", "review", "fail")}
     expected = f"pass {counts['pass']}   review {counts['review']}   fail {counts['fail']}"
     qtbot.waitUntil(lambda: window.panel.counts.text() == expected, timeout=2000)
+
+
+def test_a_home_folder_that_cannot_hold_the_database_asks_for_another_and_the_window_opens(
+        qtbot, exported_student, tmp_path, monkeypatch):
+    """A station PC whose data folder is read-only (or not a folder): the person is told why in one
+    sentence and may choose another folder; the window then opens on a database there."""
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    from app.ui.launch import open_window
+
+    (tmp_path / "a-file").write_text("")
+    blocked = tmp_path / "a-file" / "home" / "inspector.db"  # its folder cannot be made: a file is in the way
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(
+        lambda parent, title, text, *a, **k: asked.append(text) or QMessageBox.Yes))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(elsewhere)))
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+    window = open_window(exported_student[1], blocked, settings)
+    assert window is not None
+    qtbot.addWidget(window)
+    assert len(asked) == 1 and str(blocked) in asked[0] and "Not a directory" in asked[0]
+    assert "Traceback" not in asked[0]
+    assert (elsewhere / "inspector.db").is_file()
+    window.close()
+
+
+def test_declining_another_data_folder_ends_the_program_with_nothing_written(exported_student, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.ui.launch import open_window
+
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda *a, **k: QMessageBox.No))
+    assert open_window(exported_student[1], tmp_path / "a-file" / "home" / "inspector.db") is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
