@@ -5,6 +5,15 @@ from dataclasses import dataclass
 
 PASS, REVIEW, FAIL = "pass", "review", "fail"
 
+# An inspector's decision stands over the model's verdict; the model's own stays on record.
+DECIDED = {"accepted": PASS, "rejected": FAIL}
+
+
+def in_force(model_verdict: str | None, decision: str | None) -> str | None:
+    """The verdict people see: an accepted photo passes and a rejected one fails, whatever the
+    thresholds say now; any other photo has the model's verdict."""
+    return DECIDED.get(decision, model_verdict)
+
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -24,9 +33,10 @@ class Thresholds:
             return FAIL
         return REVIEW
 
-    def counts(self, scores) -> dict[str, int]:
-        """How many of ``scores`` each verdict gets (what a supervisor sees while moving sliders)."""
+    def counts(self, scores, decisions=None) -> dict[str, int]:
+        """How many of ``scores`` each verdict in force gets (what a supervisor sees while moving
+        sliders); ``decisions`` gives each score's review decision (or None)."""
         out = {PASS: 0, REVIEW: 0, FAIL: 0}
-        for s in scores:
-            out[self.verdict(s)] += 1
+        for s, decision in zip(scores, decisions or [None] * len(scores)):
+            out[in_force(self.verdict(s), decision)] += 1
         return out

@@ -12,12 +12,13 @@ from PySide6.QtCore import (
     QSize,
     QSortFilterProxyModel,
     Qt,
+    Signal,
 )
 from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QListView
 
 from ..core.outputs.reviews import ReviewState
-from ..core.verdict import Thresholds
+from ..core.verdict import Thresholds, in_force
 
 VERDICT_COLOURS = {"pass": QColor(200, 240, 200), "review": QColor(255, 236, 179), "fail": QColor(255, 205, 205)}
 ERROR_COLOUR = QColor(220, 220, 220)
@@ -44,8 +45,19 @@ class GalleryItem:
     reviewed: bool = False  # opened in the viewer this session (N skips it)
     review: ReviewState | None = None  # the inspector's decision in force, from the database
 
+    @property
+    def decision(self) -> str | None:
+        return self.review.decision if self.review else None
+
+    @property
+    def verdict_in_force(self) -> str | None:
+        """What people see: an inspector's accept or reject over the model's verdict."""
+        return in_force(self.verdict, self.decision)
+
 
 class GalleryModel(QAbstractListModel):
+    reviews_changed = Signal()  # the decisions in force changed: counts follow them
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self.items: list[GalleryItem] = []
@@ -75,18 +87,20 @@ class GalleryModel(QAbstractListModel):
             return None
         it = self.items[index.row()]
         if role == Qt.DisplayRole:
-            label = f"{it.score:.1f} {it.verdict.upper()}" if it.score is not None else it.status.upper()
+            label = f"{it.score:.1f} {it.verdict_in_force.upper()}" if it.score is not None else it.status.upper()
             badge = REVIEW_BADGES.get(it.review.decision, "") if it.review else ""
             return f"{label}{badge}\n{Path(it.path).name}"
         if role == Qt.DecorationRole:
             return self.icon(it)
         if role == Qt.BackgroundRole:
-            return VERDICT_COLOURS.get(it.verdict, ERROR_COLOUR)
+            return VERDICT_COLOURS.get(it.verdict_in_force, ERROR_COLOUR)
         if role == Qt.ToolTipRole:
             tip = it.error or it.path
             if it.review:
                 r = it.review
                 tip += (f"\n{r.decision} by {r.reviewer}, {r.at:%Y-%m-%d %H:%M}" + (f": {r.reason}" if r.reason else ""))
+                if it.verdict and it.verdict_in_force != it.verdict:
+                    tip += f"\nthe model said {it.verdict.upper()}"
             return tip
         if role == Qt.SizeHintRole:
             # Uniform item sizes are taken from one item: a text-only error cell must not shrink
@@ -98,7 +112,7 @@ class GalleryModel(QAbstractListModel):
         if role == PathRole:
             return it.path
         if role == VerdictRole:
-            return it.verdict or ""
+            return it.verdict_in_force or ""
         if role == StatusRole:
             return it.status
         if role == TimeRole:
@@ -164,9 +178,14 @@ class GalleryModel(QAbstractListModel):
             it.review = reviews.get(it.path)
         if self.items:
             self.dataChanged.emit(self.index(0), self.index(len(self.items) - 1))
+        self.reviews_changed.emit()
 
     def scores(self) -> list[float]:
         return [it.score for it in self.items if it.score is not None]
+
+    def decisions(self) -> list[str | None]:
+        """Each scored photo's review decision, in the order of ``scores``."""
+        return [it.decision for it in self.items if it.score is not None]
 
     def clear(self) -> None:
         self.beginResetModel()

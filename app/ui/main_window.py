@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
         self.training_controller.scores_changed.connect(self.scores_changed)
 
         self.model = GalleryModel(self)
+        self.model.reviews_changed.connect(self._reviews_changed)
         self.outputs = BatchOutputs(self)  # reviews and exports of the batch's results
         self.jobs = BatchJobs(self)  # the one owner of folder and camera batches
         self.jobs.scored.connect(self._add)
@@ -122,7 +123,7 @@ class MainWindow(QMainWindow):
         self._histogram_timer = QTimer(self)
         self._histogram_timer.setSingleShot(True)
         self._histogram_timer.setInterval(250)
-        self._histogram_timer.timeout.connect(lambda: self.panel.set_scores(self.model.scores()))
+        self._histogram_timer.timeout.connect(self._refresh_counts)
         self.panel.save_requested.connect(self.save_thresholds)
 
         # Stations sharing one database follow each other's supervisor (model version, thresholds);
@@ -363,7 +364,7 @@ class MainWindow(QMainWindow):
         self.cancel_button.setEnabled(False)
         self.outputs.show_reviews()
         self._histogram_timer.stop()
-        self.panel.set_scores(self.model.scores())
+        self._refresh_counts()
         n, errors = len(self.model.items), sum(1 for it in self.model.items if it.status != "ok")
         ending = f"Stopped by a {self._failure}" if self._failure else ("Cancelled" if cancelled else "Done")
         self.statusBar().showMessage(f"{ending}: {n} photos, {errors} could not be scored")
@@ -385,10 +386,19 @@ class MainWindow(QMainWindow):
         self.model.item(path).reviewed = True
         self.viewer_jobs.request(self.workspace.engine, path)
 
+    def _refresh_counts(self) -> None:
+        self.panel.set_scores(self.model.scores(), self.model.decisions())
+
+    def _reviews_changed(self) -> None:
+        self._refresh_counts()
+        shown = self.viewer.outcome.record.path if self.viewer.outcome is not None else None
+        if shown is not None and self._is_current(shown) and self.model.item(shown) is not None:
+            self.viewer.show_review(self.model.item(shown).review)
+
     def scores_changed(self, scores: dict) -> None:
         """Stored scores changed (calibration applied or removed): refresh what shows them."""
         self.model.set_scores(scores, self.workspace.thresholds)
-        self.panel.set_scores(self.model.scores())
+        self._refresh_counts()
         self.viewer_jobs.forget()
         current = self.gallery.currentIndex()
         if current.isValid():
@@ -401,7 +411,7 @@ class MainWindow(QMainWindow):
     def _show(self, path: str, outcome) -> None:
         if self._is_current(path):
             stride = self.workspace.model.card.get("stride")
-            self.viewer.show_outcome(outcome, stride, self.panel.thresholds())
+            self.viewer.show_outcome(outcome, stride, self.panel.thresholds(), self.model.item(path).review)
 
     def step(self, delta: int) -> None:
         row = self.gallery.currentIndex().row() + delta

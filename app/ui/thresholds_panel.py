@@ -87,6 +87,7 @@ class ThresholdsPanel(QWidget):
         layout.addWidget(save)
         layout.addStretch(1)
         self._scores: list[float] = []
+        self._decisions: list[str | None] | None = None
         self.set_thresholds(Thresholds())
         self.pass_slider.valueChanged.connect(self._moved)
         self.fail_slider.valueChanged.connect(self._moved)
@@ -102,8 +103,11 @@ class ThresholdsPanel(QWidget):
             s.blockSignals(False)
         self._refresh()
 
-    def set_scores(self, scores) -> None:
+    def set_scores(self, scores, decisions=None) -> None:
+        """The batch's scores, and each one's review decision (or None): the counts are of the
+        verdicts in force, an inspector's accept or reject over the thresholds'."""
         self._scores = list(scores)
+        self._decisions = list(decisions) if decisions is not None else None
         self.histogram.set_scores(self._scores)
         self._refresh()
 
@@ -122,5 +126,5 @@ class ThresholdsPanel(QWidget):
         self.pass_label.setText(f"{t.pass_at:.0f}")
         self.fail_label.setText(f"{t.fail_below:.0f}")
         self.histogram.set_thresholds(t)
-        c = t.counts(self._scores)
+        c = t.counts(self._scores, self._decisions)
         self.counts.setText(f"pass {c['pass']}   review {c['review']}   fail {c['fail']}")

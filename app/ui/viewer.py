@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.scoring import overlay
-from ..core.verdict import Thresholds
+from ..core.verdict import Thresholds, in_force
 from .images import to_qimage
 
 NONE, FUSED = "None", "Attention (all views)"
@@ -127,6 +127,7 @@ class Viewer(QWidget):
         self.map_state = ""  # "computing map 3/48", "map failed: ...", or ""
         self.stride: int | None = 16
         self.thresholds = Thresholds()
+        self.review = None  # the inspector's decision on the photo shown (ReviewState), if any
 
     def set_views(self, views: int) -> None:
         self.overlay_box.blockSignals(True)
@@ -134,10 +135,15 @@ class Viewer(QWidget):
         self.overlay_box.addItems([NONE, FUSED] + [f"Attention view {v + 1}" for v in range(views)] + [DISTORTION, NATIVE, IN_SCORE])
         self.overlay_box.blockSignals(False)
 
-    def show_outcome(self, outcome, stride: int | None, thresholds: Thresholds) -> None:
-        self.outcome, self.stride, self.thresholds = outcome, stride, thresholds
+    def show_outcome(self, outcome, stride: int | None, thresholds: Thresholds, review=None) -> None:
+        self.outcome, self.stride, self.thresholds, self.review = outcome, stride, thresholds, review
         self.native, self.map_state = None, "computing map…" if outcome.result is not None else ""
         self.render(fit=True)
+
+    def show_review(self, review) -> None:
+        """A decision on the photo shown was made or changed (here or at another station)."""
+        self.review = review
+        self.info.setText(self.describe())
 
     def show_map_progress(self, done: int, total: int) -> None:
         self.map_state = f"computing map {done}/{total}"
@@ -215,15 +221,23 @@ class Viewer(QWidget):
         rec = o.record
         if rec.status != "ok":
             return f"{rec.status.upper()}: {rec.error}"
-        verdict = self.thresholds.verdict(rec.score).upper()
+        said = self.thresholds.verdict(rec.score)
         opinions = "   ".join(f"view {i + 1}: {v:.1f}" for i, v in enumerate(rec.opinions))
-        text = f"Score {rec.score:.1f} / 100 — {verdict}"
+        text = f"Score {rec.score:.1f} / 100 — {self._verdict(said)}"
         r = o.result
         if r is not None and r.overview_score is not None:
             text += f"   |   whole photo {r.overview_score:.1f}"
             text += f"   detail at 100 %: {r.detail_score:.1f}" if r.detail_score is not None else "   (no detail beyond the viewing size)"
         text += f"   |   attention views: {opinions}"
         return text + (f"   |   {self.map_state}" if self.map_state else "")
+
+    def _verdict(self, said: str) -> str:
+        """The verdict in force, with who decided it over the model, and why."""
+        r = self.review
+        if r is None or not r.overridden:
+            return said.upper()
+        reason = f": {r.reason}" if r.reason else ""
+        return f"{in_force(said, r.decision).upper()} ({r.decision} by {r.reviewer}{reason}; the model said {said.upper()})"
 
     def keyPressEvent(self, event) -> None:
         keys = {Qt.Key_Right: 1, Qt.Key_Down: 1, Qt.Key_Space: 1, Qt.Key_Left: -1, Qt.Key_Up: -1}

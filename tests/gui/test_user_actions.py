@@ -513,3 +513,41 @@ def test_a_camera_chosen_while_the_model_loads_starts_once_it_is_in(qtbot, expor
     qtbot.waitUntil(lambda: started == ["CameraWorker"], timeout=30000)
     assert boxes == []
     w.close()
+
+
+def test_a_rejected_or_accepted_photo_shows_counts_and_filters_as_the_inspectors_verdict(qtbot, window, photo_folder,
+                                                                                       monkeypatch):
+    """The decision in force is the verdict people see: the cell's text and colour, the counts,
+    the filters and the viewer's caption; the model's own verdict is kept in the tooltip."""
+    from PySide6.QtCore import Qt
+
+    from app.core.verdict import Thresholds
+    from app.ui.gallery import VERDICT_COLOURS
+
+    choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
+    qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
+    window.filter_box.setCurrentText("all")
+    # Thresholds that make every scored photo REVIEW: the decisions alone move them.
+    window.panel.set_thresholds(Thresholds(pass_at=100, fail_below=0))
+    window._preview_thresholds(window.panel.thresholds())
+    assert window.panel.counts.text().split() == ["pass", "0", "review", "6", "fail", "0"]
+    rows = {window.proxy.index(r, 0).data(Qt.UserRole + 1).rsplit("/", 1)[1]: r for r in range(window.proxy.rowCount())}
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("scratch on the lens", True)))
+    for name, keys in (("p1.png", "X"), ("p4.png", "A")):
+        window.gallery.setCurrentIndex(window.proxy.index(rows[name], 0))
+        action_for(window, keys).trigger()
+    settled(qtbot, window)
+    rejected = window.proxy.index(rows["p1.png"], 0)
+    assert " FAIL" in rejected.data(Qt.DisplayRole) and "REVIEW" not in rejected.data(Qt.DisplayRole)
+    assert rejected.data(Qt.BackgroundRole) == VERDICT_COLOURS["fail"]
+    assert "the model said REVIEW" in rejected.data(Qt.ToolTipRole)
+    assert " PASS" in window.proxy.index(rows["p4.png"], 0).data(Qt.DisplayRole)
+    assert window.panel.counts.text().split() == ["pass", "1", "review", "4", "fail", "1"]
+    window.filter_box.setCurrentText("fail")
+    assert [window.proxy.index(r, 0).data(Qt.UserRole + 1).rsplit("/", 1)[1]
+            for r in range(window.proxy.rowCount())] == ["p1.png"]
+    window.filter_box.setCurrentText("all")
+    window.gallery.setCurrentIndex(window.proxy.index(rows["p1.png"], 0))
+    qtbot.waitUntil(lambda: window.viewer.outcome is not None and window.viewer.outcome.record.path.endswith("p1.png"),
+                    timeout=20000)
+    assert "FAIL (rejected by" in window.viewer.info.text() and "scratch on the lens" in window.viewer.info.text()
