@@ -33,7 +33,7 @@ from sqlalchemy import select
 from app.core.stats import PairedComparison, compare_srcc
 from app.core.scoring.engine import Engine
 from app.core.imageio.decode import load_rgb
-from app.core.ratings.session import gold_answers, screened_site_mos
+from app.core.ratings.session import gold_answers, practice_answers, screened_site_mos
 from app.core.model.contract import model_identity, sha256_file
 from app.core.model.loader import load_model, resolve_model_files
 from app.core.model.trust import is_shipped
@@ -81,7 +81,8 @@ def site_photos(db_url: str, min_votes: int) -> tuple[list[SitePhoto], list[tupl
         with db.session() as s:
             hashes = dict(s.execute(select(Image.path, Image.content_hash)).all())
             scored = [p for (p,) in s.execute(select(Image.path).join(Score).where(Score.status == "ok").distinct())]
-        rated = set(mos) | set(gold_answers(db))
+        # A photo with a person's answer (gold or practice) is not unlabeled material for the teacher.
+        rated = set(mos) | set(gold_answers(db)) | set(practice_answers(db))
     finally:
         db.close()
     photos = [SitePhoto(MOSItem(m.image, m.mos100, m.std * 25), hashes.get(m.image) or m.image, m.n) for m in mos.values()]

@@ -1,7 +1,7 @@
 import pytest
 
 from app.core.ratings.selection import select_for_rating
-from app.core.ratings.session import LabelingSession, gold_answers, standing_votes
+from app.core.ratings.session import LabelingSession, gold_answers, practice_answers, screened_site_mos, standing_votes
 from app.core.store import open_database
 from app.core.store.repository import ScoreRecord, record_score, register_model
 from app.core.verdict import Thresholds
@@ -162,3 +162,53 @@ def test_one_rater_at_two_stations_has_one_voice_per_photo_the_latest(db, tmp_pa
         s.add(Vote(rater_id=stored.rater_id, image_id=stored.image_id, value=4, kind="normal"))
     assert [(p, v) for r, p, v in standing_votes(db) if r == "carol"] == [(PHOTOS[2], 4)]
     other_station.close()
+
+
+def test_practice_photos_rated_later_as_normal_photos_are_never_gold_checks(db):
+    """Issue 21, 12b: a practice photo's shown answer is a lesson, not a known answer with
+    tolerance 0. Rated later as a normal photo, an honest vote one step off is an opinion, and
+    counting it as a failed gold check rejected the rater."""
+    practice = [("/t/a.jpg", 5), ("/t/b.jpg", 1), ("/t/c.jpg", 4)]
+    honest = {"/t/a.jpg": 4, "/t/b.jpg": 2, "/t/c.jpg": 3}  # each one step from the practice answer
+    later = sorted(honest) + PHOTOS[:4]
+    trainee = LabelingSession(db, "trainee", "practice-batch", PHOTOS[4:6], practice)
+    item = trainee.current()
+    assert (item.kind, item.expected) == ("training", 5)  # the practice answer is still shown
+    while (item := trainee.current()) is not None:
+        trainee.vote(item.expected or 3)
+    for rater in ("alice", "bob", "carol"):  # later, the practice photos are chosen for rating
+        second = LabelingSession(db, rater, "later-batch", later)
+        while (item := second.current()) is not None:
+            assert item.kind == "normal" and item.expected is None
+            second.vote(honest.get(item.path, 3))
+
+    assert gold_answers(db) == {}  # no hidden gold photo was ever given
+    mos, info = screened_site_mos(db)
+    assert info["rejected_raters"] == [] and info["gold_photos"] == 0
+    for rater in ("alice", "bob", "carol"):
+        assert info["screening"].raters[rater].gold_votes == 0
+    assert {p: mos[p].mos for p in honest} == honest  # the practice photos' MOS is their honest votes
+
+
+def test_a_station_upgraded_from_0008_keeps_its_gold_and_sets_its_practice_answers_apart(tmp_path):
+    """Before revision 0009 practice answers were gold rows with tolerance 0: the upgrade moves them
+    out, and the hidden gold stays gold."""
+    from alembic import command
+
+    from app.core.store.database import alembic_config
+
+    db = open_database(tmp_path / "old.db")
+    _session(db).vote(5)
+    with db.engine.begin() as conn:  # the station as it was on 0008
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0008")
+    db.close()
+    db = open_database(tmp_path / "old.db")
+    try:
+        assert gold_answers(db) == {"/g/known.jpg": (2, 1)}
+        assert practice_answers(db) == {"/t/good.jpg": 5, "/t/bad.jpg": 1}
+        item = _session(db).current()
+        assert (item.path, item.kind, item.expected) == ("/t/bad.jpg", "training", 1)
+    finally:
+        db.close()

@@ -26,6 +26,7 @@ from .screening import screen
 from ..store.schema import (
     GoldImage,
     Image,
+    PracticeAnswer,
     Rater,
     RatingOrder,
     RatingSession,
@@ -93,8 +94,9 @@ class LabelingSession:
                 s.add(GoldImage(image_id=image_id, expected=expected, tolerance=tolerance))
         for path, expected in training:
             image_id = _image_id(s, path)
-            if s.get(GoldImage, image_id) is None:  # training answers are known answers too
-                s.add(GoldImage(image_id=image_id, expected=expected, tolerance=0))
+            # Shown to the rater, so never a gold check: the photo may be rated as a normal one later.
+            if s.get(PracticeAnswer, image_id) is None:
+                s.add(PracticeAnswer(image_id=image_id, expected=expected))
         # Seeded by rater and batch: the order is the rater's own and the same after a restart.
         seed = int.from_bytes(hashlib.sha256(f"{rater_key}\0{self.batch}".encode()).digest()[:8], "big")
         rest = [(p, "normal") for p in photos] + [(p, "gold") for p, _, _ in gold]
@@ -134,7 +136,7 @@ class LabelingSession:
                 order, path = chosen
                 expected = None
                 if order.kind == "training":
-                    expected = s.get(GoldImage, order.image_id).expected
+                    expected = s.get(PracticeAnswer, order.image_id).expected
                 return Item(order.position, order.image_id, path, order.kind, expected, order.image_id in skips)
         return None
 
@@ -212,9 +214,18 @@ def standing_votes(db: Database, kinds=("normal", "gold")) -> list[tuple[str, st
 
 
 def gold_answers(db: Database) -> dict[str, tuple[int, int]]:
+    """path -> (expected, tolerance) of the hidden gold photos, the answers screening checks
+    raters against. Practice photos are not among them (practice_answers)."""
     with db.session() as s:
         rows = s.execute(select(Image.path, GoldImage.expected, GoldImage.tolerance).join(GoldImage, GoldImage.image_id == Image.id))
         return {p: (e, t) for p, e, t in rows}
+
+
+def practice_answers(db: Database) -> dict[str, int]:
+    """path -> the answer shown with each practice photo."""
+    with db.session() as s:
+        rows = s.execute(select(Image.path, PracticeAnswer.expected).join(PracticeAnswer, PracticeAnswer.image_id == Image.id))
+        return dict(rows.all())
 
 
 def screened_site_mos(db: Database, min_votes: int = 1) -> tuple[dict, dict]:

@@ -167,12 +167,22 @@ class RatingOrder(Base):
 
 
 class GoldImage(Base):
-    """A photo with a known answer: shown as training (with its answer) or hidden among the rest."""
+    """A photo with a known answer, hidden among the rest: a rater's votes on it are checked."""
 
     __tablename__ = "gold_images"
     image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), primary_key=True)
     expected: Mapped[int] = mapped_column(Integer)
     tolerance: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class PracticeAnswer(Base):
+    """The answer shown with a practice (training) photo. A lesson, never a check: the same photo
+    rated later as a normal photo is an opinion like any other (kept apart from GoldImage, whose
+    answers screening holds raters to)."""
+
+    __tablename__ = "practice_answers"
+    image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), primary_key=True)
+    expected: Mapped[int] = mapped_column(Integer)
 
 
 class Skip(Base):
