@@ -30,6 +30,7 @@ from app.core.store import database, open_database
 from app.core.store.database import current_revision, head_revision, sqlite_url
 from app.core.store.schema import Base
 from app.core.workspace import Workspace
+from tests.stale_pages import index_root_pages, integrity, put_back_older_pages
 
 # Spawned, not forked: a child forked from the test process (with Qt, ONNX Runtime and logging
 # threads) can inherit a lock held mid-operation and hang holding the database write lock.
@@ -502,3 +503,41 @@ def test_a_database_file_damaged_where_no_write_looks_stops_the_batch_before_any
     code = main(["score", str(photos), "--db", str(path)])
     err = capsys.readouterr().err
     assert code == 2 and "damaged" in err and "restore it from a backup" in err and "Traceback" not in err
+
+
+def test_a_database_file_with_stale_index_pages_is_refused_before_any_row(tmp_path, capsys):
+    """Issue 21, 15: three index pages overwritten with their older selves pass a quick check
+    (each page is well formed) and took the batch's rows into a file whose integrity check fails.
+    The file is refused at open with one line, and nothing is written into it."""
+    from app.__main__ import main
+    from app.core.store.repository import ScoreRecord, record_score, register_model
+
+    path = tmp_path / "station.db"
+
+    def store(numbers) -> None:  # each time closed, so the WAL is folded into the file
+        db = open_database(path)
+        mv = register_model(db, {"name": "m", "version": "1", "sha256": "e" * 64}, "/m.onnx")
+        for i in numbers:
+            record_score(db, mv, ScoreRecord(f"/archive/{i:03d}.jpg", "ok", 50.0 + i, [50.0, 50.0, 50.0]))
+        db.close()
+
+    store(range(10))
+    older = path.read_bytes()
+    store(range(10, 20))
+    indexes = index_root_pages(path, "scores")
+    assert len(indexes) == 3
+    put_back_older_pages(path, older, indexes)
+    quick, whole = integrity(path)
+    assert quick == "ok" and whole != "ok"  # the damage this test is about: invisible to quick_check
+    damaged = path.read_bytes()
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(np.full((64, 64, 3), 90, np.uint8)).save(photos / "new.png")
+    code = main(["score", str(photos), "--db", str(path)])
+    err = capsys.readouterr().err
+    [line] = _error_lines(err)
+    assert code == 2 and "Traceback" not in err
+    assert "the file is damaged" in line and "restore it from a backup" in line
+    assert path.read_bytes() == damaged  # not a byte written
+    assert not Path(f"{path}-wal").exists() or Path(f"{path}-wal").stat().st_size == 0

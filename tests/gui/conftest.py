@@ -13,7 +13,7 @@ ROOT = str(Path(__file__).resolve().parents[2]) + os.sep
 UI, CORE = ROOT + "app/ui/", ROOT + "app/core/"
 
 # Window code allowed to run database statements on the GUI thread, by "file:function". Only the
-# window's constructor, which opens its database (integrity check, migrations: 0.29 s on a
+# window's constructor, which opens its database (integrity check, migrations: 0.6 s on a
 # 315 MB file) before there is a window to keep responsive; everything after goes through
 # app.ui.tasks.TaskOwner. The list only shrinks.
 STILL_ON_THE_GUI_THREAD = {"main_window.py:__init__"}
