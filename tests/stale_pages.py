@@ -25,6 +25,31 @@ def put_back_older_pages(path: Path, older: bytes, pages: list[int]) -> None:
     path.write_bytes(bytes(data))
 
 
+def station_file_with_stale_index_pages(path: Path) -> bytes:
+    """A station's file made by the app's store (20 scores, stored in two sittings), then the
+    root pages of the scores table's three indexes put back as they were after the first ten.
+    Returns the damaged file's bytes."""
+    from app.core.store import open_database
+    from app.core.store.repository import ScoreRecord, record_score, register_model
+
+    def store(numbers) -> None:  # closed each time, so the WAL is folded into the file
+        db = open_database(path)
+        mv = register_model(db, {"name": "m", "version": "1", "sha256": "e" * 64}, "/m.onnx")
+        for i in numbers:
+            record_score(db, mv, ScoreRecord(f"/archive/{i:03d}.jpg", "ok", 50.0 + i, [50.0, 50.0, 50.0]))
+        db.close()
+
+    store(range(10))
+    older = path.read_bytes()
+    store(range(10, 20))
+    indexes = index_root_pages(path, "scores")
+    assert len(indexes) == 3, indexes
+    put_back_older_pages(path, older, indexes)
+    quick, whole = integrity(path)
+    assert quick == "ok" and whole != "ok", (quick, whole)  # the damage meant: invisible to quick_check
+    return path.read_bytes()
+
+
 def integrity(path: Path) -> tuple[str, str]:
     """(quick_check, integrity_check) of the file, each its first line."""
     with sqlite3.connect(path) as c:

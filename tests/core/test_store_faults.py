@@ -30,7 +30,7 @@ from app.core.store import database, open_database
 from app.core.store.database import current_revision, head_revision, sqlite_url
 from app.core.store.schema import Base
 from app.core.workspace import Workspace
-from tests.stale_pages import index_root_pages, integrity, put_back_older_pages
+from tests.stale_pages import station_file_with_stale_index_pages
 
 # Spawned, not forked: a child forked from the test process (with Qt, ONNX Runtime and logging
 # threads) can inherit a lock held mid-operation and hang holding the database write lock.
@@ -510,26 +510,9 @@ def test_a_database_file_with_stale_index_pages_is_refused_before_any_row(tmp_pa
     (each page is well formed) and took the batch's rows into a file whose integrity check fails.
     The file is refused at open with one line, and nothing is written into it."""
     from app.__main__ import main
-    from app.core.store.repository import ScoreRecord, record_score, register_model
 
     path = tmp_path / "station.db"
-
-    def store(numbers) -> None:  # each time closed, so the WAL is folded into the file
-        db = open_database(path)
-        mv = register_model(db, {"name": "m", "version": "1", "sha256": "e" * 64}, "/m.onnx")
-        for i in numbers:
-            record_score(db, mv, ScoreRecord(f"/archive/{i:03d}.jpg", "ok", 50.0 + i, [50.0, 50.0, 50.0]))
-        db.close()
-
-    store(range(10))
-    older = path.read_bytes()
-    store(range(10, 20))
-    indexes = index_root_pages(path, "scores")
-    assert len(indexes) == 3
-    put_back_older_pages(path, older, indexes)
-    quick, whole = integrity(path)
-    assert quick == "ok" and whole != "ok"  # the damage this test is about: invisible to quick_check
-    damaged = path.read_bytes()
+    damaged = station_file_with_stale_index_pages(path)
 
     photos = tmp_path / "photos"
     photos.mkdir()

@@ -225,3 +225,22 @@ def test_declining_another_data_folder_ends_the_program_with_nothing_written(exp
     monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda *a, **k: QMessageBox.No))
     assert open_window(exported_student[1], tmp_path / "a-file" / "home" / "inspector.db") is None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+def test_a_damaged_database_is_refused_with_its_reason_and_nothing_written(exported_student, tmp_path, monkeypatch):
+    """Issue 21, 15: pages put back from an older copy (each well formed) opened a window that
+    would write into the file. It is refused at start with why, and not a byte is written."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.ui.launch import open_window
+    from tests.stale_pages import station_file_with_stale_index_pages
+
+    path = tmp_path / "station.db"
+    damaged = station_file_with_stale_index_pages(path)
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(
+        lambda parent, title, text, *a, **k: asked.append(text) or QMessageBox.No))
+    assert open_window(exported_student[1], path) is None
+    [text] = asked
+    assert "the file is damaged" in text and "restore it from a backup" in text and "Traceback" not in text
+    assert path.read_bytes() == damaged
