@@ -110,7 +110,7 @@ def score_command(roots: list[Path], model_path: Path, db_url: str, cluster: str
             print("interrupted: what was stored is kept; run the same command again to resume", file=sys.stderr)
             return 130
         if summary.stopped:
-            print(f"error: {summary.stopped}; {summary.scored + summary.failed} photos stored in this run are kept; "
+            print(f"error: {summary.stopped}; {summary.stored} photos stored in this run are kept; "
                   "run the same command again to resume", file=sys.stderr)
             return 3
         attempted = summary.scored + summary.failed

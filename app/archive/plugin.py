@@ -13,6 +13,7 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from distributed import get_worker
@@ -23,7 +24,7 @@ from ..core.scoring.engine import Engine
 from ..core.scoring.photo import canonical_path, score_batch, storable_path
 from ..core.store.database import Database
 from ..core.store.faults import StoreError
-from ..core.store.repository import ScoreRecord, model_calibration, record_score
+from ..core.store.repository import ScoreRecord, model_calibration, record_score, stored_since
 from ..core.store.urls import hide_password
 
 PLUGIN_NAME = "mobileiqa-archive"
@@ -43,6 +44,7 @@ class ChunkResult:
     pid: int = 0
     peak_rss_mb: float = 0.0  # the worker process's high-water mark so far
     stopped: str | None = None  # a database problem that stopped this chunk (one line)
+    stored: int = 0  # its photos with a row written since the run began, by this try or one whose worker died
 
 
 def model_files(card_path: Path) -> dict[str, bytes]:
@@ -119,7 +121,7 @@ class ScoringPlugin(WorkerPlugin):
         if self._folder is not None:
             self._folder.cleanup()
 
-    def score_chunk(self, paths: list[str]) -> ChunkResult:
+    def score_chunk(self, paths: list[str], since: datetime | None = None) -> ChunkResult:
         start = time.monotonic()
         out = ChunkResult(worker=self.address, pid=os.getpid())
         db, mv = self.db, self.model_version_id
@@ -135,30 +137,42 @@ class ScoringPlugin(WorkerPlugin):
             # Upserts, one photo at a time: a rerun of the chunk after a lost worker is harmless.
             summary = score_batch(paths, self.engine, db, mv, progress=tally, source="archive")
             out.scored, out.failed, out.skipped = summary.scored, summary.failed, summary.skipped
+            out.stored = summary.scored + summary.failed
             if summary.error:
                 out.stopped = summary.error
+            # A try of this chunk whose worker died stored some photos that this one skipped as
+            # unchanged: they were stored in this run all the same (the database knows).
+            if since is not None and summary.skipped:
+                out.stored = db.run(stored_since, db, mv, storable_keys(paths), since)
         except StoreError as exc:  # returned, not raised: permanent, or outlasted the retries
-            out.stopped = str(exc)
+            out.stopped = out.stopped or str(exc)
         out.seconds = time.monotonic() - start
         out.peak_rss_mb = peak_rss_mb()
         return out
 
 
-def score_chunk(paths: list[str]) -> ChunkResult:
-    """The Dask task: score one chunk with this worker's plugin."""
+def score_chunk(paths: list[str], since: datetime | None = None) -> ChunkResult:
+    """The Dask task: score one chunk with this worker's plugin (``since``: when the run began)."""
     plugin = get_worker().plugins.get(PLUGIN_NAME)
     if plugin is None or plugin.engine is None:
         raise RuntimeError("this worker has no MobileIQA scoring plugin (it failed to start: see its log)")
-    return plugin.score_chunk(paths)
+    return plugin.score_chunk(paths, since)
 
 
-def record_worker_crash(db: Database, model_version_id: int, path: str, attempts: int) -> None:
+def storable_keys(paths: list[str]) -> list[str]:
+    """The names the database holds the walk's ``paths`` under (those it can hold)."""
+    keys = (storable_path(canonical_path(p)) for p in paths)
+    return [k for k in keys if k is not None]
+
+
+def record_worker_crash(db: Database, model_version_id: int, path: str, attempts: int) -> bool:
     """A photo whose scoring killed the worker process each time it ran alone (a decoder crash,
     memory beyond the worker's limit): stored with that reason, like any photo that fails."""
     key = storable_path(canonical_path(path))
     if key is None:
-        return  # the walk's name cannot be stored; the run reports it
+        return False  # the walk's name cannot be stored; the run reports it
     record = ScoreRecord(key, "corrupt", error=f"{Path(key).name}: the scoring process died on this photo "
                          f"{attempts} times, with nothing else running (a decoder crash, or more memory than a worker may "
                          "use)", source="archive")
     db.run(record_score, db, model_version_id, record)
+    return True

@@ -22,10 +22,21 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from distributed import Client, KilledWorker, LocalCluster, as_completed
+from distributed import Client, KilledWorker, LocalCluster, as_completed, wait
 
 from ..core.store.database import Database
-from .plugin import PLUGIN_NAME, ChunkResult, ScoringPlugin, model_files, record_worker_crash, score_chunk
+from ..core.store.faults import StoreError
+from ..core.store.repository import stored_since
+from ..core.store.schema import utcnow
+from .plugin import (
+    PLUGIN_NAME,
+    ChunkResult,
+    ScoringPlugin,
+    model_files,
+    record_worker_crash,
+    score_chunk,
+    storable_keys,
+)
 from .walk import WalkCounts, chunked, count_photos, walk_photos
 
 @dataclass
@@ -41,6 +52,7 @@ class RunSummary:
     rescheduled: int = 0  # chunk runs the engine started again after their worker died
     split: int = 0  # chunks split after killing workers repeatedly
     worker_crashes: int = 0  # photos stored as having killed their worker each time
+    stored: int = 0  # photos whose row this run wrote: what "stored in this run" says
     workers: dict[str, float] = field(default_factory=dict)  # worker pid -> peak RSS (MB)
     busy_seconds: float = 0.0  # sum of chunk wall times on the workers
     wall_seconds: float = 0.0
@@ -57,6 +69,7 @@ class RunSummary:
         self.failed += r.failed
         self.skipped += r.skipped
         self.model_errors += r.model_errors
+        self.stored += r.stored
         for k, n in r.statuses.items():
             self.statuses[k] = self.statuses.get(k, 0) + n
         self.workers[f"{r.worker} pid {r.pid}"] = max(self.workers.get(f"{r.worker} pid {r.pid}", 0.0), r.peak_rss_mb)
@@ -221,12 +234,42 @@ def rescheduled_chunks(client: Client, key_prefix: str) -> int:
     return count
 
 
+DRAIN_S = 90.0  # a stopped run waits this long for the chunks still running (each stops at its own error)
+
+
+def _drain(client: Client, db: Database, model_version_id: int, in_flight: dict, since, summary: RunSummary) -> None:
+    """After a stop: let the chunks already running end, rather than cancel them mid-photo, so
+    nothing of the run is still storing once it says what it kept, and count what they stored. A
+    chunk that does not answer in DRAIN_S (or that failed) is cancelled, and what it stored is read
+    from the database."""
+    futures = [f for f, _, _ in in_flight.values()]
+    wait(futures, timeout=DRAIN_S)
+    for key, (future, chunk, _) in list(in_flight.items()):
+        if future.status == "finished":
+            summary.add(future.result())
+            del in_flight[key]
+    if in_flight:
+        client.cancel([f for f, _, _ in in_flight.values()], force=True)
+        summary.stored += _stored_of(db, model_version_id, [p for _, chunk, _ in in_flight.values() for p in chunk],
+                                     since)
+        in_flight.clear()
+
+
+def _stored_of(db: Database, model_version_id: int, paths: list[str], since) -> int:
+    """How many of ``paths`` a chunk that gave no answer stored, read from the database."""
+    try:
+        return db.run(stored_since, db, model_version_id, storable_keys(paths), since)
+    except StoreError:  # the database that stopped the run cannot say: the count stays a lower bound
+        return 0
+
+
 def run_chunks(client: Client, db: Database, model_version_id: int, roots: Iterable[str | os.PathLike],
                chunk_size: int = 16, max_in_flight: int | None = None,
                progress: Callable[..., None] | None = None, cancel: threading.Event | None = None) -> RunSummary:
     """Score every photo under ``roots`` on the client's workers (the plugin must be installed)."""
     roots = [os.fspath(r) for r in roots]
     summary, rate, start = RunSummary(), Rate(), time.monotonic()
+    since = utcnow()  # rows written from now on are this run's (the workers' clock: one PC, or NTP)
     paths = walk_photos(roots, summary.walk)
     chunks = chunked(paths, chunk_size)
     total_counts = WalkCounts()
@@ -253,7 +296,7 @@ def run_chunks(client: Client, db: Database, model_version_id: int, roots: Itera
         nonlocal serial
         key = f"{key_prefix}{serial}"
         serial += 1
-        future = client.submit(score_chunk, chunk, key=key, pure=False, retries=1)
+        future = client.submit(score_chunk, chunk, since, key=key, pure=False, retries=1)
         in_flight[key] = (future, chunk, alone)
         ac.add(future)
         summary.chunks += 1
@@ -298,15 +341,19 @@ def run_chunks(client: Client, db: Database, model_version_id: int, roots: Itera
                         suspects.append(chunk[0])
                     else:  # it killed its worker with nothing else running, every time
                         deaths = 1 + int(getattr(exc, "allowed_failures", 0) or 0)
-                        db.run(record_worker_crash, db, model_version_id, chunk[0], deaths)
+                        summary.stored += db.run(record_worker_crash, db, model_version_id, chunk[0], deaths)
                         summary.worker_crashes += 1
-                elif not summary.stopped:
-                    summary.stopped = f"a chunk failed on its worker: {type(exc).__name__}: {exc}"
+                else:
+                    summary.stored += _stored_of(db, model_version_id, chunk, since)  # before it failed
+                    if not summary.stopped:
+                        summary.stopped = f"a chunk failed on its worker: {type(exc).__name__}: {exc}"
             future.release()
             report()
             if summary.stopped or (cancel and cancel.is_set()):
                 break
             fill()
+        if summary.stopped:
+            _drain(client, db, model_version_id, in_flight, since, summary)
     except KeyboardInterrupt:
         summary.interrupted = True
     finally:

@@ -51,3 +51,32 @@ class DieAlwaysAt(DieOnceAt):
             return real(engine, path, source)
 
         scoring.score_photo = score_photo
+
+
+class StoreFailsAt(WorkerPlugin):
+    """Storing one named photo fails as a full disk does (permanent): the chunk stops there and
+    the run with it, while other chunks may still be storing."""
+
+    name = "test-store-fails"
+
+    def __init__(self, photo: str):
+        self.photo = photo
+
+    def setup(self, worker=None) -> None:
+        from app.core.scoring import photo as scoring  # where score_batch calls record_score
+        from app.core.store.faults import StoreError
+
+        self._real = real = scoring.record_score
+        photo = self.photo
+
+        def record_score(db, model_version_id, record):
+            if record.path == photo:
+                raise StoreError("archive.db", "database or disk is full (free some disk space)", permanent=True)
+            return real(db, model_version_id, record)
+
+        scoring.record_score = record_score
+
+    def teardown(self, worker=None) -> None:
+        from app.core.scoring import photo as scoring
+
+        scoring.record_score = self._real

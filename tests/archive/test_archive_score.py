@@ -92,6 +92,7 @@ def test_a_worker_killed_mid_chunk_loses_nothing_and_duplicates_nothing(dask_cli
     assert (tmp_path / "died").exists()
     assert summary.stopped is None and summary.rescheduled >= 1
     assert (summary.scored, summary.skipped, summary.failed) == (58, 2, 0)
+    assert summary.stored == 60  # the two the dead worker stored are this run's too
     rows = assert_one_row_each(db, mv, root)
     assert all(v == ["ok"] for v in rows.values())
     dask_client.wait_for_workers(2, timeout=60)
@@ -118,7 +119,7 @@ def test_a_photo_that_kills_its_worker_every_time_is_isolated_and_stored_with_it
         dask_client.unregister_worker_plugin(DieAlwaysAt.name)
         dask_client.run_on_scheduler(lambda dask_scheduler, n=allowed: setattr(dask_scheduler, "allowed_failures", n))
     assert summary.stopped is None and summary.split >= 2
-    assert (summary.scored + summary.skipped, summary.worker_crashes) == (23, 1)
+    assert (summary.scored + summary.skipped, summary.worker_crashes, summary.stored) == (23, 1, 24)
     rows = assert_one_row_each(db, mv, root)
     assert [p for p, v in rows.items() if v != ["ok"]] == [victim] and rows[victim] == ["corrupt"]
     with db.session() as s:
@@ -156,6 +157,46 @@ def test_a_worker_killed_at_a_random_point_leaves_no_gap_and_no_duplicate(dask_c
     assert summary.scored + summary.skipped == 90  # a photo stored before the kill is skipped on the retry
     dask_client.wait_for_workers(2, timeout=60)  # its nanny brought the worker back
     db.close()
+
+
+def test_a_stopped_run_counts_every_row_it_stored_including_those_of_a_dead_worker(dask_client, exported_student,
+                                                                                  tmp_path, capsys):
+    """Issue 21, 19: "N photos stored in this run" said 73 against 79 rows. It counted only the
+    chunks whose answers came back: not the photos a worker stored before it died (the chunk run
+    again skips them as unchanged), nor those of chunks still storing when the run stopped."""
+    from app.__main__ import main
+    from app.archive.walk import chunked, walk_photos
+
+    from ._dying import DieOnceAt, StoreFailsAt
+
+    root = tmp_path / "archive"
+    make_folder(root, 48, bad=0)
+    chunks = list(chunked(walk_photos([root]), 4))
+    dying, failing = chunks[1][2], chunks[-2][1]  # two stored before the death; the disk fills late
+    dask_client.register_plugin(DieOnceAt(dying, str(tmp_path / "died")))
+    dask_client.register_plugin(StoreFailsAt(failing))
+    path = tmp_path / "a.db"
+    try:
+        code = main(["archive", "score", str(root), "--db", str(path), "--cluster", dask_client.scheduler.address,
+                     "--chunk", "4", "--trust-model", "--model", str(exported_student[2])]
+                    + tls_options(dask_client, tmp_path))
+    finally:
+        dask_client.unregister_worker_plugin(DieOnceAt.name)
+        dask_client.unregister_worker_plugin(StoreFailsAt.name)
+    assert (tmp_path / "died").exists()
+    db = open_database(path)
+    try:
+        rows = len(rows_by_path(db, 1))  # the one model version
+        time.sleep(1.0)  # nothing of the run is still storing once it has said what it kept
+        assert len(rows_by_path(db, 1)) == rows
+    finally:
+        db.close()
+    err = capsys.readouterr().err
+    [line] = [line for line in err.splitlines() if line.startswith("error:")]
+    assert code == 3 and "database or disk is full" in line
+    assert 0 < rows < 48 and line.endswith(f"; {rows} photos stored in this run are kept; run the same command "
+                                           "again to resume"), line
+    dask_client.wait_for_workers(2, timeout=60)
 
 
 def tls_options(client, folder: Path) -> list[str]:

@@ -180,6 +180,14 @@ def stored_ok(db: Database, model_version_id: int, paths: Iterable[str] | None =
         }
 
 
+def stored_since(db: Database, model_version_id: int, paths: Iterable[str], since: datetime) -> int:
+    """How many of ``paths`` have a row of this model written at ``since`` or later: what a run
+    that began then stored of them, whichever attempt stored it (one whose process died included)."""
+    with db.session() as s:
+        return s.scalar(select(func.count()).select_from(Score).join(Image).where(
+            Score.model_version_id == model_version_id, Score.scored_at >= since, Image.path.in_(list(paths))))
+
+
 def verdict_counts(db: Database, model_version_id: int) -> dict[str, int]:
     with db.session() as s:
         rows = s.execute(
