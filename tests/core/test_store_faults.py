@@ -471,6 +471,25 @@ def test_a_database_url_naming_a_socket_folder_that_does_not_exist_fails_at_once
     assert "there is no folder" in err and "Traceback" not in err
 
 
+def test_a_database_url_naming_a_socket_that_does_not_exist_fails_at_once(tmp_path, capsys):
+    """Issue 21, 19: the folder is there but no server listens in it (a wrong port or folder):
+    one line at once, not 29 s of retries. Only at open: a server restarting under a running
+    batch removes its socket for a moment, and that is still waited for."""
+    import time
+
+    pytest.importorskip("psycopg")
+    from app.__main__ import main
+
+    (tmp_path / "p.png").write_bytes(b"")
+    started = time.monotonic()
+    code = main(["score", str(tmp_path), "--db", f"postgresql+psycopg://inspector@/photos?host={tmp_path}&port=5499"])
+    err = capsys.readouterr().err
+    assert code == 2 and time.monotonic() - started < 10 and "Traceback" not in err
+    [line] = _error_lines(err)
+    assert f"no PostgreSQL server listens at {tmp_path}/.s.PGSQL.5499" in line
+    assert "check host= and port= of the database URL" in line
+
+
 def test_a_database_file_damaged_where_no_write_looks_stops_the_batch_before_any_row(tmp_path, capsys):
     """Three pages overwritten in the middle of a station's file: the next batch says the file is
     damaged and writes nothing into it (before, 25 rows went into a file whose check failed)."""

@@ -79,6 +79,7 @@ class Database:
     def __init__(self, url: str, migrate: bool = True):
         self.url = url
         self._stop_retrying = threading.Event()  # before the migration, which ``run`` retries
+        self._opening = True  # until opened: a socket not found is then a wrong address, not a restart
         # After a PostgreSQL restart every pooled connection is dead: test each on checkout and
         # reconnect, rather than fail the next transaction. (An SQLite file cannot go away.)
         self.engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
@@ -92,6 +93,7 @@ class Database:
             except BaseException:
                 self.engine.dispose()
                 raise
+        self._opening = False
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -99,7 +101,7 @@ class Database:
         try:
             yield
         except DBAPIError as exc:
-            raise store_error(exc, self.engine.url) from exc
+            raise store_error(exc, self.engine.url, self._opening) from exc
 
     @contextmanager
     def session(self):

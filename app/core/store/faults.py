@@ -44,24 +44,29 @@ _KNOWN = (
 )
 
 
-def _missing_socket_folder(text: str) -> str | None:
-    """The folder of a PostgreSQL socket the driver could not find, when that folder is absent."""
+def _missing_socket(text: str) -> str | None:
+    """The PostgreSQL socket the driver could not find, from its message."""
     match = re.search(r'socket "([^"]+)" failed: no such file or directory', text, re.IGNORECASE)
-    if match is None:
-        return None
-    folder = os.path.dirname(match.group(1))
-    return folder if folder and not os.path.isdir(folder) else None
+    return match.group(1) if match else None
 
 
-def store_error(exc: DBAPIError, url: URL) -> StoreError:
-    """Classify a SQLAlchemy/DBAPI error; the URL is shown without its password."""
+def store_error(exc: DBAPIError, url: URL, opening: bool = False) -> StoreError:
+    """Classify a SQLAlchemy/DBAPI error; the URL is shown without its password. ``opening``: the
+    database has not been opened yet (no server was ever reached at that address)."""
     text = str(exc.orig if exc.orig is not None else exc).strip()
     lowered = text.lower()
     permanent, hint = next(((p, h) for needle, p, h in _KNOWN if needle in lowered), (True, None))
     if exc.connection_invalidated:  # a lost connection: the pool opens a new one on the next try
         permanent = False
-    missing = _missing_socket_folder(text)
-    if missing:  # a restarting server keeps its socket's folder; a folder that is not there is a typo
-        permanent, hint = True, f"there is no folder {missing}: check the host= of the database URL"
+    socket = _missing_socket(text)
+    if socket:
+        folder = os.path.dirname(socket)
+        if folder and not os.path.isdir(folder):  # a restarting server keeps its socket's folder
+            permanent, hint = True, f"there is no folder {folder}: check the host= of the database URL"
+        elif opening:
+            # A server restarting under a running batch removes its socket for a moment (waited
+            # for); at open no server has answered there yet, and a wrong port or folder never will.
+            permanent, hint = True, (f"no PostgreSQL server listens at {socket}: check host= and port= of the "
+                                     "database URL, and that the server runs")
     first = text.splitlines()[0] if text else type(exc.orig or exc).__name__
     return StoreError(hide_password(url.render_as_string(hide_password=False)), f"{first} ({hint})" if hint else first, permanent)
