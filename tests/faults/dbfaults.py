@@ -9,6 +9,7 @@ CLI on a larger folder that includes them.
 from __future__ import annotations
 
 import os
+import re
 import resource
 import signal
 import sqlite3
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from .common import Context, Outcome, cli_args, run_cli, sqlite_check, sqlite_rows, write_photos
 from .scenarios import judge, outcome, refused_rc, scenario
+from ..stale_pages import index_root_pages, integrity, put_back_older_pages
 
 BUSY_TIMEOUT_S = 10  # the app's SQLite busy timeout; the lock is held longer than this
 
@@ -158,6 +160,70 @@ def sqlite_corrupt_page(ctx: Context) -> Outcome:
     run = run_cli(ctx, cli_args(ctx, [folder], db))
     if judge(o, run, "score into a damaged file", refused_rc, "a refusal (non-zero, not 1)"):
         _one_clear_line(o, run)
+    return o
+
+
+@scenario("sqlite_stale_index_pages", 4)
+def sqlite_stale_index_pages(ctx: Context) -> Outcome:
+    """Three index pages put back from an older copy of the file (each well formed, so a quick
+    check passes): a batch of new photos is refused with one line and not a byte is written
+    (before: exit 0, its rows written into a file whose integrity check fails)."""
+    o = outcome("sqlite_stale_index_pages", 4)
+    base, folder, db, _ = _prepared(ctx, "c4_stale")
+    older = db.read_bytes()
+    more = run_cli(ctx, cli_args(ctx, sorted(folder.iterdir())[:8], db))
+    if not judge(o, more, "score more photos before the damage", lambda rc: rc == 0, "0"):
+        return o
+    put_back_older_pages(db, older, index_root_pages(db, "scores"))
+    if integrity(db)[1] == "ok":
+        o.skipped = "the pages put back left the file whole: nothing to refuse"
+        return o
+    damaged = db.read_bytes()
+    new = base / "new"  # photos never seen: only inserts, which a damaged index page takes silently
+    write_photos(new, 4)
+    run = run_cli(ctx, cli_args(ctx, [new], db))
+    if judge(o, run, "score into a file with stale index pages", refused_rc, "a refusal (non-zero, not 1)"):
+        _one_clear_line(o, run)
+    if db.read_bytes() != damaged:
+        o.note("wrong", "the damaged file was written to")
+    return o
+
+
+@scenario("archive_disk_full_counts_what_it_stored", 4, slow=True)
+def archive_disk_full_counts_what_it_stored(ctx: Context) -> Outcome:
+    """The disk fills under an archive run of three workers: it stops with one line whose "N photos
+    stored in this run" is every row the run wrote (it counted only the chunks that answered:
+    73 against 79), and nothing of it is still writing once it has said so."""
+    import importlib.util
+
+    o = outcome("archive_disk_full_counts_what_it_stored", 4)
+    if importlib.util.find_spec("distributed") is None:
+        o.skipped = "Dask distributed is not installed"
+        return o
+    base, folder, db, _ = _prepared(ctx, "c4_archive_full", n_all=3)
+    archive = base / "archive"
+    write_photos(archive, 120)
+    before = len(sqlite_rows(db))
+    limit = db.stat().st_size + 60_000
+
+    def fill_up() -> None:  # the workers are its children: the limit is theirs too
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    run = run_cli(ctx, [ctx.python, "-m", "app", "archive", "score", str(archive), "--db", str(db), "--workers", "3",
+                        "--chunk", "8", "--model", str(ctx.tiny["ok"]), *ctx.trust_flag()], preexec=fill_up)
+    if not judge(o, run, "an archive run until the disk is full", refused_rc, "a refusal (non-zero, not 1)"):
+        return o
+    _one_clear_line(o, run)
+    stored = len(sqlite_rows(db)) - before
+    time.sleep(1.0)
+    if len(sqlite_rows(db)) - before != stored:
+        o.note("wrong", f"rows still written after the run ended: {stored}, then {len(sqlite_rows(db)) - before}")
+    said = re.search(r"; (\d+) photos stored in this run are kept", run.err)
+    if said is None:
+        o.note("wrong", f"no count of the photos stored: {run.err.strip()[-200:]!r}")
+    elif int(said.group(1)) != stored:
+        o.note("wrong", f"said {said.group(1)} photos stored in this run, the database holds {stored} new rows")
     return o
 
 

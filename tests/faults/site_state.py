@@ -5,6 +5,7 @@ rows or one refusal, never a traceback, and stores nothing that is not a photo.
 """
 from __future__ import annotations
 
+import csv
 import random
 import shutil
 import sqlite3
@@ -71,4 +72,64 @@ def ratings_files_broken_anywhere(ctx: Context) -> Outcome:
             odd = [p for p in stored if not p.endswith((".jpg", ".png"))]
             if odd:
                 o.note("wrong", f"{path.name}: stored as photos: {odd}")
+    return o
+
+
+PRACTICE = (("practice_a.png", 5), ("practice_b.png", 1), ("practice_c.png", 4))
+
+# A rater's practice sitting, as the labeling panel runs it (app.core.ratings.session): the
+# practice answers are shown, then every practice photo is answered as shown.
+_PRACTICE_SITTING = """
+import sys
+from app.core.ratings.session import LabelingSession
+from app.core.store import open_database
+db = open_database(sys.argv[1])
+practice = [(p, int(e)) for p, e in zip(sys.argv[2::2], sys.argv[3::2])]
+s = LabelingSession(db, "trainee", "practice", [], practice)
+while (item := s.current()) is not None:
+    s.vote(item.expected)
+db.close()
+"""
+
+
+@scenario("practice_photos_are_never_gold_checks", 13)
+def practice_photos_are_never_gold_checks(ctx: Context) -> Outcome:
+    """Practice photos rated later as normal photos: honest votes one step off the practice
+    answer must not fail a gold check (they rejected every rater when practice answers were
+    stored as gold with tolerance 0)."""
+    o = outcome("practice_photos_are_never_gold_checks", 13)
+    base = ctx.folder("c13_practice")
+    photos = write_photos(base, 6)
+    for path, (name, _) in zip(photos, PRACTICE):
+        path.rename(base / name)
+    others = [p.name for p in photos[len(PRACTICE):]]
+    db = base / "site.db"
+    args = [str(base / name) if i % 2 == 0 else str(expected) for name, expected in PRACTICE for i in (0, 1)]
+    if not judge(o, run_cli(ctx, [ctx.python, "-c", _PRACTICE_SITTING, str(db), *args]), "a practice sitting",
+                 ok_rc, "0"):
+        return o
+    votes = base / "votes.csv"
+    lines = [RATINGS_HEADER]
+    for r, rater in enumerate(("anna", "ben", "cleo")):
+        for name, expected in PRACTICE:  # honest, one step from the practice answer
+            lines.append(f"{rater},{name},{expected - 1 if expected > 1 else 2},2026-12-01T10:0{r}:00Z,900\n")
+        lines += [f"{rater},{name},{3 + (i % 2)},2026-12-01T10:0{r}:30Z,900\n" for i, name in enumerate(others)]
+    votes.write_text("".join(lines), encoding="utf-8")
+    ratings = [ctx.python, "-m", "app", "ratings", "--db", str(db)]
+    if not judge(o, run_cli(ctx, ratings + ["import", str(votes), "--root", str(base)]), "ratings import", ok_rc, "0"):
+        return o
+    table = base / "raters.csv"
+    if not judge(o, run_cli(ctx, ratings + ["mos", "--csv", str(base / "mos.csv"), "--raters", str(table)]),
+                 "ratings mos", ok_rc, "0"):
+        return o
+    with open(table, newline="", encoding="utf-8") as f:
+        raters = {row["rater"]: row for row in csv.DictReader(f)}
+    o.cases = 3
+    for rater in ("anna", "ben", "cleo"):
+        row = raters.get(rater)
+        if row is None:
+            o.note("wrong", f"{rater}: not in the screening table")
+        elif row["rejected"] != "no" or row["gold_votes"] != "0":
+            o.note("wrong", f"{rater}: rejected {row['rejected']} ({row['reasons']}), "
+                            f"{row['gold_votes']} gold votes on practice photos")
     return o
