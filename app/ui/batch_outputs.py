@@ -21,7 +21,7 @@ def gallery_rows(db, model_version_id: int | None, shown: set[str]) -> list[dict
     with their review decisions."""
     if model_version_id is None:
         return []
-    return with_reviews(score_rows(db, model_version_id, shown), current_reviews(db, model_version_id))
+    return with_reviews(score_rows(db, model_version_id, shown), current_reviews(db))
 
 
 class BatchOutputs:
@@ -51,7 +51,7 @@ class BatchOutputs:
 
         def store():
             add_review(db, version, path, decision, reason)
-            return current_reviews(db, version)
+            return current_reviews(db)
 
         def stored(reviews) -> None:
             self.window.model.set_reviews(reviews)
@@ -64,7 +64,7 @@ class BatchOutputs:
         db, version = self._ws.db, self._ws.model_version_id
         if version is None:
             return
-        self.window.tasks.submit("reviews", lambda: current_reviews(db, version), on_done=self.window.model.set_reviews,
+        self.window.tasks.submit("reviews", lambda: current_reviews(db), on_done=self.window.model.set_reviews,
                                  replace=False)
 
     def choose_export(self) -> None:

@@ -218,6 +218,10 @@ def test_exports_hold_the_gallerys_photos_not_every_stored_row(qtbot, window, ph
 def test_switching_model_with_a_gallery_open_shows_the_new_models_scores(qtbot, window, photo_folder, tmp_path, monkeypatch):
     import sqlite3
 
+    from PySide6.QtCore import Qt
+
+    from app.ui.gallery import StatusRole
+
     import torch
     from PySide6.QtWidgets import QFileDialog, QMessageBox
 
@@ -228,6 +232,13 @@ def test_switching_model_with_a_gallery_open_shows_the_new_models_scores(qtbot, 
     other, _ = export_model(create_model("student", weights=None).eval(), tmp_path / "other" / "tiny-b", {"version": "9.9.9"})
     choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
     qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
+    # The shift's decisions are about the photos: they hold under the new version.
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("smudge", True)))
+    row = next(r for r in range(window.proxy.rowCount()) if window.proxy.index(r, 0).data(StatusRole) == "ok")
+    window.gallery.setCurrentIndex(window.proxy.index(row, 0))
+    rejected = window.proxy.index(row, 0).data(Qt.UserRole + 1)
+    action_for(window, "X").trigger()
+    settled(qtbot, window)
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(other), "")))
     # A model this station has never run: the supervisor is asked; "No" keeps the current one.
     answers = [QMessageBox.No]
@@ -249,6 +260,8 @@ def test_switching_model_with_a_gallery_open_shows_the_new_models_scores(qtbot, 
     assert shown and shown == pytest.approx(stored)
     thresholds = window.panel.thresholds()
     assert all(it.verdict == thresholds.verdict(it.score) for it in window.model.items if it.status == "ok")
+    settled(qtbot, window)
+    assert window.model.item(rejected).decision == "rejected" and window.model.item(rejected).verdict_in_force == "fail"
 
 
 def test_camera_from_the_menu_scores_frames_and_s_scores_one_now(qtbot, window, tmp_path, monkeypatch):

@@ -7,7 +7,7 @@ import getpass
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from ..store.database import Database
 from ..store.schema import Image, Review
@@ -40,23 +40,27 @@ def add_review(db: Database, model_version_id: int, path: str, decision: str, re
     if decision not in DECISIONS:
         raise ValueError(f"unknown review decision {decision!r}: one of {', '.join(DECISIONS)}")
     with db.session() as s:
-        image_id = s.scalar(select(Image.id).where(Image.path == path))
-        if image_id is None:
+        image = s.execute(select(Image.id, Image.content_hash).where(Image.path == path)).first()
+        if image is None:
             raise ValueError(f"{path}: not in the database (score it first)")
-        row = Review(image_id=image_id, model_version_id=model_version_id, decision=decision,
-                     reason=(reason or "").strip() or None, reviewer=reviewer or current_reviewer())
+        row = Review(image_id=image.id, model_version_id=model_version_id, decision=decision,
+                     reason=(reason or "").strip() or None, reviewer=reviewer or current_reviewer(),
+                     content_hash=image.content_hash)
         s.add(row)
         s.commit()
         return ReviewState(row.decision, row.reviewer, row.created_at, row.reason)
 
 
-def current_reviews(db: Database, model_version_id: int) -> dict[str, ReviewState]:
-    """path -> the review in force (the latest) for every reviewed photo of this model version."""
-    latest = (select(func.max(Review.id)).where(Review.model_version_id == model_version_id)
-              .group_by(Review.image_id).scalar_subquery())
+def current_reviews(db: Database) -> dict[str, ReviewState]:
+    """path -> the review in force for every reviewed photo: its latest decision, whichever model
+    version was in force then (a decision is about the photo), unless another file has since taken
+    its path."""
+    latest = select(func.max(Review.id)).group_by(Review.image_id).scalar_subquery()
+    same_content = or_(Review.content_hash.is_(None), Image.content_hash.is_(None),
+                       Review.content_hash == Image.content_hash)
     with db.session() as s:
         rows = s.execute(select(Image.path, Review.decision, Review.reviewer, Review.created_at, Review.reason)
-                         .join(Review, Review.image_id == Image.id).where(Review.id.in_(latest)))
+                         .join(Review, Review.image_id == Image.id).where(Review.id.in_(latest), same_content))
         return {r.path: ReviewState(r.decision, r.reviewer, r.created_at, r.reason) for r in rows}
 
 

@@ -31,7 +31,7 @@ class SiteState:
     model: SiteModel | None  # the version marked active in the database
     thresholds: Thresholds | None  # the active profile of the station's current version
     profile: str | None = None
-    latest_review: int | None = None  # the newest review decision of that version (its id)
+    latest_review: int | None = None  # the newest review decision (its id), under any version
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def site_state(db: Database, model_version_id: int | None) -> SiteState:
             p = s.scalar(select(ThresholdProfile).where(ThresholdProfile.model_version_id == model_version_id,
                                                         ThresholdProfile.active.is_(True))
                          .order_by(ThresholdProfile.id.desc()))
-            review = s.scalar(select(func.max(Review.id)).where(Review.model_version_id == model_version_id))
+            review = s.scalar(select(func.max(Review.id)))  # decisions hold under every version
         return SiteState(model, Thresholds(p.pass_at, p.fail_below) if p else None, p.name if p else None, review)
 
 

@@ -121,9 +121,10 @@ class RatingSession(Base):
 
 
 class Review(Base):
-    """An inspector's decision on one photo under one model version: ``reviewed`` (looked at),
-    ``accepted`` or ``rejected`` (overriding the verdict), with who, when and why. Never updated:
-    a change of mind is a new row, the latest one is in force."""
+    """An inspector's decision on one photo: ``reviewed`` (looked at), ``accepted`` or ``rejected``
+    (overriding the verdict), with who, when, why, the model version then in force and the content
+    it was made on. Never updated: a change of mind is a new row, the latest one is in force, under
+    every model version, until another file takes the photo's path."""
 
     __tablename__ = "reviews"
     __table_args__ = (Index("ix_reviews_image_model", "image_id", "model_version_id"),)
@@ -134,6 +135,7 @@ class Review(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     reviewer: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    content_hash: Mapped[str | None] = mapped_column(String(64))  # the photo's content when decided
 
 
 class Vote(Base):
