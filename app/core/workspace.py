@@ -17,6 +17,7 @@ from .site.finetune_job import requirement
 from .store import Database, open_database
 from .verdict import Thresholds
 from .store.repository import (
+    active_profile,
     active_thresholds,
     active_version,
     calibration_rows,
@@ -36,6 +37,7 @@ class PreparedModel:
     version_id: int
     engine: Engine
     thresholds: Thresholds
+    profile: str | None = None  # the name of the threshold profile in force (None: the defaults)
 
 
 class Workspace:
@@ -45,8 +47,10 @@ class Workspace:
         self.engine: Engine | None = None
         self.model_version_id: int | None = None
         self.thresholds = Thresholds()
+        self.profile: str | None = None  # the threshold profile in force, by name
 
-    def load_model(self, path: str | Path, approved_by: str | None = None, site_choice: bool = False) -> LoadedModel:
+    def load_model(self, path: str | Path, approved_by: str | None = None, site_choice: bool = False,
+                   chosen_by: str | None = None) -> LoadedModel:
         """Verify and switch to the model at ``path``; on ModelError nothing changes.
 
         A model this station does not trust raises UntrustedModel unless ``approved_by`` names
@@ -55,36 +59,39 @@ class Workspace:
         ``site_choice``: a supervisor's explicit switch, which makes this version the one every
         station sharing the database runs, from this path. Any other load (a station opening, or
         following the site) changes nothing for the others; only a site with no version chosen
-        yet takes the first one loaded."""
-        prepared = self.prepare_model(path, approved_by, site_choice)
+        yet takes the first one loaded. ``chosen_by``: the supervisor making a site's choice."""
+        prepared = self.prepare_model(path, approved_by, site_choice, chosen_by)
         self.adopt(prepared)
         return prepared.model
 
-    def prepare_model(self, path: str | Path, approved_by: str | None = None, site_choice: bool = False) -> PreparedModel:
+    def prepare_model(self, path: str | Path, approved_by: str | None = None, site_choice: bool = False,
+                      chosen_by: str | None = None) -> PreparedModel:
         """All of ``load_model``'s I/O (hashing, the ONNX session, trust, the site's choice, the
         version's calibration and thresholds) without changing this workspace: a window runs it
         off the GUI thread and ``adopt``s the result on it, all at once."""
         model = load_model(path)
         version_id = admit_model(self.db, model.card, str(model.onnx_path), approved_by)
         if site_choice or active_version(self.db) is None:
-            mark_active(self.db, version_id, str(model.onnx_path))
+            mark_active(self.db, version_id, str(model.onnx_path), chosen_by if site_choice else None)
         calibration = model_calibration(self.db, version_id)
-        return PreparedModel(model, version_id, Engine(model, calibration), active_thresholds(self.db, version_id))
+        return PreparedModel(model, version_id, Engine(model, calibration), active_thresholds(self.db, version_id),
+                             active_profile(self.db, version_id))
 
     def adopt(self, prepared: PreparedModel) -> None:
         self.model, self.engine = prepared.model, prepared.engine
         self.model_version_id, self.thresholds = prepared.version_id, prepared.thresholds
+        self.profile = prepared.profile
 
-    def set_thresholds(self, thresholds: Thresholds, profile: str = "default") -> None:
-        """Save a profile for the current model and recompute its stored verdicts."""
-        self.store_thresholds(thresholds, profile)
-        self.thresholds = thresholds
+    def set_thresholds(self, thresholds: Thresholds, profile: str = "default", changed_by: str | None = None) -> None:
+        """Save a profile for the current model (``changed_by``: who) and recompute its stored verdicts."""
+        self.store_thresholds(thresholds, profile, changed_by)
+        self.thresholds, self.profile = thresholds, profile
 
-    def store_thresholds(self, thresholds: Thresholds, profile: str = "default") -> None:
+    def store_thresholds(self, thresholds: Thresholds, profile: str = "default", changed_by: str | None = None) -> None:
         """``set_thresholds``'s I/O alone (every stored verdict of the version is recomputed)."""
         if self.model_version_id is None:
             raise RuntimeError("no model loaded")
-        save_thresholds(self.db, self.model_version_id, profile, thresholds)
+        save_thresholds(self.db, self.model_version_id, profile, thresholds, changed_by)
 
     # --- site calibration (torch-free; seconds) -----------------------------------------------
     def fit_calibration(self, min_votes: int | None = None) -> Calibration:
@@ -102,17 +109,18 @@ class Workspace:
         embeddings, raw, targets = zip(*((emb, r, mos[path].mos100) for path, emb, r in rows))
         return fit_calibration(embeddings, raw, targets, min_votes=votes)
 
-    def apply_calibration(self, calibration: Calibration | None) -> int:
+    def apply_calibration(self, calibration: Calibration | None, calibrated_by: str | None = None) -> int:
         """Store ``calibration`` with the model version (None removes it), recompute every stored
         score and verdict of that version from its raw score and embedding, and use it for new
         photos. Returns how many stored scores were recomputed."""
-        changed = self.store_calibration(calibration)
+        changed = self.store_calibration(calibration, calibrated_by)
         self.use_calibration(calibration)
         return changed
 
-    def store_calibration(self, calibration: Calibration | None) -> int:
-        """``apply_calibration``'s I/O alone; ``use_calibration`` then scores new photos with it."""
-        return rescore_stored(self.db, self.model_version_id, calibration, self.thresholds)
+    def store_calibration(self, calibration: Calibration | None, calibrated_by: str | None = None) -> int:
+        """``apply_calibration``'s I/O alone (``calibrated_by``: who, recorded with the version);
+        ``use_calibration`` then scores new photos with it."""
+        return rescore_stored(self.db, self.model_version_id, calibration, self.thresholds, calibrated_by)
 
     def use_calibration(self, calibration: Calibration | None) -> None:
         self.engine = Engine(self.model, calibration)

@@ -77,6 +77,13 @@ def active_thresholds(db: Database, model_version_id: int) -> Thresholds:
         return _thresholds_in_force(s, model_version_id)
 
 
+def active_profile(db: Database, model_version_id: int) -> str | None:
+    """The name of the version's threshold profile in force (None: the defaults, never saved)."""
+    with db.session() as s:
+        return s.scalar(select(ThresholdProfile.name).where(ThresholdProfile.model_version_id == model_version_id,
+                                                            ThresholdProfile.active.is_(True)))
+
+
 def _thresholds_in_force(s, model_version_id: int) -> Thresholds:
     """The version's active profile (the defaults without one), read in the session ``s``."""
     p = s.scalar(select(ThresholdProfile).where(ThresholdProfile.model_version_id == model_version_id,
@@ -115,8 +122,10 @@ def record_score(db: Database, model_version_id: int, rec: ScoreRecord) -> None:
         row.verdict = thresholds.verdict(rec.score) if rec.score is not None else None
 
 
-def save_thresholds(db: Database, model_version_id: int, name: str, thresholds: Thresholds) -> None:
+def save_thresholds(db: Database, model_version_id: int, name: str, thresholds: Thresholds,
+                    changed_by: str | None = None) -> None:
     """Save and activate a profile, then recompute every stored verdict of that model (no rescoring).
+    ``changed_by``: the person who saved it, recorded with when.
 
     Supervisors at two stations saving at once are taken one after the other (the version's row
     is locked first on PostgreSQL; SQLite has one writer): both succeed, the later one is in force."""
@@ -132,6 +141,7 @@ def save_thresholds(db: Database, model_version_id: int, name: str, thresholds: 
             select(ThresholdProfile).where(ThresholdProfile.model_version_id == model_version_id, ThresholdProfile.name == name)
         )
         p.pass_at, p.fail_below, p.active = thresholds.pass_at, thresholds.fail_below, True
+        p.changed_by, p.changed_at = changed_by, utcnow()
         s.execute(
             update(Score)
             .where(Score.model_version_id == model_version_id, Score.score.is_not(None))
@@ -308,12 +318,14 @@ def parent_identity(card: dict) -> str | None:
     return parent.get("identity")
 
 
-def mark_active(db: Database, model_version_id: int, path: str | None = None) -> None:
+def mark_active(db: Database, model_version_id: int, path: str | None = None, chosen_by: str | None = None) -> None:
     """Make this the version the site runs (one at a time; every station sharing the database
-    follows it, loading it from ``path`` when given); thresholds and calibration stay per version."""
+    follows it, loading it from ``path`` when given); thresholds and calibration stay per version.
+    ``chosen_by``: the supervisor who chose it, recorded with when."""
     with db.session() as s:
         s.execute(update(ModelVersion).values(active=False))
-        values = {"active": True} | ({"path": path} if path else {})
+        values = ({"active": True} | ({"path": path} if path else {})
+                  | ({"chosen_by": chosen_by, "chosen_at": utcnow()} if chosen_by else {}))
         s.execute(update(ModelVersion).where(ModelVersion.id == model_version_id).values(**values))
 
 
@@ -341,12 +353,15 @@ def calibration_rows(db: Database, model_version_id: int, paths: list[str]) -> l
     return [(p, e, r) for p, e, r in rows if p in wanted]
 
 
-def rescore_stored(db: Database, model_version_id: int, calibration: Calibration | None, thresholds: Thresholds) -> int:
-    """Save the version's calibration and recompute its stored scores and verdicts from raw
-    scores (and embeddings): one transaction, so a crash leaves the old scores whole."""
+def rescore_stored(db: Database, model_version_id: int, calibration: Calibration | None, thresholds: Thresholds,
+                   calibrated_by: str | None = None) -> int:
+    """Save the version's calibration (with who applied or removed it, and when) and recompute
+    its stored scores and verdicts from raw scores (and embeddings): one transaction, so a crash
+    leaves the old scores whole."""
     with db.session() as s:
         s.execute(update(ModelVersion).where(ModelVersion.id == model_version_id)
-                  .values(calibration=calibration.to_json() if calibration else None))
+                  .values(calibration=calibration.to_json() if calibration else None,
+                          calibrated_by=calibrated_by, calibrated_at=utcnow()))
         rows = s.scalars(select(Score).where(Score.model_version_id == model_version_id, Score.raw_score.is_not(None))).all()
         for row in rows:
             if calibration is not None and row.embedding is not None:

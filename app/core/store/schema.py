@@ -61,6 +61,11 @@ class ModelVersion(Base):
     origin: Mapped[str | None] = mapped_column(String(16))
     approved_by: Mapped[str | None] = mapped_column(String(255))
     approved_at: Mapped[datetime | None] = mapped_column()
+    # Who made it the site's version, and who last applied or removed its calibration (0011).
+    chosen_by: Mapped[str | None] = mapped_column(String(255))
+    chosen_at: Mapped[datetime | None] = mapped_column()
+    calibrated_by: Mapped[str | None] = mapped_column(String(255))
+    calibrated_at: Mapped[datetime | None] = mapped_column()
 
 
 class Score(Base):
@@ -99,6 +104,25 @@ class ThresholdProfile(Base):
     fail_below: Mapped[float] = mapped_column(Float)
     active: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_by: Mapped[str | None] = mapped_column(String(255))  # who saved it last (None before 0011)
+    changed_at: Mapped[datetime | None] = mapped_column()
+
+
+class Operator(Base):
+    """A person who works at the station (app.core.site.operators), by the name or badge id they
+    sign in with; ``key`` is that name folded, so "Ana" and "ana " are one person. A supervisor
+    may change thresholds, model versions and the calibration; the optional PIN (salted PBKDF2)
+    guards against a slip, it is no access control."""
+
+    __tablename__ = "operators"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # operator, supervisor
+    pin_salt: Mapped[str | None] = mapped_column(String(64))
+    pin_hash: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_signed_in: Mapped[datetime | None] = mapped_column()
 
 
 class Rater(Base):
