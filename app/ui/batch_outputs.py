@@ -48,9 +48,10 @@ class BatchOutputs:
             if not ok:
                 return
         db, version, path = self._ws.db, self._ws.model_version_id, item.path
+        reviewer = self.window.operators.recorded_name()  # the person signed in, not the OS login
 
         def store():
-            add_review(db, version, path, decision, reason)
+            add_review(db, version, path, decision, reason, reviewer=reviewer)
             return current_reviews(db)
 
         def stored(reviews) -> None:

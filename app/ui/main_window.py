@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.model.trust import current_user
 from ..core.paths import user_data_dir
 from ..core.ratings.selection import select_for_rating
 from ..core.ratings.session import batch_name
@@ -49,6 +48,8 @@ from .batch_jobs import BatchJobs, progress_text
 from .batch_outputs import BatchOutputs
 from .labeling_panel import LabelingPanel
 from .model_controller import ModelController
+from .operator_controller import OperatorController
+from .station_status import StationStatus
 from .station_sync import StationSyncTimer
 from .tasks import TaskOwner
 from .thresholds_panel import ThresholdsPanel
@@ -78,6 +79,10 @@ class MainWindow(QMainWindow):
         self.workspace = Workspace(database)
         self.tasks = TaskOwner(self)  # the window's database and file work, off the GUI thread
         self.tasks.errored.connect(lambda _key, message: self.statusBar().showMessage(f"Failed: {message}"))
+        # Who is at the station: named on every decision; supervisor actions ask for a supervisor.
+        self.operators = OperatorController(self.workspace.db, self.tasks, self.settings, self)
+        self.operators.status.connect(self.statusBar().showMessage)
+        self.operators.load()  # before the model: a supervisor action after load knows whom to ask
         self.models = ModelController(self.workspace, self.tasks, self._approve_model, parent=self)
         self.models.loaded.connect(self._model_loaded)
         self.models.refused.connect(self._model_refused)
@@ -85,9 +90,10 @@ class MainWindow(QMainWindow):
         self._held_start: Callable[[], None] | None = None  # a batch asked for before the first model was in
         self.training_controller = TrainingController(
             self.workspace, self.runs_dir, self.settings, self.is_busy, tasks=self.tasks,
-            shown_paths=lambda: [it.path for it in self.model.items], parent=self)
+            shown_paths=lambda: [it.path for it in self.model.items], guard=self.operators.require_supervisor,
+            parent=self)
         self.training_controller.status.connect(self.statusBar().showMessage)
-        self.training_controller.switch_requested.connect(self.switch_model)
+        self.training_controller.switch_requested.connect(lambda path, who: self.switch_model(path, chosen_by=who))
         self.training_controller.scores_changed.connect(self.scores_changed)
 
         self.model = GalleryModel(self)
@@ -132,6 +138,7 @@ class MainWindow(QMainWindow):
         self.station_sync.model_switch.connect(self.follow_site_model)
         self.station_sync.thresholds_changed.connect(self.panel.set_thresholds)
         self.station_sync.thresholds_changed.connect(self._preview_thresholds)
+        self.station_sync.profile_changed.connect(self._show_profile)
         self.station_sync.reviews_changed.connect(self.outputs.show_reviews)
         self.station_sync.status.connect(self.statusBar().showMessage)
         geometry = self.settings.value("geometry")
@@ -184,6 +191,10 @@ class MainWindow(QMainWindow):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
+        self.station_status = StationStatus(self.statusBar())  # who, which model, which thresholds: always
+        self.station_status.operator.clicked.connect(self.operators.sign_in)
+        self.operators.changed.connect(self._show_operator)
+        self._show_operator()
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.cancel_button)
 
@@ -221,6 +232,16 @@ class MainWindow(QMainWindow):
             action.setShortcut(keys)
             action.triggered.connect(lambda _=False, d=decision: self.outputs.review_current(d))
             review_menu.addAction(action)
+        operator_menu = self.menuBar().addMenu("&Operator")
+        for text, keys, slot in (
+            ("&Sign in / switch operator…", "Ctrl+U", self.operators.sign_in),
+            ("Set my &PIN…", "Ctrl+Shift+P", self.operators.set_my_pin),
+            ("Operator &roles (supervisor)…", "Ctrl+Shift+U", self.operators.change_role),
+        ):
+            action = QAction(text, self)
+            action.setShortcut(keys)
+            action.triggered.connect(slot)
+            operator_menu.addAction(action)
         unreviewed = QAction("Next &unreviewed", self)
         unreviewed.setShortcut("N")
         unreviewed.triggered.connect(self.next_unreviewed)
@@ -240,15 +261,18 @@ class MainWindow(QMainWindow):
             f"The site runs {site.name} v{site.version}, which this station cannot load from {site.path}; "
             "nothing is scored here until it can (or a supervisor chooses another model)")
 
-    def load_model(self, path: Path, fallback: Path | None = None, site_choice: bool = False) -> None:
+    def load_model(self, path: Path, fallback: Path | None = None, site_choice: bool = False,
+                   chosen_by: str | None = None) -> None:
         """Verify and switch to the model at ``path`` off the GUI thread; ``loaded`` or ``refused``
-        follows (a refused model keeps the one in use)."""
-        self.models.load(Path(path), Path(fallback) if fallback else None, site_choice)
+        follows (a refused model keeps the one in use). ``chosen_by``: the supervisor of a site's choice."""
+        self.models.load(Path(path), Path(fallback) if fallback else None, site_choice, chosen_by=chosen_by)
 
     def _model_loaded(self, model, path: Path) -> None:
         self.settings.setValue("model_path", str(path))
         self.viewer.set_views(int(model.card["views"]))
         self.panel.set_thresholds(self.workspace.thresholds)
+        self.station_status.show_model(model.name, str(model.version))
+        self._show_profile(self.workspace.profile)
         self.statusBar().showMessage(f"Model {model.name} v{model.version} ({model.card['backbone']}, {model.provider})")
         then, self._after_load = self._after_load, None
         held, self._held_start = self._held_start, None
@@ -277,18 +301,30 @@ class MainWindow(QMainWindow):
         self.viewer.info.setText(self.viewer.describe())
 
     def save_thresholds(self, thresholds, name: str) -> None:
+        """A supervisor's action: saved, with who, once a supervisor stands behind it."""
+        self.operators.require_supervisor(f"save threshold profile {name!r}",
+                                          lambda who: self._store_thresholds(thresholds, name, who), "Not saved")
+
+    def _store_thresholds(self, thresholds, name: str, who: str) -> None:
         """Saved off the GUI thread: every stored verdict of the version is recomputed (20.6 s on
         a shared database of a million rows, measured with the window frozen before)."""
         ws = self.workspace
 
         def saved(_) -> None:
-            ws.thresholds = thresholds
+            ws.thresholds, ws.profile = thresholds, name
             self._preview_thresholds(thresholds)
+            self._show_profile(name)
             self.statusBar().showMessage(f"Saved threshold profile {name!r}: pass ≥ {thresholds.pass_at:.0f}, "
-                                         f"fail < {thresholds.fail_below:.0f}")
+                                         f"fail < {thresholds.fail_below:.0f} ({who})")
 
         self.statusBar().showMessage(f"Saving threshold profile {name!r}…")
-        self.tasks.submit("thresholds", lambda: ws.store_thresholds(thresholds, name), on_done=saved)
+        self.tasks.submit("thresholds", lambda: ws.store_thresholds(thresholds, name, who), on_done=saved)
+
+    def _show_profile(self, name: str | None) -> None:
+        self.station_status.show_profile(name, self.workspace.thresholds)
+
+    def _show_operator(self) -> None:
+        self.station_status.show_operator(self.operators.current, self.operators.last)
 
     # --- scoring a folder -----------------------------------------------------------------
     def choose_folder(self) -> None:
@@ -468,28 +504,40 @@ class MainWindow(QMainWindow):
     def training(self) -> TrainingPanel | None:
         return self.training_controller.panel
 
-    def _approve_model(self, card: dict) -> bool:
+    def _approve_model(self, card: dict, chosen_by: str | None, approved: Callable[[str], None],
+                       declined: Callable[[str | None], None]) -> None:
+        """Ask whether to run a model this station does not know; a supervisor's action, so
+        ``approved(who)`` follows only once one stands behind it (``chosen_by``: the supervisor who
+        already confirmed this switch). ``declined(why)`` otherwise."""
+        who = chosen_by or self.operators.recorded_name()
         answer = QMessageBox.question(
             self, "Run a model this station does not know?",
             f"{card['name']} v{card['version']} is not a model this program ships, and it was not "
             f"fine-tuned or approved at this station.\n\nsha256 {card['sha256']}\n\n"
-            f"Run it and record your approval ({current_user()})?",
+            f"Run it and record the approval ({who})?",
             QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
-        return answer == QMessageBox.Yes
+        if answer != QMessageBox.Yes:
+            declined(None)
+        elif chosen_by:
+            approved(chosen_by)
+        else:
+            self.operators.require_supervisor(f"approve {card['name']} v{card['version']}", approved,
+                                              refused=lambda why: declined(f"a supervisor must approve it ({why})"))
 
     def follow_site_model(self, path: str) -> None:
         """Another station's supervisor chose this version for the site: run it here too."""
         if not self.switch_model(path, site_choice=False):
             self.station_sync.switch_ended(False)
 
-    def switch_model(self, path: str, site_choice: bool = True) -> bool:
-        """Switch to the model at ``path``; by default a supervisor's choice for the whole site.
-        True when the load has started (``_model_loaded`` or ``_model_refused`` follows)."""
+    def switch_model(self, path: str, site_choice: bool = True, chosen_by: str | None = None) -> bool:
+        """Switch to the model at ``path``; by default a supervisor's choice for the whole site
+        (``chosen_by``: who, recorded). True when the load has started (``_model_loaded`` or
+        ``_model_refused`` follows)."""
         if self.is_busy():
             self.statusBar().showMessage("Finish or cancel the running batch before switching models")
             return False
         self._after_load = "reopen" if self.model.items else None
-        self.load_model(Path(path), site_choice=site_choice)
+        self.load_model(Path(path), site_choice=site_choice, chosen_by=chosen_by)
         return True
 
     def _sort(self) -> None:
@@ -502,7 +550,8 @@ class MainWindow(QMainWindow):
             return
         path, _ = QFileDialog.getOpenFileName(self, "Model", "", "Model card or ONNX (*.json *.onnx)")
         if path:
-            self.switch_model(path)
+            self.operators.require_supervisor(f"switch the model version to {Path(path).name}",
+                                              lambda who: self.switch_model(path, chosen_by=who), "Not switched")
 
     def closeEvent(self, event) -> None:
         self.cancel()

@@ -4,7 +4,8 @@ Loading a model hashes its files, starts an ONNX Runtime session and runs three 
 (trust, the site's choice, its calibration and thresholds): seconds on a shared database, so it
 runs in the window's TaskOwner, and the Workspace takes the new model on the GUI thread, all at
 once (never a model beside another model's thresholds). An untrusted model is put to a person
-through ``approve`` (a question dialog in the window) and, approved, loaded again with their name.
+through ``approve`` (the window asks, and a supervisor must stand behind it) and, approved, loaded
+again with their name.
 The controller knows nothing of the window: what follows leaves as signals.
 """
 from __future__ import annotations
@@ -15,19 +16,24 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from ..core.model.contract import ModelError
-from ..core.model.trust import UntrustedModel, current_user
+from ..core.model.trust import UntrustedModel
 from ..core.site.station_sync import site_state
 from ..core.workspace import Workspace
 from .tasks import TaskOwner, describe_failure
 
 KEY = "model"
 
+# approve(card, chosen_by, approved, declined): asks whether to run an untrusted model, then calls
+# approved(who approves) or declined(why, None for a plain no). chosen_by: the supervisor who
+# already confirmed the switch, if any.
+Approve = Callable[[dict, str | None, Callable[[str], None], Callable[[str | None], None]], None]
+
 
 class ModelController(QObject):
     loaded = Signal(object, object)  # LoadedModel, now the workspace's; the path it was asked for
     refused = Signal(str)  # one line: why, and which model is kept
 
-    def __init__(self, workspace: Workspace, tasks: TaskOwner, approve: Callable[[dict], bool],
+    def __init__(self, workspace: Workspace, tasks: TaskOwner, approve: Approve,
                  parent: QObject | None = None):
         super().__init__(parent)
         self.workspace, self.tasks, self.approve = workspace, tasks, approve
@@ -36,14 +42,16 @@ class ModelController(QObject):
         return self.tasks.busy(KEY)
 
     def load(self, path: Path, fallback: Path | None = None, site_choice: bool = False,
-             approved_by: str | None = None, on_refused: Callable[[], None] | None = None) -> None:
+             approved_by: str | None = None, on_refused: Callable[[], None] | None = None,
+             chosen_by: str | None = None) -> None:
         """Verify and switch to the model at ``path`` (``fallback`` when it is refused);
-        ``on_refused`` is called when neither could be loaded."""
+        ``on_refused`` is called when neither could be loaded. ``chosen_by``: the supervisor whose
+        choice for the site this is, recorded."""
         ws = self.workspace
         self.tasks.submit(
-            KEY, lambda: ws.prepare_model(path, approved_by=approved_by, site_choice=site_choice),
+            KEY, lambda: ws.prepare_model(path, approved_by=approved_by, site_choice=site_choice, chosen_by=chosen_by),
             on_done=lambda prepared: self._adopt(prepared, path),
-            on_error=lambda exc: self._refused(exc, path, fallback, site_choice, approved_by, on_refused))
+            on_error=lambda exc: self._refused(exc, path, fallback, site_choice, approved_by, on_refused, chosen_by))
 
     def load_start_model(self, default: Path, remembered: Path, no_site_model: Callable[[object], None]) -> None:
         """A station opens on the version the site runs. When the site has chosen one and it
@@ -71,18 +79,24 @@ class ModelController(QObject):
         self.loaded.emit(prepared.model, path)
 
     def _refused(self, exc: Exception, path: Path, fallback: Path | None, site_choice: bool,
-                 approved_by: str | None, on_refused: Callable[[], None] | None) -> None:
-        if isinstance(exc, UntrustedModel) and approved_by is None and self.approve(exc.card):
-            self.load(path, fallback, site_choice, current_user(), on_refused)
+                 approved_by: str | None, on_refused: Callable[[], None] | None, chosen_by: str | None = None) -> None:
+        if isinstance(exc, UntrustedModel) and approved_by is None:
+            self.approve(exc.card, chosen_by,
+                         lambda who: self.load(path, fallback, site_choice, who, on_refused, chosen_by),
+                         lambda why: self._not_loaded(exc, path, fallback, site_choice, on_refused, why))
             return
+        self._not_loaded(exc, path, fallback, site_choice, on_refused)
+
+    def _not_loaded(self, exc: Exception, path: Path, fallback: Path | None, site_choice: bool,
+                    on_refused: Callable[[], None] | None, why: str | None = None) -> None:
         if isinstance(exc, ModelError) and fallback is not None and Path(fallback) != Path(path):
             self.load(fallback, site_choice=site_choice, on_refused=on_refused)
             return
-        self._say_refused(exc)
+        self._say_refused(exc, why)
         if on_refused is not None:
             on_refused()
 
-    def _say_refused(self, exc: Exception) -> None:
-        reason = str(exc) if isinstance(exc, ModelError) else describe_failure(exc)
+    def _say_refused(self, exc: Exception, why: str | None = None) -> None:
+        reason = why or (str(exc) if isinstance(exc, ModelError) else describe_failure(exc))
         kept = f" Keeping {self.workspace.model.name}." if self.workspace.model else ""
         self.refused.emit(f"Model refused: {reason}.{kept}")

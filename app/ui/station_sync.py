@@ -36,6 +36,7 @@ class _Poll(QRunnable):
 class StationSyncTimer(QObject):
     model_switch = Signal(str)  # the path of the version the site runs now; the window loads it
     thresholds_changed = Signal(object)  # Thresholds saved at another station for this version
+    profile_changed = Signal(object)  # the name of the profile saved there (None: the defaults)
     reviews_changed = Signal()  # review decisions were added for this version (at any station)
     status = Signal(str)  # one line for the status bar
 
@@ -110,7 +111,9 @@ class StationSyncTimer(QObject):
         elif change.thresholds is not None:
             t = change.thresholds
             self.workspace.thresholds = t  # what new photos are judged by here from now on
+            self.workspace.profile = change.profile
             self.thresholds_changed.emit(t)
+            self.profile_changed.emit(change.profile)
             self._said = None  # a new change is always said
             self._say(f"Thresholds {change.profile!r} saved at another station: pass ≥ {t.pass_at:.0f}, "
                       f"fail < {t.fail_below:.0f}")

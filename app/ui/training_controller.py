@@ -2,7 +2,12 @@
 calibration. It holds the Workspace (app.core does the work) and reads the station's state for
 the panel, which does no I/O; every database statement runs in a TaskOwner (the window's), and
 its answer comes back here on the GUI thread. It knows nothing of the main window: what the
-window must act on leaves as signals, which the window connects."""
+window must act on leaves as signals, which the window connects.
+
+Switching versions, registering a version kept back, fine-tuning and applying a calibration are
+supervisor actions: each goes through ``guard(what, then, refusal)``, which calls ``then(who)``
+once a supervisor stands behind it (the window's OperatorController.require_supervisor); who is
+recorded with what changed."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,14 +30,17 @@ from .training_panel import TrainingPanel
 
 class TrainingController(QObject):
     status = Signal(str)  # one line for the status bar
-    switch_requested = Signal(str)  # the version (path) the supervisor chose; the window loads it
+    switch_requested = Signal(str, str)  # the version (path) a supervisor chose, and who; the window loads it
     scores_changed = Signal(dict)  # path -> stored score (of shown_paths), after a calibration was applied or removed
 
     def __init__(self, workspace: Workspace, runs_dir: Path, settings: QSettings,
                  is_busy: Callable[[], bool] = lambda: False, config: Path | None = None,
                  panel_factory=TrainingPanel, tasks: TaskOwner | None = None,
-                 shown_paths: Callable[[], list[str] | None] = lambda: None, parent: QObject | None = None):
+                 shown_paths: Callable[[], list[str] | None] = lambda: None, guard=None,
+                 parent: QObject | None = None):
         super().__init__(parent)
+        # Without a window's sign-in (a panel run alone), the OS login stands behind every action.
+        self.guard = guard or (lambda what, then, refusal="Not done": then(current_user()))
         self.tasks = tasks or TaskOwner(self)
         self.shown_paths = shown_paths  # whose new scores scores_changed carries (None: every photo's)
         self.workspace, self.runs_dir, self.settings, self.is_busy = workspace, Path(runs_dir), settings, is_busy
@@ -46,12 +54,17 @@ class TrainingController(QObject):
                 self.workspace.db.url, self.workspace.model.onnx_path, self.runs_dir,
                 python_setting=self.settings.value("training_python") or None, config=self.config,
             )
-            self.panel.use_model.connect(self.switch_model)
+            self.panel.use_model.connect(lambda path: self.guard(
+                f"switch the model version to {Path(path).name}", lambda who: self.switch_model(path, who),
+                "Not switched"))
+            self.panel.guard = self.guard  # starting a fine-tune asks too
             self.panel.python_chosen.connect(lambda path: self.settings.setValue("training_python", path))
             self.panel.finished.connect(lambda _success: self.refresh())  # a new version, maybe
             self.panel.calibration_fit_requested.connect(self.fit_calibration)
-            self.panel.calibration_apply_requested.connect(lambda: self.apply_calibration(self.candidate))
-            self.panel.calibration_remove_requested.connect(lambda: self.apply_calibration(None))
+            self.panel.calibration_apply_requested.connect(lambda: self.guard(
+                "apply the site calibration", lambda who: self.apply_calibration(self.candidate, who), "Not applied"))
+            self.panel.calibration_remove_requested.connect(lambda: self.guard(
+                "remove the site calibration", lambda who: self.apply_calibration(None, who), "Not removed"))
             self.panel.register_requested.connect(self.register_kept_back)
             self.panel.resize(900, 760)
         self.refresh()
@@ -67,22 +80,25 @@ class TrainingController(QObject):
         if self.panel is not None:
             self.panel.show_state(state)
 
-    def switch_model(self, path: str) -> None:
+    def switch_model(self, path: str, who: str | None = None) -> None:
+        """Switch to the version at ``path``, ``who``'s choice (the panel's button asks the guard first)."""
+        who = who or current_user()
         # The parent's thresholds are offered (and saved) before the switch, so the window loads them.
         db = self.workspace.db
         self.tasks.submit("switch", lambda: inherited_thresholds(model_versions(db), path),
-                          on_done=lambda found: self.offer_parent_thresholds(path, found))
+                          on_done=lambda found: self.offer_parent_thresholds(path, found, who))
 
-    def _switch(self, path: str) -> None:
-        self.switch_requested.emit(path)  # the window loads it (off the GUI thread)
+    def _switch(self, path: str, who: str) -> None:
+        self.switch_requested.emit(path, who)  # the window loads it (off the GUI thread)
         self.refresh()
 
-    def offer_parent_thresholds(self, path: str, found) -> None:
+    def offer_parent_thresholds(self, path: str, found, who: str | None = None) -> None:
         """A fine-tuned version without thresholds of its own starts from its parent's, if the
         supervisor agrees; either answer is saved as its profile, so it is asked once. ``found``:
         (the version, its parent) when it has no thresholds of its own, else None."""
+        who = who or current_user()
         if found is None:
-            self._switch(path)
+            self._switch(path, who)
             return
         target, parent = found
         inherited, default = Thresholds(*parent.thresholds), Thresholds()
@@ -98,20 +114,24 @@ class TrainingController(QObject):
         def saved(_) -> None:
             self.status.emit(f"{target.name} v{target.version}: thresholds pass ≥ {chosen.pass_at:g}, "
                              f"fail < {chosen.fail_below:g} ({'from its parent' if yes else 'defaults'})")
-            self._switch(path)
+            self._switch(path, who)
 
-        self.tasks.submit("switch", lambda: save_thresholds(db, target.id, "from parent" if yes else "default", chosen),
-                          on_done=saved)
+        self.tasks.submit("switch", lambda: save_thresholds(db, target.id, "from parent" if yes else "default", chosen,
+                                                            who), on_done=saved)
 
     def register_kept_back(self, report: dict) -> None:
-        """The supervisor overrides the fine-tune's decision not to register a version."""
-        test = report.get("test") or {}
+        """A supervisor overrides the fine-tune's decision not to register a version."""
         if not self.panel.confirm(
                 "Register a version the fine-tune kept back?",
-                f"{report.get('decision', '')}\n\nRegister {report.get('model')} anyway, recording that "
-                f"{current_user()} decided so against the test result?"):
+                f"{report.get('decision', '')}\n\nRegister {report.get('model')} anyway, recording the "
+                "supervisor who decided so against the test result?"):
             return
-        db, who = self.workspace.db, current_user()
+        self.guard("register a version the fine-tune kept back", lambda who: self._register(report, who),
+                   "Not registered")
+
+    def _register(self, report: dict, who: str) -> None:
+        test = report.get("test") or {}
+        db = self.workspace.db
 
         def registered(_) -> None:
             self.panel.show_kept_back(None)
@@ -160,14 +180,16 @@ class TrainingController(QObject):
             c.helps,  # Apply is offered only for a fit that helps beyond noise
         )
 
-    def apply_calibration(self, calibration: Calibration | None) -> None:
+    def apply_calibration(self, calibration: Calibration | None, who: str | None = None) -> None:
+        """Apply (None: remove) a calibration, ``who``'s decision (the panel's buttons ask the guard first)."""
+        who = who or current_user()
         if self.is_busy():
             self.status.emit("Finish or cancel the running batch before changing the calibration")
             return
         ws, shown = self.workspace, self.shown_paths()
 
         def store():
-            changed = ws.store_calibration(calibration)
+            changed = ws.store_calibration(calibration, who)
             rows = ws.rows() if shown is None else score_rows(ws.db, ws.model_version_id, shown)
             return changed, {r["path"]: r["score"] for r in rows}
 

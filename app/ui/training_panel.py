@@ -101,7 +101,10 @@ class TrainingPanel(QWidget):
         self.epochs.setValue(6)
         self._epochs_from_recipe = False  # set once from the recipe; the supervisor's choice then stays
         self.start_button = QPushButton("Fine-tune on the ratings")
-        self.start_button.clicked.connect(self.start)
+        # A supervisor action: the controller puts its guard here (alone, the panel starts at once).
+        self.guard = lambda what, then, refusal="Not done": then(None)
+        self.start_button.clicked.connect(lambda: self.guard("start a fine-tune", lambda _who: self.start(),
+                                                             "Not started"))
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)

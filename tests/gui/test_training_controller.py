@@ -55,13 +55,15 @@ def test_a_finished_fine_tune_refreshes_the_versions_shown(controlled, qtbot):
 
 
 def test_choosing_a_version_asks_the_window_then_shows_the_new_state(controlled, qtbot):
+    from app.core.model.trust import current_user
+
     controller, panel, _, _ = controlled
     controller.open()
     settle(qtbot, controller)
     panel.show_state.reset_mock()
     with qtbot.waitSignal(controller.switch_requested) as asked:
         controller.switch_model("/models/other.onnx")
-    assert asked.args == ["/models/other.onnx"]
+    assert asked.args == ["/models/other.onnx", current_user()]  # the version, and whose choice
     settle(qtbot, controller)
     panel.show_state.assert_called_once()
 

@@ -309,6 +309,205 @@ def test_quit_from_the_menu_closes_the_window_and_its_work(qtbot, window, photo_
     assert not window.isVisible() and not window.is_busy()
 
 
+# --- people: signing in, roles, supervisors ------------------------------------------------------
+def answer_sign_in(monkeypatch, name: str, pin: str | None = None) -> list:
+    """Answer the sign-in dialog with ``name`` (and the PIN dialog with ``pin``); returns what the
+    name dialog offered each time it was asked."""
+    from app.ui import sign_in
+
+    offered = []
+    monkeypatch.setattr(sign_in, "ask_name", lambda parent, offer: (offered.append(offer), name)[1])
+    monkeypatch.setattr(sign_in, "ask_pin", lambda parent, who, why: pin)
+    return offered
+
+
+def answer_supervisor(monkeypatch, name: str | None, pin: str | None = None) -> list:
+    """Answer the "a supervisor is needed" dialog; returns (what was asked, the supervisors offered)."""
+    from app.ui import sign_in
+
+    asked = []
+
+    def ask(parent, what, supervisors):
+        asked.append((what, [s.name for s in supervisors]))
+        return None if name is None else (name, pin)
+
+    monkeypatch.setattr(sign_in, "ask_supervisor", ask)
+    return asked
+
+
+def signed_in_with_ctrl_u(qtbot, window, monkeypatch, name: str, pin: str | None = None) -> list:
+    offered = answer_sign_in(monkeypatch, name, pin)
+    action_for(window, "Ctrl+U").trigger()
+    settled(qtbot, window)
+    return offered
+
+
+def test_an_operator_signs_in_rejects_a_photo_and_the_decision_and_the_export_name_them(qtbot, window, photo_folder,
+                                                                                     tmp_path, monkeypatch):
+    import csv
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QFileDialog
+
+    from app.ui.gallery import StatusRole
+
+    assert "Not signed in" in window.station_status.operator.text()
+    signed_in_with_ctrl_u(qtbot, window, monkeypatch, "Ana")
+    assert "first" in window.statusBar().currentMessage() and "supervisor" in window.statusBar().currentMessage()
+    signed_in_with_ctrl_u(qtbot, window, monkeypatch, "B-1042")  # switching operator: one shortcut
+    assert window.station_status.operator.text() == "B-1042 (operator)"
+    choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
+    qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("smudge", True)))
+    row = next(r for r in range(window.proxy.rowCount()) if window.proxy.index(r, 0).data(StatusRole) == "ok")
+    window.gallery.setCurrentIndex(window.proxy.index(row, 0))
+    rejected = window.proxy.index(row, 0).data(Qt.UserRole + 1)
+    action_for(window, "X").trigger()
+    settled(qtbot, window)
+    assert window.model.item(rejected).review.reviewer == "B-1042"
+    assert "rejected by B-1042" in window.proxy.index(row, 0).data(Qt.ToolTipRole)
+    out = tmp_path / "named.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), "")))
+    action_for(window, "Ctrl+E").trigger()
+    settled(qtbot, window)
+    with open(out, newline="", encoding="utf-8-sig") as f:
+        exported = {r["path"]: r for r in csv.DictReader(f)}
+    assert exported[rejected]["reviewed_by"] == "B-1042"
+
+
+def test_nobody_signed_in_decisions_carry_the_os_login_and_the_window_says_so(qtbot, window, photo_folder, monkeypatch):
+    from PySide6.QtCore import Qt
+
+    from app.core.model.trust import current_user
+    from app.ui.gallery import StatusRole
+
+    assert current_user() in window.station_status.operator.text()
+    choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
+    qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
+    row = next(r for r in range(window.proxy.rowCount()) if window.proxy.index(r, 0).data(StatusRole) == "ok")
+    window.gallery.setCurrentIndex(window.proxy.index(row, 0))
+    action_for(window, "M").trigger()
+    settled(qtbot, window)
+    reviewer = window.model.item(window.proxy.index(row, 0).data(Qt.UserRole + 1)).review.reviewer
+    assert reviewer.startswith(current_user()) and "not signed in" in reviewer
+
+
+def test_an_operator_who_is_not_a_supervisor_is_asked_for_one_before_saving_thresholds_and_a_wrong_pin_changes_nothing(
+        qtbot, window, tmp_path, monkeypatch):
+    import sqlite3
+
+    from PySide6.QtWidgets import QPushButton
+
+    from app.core.site.operators import set_pin, sign_in
+
+    sign_in(window.workspace.db, "Ana")  # the station's supervisor, with a PIN
+    set_pin(window.workspace.db, "Ana", "4711")
+    signed_in_with_ctrl_u(qtbot, window, monkeypatch, "Ben")
+    save = next(b for b in window.panel.findChildren(QPushButton) if b.text() == "Save profile")
+    window.panel.profile.setText("night shift")
+    window.panel.pass_slider.setValue(80)
+
+    def stored_profiles():
+        with sqlite3.connect(tmp_path / "inspector.db") as c:
+            return c.execute("select name, pass_at, changed_by from threshold_profiles").fetchall()
+
+    asked = answer_supervisor(monkeypatch, None)  # the dialog cancelled
+    save.click()
+    settled(qtbot, window)
+    assert asked == [("save threshold profile 'night shift'", ["Ana"])]
+    assert stored_profiles() == [] and "Not saved" in window.statusBar().currentMessage()
+    answer_supervisor(monkeypatch, "Ana", "0000")  # a wrong PIN
+    save.click()
+    settled(qtbot, window)
+    message = window.statusBar().currentMessage()
+    assert stored_profiles() == [] and message.startswith("Not saved") and "wrong PIN" in message
+    assert window.workspace.thresholds.pass_at != 80
+    answer_supervisor(monkeypatch, "Ana", "4711")
+    save.click()
+    settled(qtbot, window)
+    assert stored_profiles() == [("night shift", 80.0, "Ana")]
+    assert window.station_status.profile.text().startswith("Thresholds: night shift")
+    assert window.station_status.operator.text() == "Ben (operator)"  # still Ben at the station
+
+
+def test_a_supervisor_signed_in_saves_thresholds_without_being_asked_and_is_recorded(qtbot, window, tmp_path,
+                                                                                     monkeypatch):
+    import sqlite3
+
+    signed_in_with_ctrl_u(qtbot, window, monkeypatch, "Ana")  # the first: a supervisor
+    asked = answer_supervisor(monkeypatch, None)
+    window.panel.save_requested.emit(window.panel.thresholds(), "day shift")
+    settled(qtbot, window)
+    with sqlite3.connect(tmp_path / "inspector.db") as c:
+        assert c.execute("select name, changed_by from threshold_profiles").fetchall() == [("day shift", "Ana")]
+    assert not asked
+
+
+def test_the_last_operator_is_offered_again_after_a_relaunch(qtbot, window, exported_student, tmp_path, monkeypatch):
+    from PySide6.QtCore import QSettings
+
+    from app.ui.main_window import MainWindow
+    from tests.gui.conftest import model_loaded
+
+    signed_in_with_ctrl_u(qtbot, window, monkeypatch, "Ana")
+    window.close()
+    again = MainWindow(exported_student[1], tmp_path / "inspector.db",
+                       QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
+    qtbot.addWidget(again)
+    model_loaded(qtbot, again)
+    assert "Ana" in again.station_status.operator.text() and "Not signed in" in again.station_status.operator.text()
+    offered = answer_sign_in(monkeypatch, "Ana")
+    again.station_status.operator.click()  # the status bar's sign-in label
+    settled(qtbot, again)
+    assert offered == ["Ana"] and again.station_status.operator.text() == "Ana (supervisor)"
+    again.close()
+
+
+def test_a_supervisor_sets_a_pin_and_makes_another_operator_a_supervisor(qtbot, window, monkeypatch):
+    from app.core.site.operators import operators
+    from app.ui import sign_in
+
+    signed_in_with_ctrl_u(qtbot, window, monkeypatch, "Ana")
+    monkeypatch.setattr(sign_in, "ask_new_pin", lambda parent, who: "4711")
+    action_for(window, "Ctrl+Shift+P").trigger()
+    settled(qtbot, window)
+    assert "PIN" in window.statusBar().currentMessage()
+    signed_in_with_ctrl_u(qtbot, window, monkeypatch, "Ben")
+    asked = answer_supervisor(monkeypatch, "Ana", "4711")
+    monkeypatch.setattr(sign_in, "ask_role", lambda parent, people: ("Ben", "supervisor"))
+    action_for(window, "Ctrl+Shift+U").trigger()
+    settled(qtbot, window)
+    assert asked and {o.name: o.role for o in operators(window.workspace.db)} == {"Ana": "supervisor",
+                                                                                  "Ben": "supervisor"}
+    assert window.station_status.operator.text() == "Ben (supervisor)"  # Ben's own role, shown at once
+    signed_in_with_ctrl_u(qtbot, window, monkeypatch, "Ana", pin="0000")  # Ana has a PIN now: a wrong one
+    assert window.station_status.operator.text() == "Ben (supervisor)"
+    assert "wrong PIN" in window.statusBar().currentMessage()
+    signed_in_with_ctrl_u(qtbot, window, monkeypatch, "Ana", pin="4711")
+    assert window.station_status.operator.text() == "Ana (supervisor)"
+
+
+def test_switching_the_model_version_asks_for_a_supervisor_and_records_who_chose_it(qtbot, window, exported_student,
+                                                                                   tmp_path, monkeypatch):
+    import sqlite3
+
+    from PySide6.QtWidgets import QFileDialog
+
+    from app.core.site.operators import sign_in
+
+    sign_in(window.workspace.db, "Ana")
+    signed_in_with_ctrl_u(qtbot, window, monkeypatch, "Ben")
+    model = window.workspace.model
+    assert window.station_status.model.text() == f"Model: {model.name} v{model.version}"
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(exported_student[1]), "")))
+    asked = answer_supervisor(monkeypatch, "Ana", None)
+    action_for(window, "Ctrl+M").trigger()
+    settled(qtbot, window)
+    assert asked and asked[0][0].startswith("switch the model version")
+    with sqlite3.connect(tmp_path / "inspector.db") as c:
+        assert c.execute("select chosen_by from model_versions where active = 1").fetchone() == ("Ana",)
+
+
 # Every shortcut in the window's menus, and the test above that presses it. A new action with
 # no test here fails the check below.
 EXERCISED = {
@@ -325,6 +524,9 @@ EXERCISED = {
     "A": "test_overriding_a_verdict_is_stored_shown_exported_and_survives_a_relaunch",
     "X": "test_overriding_a_verdict_is_stored_shown_exported_and_survives_a_relaunch",
     "M": "test_overriding_a_verdict_is_stored_shown_exported_and_survives_a_relaunch",
+    "Ctrl+U": "test_an_operator_signs_in_rejects_a_photo_and_the_decision_and_the_export_name_them",
+    "Ctrl+Shift+P": "test_a_supervisor_sets_a_pin_and_makes_another_operator_a_supervisor",
+    "Ctrl+Shift+U": "test_a_supervisor_sets_a_pin_and_makes_another_operator_a_supervisor",
 }
 
 
