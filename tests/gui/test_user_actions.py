@@ -443,19 +443,22 @@ def test_a_supervisor_signed_in_saves_thresholds_without_being_asked_and_is_reco
     assert not asked
 
 
-def test_the_last_operator_is_offered_again_after_a_relaunch(qtbot, window, exported_student, tmp_path, monkeypatch):
+def test_the_last_operator_and_the_profile_in_force_are_shown_again_after_a_relaunch(qtbot, window, exported_student, tmp_path, monkeypatch):
     from PySide6.QtCore import QSettings
 
     from app.ui.main_window import MainWindow
     from tests.gui.conftest import model_loaded
 
     signed_in_with_ctrl_u(qtbot, window, monkeypatch, "Ana")
+    window.panel.save_requested.emit(window.panel.thresholds(), "day shift")
+    settled(qtbot, window)
     window.close()
     again = MainWindow(exported_student[1], tmp_path / "inspector.db",
                        QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
     qtbot.addWidget(again)
     model_loaded(qtbot, again)
     assert "Ana" in again.station_status.operator.text() and "Not signed in" in again.station_status.operator.text()
+    assert again.station_status.profile.text().startswith("Thresholds: day shift")  # the profile in force, by name
     offered = answer_sign_in(monkeypatch, "Ana")
     again.station_status.operator.click()  # the status bar's sign-in label
     settled(qtbot, again)
@@ -506,6 +509,68 @@ def test_switching_the_model_version_asks_for_a_supervisor_and_records_who_chose
     assert asked and asked[0][0].startswith("switch the model version")
     with sqlite3.connect(tmp_path / "inspector.db") as c:
         assert c.execute("select chosen_by from model_versions where active = 1").fetchone() == ("Ana",)
+
+
+def test_an_operator_is_asked_for_a_supervisor_before_fine_tuning_or_calibrating_and_a_refusal_changes_nothing(
+        qtbot, window, tmp_path, monkeypatch):
+    import sqlite3
+
+    from app.core.site.operators import set_pin, sign_in
+
+    sign_in(window.workspace.db, "Ana")
+    set_pin(window.workspace.db, "Ana", "4711")
+    signed_in_with_ctrl_u(qtbot, window, monkeypatch, "Ben")
+    action_for(window, "Ctrl+T").trigger()
+    panel = window.training
+    settled(qtbot, window)
+    started = []
+    monkeypatch.setattr(panel, "start", lambda: started.append(True))  # no training run in this test
+    panel.start_button.setEnabled(True)  # as at a station with enough rated photos
+    asked = answer_supervisor(monkeypatch, "Ana", "0000")
+    panel.start_button.click()
+    settled(qtbot, window)
+    message = window.statusBar().currentMessage()
+    assert asked == [("start a fine-tune", ["Ana"])] and not started
+    assert message.startswith("Not started") and "wrong PIN" in message
+    answer_supervisor(monkeypatch, "Ana", "4711")
+    panel.start_button.click()
+    settled(qtbot, window)
+    assert started == [True]
+    panel.calibration_remove_requested.emit()  # the Remove button
+    settled(qtbot, window)
+    assert window.statusBar().currentMessage().startswith("Removed site calibration")
+    with sqlite3.connect(tmp_path / "inspector.db") as c:
+        assert c.execute("select calibrated_by from model_versions where id = ?",
+                         (window.workspace.model_version_id,)).fetchone() == ("Ana",)
+    panel.close()
+
+
+def test_a_supervisor_confirming_a_switch_to_an_unknown_model_is_recorded_as_its_approver_and_asked_once(
+        qtbot, window, tmp_path, monkeypatch):
+    import sqlite3
+
+    import torch
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    from app.core.site.operators import set_pin, sign_in
+    from models import create_model
+    from training.export import export_model
+
+    torch.manual_seed(7)
+    other, _ = export_model(create_model("student", weights=None).eval(), tmp_path / "other" / "tiny-c", {"version": "9.9.8"})
+    sign_in(window.workspace.db, "Ana")
+    set_pin(window.workspace.db, "Ana", "4711")
+    signed_in_with_ctrl_u(qtbot, window, monkeypatch, "Ben")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(other), "")))
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda *a, **k: QMessageBox.Yes))
+    asked = answer_supervisor(monkeypatch, "Ana", "4711")
+    action_for(window, "Ctrl+M").trigger()
+    qtbot.waitUntil(lambda: window.workspace.model.version == "9.9.8", timeout=30000)
+    assert len(asked) == 1  # the switch's supervisor approves the model too: not asked twice
+    assert window.station_status.model.text().endswith("v9.9.8")
+    with sqlite3.connect(tmp_path / "inspector.db") as c:
+        assert c.execute("select origin, approved_by, chosen_by from model_versions where version = '9.9.8'"
+                         ).fetchone() == ("approved", "Ana", "Ana")
 
 
 # Every shortcut in the window's menus, and the test above that presses it. A new action with
