@@ -39,11 +39,15 @@ def upgrade() -> None:
         batch.add_column(sa.Column("calibrated_at", sa.DateTime))
 
 
+# Dropped in place (SQLite 3.35+ and PostgreSQL both can), not by batch mode: batch mode copies
+# the table and drops the old one, and with foreign keys on, dropping model_versions cascades to
+# every stored score of every version.
+_ADDED = {"model_versions": ("calibrated_at", "calibrated_by", "chosen_at", "chosen_by"),
+          "threshold_profiles": ("changed_at", "changed_by")}
+
+
 def downgrade() -> None:
-    with op.batch_alter_table("model_versions") as batch:
-        for column in ("calibrated_at", "calibrated_by", "chosen_at", "chosen_by"):
-            batch.drop_column(column)
-    with op.batch_alter_table("threshold_profiles") as batch:
-        batch.drop_column("changed_at")
-        batch.drop_column("changed_by")
+    for table, columns in _ADDED.items():
+        for column in columns:
+            op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     op.drop_table("operators")
