@@ -41,6 +41,7 @@ class ZoomView(QGraphicsView):
         self.setDragMode(QGraphicsView.ScrollHandDrag)
         self.setTransformationAnchor(QGraphicsView.AnchorUnderMouse)
         self.zoom = 1.0
+        self.fitted = True  # following the view's size (Fit) until the person zooms
 
     zoomed = Signal(float)
 
@@ -51,17 +52,29 @@ class ZoomView(QGraphicsView):
             self.fit()
 
     def fit(self) -> None:
+        """The whole photo in view, never enlarged beyond 100 %: a photo smaller than the view shows
+        at its own size (an enlarged one looks softer than it is, to a person judging its quality)."""
+        self.fitted = True
         self.fitInView(self.item, Qt.KeepAspectRatio)
+        if self.transform().m11() > 1.0:
+            self.resetTransform()
         self.zoom = self.transform().m11()
         self.zoomed.emit(self.zoom)
 
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.fitted:  # a fitted photo keeps fitting as the window grows or shrinks
+            self.fit()
+
     def actual_size(self) -> None:
         """1:1 — one photo pixel per screen pixel."""
+        self.fitted = False
         self.resetTransform()
         self.zoom = 1.0
         self.zoomed.emit(self.zoom)
 
     def zoom_by(self, factor: float) -> None:
+        self.fitted = False
         self.scale(factor, factor)
         self.zoom = self.transform().m11()
         self.zoomed.emit(self.zoom)

@@ -831,3 +831,34 @@ def test_a_rejected_or_accepted_photo_shows_counts_and_filters_as_the_inspectors
     qtbot.waitUntil(lambda: window.viewer.outcome is not None and window.viewer.outcome.record.path.endswith("p1.png"),
                     timeout=20000)
     assert "FAIL (rejected by" in window.viewer.info.text() and "scratch on the lens" in window.viewer.info.text()
+
+
+def test_a_small_photo_is_never_enlarged_at_fit_and_a_large_one_refits_when_the_window_grows(qtbot, window, tmp_path,
+                                                                                          monkeypatch):
+    import numpy as np
+    from PIL import Image
+    from PySide6.QtCore import Qt
+
+    folder = tmp_path / "sizes"
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    Image.fromarray(rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)).save(folder / "small.png")
+    Image.fromarray(rng.integers(0, 255, (2000, 3000, 3), dtype=np.uint8)).save(folder / "large.jpg")
+    window.resize(1200, 800)
+    window.show()
+    choose_folder_with_ctrl_o(window, monkeypatch, folder)
+    qtbot.waitUntil(lambda: len(window.model.items) == 2 and not window.is_busy(), timeout=30000)
+    rows = {window.proxy.index(r, 0).data(Qt.UserRole + 1).rsplit("/", 1)[1]: r for r in range(window.proxy.rowCount())}
+
+    def show(name):
+        window.gallery.setCurrentIndex(window.proxy.index(rows[name], 0))
+        qtbot.waitUntil(lambda: window.viewer.outcome is not None
+                        and window.viewer.outcome.record.path.endswith(name), timeout=20000)
+
+    show("small.png")
+    assert window.viewer.view.zoom == 1.0 and window.viewer.zoom_label.text() == "100%"
+    show("large.jpg")
+    before = window.viewer.view.zoom
+    assert before < 1.0
+    window.resize(1600, 1000)
+    qtbot.waitUntil(lambda: window.viewer.view.zoom > before * 1.1, timeout=5000)
