@@ -43,6 +43,7 @@ from .gallery import (
     GalleryModel,
     GalleryView,
     PathRole,
+    StatusRole,
 )
 from .batch_jobs import BatchJobs, progress_text
 from .batch_outputs import BatchOutputs
@@ -118,7 +119,7 @@ class MainWindow(QMainWindow):
         self.viewer_jobs = ViewerJobs(self)
         self.viewer_jobs.scored.connect(self._show)
         self.viewer_jobs.progress.connect(lambda p, d, t: self._is_current(p) and self.viewer.show_map_progress(d, t))
-        self.viewer_jobs.mapped.connect(lambda p, m: self._is_current(p) and self.viewer.show_native(m))
+        self.viewer_jobs.mapped.connect(self._mapped)
         self.panel = ThresholdsPanel()
         self._build_layout()
         self._build_actions()
@@ -443,6 +444,14 @@ class MainWindow(QMainWindow):
     def _is_current(self, path: str) -> bool:
         current = self.gallery.currentIndex()
         return current.isValid() and current.data(PathRole) == path
+
+    def _mapped(self, path: str, maps) -> None:
+        if not self._is_current(path):
+            return
+        self.viewer.show_native(maps)
+        following = self.proxy.index(self.gallery.currentIndex().row() + 1, 0)
+        if following.isValid() and following.data(StatusRole) == "ok":  # the photo → shows next
+            self.viewer_jobs.prefetch(self.workspace.engine, following.data(PathRole))
 
     def _show(self, path: str, outcome) -> None:
         if self._is_current(path):

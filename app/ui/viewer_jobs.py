@@ -5,9 +5,12 @@ damage maps (tiled, ``app.core.scoring.native_maps``). While a job runs, a newer
 waiting one, and the running job stops between tiles once it is no longer the newest; signals
 of a stale job are dropped here, so the viewer never shows a photo the user has moved past.
 Finished maps are cached per photo and model, so stepping back to a photo costs nothing.
+Once the photo in view is mapped, the next one in the gallery's order is decoded and scored
+(``prefetch``), so stepping to it shows it at once (about 1 s at 12 MP, 2 s at 48 MP before).
 """
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import replace
 from pathlib import Path
@@ -28,21 +31,24 @@ class _Signals(QObject):
 
 
 class _ViewerJob(QRunnable):
-    def __init__(self, job_id: int, engine, path: str, is_current, cached=None, need_map: bool = True):
+    def __init__(self, job_id: int, engine, path: str, is_current, outcomes: "_Outcomes", key, need_map: bool = True):
         super().__init__()
-        self.job_id, self.engine, self.path, self.is_current, self.cached = job_id, engine, path, is_current, cached
-        self.need_map = need_map
+        self.job_id, self.engine, self.path, self.is_current = job_id, engine, path, is_current
+        self.outcomes, self.key, self.need_map = outcomes, key, need_map
         self.signals = _Signals()
 
     def run(self) -> None:
         try:
-            outcome = self.cached
+            # Looked up when the job runs, not when it was asked for: a prefetch of this photo
+            # that ran just before has decoded it already.
+            outcome = self.outcomes.get(self.key)
             if outcome is None:
                 outcome = score_photo(self.engine, Path(self.path))
                 if outcome.rgb is not None:
                     outcome = replace(outcome, exif=exif_summary(self.path))
                 elif outcome.record.status in ("truncated", "corrupt", "damaged"):  # show what decodes, with its status
                     outcome = replace(outcome, rgb=load_what_decodes(self.path))
+                self.outcomes.put(self.key, outcome)
             self.signals.scored.emit(self.job_id, outcome)
             damage = None
             if self.need_map and outcome.result is not None and self.is_current(self.job_id):
@@ -52,6 +58,30 @@ class _ViewerJob(QRunnable):
             self.signals.mapped.emit(self.job_id, damage)
         except Exception as exc:  # never let a viewer job die silently: the viewer says what failed
             self.signals.mapped.emit(self.job_id, exc)
+
+
+class _Outcomes:
+    """The last few decoded and scored photos, shared by the GUI thread and the job's thread."""
+
+    def __init__(self, size: int):
+        self.size, self._items, self._lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+            return self._items.get(key)
+
+    def put(self, key, outcome) -> None:
+        with self._lock:
+            self._items[key] = outcome
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
 
 
 class ViewerJobs(QObject):
@@ -64,12 +94,13 @@ class ViewerJobs(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)  # one viewer job at a time: a 12 MP map uses both cores
         self._latest = 0
-        self._outcomes: OrderedDict = OrderedDict()
+        self._outcomes = _Outcomes(CACHED_PHOTOS)
         self._maps: dict = {}
         # A job's signal object must outlive the job's thread until its last queued signal is
         # delivered here: dropped with the job, PySide would drop the pending signals too.
         self._alive: dict[int, _ViewerJob] = {}
         self.runs = 0  # jobs started (tests check that one photo is never mapped twice at once)
+        self._prefetched = 0
 
     def _key(self, engine, path: str):
         return path, engine.model.card.get("sha256")
@@ -83,7 +114,8 @@ class ViewerJobs(QObject):
             self.scored.emit(path, outcome)
             self.mapped.emit(path, self._maps[key])
             return
-        job = _ViewerJob(job_id, engine, path, lambda i: i == self._latest, outcome, need_map=key not in self._maps)
+        job = _ViewerJob(job_id, engine, path, lambda i: i == self._latest, self._outcomes, key,
+                         need_map=key not in self._maps)
         job.signals.scored.connect(lambda i, o: self._on_scored(i, key, o))
         job.signals.progress.connect(lambda i, d, t: i == self._latest and self.progress.emit(path, d, t))
         job.signals.mapped.connect(lambda i, m: self._on_mapped(i, key, m))
@@ -92,11 +124,21 @@ class ViewerJobs(QObject):
         job.setAutoDelete(False)
         self.pool.start(job)
 
+    def prefetch(self, engine, path: str) -> None:
+        """Decode and score ``path`` now, unseen, so that showing it next costs nothing. Asked
+        once the photo in view is mapped; a later request drops it if it has not started."""
+        key = self._key(engine, path)
+        if self._outcomes.get(key) is not None:
+            return
+        self._prefetched += 1
+        job_id = -self._prefetched  # never the newest request: it shows nothing
+        job = _ViewerJob(job_id, engine, path, lambda i: False, self._outcomes, key, need_map=False)
+        job.signals.mapped.connect(lambda i, m: self._alive.pop(i, None))
+        self._alive[job_id] = job
+        job.setAutoDelete(False)
+        self.pool.start(job)
+
     def _on_scored(self, job_id: int, key, outcome) -> None:
-        self._outcomes[key] = outcome
-        self._outcomes.move_to_end(key)
-        while len(self._outcomes) > CACHED_PHOTOS:
-            self._outcomes.popitem(last=False)
         if job_id == self._latest:
             self.scored.emit(key[0], outcome)
 

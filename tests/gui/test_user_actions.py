@@ -862,3 +862,29 @@ def test_a_small_photo_is_never_enlarged_at_fit_and_a_large_one_refits_when_the_
     assert before < 1.0
     window.resize(1600, 1000)
     qtbot.waitUntil(lambda: window.viewer.view.zoom > before * 1.1, timeout=5000)
+
+
+def test_the_next_photo_is_decoded_while_the_inspector_looks_and_shows_at_once_on_the_next_key(
+        qtbot, window, photo_folder, monkeypatch):
+    """While a photo is looked at, the next one in the gallery's order is decoded and scored in
+    the background; stepping to it shows it without decoding it again."""
+    from PySide6.QtCore import Qt
+
+    from app.ui import viewer_jobs
+
+    decoded = []
+    real = viewer_jobs.score_photo
+    monkeypatch.setattr(viewer_jobs, "score_photo", lambda engine, path: (decoded.append(path.name), real(engine, path))[1])
+    choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
+    qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
+    window.filter_box.setCurrentText("all")
+    window.sort_box.setCurrentText("name")
+    names = [window.proxy.index(r, 0).data(Qt.UserRole + 1).rsplit("/", 1)[1] for r in range(window.proxy.rowCount())]
+    first = names.index("p1.png")
+    window.gallery.setCurrentIndex(window.proxy.index(first, 0))
+    qtbot.waitUntil(lambda: names[first + 1] in decoded, timeout=20000)  # prefetched while p1 is shown
+    assert window.viewer_jobs.wait(10000)
+    qtbot.keyClick(window.viewer, Qt.Key_Right)  # the → key in the viewer
+    qtbot.waitUntil(lambda: window.viewer.outcome is not None
+                    and window.viewer.outcome.record.path.endswith(names[first + 1]), timeout=20000)
+    assert decoded.count(names[first + 1]) == 1
