@@ -89,3 +89,27 @@ def rated_site(tmp_path):
         "warmup_epochs": 0, "min_votes": 3, "min_photos": 20, "val_fraction": 0.25, "split_seed": 0, "seed": 0, "threads": 2,
     }))
     return db_path, base.with_suffix(".onnx"), cfg
+
+
+@pytest.fixture(autouse=True)
+def no_thread_outlives_its_test():
+    """A test whose work leaves a thread running (a batch, a viewer job, a pool that was never
+    shut down) fails: the program's own rule is that background work has an owner who ends it."""
+    import os
+    import threading
+    import time
+
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 5.0  # work that is ending may take a moment
+    while True:
+        leaked = [t for t in threading.enumerate() if t not in before and t.is_alive() and not t.daemon]
+        if not leaked or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    if os.environ.get("LEAKED_THREADS_REPORT"):
+        with open(os.environ["LEAKED_THREADS_REPORT"], "a") as f:
+            for t in leaked:
+                f.write(f"{os.environ.get('PYTEST_CURRENT_TEST', '?')}\t{t.name}\n")
+        return
+    assert not leaked, "threads left running: " + ", ".join(t.name for t in leaked)

@@ -150,6 +150,7 @@ class MainWindow(QMainWindow):
         # The catalogue: once its model is in, the window opens on the last session's folder. Its
         # photos scored and unchanged come from the database (no rescoring); new or changed ones are scored.
         self._after_load = "open last folder"
+        self._selected_at_start = self.settings.value("selected")  # shown again once the folder is read
         self.open_start_model(Path(model_path))
         self.station_sync.start()
 
@@ -161,10 +162,19 @@ class MainWindow(QMainWindow):
         self.descending = QCheckBox("descending")
         self.recursive = QCheckBox("sub-folders")
         self.watch = QCheckBox("keep watching")
+        self.proxy.set_sort("score")  # worst first: what an inspector looks at first
+        self._restore_options()
         self.filter_box.currentTextChanged.connect(self.proxy.set_filter)
         self.sort_box.currentTextChanged.connect(lambda _: self._sort())
         self.descending.toggled.connect(lambda _: self._sort())
-        self.proxy.set_sort("score")  # worst first: what an inspector looks at first
+        for box in (self.filter_box, self.sort_box):
+            box.currentTextChanged.connect(self._remember_options)
+        for check in (self.descending, self.recursive, self.watch):
+            check.toggled.connect(self._remember_options)
+        # Ticked with a folder open, they take effect at once: the folder is read again (its
+        # scored photos come from the database), rather than at the next Open.
+        self.recursive.toggled.connect(self._reread_folder)
+        self.watch.toggled.connect(self._reread_folder)
         controls = QHBoxLayout()
         for w in (QLabel("Show"), self.filter_box, QLabel("Sort"), self.sort_box, self.descending):
             controls.addWidget(w)
@@ -327,6 +337,27 @@ class MainWindow(QMainWindow):
     def _show_operator(self) -> None:
         self.station_status.show_operator(self.operators.current, self.operators.last)
 
+    def _restore_options(self) -> None:
+        """The last session's view: what it showed, in which order, from which folders."""
+        s = self.settings
+        self.filter_box.setCurrentText(str(s.value("filter", "all")))
+        self.sort_box.setCurrentText(str(s.value("sort", "score")))
+        for check, key in ((self.descending, "descending"), (self.recursive, "recursive"), (self.watch, "watch")):
+            check.setChecked(s.value(key, False, type=bool))
+        self.proxy.set_filter(self.filter_box.currentText())
+        self._sort()
+
+    def _remember_options(self) -> None:
+        for key, value in (("filter", self.filter_box.currentText()), ("sort", self.sort_box.currentText()),
+                           ("descending", self.descending.isChecked()), ("recursive", self.recursive.isChecked()),
+                           ("watch", self.watch.isChecked())):
+            self.settings.setValue(key, value)
+
+    def _reread_folder(self) -> None:
+        last = self.settings.value("last_folder")
+        if self.model.items and not isinstance(self.jobs.worker, CameraWorker) and last and Path(last).is_dir():
+            self.open_folder(Path(last))
+
     # --- scoring a folder -----------------------------------------------------------------
     def choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Photos to inspect", self.settings.value("last_folder", ""))
@@ -399,12 +430,22 @@ class MainWindow(QMainWindow):
 
     def _done(self, cancelled: bool) -> None:
         self.cancel_button.setEnabled(False)
+        self._select_remembered()
         self.outputs.show_reviews()
         self._histogram_timer.stop()
         self._refresh_counts()
         n, errors = len(self.model.items), sum(1 for it in self.model.items if it.status != "ok")
         ending = f"Stopped by a {self._failure}" if self._failure else ("Cancelled" if cancelled else "Done")
         self.statusBar().showMessage(f"{ending}: {n} photos, {errors} could not be scored")
+
+    def _select_remembered(self) -> None:
+        """After the start's folder is read, the photo selected when the window last closed."""
+        wanted, self._selected_at_start = self._selected_at_start, None
+        if wanted:
+            for row in range(self.proxy.rowCount()):
+                if self.proxy.index(row, 0).data(PathRole) == wanted:
+                    self.gallery.setCurrentIndex(self.proxy.index(row, 0))
+                    break
 
     def _failed(self, message: str) -> None:
         self._failure = message
@@ -421,6 +462,7 @@ class MainWindow(QMainWindow):
             return
         path = index.data(PathRole)
         self.model.item(path).reviewed = True
+        self.settings.setValue("selected", path)
         self.viewer_jobs.request(self.workspace.engine, path)
 
     def _refresh_counts(self) -> None:

@@ -888,3 +888,36 @@ def test_the_next_photo_is_decoded_while_the_inspector_looks_and_shows_at_once_o
     qtbot.waitUntil(lambda: window.viewer.outcome is not None
                     and window.viewer.outcome.record.path.endswith(names[first + 1]), timeout=20000)
     assert decoded.count(names[first + 1]) == 1
+
+
+def test_options_filter_sort_and_the_selected_photo_are_remembered_across_a_relaunch(
+        qtbot, window, photo_folder, exported_student, tmp_path, monkeypatch):
+    from PySide6.QtCore import QSettings, Qt
+
+    from app.ui.main_window import MainWindow
+
+    (photo_folder / "sub").mkdir()
+    (photo_folder / "sub" / "deep.png").write_bytes((photo_folder / "p0.png").read_bytes())
+    choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
+    qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
+    window.show()
+    qtbot.mouseClick(window.recursive, Qt.LeftButton)  # takes effect now: the folder is read again with its sub-folders
+    qtbot.waitUntil(lambda: len(window.model.items) == 8 and not window.is_busy(), timeout=30000)
+    window.sort_box.setCurrentText("name")
+    window.filter_box.setCurrentText("all")
+    qtbot.mouseClick(window.descending, Qt.LeftButton)
+    chosen = next(r for r in range(window.proxy.rowCount())
+                  if window.proxy.index(r, 0).data(Qt.UserRole + 1).endswith("p3.png"))
+    window.gallery.setCurrentIndex(window.proxy.index(chosen, 0))
+    settled(qtbot, window)
+    window.close()
+
+    again = MainWindow(exported_student[1], tmp_path / "inspector.db", QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
+    qtbot.addWidget(again)
+    qtbot.waitUntil(lambda: len(again.model.items) == 8 and not again.is_busy(), timeout=30000)
+    assert again.recursive.isChecked() and not again.watch.isChecked()
+    assert (again.sort_box.currentText(), again.filter_box.currentText(), again.descending.isChecked()) == \
+        ("name", "all", True)
+    qtbot.waitUntil(lambda: again.gallery.currentIndex().isValid(), timeout=10000)
+    assert again.gallery.currentIndex().data(Qt.UserRole + 1).endswith("p3.png")
+    again.close()
