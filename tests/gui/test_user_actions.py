@@ -576,6 +576,7 @@ def test_a_supervisor_confirming_a_switch_to_an_unknown_model_is_recorded_as_its
 # Every shortcut in the window's menus, and the test above that presses it. A new action with
 # no test here fails the check below.
 EXERCISED = {
+    "Ctrl+Shift+T": "test_a_closed_thresholds_panel_comes_back_from_the_view_menu",
     "Ctrl+O": "test_switching_folder_mid_batch_shows_only_the_new_folder",
     "Ctrl+K": "test_camera_from_the_menu_scores_frames_and_s_scores_one_now",
     "S": "test_camera_from_the_menu_scores_frames_and_s_scores_one_now",
@@ -921,3 +922,11 @@ def test_options_filter_sort_and_the_selected_photo_are_remembered_across_a_rela
     qtbot.waitUntil(lambda: again.gallery.currentIndex().isValid(), timeout=10000)
     assert again.gallery.currentIndex().data(Qt.UserRole + 1).endswith("p3.png")
     again.close()
+
+
+def test_a_closed_thresholds_panel_comes_back_from_the_view_menu(qtbot, window):
+    window.show()
+    window.thresholds_dock.close()
+    qtbot.waitUntil(lambda: not window.thresholds_dock.isVisible(), timeout=5000)
+    action_for(window, "Ctrl+Shift+T").trigger()
+    qtbot.waitUntil(lambda: window.thresholds_dock.isVisible(), timeout=5000)
