@@ -150,9 +150,10 @@ def start_validation(student_ckpt: Path, items: list[MOSItem], cfg: dict) -> dic
     return validate(model, MOSDataset(items, Path("/"), model.config.mean, model.config.std))
 
 
-def predict_onnx(onnx_path: Path, items: list[MOSItem]) -> np.ndarray:
-    """Scores as the app computes them (ONNX Runtime, the card's reading)."""
-    engine = Engine(load_model(onnx_path))
+def predict_onnx(onnx_path: Path, items: list[MOSItem], threads: int | None = None) -> np.ndarray:
+    """Scores as the app computes them (ONNX Runtime, the card's reading); ``threads``: the
+    recipe's thread budget (default: ONNX Runtime's, every core)."""
+    engine = Engine(load_model(onnx_path, threads=threads or None))
     return np.array([engine.score(load_rgb(it.image)).score for it in items])
 
 
@@ -280,7 +281,8 @@ def run_finetune(cfg: dict, db_url: str, base: Path, out: Path) -> dict:
         _copy(carried, onnx_path.with_name("teacher.pt"))  # ~10 MB: each version stands alone
 
     mos = np.array([it.mos for it in test_items])
-    before_pred, after_pred = predict_onnx(base_onnx, test_items), predict_onnx(onnx_path, test_items)
+    threads = cfg.get("threads")
+    before_pred, after_pred = predict_onnx(base_onnx, test_items, threads), predict_onnx(onnx_path, test_items, threads)
     _write_predictions(out / "test_predictions.csv", test_items, before_pred, after_pred)
     comparison = compare_srcc(mos, before_pred, after_pred, seed=int(cfg.get("seed", 0)))
     registered, decision = decide(comparison, validation)

@@ -1,0 +1,153 @@
+"""The real-ratings site benchmark (training/sitebench, scripts/site_benchmark.py): its simulated
+raters vote as asked, its test photos never change with n, and it runs end to end on a tiny site."""
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from training.site_split import SplitRule, assign
+from training.sitebench.plan import content_key, plan_site
+from training.sitebench.sites import SitePhoto
+from training.sitebench.votes import RaterPanel, acr_from_mos100, draw_votes
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _residuals(photos, panel):
+    votes = draw_votes(photos, panel)
+    truth = dict(photos)
+    bias = panel.biases()
+    rater = np.array([int(v.rater.rsplit("-", 1)[1]) for v in votes])
+    res = np.array([v.vote - acr_from_mos100(truth[v.photo]) for v in votes])
+    return votes, rater, res, bias
+
+
+def test_votes_scatter_around_the_mos_with_the_bias_and_noise_asked():
+    rng = np.random.default_rng(5)
+    # MOS 25-75 (ACR 2-4): clipping at 1 and 5 stays out of the way, rounding is spread evenly.
+    photos = [(f"p{i:04d}", float(m)) for i, m in enumerate(rng.uniform(25, 75, 3000))]
+    panel = RaterPanel(per_photo=5, pool=100, bias_sd=0.25, noise_sd=0.6, seed=1)
+    votes, rater, res, bias = _residuals(photos, panel)
+    assert len(votes) == 5 * len(photos)
+    assert all(len({v.rater for v in votes[5 * i:5 * i + 5]}) == 5 for i in range(len(photos)))  # five different raters
+    # The mean vote sits on the MOS, moved only by the biases of the raters who voted.
+    assert abs(res.mean() - bias[rater].mean()) < 0.02
+    # Within a rater: the vote noise plus rounding's 1/12 (sd 0.666 for 0.6).
+    within = res - bias[rater]
+    assert 0.64 < within.std() < 0.70
+    # Between raters: their mean residuals spread by the bias sd (less the noise each mean carries).
+    means = np.array([res[rater == r].mean() for r in range(panel.pool)])
+    counts = np.array([(rater == r).sum() for r in range(panel.pool)])
+    bias_var = means.var() - np.mean(within.var() / counts)
+    assert 0.18 < np.sqrt(bias_var) < 0.32
+
+
+def test_without_bias_or_noise_every_vote_is_the_rounded_mos_and_the_seed_decides_the_rest():
+    photos = [("a", 0.0), ("b", 37.0), ("c", 62.6), ("d", 100.0)]
+    exact = draw_votes(photos, RaterPanel(bias_sd=0.0, noise_sd=0.0))
+    assert [v.vote for v in exact] == [1] * 5 + [2] * 5 + [4] * 5 + [5] * 5  # 1 + 4 * 0.37 = 2.48, 3.504
+    one, again, other = (draw_votes(photos * 10, RaterPanel(seed=s)) for s in (3, 3, 4))
+    assert one == again
+    assert [v.vote for v in one] != [v.vote for v in other]
+
+
+def test_a_photo_gets_the_same_votes_whether_the_site_is_rated_in_part_or_whole():
+    photos = [(f"p{i:03d}", 50.0 + i % 40) for i in range(60)]
+    whole = draw_votes(photos, RaterPanel(seed=2))
+    assert [v for v in whole if v.photo == "p010"] == [v for v in draw_votes(photos, RaterPanel(seed=2)) if v.photo == "p010"]
+
+
+def _site(folder: Path, n: int) -> list[SitePhoto]:
+    folder.mkdir(parents=True, exist_ok=True)
+    photos = []
+    for i in range(n):
+        path = folder / f"{i:03d}.bin"
+        path.write_bytes(f"photo {i}".encode())
+        photos.append(SitePhoto(str(path.resolve()), float(i % 100)))
+    return photos
+
+
+def test_the_test_photos_never_change_with_n_and_are_the_ones_the_fine_tune_will_test_on(tmp_path):
+    photos = _site(tmp_path / "site", 400)
+    rule = SplitRule(seed=0, val_fraction=0.2, test_fraction=0.25, min_val=5, min_test=8)
+    plan = plan_site(photos, rule, seed=0)
+    assert 60 < len(plan.test) < 140 and plan.available() == 400 - len(plan.test)
+    test = {p.path for p in plan.test}
+    previous: set[str] = set()
+    for n in (20, 50, 150, 1000):
+        rated = plan.rated(n)
+        others = {p.path for p in rated} - test
+        assert {p.path for p in rated} >= test
+        assert len(others) == min(n, plan.available())
+        assert others >= previous  # nested: the photos rated at a smaller n stay rated
+        previous = others
+        # The fine-tune splits the rated photos by the same rule on their content hashes.
+        split = assign([content_key(p.path) for p in rated], rule)
+        assert {p.path for p in rated if split[content_key(p.path)] == "test"} == test
+    # Another seed rates the photos in another order, but tests on the same photos.
+    again = plan_site(photos, rule, seed=1)
+    assert {p.path for p in again.test} == test and again.order != plan.order
+
+
+@pytest.mark.slow
+def test_the_benchmark_runs_end_to_end_on_a_tiny_site(tmp_path, monkeypatch):
+    torch = pytest.importorskip("torch")
+    from PIL import Image
+
+    from models import create_model
+    from tests.conftest import ship_for_tests
+    from training.export import export_model
+
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "site"
+    folder.mkdir()
+    rows = []
+    for i in range(40):
+        level = i % 4
+        img = np.clip(rng.normal(128, 10 + 25 * level, (72, 88, 3)), 0, 255).astype(np.uint8)
+        Image.fromarray(img).save(folder / f"{i:02d}.png")
+        rows.append((f"{i:02d}.png", 85 - 20 * level + float(rng.normal(0, 3))))
+    with open(folder / "mos.csv", "w", newline="") as f:
+        csv.writer(f).writerows([("image", "mos"), *rows])
+    torch.manual_seed(0)
+    student = create_model("student", weights=None)
+    base = tmp_path / "models" / "base"
+    export_model(student, base, {"version": "0.1.0"})
+    ship_for_tests(base.with_suffix(".json"))  # the station trusts it on first sight, and records that
+    torch.save({"config": student.config.to_dict(), "model": student.state_dict(), "card_info": {}}, base.with_suffix(".pt"))
+    cfg = tmp_path / "ft.json"
+    cfg.write_text(json.dumps({
+        "model": "student", "crop": 64, "batch_size": 6, "epochs": 2, "lr_backbone": 1e-3, "lr_head": 3e-3,
+        "warmup_epochs": 0, "min_votes": 3, "min_photos": 10, "split_seed": 0, "test_fraction": 0.25,
+        "val_fraction": 0.2, "min_test": 5, "min_val": 3, "seed": 0}))
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import site_benchmark
+
+    out = tmp_path / "bench"
+    assert site_benchmark.main(["--base", str(base.with_suffix(".onnx")), "--csv", str(folder / "mos.csv"),
+                                "--root", str(folder), "--sizes", "12", "100", "--out", str(out), "--threads", "1",
+                                "--config", str(cfg)]) == 0
+    cells = sorted(out.glob("*-0.1.0/mos/n*/result.json"))
+    results = [json.loads(p.read_text()) for p in cells]
+    assert [r["n"] for r in sorted(results, key=lambda r: r["n"])] == [12, 40 - results[0]["test_n"]]  # 100: all there is
+    for r in results:
+        # Votes went through `ratings import` into the station's own home, five per photo.
+        assert r["station"]["db"].startswith(str(out)) and r["station"]["scored"] == r["n"] + r["test_n"]
+        for method in ("calibration", "finetune"):
+            assert r[method]["test"]["n"] == r["test_n"] and r[method]["peak_mb"] > 20 and r[method]["seconds"] > 0
+        assert r["calibration"]["test"]["before"] == pytest.approx(r["finetune"]["test"]["before"], abs=1e-6)
+        assert len(r["finetune"]["curve"]) == 2
+        assert r["calibration"]["peak_mb"] < r["finetune"]["peak_mb"]  # the panel's fit is torch-free
+    table = next(out.glob("*-0.1.0-mos.md")).read_text()
+    assert table.count("| calibration |") == 2 and table.count("| fine-tune |") == 2
+    # Done cells are kept: a second run resumes without redoing them.
+    stamp = cells[0].stat().st_mtime
+    assert site_benchmark.main(["--base", str(base.with_suffix(".onnx")), "--csv", str(folder / "mos.csv"),
+                                "--root", str(folder), "--sizes", "12", "--out", str(out), "--threads", "1",
+                                "--config", str(cfg)]) == 0
+    assert cells[0].stat().st_mtime == stamp
