@@ -133,8 +133,9 @@ def test_the_worst_photos_are_shown_with_captioned_overlays_and_their_colour_sca
     scales = {img["alt"] for img in page.images if "colour scale" in img.get("alt", "")}
     assert scales == {"attention colour scale", "damage colour scale"}
     attention, damage = page.tables["scale-attention"][0], page.tables["scale-damage"][0]
-    assert attention[0].startswith("0×") and attention[-1].startswith("4×")  # the fixed scales of app.core.scoring.overlay
-    assert damage[0].startswith("0 ") and damage[-1].startswith("1 ")
+    assert attention[0] == "where the model looked:" and damage[0] == "where it found damage:"
+    assert attention[1].startswith("0×") and attention[-1].startswith("4×")  # the fixed scales of app.core.scoring.overlay
+    assert damage[1].startswith("0 ") and damage[-1].startswith("1 ")
     assert steps[-1] == (3, 3) and [d for d, _ in steps] == [1, 2, 3]  # one step per worst photo
     assert "&lt;i&gt;bad.jpg" in text and "<i>bad" not in text  # file names are escaped
     db.close()
