@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
+from app.core.model.contract import model_identity
 from tests.gui.conftest import settled
 from tests.gui.test_user_actions import action_for, choose_folder_with_ctrl_o, signed_in_with_ctrl_u
 from tests.html_tables import ReportPage
@@ -80,7 +81,7 @@ def test_an_inspector_rejects_a_photo_and_the_report_with_a_lot_id_names_the_dec
     batch = page.pairs("batch")
     assert batch["lot"] == "LOT-7" and batch["operator"] == "B-1042" and batch["folder"] == str(photo_folder)
     assert batch["station"] == socket.gethostname()
-    assert batch["model identity (SHA-256)"] == window.workspace.model.card["sha256"]
+    assert batch["model identity (SHA-256)"] == model_identity(window.workspace.model.card)  # as approvals name it
     assert [r["file"] for r in page.rows("not-scored")] == ["broken.jpg"]
     assert page.rows("counts")[0]["rejected"] == "1"
 

@@ -19,6 +19,7 @@ body { font-family: sans-serif; font-size: 10pt; }
 table { border-collapse: collapse; }
 td, th { padding: 3px 6px; text-align: left; vertical-align: middle; }
 #photos th, #counts th { background-color: #e8e8e8; }
+#photos { font-size: 8pt; }
 #batch th { font-weight: normal; color: #555555; }
 .pass { color: #2a7a2a; } .review { color: #9a6a00; } .fail { color: #b02020; font-weight: bold; }
 .decided { font-style: italic; }
@@ -79,8 +80,11 @@ def _photo_row(line: PhotoLine, report: BatchReport, src) -> str:
 
 
 def _photos_table(report: BatchReport, src) -> str:
-    heads = ("thumbnail", "file", "score", "model verdict", "disposition", "reason", "decided by", "when (UTC)")
-    return ("<table id='photos'><tr>" + "".join(f"<th>{h}</th>" for h in heads) + "</tr>"
+    # Widths in percent of the page: without them Qt's layout breaks "disposition" and file names
+    # mid-word on an A4 page.
+    heads = (("thumbnail", 11), ("file", 18), ("score", 7), ("model verdict", 10), ("disposition", 14),
+             ("reason", 16), ("decided by", 10), ("when (UTC)", 14))
+    return ("<table id='photos' width='100%'><tr>" + "".join(f"<th width='{w}%'>{h}</th>" for h, w in heads) + "</tr>"
             + "".join(_photo_row(line, report, src) for line in report.lines) + "</table>")
 
 
@@ -99,8 +103,10 @@ def _worst(report: BatchReport, src) -> str:
              "<p class='caption'>Each photo, where the model looked and where it found damage. The colours are on "
              "fixed scales, the same for every photo:</p>"]
     for (bar, low, high), of in zip(report.scales, ("where the model looked", "where it found damage")):
-        parts.append(f"<table id='{esc(bar.key)}'><tr><td class='caption'>{esc(of)}:</td><td>{esc(low)}</td>"
-                     f"<td>{_img(bar, src, SCALE_WIDTH)}</td><td>{esc(high)}</td></tr></table>")
+        parts.append(f"<table id='{esc(bar.key)}'><tr><td class='caption' width='150'>{esc(of)}:</td>"
+                     f"<td class='caption' width='120' align='right'>{esc(low)}</td>"
+                     f"<td width='{SCALE_WIDTH + 8}'>{_img(bar, src, SCALE_WIDTH)}</td>"
+                     f"<td class='caption' width='140'>{esc(high)}</td></tr></table>")
     for n, shown in enumerate(report.worst, 1):
         line = shown.line
         parts.append(f"<h3>{n}. {esc(line.name)} — {line.score:.1f}, {_disposition(line)}"
@@ -121,7 +127,9 @@ def render_html(report: BatchReport, src: Callable[[Picture], str] = Picture.dat
         f"<!doctype html><html><head><meta charset='utf-8'><title>{esc(title)}</title><style>{STYLE}</style></head><body>",
         f"<h1>{esc(title)}</h1>", _batch_table(report),
         "<h2>Counts</h2>", _counts_table(report),
-        f"<h2>Scores</h2>{_img(report.histogram, src, 480)}",
+        f"<h2>Scores</h2><p>{_img(report.histogram, src, 480)}</p>"
+        "<p class='caption'>How many photos scored 0 to 100, in steps of 5, coloured by the model's verdict; "
+        "the lines are the thresholds.</p>",
         "<h2>Every photo, worst first</h2>", _photos_table(report, src),
         _not_scored(report), _worst(report, src), "</body></html>",
     ])
