@@ -22,12 +22,15 @@ def proposed_path(folder: Path | None, stem: str, suffix: str, today: date | Non
 
 
 def report_target(path: str, chosen_filter: str) -> tuple[Path, str]:
-    """(the file to write, "html" or "pdf"): a typed .pdf or .html suffix wins, else the file type
-    chosen in the dialog, whose suffix is added."""
+    """(the file to write, "html" or "pdf"). The file type chosen in the dialog decides, as its
+    suffix is the proposed name's (a person who picks PDF and keeps the name means PDF); a typed
+    .pdf means PDF whatever the type. The suffix is made to match."""
     target = Path(path)
+    kind = "pdf" if "*.pdf" in chosen_filter or target.suffix.lower() == ".pdf" else "html"
     if target.suffix.lower() in (".pdf", ".html", ".htm"):
-        return target, "pdf" if target.suffix.lower() == ".pdf" else "html"
-    kind = "pdf" if "*.pdf" in chosen_filter else "html"
+        if (target.suffix.lower() == ".pdf") == (kind == "pdf"):
+            return target, kind
+        return target.with_suffix(f".{kind}"), kind
     return target.with_name(f"{target.name}.{kind}"), kind
 
 

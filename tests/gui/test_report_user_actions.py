@@ -155,3 +155,17 @@ def test_sorting_by_verdict_shows_failed_and_rejected_photos_first_and_unscored_
     assert Path(shown[-1].path).name == "broken.jpg"  # files that could not be scored come last
     fails = [it for it in shown if it.verdict_in_force == "fail"]
     assert [it.score for it in fails] == sorted(it.score for it in fails)  # within a verdict, the worst score first
+
+
+@pytest.mark.parametrize("typed, chosen, written", [
+    ("/p/report-2026-12-06.html", "PDF (*.pdf)", ("/p/report-2026-12-06.pdf", "pdf")),  # the type picked wins
+    ("/p/report-2026-12-06.html", "HTML, images included (*.html)", ("/p/report-2026-12-06.html", "html")),
+    ("/p/lot7", "PDF (*.pdf)", ("/p/lot7.pdf", "pdf")),
+    ("/p/lot7.pdf", "HTML, images included (*.html)", ("/p/lot7.pdf", "pdf")),  # typed explicitly
+    ("/p/lot7.v2", "", ("/p/lot7.v2.html", "html")),
+])
+def test_the_save_dialogs_file_type_decides_the_reports_format_and_its_suffix(typed, chosen, written):
+    from app.ui.output_files import report_target
+
+    path, kind = report_target(typed, chosen)
+    assert (str(path), kind) == written
