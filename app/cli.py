@@ -9,7 +9,9 @@ from pathlib import Path
 from .core.model.contract import ModelError, model_identity
 from .core.model.loader import load_model
 from .core.model.trust import UntrustedModel, admit_model, current_user
+from .core.outputs.batch_report import BatchContext
 from .core.outputs.report import write_report
+from .core.outputs.reviews import current_reviews, with_reviews
 from .core.outputs.scores_csv import write_scores_csv
 from .core.scoring.engine import Engine
 from .core.scoring.photo import BatchSummary, printable_path, score_batch
@@ -130,11 +132,14 @@ def score_command(paths: list[Path], model_path: Path, db_url: str, csv_out: Pat
             f"and unchanged{ignored} (model {model.name} v{model.version})",
             file=sys.stderr,
         )
+        # The inspectors' decisions made at the window travel with the scores (the disposition).
+        rows = with_reviews(score_rows(db, mv), current_reviews(db)) if csv_out or report else []
         if csv_out:
-            write_scores_csv(score_rows(db, mv), csv_out)
+            write_scores_csv(rows, csv_out)
             print(f"wrote {csv_out}", file=sys.stderr)
         if report:
-            write_report(score_rows(db, mv), engine, active_thresholds(db, mv), report)
+            context = BatchContext(source=", ".join(str(p) for p in paths), operator=current_user())
+            write_report(rows, engine, active_thresholds(db, mv), report, context=context)
             print(f"wrote {report}", file=sys.stderr)
         attempted = summary.scored + summary.failed
         if attempted and model_errors == attempted:

@@ -41,7 +41,7 @@ def test_score_stores_rows_writes_csv_and_reports_bad_photos_without_failing(exp
         rows = c.execute("select i.path, s.status, s.score, s.verdict from scores s join images i on i.id = s.image_id").fetchall()
     assert len(rows) == 5
     assert sum(1 for r in rows if r[1] == "ok" and r[3] in ("pass", "review", "fail")) == 3
-    with open(out, newline="") as f:
+    with open(out, newline="", encoding="utf-8-sig") as f:  # the BOM spreadsheets need, read back
         exported = list(csv.DictReader(f))
     assert len(exported) == 5
     assert "Batch report" in report.read_text()

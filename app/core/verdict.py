@@ -9,6 +9,16 @@ PASS, REVIEW, FAIL = "pass", "review", "fail"
 DECIDED = {"accepted": PASS, "rejected": FAIL}
 
 
+# Worst first, the order an inspector and a quality manager read a batch in; a photo with no
+# verdict (it could not be scored) comes after every verdict.
+WORST_FIRST = (FAIL, REVIEW, PASS)
+
+
+def severity_rank(verdict: str | None) -> int:
+    """0 for fail, 1 for review, 2 for pass, 3 for no verdict: sorting by it puts the worst first."""
+    return WORST_FIRST.index(verdict) if verdict in WORST_FIRST else len(WORST_FIRST)
+
+
 def in_force(model_verdict: str | None, decision: str | None) -> str | None:
     """The verdict people see: an accepted photo passes and a rejected one fails, whatever the
     thresholds say now; any other photo has the model's verdict."""

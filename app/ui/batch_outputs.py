@@ -8,11 +8,15 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
-from ..core.outputs.report import write_report
+from ..core.outputs.atomic import written_whole
+from ..core.outputs.batch_report import BatchContext, build_report
+from ..core.outputs.report_html import render_html
 from ..core.outputs.reviews import add_review, current_reviews, with_reviews
 from ..core.outputs.scores_csv import write_scores_csv
 from ..core.store.repository import score_rows
 from .gallery import PathRole
+from .output_files import CSV_FILTER, REPORT_FILTERS, ProgressRelay, proposed_path, report_target
+from .report_pdf import write_report_pdf
 from .tasks import describe_failure
 
 
@@ -68,8 +72,14 @@ class BatchOutputs:
         self.window.tasks.submit("reviews", lambda: current_reviews(db), on_done=self.window.model.set_reviews,
                                  replace=False)
 
+    def _proposed(self, stem: str, suffix: str) -> str:
+        folder = self.window.batch_folder
+        if folder is None and self.window.settings.value("last_folder"):
+            folder = Path(self.window.settings.value("last_folder"))
+        return proposed_path(folder, stem, suffix)
+
     def choose_export(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self.window, "Export scores", "scores.csv", "CSV (*.csv)")
+        path, _ = QFileDialog.getSaveFileName(self.window, "Export scores", self._proposed("scores", "csv"), CSV_FILTER)
         if path:
             self.export_csv(Path(path))
 
@@ -83,20 +93,46 @@ class BatchOutputs:
                             lambda exc: f"Nothing exported: {exc}")
 
     def choose_report(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self.window, "Batch report", "report.html", "HTML (*.html)")
-        if path:
-            self.export_report(Path(path))
+        """Where (the file type chosen decides HTML or PDF), then the lot id, then write it."""
+        path, chosen = QFileDialog.getSaveFileName(self.window, "Batch report", self._proposed("report", "html"),
+                                                   REPORT_FILTERS)
+        if not path:
+            return
+        lot, ok = QInputDialog.getText(self.window, "Batch report", "Lot id (optional):")
+        if not ok:  # cancelled: no report, even with the file chosen
+            return
+        target, kind = report_target(path, chosen)
+        self.export_report(target, lot.strip(), kind)
 
-    def export_report(self, path: Path) -> None:
-        """Written off the GUI thread (it decodes and reads the worst photos again)."""
-        engine, thresholds = self._ws.engine, self._ws.thresholds
-        self._write_gallery("report", path, lambda rows, out: write_report(rows, engine, thresholds, out),
-                            f"Writing report {path}…", lambda n: f"Wrote report {path} ({n} photos)",
+    def export_report(self, path: Path, lot: str = "", kind: str = "html") -> None:
+        """Written off the GUI thread (it decodes and reads the worst photos again), its progress
+        in the status bar."""
+        ws, window = self._ws, self.window
+        engine, thresholds = ws.engine, ws.thresholds
+        context = BatchContext(source=window.batch_source, lot=lot, operator=window.operators.recorded_name(),
+                               profile=ws.profile)
+        # The gallery's thumbnails (JPEG bytes, never changed in place): the report needs no decoding for them.
+        thumbnails = {it.path: it.thumb for it in window.model.items if it.thumb}
+        started = f"Writing report {path}"
+        relay = ProgressRelay(started, window)
+        relay.said.connect(self._say)
+
+        def write(rows, out) -> None:
+            report = build_report(rows, engine, thresholds, context, thumbnails, progress=relay.advance)
+            if kind == "pdf":
+                write_report_pdf(report, out)
+            else:
+                with written_whole(out) as f:
+                    f.write(render_html(report))
+
+        self._write_gallery("report", path, write, f"{started}…", lambda n: f"Wrote report {path} ({n} photos)",
                             "No report: no photo in the gallery has a result from this model",
-                            lambda exc: f"Report not written: {describe_failure(exc)}")
+                            lambda exc: f"Report not written: {describe_failure(exc)}", after=relay.deleteLater)
 
-    def _write_gallery(self, kind: str, path: Path, write, started: str, done, nothing: str, failed) -> None:
-        """Write the gallery's rows with ``write(rows, path)`` off the GUI thread, saying how it went."""
+    def _write_gallery(self, kind: str, path: Path, write, started: str, done, nothing: str, failed,
+                       after=None) -> None:
+        """Write the gallery's rows with ``write(rows, path)`` off the GUI thread, saying how it
+        went; ``after()`` runs once it has, either way."""
         db, version, shown = self._ws.db, self._ws.model_version_id, self._shown()
 
         def work() -> int:
@@ -106,5 +142,10 @@ class BatchOutputs:
             return len(rows)
 
         self._say(started)
-        self.window.tasks.submit((kind, str(path)), work, on_done=lambda n: self._say(done(n) if n else nothing),
-                                 on_error=lambda exc: self._say(failed(exc)))
+        def said(text: str) -> None:
+            self._say(text)
+            if after is not None:
+                after()
+
+        self.window.tasks.submit((kind, str(path)), work, on_done=lambda n: said(done(n) if n else nothing),
+                                 on_error=lambda exc: said(failed(exc)))

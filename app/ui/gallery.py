@@ -18,7 +18,7 @@ from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QListView
 
 from ..core.outputs.reviews import ReviewState
-from ..core.verdict import Thresholds, in_force
+from ..core.verdict import Thresholds, in_force, severity_rank
 
 VERDICT_COLOURS = {"pass": QColor(200, 240, 200), "review": QColor(255, 236, 179), "fail": QColor(255, 205, 205)}
 ERROR_COLOUR = QColor(220, 220, 220)
@@ -30,6 +30,7 @@ VerdictRole = Qt.UserRole + 3
 StatusRole = Qt.UserRole + 4
 TimeRole = Qt.UserRole + 5
 NameRole = Qt.UserRole + 6
+SeverityRole = Qt.UserRole + 7  # sorts worst first: fail, review, pass, then files not scored
 
 
 @dataclass
@@ -119,6 +120,9 @@ class GalleryModel(QAbstractListModel):
             return it.added.timestamp()
         if role == NameRole:
             return Path(it.path).name.lower()
+        if role == SeverityRole:
+            # The verdict in force first (a rejected photo among the fails), then the score within it.
+            return severity_rank(it.verdict_in_force) * 1000.0 + (it.score if it.score is not None else 0.0)
         return None
 
     def upsert(self, record, thumb: bytes | None, thresholds: Thresholds | None = None) -> None:
@@ -195,7 +199,7 @@ class GalleryModel(QAbstractListModel):
 
 
 CELL_SIZE = QSize(148, 170)  # a 128 px thumbnail, the score line and the name
-SORT_ROLES = {"score": ScoreRole, "name": NameRole, "time": TimeRole, "verdict": VerdictRole}
+SORT_ROLES = {"score": ScoreRole, "name": NameRole, "time": TimeRole, "verdict": SeverityRole}
 FILTERS = ("all", "pass", "review", "fail", "errors", "reviewed", "overridden", "not reviewed")
 # Short marks, so the file name still fits its cell; the tooltip says who decided, when and why.
 REVIEW_BADGES = {"accepted": "  ✓", "rejected": "  ✗", "reviewed": "  ·"}

@@ -109,6 +109,9 @@ class MainWindow(QMainWindow):
         self.jobs.failed.connect(self._failed)
         self.jobs.finished.connect(self._done)
         self._failure: str | None = None
+        # Where the gallery's photos came from, named in the report: a folder (whose path the
+        # export dialogs start in) or a camera.
+        self.batch_source, self.batch_folder = "", None
         self.labeling: LabelingPanel | None = None
         self._batch_started = time.monotonic()
         self.proxy = GalleryFilter(self)
@@ -372,6 +375,7 @@ class MainWindow(QMainWindow):
     def open_folder(self, folder: Path) -> None:
         if self._ready_to_start(lambda: self.open_folder(folder), f"{folder} is scored"):
             self.settings.setValue("last_folder", str(folder))
+            self.batch_source, self.batch_folder = str(folder), Path(folder)
             worker = FolderWorker(self.workspace, folder, self.recursive.isChecked(), self.watch.isChecked())
             self._start(worker, f"Scoring {folder}…")
 
@@ -389,6 +393,7 @@ class MainWindow(QMainWindow):
             # The settings file is no place for a stream's password: it is kept masked, and typed again.
             self.settings.setValue("camera", source.shown)
             save_dir = save_dir or user_data_dir() / "camera-frames"
+            self.batch_source, self.batch_folder = f"camera {source.shown}", Path(save_dir)
             worker = CameraWorker(self.workspace, source, save_dir, interval_ms)
             self._start(worker, f"Camera {source.shown}: scoring a frame every {interval_ms / 1000:.1f} s (S: now)")
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 ROOT = str(Path(__file__).resolve().parents[2]) + os.sep
 UI, CORE = ROOT + "app/ui/", ROOT + "app/core/"
@@ -73,6 +73,7 @@ def no_unanswered_questions(monkeypatch):
         raise AssertionError(f"a question dialog no test answered: {title!r}")
 
     monkeypatch.setattr(QMessageBox, "question", staticmethod(unexpected))
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(unexpected))  # the review's reason, a lot id
 
 
 @pytest.fixture

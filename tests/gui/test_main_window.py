@@ -73,7 +73,7 @@ def test_folder_to_viewer_to_thresholds_to_csv(qtbot, window, photo_folder, tmp_
     window.outputs.export_csv(out)  # after the save: the window's background work runs in order
     settled(qtbot, window)
     assert window.statusBar().currentMessage().startswith("Exported 7 photos")
-    with open(out, newline="") as f:
+    with open(out, newline="", encoding="utf-8-sig") as f:  # the CSV starts with a BOM
         rows = list(csv.DictReader(f))
     assert len(rows) == 7
     assert {r["verdict"] for r in rows if r["status"] == "ok"} == {"fail"}

@@ -205,10 +205,11 @@ def test_exports_hold_the_gallerys_photos_not_every_stored_row(qtbot, window, ph
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), "")))
     action_for(window, "Ctrl+E").trigger()
     settled(qtbot, window)
-    with open(out, newline="") as f:
+    with open(out, newline="", encoding="utf-8-sig") as f:  # the CSV starts with a BOM
         names = sorted(r["path"].rsplit("/", 1)[1] for r in csv.DictReader(f))
     assert names == sorted(it.path.rsplit("/", 1)[1] for it in window.model.items)  # not old.png
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(report), "")))
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("", True)))  # no lot id
     action_for(window, "Ctrl+R").trigger()
     assert window.statusBar().currentMessage().startswith("Writing report")  # the window is not held
     qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Wrote report"), timeout=30000)
@@ -673,7 +674,7 @@ def test_overriding_a_verdict_is_stored_shown_exported_and_survives_a_relaunch(q
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), "")))
     action_for(window, "Ctrl+E").trigger()
     settled(qtbot, window)
-    with open(out, newline="") as f:
+    with open(out, newline="", encoding="utf-8-sig") as f:  # the CSV starts with a BOM
         exported = {r["path"].rsplit("/", 1)[1]: r for r in csv.DictReader(f)}
     assert exported["p1.png"]["review"] == "rejected" and exported["p1.png"]["review_reason"] == "scratch on the lens"
     assert exported["p4.png"]["review"] == "accepted" and exported["p2.png"]["review"] == "reviewed"

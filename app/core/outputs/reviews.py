@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 
 from ..store.database import Database
+from ..verdict import in_force
 from ..store.schema import Image, Review
 
 DECISIONS = ("reviewed", "accepted", "rejected")
@@ -65,11 +66,15 @@ def current_reviews(db: Database) -> dict[str, ReviewState]:
 
 
 def with_reviews(rows: list[dict], reviews: dict[str, ReviewState]) -> list[dict]:
-    """Export rows with the review in force: review, review_reason, reviewed_by, reviewed_at."""
+    """Export rows with the review in force (review, review_reason, reviewed_by, reviewed_at) and
+    the disposition: the model's verdict unless a person accepted or rejected the photo; empty
+    for a file that could not be scored."""
     out = []
     for r in rows:
         rv = reviews.get(r["path"])
-        out.append(r | {"review": rv.decision if rv else "", "review_reason": (rv.reason or "") if rv else "",
+        disposition = in_force(r.get("verdict"), rv.decision if rv else None) if r.get("status") == "ok" else None
+        out.append(r | {"disposition": disposition or "",
+                        "review": rv.decision if rv else "", "review_reason": (rv.reason or "") if rv else "",
                         "reviewed_by": rv.reviewer if rv else "",
                         "reviewed_at": rv.at.isoformat(timespec="seconds") if rv else ""})
     return out

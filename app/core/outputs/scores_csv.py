@@ -1,13 +1,18 @@
-"""Export scores: CSV safe to open in a spreadsheet."""
+"""Export scores: CSV safe to open in a spreadsheet.
+
+Written with a UTF-8 byte order mark: without one, Excel and LibreOffice guess a legacy code page
+and a file name such as "Čaj-ü.jpg" opens garbled. Python's "utf-8-sig" reads it back unchanged."""
 from __future__ import annotations
 
 import csv
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from .atomic import written_whole
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-COLUMNS = ("path", "score", "verdict", "status", "error", "opinions", "model", "model_version", "model_sha256", "scored_at",
+# "disposition" beside "verdict": the decision in force (an inspector's accept or reject over the
+# model's verdict); "name": the file name alone, what a person sorts and filters a sheet by.
+COLUMNS = ("path", "name", "score", "verdict", "disposition", "status", "error", "opinions", "model", "model_version", "model_sha256", "scored_at",
            "review", "review_reason", "reviewed_by", "reviewed_at")
 
 
@@ -37,9 +42,10 @@ class SpreadsheetSafeWriter:
 
 def write_scores_csv(rows: list[dict], path: str | Path) -> Path:
     path = Path(path)
-    with written_whole(path, newline="") as f:
+    with written_whole(path, newline="", encoding="utf-8-sig") as f:
         writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
+            row = row | {"name": row.get("name") or PurePath(row["path"]).name}
             writer.writerow({k: spreadsheet_safe(row.get(k)) for k in COLUMNS})
     return path
