@@ -13,7 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QThreadPool, QTimer
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -48,6 +47,7 @@ from .gallery import (
 from .batch_jobs import BatchJobs, progress_text
 from .batch_outputs import BatchOutputs
 from .labeling_panel import LabelingPanel
+from .menus import build_menus
 from .model_controller import ModelController
 from .operator_controller import OperatorController
 from .station_status import StationStatus
@@ -57,6 +57,7 @@ from .thresholds_panel import ThresholdsPanel
 from .training_controller import TrainingController
 from .training_panel import TrainingPanel
 from .viewer import Viewer
+from .view_options import ViewOptions
 from .viewer_jobs import ViewerJobs
 from .workers import CameraWorker, FolderWorker
 
@@ -125,7 +126,7 @@ class MainWindow(QMainWindow):
         self.viewer_jobs.mapped.connect(self._mapped)
         self.panel = ThresholdsPanel()
         self._build_layout()
-        self._build_actions()
+        build_menus(self)
 
         self.gallery.selectionModel().currentChanged.connect(lambda cur, _: self.open_index(cur))
         self.viewer.next_requested.connect(self.step)
@@ -166,14 +167,15 @@ class MainWindow(QMainWindow):
         self.recursive = QCheckBox("sub-folders")
         self.watch = QCheckBox("keep watching")
         self.proxy.set_sort("score")  # worst first: what an inspector looks at first
-        self._restore_options()
+        self.view_options = ViewOptions(self.settings, self.filter_box, self.sort_box, self.descending,
+                                        self.recursive, self.watch)
+        self.view_options.restore()
+        self.proxy.set_filter(self.filter_box.currentText())
+        self._sort()
         self.filter_box.currentTextChanged.connect(self.proxy.set_filter)
         self.sort_box.currentTextChanged.connect(lambda _: self._sort())
         self.descending.toggled.connect(lambda _: self._sort())
-        for box in (self.filter_box, self.sort_box):
-            box.currentTextChanged.connect(self._remember_options)
-        for check in (self.descending, self.recursive, self.watch):
-            check.toggled.connect(self._remember_options)
+        self.view_options.remember_changes()
         # Ticked with a folder open, they take effect at once: the folder is read again (its
         # scored photos come from the database), rather than at the next Open.
         self.recursive.toggled.connect(self._reread_folder)
@@ -211,60 +213,6 @@ class MainWindow(QMainWindow):
         self._show_operator()
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.cancel_button)
-
-    def _build_actions(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        for text, keys, slot in (
-            ("&Open folder…", QKeySequence.Open, self.choose_folder),
-            ("Open &camera…", "Ctrl+K", self.choose_camera),
-            ("Score camera frame &now", "S", self.snap),
-            ("&Load model…", "Ctrl+M", self.choose_model),
-            ("&Export CSV…", "Ctrl+E", self.outputs.choose_export),
-            ("Export &report…", "Ctrl+R", self.outputs.choose_report),
-            ("&Quit", "Ctrl+Q", self.close),  # QKeySequence.Quit is empty on some platforms
-        ):
-            action = QAction(text, self)
-            action.setShortcut(keys)
-            action.triggered.connect(slot)
-            file_menu.addAction(action)
-        rate = QAction("&Rate these photos…", self)
-        rate.setShortcut("Ctrl+L")
-        # triggered(bool) would arrive as ``choice``: the menu always asks which photos.
-        rate.triggered.connect(lambda: self.open_labeling())
-        self.menuBar().addMenu("&Ratings").addAction(rate)
-        train = QAction("&Fine-tune and model versions…", self)
-        train.setShortcut("Ctrl+T")
-        train.triggered.connect(self.open_training)
-        self.menuBar().addMenu("&Training").addAction(train)
-        review_menu = self.menuBar().addMenu("Re&view")
-        for text, keys, decision in (
-            ("&Accept (override the verdict)…", "A", "accepted"),
-            ("Re&ject (override the verdict)…", "X", "rejected"),
-            ("&Mark reviewed", "M", "reviewed"),
-        ):
-            action = QAction(text, self)
-            action.setShortcut(keys)
-            action.triggered.connect(lambda _=False, d=decision: self.outputs.review_current(d))
-            review_menu.addAction(action)
-        operator_menu = self.menuBar().addMenu("&Operator")
-        for text, keys, slot in (
-            ("&Sign in / switch operator…", "Ctrl+U", self.operators.sign_in),
-            ("Set my &PIN…", "Ctrl+Shift+P", self.operators.set_my_pin),
-            ("Operator &roles (supervisor)…", "Ctrl+Shift+U", self.operators.change_role),
-        ):
-            action = QAction(text, self)
-            action.setShortcut(keys)
-            action.triggered.connect(slot)
-            operator_menu.addAction(action)
-        # A closed panel comes back from here (it could only be restored from a context menu).
-        show_thresholds = self.thresholds_dock.toggleViewAction()
-        show_thresholds.setText("&Thresholds panel")
-        show_thresholds.setShortcut("Ctrl+Shift+T")
-        self.menuBar().addMenu("V&iew").addAction(show_thresholds)
-        unreviewed = QAction("Next &unreviewed", self)
-        unreviewed.setShortcut("N")
-        unreviewed.triggered.connect(self.next_unreviewed)
-        self.menuBar().addMenu("&Go").addAction(unreviewed)
 
     # --- model and thresholds -----------------------------------------------------------
     def open_start_model(self, default: Path) -> None:
@@ -344,22 +292,6 @@ class MainWindow(QMainWindow):
 
     def _show_operator(self) -> None:
         self.station_status.show_operator(self.operators.current, self.operators.last)
-
-    def _restore_options(self) -> None:
-        """The last session's view: what it showed, in which order, from which folders."""
-        s = self.settings
-        self.filter_box.setCurrentText(str(s.value("filter", "all")))
-        self.sort_box.setCurrentText(str(s.value("sort", "score")))
-        for check, key in ((self.descending, "descending"), (self.recursive, "recursive"), (self.watch, "watch")):
-            check.setChecked(s.value(key, False, type=bool))
-        self.proxy.set_filter(self.filter_box.currentText())
-        self._sort()
-
-    def _remember_options(self) -> None:
-        for key, value in (("filter", self.filter_box.currentText()), ("sort", self.sort_box.currentText()),
-                           ("descending", self.descending.isChecked()), ("recursive", self.recursive.isChecked()),
-                           ("watch", self.watch.isChecked())):
-            self.settings.setValue(key, value)
 
     def _reread_folder(self) -> None:
         last = self.settings.value("last_folder")

@@ -1,0 +1,54 @@
+"""The window's menus, as data: each entry a text, a shortcut and what it does.
+
+Every entry has a user-action test (``tests/gui/test_user_actions.py``, ``EXERCISED``): a menu
+path can break while the slot behind it still passes its own test.
+"""
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QKeySequence
+
+
+def _add(window, menu, text: str, keys, slot) -> QAction:
+    action = QAction(text, window)
+    action.setShortcut(keys)
+    action.triggered.connect(slot)
+    menu.addAction(action)
+    return action
+
+
+def build_menus(window) -> None:
+    bar = window.menuBar()
+    file_menu = bar.addMenu("&File")
+    for text, keys, slot in (
+        ("&Open folder…", QKeySequence.Open, window.choose_folder),
+        ("Open &camera…", "Ctrl+K", window.choose_camera),
+        ("Score camera frame &now", "S", window.snap),
+        ("&Load model…", "Ctrl+M", window.choose_model),
+        ("&Export CSV…", "Ctrl+E", window.outputs.choose_export),
+        ("Export &report…", "Ctrl+R", window.outputs.choose_report),
+        ("&Quit", "Ctrl+Q", window.close),  # QKeySequence.Quit is empty on some platforms
+    ):
+        _add(window, file_menu, text, keys, slot)
+    # triggered(bool) would arrive as ``choice``: the menu always asks which photos.
+    _add(window, bar.addMenu("&Ratings"), "&Rate these photos…", "Ctrl+L", lambda: window.open_labeling())
+    _add(window, bar.addMenu("&Training"), "&Fine-tune and model versions…", "Ctrl+T", window.open_training)
+    review_menu = bar.addMenu("Re&view")
+    for text, keys, decision in (
+        ("&Accept (override the verdict)…", "A", "accepted"),
+        ("Re&ject (override the verdict)…", "X", "rejected"),
+        ("&Mark reviewed", "M", "reviewed"),
+    ):
+        _add(window, review_menu, text, keys, lambda _=False, d=decision: window.outputs.review_current(d))
+    operator_menu = bar.addMenu("&Operator")
+    for text, keys, slot in (
+        ("&Sign in / switch operator…", "Ctrl+U", window.operators.sign_in),
+        ("Set my &PIN…", "Ctrl+Shift+P", window.operators.set_my_pin),
+        ("Operator &roles (supervisor)…", "Ctrl+Shift+U", window.operators.change_role),
+    ):
+        _add(window, operator_menu, text, keys, slot)
+    # A closed panel comes back from here (it could only be restored from a context menu).
+    show_thresholds = window.thresholds_dock.toggleViewAction()
+    show_thresholds.setText("&Thresholds panel")
+    show_thresholds.setShortcut("Ctrl+Shift+T")
+    bar.addMenu("V&iew").addAction(show_thresholds)
+    _add(window, bar.addMenu("&Go"), "Next &unreviewed", "N", window.next_unreviewed)
