@@ -104,3 +104,13 @@ def station(exported_student, tmp_path):
     ws.load_model(exported_student[1])
     yield ws
     ws.close()
+
+
+@pytest.fixture
+def db(tmp_path):
+    """A fresh SQLite database, migrated to head, closed after the test."""
+    from app.core.store import open_database
+
+    database = open_database(tmp_path / "inspector.db")
+    yield database
+    database.close()

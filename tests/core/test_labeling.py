@@ -11,13 +11,6 @@ TRAINING = [("/t/good.jpg", 5), ("/t/bad.jpg", 1)]
 GOLD = [("/g/known.jpg", 2, 1)]
 
 
-@pytest.fixture
-def db(tmp_path):
-    d = open_database(tmp_path / "l.db")
-    yield d
-    d.close()
-
-
 def _session(db, rater="alice"):
     return LabelingSession(db, rater, "batch-1", PHOTOS, TRAINING, GOLD, display={"screen": "1920x1080"})
 
@@ -150,7 +143,7 @@ def test_one_rater_at_two_stations_has_one_voice_per_photo_the_latest(db, tmp_pa
     the same moment (two votes stored), the MOS still counts that rater once, the latest answer."""
     from app.core.store.schema import Vote
 
-    other_station = open_database(tmp_path / "l.db")
+    other_station = open_database(tmp_path / "inspector.db")
     first = LabelingSession(db, "carol", "batch-A", PHOTOS[2:3], (), ())
     second = LabelingSession(other_station, "carol", "batch-B", PHOTOS[2:3], (), ())
     assert first.current().path == second.current().path == PHOTOS[2]

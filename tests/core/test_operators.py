@@ -16,16 +16,8 @@ from app.core.site.operators import (
     sign_in,
     supervisors,
 )
-from app.core.store import open_database
 from app.core.store.repository import mark_active, register_model, rescore_stored, save_thresholds
 from app.core.verdict import Thresholds
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = open_database(tmp_path / "inspector.db")
-    yield database
-    database.close()
 
 
 def test_the_first_person_at_a_fresh_station_becomes_its_supervisor_and_the_next_an_operator(db):

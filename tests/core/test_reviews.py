@@ -1,17 +1,7 @@
 """An inspector's decision is about the photo: it stays when the model version changes, and
 lapses when the file's content changes."""
-import pytest
-
 from app.core.outputs.reviews import add_review, current_reviews
-from app.core.store import open_database
 from app.core.store.repository import ScoreRecord, record_score, register_model
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = open_database(tmp_path / "inspector.db")
-    yield database
-    database.close()
 
 
 def test_a_decision_stays_in_force_when_the_supervisor_switches_model_versions(db):

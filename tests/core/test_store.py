@@ -21,13 +21,6 @@ from app.core.store.schema import Base, Score
 CARD = {"name": "m", "version": "1", "sha256": "a" * 64}
 
 
-@pytest.fixture
-def db(tmp_path):
-    database = open_database(tmp_path / "inspector.db")
-    yield database
-    database.close()
-
-
 def test_a_new_database_is_migrated_to_head_in_wal_mode_with_foreign_keys(db, tmp_path):
     assert current_revision(db.engine) == head_revision()
     with db.engine.connect() as c:

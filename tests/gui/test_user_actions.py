@@ -60,6 +60,21 @@ def test_stepping_through_photos_maps_each_once_and_shows_the_newest(qtbot, wind
     assert window.viewer_jobs.runs == started
 
 
+def reject_the_first_scored_photo(qtbot, window, monkeypatch, reason: str) -> tuple[int, str]:
+    """X on the gallery's first scored photo, the reason typed; (its row, its path) once stored."""
+    from PySide6.QtCore import Qt
+
+    from app.ui.gallery import StatusRole
+
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: (reason, True)))
+    row = next(r for r in range(window.proxy.rowCount()) if window.proxy.index(r, 0).data(StatusRole) == "ok")
+    window.gallery.setCurrentIndex(window.proxy.index(row, 0))
+    path = window.proxy.index(row, 0).data(Qt.UserRole + 1)
+    action_for(window, "X").trigger()
+    settled(qtbot, window)
+    return row, path
+
+
 def choose_folder_with_ctrl_o(window, monkeypatch, folder) -> None:
     from PySide6.QtWidgets import QFileDialog
 
@@ -219,10 +234,6 @@ def test_exports_hold_the_gallerys_photos_not_every_stored_row(qtbot, window, ph
 def test_switching_model_with_a_gallery_open_shows_the_new_models_scores(qtbot, window, photo_folder, tmp_path, monkeypatch):
     import sqlite3
 
-    from PySide6.QtCore import Qt
-
-    from app.ui.gallery import StatusRole
-
     import torch
     from PySide6.QtWidgets import QFileDialog, QMessageBox
 
@@ -234,12 +245,7 @@ def test_switching_model_with_a_gallery_open_shows_the_new_models_scores(qtbot, 
     choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
     qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
     # The shift's decisions are about the photos: they hold under the new version.
-    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("smudge", True)))
-    row = next(r for r in range(window.proxy.rowCount()) if window.proxy.index(r, 0).data(StatusRole) == "ok")
-    window.gallery.setCurrentIndex(window.proxy.index(row, 0))
-    rejected = window.proxy.index(row, 0).data(Qt.UserRole + 1)
-    action_for(window, "X").trigger()
-    settled(qtbot, window)
+    row, rejected = reject_the_first_scored_photo(qtbot, window, monkeypatch, "smudge")
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(other), "")))
     # A model this station has never run: the supervisor is asked; "No" keeps the current one.
     answers = [QMessageBox.No]
@@ -350,8 +356,6 @@ def test_an_operator_signs_in_rejects_a_photo_and_the_decision_and_the_export_na
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QFileDialog
 
-    from app.ui.gallery import StatusRole
-
     assert "Not signed in" in window.station_status.operator.text()
     signed_in_with_ctrl_u(qtbot, window, monkeypatch, "Ana")
     assert "first" in window.statusBar().currentMessage() and "supervisor" in window.statusBar().currentMessage()
@@ -359,12 +363,7 @@ def test_an_operator_signs_in_rejects_a_photo_and_the_decision_and_the_export_na
     assert window.station_status.operator.text() == "B-1042 (operator)"
     choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
     qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
-    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("smudge", True)))
-    row = next(r for r in range(window.proxy.rowCount()) if window.proxy.index(r, 0).data(StatusRole) == "ok")
-    window.gallery.setCurrentIndex(window.proxy.index(row, 0))
-    rejected = window.proxy.index(row, 0).data(Qt.UserRole + 1)
-    action_for(window, "X").trigger()
-    settled(qtbot, window)
+    row, rejected = reject_the_first_scored_photo(qtbot, window, monkeypatch, "smudge")
     assert window.model.item(rejected).review.reviewer == "B-1042"
     assert "rejected by B-1042" in window.proxy.index(row, 0).data(Qt.ToolTipRole)
     out = tmp_path / "named.csv"
