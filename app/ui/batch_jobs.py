@@ -111,9 +111,12 @@ class BatchJobs(QObject):
             self.finished.emit(True)
 
     def wait_all(self, ms: int = 10000) -> bool:
-        """At close only: let every thread, stale ones too, end."""
+        """At close only: let every thread, stale ones too, end. Each thread's event loop is told
+        to quit here, because the queued ``finished`` slot that quits it cannot run while the GUI
+        thread waits (every mid-batch quit sat out the whole timeout)."""
         for relay in list(self._live):
             relay.worker.cancel()
+            relay.thread.quit()  # takes effect once the worker's run returns to the thread's loop
         return all(relay.thread.wait(ms) for relay in list(self._live))
 
 

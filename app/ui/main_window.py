@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
         self.models.refused.connect(self._model_refused)
         self._after_load: str | None = None  # "open last folder" or "reopen" once the model is in
         self._held_start: Callable[[], None] | None = None  # a batch asked for before the first model was in
+        self._confirmed_quit = False  # Quit mid-batch was confirmed: the close that follows asks nothing
         self.training_controller = TrainingController(
             self.workspace, self.runs_dir, self.settings, self.is_busy, tasks=self.tasks,
             shown_paths=lambda: [it.path for it in self.model.items], guard=self.operators.require_supervisor,
@@ -546,7 +547,29 @@ class MainWindow(QMainWindow):
             self.operators.require_supervisor(f"switch the model version to {Path(path).name}",
                                               lambda who: self.switch_model(path, chosen_by=who), "Not switched")
 
+    def quit_asking(self) -> None:
+        """Quit; mid-batch, only when the person confirms (the menu's Quit, the window's ×)."""
+        if self._may_stop_the_batch():
+            self._confirmed_quit = True
+            self.close()
+
+    def _may_stop_the_batch(self) -> bool:
+        if not self.is_busy():
+            return True
+        watching = self.watch.isChecked()
+        answer = QMessageBox.question(
+            self, "Stop and quit?",
+            ("The folder is being watched" if watching else "A batch is being scored")
+            + f" ({self.progress.value()} of {self.progress.maximum()} photos so far). Stop it and quit? "
+            "The photos scored so far are kept; the rest are scored next time the folder is opened.",
+            QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+        return answer == QMessageBox.Yes
+
     def closeEvent(self, event) -> None:
+        # The window's × asks like the menu's Quit; a close by the program itself does not.
+        if event.spontaneous() and not self._confirmed_quit and not self._may_stop_the_batch():
+            event.ignore()
+            return
         self.cancel()
         self.workspace.db.stop_retrying()  # a worker waiting out a lock ends now, before the database closes
         self.jobs.wait_all(5000)

@@ -26,7 +26,7 @@ def build_menus(window) -> None:
         ("&Load model…", "Ctrl+M", window.choose_model),
         ("&Export CSV…", "Ctrl+E", window.outputs.choose_export),
         ("Export &report…", "Ctrl+R", window.outputs.choose_report),
-        ("&Quit", "Ctrl+Q", window.close),  # QKeySequence.Quit is empty on some platforms
+        ("&Quit", "Ctrl+Q", window.quit_asking),  # QKeySequence.Quit is empty on some platforms
     ):
         _add(window, file_menu, text, keys, slot)
     # triggered(bool) would arrive as ``choice``: the menu always asks which photos.

@@ -43,3 +43,38 @@ def test_thousands_of_cross_thread_signals_do_not_crash_the_process():
     result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-800:]
     assert result.stdout.strip() == "6001"
+
+
+def test_at_close_a_cancelled_batch_thread_ends_without_the_gui_thread_turning_its_event_loop(qtbot):
+    """Closing the window waits for the batch's thread while the GUI thread is blocked: the
+    thread's own event loop must be told to quit there, not by a queued slot that cannot run
+    (every mid-batch quit waited out the whole 5 s timeout)."""
+    import threading
+
+    from PySide6.QtCore import QObject, Signal, Slot
+
+    from app.ui.batch_jobs import BatchJobs
+
+    class SlowWorker(QObject):
+        finished = Signal(bool)
+
+        def __init__(self):
+            super().__init__()
+            self.stop = threading.Event()
+
+        def cancel(self):
+            self.stop.set()
+
+        @Slot()
+        def run(self):
+            self.stop.wait(30)
+            self.finished.emit(True)
+
+    jobs = BatchJobs()
+    jobs.start(SlowWorker())
+    qtbot.waitUntil(lambda: jobs.busy, timeout=2000)
+    jobs.cancel()
+    assert jobs.wait_all(3000), "the batch's thread was still running"
+    qtbot.wait(200)  # the worker's queued finished reaches its relay, which lets the ended thread go
+    jobs.deleteLater()
+    qtbot.wait(50)

@@ -307,13 +307,29 @@ def test_n_jumps_to_the_next_photo_not_yet_looked_at(qtbot, window, photo_folder
     assert window.statusBar().currentMessage() == "Every photo has been looked at"
 
 
-def test_quit_from_the_menu_closes_the_window_and_its_work(qtbot, window, photo_folder, monkeypatch):
+def test_quit_from_the_menu_mid_batch_asks_and_no_keeps_the_window_and_its_work(qtbot, window, photo_folder, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
     window.show()
-    window.watch.setChecked(True)
+    window.watch.setChecked(True)  # a watching batch never ends on its own
     choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
     qtbot.waitUntil(lambda: len(window.model.items) >= 1, timeout=20000)
+    asked = []
+    answer = [QMessageBox.No]
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda parent, title, text, *a, **k: (asked.append(text),
+                                                                                                    answer[0])[1]))
+    action_for(window, "Ctrl+Q").trigger()
+    assert len(asked) == 1 and "kept" in asked[0]  # what happens to the photos scored so far
+    assert window.isVisible() and window.is_busy()
+    answer[0] = QMessageBox.Yes
     action_for(window, "Ctrl+Q").trigger()
     assert not window.isVisible() and not window.is_busy()
+
+
+def test_quit_from_the_menu_with_nothing_running_asks_nothing(qtbot, window):
+    window.show()
+    action_for(window, "Ctrl+Q").trigger()  # no_unanswered_questions fails the test if it asks
+    assert not window.isVisible()
 
 
 # --- people: signing in, roles, supervisors ------------------------------------------------------
@@ -583,7 +599,7 @@ EXERCISED = {
     "Ctrl+M": "test_switching_model_with_a_gallery_open_shows_the_new_models_scores",
     "Ctrl+E": "test_exports_hold_the_gallerys_photos_not_every_stored_row",
     "Ctrl+R": "test_exports_hold_the_gallerys_photos_not_every_stored_row",
-    "Ctrl+Q": "test_quit_from_the_menu_closes_the_window_and_its_work",
+    "Ctrl+Q": "test_quit_from_the_menu_mid_batch_asks_and_no_keeps_the_window_and_its_work",
     "Ctrl+L": "test_rating_from_the_menu_opens_the_labeling_panel",
     "Ctrl+T": "test_training_panel_says_what_a_fine_tune_needs_before_anyone_starts_one",
     "N": "test_n_jumps_to_the_next_photo_not_yet_looked_at",
