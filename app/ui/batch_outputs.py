@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog
 from ..core.outputs.atomic import written_whole
 from ..core.outputs.batch_report import BatchContext, build_report
 from ..core.outputs.report_html import render_html
-from ..core.outputs.reviews import add_review, current_reviews, with_reviews
+from ..core.outputs.reviews import add_review, current_reviews, review_of, with_reviews
 from ..core.outputs.scores_csv import write_scores_csv
 from ..core.store.repository import score_rows
 from .gallery import PathRole
@@ -31,6 +31,9 @@ def gallery_rows(db, model_version_id: int | None, shown: set[str]) -> list[dict
 class BatchOutputs:
     def __init__(self, window):
         self.window = window
+        # Decisions made at this window, newest last: (path, the decision replaced or None, the new one).
+        self._undo: list = []
+        self._redo: list = []
 
     @property
     def _ws(self):
@@ -51,19 +54,48 @@ class BatchOutputs:
             reason, ok = QInputDialog.getText(self.window, "Override the verdict", f"Why is it {decision}? (optional)")
             if not ok:
                 return
-        db, version, path = self._ws.db, self._ws.model_version_id, item.path
+        self._redo.clear()  # a new decision ends what could be redone
+        self._decide(item.path, decision, reason, self._undo, f"{Path(item.path).name}: {decision}"
+                     + (f" ({reason})" if reason else ""))
+
+    def _decide(self, path: str, decision: str, reason: str | None, history: list, said: str) -> None:
+        """Store a decision on ``path``; (path, the decision it replaced, itself) goes on ``history``."""
+        db, version = self._ws.db, self._ws.model_version_id
         reviewer = self.window.operators.recorded_name()  # the person signed in, not the OS login
 
         def store():
+            before = review_of(db, path)
             add_review(db, version, path, decision, reason, reviewer=reviewer)
-            return current_reviews(db)
+            return before, current_reviews(db)
 
-        def stored(reviews) -> None:
+        def stored(result) -> None:
+            before, reviews = result
+            history.append((path, before, (decision, reason)))
             self.window.model.set_reviews(reviews)
-            self._say(f"{Path(path).name}: {decision}" + (f" ({reason})" if reason else ""))
+            self._say(said)
 
         # Not replaced by a later decision: every decision is kept (append-only), in order.
         self.window.tasks.submit("reviews", store, on_done=stored, replace=False)
+
+    def undo(self) -> None:
+        """Ctrl+Z: the last decision made here is withdrawn and the one it replaced (or none) is in
+        force again; on record as a new row, like every decision."""
+        self._restore(self._undo, self._redo, "undo", "Undone")
+
+    def redo(self) -> None:
+        """Ctrl+Shift+Z: the decision the last undo withdrew is in force again."""
+        self._restore(self._redo, self._undo, "redo", "Redone")
+
+    def _restore(self, source: list, target: list, word: str, done: str) -> None:
+        """Put back the decision that the newest entry of ``source`` replaced; the step goes on
+        ``target``, so undo and redo are the same move in opposite directions."""
+        if not source:
+            self._say(f"Nothing to {word}")
+            return
+        path, before, _ = source.pop()
+        decision, reason = (before.decision, before.reason) if before else ("cleared", None)
+        self._decide(path, decision, reason, target,
+                     f"{done}: {Path(path).name} is {decision if before else 'not decided'}")
 
     def show_reviews(self) -> None:
         db, version = self._ws.db, self._ws.model_version_id

@@ -39,6 +39,9 @@ def build_menus(window) -> None:
         ("&Mark reviewed", "M", "reviewed"),
     ):
         _add(window, review_menu, text, keys, lambda _=False, d=decision: window.outputs.review_current(d))
+    review_menu.addSeparator()
+    _add(window, review_menu, "&Undo the last decision", QKeySequence.Undo, window.outputs.undo)
+    _add(window, review_menu, "&Redo", "Ctrl+Shift+Z", window.outputs.redo)
     operator_menu = bar.addMenu("&Operator")
     for text, keys, slot in (
         ("&Sign in / switch operator…", "Ctrl+U", window.operators.sign_in),

@@ -592,6 +592,8 @@ def test_a_supervisor_confirming_a_switch_to_an_unknown_model_is_recorded_as_its
 # Every shortcut in the window's menus, and the test above that presses it. A new action with
 # no test here fails the check below.
 EXERCISED = {
+    "Ctrl+Z": "test_a_decision_is_undone_with_ctrl_z_and_redone_with_ctrl_shift_z_every_step_kept_on_record",
+    "Ctrl+Shift+Z": "test_a_decision_is_undone_with_ctrl_z_and_redone_with_ctrl_shift_z_every_step_kept_on_record",
     "Ctrl+Shift+T": "test_a_closed_thresholds_panel_comes_back_from_the_view_menu",
     "Ctrl+O": "test_switching_folder_mid_batch_shows_only_the_new_folder",
     "Ctrl+K": "test_camera_from_the_menu_scores_frames_and_s_scores_one_now",
@@ -946,3 +948,31 @@ def test_a_closed_thresholds_panel_comes_back_from_the_view_menu(qtbot, window):
     qtbot.waitUntil(lambda: not window.thresholds_dock.isVisible(), timeout=5000)
     action_for(window, "Ctrl+Shift+T").trigger()
     qtbot.waitUntil(lambda: window.thresholds_dock.isVisible(), timeout=5000)
+
+
+def test_a_decision_is_undone_with_ctrl_z_and_redone_with_ctrl_shift_z_every_step_kept_on_record(
+        qtbot, window, photo_folder, tmp_path, monkeypatch):
+    import sqlite3
+
+    choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
+    qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
+    window.filter_box.setCurrentText("all")
+    _, path = reject_the_first_scored_photo(qtbot, window, monkeypatch, "smudge")
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("fine after all", True)))
+    action_for(window, "A").trigger()  # a change of mind on the same photo
+    settled(qtbot, window)
+    assert window.model.item(path).decision == "accepted"
+    action_for(window, "Ctrl+Z").trigger()
+    settled(qtbot, window)
+    assert window.model.item(path).decision == "rejected" and window.model.item(path).review.reason == "smudge"
+    action_for(window, "Ctrl+Z").trigger()
+    settled(qtbot, window)
+    assert window.model.item(path).review is None and window.model.item(path).verdict_in_force == \
+        window.model.item(path).verdict
+    assert "nothing" in (action_for(window, "Ctrl+Z").trigger() or window.statusBar().currentMessage()).lower()
+    action_for(window, "Ctrl+Shift+Z").trigger()
+    settled(qtbot, window)
+    assert window.model.item(path).decision == "rejected"
+    with sqlite3.connect(tmp_path / "inspector.db") as c:  # append-only: every step is on record
+        decisions = [d for (d,) in c.execute("select decision from reviews order by id")]
+    assert decisions == ["rejected", "accepted", "rejected", "cleared", "rejected"]

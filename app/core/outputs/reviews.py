@@ -13,7 +13,8 @@ from ..store.database import Database
 from ..verdict import in_force
 from ..store.schema import Image, Review
 
-DECISIONS = ("reviewed", "accepted", "rejected")
+# "cleared" withdraws the photo's decision (an undo back to none): rows are never deleted.
+DECISIONS = ("reviewed", "accepted", "rejected", "cleared")
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,21 @@ def current_reviews(db: Database) -> dict[str, ReviewState]:
     with db.session() as s:
         rows = s.execute(select(Image.path, Review.decision, Review.reviewer, Review.created_at, Review.reason)
                          .join(Review, Review.image_id == Image.id).where(Review.id.in_(latest), same_content))
-        return {r.path: ReviewState(r.decision, r.reviewer, r.created_at, r.reason) for r in rows}
+        return {r.path: ReviewState(r.decision, r.reviewer, r.created_at, r.reason) for r in rows
+                if r.decision != "cleared"}
+
+
+def review_of(db: Database, path: str) -> ReviewState | None:
+    """The decision in force on one photo (None: none, or withdrawn)."""
+    latest = (select(func.max(Review.id)).join(Image, Image.id == Review.image_id)
+              .where(Image.path == path).scalar_subquery())
+    with db.session() as s:
+        r = s.execute(select(Review.decision, Review.reviewer, Review.created_at, Review.reason, Review.content_hash,
+                             Image.content_hash.label("now"))
+                      .join(Image, Image.id == Review.image_id).where(Review.id == latest)).first()
+    if r is None or r.decision == "cleared" or (r.content_hash and r.now and r.content_hash != r.now):
+        return None
+    return ReviewState(r.decision, r.reviewer, r.created_at, r.reason)
 
 
 def with_reviews(rows: list[dict], reviews: dict[str, ReviewState]) -> list[dict]:
