@@ -390,7 +390,7 @@ def _ids_by_key(s, model, column, wanted: set[str], **new_fields) -> dict[str, i
     missing ones."""
     ids = {}
     for part in _in_slices(wanted):
-        ids.update(s.execute(select(column, model.id).where(column.in_(part))).tuples().all())
+        ids.update(s.execute(select(column, model.id).where(column.in_(part))).all())
     for key in sorted(wanted - ids.keys()):
         row = model(**{column.key: key}, **new_fields)
         s.add(row)
