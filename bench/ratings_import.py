@@ -1,5 +1,5 @@
 """What ``ratings import`` costs on a large votes file: wall time, peak RSS and the longest write
-transaction, for a generated file of N rows (this program's layout, 2,000 raters on 5,000 photos
+transaction, for a generated file of N rows (this program's layout, 2,000 raters on 5,000 photos, each rater voting on a photo once,
 that are not on disk) imported into a fresh SQLite database.
 
     .venv/bin/python bench/ratings_import.py [N=1000000] [DIR]
@@ -27,7 +27,7 @@ def write_votes(path: Path, rows: int) -> None:
     with open(path, "w", encoding="utf-8") as f:
         f.write("rater,photo,vote,time,session,response_ms\n")
         for i in range(rows):
-            f.write(f"r{i % RATERS},photos/p{(i * 7) % PHOTOS:05d}.jpg,{1 + i % 5},{start + i},s{i % RATERS // 100},700\n")
+            f.write(f"r{i % RATERS},photos/p{i // RATERS % PHOTOS:05d}.jpg,{1 + i % 5},{start + i},s{i % RATERS // 100},700\n")
 
 
 def child(csv_path: str, db_path: str) -> None:
