@@ -8,8 +8,10 @@
   result with its reasons. Without ``--csv`` a short readable summary is printed.
 
 ``-`` (the default for ``--csv``) is standard output. Exit codes: 0 done; 2 a file, layout or
-database that cannot be used (nothing stored); 3 a database problem part-way (nothing stored:
-an import is one transaction).
+database that cannot be used (nothing stored); 3 a database problem part-way; 130 Ctrl+C. An
+import is streamed in transactions of 10,000 votes and is resumable: one stopped part-way keeps
+what it stored, ``mos`` and ``export`` warn that it is unfinished, and importing the same file
+again adds only the rest (app.core.ratings.import_ledger).
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from .core.ratings.csv_export import export_gold, export_votes, site_ratings, write_photo_table, write_rater_table
 from .core.ratings.csv_import import RatingsFileError, import_votes
+from .core.ratings.import_ledger import unfinished_imports
 from .core.ratings.mos import votes_per_photo_text
 from .core.store import open_database
 from .core.store.faults import StoreError
@@ -64,14 +67,19 @@ def ratings_command(args: argparse.Namespace, db_url: str) -> int:
     try:
         if args.ratings_command == "import":
             result = import_votes(db, args.votes, args.root, args.gold, args.rater_prefix)
-            for line, why in result.skipped[:20]:
+            if result.resumed_votes is not None:
+                print(f"resuming the import of {args.votes} that stopped part-way: its {result.resumed_votes} "
+                      "stored vote(s) are kept and counted as already in the database", file=sys.stderr)
+            for line, why in result.skipped:
                 print(f"{args.votes}, line {line}: skipped: {why}", file=sys.stderr)
-            if len(result.skipped) > 20:
-                print(f"... and {len(result.skipped) - 20} more skipped rows", file=sys.stderr)
+            if result.skipped_rows > len(result.skipped):
+                print(f"... and {result.skipped_rows - len(result.skipped)} more skipped rows", file=sys.stderr)
             for photo in result.gold_kept:
                 print(f"gold answer for {photo} differs from the stored one: the stored one is kept", file=sys.stderr)
             print(result.text(), file=sys.stderr)
             return 0
+        for warning in unfinished_imports(db):  # export and mos: say the votes are not all there
+            print(warning, file=sys.stderr)
         if args.ratings_command == "export":
             n = export_votes(db, args.csv, args.root)
             gold = export_gold(db, args.gold, args.root) if args.gold else 0
@@ -103,7 +111,9 @@ def ratings_command(args: argparse.Namespace, db_url: str) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except StoreError as exc:
-        print(f"error: the {exc}; nothing was stored", file=sys.stderr)
+        stored = ("what was stored stands; import the same file again to finish it"
+                  if args.ratings_command == "import" else "nothing was stored")
+        print(f"error: the {exc}; {stored}", file=sys.stderr)
         return 3
     except OSError as exc:  # an output file that cannot be written
         print(f"error: {exc}", file=sys.stderr)

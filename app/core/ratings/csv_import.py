@@ -33,18 +33,24 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, tuple_
 
 from ..imageio.file_names import canonical_path, storable_path
 from ..outputs.scores_csv import from_spreadsheet_safe
 from ..store.database import Database
 from ..store.schema import GoldImage, Image, Rater, RatingSession, Vote, utcnow
+from .import_ledger import begin_import, file_fingerprint, finish_import, record_votes
 
 VOTE_COLUMNS = ["rater", "photo", "vote", "time", "session", "condition", "kind", "response_ms", "withdrawn"]
 GOLD_COLUMNS = ["photo", "expected", "tolerance"]
 KINDS = ("normal", "gold", "training")
 LAYOUTS = ("mobileiqa", "avrateng", "p808")
 SOURCE = "ratings-import"  # Image.source of a photo first seen in an imported file
+# Votes written per transaction: a million-row file is a hundred short transactions, never one
+# that locks the database for minutes, and never more than this many rows in memory.
+CHUNK_ROWS = 10_000
+SKIPPED_KEPT = 20  # skipped rows whose line and reason are kept (the rest are counted)
+IN_LIST = 400  # values (or pairs) per SQL IN list: older SQLite builds allow 999 bound parameters
 
 
 class RatingsFileError(ValueError):
@@ -69,8 +75,14 @@ class CsvVote:
 class ReadResult:
     layout: str
     votes: list[CsvVote] = field(default_factory=list)
-    skipped: list[tuple[int, str]] = field(default_factory=list)  # (line, why)
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # (line, why) of the first SKIPPED_KEPT
+    skipped_rows: int = 0  # all of them: a file of a million bad rows must not keep a million reasons
     other_rows: int = 0  # rows of a layout that are not votes (avrateNG's other rating types)
+
+    def skip(self, line: int, why: str) -> None:
+        self.skipped_rows += 1
+        if len(self.skipped) < SKIPPED_KEPT:
+            self.skipped.append((line, why))
 
 
 @dataclass
@@ -78,8 +90,10 @@ class ImportResult:
     layout: str
     added: int = 0
     duplicates: int = 0
-    skipped: list[tuple[int, str]] = field(default_factory=list)
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # the first SKIPPED_KEPT
+    skipped_rows: int = 0
     other_rows: int = 0
+    resumed_votes: int | None = None  # a rerun of an import that stopped part-way: what it had stored
     raters: int = 0
     photos: int = 0
     photos_missing: int = 0  # not found on this station's disk (votes stored all the same)
@@ -89,8 +103,8 @@ class ImportResult:
     def text(self) -> str:
         parts = [f"{self.added} vote(s) imported ({self.layout} layout) from {self.raters} rater(s) on "
                  f"{self.photos} photo(s)", f"{self.duplicates} already in the database"]
-        if self.skipped:
-            parts.append(f"{len(self.skipped)} row(s) skipped")
+        if self.skipped_rows:
+            parts.append(f"{self.skipped_rows} row(s) skipped")
         if self.other_rows:
             parts.append(f"{self.other_rows} row(s) that are not ACR votes left out")
         if self.gold_added:
@@ -266,12 +280,26 @@ def _checked_rows(reader: csv.DictReader, path: Path):
         yield row
 
 
-def read_votes_csv(path: str | Path, root: str | Path | None = None, rater_prefix: str = "") -> ReadResult:
-    """Every vote of a CSV in one of the LAYOUTS, with the rows that could not be read and why."""
+def open_votes(path: str | Path, root: str | Path | None = None, rater_prefix: str = ""):
+    """The file's layout (a ReadResult without votes, which counts the rows left out as they are
+    read) and an iterator over its votes, read lazily: a file of any length is never in memory
+    whole. A file that is no votes file at all is refused here (RatingsFileError), before a row."""
     path = Path(path)
     base = Path(root) if root is not None else path.resolve().parent
     header, reader = _rows(path)
-    result = ReadResult(_layout(header))
+    tally = ReadResult(_layout(header))
+    return tally, _votes(reader, path, base, rater_prefix, tally)
+
+
+def read_votes_csv(path: str | Path, root: str | Path | None = None, rater_prefix: str = "") -> ReadResult:
+    """Every vote of a CSV in one of the LAYOUTS, with the first rows that could not be read and
+    why (a small file's view; ``import_votes`` streams instead)."""
+    tally, votes = open_votes(path, root, rater_prefix)
+    tally.votes = list(votes)
+    return tally
+
+
+def _votes(reader: csv.DictReader, path: Path, base: Path, rater_prefix: str, result: ReadResult):
     for row in _checked_rows(reader, path):
         line = reader.line_num
         get = lambda name: (row.get(name) or "").strip()  # noqa: E731
@@ -300,16 +328,15 @@ def read_votes_csv(path: str | Path, root: str | Path | None = None, rater_prefi
                 vote = CsvVote(line, get("workerid"), resolve_photo(photo, base), _acr(get("vote")), None,
                                get("assignment_id") or get("assignmentid") or None, get("condition_name") or None)
         except ValueError as exc:
-            result.skipped.append((line, str(exc)))
+            result.skip(line, str(exc))
             continue
         if not vote.rater:
-            result.skipped.append((line, "no rater"))
+            result.skip(line, "no rater")
             continue
         if len(rater_prefix + vote.rater) > MAX_RATER_CHARS:
-            result.skipped.append((line, f"a rater id longer than {MAX_RATER_CHARS} characters"))
+            result.skip(line, f"a rater id longer than {MAX_RATER_CHARS} characters")
             continue
-        result.votes.append(replace(vote, rater=rater_prefix + vote.rater))
-    return result
+        yield replace(vote, rater=rater_prefix + vote.rater)
 
 
 def read_gold_csv(path: str | Path, root: str | Path | None = None) -> dict[str, tuple[int, int]]:
@@ -352,87 +379,155 @@ def _vote_key(rater, photo, value, when, label, condition):
     return rater, photo, int(value), when, label or "", condition or ""
 
 
-def _image_id(s, path: str, cache: dict) -> int:
-    if path not in cache:
-        image = s.scalar(select(Image).where(Image.path == path))
-        if image is None:
-            image = Image(path=path, source=SOURCE)
-            s.add(image)
+def _in_slices(values):
+    values = list(values)
+    for i in range(0, len(values), IN_LIST):
+        yield values[i:i + IN_LIST]
+
+
+def _ids_by_key(s, model, column, wanted: set[str], **new_fields) -> dict[str, int]:
+    """``{key: id}`` of the rows of ``model`` whose ``column`` is one of ``wanted``, adding the
+    missing ones."""
+    ids = {}
+    for part in _in_slices(wanted):
+        ids.update(s.execute(select(column, model.id).where(column.in_(part))).all())
+    for key in sorted(wanted - ids.keys()):
+        row = model(**{column.key: key}, **new_fields)
+        s.add(row)
+        s.flush()
+        ids[key] = row.id
+    return ids
+
+
+def _known_votes(s, pairs: set[tuple[int, int]]) -> set[tuple]:
+    """The duplicate keys (by ids) of the stored votes of these (rater, photo) pairs."""
+    known = set()
+    for part in _in_slices(pairs):
+        rows = s.execute(select(Vote.rater_id, Vote.image_id, Vote.value, Vote.created_at, RatingSession)
+                         .outerjoin(RatingSession, RatingSession.id == Vote.session_id)
+                         .where(tuple_(Vote.rater_id, Vote.image_id).in_(part)))
+        for rater_id, image_id, value, when, session in rows:
+            timeless = bool(session and session.display and session.display.get("time_known") is False)
+            known.add(_vote_key(rater_id, image_id, value, None if timeless else when,
+                                session_label(session), condition_text(session.display if session else None)))
+    return known
+
+
+def _imported_sessions(s, rater_ids) -> dict[tuple, int]:
+    sessions = {}
+    for part in _in_slices(rater_ids):
+        for session in s.scalars(select(RatingSession).where(RatingSession.rater_id.in_(part))):
+            d = session.display or {}
+            if "imported" in d:
+                sessions[(session.rater_id, d.get("session"), d.get("condition"), d.get("time_known", True))] = session.id
+    return sessions
+
+
+def store_chunk(s, votes: list[CsvVote], layout: str, source: str) -> tuple[int, int]:
+    """Store the votes not stored yet (earlier chunks of the same file included), inside the
+    caller's transaction; (added, duplicates). Everything it looks up it looks up again: a retried
+    transaction must not trust ids from one that was rolled back."""
+    raters = _ids_by_key(s, Rater, Rater.key, {v.rater for v in votes})
+    images = _ids_by_key(s, Image, Image.path, {v.photo for v in votes}, source=SOURCE)
+    gold_ids = set(s.scalars(select(GoldImage.image_id)))
+    known = _known_votes(s, {(raters[v.rater], images[v.photo]) for v in votes})
+    sessions = _imported_sessions(s, set(raters.values()))
+    rows, duplicates = [], 0
+    for v in votes:
+        rater_id, image_id = raters[v.rater], images[v.photo]
+        key = _vote_key(rater_id, image_id, v.value, v.time, v.session, v.condition)
+        if key in known:
+            duplicates += 1
+            continue
+        known.add(key)
+        timed = v.time is not None
+        skey = (rater_id, v.session, v.condition, timed)
+        if skey not in sessions:
+            display = {"imported": layout, "source": source, "session": v.session, "condition": v.condition}
+            if not timed:
+                display["time_known"] = False
+            session = RatingSession(rater_id=rater_id, display=display, started_at=v.time or utcnow())
+            s.add(session)
             s.flush()
-        cache[path] = image.id
-    return cache[path]
+            sessions[skey] = session.id
+        rows.append({"rater_id": rater_id, "image_id": image_id, "session_id": sessions[skey], "value": v.value,
+                     "kind": v.kind or ("gold" if image_id in gold_ids else "normal"), "response_ms": v.response_ms,
+                     "created_at": v.time or utcnow(), "withdrawn_at": v.withdrawn})
+    if rows:
+        s.execute(insert(Vote), rows)  # one executemany, not a million ORM objects
+    return len(rows), duplicates
+
+
+def _store_gold(s, gold: dict[str, tuple[int, int]], result: ImportResult) -> None:
+    images = _ids_by_key(s, Image, Image.path, set(gold), source=SOURCE)
+    for photo, (expected, tolerance) in gold.items():
+        existing = s.get(GoldImage, images[photo])
+        if existing is None:
+            s.add(GoldImage(image_id=images[photo], expected=expected, tolerance=tolerance))
+            result.gold_added += 1
+        elif (existing.expected, existing.tolerance) != (expected, tolerance):
+            result.gold_kept.append(photo)
+
+
+def _chunks(votes, size: int):
+    chunk = []
+    for vote in votes:
+        chunk.append(vote)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def import_votes(db: Database, path: str | Path, root: str | Path | None = None, gold_path: str | Path | None = None,
                  rater_prefix: str = "") -> ImportResult:
-    """Store every vote of ``path`` not already stored, in one transaction (all or nothing)."""
-    read = read_votes_csv(path, root, rater_prefix)
+    """Store every vote of ``path`` not already stored, streaming the file in transactions of
+    CHUNK_ROWS votes. Resumable, not all-or-nothing: a stop part-way keeps the chunks stored and
+    leaves the import unfinished in the ledger (app.core.ratings.import_ledger); importing the
+    same file again skips what is stored (each vote is recognised by rater, photo, vote, time,
+    session and condition) and completes it. The gold answers go in the first transaction."""
+    path = Path(path)
     gold = read_gold_csv(gold_path, root) if gold_path is not None else {}
-    if not read.votes and not gold:
-        raise RatingsFileError(f"{path}: no vote could be read"
-                               + (f" (first problem, line {read.skipped[0][0]}: {read.skipped[0][1]})" if read.skipped else ""))
-    source = Path(path).name
+    tally, votes = open_votes(path, root, rater_prefix)
+    fingerprint = file_fingerprint(path)
+    result = ImportResult(tally.layout)
+    raters, photos = set(), set()  # distinct ones, for the summary (not rows: bounded by the site)
+    import_id = None
 
-    def store() -> ImportResult:
-        result = ImportResult(read.layout, skipped=list(read.skipped), other_rows=read.other_rows)
+    def begin() -> int:
+        result.gold_added, result.gold_kept = 0, []  # a retried transaction counts afresh
         with db.session() as s:
-            images: dict[str, int] = {}
-            for photo, (expected, tolerance) in gold.items():
-                existing = s.get(GoldImage, _image_id(s, photo, images))
-                if existing is None:
-                    s.add(GoldImage(image_id=images[photo], expected=expected, tolerance=tolerance))
-                    result.gold_added += 1
-                elif (existing.expected, existing.tolerance) != (expected, tolerance):
-                    result.gold_kept.append(photo)
-            gold_ids = set(s.scalars(select(GoldImage.image_id)))
-            keys = {r.key: r.id for r in s.scalars(select(Rater).where(Rater.key.in_({v.rater for v in read.votes})))}
-            known = set()
-            sessions: dict[tuple, int] = {}
-            rows = s.execute(select(Rater.key, Image.path, Vote.value, Vote.created_at, RatingSession)
-                             .join(Rater, Rater.id == Vote.rater_id).join(Image, Image.id == Vote.image_id)
-                             .outerjoin(RatingSession, RatingSession.id == Vote.session_id)
-                             .where(Vote.rater_id.in_(keys.values())))
-            for key, photo, value, when, session in rows:
-                timeless = bool(session and session.display and session.display.get("time_known") is False)
-                known.add(_vote_key(key, photo, value, None if timeless else when,
-                                    session_label(session), condition_text(session.display if session else None)))
-            for session in s.scalars(select(RatingSession).where(RatingSession.rater_id.in_(keys.values()))):
-                d = session.display or {}
-                if "imported" in d:
-                    sessions[(session.rater_id, d.get("session"), d.get("condition"), d.get("time_known", True))] = session.id
-            raters, photos = set(), set()
-            for v in read.votes:
-                key = _vote_key(v.rater, v.photo, v.value, v.time, v.session, v.condition)
-                raters.add(v.rater)
-                photos.add(v.photo)
-                if key in known:
-                    result.duplicates += 1
-                    continue
-                known.add(key)
-                if v.rater not in keys:
-                    rater = Rater(key=v.rater)
-                    s.add(rater)
-                    s.flush()
-                    keys[v.rater] = rater.id
-                rater_id = keys[v.rater]
-                timed = v.time is not None
-                skey = (rater_id, v.session, v.condition, timed)
-                if skey not in sessions:
-                    display = {"imported": read.layout, "source": source, "session": v.session,
-                               "condition": v.condition}
-                    if not timed:
-                        display["time_known"] = False
-                    session = RatingSession(rater_id=rater_id, display=display, started_at=v.time or utcnow())
-                    s.add(session)
-                    s.flush()
-                    sessions[skey] = session.id
-                image_id = _image_id(s, v.photo, images)
-                kind = v.kind or ("gold" if image_id in gold_ids else "normal")
-                s.add(Vote(rater_id=rater_id, image_id=image_id, session_id=sessions[skey], value=v.value, kind=kind,
-                           response_ms=v.response_ms, created_at=v.time or utcnow(), withdrawn_at=v.withdrawn))
-                result.added += 1
-            result.raters, result.photos = len(raters), len(photos)
-            result.photos_missing = sum(not os.path.exists(p) for p in photos)
-        return result
+            _store_gold(s, gold, result)
+            import_id, result.resumed_votes = begin_import(s, path.name, fingerprint)
+        return import_id
 
-    return db.run(store)
+    def store(chunk: list[CsvVote]) -> tuple[int, int]:
+        with db.session() as s:
+            added, duplicates = store_chunk(s, chunk, tally.layout, path.name)
+            record_votes(s, import_id, added)
+        return added, duplicates
+
+    for chunk in _chunks(votes, CHUNK_ROWS):
+        if import_id is None:
+            import_id = db.run(begin)
+        added, duplicates = db.run(store, chunk)
+        result.added += added
+        result.duplicates += duplicates
+        raters.update(v.rater for v in chunk)
+        photos.update(v.photo for v in chunk)
+    if import_id is None:
+        if not gold:
+            raise RatingsFileError(f"{path}: no vote could be read" + (
+                f" (first problem, line {tally.skipped[0][0]}: {tally.skipped[0][1]})" if tally.skipped else ""))
+        db.run(begin)
+
+    def finish() -> None:
+        with db.session() as s:
+            finish_import(s, fingerprint)
+
+    db.run(finish)
+    result.skipped, result.skipped_rows, result.other_rows = tally.skipped, tally.skipped_rows, tally.other_rows
+    result.raters, result.photos = len(raters), len(photos)
+    result.photos_missing = sum(not os.path.exists(p) for p in photos)
+    return result

@@ -167,7 +167,8 @@ class Vote(Base):
     setting ``withdrawn_at``, so every answer ever given stays in the database."""
 
     __tablename__ = "votes"
-    __table_args__ = (Index("ix_votes_image", "image_id"), Index("ix_votes_rater", "rater_id"))
+    __table_args__ = (Index("ix_votes_image", "image_id"), Index("ix_votes_rater", "rater_id"),
+                      Index("ix_votes_rater_image", "rater_id", "image_id"))  # an import's duplicate check
     id: Mapped[int] = mapped_column(primary_key=True)
     rater_id: Mapped[int] = mapped_column(ForeignKey("raters.id", ondelete="CASCADE"))
     image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"))
@@ -177,6 +178,20 @@ class Vote(Base):
     response_ms: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     withdrawn_at: Mapped[datetime | None] = mapped_column()
+
+
+class RatingsImport(Base):
+    """One ``ratings import`` of a votes file, identified by its content's SHA-256. Its votes are
+    written in bounded transactions, so a stop part-way leaves ``finished_at`` empty: the file is
+    then said to be incomplete until the same file is imported again, which skips what is stored."""
+
+    __tablename__ = "ratings_imports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(1024))  # the file's name, for messages
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+    votes_added: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class RatingOrder(Base):
