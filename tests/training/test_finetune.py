@@ -317,3 +317,22 @@ def test_a_fine_tune_of_a_model_the_station_does_not_trust_is_refused_before_tra
     with pytest.raises(ValueError, match="not a model this station trusts"):
         finetune.run_finetune(json.loads(cfg.read_text()), sqlite_url(db_path), stranger / base.name, tmp_path / "ft")
     assert calls == [] and not (tmp_path / "ft").exists()
+
+
+def _finished(registered: bool, gain: float, ci, decision: str = "") -> dict:
+    return {"registered": registered, "decision": decision, "held_out": 289,
+            "before": {"srcc": 0.726, "plcc": 0.74}, "after": {"srcc": 0.726 + gain, "plcc": 0.75},
+            "test": {"gain": gain, "gain_ci": ci}, "validation": {"epoch": 1, "epochs_run": 12, "n": 164},
+            "split": {"counts": {"train": 436, "val": 164, "test": 289}}}
+
+
+def test_the_fine_tunes_outcome_leads_with_what_to_do_in_plain_words():
+    """The supervisor reads the advice first; the statistics follow as details."""
+    better = summary(_finished(True, 0.05, [0.02, 0.08]))
+    assert better.startswith("Use the new version") and "289" in better.split(".")[0]
+    noise = summary(_finished(True, 0.008, [-0.018, 0.034]))
+    assert noise.startswith("Keep the current model") and "no better beyond noise" in noise.split("\n")[0]
+    assert "candidate" in noise and "more rated photos" in noise
+    kept = summary(_finished(False, -0.3, [-0.5, -0.1], "not registered: worse than the current version beyond noise"))
+    assert kept.startswith("Keep the current model") and "You may still register it" in kept
+    assert "SRCC" not in noise.split("\n")[0] and "Details:" in noise  # numbers behind the advice
