@@ -22,6 +22,9 @@ from ..core.scoring.native_maps import native_maps
 from ..core.scoring.photo import score_photo
 
 CACHED_PHOTOS = 4  # decoded photos are large (36 MB at 12 MP): keep only the last few
+# Native maps are small (two floats per 16x16 photo pixels: 1.5 MB at 48 MP) but a shift steps
+# through thousands of photos: the newest 64 are kept, enough to step back and forth.
+CACHED_MAPS = 64
 
 
 class _Signals(QObject):
@@ -95,7 +98,7 @@ class ViewerJobs(QObject):
         self.pool.setMaxThreadCount(1)  # one viewer job at a time: a 12 MP map uses both cores
         self._latest = 0
         self._outcomes = _Outcomes(CACHED_PHOTOS)
-        self._maps: dict = {}
+        self._maps: OrderedDict = OrderedDict()
         # A job's signal object must outlive the job's thread until its last queued signal is
         # delivered here: dropped with the job, PySide would drop the pending signals too.
         self._alive: dict[int, _ViewerJob] = {}
@@ -111,6 +114,7 @@ class ViewerJobs(QObject):
         self._drop_waiting()  # waiting jobs for photos the user has moved past never start
         outcome = self._outcomes.get(key)
         if outcome is not None and key in self._maps:
+            self._maps.move_to_end(key)
             self.scored.emit(path, outcome)
             self.mapped.emit(path, self._maps[key])
             return
@@ -145,11 +149,18 @@ class ViewerJobs(QObject):
     def _on_mapped(self, job_id: int, key, damage) -> None:
         self._alive.pop(job_id, None)
         if damage is not None and not isinstance(damage, Exception):
-            self._maps[key] = damage  # small: two floats per 16x16 native pixels
+            self._maps[key] = damage
+            self._maps.move_to_end(key)
+            while len(self._maps) > CACHED_MAPS:
+                self._maps.popitem(last=False)
         elif damage is None and key in self._maps:
             damage = self._maps[key]  # the map was cached; only the outcome was computed again
         if job_id == self._latest:
             self.mapped.emit(key[0], damage)
+
+    @property
+    def cached_maps(self) -> int:
+        return len(self._maps)
 
     def forget(self) -> None:
         """Drop cached outcomes (their scores changed); the maps stay valid (same pixels, same model)."""

@@ -976,3 +976,27 @@ def test_a_decision_is_undone_with_ctrl_z_and_redone_with_ctrl_shift_z_every_ste
     with sqlite3.connect(tmp_path / "inspector.db") as c:  # append-only: every step is on record
         decisions = [d for (d,) in c.execute("select decision from reviews order by id")]
     assert decisions == ["rejected", "accepted", "rejected", "cleared", "rejected"]
+
+
+def test_the_viewers_map_cache_keeps_only_the_newest_maps(qtbot, window, photo_folder, monkeypatch):
+    """Stepping through a long batch must not keep every photo's maps for the whole shift."""
+    from PySide6.QtCore import Qt
+
+    from app.ui import viewer_jobs
+
+    monkeypatch.setattr(viewer_jobs, "CACHED_MAPS", 2)
+    choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
+    qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
+    window.sort_box.setCurrentText("name")
+    window.filter_box.setCurrentText("all")
+    ok = [r for r in range(window.proxy.rowCount()) if window.proxy.index(r, 0).data(Qt.UserRole + 4) == "ok"][:3]
+    for r in ok:  # three photos looked at until mapped
+        window.gallery.setCurrentIndex(window.proxy.index(r, 0))
+        qtbot.waitUntil(lambda: window.viewer.native is not None
+                        and window._is_current(window.viewer.outcome.record.path), timeout=20000)
+        assert window.viewer_jobs.wait(10000)
+    assert window.viewer_jobs.cached_maps == 2
+    started = window.viewer_jobs.runs
+    window.gallery.setCurrentIndex(window.proxy.index(ok[0], 0))  # its map was let go: computed again
+    qtbot.waitUntil(lambda: window.viewer.native is not None, timeout=20000)
+    assert window.viewer_jobs.runs == started + 1
