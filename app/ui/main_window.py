@@ -173,7 +173,7 @@ class MainWindow(QMainWindow):
         self.view_options.restore()
         self.proxy.set_filter(self.filter_box.currentText())
         self._sort()
-        self.filter_box.currentTextChanged.connect(self.proxy.set_filter)
+        self.filter_box.currentTextChanged.connect(self._filter)
         self.sort_box.currentTextChanged.connect(lambda _: self._sort())
         self.descending.toggled.connect(lambda _: self._sort())
         self.view_options.remember_changes()
@@ -533,6 +533,12 @@ class MainWindow(QMainWindow):
         self._after_load = "reopen" if self.model.items else None
         self.load_model(Path(path), site_choice=site_choice, chosen_by=chosen_by)
         return True
+
+    def _filter(self, show: str) -> None:
+        self.proxy.set_filter(show)
+        if not self.gallery.currentIndex().isValid():  # the photo shown is filtered out, none in its place
+            self.viewer_jobs.request_stop()
+            self.viewer.clear()
 
     def _sort(self) -> None:
         self.proxy.set_sort(self.sort_box.currentText(), self.descending.isChecked())

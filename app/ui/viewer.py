@@ -153,6 +153,11 @@ class Viewer(QWidget):
         self.native, self.map_state = None, "computing map…" if outcome.result is not None else ""
         self.render(fit=True)
 
+    def clear(self) -> None:
+        """No photo: what the gallery shows holds none (a filter that matches nothing)."""
+        self.outcome, self.native, self.review, self.map_state = None, None, None, ""
+        self.render(fit=True)
+
     def show_review(self, review) -> None:
         """A decision on the photo shown was made or changed (here or at another station)."""
         self.review = review

@@ -1000,3 +1000,14 @@ def test_the_viewers_map_cache_keeps_only_the_newest_maps(qtbot, window, photo_f
     window.gallery.setCurrentIndex(window.proxy.index(ok[0], 0))  # its map was let go: computed again
     qtbot.waitUntil(lambda: window.viewer.native is not None, timeout=20000)
     assert window.viewer_jobs.runs == started + 1
+
+
+def test_a_filter_that_shows_no_photo_leaves_the_viewer_empty(qtbot, window, photo_folder, monkeypatch):
+    choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
+    qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
+    window.filter_box.setCurrentText("all")
+    window.gallery.setCurrentIndex(window.proxy.index(0, 0))
+    qtbot.waitUntil(lambda: window.viewer.outcome is not None, timeout=20000)
+    window.filter_box.setCurrentText("overridden")  # nobody has overridden anything yet
+    assert window.proxy.rowCount() == 0
+    assert window.viewer.outcome is None and window.viewer.info.text() == "Select a photo"
