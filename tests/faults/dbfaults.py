@@ -52,6 +52,13 @@ def _one_clear_line(o: Outcome, run) -> None:
         o.note("wrong", f"exit {run.rc} without an 'error:' line: {run.err.strip()[-200:]!r}")
 
 
+def _refused_in_one_line(ctx: Context, o: Outcome, paths: list, db: Path, what: str, preexec=None) -> None:
+    """``score`` into a database it must refuse: a refusal's exit code and one clear line."""
+    run = run_cli(ctx, cli_args(ctx, paths, db), preexec=preexec)
+    if judge(o, run, what, refused_rc, "a refusal (non-zero, not 1)"):
+        _one_clear_line(o, run)
+
+
 def _paths(rows) -> set:
     return {r[0] for r in rows}
 
@@ -109,11 +116,9 @@ def sqlite_read_only_file(ctx: Context) -> Outcome:
     before = _paths(sqlite_rows(db))
     db.chmod(0o444)  # the file only: its folder stays writable, as when a user copies a file off a share
     try:
-        run = run_cli(ctx, cli_args(ctx, [folder], db), preexec=_file_permissions_apply())
+        _refused_in_one_line(ctx, o, [folder], db, "score into a read-only file", preexec=_file_permissions_apply())
     finally:
         db.chmod(0o644)
-    if judge(o, run, "score into a read-only file", refused_rc, "a refusal (non-zero, not 1)"):
-        _one_clear_line(o, run)
     _kept(o, before, _paths(sqlite_rows(db)))
     return o
 
@@ -131,9 +136,7 @@ def sqlite_disk_full(ctx: Context) -> Outcome:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    run = run_cli(ctx, cli_args(ctx, [folder], db), preexec=fill_up)
-    if judge(o, run, "score until the disk is full", refused_rc, "a refusal (non-zero, not 1)"):
-        _one_clear_line(o, run)
+    _refused_in_one_line(ctx, o, [folder], db, "score until the disk is full", preexec=fill_up)
     problem = sqlite_check(db)
     if problem:
         o.note("wrong", f"database after the disk filled: {problem}")
@@ -157,9 +160,7 @@ def sqlite_corrupt_page(ctx: Context) -> Outcome:
     o = outcome("sqlite_corrupt_page", 4)
     base, folder, db, _ = _prepared(ctx, "c4_corrupt")
     _corrupt_scores_page(db)
-    run = run_cli(ctx, cli_args(ctx, [folder], db))
-    if judge(o, run, "score into a damaged file", refused_rc, "a refusal (non-zero, not 1)"):
-        _one_clear_line(o, run)
+    _refused_in_one_line(ctx, o, [folder], db, "score into a damaged file")
     return o
 
 
@@ -181,9 +182,7 @@ def sqlite_stale_index_pages(ctx: Context) -> Outcome:
     damaged = db.read_bytes()
     new = base / "new"  # photos never seen: only inserts, which a damaged index page takes silently
     write_photos(new, 4)
-    run = run_cli(ctx, cli_args(ctx, [new], db))
-    if judge(o, run, "score into a file with stale index pages", refused_rc, "a refusal (non-zero, not 1)"):
-        _one_clear_line(o, run)
+    _refused_in_one_line(ctx, o, [new], db, "score into a file with stale index pages")
     if db.read_bytes() != damaged:
         o.note("wrong", "the damaged file was written to")
     return o
@@ -233,9 +232,7 @@ def sqlite_not_a_database(ctx: Context) -> Outcome:
     base, folder, db, _ = _prepared(ctx, "c4_notdb")
     with open(db, "r+b") as f:
         f.write(b"this is no longer an SQLite file" * 4)
-    run = run_cli(ctx, cli_args(ctx, [folder], db))
-    if judge(o, run, "score into a file that is not a database", refused_rc, "a refusal (non-zero, not 1)"):
-        _one_clear_line(o, run)
+    _refused_in_one_line(ctx, o, [folder], db, "score into a file that is not a database")
     return o
 
 

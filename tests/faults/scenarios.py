@@ -199,29 +199,28 @@ def _single_status(o: Outcome, db: Path, want_not_ok: bool = True) -> None:
         o.note("wrong", f"scored as a photo: {rows[0]}")
 
 
+def _special_file_on_command_line(ctx: Context, o: Outcome, folder: str, name: str, make) -> None:
+    """A file that is no photo (a FIFO, a link to /dev/zero) named on the command line: scored
+    without hanging, exit 0, stored once with its status."""
+    path = ctx.folder(folder) / name
+    if not (path.exists() or path.is_symlink()):
+        make(path)
+    db = path.parent / "d.db"
+    if judge(o, run_cli(ctx, cli_args(ctx, [path], db), timeout=60), f"score {name}", ok_rc, "0"):
+        _single_status(o, db)
+
+
 @scenario("fifo_on_command_line", 6)
 def fifo_on_command_line(ctx: Context) -> Outcome:
     o = outcome("fifo_on_command_line", 6)
-    base = ctx.folder("c6_fifo")
-    fifo = base / "pipe.jpg"
-    if not fifo.exists():
-        os.mkfifo(fifo)
-    db = base / "d.db"
-    if judge(o, run_cli(ctx, cli_args(ctx, [fifo], db), timeout=60), "score FIFO", ok_rc, "0"):
-        _single_status(o, db)
+    _special_file_on_command_line(ctx, o, "c6_fifo", "pipe.jpg", os.mkfifo)
     return o
 
 
 @scenario("symlink_to_dev_zero", 6)
 def symlink_to_dev_zero(ctx: Context) -> Outcome:
     o = outcome("symlink_to_dev_zero", 6)
-    base = ctx.folder("c6_zero")
-    zero = base / "zero.jpg"
-    if not zero.is_symlink():
-        zero.symlink_to("/dev/zero")
-    db = base / "d.db"
-    if judge(o, run_cli(ctx, cli_args(ctx, [zero], db), timeout=60), "score /dev/zero link", ok_rc, "0"):
-        _single_status(o, db)
+    _special_file_on_command_line(ctx, o, "c6_zero", "zero.jpg", lambda p: p.symlink_to("/dev/zero"))
     return o
 
 
