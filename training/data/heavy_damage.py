@@ -10,6 +10,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .synthetic import codec_round_trip
+
 
 def _exposure(rgb: np.ndarray, gain: float) -> np.ndarray:
     linear = (rgb.astype(np.float32) / 255.0) ** 2.2 * gain  # in linear light, as a camera would
@@ -26,10 +28,7 @@ def saved_as_jpeg(rgb: np.ndarray, quality: int = 92) -> np.ndarray:
     """The photo as a camera or phone hands it over: saved as a JPEG. The file's own 8x8 blocks
     put fine edges back into a blurred photo; a detail reader that never saw them took v0.5.0's
     blurred sample (sigma 4 px, saved at quality 92) for sharp: 17 as an array, 49 from the file."""
-    ok, data = cv2.imencode(".jpg", np.ascontiguousarray(rgb[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
-    if not ok:
-        raise RuntimeError("OpenCV could not encode a JPEG")
-    return np.ascontiguousarray(cv2.imdecode(data, cv2.IMREAD_COLOR)[..., ::-1])
+    return np.ascontiguousarray(codec_round_trip(rgb, ".jpg", [cv2.IMWRITE_JPEG_QUALITY, int(quality)]))
 
 
 def _jpeg(rgb: np.ndarray, quality: int = 8) -> np.ndarray:

@@ -63,7 +63,7 @@ def impulse_noise(img, level, rng):
     return out
 
 
-def _codec(img, ext, params):
+def codec_round_trip(img, ext, params):
     ok, buf = cv2.imencode(ext, cv2.cvtColor(img, cv2.COLOR_RGB2BGR), params)
     if not ok:
         raise RuntimeError(f"OpenCV could not encode {ext}")
@@ -71,11 +71,11 @@ def _codec(img, ext, params):
 
 
 def jpeg(img, level, rng):
-    return _codec(img, ".jpg", [cv2.IMWRITE_JPEG_QUALITY, (50, 25, 12, 6, 2)[level - 1]])
+    return codec_round_trip(img, ".jpg", [cv2.IMWRITE_JPEG_QUALITY, (50, 25, 12, 6, 2)[level - 1]])
 
 
 def webp(img, level, rng):
-    return _codec(img, ".webp", [cv2.IMWRITE_WEBP_QUALITY, (40, 15, 6, 2, 1)[level - 1]])
+    return codec_round_trip(img, ".webp", [cv2.IMWRITE_WEBP_QUALITY, (40, 15, 6, 2, 1)[level - 1]])
 
 
 def overexposure(img, level, rng):

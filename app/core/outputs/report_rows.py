@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from ..verdict import WORST_FIRST, in_force, severity_rank
+from ..verdict import DECIDED, WORST_FIRST, in_force, severity_rank
 
 NOT_SCORED = "not scored"
 
@@ -34,7 +34,7 @@ class PhotoLine:
 
     @property
     def overridden(self) -> bool:
-        return self.decision in ("accepted", "rejected")
+        return self.decision in DECIDED
 
 
 def photo_lines(rows: list[dict]) -> list[PhotoLine]:

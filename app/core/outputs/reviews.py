@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 
 from ..store.database import Database
-from ..verdict import in_force
+from ..verdict import DECIDED, in_force
 from ..store.schema import Image, Review
 
 # "cleared" withdraws the photo's decision (an undo back to none): rows are never deleted.
@@ -26,7 +26,7 @@ class ReviewState:
 
     @property
     def overridden(self) -> bool:
-        return self.decision in ("accepted", "rejected")
+        return self.decision in DECIDED
 
 
 def current_reviewer() -> str:
@@ -53,31 +53,30 @@ def add_review(db: Database, model_version_id: int, path: str, decision: str, re
         return ReviewState(row.decision, row.reviewer, row.created_at, row.reason)
 
 
-def current_reviews(db: Database) -> dict[str, ReviewState]:
-    """path -> the review in force for every reviewed photo: its latest decision, whichever model
-    version was in force then (a decision is about the photo), unless another file has since taken
-    its path."""
-    latest = select(func.max(Review.id)).group_by(Review.image_id).scalar_subquery()
+def _in_force(db: Database, path: str | None = None) -> dict[str, ReviewState]:
+    """path -> the latest decision on each reviewed photo (or on ``path`` alone), whichever model
+    version was in force then, unless another file has since taken its path or it was withdrawn."""
+    latest = select(func.max(Review.id)).group_by(Review.image_id)
+    if path is not None:
+        latest = latest.join(Image, Image.id == Review.image_id).where(Image.path == path)
     same_content = or_(Review.content_hash.is_(None), Image.content_hash.is_(None),
                        Review.content_hash == Image.content_hash)
     with db.session() as s:
         rows = s.execute(select(Image.path, Review.decision, Review.reviewer, Review.created_at, Review.reason)
-                         .join(Review, Review.image_id == Image.id).where(Review.id.in_(latest), same_content))
+                         .join(Review, Review.image_id == Image.id)
+                         .where(Review.id.in_(latest.scalar_subquery()), same_content))
         return {r.path: ReviewState(r.decision, r.reviewer, r.created_at, r.reason) for r in rows
                 if r.decision != "cleared"}
 
 
+def current_reviews(db: Database) -> dict[str, ReviewState]:
+    """path -> the review in force for every reviewed photo (a decision is about the photo)."""
+    return _in_force(db)
+
+
 def review_of(db: Database, path: str) -> ReviewState | None:
     """The decision in force on one photo (None: none, or withdrawn)."""
-    latest = (select(func.max(Review.id)).join(Image, Image.id == Review.image_id)
-              .where(Image.path == path).scalar_subquery())
-    with db.session() as s:
-        r = s.execute(select(Review.decision, Review.reviewer, Review.created_at, Review.reason, Review.content_hash,
-                             Image.content_hash.label("now"))
-                      .join(Image, Image.id == Review.image_id).where(Review.id == latest)).first()
-    if r is None or r.decision == "cleared" or (r.content_hash and r.now and r.content_hash != r.now):
-        return None
-    return ReviewState(r.decision, r.reviewer, r.created_at, r.reason)
+    return _in_force(db, path).get(path)
 
 
 def with_reviews(rows: list[dict], reviews: dict[str, ReviewState]) -> list[dict]:
