@@ -16,8 +16,7 @@ from .core.outputs.scores_csv import write_scores_csv
 from .core.scoring.engine import Engine
 from .core.scoring.photo import BatchSummary, printable_path, score_batch
 from .core.store import open_database
-from .core.store.faults import StoreError
-from .core.store.urls import hide_password
+from .core.store.faults import StoreError, cannot_open
 from .core.store.repository import (
     ScoreRecord,
     active_thresholds,
@@ -87,11 +86,8 @@ def score_command(paths: list[Path], model_path: Path, db_url: str, csv_out: Pat
         return 2
     try:
         db = open_database(db_url)
-    except StoreError as exc:  # its message names the database (password hidden) and the reason
-        print(f"error: cannot open the {exc}", file=sys.stderr)
-        return 2
-    except Exception as exc:  # bad URL, unreachable server, unwritable file
-        print(f"error: cannot open the database {hide_password(db_url)}: {exc}", file=sys.stderr)
+    except Exception as exc:  # a damaged file, a bad URL, an unreachable server, an unwritable folder
+        print(f"error: {cannot_open(db_url, exc)}", file=sys.stderr)
         return 2
     summary = BatchSummary()
     stored = 0  # photos stored in this run, counted as they are (an interrupted batch returns no summary)

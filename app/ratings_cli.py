@@ -24,8 +24,7 @@ from .core.ratings.csv_import import RatingsFileError, import_votes
 from .core.ratings.import_ledger import unfinished_imports
 from .core.ratings.mos import votes_per_photo_text
 from .core.store import open_database
-from .core.store.faults import StoreError
-from .core.store.urls import hide_password
+from .core.store.faults import StoreError, cannot_open
 
 
 def add_parser(sub) -> None:
@@ -58,11 +57,8 @@ def _raters_path(photos: str) -> str:
 def ratings_command(args: argparse.Namespace, db_url: str) -> int:
     try:
         db = open_database(db_url)
-    except StoreError as exc:
-        print(f"error: cannot open the {exc}", file=sys.stderr)
-        return 2
-    except Exception as exc:  # bad URL, unreachable server, unwritable file
-        print(f"error: cannot open the database {hide_password(db_url)}: {exc}", file=sys.stderr)
+    except Exception as exc:  # a damaged file, a bad URL, an unreachable server, an unwritable folder
+        print(f"error: {cannot_open(db_url, exc)}", file=sys.stderr)
         return 2
     try:
         if args.ratings_command == "import":

@@ -19,7 +19,7 @@ from ..core.model.loader import load_model
 from ..core.model.trust import UntrustedModel, admit_model, current_user
 from ..core.scoring.photo import printable_path
 from ..core.store import open_database
-from ..core.store.faults import StoreError
+from ..core.store.faults import StoreError, cannot_open
 from ..core.store.urls import DB_URL_ENV, hide_password
 
 NEEDS_DASK = ("error: archive scoring runs on Dask distributed, which is not installed here: "
@@ -35,10 +35,8 @@ def database_url(db: str | None, fallback: str) -> str:
 def _open(db_url: str):
     try:
         return open_database(db_url)
-    except StoreError as exc:
-        print(f"error: cannot open the {exc}", file=sys.stderr)
-    except Exception as exc:  # a bad URL, an unreachable server
-        print(f"error: cannot open the database {hide_password(db_url)}: {exc}", file=sys.stderr)
+    except Exception as exc:  # a damaged file, a bad URL, an unreachable server
+        print(f"error: {cannot_open(db_url, exc)}", file=sys.stderr)
     return None
 
 

@@ -12,15 +12,8 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
-from ..core.store.faults import StoreError
-from ..core.store.urls import hide_password
+from ..core.store.faults import cannot_open
 from .main_window import MainWindow
-
-
-def why_not_opened(database: str | Path, exc: Exception) -> str:
-    if isinstance(exc, StoreError):  # its message names the database (password hidden) and the reason
-        return f"The {exc}."
-    return f"The database {hide_password(str(database))} cannot be opened: {exc}."
 
 
 def open_window(model_path: Path, database: str | Path, settings: QSettings | None = None) -> MainWindow | None:
@@ -32,7 +25,7 @@ def open_window(model_path: Path, database: str | Path, settings: QSettings | No
         except Exception as exc:  # an unwritable folder, a damaged file, an unreachable server
             answer = QMessageBox.question(
                 None, "Cannot open the database",
-                f"{why_not_opened(database, exc)}\n\nChoose another folder for the inspector's data? "
+                f"MobileIQA Inspector {cannot_open(str(database), exc)}.\n\nChoose another folder for the inspector's data? "
                 "(To keep it there, start the program with --db or set MOBILEIQA_HOME.)",
                 QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes)
             if answer != QMessageBox.Yes:

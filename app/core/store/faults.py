@@ -23,6 +23,15 @@ class StoreError(Exception):
         self.where, self.reason, self.permanent = where, reason, permanent
 
 
+def cannot_open(db_url: str, exc: Exception) -> str:
+    """One line for a database that could not be opened: a StoreError names the database (its
+    password hidden) and the reason; anything else (a bad URL, an unreachable server, an
+    unwritable folder) gets the URL without its password."""
+    if isinstance(exc, StoreError):
+        return f"cannot open the {exc}"
+    return f"cannot open the database {hide_password(str(db_url))}: {exc}"
+
+
 # (text in the driver's message, permanent, what to do about it); the first match wins.
 _KNOWN = (
     ("is locked", False, "another program is writing to it"),  # SQLite busy: database/table/schema
