@@ -20,8 +20,10 @@ from .losses import synthetic_group_terms, verdict_loss
 # ``map_whole`` (off by default: it costs the detail network scale consistency; see losses.whole_crop_map_loss).
 # ``verdict`` (off by default): clean crops above the pass line, heavy damage below the fail line
 # (losses.verdict_loss), for a score whose default thresholds mean something.
+# ``saved_quality`` [lowest, highest] (off by default): every crop saved as a JPEG first, as users' files are.
 DEFAULTS = {"groups": 2, "crop": 224, "rank": 0.5, "map": 0.5, "map_whole": 0.0, "workers": 0,
-            "verdict": 0.0, "pass_line": 0.65, "fail_line": 0.35, "heavy_from": {}}
+            "verdict": 0.0, "pass_line": 0.65, "fail_line": 0.35, "heavy_from": {},
+            "saved_quality": None}
 # The first level of each kind an inspector rejects at a glance (training.data.synthetic's levels),
 # matched to the damage the product must fail: Gaussian blur sigma 4 (level 4), noise sigma 25
 # (between levels 3 and 4: 4), JPEG quality 8 (between 3 and 4: 4), 2 stops over (x4 in linear
@@ -33,7 +35,8 @@ HEAVY_FROM = {"overexposure": 3, "underexposure": 2, "motion_blur": 3, "defocus_
 class SyntheticAux:
     def __init__(self, pristine: list[Path], mean, std, options: dict, seed: int = 0):
         self.options = DEFAULTS | options
-        groups = RankingGroups(pristine, mean, std, self.options["crop"], length=10**9, seed=seed + 7)
+        groups = RankingGroups(pristine, mean, std, self.options["crop"], length=10**9, seed=seed + 7,
+                               saved_quality=self.options["saved_quality"])
         workers = self.options["workers"]
         self.loader = DataLoader(groups, batch_size=self.options["groups"], num_workers=workers,
                                  worker_init_fn=reseed_worker if workers else None,

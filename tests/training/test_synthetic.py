@@ -110,3 +110,34 @@ def test_the_map_interval_resamples_photos_and_narrows_when_they_agree():
     lo2, hi2 = photo_interval([[0.8, 0.81], [0.8], [0.81], [0.8], [0.805]])
     assert hi2 - lo2 < (hi - lo) / 5
     assert all(v != v for v in photo_interval([[0.9, 0.8]]))  # one photo: no interval (NaN)
+
+
+def _blockiness(images) -> float:
+    """Median over a group's images and both axes of how much more the pixels step across one
+    phase of the 8x8 grid than across the others (about 1 without a JPEG's blocks)."""
+    ratios = []
+    for image in images.numpy():
+        grey = image.mean(0)
+        for axis in (0, 1):
+            steps = np.abs(np.diff(grey, axis=axis)).mean(1 - axis)
+            phases = [steps[i::8].mean() for i in range(8)]
+            ratios.append(max(phases) / (np.median(phases) + 1e-6))
+    return float(np.median(ratios))
+
+
+def test_groups_saved_as_jpegs_are_crop_sized_seeded_and_carry_the_files_blocks(photo, tmp_path):
+    # The detail reader reads users' JPEGs: a group can be saved as one before it is seen.
+    import cv2
+
+    from training.data.ranking import RankingGroups
+
+    cv2.imwrite(str(tmp_path / "p.png"), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
+
+    def group(saved):
+        return RankingGroups([tmp_path], (0.5,) * 3, (0.5,) * 3, 64, length=1, seed=0, saved_quality=saved)[0]
+
+    saved, again, plain = group((20, 20)), group((20, 20)), group(None)
+    assert saved["images"].shape == plain["images"].shape == (len(LEVELS) + 2, 3, 64, 64)
+    assert saved["mask"].shape == (64, 64)
+    np.testing.assert_array_equal(saved["images"].numpy(), again["images"].numpy())
+    assert _blockiness(plain["images"]) < 1.4 < _blockiness(saved["images"])
