@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -51,6 +50,7 @@ from .menus import build_menus
 from .model_controller import ModelController
 from .operator_controller import OperatorController
 from .station_status import StationStatus
+from .status_line import FittedProgressBar, StatusLine
 from .station_sync import StationSyncTimer
 from .tasks import TaskOwner
 from .thresholds_panel import ThresholdsPanel
@@ -80,6 +80,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings("MobileIQA", "Inspector")
         self.workspace = Workspace(database)
         self.tasks = TaskOwner(self)  # the window's database and file work, off the GUI thread
+        self.setStatusBar(StatusLine(self))  # long messages elided, whole in its tooltip
         self.tasks.errored.connect(lambda _key, message: self.statusBar().showMessage(f"Failed: {message}"))
         # Who is at the station: named on every decision; supervisor actions ask for a supervisor.
         self.operators = OperatorController(self.workspace.db, self.tasks, self.settings, self)
@@ -203,7 +204,7 @@ class MainWindow(QMainWindow):
         dock.setObjectName("thresholds")
         dock.setWidget(self.panel)
         self.addDockWidget(Qt.RightDockWidgetArea, dock)
-        self.progress = QProgressBar()
+        self.progress = FittedProgressBar()
         self.progress.setMaximumWidth(240)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
@@ -367,7 +368,7 @@ class MainWindow(QMainWindow):
     def _progress(self, done: int, total: int) -> None:
         self.progress.setMaximum(max(total, 1))
         self.progress.setValue(done)
-        self.progress.setFormat(progress_text(done, total, time.monotonic() - self._batch_started))
+        self.progress.set_text(progress_text(done, total, time.monotonic() - self._batch_started))
         if self.watch.isChecked() and done == total:
             self.statusBar().showMessage(f"Watching {self.settings.value('last_folder')}: {done} scored")
 

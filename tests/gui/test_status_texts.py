@@ -1,0 +1,41 @@
+"""The status bar's and the progress bar's texts fit a narrow window: elided (or shortened) where
+they are drawn, whole in their tooltips, on the real window."""
+import time
+
+import pytest
+
+from tests.gui.test_user_actions import signed_in_with_ctrl_u
+
+pytestmark = pytest.mark.gui
+
+
+def test_a_long_status_message_is_elided_in_a_narrow_window_and_whole_in_its_tooltip(qtbot, window, monkeypatch):
+    window.show()
+    window.resize(700, 500)
+    qtbot.waitExposed(window)
+    signed_in_with_ctrl_u(qtbot, window, monkeypatch, "Ana")  # the first operator: a long message
+    bar = window.statusBar()
+    message = bar.currentMessage()
+    assert message.startswith("Signed in as Ana, the first operator") and message.endswith("more supervisors)")
+    shown = bar.shown_text()
+    assert shown != message and "…" in shown
+    assert shown.startswith("Signed in as") and shown.endswith(")")  # both ends kept, the middle elided
+    assert bar.fontMetrics().horizontalAdvance(shown) <= bar.message_rect().width()
+    assert bar.toolTip() == message
+
+    window.resize(3000, 500)  # room enough: drawn whole, no tooltip needed
+    qtbot.waitUntil(lambda: bar.shown_text() == message)
+    assert bar.toolTip() == ""
+
+
+def test_the_progress_text_drops_its_tail_when_the_bar_is_narrow_and_keeps_it_in_a_tooltip(qtbot, window):
+    window.show()
+    qtbot.waitExposed(window)
+    window._batch_started = time.monotonic() - 6.0
+    window.jobs.progress.emit(12, 400)  # what a running batch reports
+    full = window.progress.toolTip()
+    assert full.startswith("12/400 · 0.5 s per photo · about") and full.endswith("left")
+    window.progress.setFixedWidth(90)
+    qtbot.waitUntil(lambda: window.progress.format() == "12/400")  # the count stays, the rest drops
+    window.progress.setFixedWidth(400)
+    qtbot.waitUntil(lambda: window.progress.format() == full)
