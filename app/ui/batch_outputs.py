@@ -10,14 +10,18 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from ..core.outputs.atomic import written_whole
 from ..core.outputs.batch_report import BatchContext, build_report
+from ..core.outputs.reason_codes import parse_codes, reason_label
 from ..core.outputs.report_html import render_html
 from ..core.outputs.reviews import add_review, current_reviews, review_of, with_reviews
 from ..core.outputs.scores_csv import write_scores_csv
 from ..core.store.repository import score_rows
+from . import reason_dialog
 from .gallery import PathRole
 from .output_files import CSV_FILTER, REPORT_FILTERS, ProgressRelay, proposed_path, report_target
 from .report_pdf import write_report_pdf
 from .tasks import describe_failure
+
+REASON_CODES = "review/reason_codes"  # the settings key of the site's codes (a list, or text with commas)
 
 
 def gallery_rows(db, model_version_id: int | None, shown: set[str]) -> list[dict]:
@@ -42,35 +46,43 @@ class BatchOutputs:
     def _say(self, text: str) -> None:
         self.window.statusBar().showMessage(text)
 
+    def reason_codes(self) -> tuple[str, ...]:
+        """The site's reason codes, from the settings (the defaults when none are set)."""
+        return parse_codes(self.window.settings.value(REASON_CODES, ""))
+
     def review_current(self, decision: str) -> None:
-        """The inspector's decision on the photo in the viewer, stored with who, when and why."""
+        """The inspector's decision on the photo in the viewer, stored with who, when and why (a
+        reason code and a note, for an accept or a reject)."""
         current = self.window.gallery.currentIndex()
         item = self.window.model.item(current.data(PathRole)) if current.isValid() else None
         if item is None or item.status != "ok":
             self._say("Select a scored photo to review")
             return
-        reason = None
+        code = reason = None
         if decision != "reviewed":
-            reason, ok = QInputDialog.getText(self.window, "Override the verdict", f"Why is it {decision}? (optional)")
-            if not ok:
+            answer = reason_dialog.ask_reason(self.window, decision, self.reason_codes())
+            if answer is None:
                 return
+            code, reason = answer
         self._redo.clear()  # a new decision ends what could be redone
+        why = reason_label(code, reason)
         self._decide(item.path, decision, reason, self._undo, f"{Path(item.path).name}: {decision}"
-                     + (f" ({reason})" if reason else ""))
+                     + (f" ({why})" if why else ""), code)
 
-    def _decide(self, path: str, decision: str, reason: str | None, history: list, said: str) -> None:
+    def _decide(self, path: str, decision: str, reason: str | None, history: list, said: str,
+                code: str | None = None) -> None:
         """Store a decision on ``path``; (path, the decision it replaced, itself) goes on ``history``."""
         db, version = self._ws.db, self._ws.model_version_id
         reviewer = self.window.operators.recorded_name()  # the person signed in, not the OS login
 
         def store():
             before = review_of(db, path)
-            add_review(db, version, path, decision, reason, reviewer=reviewer)
+            add_review(db, version, path, decision, reason, reviewer=reviewer, reason_code=code)
             return before, current_reviews(db)
 
         def stored(result) -> None:
             before, reviews = result
-            history.append((path, before, (decision, reason)))
+            history.append((path, before, (decision, reason, code)))
             self.window.model.set_reviews(reviews)
             self._say(said)
 
@@ -93,9 +105,9 @@ class BatchOutputs:
             self._say(f"Nothing to {word}")
             return
         path, before, _ = source.pop()
-        decision, reason = (before.decision, before.reason) if before else ("cleared", None)
+        decision, reason, code = (before.decision, before.reason, before.reason_code) if before else ("cleared", None, None)
         self._decide(path, decision, reason, target,
-                     f"{done}: {Path(path).name} is {decision if before else 'not decided'}")
+                     f"{done}: {Path(path).name} is {decision if before else 'not decided'}", code)
 
     def show_reviews(self) -> None:
         db, version = self._ws.db, self._ws.model_version_id

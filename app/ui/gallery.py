@@ -90,6 +90,8 @@ class GalleryModel(QAbstractListModel):
         if role == Qt.DisplayRole:
             label = f"{it.score:.1f} {it.verdict_in_force.upper()}" if it.score is not None else it.status.upper()
             badge = REVIEW_BADGES.get(it.review.decision, "") if it.review else ""
+            if it.review and it.review.reason_code:  # the code alone fits the cell; the tooltip has the text
+                badge += f" {it.review.reason_code}"
             return f"{label}{badge}\n{Path(it.path).name}"
         if role == Qt.DecorationRole:
             return self.icon(it)
@@ -99,7 +101,7 @@ class GalleryModel(QAbstractListModel):
             tip = it.error or it.path
             if it.review:
                 r = it.review
-                tip += (f"\n{r.decision} by {r.reviewer}, {r.at:%Y-%m-%d %H:%M}" + (f": {r.reason}" if r.reason else ""))
+                tip += (f"\n{r.decision} by {r.reviewer}, {r.at:%Y-%m-%d %H:%M}" + (f": {r.why}" if r.why else ""))
                 if it.verdict and it.verdict_in_force != it.verdict:
                     tip += f"\nthe model said {it.verdict.upper()}"
             return tip

@@ -77,6 +77,9 @@ class FittedProgressBar(QProgressBar):
         return self._full
 
     def _fit(self) -> None:
+        if not self.isVisible():  # no width of its own yet: fitted when shown (resizeEvent)
+            self.setFormat(self._full)
+            return
         room = self.width() - 12  # the style's frame and a little air
         self.setFormat(fitted(self._full, lambda t: self.fontMetrics().horizontalAdvance(t) <= room))
 

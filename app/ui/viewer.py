@@ -254,7 +254,7 @@ class Viewer(QWidget):
         r = self.review
         if r is None or not r.overridden:
             return said.upper()
-        reason = f": {r.reason}" if r.reason else ""
+        reason = f": {r.why}" if r.why else ""
         return f"{in_force(said, r.decision).upper()} ({r.decision} by {r.reviewer}{reason}; the model said {said.upper()})"
 
     def keyPressEvent(self, event) -> None:

@@ -73,7 +73,10 @@ def no_unanswered_questions(monkeypatch):
         raise AssertionError(f"a question dialog no test answered: {title!r}")
 
     monkeypatch.setattr(QMessageBox, "question", staticmethod(unexpected))
-    monkeypatch.setattr(QInputDialog, "getText", staticmethod(unexpected))  # the review's reason, a lot id
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(unexpected))  # a lot id, a name
+    from app.ui import reason_dialog
+
+    monkeypatch.setattr(reason_dialog, "ask_reason", lambda parent, decision, codes: unexpected(parent, decision))
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from app.core.model.contract import model_identity
 from tests.gui.conftest import settled
-from tests.gui.test_user_actions import action_for, choose_folder_with_ctrl_o, signed_in_with_ctrl_u
+from tests.gui.test_user_actions import action_for, answer_reason, choose_folder_with_ctrl_o, signed_in_with_ctrl_u
 from tests.html_tables import ReportPage
 
 pytestmark = pytest.mark.gui
@@ -60,7 +60,8 @@ def test_an_inspector_rejects_a_photo_and_the_report_with_a_lot_id_names_the_dec
     signed_in_with_ctrl_u(qtbot, window, monkeypatch, "Ana")  # the station's first: its supervisor
     signed_in_with_ctrl_u(qtbot, window, monkeypatch, "B-1042")
     scored_folder(qtbot, window, monkeypatch, photo_folder)
-    answer_text_dialogs(monkeypatch, {"Override the verdict": "smudge", "Batch report": "LOT-7"})
+    answer_reason(monkeypatch, ("blur", "smudge"))
+    answer_text_dialogs(monkeypatch, {"Batch report": "LOT-7"})
     rejected = best_scored(window)
     reject_with_x(qtbot, window, rejected)
     out = tmp_path / "filed.html"
@@ -77,7 +78,7 @@ def test_an_inspector_rejects_a_photo_and_the_report_with_a_lot_id_names_the_dec
     assert len(photos) == 7 and photos["broken.jpg"]["score"] == "not scored"
     row = photos[Path(rejected).name]
     assert row["disposition"] == "rejected: fail" and row["model verdict"] != "fail"
-    assert row["reason"] == "smudge" and row["decided by"] == "B-1042"
+    assert row["reason"] == "blur: smudge" and row["decided by"] == "B-1042"  # the code, then the note
     batch = page.pairs("batch")
     assert batch["lot"] == "LOT-7" and batch["operator"] == "B-1042" and batch["folder"] == str(photo_folder)
     assert batch["station"] == socket.gethostname()
@@ -116,7 +117,7 @@ def test_the_csv_opens_with_a_bom_has_a_disposition_column_and_neutralises_a_for
     shutil.copy(photo_folder / "p1.png", folder / "=HYPERLINK(1).png")
     shutil.copy(photo_folder / "p2.png", folder / "Čaj-ü.png")
     scored_folder(qtbot, window, monkeypatch, folder, n=2)
-    answer_text_dialogs(monkeypatch, {"Override the verdict": "=cmd|' /C calc'!A0"})
+    answer_reason(monkeypatch, "=cmd|' /C calc'!A0")
     rejected = str(folder / "Čaj-ü.png")
     reject_with_x(qtbot, window, rejected)
     out = tmp_path / "scores.csv"
@@ -141,7 +142,7 @@ def test_the_csv_opens_with_a_bom_has_a_disposition_column_and_neutralises_a_for
 def test_sorting_by_verdict_shows_failed_and_rejected_photos_first_and_unscored_files_last(qtbot, window, photo_folder,
                                                                                            monkeypatch):
     scored_folder(qtbot, window, monkeypatch, photo_folder)
-    answer_text_dialogs(monkeypatch, {"Override the verdict": "smudge"})
+    answer_reason(monkeypatch, "smudge")
     rejected = best_scored(window)
     reject_with_x(qtbot, window, rejected)
     window.filter_box.setCurrentText("all")

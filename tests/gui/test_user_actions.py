@@ -26,6 +26,22 @@ def answer_item_dialog(monkeypatch, answer: str) -> list:
     return asked
 
 
+def answer_reason(monkeypatch, *answers) -> list:
+    """Answer the accept / reject question, in turn, with each of ``answers``: a (code, note)
+    pair, or a note alone (given as "other"); returns what each question offered (decision, codes)."""
+    from app.ui import reason_dialog
+
+    asked, given = [], iter(answers)
+
+    def ask(parent, decision, codes):
+        asked.append((decision, codes))
+        answer = next(given)
+        return answer if isinstance(answer, tuple) else ("other", answer)
+
+    monkeypatch.setattr(reason_dialog, "ask_reason", ask)
+    return asked
+
+
 def test_rating_from_the_menu_opens_the_labeling_panel(qtbot, window, photo_folder, monkeypatch):
     window.open_folder(photo_folder)
     qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
@@ -66,7 +82,7 @@ def reject_the_first_scored_photo(qtbot, window, monkeypatch, reason: str) -> tu
 
     from app.ui.gallery import StatusRole
 
-    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: (reason, True)))
+    answer_reason(monkeypatch, reason)
     row = next(r for r in range(window.proxy.rowCount()) if window.proxy.index(r, 0).data(StatusRole) == "ok")
     window.gallery.setCurrentIndex(window.proxy.index(row, 0))
     path = window.proxy.index(row, 0).data(Qt.UserRole + 1)
@@ -673,8 +689,7 @@ def test_overriding_a_verdict_is_stored_shown_exported_and_survives_a_relaunch(q
     qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
     window.filter_box.setCurrentText("all")
     rows = {window.proxy.index(r, 0).data(Qt.UserRole + 1).rsplit("/", 1)[1]: r for r in range(window.proxy.rowCount())}
-    reasons = iter(["scratch on the lens", "customer accepts"])
-    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: (next(reasons), True)))
+    answer_reason(monkeypatch, "scratch on the lens", "customer accepts")
     for name, keys in (("p1.png", "X"), ("p4.png", "A"), ("p2.png", "M")):
         window.gallery.setCurrentIndex(window.proxy.index(rows[name], 0))
         action_for(window, keys).trigger()
@@ -831,7 +846,7 @@ def test_a_rejected_or_accepted_photo_shows_counts_and_filters_as_the_inspectors
     window._preview_thresholds(window.panel.thresholds())
     assert window.panel.counts.text().split() == ["pass", "0", "review", "6", "fail", "0"]
     rows = {window.proxy.index(r, 0).data(Qt.UserRole + 1).rsplit("/", 1)[1]: r for r in range(window.proxy.rowCount())}
-    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("scratch on the lens", True)))
+    answer_reason(monkeypatch, "scratch on the lens", "scratch on the lens")
     for name, keys in (("p1.png", "X"), ("p4.png", "A")):
         window.gallery.setCurrentIndex(window.proxy.index(rows[name], 0))
         action_for(window, keys).trigger()
@@ -958,7 +973,7 @@ def test_a_decision_is_undone_with_ctrl_z_and_redone_with_ctrl_shift_z_every_ste
     qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
     window.filter_box.setCurrentText("all")
     _, path = reject_the_first_scored_photo(qtbot, window, monkeypatch, "smudge")
-    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("fine after all", True)))
+    answer_reason(monkeypatch, "fine after all")
     action_for(window, "A").trigger()  # a change of mind on the same photo
     settled(qtbot, window)
     assert window.model.item(path).decision == "accepted"

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 from ..verdict import DECIDED, WORST_FIRST, in_force, severity_rank
+from .reason_codes import reason_label
 
 NOT_SCORED = "not scored"
 
@@ -19,7 +20,7 @@ class PhotoLine:
     verdict: str | None  # the model's, from the thresholds in force
     disposition: str | None  # the verdict in force: an accept or a reject over the model's
     decision: str | None = None  # reviewed, accepted, rejected
-    reason: str = ""
+    reason: str = ""  # as it reads: the code, and the free text after it
     decided_by: str = ""
     decided_at: str = ""  # ISO, UTC, as the store keeps it
     error: str = ""
@@ -47,7 +48,8 @@ def photo_lines(rows: list[dict]) -> list[PhotoLine]:
         decision = r.get("review") or None
         disposition = (r.get("disposition") or in_force(verdict, decision)) if scored else None
         lines.append(PhotoLine(r["path"], r.get("status") or "", r.get("score"), verdict, disposition, decision,
-                               r.get("review_reason") or "", r.get("reviewed_by") or "", r.get("reviewed_at") or "",
+                               reason_label(r.get("review_reason_code"), r.get("review_reason")),
+                               r.get("reviewed_by") or "", r.get("reviewed_at") or "",
                                r.get("error") or ""))
     return sorted(lines, key=lambda line: (severity_rank(line.disposition),
                                            line.score if line.score is not None else 0.0, line.name))

@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 
 from ..store.database import Database
 from ..verdict import DECIDED, in_force
+from .reason_codes import MAX_CODE, reason_label
 from ..store.schema import Image, Review
 
 # "cleared" withdraws the photo's decision (an undo back to none): rows are never deleted.
@@ -22,11 +23,17 @@ class ReviewState:
     decision: str  # reviewed, accepted, rejected
     reviewer: str
     at: datetime
-    reason: str | None = None
+    reason: str | None = None  # free text
+    reason_code: str | None = None  # the site's code (blur, exposure, ... other)
 
     @property
     def overridden(self) -> bool:
         return self.decision in DECIDED
+
+    @property
+    def why(self) -> str:
+        """The reason as it reads: "blur", "other: scratch on the lens", or the text alone."""
+        return reason_label(self.reason_code, self.reason)
 
 
 def current_reviewer() -> str:
@@ -38,7 +45,7 @@ def current_reviewer() -> str:
 
 
 def add_review(db: Database, model_version_id: int, path: str, decision: str, reason: str | None = None,
-               reviewer: str | None = None) -> ReviewState:
+               reviewer: str | None = None, reason_code: str | None = None) -> ReviewState:
     if decision not in DECISIONS:
         raise ValueError(f"unknown review decision {decision!r}: one of {', '.join(DECISIONS)}")
     with db.session() as s:
@@ -47,10 +54,11 @@ def add_review(db: Database, model_version_id: int, path: str, decision: str, re
             raise ValueError(f"{path}: not in the database (score it first)")
         row = Review(image_id=image.id, model_version_id=model_version_id, decision=decision,
                      reason=(reason or "").strip() or None, reviewer=reviewer or current_reviewer(),
+                     reason_code=(reason_code or "").strip().lower()[:MAX_CODE] or None,
                      content_hash=image.content_hash)
         s.add(row)
         s.commit()
-        return ReviewState(row.decision, row.reviewer, row.created_at, row.reason)
+        return ReviewState(row.decision, row.reviewer, row.created_at, row.reason, row.reason_code)
 
 
 def _in_force(db: Database, path: str | None = None) -> dict[str, ReviewState]:
@@ -62,10 +70,11 @@ def _in_force(db: Database, path: str | None = None) -> dict[str, ReviewState]:
     same_content = or_(Review.content_hash.is_(None), Image.content_hash.is_(None),
                        Review.content_hash == Image.content_hash)
     with db.session() as s:
-        rows = s.execute(select(Image.path, Review.decision, Review.reviewer, Review.created_at, Review.reason)
+        rows = s.execute(select(Image.path, Review.decision, Review.reviewer, Review.created_at, Review.reason,
+                                Review.reason_code)
                          .join(Review, Review.image_id == Image.id)
                          .where(Review.id.in_(latest.scalar_subquery()), same_content))
-        return {r.path: ReviewState(r.decision, r.reviewer, r.created_at, r.reason) for r in rows
+        return {r.path: ReviewState(r.decision, r.reviewer, r.created_at, r.reason, r.reason_code) for r in rows
                 if r.decision != "cleared"}
 
 
@@ -80,7 +89,8 @@ def review_of(db: Database, path: str) -> ReviewState | None:
 
 
 def with_reviews(rows: list[dict], reviews: dict[str, ReviewState]) -> list[dict]:
-    """Export rows with the review in force (review, review_reason, reviewed_by, reviewed_at) and
+    """Export rows with the review in force (review, review_reason_code, review_reason (the free
+    text), reviewed_by, reviewed_at) and
     the disposition: the model's verdict unless a person accepted or rejected the photo; empty
     for a file that could not be scored."""
     out = []
@@ -88,7 +98,8 @@ def with_reviews(rows: list[dict], reviews: dict[str, ReviewState]) -> list[dict
         rv = reviews.get(r["path"])
         disposition = in_force(r.get("verdict"), rv.decision if rv else None) if r.get("status") == "ok" else None
         out.append(r | {"disposition": disposition or "",
-                        "review": rv.decision if rv else "", "review_reason": (rv.reason or "") if rv else "",
+                        "review": rv.decision if rv else "", "review_reason_code": (rv.reason_code or "") if rv else "",
+                        "review_reason": (rv.reason or "") if rv else "",
                         "reviewed_by": rv.reviewer if rv else "",
                         "reviewed_at": rv.at.isoformat(timespec="seconds") if rv else ""})
     return out

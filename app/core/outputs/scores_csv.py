@@ -11,9 +11,10 @@ from .atomic import written_whole
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # "disposition" beside "verdict": the decision in force (an inspector's accept or reject over the
-# model's verdict); "name": the file name alone, what a person sorts and filters a sheet by.
+# model's verdict); "name": the file name alone, what a person sorts and filters a sheet by;
+# "review_reason_code" last, so a sheet or script reading the columns by position still reads.
 COLUMNS = ("path", "name", "score", "verdict", "disposition", "status", "error", "opinions", "model", "model_version", "model_sha256", "scored_at",
-           "review", "review_reason", "reviewed_by", "reviewed_at")
+           "review", "review_reason", "reviewed_by", "reviewed_at", "review_reason_code")
 
 
 def spreadsheet_safe(value):
