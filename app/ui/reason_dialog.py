@@ -16,6 +16,7 @@ class ReasonDialog(QDialog):
         self.code = QComboBox()
         self.code.addItems(list(codes))
         self.note = QLineEdit()
+        self.note.setMinimumWidth(260)  # room for its hint and a short note
         self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
