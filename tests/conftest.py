@@ -2,11 +2,46 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 # Qt must never look for a real display in tests.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
+
+
+def write_photos(folder, n: int = 3, size: tuple[int, int] = (64, 80), *, sizes=None, name="p{i}.png",
+                 seed: int = 0, broken: dict[str, bytes] | None = None, **save_options) -> list[Path]:
+    """Random photos (uniform noise, drawn in order from one generator seeded ``seed``) written
+    into ``folder``, which is made if missing: ``n`` of ``size`` (height, width), or one per
+    (height, width) in ``sizes``. ``name`` is a format string over ``i`` ("{i:02d}.png") or a
+    list of names; the suffix picks the file type unless ``save_options`` (given to Pillow's
+    save: format="JPEG", quality=90) say otherwise. ``broken``: {file name: bytes} written
+    beside them, files that are no photo. Returns the photos' paths, in order (not the broken)."""
+    import numpy as np
+    from PIL import Image
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    names = None if isinstance(name, str) else list(name)
+    if sizes is None:
+        sizes = [size] * (len(names) if names is not None else n)
+    rng = np.random.default_rng(seed)
+    paths = []
+    for i, (height, width) in enumerate(sizes):
+        path = folder / (names[i] if names is not None else name.format(i=i))
+        Image.fromarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8)).save(path, **save_options)
+        paths.append(path)
+    for file_name, content in (broken or {}).items():
+        (folder / file_name).write_bytes(content)
+    return paths
+
+
+@pytest.fixture
+def make_photos():
+    """The factory of random photos in a folder: ``make_photos(folder, n, size, name=, seed=,
+    broken=)``, see ``write_photos``."""
+    return write_photos
 
 
 @pytest.fixture(scope="session")

@@ -7,25 +7,18 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-from PIL import Image
-
 from app.__main__ import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _photos(folder, n=3):
-    folder.mkdir(exist_ok=True)
-    rng = np.random.default_rng(0)
-    for i in range(n):
-        Image.fromarray(rng.integers(0, 256, (96, 128, 3), dtype=np.uint8)).save(folder / f"good{i}.png")
-    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff garbage")
-    (folder / "=cmd.jpg").write_bytes(b"")
+# Three photos, a file that is no JPEG and an empty one whose name a spreadsheet would run.
+BROKEN = {"broken.jpg": b"\xff\xd8\xff garbage", "=cmd.jpg": b""}
 
 
-def test_score_stores_rows_writes_csv_and_reports_bad_photos_without_failing(exported_student, tmp_path, capsys):
-    _photos(tmp_path / "in")
+def test_score_stores_rows_writes_csv_and_reports_bad_photos_without_failing(exported_student, tmp_path, capsys,
+                                                                            make_photos):
+    make_photos(tmp_path / "in", 3, (96, 128), name="good{i}.png", broken=BROKEN)
     db = tmp_path / "i.db"
     out = tmp_path / "scores.csv"
     report = tmp_path / "report.html"
@@ -93,32 +86,27 @@ def test_self_test_fails_loudly_without_a_model(tmp_path, capsys):
     assert "self-test FAILED" in capsys.readouterr().err
 
 
-def test_a_mistyped_folder_is_an_error_before_anything_is_scored(exported_student, tmp_path, capsys):
-    _photos(tmp_path / "in")
+def test_a_mistyped_folder_is_an_error_before_anything_is_scored(exported_student, tmp_path, capsys, make_photos):
+    make_photos(tmp_path / "in", 3, (96, 128), name="good{i}.png", broken=BROKEN)
     db = tmp_path / "i.db"
     code = main(["--model", str(exported_student[1]), "score", str(tmp_path / "in"), str(tmp_path / "ni"), "--db", str(db)])
     assert code == 2 and "no such file or folder" in capsys.readouterr().err and not db.exists()
 
 
-def test_files_a_folder_holds_besides_photos_are_counted_not_silently_skipped(exported_student, tmp_path, capsys):
+def test_files_a_folder_holds_besides_photos_are_counted_not_silently_skipped(exported_student, tmp_path, capsys,
+                                                                               make_photos):
     folder = tmp_path / "in"
-    folder.mkdir()
-    rng = np.random.default_rng(0)
-    for name in ("a.jpe", "b.jfif", "c.gif"):
-        Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(folder / name, "GIF" if name.endswith("gif") else "JPEG")
+    make_photos(folder, size=(64, 64), name=("a.jpe", "b.jfif", "c.gif"))  # each written as its suffix says
     (folder / "notes.txt").write_text("minutes")
     assert main(["--model", str(exported_student[1]), "score", str(folder), "--db", str(tmp_path / "i.db")]) == 0
     err = capsys.readouterr().err
     assert "3 scored" in err and "1 other files left out (not photos by name)" in err
 
 
-def test_ctrl_c_during_a_batch_ends_with_one_line_and_130(tmp_path):
+def test_ctrl_c_during_a_batch_ends_with_one_line_and_130(tmp_path, make_photos):
     """A real process, a real SIGINT while it scores: exit 130, one line, the rows stored so far kept."""
     folder = tmp_path / "photos"
-    folder.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(400):
-        Image.fromarray(rng.integers(0, 256, (300, 400, 3), dtype=np.uint8)).save(folder / f"p{i:03d}.png")
+    make_photos(folder, 400, (300, 400), name="p{i:03d}.png")
     db = tmp_path / "c.db"
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
     # As from a terminal: Ctrl+C's default disposition. (A process that inherits SIGINT ignored, as

@@ -49,12 +49,10 @@ def _rows(db):
 
 
 @pytest.mark.slow
-def test_kill_9_mid_batch_leaves_a_consistent_database_and_a_rerun_finishes_without_duplicates(exported_student, tmp_path):
+def test_kill_9_mid_batch_leaves_a_consistent_database_and_a_rerun_finishes_without_duplicates(exported_student, tmp_path,
+                                                                                              make_photos):
     photos = tmp_path / "photos"
-    photos.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(60):
-        Image.fromarray(rng.integers(0, 256, (200, 260, 3), dtype=np.uint8)).save(photos / f"{i:03d}.png")
+    make_photos(photos, 60, (200, 260), name="{i:03d}.png")
     db = tmp_path / "crash.db"
     cmd = [sys.executable, "-m", "app", "--model", str(exported_student[1]), "score", str(photos), "--db", str(db),
            "--trust-model"]  # the tiny model is no shipped one outside this test process

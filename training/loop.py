@@ -4,7 +4,11 @@ A stage supplies the model, the data and a loss function; ``fit`` does the rest:
 - AdamW with a lower learning rate for the backbone than for the new head, linear warm-up then
   cosine decay;
 - one checkpoint per epoch (``last.pt``, written atomically) and the best one by validation
-  SRCC (``best.pt``); a rerun with the same output folder resumes from ``last.pt``;
+  SRCC (``best.pt``); a rerun with the same output folder resumes from ``last.pt``, exactly:
+  the checkpoint keeps every generator (Python's, NumPy's, torch's CPU and CUDA ones, the
+  loader's and the dataset's), so 2 + 2 epochs end with the weights of 4;
+- after timm's train.py: ``train_one_epoch`` trains, ``validate_fn`` (by default ``validate``)
+  measures, and the driver (``_fit``) owns the loader, optimiser, schedule and checkpoints;
 - ``history.csv`` and ``curves.png`` (loss and validation SRCC/PLCC per epoch), ``train.log``.
 """
 from __future__ import annotations
@@ -131,28 +135,100 @@ def fit(
         handler.close()
 
 
+def train_one_epoch(model: nn.Module, loader: DataLoader, loss_fn: LossFn, optimiser: torch.optim.Optimizer,
+                    scheduler, device: torch.device, step: int, extra: nn.Module | None = None,
+                    desc: str = "") -> tuple[dict[str, float], int]:
+    """One pass over ``loader``, an optimiser and scheduler step per batch. Returns each loss's
+    mean over the epoch (``loss_<name>``) and the step reached."""
+    model.train()
+    keep_frozen_norms_in_eval(model)
+    if extra is not None:
+        extra.train()
+    sums: dict[str, float] = {}
+    bar = tqdm(loader, desc=desc, leave=False, dynamic_ncols=True)
+    for batch in bar:
+        losses = loss_fn(model, to_device(batch, device))
+        optimiser.zero_grad(set_to_none=True)
+        losses["total"].backward()
+        optimiser.step()
+        scheduler.step()
+        step += 1
+        for k, v in losses.items():  # kept on the device: reading a GPU value waits for it
+            sums[k] = sums.get(k, 0.0) + v.detach()
+        if step % 10 == 0:
+            bar.set_postfix(loss=f"{float(losses['total'].detach()):.4f}")
+    return {f"loss_{k}": float(v) / len(loader) for k, v in sums.items()}, step
+
+
+def rng_states(loader_rng: torch.Generator, train_set: Dataset) -> dict:
+    """Every generator a run draws from, as a checkpoint keeps them: Python's ``random``, NumPy's
+    global one, torch's CPU and CUDA ones, the loader's (the shuffle) and the dataset's own
+    (crops and flips). Plain values and tensors only, so a checkpoint loads with weights_only."""
+    numpy_state = np.random.get_state(legacy=False)
+    return {
+        "python_rng": random.getstate(),
+        "numpy_rng": {**numpy_state, "state": {"key": numpy_state["state"]["key"].tolist(),
+                                                "pos": numpy_state["state"]["pos"]}},
+        "torch_rng": torch.get_rng_state(),
+        "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+        "loader_rng": loader_rng.get_state(),
+        "data_rng": train_set.rng.bit_generator.state if hasattr(train_set, "rng") else None,
+    }
+
+
+def restore_rng_states(ckpt: dict, loader_rng: torch.Generator, train_set: Dataset) -> None:
+    """Continue every generator where the checkpoint left it (``rng_states``); a checkpoint from
+    before Python's, NumPy's and CUDA's states were kept leaves those as seeded."""
+    if ckpt.get("python_rng") is not None:
+        version, internal, gauss = ckpt["python_rng"]
+        random.setstate((version, tuple(internal), gauss))
+    if ckpt.get("numpy_rng") is not None:
+        state = ckpt["numpy_rng"]
+        np.random.set_state({**state, "state": {"key": np.array(state["state"]["key"], dtype=np.uint32),
+                                                "pos": state["state"]["pos"]}})
+    torch.set_rng_state(ckpt["torch_rng"])
+    if ckpt.get("cuda_rng") is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(ckpt["cuda_rng"])
+    loader_rng.set_state(ckpt["loader_rng"])
+    if ckpt.get("data_rng") and hasattr(train_set, "rng"):
+        train_set.rng.bit_generator.state = ckpt["data_rng"]
+
+
+def _loader(train_set: Dataset, cfg: dict, device: torch.device, gen: torch.Generator, collate,
+            batch_sampler) -> DataLoader:
+    workers = cfg.get("num_workers", 0)
+    batching = ({"batch_sampler": batch_sampler(gen)} if batch_sampler else
+                {"batch_size": cfg["batch_size"], "shuffle": True, "drop_last": True, "generator": gen})
+    loader = DataLoader(train_set, **batching, collate_fn=collate, num_workers=workers,
+                        worker_init_fn=reseed_worker if workers else None, pin_memory=device.type == "cuda")
+    if len(loader) == 0:
+        raise ValueError(f"{len(train_set)} training samples is fewer than one batch of {cfg['batch_size']}")
+    return loader
+
+
+def _optimiser(model: nn.Module, extra: nn.Module | None, cfg: dict, steps_per_epoch: int):
+    """AdamW (backbone and head learning rates; ``extra`` at the head's) and its warm-up + cosine schedule."""
+    groups = param_groups(model, cfg["lr_backbone"], cfg["lr_head"], cfg.get("weight_decay", 1e-4))
+    if extra is not None:
+        groups[1]["params"] += [p for p in extra.parameters() if p.requires_grad]
+    optimiser = torch.optim.AdamW(groups)
+    warmup = int(cfg.get("warmup_epochs", 1) * steps_per_epoch)
+    total = steps_per_epoch * cfg["epochs"]
+    return optimiser, torch.optim.lr_scheduler.LambdaLR(optimiser, warmup_cosine(total, max(1, warmup)))
+
+
 def _fit(model, cfg, train_set, out_dir, loss_fn, card_info, collate, extra, validate_fn, select_by, batch_sampler) -> list[dict]:
+    """The driver: the loader, optimiser and schedule, resuming from ``last.pt``, then per epoch
+    ``train_one_epoch``, validation (``validate_fn``) and the checkpoints."""
     set_seed(cfg.get("seed", 0))
     device = pick_device(cfg.get("device"))
     model.to(device)
     if extra is not None:
         extra.to(device)
     gen = torch.Generator().manual_seed(cfg.get("seed", 0))
-    workers = cfg.get("num_workers", 0)
-    batching = ({"batch_sampler": batch_sampler(gen)} if batch_sampler else
-                {"batch_size": cfg["batch_size"], "shuffle": True, "drop_last": True, "generator": gen})
-    loader = DataLoader(train_set, **batching, collate_fn=collate, num_workers=workers,
-                        worker_init_fn=reseed_worker if workers else None, pin_memory=device.type == "cuda")
+    loader = _loader(train_set, cfg, device, gen, collate, batch_sampler)
     steps_per_epoch = len(loader)
-    if steps_per_epoch == 0:
-        raise ValueError(f"{len(train_set)} training samples is fewer than one batch of {cfg['batch_size']}")
-    total = steps_per_epoch * cfg["epochs"]
-    groups = param_groups(model, cfg["lr_backbone"], cfg["lr_head"], cfg.get("weight_decay", 1e-4))
-    if extra is not None:
-        groups[1]["params"] += [p for p in extra.parameters() if p.requires_grad]
-    optimiser = torch.optim.AdamW(groups)
-    warmup = int(cfg.get("warmup_epochs", 1) * steps_per_epoch)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, warmup_cosine(total, max(1, warmup)))
+    optimiser, scheduler = _optimiser(model, extra, cfg, steps_per_epoch)
 
     history: list[dict] = []
     start_epoch, step = 0, 0
@@ -167,10 +243,7 @@ def _fit(model, cfg, train_set, out_dir, loss_fn, card_info, collate, extra, val
         scheduler.load_state_dict(ckpt["scheduler"])
         start_epoch, step, history = ckpt["epoch"], ckpt["step"], list(ckpt["history"])
         best = max((h.get(select_by, -math.inf) for h in history), default=-math.inf)
-        torch.set_rng_state(ckpt["torch_rng"])
-        gen.set_state(ckpt["loader_rng"])
-        if ckpt.get("data_rng") and hasattr(train_set, "rng"):
-            train_set.rng.bit_generator.state = ckpt["data_rng"]
+        restore_rng_states(ckpt, gen, train_set)
         log.info("resumed from %s at epoch %d (step %d)", last, start_epoch, step)
 
     # ``stop_after`` ends this run early (time-boxed machines); rerunning the command resumes.
@@ -181,26 +254,10 @@ def _fit(model, cfg, train_set, out_dir, loss_fn, card_info, collate, extra, val
         if limit and history and time.time() - started + history[-1]["seconds"] > limit:
             log.info("time limit of %d s reached after epoch %d of %d; rerun to resume", limit, epoch, cfg["epochs"])
             break
-        model.train()
-        keep_frozen_norms_in_eval(model)
-        if extra is not None:
-            extra.train()
-        sums: dict[str, float] = {}
         t0 = time.time()
-        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg['epochs']}", leave=False, dynamic_ncols=True)
-        for batch in bar:
-            losses = loss_fn(model, to_device(batch, device))
-            optimiser.zero_grad(set_to_none=True)
-            losses["total"].backward()
-            optimiser.step()
-            scheduler.step()
-            step += 1
-            for k, v in losses.items():  # kept on the device: reading a GPU value waits for it
-                sums[k] = sums.get(k, 0.0) + v.detach()
-            if step % 10 == 0:
-                bar.set_postfix(loss=f"{float(losses['total'].detach()):.4f}")
-        row = {"epoch": epoch + 1, "step": step}
-        row.update({f"loss_{k}": float(v) / steps_per_epoch for k, v in sums.items()})
+        losses, step = train_one_epoch(model, loader, loss_fn, optimiser, scheduler, device, step, extra,
+                                       desc=f"epoch {epoch + 1}/{cfg['epochs']}")
+        row = {"epoch": epoch + 1, "step": step, **losses}
         if validate_fn is not None:
             row.update({f"val_{k}": float(v) for k, v in validate_fn(model).items()})
         row["seconds"] = round(time.time() - t0, 1)  # training and validation
@@ -216,10 +273,9 @@ def _fit(model, cfg, train_set, out_dir, loss_fn, card_info, collate, extra, val
             "step": step,
             "history": history,
             "stage": dict(cfg),
-            "torch_rng": torch.get_rng_state(),
-            "loader_rng": gen.get_state(),
-            # The dataset's own generator picks crops and flips; resuming must continue it too.
-            "data_rng": train_set.rng.bit_generator.state if hasattr(train_set, "rng") else None,
+            # Every generator, taken after validation (which may draw too): the resumed run
+            # continues each one where this epoch left it.
+            **rng_states(gen, train_set),
             "card_info": card_info,
         }
         figure = row.get(select_by, -math.inf)

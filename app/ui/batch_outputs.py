@@ -1,12 +1,18 @@
 """What an inspector does with a batch's results: review decisions (reviewed / accepted /
 rejected, with a reason) and exports (CSV, the HTML report). The window's menus call it; every
 database read and file write runs in the window's TaskOwner, never on the GUI thread (exporting a
-20-photo gallery's CSV beside a million stored rows held the window 17.3 s when it did)."""
+20-photo gallery's CSV beside a million stored rows held the window 17.3 s when it did).
+
+It knows nothing of the main window: it is given the Workspace, the TaskOwner, the gallery's
+model, the photo in view, who is signed in and the settings; what it has to say leaves as
+``status``, which the window shows. Every answer of the TaskOwner arrives on the GUI thread."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QInputDialog
+from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
 from ..core.outputs.atomic import written_whole
 from ..core.outputs.batch_report import BatchContext, build_report
@@ -15,11 +21,12 @@ from ..core.outputs.report_html import render_html
 from ..core.outputs.reviews import add_review, current_reviews, review_of, with_reviews
 from ..core.outputs.scores_csv import write_scores_csv
 from ..core.store.repository import score_rows
+from ..core.workspace import Workspace
 from . import reason_dialog
-from .gallery import PathRole
+from .gallery import GalleryModel
 from .output_files import CSV_FILTER, REPORT_FILTERS, ProgressRelay, proposed_path, report_target
 from .report_pdf import write_report_pdf
-from .tasks import describe_failure
+from .tasks import TaskOwner, describe_failure
 
 REASON_CODES = "review/reason_codes"  # the settings key of the site's codes (a list, or text with commas)
 
@@ -32,35 +39,48 @@ def gallery_rows(db, model_version_id: int | None, shown: set[str]) -> list[dict
     return with_reviews(score_rows(db, model_version_id, shown), current_reviews(db))
 
 
-class BatchOutputs:
-    def __init__(self, window):
-        self.window = window
+class BatchOutputs(QObject):
+    status = Signal(str)  # one line for the status bar
+
+    def __init__(self, workspace: Workspace, tasks: TaskOwner, model: GalleryModel,
+                 current_path: Callable[[], str | None], reviewer: Callable[[], str], settings: QSettings,
+                 parent: QWidget | None = None):
+        """``current_path()``: the photo in the viewer (None when none is); ``reviewer()``: the
+        name recorded on a decision or a report (the person signed in, not the OS login);
+        ``parent``: the widget the dialogs belong to."""
+        super().__init__(parent)
+        self.workspace, self.tasks, self.model, self.settings = workspace, tasks, model, settings
+        self.current_path, self.reviewer = current_path, reviewer
+        self._dialogs = parent
+        # Where the gallery's photos came from, named in the report: a folder (whose path the
+        # export dialogs start in) or a camera (its frames' folder). Told by ``batch_started``.
+        self.batch_source, self.batch_folder = "", None
         # Decisions made at this window, newest last: (path, the decision replaced or None, the new one).
         self._undo: list = []
         self._redo: list = []
 
-    @property
-    def _ws(self):
-        return self.window.workspace
+    def batch_started(self, source: str, folder: Path | None) -> None:
+        """A batch began: ``source`` is named in reports, ``folder`` is where the dialogs start."""
+        self.batch_source, self.batch_folder = source, folder
 
     def _say(self, text: str) -> None:
-        self.window.statusBar().showMessage(text)
+        self.status.emit(text)
 
     def reason_codes(self) -> tuple[str, ...]:
         """The site's reason codes, from the settings (the defaults when none are set)."""
-        return parse_codes(self.window.settings.value(REASON_CODES, ""))
+        return parse_codes(self.settings.value(REASON_CODES, ""))
 
     def review_current(self, decision: str) -> None:
         """The inspector's decision on the photo in the viewer, stored with who, when and why (a
         reason code and a note, for an accept or a reject)."""
-        current = self.window.gallery.currentIndex()
-        item = self.window.model.item(current.data(PathRole)) if current.isValid() else None
+        path = self.current_path()
+        item = self.model.item(path) if path is not None else None
         if item is None or item.status != "ok":
             self._say("Select a scored photo to review")
             return
         code = reason = None
         if decision != "reviewed":
-            answer = reason_dialog.ask_reason(self.window, decision, self.reason_codes())
+            answer = reason_dialog.ask_reason(self._dialogs, decision, self.reason_codes())
             if answer is None:
                 return
             code, reason = answer
@@ -72,8 +92,8 @@ class BatchOutputs:
     def _decide(self, path: str, decision: str, reason: str | None, history: list, said: str,
                 code: str | None = None) -> None:
         """Store a decision on ``path``; (path, the decision it replaced, itself) goes on ``history``."""
-        db, version = self._ws.db, self._ws.model_version_id
-        reviewer = self.window.operators.recorded_name()  # the person signed in, not the OS login
+        db, version = self.workspace.db, self.workspace.model_version_id
+        reviewer = self.reviewer()  # the person signed in, not the OS login
 
         def store():
             before = review_of(db, path)
@@ -83,11 +103,11 @@ class BatchOutputs:
         def stored(result) -> None:
             before, reviews = result
             history.append((path, before, (decision, reason, code)))
-            self.window.model.set_reviews(reviews)
+            self.model.set_reviews(reviews)
             self._say(said)
 
         # Not replaced by a later decision: every decision is kept (append-only), in order.
-        self.window.tasks.submit("reviews", store, on_done=stored, replace=False)
+        self.tasks.submit("reviews", store, on_done=stored, replace=False)
 
     def undo(self) -> None:
         """Ctrl+Z: the last decision made here is withdrawn and the one it replaced (or none) is in
@@ -110,25 +130,24 @@ class BatchOutputs:
                      f"{done}: {Path(path).name} is {decision if before else 'not decided'}", code)
 
     def show_reviews(self) -> None:
-        db, version = self._ws.db, self._ws.model_version_id
+        db, version = self.workspace.db, self.workspace.model_version_id
         if version is None:
             return
-        self.window.tasks.submit("reviews", lambda: current_reviews(db), on_done=self.window.model.set_reviews,
-                                 replace=False)
+        self.tasks.submit("reviews", lambda: current_reviews(db), on_done=self.model.set_reviews, replace=False)
 
     def _proposed(self, stem: str, suffix: str) -> str:
-        folder = self.window.batch_folder
-        if folder is None and self.window.settings.value("last_folder"):
-            folder = Path(self.window.settings.value("last_folder"))
+        folder = self.batch_folder
+        if folder is None and self.settings.value("last_folder"):
+            folder = Path(self.settings.value("last_folder"))
         return proposed_path(folder, stem, suffix)
 
     def choose_export(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self.window, "Export scores", self._proposed("scores", "csv"), CSV_FILTER)
+        path, _ = QFileDialog.getSaveFileName(self._dialogs, "Export scores", self._proposed("scores", "csv"), CSV_FILTER)
         if path:
             self.export_csv(Path(path))
 
     def _shown(self) -> set[str]:
-        return {it.path for it in self.window.model.items}
+        return {it.path for it in self.model.items}
 
     def export_csv(self, path: Path) -> None:
         self._write_gallery("export", path, write_scores_csv, f"Exporting {path}…",
@@ -138,11 +157,11 @@ class BatchOutputs:
 
     def choose_report(self) -> None:
         """Where (the file type chosen decides HTML or PDF), then the lot id, then write it."""
-        path, chosen = QFileDialog.getSaveFileName(self.window, "Batch report", self._proposed("report", "html"),
+        path, chosen = QFileDialog.getSaveFileName(self._dialogs, "Batch report", self._proposed("report", "html"),
                                                    REPORT_FILTERS)
         if not path:
             return
-        lot, ok = QInputDialog.getText(self.window, "Batch report", "Lot id (optional):")
+        lot, ok = QInputDialog.getText(self._dialogs, "Batch report", "Lot id (optional):")
         if not ok:  # cancelled: no report, even with the file chosen
             return
         target, kind = report_target(path, chosen)
@@ -151,14 +170,13 @@ class BatchOutputs:
     def export_report(self, path: Path, lot: str = "", kind: str = "html") -> None:
         """Written off the GUI thread (it decodes and reads the worst photos again), its progress
         in the status bar."""
-        ws, window = self._ws, self.window
+        ws = self.workspace
         engine, thresholds = ws.engine, ws.thresholds
-        context = BatchContext(source=window.batch_source, lot=lot, operator=window.operators.recorded_name(),
-                               profile=ws.profile)
+        context = BatchContext(source=self.batch_source, lot=lot, operator=self.reviewer(), profile=ws.profile)
         # The gallery's thumbnails (JPEG bytes, never changed in place): the report needs no decoding for them.
-        thumbnails = {it.path: it.thumb for it in window.model.items if it.thumb}
+        thumbnails = {it.path: it.thumb for it in self.model.items if it.thumb}
         started = f"Writing report {path}"
-        relay = ProgressRelay(started, window)
+        relay = ProgressRelay(started, self)
         relay.said.connect(self._say)
 
         def write(rows, out) -> None:
@@ -177,7 +195,7 @@ class BatchOutputs:
                        after=None) -> None:
         """Write the gallery's rows with ``write(rows, path)`` off the GUI thread, saying how it
         went; ``after()`` runs once it has, either way."""
-        db, version, shown = self._ws.db, self._ws.model_version_id, self._shown()
+        db, version, shown = self.workspace.db, self.workspace.model_version_id, self._shown()
 
         def work() -> int:
             rows = gallery_rows(db, version, shown)
@@ -191,5 +209,5 @@ class BatchOutputs:
             if after is not None:
                 after()
 
-        self.window.tasks.submit((kind, str(path)), work, on_done=lambda n: said(done(n) if n else nothing),
-                                 on_error=lambda exc: said(failed(exc)))
+        self.tasks.submit((kind, str(path)), work, on_done=lambda n: said(done(n) if n else nothing),
+                          on_error=lambda exc: said(failed(exc)))

@@ -102,7 +102,10 @@ class MainWindow(QMainWindow):
 
         self.model = GalleryModel(self)
         self.model.reviews_changed.connect(self._reviews_changed)
-        self.outputs = BatchOutputs(self)  # reviews and exports of the batch's results
+        # Reviews and exports of the batch's results.
+        self.outputs = BatchOutputs(self.workspace, self.tasks, self.model, self.current_path,
+                                    self.operators.recorded_name, self.settings, parent=self)
+        self.outputs.status.connect(self.statusBar().showMessage)
         self.jobs = BatchJobs(self)  # the one owner of folder and camera batches
         self.jobs.scored.connect(self._add)
         self.jobs.progress.connect(self._progress)
@@ -112,9 +115,6 @@ class MainWindow(QMainWindow):
         self.jobs.failed.connect(self._failed)
         self.jobs.finished.connect(self._done)
         self._failure: str | None = None
-        # Where the gallery's photos came from, named in the report: a folder (whose path the
-        # export dialogs start in) or a camera.
-        self.batch_source, self.batch_folder = "", None
         self.labeling: LabelingPanel | None = None
         self._batch_started = time.monotonic()
         self.proxy = GalleryFilter(self)
@@ -309,7 +309,7 @@ class MainWindow(QMainWindow):
     def open_folder(self, folder: Path) -> None:
         if self._ready_to_start(lambda: self.open_folder(folder), f"{folder} is scored"):
             self.settings.setValue("last_folder", str(folder))
-            self.batch_source, self.batch_folder = str(folder), Path(folder)
+            self.outputs.batch_started(str(folder), Path(folder))  # named in the report
             worker = FolderWorker(self.workspace, folder, self.recursive.isChecked(), self.watch.isChecked())
             self._start(worker, f"Scoring {folder}…")
 
@@ -327,7 +327,7 @@ class MainWindow(QMainWindow):
             # The settings file is no place for a stream's password: it is kept masked, and typed again.
             self.settings.setValue("camera", source.shown)
             save_dir = save_dir or user_data_dir() / "camera-frames"
-            self.batch_source, self.batch_folder = f"camera {source.shown}", Path(save_dir)
+            self.outputs.batch_started(f"camera {source.shown}", Path(save_dir))
             worker = CameraWorker(self.workspace, source, save_dir, interval_ms)
             self._start(worker, f"Camera {source.shown}: scoring a frame every {interval_ms / 1000:.1f} s (S: now)")
 
@@ -427,9 +427,13 @@ class MainWindow(QMainWindow):
         if current.isValid():
             self.open_index(current)
 
-    def _is_current(self, path: str) -> bool:
+    def current_path(self) -> str | None:
+        """The photo selected in the gallery (the one in the viewer), None when none is."""
         current = self.gallery.currentIndex()
-        return current.isValid() and current.data(PathRole) == path
+        return current.data(PathRole) if current.isValid() else None
+
+    def _is_current(self, path: str) -> bool:
+        return self.current_path() == path
 
     def _mapped(self, path: str, maps) -> None:
         if not self._is_current(path):

@@ -1,8 +1,6 @@
 """A scored photo and the catalogue, without a window: a new result is stored with its thumbnail
 (camera frames keep none), and a photo scored and unchanged comes back with its stored thumbnail
 without being decoded again."""
-import numpy as np
-from PIL import Image
 
 from app.core.imageio.file_names import canonical_path
 from app.core.scoring import catalogue
@@ -10,12 +8,12 @@ from app.core.scoring.catalogue import already_scored, store_scored
 from app.core.scoring.photo import score_photo
 from app.core.store.repository import stored_ok
 from app.core.store.thumbnails import stored_thumbnail
+from tests.conftest import write_photos
 
 
 def _photo(path, seed):
-    rng = np.random.default_rng(seed)
-    Image.fromarray(rng.integers(0, 256, (96, 128, 3), dtype=np.uint8)).save(path, "JPEG", quality=90)
-    return canonical_path(path)
+    """One random JPEG at ``path`` (its content decided by ``seed``), by its canonical path."""
+    return canonical_path(write_photos(path.parent, 1, (96, 128), name=path.name, seed=seed, quality=90)[0])
 
 
 def test_a_new_result_is_stored_with_its_thumbnail_and_a_camera_frame_keeps_none(station, tmp_path):

@@ -9,7 +9,6 @@ import numpy as np
 import onnx
 import pytest
 from onnx import helper, numpy_helper
-from PIL import Image
 
 from app.__main__ import main
 from app.core.model import trust as model_trust
@@ -63,13 +62,9 @@ def tampered(exported_student, tmp_path):
 
 
 @pytest.fixture
-def photos(tmp_path):
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(2):
-        Image.fromarray(rng.integers(0, 256, (80, 96, 3), dtype=np.uint8)).save(folder / f"p{i}.png")
-    return folder
+def photos(tmp_path, make_photos):
+    make_photos(tmp_path / "photos", 2, (80, 96))
+    return tmp_path / "photos"
 
 
 def test_a_changed_graph_with_an_edited_card_is_refused_until_someone_approves_it(tampered, tmp_path):

@@ -4,16 +4,16 @@ import os
 import sqlite3
 import time
 
-import numpy as np
 from PIL import Image
 
 from app.core.scoring.photo import score_batch
 from app.sources.folder import FolderWatcher
+from tests.conftest import write_photos
 
 
 def _photo(path, seed, size=(96, 128)):
-    rng = np.random.default_rng(seed)
-    Image.fromarray(rng.integers(0, 256, (*size, 3), dtype=np.uint8)).save(path, "JPEG", quality=90)
+    """One random JPEG at ``path``, its content decided by ``seed``."""
+    write_photos(path.parent, 1, size, name=path.name, seed=seed, quality=90)
 
 
 def _rows(ws):
@@ -38,8 +38,7 @@ def test_a_photo_replaced_in_place_with_the_same_name_and_size_is_scored_again(s
     size = path.stat().st_size
     score_batch([path], station.engine, station.db, station.model_version_id)
     first = _rows(station)[str(path)]["score"]
-    rng = np.random.default_rng(3)
-    Image.fromarray(rng.integers(0, 256, (128, 96, 3), dtype=np.uint8)).save(path)
+    write_photos(path.parent, 1, (128, 96), name=path.name, seed=3)
     assert path.stat().st_size == size
     summary = score_batch([path], station.engine, station.db, station.model_version_id)
     assert (summary.skipped, summary.scored) == (0, 1)

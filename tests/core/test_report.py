@@ -4,7 +4,6 @@ from datetime import datetime
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from app.core.outputs.batch_report import BatchContext, build_report
 from app.core.outputs.report import write_report
@@ -97,7 +96,8 @@ def _jpeg() -> bytes:
     return cv2.imencode(".jpg", np.zeros((8, 8, 3), np.uint8))[1].tobytes()
 
 
-def test_the_worst_photos_are_shown_with_captioned_overlays_and_their_colour_scales(exported_student, tmp_path):
+def test_the_worst_photos_are_shown_with_captioned_overlays_and_their_colour_scales(exported_student, tmp_path,
+                                                                                    make_photos):
     from app.core.model.loader import load_model
     from app.core.outputs.reviews import current_reviews
     from app.core.scoring.engine import Engine
@@ -105,14 +105,7 @@ def test_the_worst_photos_are_shown_with_captioned_overlays_and_their_colour_sca
     from app.core.store import open_database
     from app.core.store.repository import register_model, score_rows
 
-    rng = np.random.default_rng(0)
-    paths = []
-    for i in range(4):
-        p = tmp_path / f"p{i}.png"
-        Image.fromarray(rng.integers(0, 256, (64, 80, 3), dtype=np.uint8)).save(p)
-        paths.append(p)
-    (tmp_path / "<i>bad.jpg").write_bytes(b"not a photo")
-    paths.append(tmp_path / "<i>bad.jpg")
+    paths = make_photos(tmp_path, 4, (64, 80), broken={"<i>bad.jpg": b"not a photo"}) + [tmp_path / "<i>bad.jpg"]
     model = load_model(exported_student[1])
     db = open_database(tmp_path / "r.db")
     mv = register_model(db, model.card, str(model.onnx_path))

@@ -30,6 +30,7 @@ from app.core.store import database, open_database
 from app.core.store.database import current_revision, head_revision, sqlite_url
 from app.core.store.schema import Base
 from app.core.workspace import Workspace
+from tests.conftest import write_photos
 from tests.stale_pages import station_file_with_stale_index_pages
 
 # Spawned, not forked: a child forked from the test process (with Qt, ONNX Runtime and logging
@@ -152,14 +153,8 @@ def retries(monkeypatch):
 
 
 def _photos(folder, n: int = 4) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    paths = []
-    for i in range(n):
-        path = folder / f"{i:02d}.png"
-        Image.fromarray(rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)).save(path)
-        paths.append(Path(os.path.realpath(path)))
-    return paths
+    """``n`` small photos (the shared factory's), by the paths the database stores (resolved)."""
+    return [Path(os.path.realpath(p)) for p in write_photos(folder, n, (48, 64), name="{i:02d}.png")]
 
 
 def _stored(url: str) -> set[str]:

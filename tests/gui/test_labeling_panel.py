@@ -1,6 +1,4 @@
-import numpy as np
 import pytest
-from PIL import Image
 from PySide6.QtCore import Qt
 
 from app.core.ratings.session import batch_name, standing_votes
@@ -11,14 +9,8 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def photos(tmp_path):
-    rng = np.random.default_rng(0)
-    paths = []
-    for i in range(5):
-        p = tmp_path / f"r{i}.png"
-        Image.fromarray(rng.integers(0, 256, (60, 80, 3), dtype=np.uint8)).save(p)
-        paths.append(str(p))
-    return paths
+def photos(tmp_path, make_photos):
+    return [str(p) for p in make_photos(tmp_path, 5, (60, 80), name="r{i}.png")]
 
 
 def _panel(qtbot, db, photos):

@@ -868,16 +868,11 @@ def test_a_rejected_or_accepted_photo_shows_counts_and_filters_as_the_inspectors
 
 
 def test_a_small_photo_is_never_enlarged_at_fit_and_a_large_one_refits_when_the_window_grows(qtbot, window, tmp_path,
-                                                                                          monkeypatch):
-    import numpy as np
-    from PIL import Image
+                                                                                          monkeypatch, make_photos):
     from PySide6.QtCore import Qt
 
     folder = tmp_path / "sizes"
-    folder.mkdir()
-    rng = np.random.default_rng(1)
-    Image.fromarray(rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)).save(folder / "small.png")
-    Image.fromarray(rng.integers(0, 255, (2000, 3000, 3), dtype=np.uint8)).save(folder / "large.jpg")
+    make_photos(folder, sizes=[(120, 160), (2000, 3000)], name=["small.png", "large.jpg"], seed=1)
     window.resize(1200, 800)
     window.show()
     choose_folder_with_ctrl_o(window, monkeypatch, folder)

@@ -2,10 +2,8 @@
 unlabeled and synthetic crops, and exports with the teacher's metrics on its card."""
 import json
 
-import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from models import create_model
 from training.__main__ import main
@@ -22,16 +20,8 @@ def teacher_ckpt(tmp_path):
     return path
 
 
-def _pictures(folder, n, seed):
-    folder.mkdir()
-    rng = np.random.default_rng(seed)
-    for i in range(n):
-        Image.fromarray(rng.integers(0, 256, (80, 96, 3), dtype=np.uint8)).save(folder / f"{i}.png")
-    return folder
-
-
 @pytest.mark.slow
-def test_distill_runs_on_mixed_data_and_exports(tmp_path, tiny_mos_set, teacher_ckpt):
+def test_distill_runs_on_mixed_data_and_exports(tmp_path, tiny_mos_set, teacher_ckpt, make_photos):
     csv_path, root = tiny_mos_set
     cfg = tmp_path / "distill.json"
     cfg.write_text(json.dumps({
@@ -39,11 +29,12 @@ def test_distill_runs_on_mixed_data_and_exports(tmp_path, tiny_mos_set, teacher_
         "lr_backbone": 1e-3, "lr_head": 3e-3, "warmup_epochs": 0, "synthetic_per_epoch": 8,
         "val_fraction": 0.25, "seed": 0, "threads": 2,
     }))
-    out = tmp_path / "run"
+    out, unrated, clean = tmp_path / "run", tmp_path / "unrated", tmp_path / "clean"
+    make_photos(unrated, 6, (80, 96), name="{i}.png", seed=1)
+    make_photos(clean, 3, (80, 96), name="{i}.png", seed=2)
     args = ["distill", "--config", str(cfg), "--teacher", str(teacher_ckpt), "--csv", str(csv_path),
             "--root", str(root), "--out", str(out),
-            "--unlabeled", str(_pictures(tmp_path / "unrated", 6, 1)),
-            "--pristine", str(_pictures(tmp_path / "clean", 3, 2))]
+            "--unlabeled", str(unrated), "--pristine", str(clean)]
     assert main(args) == 0
     ckpt = torch.load(out / "last.pt", weights_only=True)
     assert ckpt["extra"] is not None and "weight" in ckpt["extra"]  # the adapter is checkpointed

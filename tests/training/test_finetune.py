@@ -238,13 +238,9 @@ def test_finetune_refuses_when_too_few_photos_are_rated(tmp_path):
 
 
 # --- unlabeled photos are streamed ---------------------------------------------------------------
-def test_unlabeled_crops_stream_from_disk_within_the_cache_and_crop_alike_whatever_its_size(tmp_path):
+def test_unlabeled_crops_stream_from_disk_within_the_cache_and_crop_alike_whatever_its_size(tmp_path, make_photos):
     folder = tmp_path / "unlabeled"
-    folder.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(6):
-        Image.fromarray(rng.integers(0, 255, (200, 300, 3), dtype=np.uint8)).save(folder / f"{i}.png")
-    (folder / "broken.png").write_bytes(b"not a photo")
+    make_photos(folder, 6, (200, 300), name="{i}.png", broken={"broken.png": b"not a photo"})
     one = 200 * 300 * 3
     small = UnlabeledCrops([folder], (0.5,) * 3, (0.5,) * 3, 64, seed=1, cache_mb=0)
     small.cache.max_bytes = 2 * one  # room for two decoded photos

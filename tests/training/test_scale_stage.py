@@ -1,26 +1,21 @@
 """A tiny run of the scale stage: MOS + scale consistency on high-resolution photos + native
 synthetic terms; with the consistency weights at 0 (the overview network) those terms are off."""
 
-import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from models import create_model
 from training.__main__ import main
 
 
 @pytest.fixture
-def start(tmp_path):
+def start(tmp_path, make_photos):
     torch.manual_seed(0)
     model = create_model("student", weights=None)
     path = tmp_path / "start.pt"
     torch.save({"config": model.config.to_dict(), "model": model.state_dict(), "card_info": {}}, path)
     hires = tmp_path / "hires"
-    hires.mkdir()
-    rng = np.random.default_rng(1)
-    for i in range(2):
-        Image.fromarray(rng.integers(0, 256, (600, 800, 3), dtype=np.uint8)).save(hires / f"{i}.png")
+    make_photos(hires, 2, (600, 800), name="{i}.png", seed=1)
     return path, hires
 
 
