@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import QProgressBar, QStatusBar, QStyle, QStyleOption
+from PySide6.QtCore import QSize
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QStyle, QStyleOption, QToolButton, QWidget
 
 SEPARATOR = " · "
 
@@ -38,6 +39,9 @@ class StatusLine(QStatusBar):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        for widget in self.findChildren(QWidget):  # the permanent part's share follows the bar's width
+            if isinstance(widget, (ElidedLabel, ElidedToolButton)):
+                widget.updateGeometry()
         self._fit()
 
     def paintEvent(self, event) -> None:
@@ -61,12 +65,18 @@ def fitted(text: str, fits) -> str:
     return SEPARATOR.join(parts)
 
 
+PROGRESS_WIDTH = 160
+
+
 class FittedProgressBar(QProgressBar):
     """A progress bar whose text drops its tail parts when the bar is too narrow for them."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._full = ""
+
+    def sizeHint(self) -> QSize:  # room for the count and the pace; the tail drops when narrower
+        return QSize(PROGRESS_WIDTH, super().sizeHint().height())
 
     def set_text(self, text: str) -> None:
         self._full = text
@@ -82,6 +92,93 @@ class FittedProgressBar(QProgressBar):
             return
         room = self.width() - 12  # the style's frame and a little air
         self.setFormat(fitted(self._full, lambda t: self.fontMetrics().horizontalAdvance(t) <= room))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+
+# The permanent part of the status bar (who, which model, which thresholds) gives way to the
+# message in a narrow window: each asks for at most this share of the bar (never less than the
+# minimum width), its text elided, the whole in its tooltip. At their full width they left the
+# message of a 1,057-px window a few letters ("Wrote r…scored)"): a status bar's layout gives
+# permanent widgets their size hint first and the message only what is left.
+PERMANENT_MIN_WIDTH = 90
+PERMANENT_SHARE = 0.17
+
+
+def permanent_width(widget: QWidget, wanted: int) -> int:
+    bar = widget.parentWidget()
+    if bar is None or bar.width() <= 0:
+        return wanted
+    return min(wanted, max(PERMANENT_MIN_WIDTH, int(bar.width() * PERMANENT_SHARE)))
+
+
+class ElidedLabel(QLabel):
+    """A label that may be narrower than its text: drawn elided at the end, whole in its tooltip."""
+
+    def __init__(self, text: str = "", parent=None):
+        super().__init__(text, parent)
+        self._tip = ""
+
+    def setToolTip(self, tip: str) -> None:  # a tooltip of its own, kept beside the elision's
+        self._tip = tip
+        self._fit()
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self._fit()
+
+    def shown_text(self) -> str:
+        return self.fontMetrics().elidedText(self.text(), Qt.ElideRight, self.contentsRect().width())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(min(PERMANENT_MIN_WIDTH, super().sizeHint().width()), super().minimumSizeHint().height())
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(permanent_width(self, hint.width()), hint.height())
+
+    def _fit(self) -> None:
+        whole = self.shown_text() == self.text()
+        QLabel.setToolTip(self, "\n".join(t for t in (self._tip, "" if whole else self.text()) if t))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.setPen(self.palette().windowText().color())
+        painter.drawText(self.contentsRect(), Qt.AlignLeading | Qt.AlignVCenter | Qt.TextSingleLine, self.shown_text())
+
+
+class ElidedToolButton(QToolButton):
+    """A flat tool button whose text is elided when the bar is narrow, whole in its tooltip."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._full, self._tip = "", ""
+
+    def set_full_text(self, text: str, tip: str = "") -> None:
+        self._full, self._tip = text, tip
+        self._fit()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(PERMANENT_MIN_WIDTH, super().minimumSizeHint().height())
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(permanent_width(self, self.fontMetrics().horizontalAdvance(self._full) + 16), hint.height())
+
+    def _fit(self) -> None:
+        shown = self.fontMetrics().elidedText(self._full, Qt.ElideRight, max(0, self.width() - 16))
+        super().setText(shown if self.isVisible() else self._full)
+        self.setToolTip("\n".join(t for t in (self._tip, "" if shown == self._full else self._full) if t))
+        self.updateGeometry()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

@@ -39,3 +39,25 @@ def test_the_progress_text_drops_its_tail_when_the_bar_is_narrow_and_keeps_it_in
     qtbot.waitUntil(lambda: window.progress.format() == "12/400")  # the count stays, the rest drops
     window.progress.setFixedWidth(400)
     qtbot.waitUntil(lambda: window.progress.format() == full)
+
+
+def test_who_which_model_and_which_thresholds_give_way_to_the_message_in_a_narrow_window(qtbot, window):
+    # At their full width the permanent labels left the message of the narrowest window a few
+    # letters; now each takes at most a share of the bar, elided, whole in its tooltip.
+    window.show()
+    window.resize(1, 500)  # as narrow as the window goes
+    qtbot.waitExposed(window)
+    status, bar = window.station_status, window.statusBar()
+    message = "Wrote report /a/long/folder/of/reports/report-2026-12-06.pdf (240 photos scored)"
+    bar.showMessage(message)
+    qtbot.waitUntil(lambda: bar.message_rect().width() >= 0.25 * bar.width())
+    operator = status.operator.full_text()
+    assert operator.startswith("Not signed in") and status.operator.text() != operator
+    assert "…" in status.operator.text() and operator in status.operator.toolTip()
+    assert "Ctrl+U" in status.operator.toolTip()
+    assert status.profile.shown_text() != status.profile.text() and status.profile.text() in status.profile.toolTip()
+
+    window.resize(2400, 500)  # room enough: all drawn whole
+    qtbot.waitUntil(lambda: status.operator.text() == operator and status.profile.shown_text() == status.profile.text())
+    assert status.operator.toolTip() == "Sign in or switch operator (Ctrl+U)"
+    assert bar.shown_text() == message

@@ -388,11 +388,11 @@ def test_an_operator_signs_in_rejects_a_photo_and_the_decision_and_the_export_na
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QFileDialog
 
-    assert "Not signed in" in window.station_status.operator.text()
+    assert "Not signed in" in window.station_status.operator.full_text()
     signed_in_with_ctrl_u(qtbot, window, monkeypatch, "Ana")
     assert "first" in window.statusBar().currentMessage() and "supervisor" in window.statusBar().currentMessage()
     signed_in_with_ctrl_u(qtbot, window, monkeypatch, "B-1042")  # switching operator: one shortcut
-    assert window.station_status.operator.text() == "B-1042 (operator)"
+    assert window.station_status.operator.full_text() == "B-1042 (operator)"
     choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
     qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
     row, rejected = reject_the_first_scored_photo(qtbot, window, monkeypatch, "smudge")
@@ -413,7 +413,7 @@ def test_nobody_signed_in_decisions_carry_the_os_login_and_the_window_says_so(qt
     from app.core.model.trust import current_user
     from app.ui.gallery import StatusRole
 
-    assert current_user() in window.station_status.operator.text()
+    assert current_user() in window.station_status.operator.full_text()
     choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
     qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
     row = next(r for r in range(window.proxy.rowCount()) if window.proxy.index(r, 0).data(StatusRole) == "ok")
@@ -459,7 +459,7 @@ def test_an_operator_who_is_not_a_supervisor_is_asked_for_one_before_saving_thre
     settled(qtbot, window)
     assert stored_profiles() == [("night shift", 80.0, "Ana")]
     assert window.station_status.profile.text().startswith("Thresholds: night shift")
-    assert window.station_status.operator.text() == "Ben (operator)"  # still Ben at the station
+    assert window.station_status.operator.full_text() == "Ben (operator)"  # still Ben at the station
 
 
 def test_a_supervisor_signed_in_saves_thresholds_without_being_asked_and_is_recorded(qtbot, window, tmp_path,
@@ -489,12 +489,12 @@ def test_the_last_operator_and_the_profile_in_force_are_shown_again_after_a_rela
                        QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
     qtbot.addWidget(again)
     model_loaded(qtbot, again)
-    assert "Ana" in again.station_status.operator.text() and "Not signed in" in again.station_status.operator.text()
+    assert "Ana" in again.station_status.operator.full_text() and "Not signed in" in again.station_status.operator.full_text()
     assert again.station_status.profile.text().startswith("Thresholds: day shift")  # the profile in force, by name
     offered = answer_sign_in(monkeypatch, "Ana")
     again.station_status.operator.click()  # the status bar's sign-in label
     settled(qtbot, again)
-    assert offered == ["Ana"] and again.station_status.operator.text() == "Ana (supervisor)"
+    assert offered == ["Ana"] and again.station_status.operator.full_text() == "Ana (supervisor)"
     again.close()
 
 
@@ -514,12 +514,12 @@ def test_a_supervisor_sets_a_pin_and_makes_another_operator_a_supervisor(qtbot, 
     settled(qtbot, window)
     assert asked and {o.name: o.role for o in operators(window.workspace.db)} == {"Ana": "supervisor",
                                                                                   "Ben": "supervisor"}
-    assert window.station_status.operator.text() == "Ben (supervisor)"  # Ben's own role, shown at once
+    assert window.station_status.operator.full_text() == "Ben (supervisor)"  # Ben's own role, shown at once
     signed_in_with_ctrl_u(qtbot, window, monkeypatch, "Ana", pin="0000")  # Ana has a PIN now: a wrong one
-    assert window.station_status.operator.text() == "Ben (supervisor)"
+    assert window.station_status.operator.full_text() == "Ben (supervisor)"
     assert "wrong PIN" in window.statusBar().currentMessage()
     signed_in_with_ctrl_u(qtbot, window, monkeypatch, "Ana", pin="4711")
-    assert window.station_status.operator.text() == "Ana (supervisor)"
+    assert window.station_status.operator.full_text() == "Ana (supervisor)"
 
 
 def test_switching_the_model_version_asks_for_a_supervisor_and_records_who_chose_it(qtbot, window, exported_student,
