@@ -268,6 +268,8 @@ def check_environment(client: Client) -> None:
         raise ValueError(f"the Dask scheduler at {address} cannot import the app ({_short(exc)}): start it {where}") \
             from None
     for worker, answer in client.run(app_version, on_error="return").items():
+        if isinstance(answer, OSError):  # lost as it answered (CommClosedError): its nanny brings it back
+            continue
         if isinstance(answer, BaseException):
             raise ValueError(f"the Dask worker {worker} cannot import the app ({_short(answer)}): start every worker "
                              f"{where}")
