@@ -15,9 +15,8 @@ import sys
 from pathlib import Path
 
 from ..core.model.contract import ModelError
-from ..core.model.loader import load_model
 from ..core.model.trust import UntrustedModel, admit_model, current_user
-from ..core.scoring.photo import printable_path
+from ..core.imageio.file_names import printable_path
 from ..core.store import open_database
 from ..core.store.faults import StoreError, cannot_open
 from ..core.store.urls import DB_URL_ENV, hide_password
@@ -43,7 +42,7 @@ def _open(db_url: str):
 def score_command(roots: list[Path], model_path: Path, db_url: str, cluster: str | None = None,
                   workers: int | None = None, chunk_size: int = 16, trust_model: bool = False,
                   provider: str | None = None, ort_threads: int | None = None, tls: tuple = (None, None, None),
-                  dashboard: str | None = None) -> int:
+                  dashboard: str | None = None, worker_memory: str | None = None) -> int:
     missing = [r for r in roots if not os.path.lexists(r)]
     if missing:
         for r in missing:
@@ -54,12 +53,23 @@ def score_command(roots: list[Path], model_path: Path, db_url: str, cluster: str
     if importlib.util.find_spec("distributed") is None:
         print(NEEDS_DASK, file=sys.stderr)
         return 2
-    from . import run
-    try:  # verified here once, so a bad model is one line before any worker starts
-        model = load_model(model_path, threads=1, provider=provider)
-    except ModelError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    from .interrupt import ctrl_c_held, ctrl_c_ignored
+
+    if cluster and worker_memory:
+        print("error: --worker-memory sets the local cluster's workers; a cluster's own workers take theirs from "
+              "`dask worker --memory-limit`", file=sys.stderr)
         return 2
+    # ONNX Runtime starts a thread as it is imported: started while Ctrl+C is held, that thread never
+    # takes (and drops) one meant for this command (see interrupt.py).
+    with ctrl_c_held():
+        from ..core.model.loader import load_model
+        from . import run
+
+        try:  # verified here once, so a bad model is one line before any worker starts
+            model = load_model(model_path, threads=1, provider=provider)
+        except ModelError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     card, onnx_path = model.card, model.onnx_path
     del model
     security = None
@@ -87,9 +97,16 @@ def score_command(roots: list[Path], model_path: Path, db_url: str, cluster: str
             print("warning: an SQLite database with a cluster of several PCs: every worker must reach the same "
                   "file, and SQLite on a network share is not safe; use PostgreSQL (see the README)", file=sys.stderr)
         try:
-            client, local_threads = run.start_client(cluster, workers, security=security, dashboard=dashboard)
+            with ctrl_c_held():  # a Ctrl+C during the start is raised once ``client`` is there to be closed
+                client, local_threads = run.start_client(cluster, workers, security=security, dashboard=dashboard,
+                                                         memory_limit=worker_memory)
         except Exception as exc:  # an unreachable scheduler, no worker in time
             print(f"error: cannot start or reach the Dask cluster {cluster or '(local)'}: {exc}", file=sys.stderr)
+            return 2
+        try:
+            run.check_environment(client)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
             return 2
         try:
             run.install_plugin(client, db.url, mv, onnx_path.with_suffix(".json"), ort_threads or local_threads or 1,
@@ -119,13 +136,14 @@ def score_command(roots: list[Path], model_path: Path, db_url: str, cluster: str
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
+    except KeyboardInterrupt:  # before the first chunk (run_chunks answers one during the run itself)
+        print("interrupted: what was stored is kept; run the same command again to resume", file=sys.stderr)
+        return 130
     finally:
-        if client is not None:
-            cluster_obj = client.cluster
-            client.close()
-            if cluster_obj is not None and not cluster:
-                cluster_obj.close()
-        db.close()
+        with ctrl_c_ignored():
+            if client is not None:
+                run.close_client(client, local=not cluster)
+            db.close()
 
 
 def summary_text(s) -> str:
@@ -182,6 +200,8 @@ def add_parser(sub) -> None:
                        "127.0.0.1 on a free port; e.g. 0.0.0.0:8787 to show it to other PCs)")
     score.add_argument("--workers", type=int, help="local worker processes (default: one per core); with --cluster: "
                        "wait for this many workers before starting")
+    score.add_argument("--worker-memory", help="the memory each local worker may use, e.g. 2GB (default: this PC's "
+                       "memory shared out); a photo that needs more is stored as too large")
     score.add_argument("--chunk", type=int, default=16, help="photos per task (default: %(default)s)")
     score.add_argument("--model", dest="archive_model", type=Path, help="model folder, .onnx or card (default: as for "
                        "the window)")
@@ -201,4 +221,5 @@ def main(args) -> int:
         return status_command(db_url)
     return score_command(args.roots, args.archive_model or args.model, db_url, args.cluster, args.workers,
                          args.chunk, args.trust_model, args.provider, args.ort_threads,
-                         (args.tls_ca_file, args.tls_cert, args.tls_key), args.dashboard_address)
+                         (args.tls_ca_file, args.tls_cert, args.tls_key), args.dashboard_address,
+                         args.worker_memory)

@@ -26,6 +26,7 @@ from ..core.store.database import Database
 from ..core.store.faults import StoreError
 from ..core.store.repository import ScoreRecord, model_calibration, record_score, stored_since
 from ..core.store.urls import hide_password
+from . import memory
 
 PLUGIN_NAME = "mobileiqa-archive"
 
@@ -135,7 +136,9 @@ class ScoringPlugin(WorkerPlugin):
                     out.model_errors += record.status == "model_error"
 
             # Upserts, one photo at a time: a rerun of the chunk after a lost worker is harmless.
-            summary = score_batch(paths, self.engine, db, mv, progress=tally, source="archive")
+            # The decode bound this worker's memory limit leaves room for (memory.py), per chunk.
+            summary = score_batch(paths, self.engine, db, mv, progress=tally, source="archive",
+                                  decode_pixels=memory.decode_pixels(get_worker()))
             out.scored, out.failed, out.skipped = summary.scored, summary.failed, summary.skipped
             out.stored = summary.scored + summary.failed
             if summary.error:
@@ -159,20 +162,35 @@ def score_chunk(paths: list[str], since: datetime | None = None) -> ChunkResult:
     return plugin.score_chunk(paths, since)
 
 
+def app_version() -> str:
+    """Run on the scheduler and the workers when a run connects: that it is unpickled there at all
+    proves they import this module (and so the app) as the chunk tasks will need."""
+    from .. import __version__
+
+    return __version__
+
+
 def storable_keys(paths: list[str]) -> list[str]:
     """The names the database holds the walk's ``paths`` under (those it can hold)."""
     keys = (storable_path(canonical_path(p)) for p in paths)
     return [k for k in keys if k is not None]
 
 
-def record_worker_crash(db: Database, model_version_id: int, path: str, attempts: int) -> bool:
+def record_worker_crash(db: Database, model_version_id: int, path: str, attempts: int,
+                        over_memory: bool = False) -> bool:
     """A photo whose scoring killed the worker process each time it ran alone (a decoder crash,
-    memory beyond the worker's limit): stored with that reason, like any photo that fails."""
+    memory beyond the worker's limit): stored with that reason, like any photo that fails; as too
+    large when the nannies said they killed it for its memory (``over_memory``)."""
     key = storable_path(canonical_path(path))
     if key is None:
         return False  # the walk's name cannot be stored; the run reports it
-    record = ScoreRecord(key, "corrupt", error=f"{Path(key).name}: the scoring process died on this photo "
-                         f"{attempts} times, with nothing else running (a decoder crash, or more memory than a worker may "
-                         "use)", source="archive")
+    if over_memory:
+        record = ScoreRecord(key, "too_large", error=f"{Path(key).name}: it needs more memory than a worker may use: "
+                             f"the scoring process passed its memory limit on this photo {attempts} times, with "
+                             "nothing else running (give the workers more memory: --worker-memory)", source="archive")
+    else:
+        record = ScoreRecord(key, "corrupt", error=f"{Path(key).name}: the scoring process died on this photo "
+                             f"{attempts} times, with nothing else running (a decoder crash, or more memory than a "
+                             "worker may use)", source="archive")
     db.run(record_score, db, model_version_id, record)
     return True

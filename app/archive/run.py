@@ -32,6 +32,7 @@ from .plugin import (
     PLUGIN_NAME,
     ChunkResult,
     ScoringPlugin,
+    app_version,
     model_files,
     record_worker_crash,
     score_chunk,
@@ -135,12 +136,21 @@ class ConsoleProgress:
             print(line, file=self.stream, flush=True)
 
 
+START_TRIES = 3  # a local cluster whose worker process died as it started is started again
+# Dask's SpecCluster closes, for good, a worker that has not come back this long after it was lost
+# (15 s by default: meant for a job-queue worker that is gone). A local worker's nanny brings its
+# process back itself; one killed again and again (a photo past its memory limit) was closed for
+# good that way, until no worker was left and the run hung.
+LOST_WORKER_TIMEOUT = "3650 days"
+
+
 def start_client(cluster: str | None, workers: int | None, quiet: bool = True, security=None,
-                 dashboard: str | None = None) -> tuple[Client, int | None]:
+                 dashboard: str | None = None, memory_limit: str | None = None) -> tuple[Client, int | None]:
     """A client of the scheduler at ``cluster`` (``security``: its TLS settings), or of a
-    LocalCluster of ``workers`` processes (default: one per core), one thread each. Returns
-    (client, ONNX Runtime threads per worker: the cores shared out on a LocalCluster, None for a
-    cluster we did not start).
+    LocalCluster of ``workers`` processes (default: one per core), one thread each, each allowed
+    ``memory_limit`` (Dask's syntax, e.g. "2GB"; default: Dask's share of this PC's memory).
+    Returns (client, ONNX Runtime threads per worker: the cores shared out on a LocalCluster, None
+    for a cluster we did not start).
 
     A Dask scheduler runs whatever its clients send, as its workers' user, and the plugin carries
     the database URL: so the local cluster speaks TLS with certificates made for this run alone
@@ -149,21 +159,55 @@ def start_client(cluster: str | None, workers: int | None, quiet: bool = True, s
     import dask
     from distributed.security import Security
 
+    from .interrupt import IgnoreCtrlC, ctrl_c_held
+
     if cluster:
         client = Client(cluster, timeout="30s", security=security)
         if workers:
             client.wait_for_workers(workers, timeout=600)
         return client, None
     n = workers or os.cpu_count() or 1
-    run_security = Security.temporary()
-    # A worker killed in a chunk is replaced by its nanny and the chunk runs elsewhere; past this
-    # many deaths in one chunk the engine gives up on it and run_chunks splits it instead.
-    with dask.config.set({"distributed.scheduler.allowed-failures": 3}):
-        local = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                             security=run_security,
-                             dashboard_address=(dashboard or "127.0.0.1:0") if _has_dashboard() else None,
-                             silence_logs=logging.ERROR if quiet else logging.WARNING)
-    return Client(local, security=run_security), max(1, (os.cpu_count() or 1) // n)
+    dask.config.set({"distributed.deploy.lost-worker-timeout": LOST_WORKER_TIMEOUT})  # read when a worker is lost
+    for attempt in range(START_TRIES):
+        run_security = Security.temporary()
+        try:
+            # A worker killed in a chunk is replaced by its nanny and the chunk runs elsewhere; past
+            # this many deaths in one chunk the engine gives up on it and run_chunks splits it instead.
+            with ctrl_c_held(), dask.config.set({"distributed.scheduler.allowed-failures": 3}):
+                local = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                     security=run_security, memory_limit=memory_limit or "auto",
+                                     dashboard_address=(dashboard or "127.0.0.1:0") if _has_dashboard() else None,
+                                     silence_logs=logging.ERROR if quiet else logging.WARNING)
+                client = Client(local, security=run_security)
+            break
+        except Exception:  # a worker process that died before it reached its nanny fails the whole start
+            if attempt == START_TRIES - 1:
+                raise
+    try:
+        client.register_plugin(IgnoreCtrlC(), name=IgnoreCtrlC.name)
+    except OSError:  # a worker lost meanwhile: the ones spawned by the start ignore Ctrl+C already
+        pass
+    return client, max(1, (os.cpu_count() or 1) // n)
+
+
+def _quiet_logs() -> None:
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
+
+
+def close_client(client: Client, local: bool) -> None:
+    """Close the client, and the cluster when it is the run's own. A local cluster's processes
+    go quiet first: a worker taken down mid-heartbeat, or after a Ctrl+C cut a call short, logs
+    Dask's tracebacks, and the command has already said what happened, in its own words."""
+    cluster = client.cluster
+    if local:
+        _quiet_logs()  # the scheduler and nannies, in this process
+        try:
+            client.run(_quiet_logs, on_error="ignore")
+        except Exception:  # a worker or the scheduler already gone: nothing of theirs to quiet
+            pass
+    client.close()
+    if cluster is not None and local:
+        cluster.close()
 
 
 def cluster_security(cluster: str, ca_file: str | None, cert: str | None, key: str | None, db_url: str):
@@ -209,15 +253,63 @@ def dashboard_address(client: Client, local: bool) -> str | None:
         return None
 
 
+def check_environment(client: Client) -> None:
+    """ValueError, in one line, when the scheduler or a worker cannot import the app, or runs
+    another version of it: Dask's own word for that comes at the first chunk ("Error during
+    deserialization of the task graph ... different environments"), after the run has started."""
+    from .. import __version__
+
+    where = "with the app's environment (scripts/bootstrap.sh archive) and the app's folder on PYTHONPATH " \
+            "(see docs/administration.md)"
+    address = client.scheduler.address if client.scheduler else "?"
+    try:
+        theirs = {"the Dask scheduler": client.run_on_scheduler(app_version)}
+    except Exception as exc:
+        raise ValueError(f"the Dask scheduler at {address} cannot import the app ({_short(exc)}): start it {where}") \
+            from None
+    for worker, answer in client.run(app_version, on_error="return").items():
+        if isinstance(answer, OSError):  # lost as it answered (CommClosedError): its nanny brings it back
+            continue
+        if isinstance(answer, BaseException):
+            raise ValueError(f"the Dask worker {worker} cannot import the app ({_short(answer)}): start every worker "
+                             f"{where}")
+        theirs[f"the Dask worker {worker}"] = answer
+    other = {who: v for who, v in theirs.items() if v != __version__}
+    if other:
+        who, version = next(iter(other.items()))
+        raise ValueError(f"{who} runs the app version {version}, this PC {__version__}: install the same version "
+                         "on every PC of the cluster")
+
+
+def _short(exc: BaseException) -> str:
+    """An exception in a few words (Dask wraps some in a paragraph of advice)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text[:160]}" if text else type(exc).__name__
+
+
+PLUGIN_TRIES = 5  # the model's load is sent again when a worker died while it was being sent
+
+
 def install_plugin(client: Client, db_url: str, model_version_id: int, card_path: Path,
                    threads: int | None, provider: str | None = None) -> None:
-    """Every worker, present and future (a nanny's restart included), loads the model once."""
+    """Every worker, present and future (a nanny's restart included), loads the model once.
+
+    The scheduler keeps the plugin before it sends it to the workers, so a worker that dies
+    meanwhile gets it when its nanny has brought it back; but the sending fails ("Stream is
+    closed"), and is done again once the scheduler has let the dead worker go."""
     import json
 
     card = json.loads(card_path.read_text(encoding="utf-8"))
     plugin = ScoringPlugin(db_url, model_version_id, card["sha256"], card_path.name, model_files(card_path),
                            threads, provider)
-    client.register_plugin(plugin, name=PLUGIN_NAME)
+    for attempt in range(PLUGIN_TRIES):
+        try:
+            client.register_plugin(plugin, name=PLUGIN_NAME)
+            return
+        except OSError:  # CommClosedError: a worker, or the connection to it, lost while it was sent
+            if attempt == PLUGIN_TRIES - 1:
+                raise
+            time.sleep(1.0 + attempt)
 
 
 def rescheduled_chunks(client: Client, key_prefix: str) -> int:
@@ -232,6 +324,14 @@ def rescheduled_chunks(client: Client, key_prefix: str) -> int:
             if isinstance(msg, dict) and msg.get("action") == "remove-worker" and not msg.get("expected"):
                 count += sum(1 for k in msg.get("processing-tasks", ()) if str(k).startswith(key_prefix))
     return count
+
+
+def memory_kills(client: Client) -> int:
+    """How many times the nannies have killed their worker for passing its memory limit."""
+    try:
+        return len(client.get_events("worker-restart-memory"))
+    except Exception:
+        return 0
 
 
 DRAIN_S = 90.0  # a stopped run waits this long for the chunks still running (each stops at its own error)
@@ -291,6 +391,7 @@ def run_chunks(client: Client, db: Database, model_version_id: int, roots: Itera
     suspects: deque[str] = deque()
     ac = as_completed()
     serial = 0
+    kills_before: dict[str, int] = {}  # a suspect's key -> memory kills when it was sent alone
 
     def submit(chunk: list[str], alone: bool = False) -> None:
         nonlocal serial
@@ -298,6 +399,8 @@ def run_chunks(client: Client, db: Database, model_version_id: int, roots: Itera
         serial += 1
         future = client.submit(score_chunk, chunk, since, key=key, pure=False, retries=1)
         in_flight[key] = (future, chunk, alone)
+        if alone:
+            kills_before[key] = memory_kills(client)
         ac.add(future)
         summary.chunks += 1
 
@@ -341,7 +444,9 @@ def run_chunks(client: Client, db: Database, model_version_id: int, roots: Itera
                         suspects.append(chunk[0])
                     else:  # it killed its worker with nothing else running, every time
                         deaths = 1 + int(getattr(exc, "allowed_failures", 0) or 0)
-                        summary.stored += db.run(record_worker_crash, db, model_version_id, chunk[0], deaths)
+                        over_memory = memory_kills(client) > kills_before.get(future.key, 0)
+                        summary.stored += db.run(record_worker_crash, db, model_version_id, chunk[0], deaths,
+                                                 over_memory)
                         summary.worker_crashes += 1
                 else:
                     summary.stored += _stored_of(db, model_version_id, chunk, since)  # before it failed

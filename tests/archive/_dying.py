@@ -20,11 +20,11 @@ class DieOnceAt(WorkerPlugin):
         self._real = real = scoring.score_photo
         photo, marker = self.photo, self.marker
 
-        def score_photo(engine, path, source="folder"):
+        def score_photo(engine, path, *args):
             if str(path) == photo and not os.path.exists(marker):
                 Path(marker).write_text(str(os.getpid()))
                 os._exit(1)  # mid-chunk: the photos before this one are stored
-            return real(engine, path, source)
+            return real(engine, path, *args)
 
         scoring.score_photo = score_photo
 
@@ -45,10 +45,10 @@ class DieAlwaysAt(DieOnceAt):
         self._real = real = scoring.score_photo
         photo = self.photo
 
-        def score_photo(engine, path, source="folder"):
+        def score_photo(engine, path, *args):
             if str(path) == photo:
                 os._exit(1)
-            return real(engine, path, source)
+            return real(engine, path, *args)
 
         scoring.score_photo = score_photo
 
@@ -80,3 +80,59 @@ class StoreFailsAt(WorkerPlugin):
         from app.core.scoring import photo as scoring
 
         scoring.record_score = self._real
+
+
+class DieInSetupOnce(WorkerPlugin):
+    """The worker process dies while the scoring plugin loads the model, the first time only (a
+    worker killed in its first seconds): registered before the scoring plugin."""
+
+    name = "test-die-in-setup"
+
+    def __init__(self, marker: str):
+        self.marker = marker
+
+    def setup(self, worker=None) -> None:
+        from app.archive import plugin  # where ScoringPlugin.setup calls load_model
+
+        self._real = real = plugin.load_model
+        marker = self.marker
+
+        def load_model(*args, **kwargs):
+            if not os.path.exists(marker):
+                Path(marker).write_text(str(os.getpid()))
+                os._exit(1)
+            return real(*args, **kwargs)
+
+        plugin.load_model = load_model
+
+    def teardown(self, worker=None) -> None:
+        from app.archive import plugin
+
+        plugin.load_model = self._real
+
+
+class EatMemoryAt(DieOnceAt):
+    """Scoring one named photo takes ``mb`` MB more than the decode bound foresaw (the estimate
+    missed): the nanny kills its worker for passing its memory limit, every time."""
+
+    name = "test-eat-memory"
+
+    def __init__(self, photo: str, mb: int):
+        self.photo, self.mb = photo, mb
+
+    def setup(self, worker=None) -> None:
+        import time
+
+        from app.core.scoring import photo as scoring
+
+        self._real = real = scoring.score_photo
+        photo, size = self.photo, self.mb * 2**20
+
+        def score_photo(engine, path, *args):
+            if str(path) == photo:
+                hog = bytearray(size)  # zero-filled: every page touched
+                time.sleep(5)  # the nanny looks at its worker's memory every 100 ms
+                hog.clear()
+            return real(engine, path, *args)
+
+        scoring.score_photo = score_photo

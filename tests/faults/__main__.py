@@ -38,6 +38,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0, help="fuzz run seed (mutant i of a format is a function of it)")
     p.add_argument("--parts", default="corpus,scenarios,kills,stations,fuzz",
                    help="comma-separated subset of: corpus, scenarios, kills, stations, fuzz")
+    p.add_argument("--only", help="with the scenarios part: only the cases whose name holds this (e.g. archive_)")
     p.add_argument("--app-root", type=Path, help="the tree whose app is tested (default: this checkout)")
     p.add_argument("--keep", action="store_true", help="keep the temp folder (its path is printed)")
     p.add_argument("--json", type=Path, help="also write every case's outcome to this JSON file")
@@ -78,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
             outcomes += suite.timed("corpus files through load_rgb / score_photo", suite.run_file_cases, ctx)
             outcomes += suite.timed("mutants that broke the app before", suite.run_known_finds, ctx)
         if "scenarios" in parts:
-            outcomes += suite.timed("command-line and database cases", suite.run_scenarios, ctx, not args.quick)
+            outcomes += suite.timed("command-line and database cases", suite.run_scenarios, ctx, not args.quick,
+                                    args.only)
         if "kills" in parts:
             outcomes += suite.timed(f"kill -9 (x{kill_count} batch, x{kill_count} first start, SQL statements)",
                                     suite.run_kills, ctx, kill_count, 60 if args.quick else 300,

@@ -22,7 +22,8 @@ from .corpus import build_exif_jpeg, png_of_size
 
 GROUPS = {1: "1 exceptions", 2: "2 identity", 3: "3 first start", 4: "4 db faults", 5: "5 damaged jpeg",
           6: "6 hangs", 7: "7 memory", 8: "8 model trust", 9: "9 tone/exit/suffix", 10: "10 card trust",
-          11: "11 external data", 12: "12 secrets", 13: "13 site coherence", 14: "14 ratings files"}
+          11: "11 external data", 12: "12 secrets", 13: "13 site coherence", 14: "14 ratings files",
+          15: "15 archive start-up"}
 
 
 @dataclass(frozen=True)

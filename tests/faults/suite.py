@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from . import corpus, dbfaults, fuzz, kills, scenarios, site_state, site_trust, stations  # noqa: F401  (they register scenarios)
+from . import archive_startup, corpus, dbfaults, fuzz, kills, scenarios, site_state, site_trust, stations  # noqa: F401,E501  (they register scenarios)
 from .common import REPO, Context, Outcome, WorkerClient
 from .tinymodel import VARIANTS, write_tiny_model
 
@@ -90,9 +90,11 @@ def run_scenario(ctx: Context, s: scenarios.Scenario) -> Outcome:
         return o.note("crashes", f"the case could not run: {type(exc).__name__}: {exc}")
 
 
-def run_scenarios(ctx: Context, include_slow: bool = True) -> list[Outcome]:
+def run_scenarios(ctx: Context, include_slow: bool = True, only: str | None = None) -> list[Outcome]:
     out = []
     for s in scenarios.SCENARIOS:
+        if only and only not in s.name:  # --only: one class's cases, say (e.g. "archive_")
+            continue
         if s.slow and not include_slow:
             o = scenarios.outcome(s.name, s.cls)
             o.skipped = "slow: left out of --quick"

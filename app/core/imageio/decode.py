@@ -222,7 +222,8 @@ def load_rgb(path: str | Path, max_pixels: int = MAX_PIXELS, data: bytes | None 
             elif pixels > decode_pixels:
                 raise ImageLoadError(
                     "too_large", f"{path.name}: a {img.format} of {img.width}x{img.height} is over the "
-                    f"{decode_pixels / 1e6:.0f} MP that are decoded at once (only JPEGs are read reduced)")
+                    f"{decode_pixels / 1e6:.0f} MP that are decoded at once, to bound the memory used (only JPEGs are "
+                    "read reduced)")
             else:
                 img.load()  # before the EXIF: a PNG's may follow its pixels, and reading it decodes them
                 orientation = exif_orientation(img)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..imageio.decode import ImageLoadError, load_rgb, read_bytes
+from ..imageio.decode import DECODE_PIXELS, ImageLoadError, load_rgb, read_bytes
 from ..imageio.file_names import canonical_path, printable_path, storable_path
 from ..store.database import Database
 from ..store.faults import StoreError
@@ -44,8 +44,9 @@ def stored_unchanged(path: Path, known: dict[str, tuple[str | None, ScoreRecord]
     return (entry[1], data) if hashlib.sha256(data).hexdigest() == entry[0] else None
 
 
-def score_photo(engine: Engine, path: Path, source: str = "folder") -> PhotoOutcome:
-    """Decode and score one photo (stored under its canonical path); never raises."""
+def score_photo(engine: Engine, path: Path, source: str = "folder", decode_pixels: int = DECODE_PIXELS) -> PhotoOutcome:
+    """Decode and score one photo (stored under its canonical path); never raises. At most
+    ``decode_pixels`` are decoded (load_rgb): an archive worker lowers it to its memory limit."""
     path = canonical_path(path)
     key = storable_path(path)
     if key is None:  # kept, listed and explained, never a crash of the batch
@@ -55,7 +56,7 @@ def score_photo(engine: Engine, path: Path, source: str = "folder") -> PhotoOutc
     try:
         data = read_bytes(path)
         digest = hashlib.sha256(data).hexdigest()
-        rgb = load_rgb(path, data=data)
+        rgb = load_rgb(path, data=data, decode_pixels=decode_pixels)
     except ImageLoadError as exc:
         return PhotoOutcome(ScoreRecord(key, exc.kind, error=str(exc), source=source))
     common = dict(content_hash=digest, size_bytes=len(data), height=rgb.shape[0], width=rgb.shape[1], source=source)
@@ -103,6 +104,7 @@ def score_batch(
     cancel: threading.Event | None = None,
     progress: Callable[[BatchSummary, ScoreRecord], None] | None = None,
     source: str = "folder",
+    decode_pixels: int = DECODE_PIXELS,
 ) -> BatchSummary:
     """Score ``paths`` into the database. A database problem that outlasts the retries while
     storing stops the batch (``summary.error``); one before the first photo raises StoreError."""
@@ -116,7 +118,7 @@ def score_batch(
         if known and stored_unchanged(path, known) is not None:
             summary.skipped += 1
             continue
-        record = score_photo(engine, path, source).record
+        record = score_photo(engine, path, source, decode_pixels).record
         try:  # retried while the problem is transient (a lock, a server restart); an upsert, so safe
             db.run(record_score, db, model_version_id, record)
         except StoreError as exc:  # permanent, or outlasted the retries: stop, keep what is stored
