@@ -14,7 +14,7 @@ from collections import defaultdict
 import numpy as np
 from sqlalchemy import select
 
-from ..store.chunks import CHUNK_ROWS, keyset
+from ..store.chunks import CHUNK_ROWS, keyset, unindexed
 from ..store.database import Database
 from ..store.repository import PATHS_PER_QUERY
 from ..store.schema import Image, Score
@@ -57,7 +57,7 @@ def select_for_rating(db: Database, model_version_id: int, strategy: str, n: int
     if n <= 0:
         return []
     scores = Score.__table__  # Core rows of the columns a choice needs, never ORM objects
-    ok = (scores.c.model_version_id == model_version_id, scores.c.status == "ok")
+    ok = (unindexed(scores.c.model_version_id) == model_version_id, scores.c.status == "ok")  # chunks walk the ids
     with db.session() as s:
         if strategy == "random":
             ids = _sample(keyset(s, select(scores.c.id).where(*ok), scores.c.id, chunk), n, seed)

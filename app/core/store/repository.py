@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from ..calibration import Calibration
 from ..model.contract import model_identity
 from ..verdict import Thresholds
-from .chunks import CHUNK_ROWS, keyset
+from .chunks import CHUNK_ROWS, keyset, unindexed
 from .database import Database
 from .schema import Image, ModelVersion, Score, ThresholdProfile, utcnow
 
@@ -365,6 +365,7 @@ def rescore_stored(db: Database, model_version_id: int, calibration: Calibration
     and writes each chunk's new scores back by primary key (docs/benchmarks.md)."""
     scores = Score.__table__  # Core, not the ORM: no object, no identity map, per row
     of_version = (scores.c.model_version_id == model_version_id, scores.c.raw_score.is_not(None))
+    chunked = (unindexed(scores.c.model_version_id) == model_version_id, scores.c.raw_score.is_not(None))
     with db.session() as s:
         s.execute(update(ModelVersion).where(ModelVersion.id == model_version_id)
                   .values(calibration=calibration.to_json() if calibration else None,
@@ -375,7 +376,7 @@ def rescore_stored(db: Database, model_version_id: int, calibration: Calibration
         write = (update(scores).where(scores.c.id == bindparam("row"))
                  .values(score=bindparam("new_score"), verdict=bindparam("new_verdict")))
         changed = 0
-        for rows in keyset(s, select(scores.c.id, scores.c.raw_score, scores.c.embedding).where(*of_version),
+        for rows in keyset(s, select(scores.c.id, scores.c.raw_score, scores.c.embedding).where(*chunked),
                            scores.c.id, chunk):
             new = []
             for row, raw, embedding in rows:
