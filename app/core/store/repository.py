@@ -378,11 +378,12 @@ def rescore_stored(db: Database, model_version_id: int, calibration: Calibration
         changed = 0
         for rows in keyset(s, select(scores.c.id, scores.c.raw_score, scores.c.embedding).where(*chunked),
                            scores.c.id, chunk):
-            new = []
+            new = []  # of dicts of numbers and strings, which the collector does not even track
             for row, raw, embedding in rows:
                 # A score stored without an embedding (scored before embeddings were kept) keeps its raw score.
                 value = calibration.apply(embedding, raw) if embedding is not None else raw
                 new.append({"row": row, "new_score": value, "new_verdict": thresholds.verdict(value)})
-            s.execute(write, new)  # one executemany per chunk
-            changed += len(rows)
+            if new:
+                s.execute(write, new)  # one executemany per chunk, once its rows are all read
+            changed += len(new)
         return changed
