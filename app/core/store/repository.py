@@ -7,13 +7,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..calibration import Calibration
 from ..model.contract import model_identity
 from ..verdict import Thresholds
+from .chunks import CHUNK_ROWS, keyset, unindexed
 from .database import Database
 from .schema import Image, ModelVersion, Score, ThresholdProfile, utcnow
 
@@ -145,14 +146,13 @@ def save_thresholds(db: Database, model_version_id: int, name: str, thresholds: 
         s.execute(
             update(Score)
             .where(Score.model_version_id == model_version_id, Score.score.is_not(None))
-            .values(
-                verdict=case(
-                    (Score.score >= thresholds.pass_at, "pass"),
-                    (Score.score < thresholds.fail_below, "fail"),
-                    else_="review",
-                )
-            )
+            .values(verdict=verdict_of(Score.score, thresholds))
         )
+
+
+def verdict_of(score, thresholds: Thresholds):
+    """``Thresholds.verdict`` in SQL, for statements that judge every stored score in the database."""
+    return case((score >= thresholds.pass_at, "pass"), (score < thresholds.fail_below, "fail"), else_="review")
 
 
 def scored_paths(db: Database, model_version_id: int) -> set[str]:
@@ -354,19 +354,36 @@ def calibration_rows(db: Database, model_version_id: int, paths: list[str]) -> l
 
 
 def rescore_stored(db: Database, model_version_id: int, calibration: Calibration | None, thresholds: Thresholds,
-                   calibrated_by: str | None = None) -> int:
+                   calibrated_by: str | None = None, chunk: int = CHUNK_ROWS) -> int:
     """Save the version's calibration (with who applied or removed it, and when) and recompute
     its stored scores and verdicts from raw scores (and embeddings): one transaction, so a crash
-    leaves the old scores whole."""
+    leaves the old scores whole. Returns how many stored scores were recomputed.
+
+    A shared database holds a million scores of a version, so no row becomes a Python object
+    unless it must: removing a calibration is one UPDATE the database runs alone (every score is
+    its raw score again); applying one reads ``chunk`` rows at a time (id, raw score, embedding)
+    and writes each chunk's new scores back by primary key (docs/benchmarks.md)."""
+    scores = Score.__table__  # Core, not the ORM: no object, no identity map, per row
+    of_version = (scores.c.model_version_id == model_version_id, scores.c.raw_score.is_not(None))
+    chunked = (unindexed(scores.c.model_version_id) == model_version_id, scores.c.raw_score.is_not(None))
     with db.session() as s:
         s.execute(update(ModelVersion).where(ModelVersion.id == model_version_id)
                   .values(calibration=calibration.to_json() if calibration else None,
                           calibrated_by=calibrated_by, calibrated_at=utcnow()))
-        rows = s.scalars(select(Score).where(Score.model_version_id == model_version_id, Score.raw_score.is_not(None))).all()
-        for row in rows:
-            if calibration is not None and row.embedding is not None:
-                row.score = calibration.apply(row.embedding, row.raw_score)
-            else:
-                row.score = row.raw_score
-            row.verdict = thresholds.verdict(row.score)
-        return len(rows)
+        if calibration is None:
+            return s.execute(update(scores).where(*of_version).values(
+                score=scores.c.raw_score, verdict=verdict_of(scores.c.raw_score, thresholds))).rowcount
+        write = (update(scores).where(scores.c.id == bindparam("row"))
+                 .values(score=bindparam("new_score"), verdict=bindparam("new_verdict")))
+        changed = 0
+        for rows in keyset(s, select(scores.c.id, scores.c.raw_score, scores.c.embedding).where(*chunked),
+                           scores.c.id, chunk):
+            new = []  # of dicts of numbers and strings, which the collector does not even track
+            for row, raw, embedding in rows:
+                # A score stored without an embedding (scored before embeddings were kept) keeps its raw score.
+                value = calibration.apply(embedding, raw) if embedding is not None else raw
+                new.append({"row": row, "new_score": value, "new_verdict": thresholds.verdict(value)})
+            if new:
+                s.execute(write, new)  # one executemany per chunk, once its rows are all read
+            changed += len(new)
+        return changed
