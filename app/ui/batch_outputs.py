@@ -18,7 +18,7 @@ from ..core.outputs.atomic import written_whole
 from ..core.outputs.batch_report import BatchContext, build_report
 from ..core.outputs.reason_codes import parse_codes, reason_label
 from ..core.outputs.report_html import render_html
-from ..core.outputs.reviews import add_review, current_reviews, review_of, with_reviews
+from ..core.outputs.reviews import add_review, add_reviews, current_reviews, review_of, with_reviews
 from ..core.outputs.scores_csv import write_scores_csv
 from ..core.store.repository import score_rows
 from ..core.workspace import Workspace
@@ -44,18 +44,21 @@ class BatchOutputs(QObject):
 
     def __init__(self, workspace: Workspace, tasks: TaskOwner, model: GalleryModel,
                  current_path: Callable[[], str | None], reviewer: Callable[[], str], settings: QSettings,
-                 parent: QWidget | None = None):
+                 parent: QWidget | None = None, selected_paths: Callable[[], list[str]] | None = None):
         """``current_path()``: the photo in the viewer (None when none is); ``reviewer()``: the
         name recorded on a decision or a report (the person signed in, not the OS login);
-        ``parent``: the widget the dialogs belong to."""
+        ``parent``: the widget the dialogs belong to; ``selected_paths()``: the photos selected
+        in the gallery (a decision with more than one selected is on all of them)."""
         super().__init__(parent)
         self.workspace, self.tasks, self.model, self.settings = workspace, tasks, model, settings
         self.current_path, self.reviewer = current_path, reviewer
+        self.selected_paths = selected_paths or (lambda: [])
         self._dialogs = parent
         # Where the gallery's photos came from, named in the report: a folder (whose path the
         # export dialogs start in) or a camera (its frames' folder). Told by ``batch_started``.
         self.batch_source, self.batch_folder = "", None
-        # Decisions made at this window, newest last: (path, the decision replaced or None, the new one).
+        # Decisions made at this window, newest last, a step each (one photo's, or a selection's
+        # all together, so one Ctrl+Z undoes it): a list of (path, the decision replaced or None, the new one).
         self._undo: list = []
         self._redo: list = []
 
@@ -72,7 +75,12 @@ class BatchOutputs(QObject):
 
     def review_current(self, decision: str) -> None:
         """The inspector's decision on the photo in the viewer, stored with who, when and why (a
-        reason code and a note, for an accept or a reject)."""
+        reason code and a note, for an accept or a reject); with several photos selected, on all
+        of them (``review_selection``)."""
+        selected = self.selected_paths()
+        if len(selected) > 1:
+            self.review_selection(decision, selected)
+            return
         path = self.current_path()
         item = self.model.item(path) if path is not None else None
         if item is None or item.status != "ok":
@@ -89,9 +97,30 @@ class BatchOutputs(QObject):
         self._decide(item.path, decision, reason, self._undo, f"{Path(item.path).name}: {decision}"
                      + (f" ({why})" if why else ""), code)
 
+    def review_selection(self, decision: str, paths: list[str]) -> None:
+        """One decision on every scored photo of ``paths``: one reason question, one transaction,
+        one undo step. Files that could not be scored are left as they are, and said."""
+        items = [self.model.item(p) for p in paths]
+        scored = [it.path for it in items if it is not None and it.status == "ok"]
+        if not scored:
+            self._say("Select a scored photo to review")
+            return
+        code = reason = None
+        if decision != "reviewed":
+            answer = reason_dialog.ask_reason(self._dialogs, decision, self.reason_codes())
+            if answer is None:
+                return
+            code, reason = answer
+        self._redo.clear()
+        why = reason_label(code, reason)
+        left = len(paths) - len(scored)
+        said = (f"{decision.capitalize()} {len(scored)} photos" + (f" ({why})" if why else "")
+                + (f"; {left} not scored, left as they are" if left else ""))
+        self._decide_all([(p, decision, reason, code) for p in scored], self._undo, said)
+
     def _decide(self, path: str, decision: str, reason: str | None, history: list, said: str,
                 code: str | None = None) -> None:
-        """Store a decision on ``path``; (path, the decision it replaced, itself) goes on ``history``."""
+        """Store a decision on ``path``; [(path, the decision it replaced, itself)] goes on ``history``."""
         db, version = self.workspace.db, self.workspace.model_version_id
         reviewer = self.reviewer()  # the person signed in, not the OS login
 
@@ -102,11 +131,31 @@ class BatchOutputs(QObject):
 
         def stored(result) -> None:
             before, reviews = result
-            history.append((path, before, (decision, reason, code)))
+            history.append([(path, before, (decision, reason, code))])
             self.model.set_reviews(reviews)
             self._say(said)
 
         # Not replaced by a later decision: every decision is kept (append-only), in order.
+        self.tasks.submit("reviews", store, on_done=stored, replace=False)
+
+    def _decide_all(self, decisions: list[tuple], history: list, said: str) -> None:
+        """Store (path, decision, reason, code) for many photos in one transaction; the whole
+        batch goes on ``history`` as one step."""
+        db, version = self.workspace.db, self.workspace.model_version_id
+        reviewer = self.reviewer()
+
+        def store():
+            # One transaction, retried whole while the database is briefly locked (a shared one).
+            before = db.run(add_reviews, db, version, decisions, reviewer=reviewer)
+            return before, current_reviews(db)
+
+        def stored(result) -> None:
+            before, reviews = result
+            history.append([(path, before[path], (decision, reason, code))
+                            for path, decision, reason, code in decisions])
+            self.model.set_reviews(reviews)
+            self._say(said)
+
         self.tasks.submit("reviews", store, on_done=stored, replace=False)
 
     def undo(self) -> None:
@@ -124,8 +173,14 @@ class BatchOutputs(QObject):
         if not source:
             self._say(f"Nothing to {word}")
             return
-        path, before, _ = source.pop()
-        decision, reason, code = (before.decision, before.reason, before.reason_code) if before else ("cleared", None, None)
+        step = source.pop()
+        put_back = [(path, *((before.decision, before.reason, before.reason_code) if before
+                             else ("cleared", None, None))) for path, before, _ in step]
+        if len(step) > 1:  # a selection's decision: undone (or redone) whole, as it was made
+            self._decide_all(put_back, target, f"{done}: the decision on {len(step)} photos")
+            return
+        path, decision, reason, code = put_back[0]
+        before = step[0][1]
         self._decide(path, decision, reason, target,
                      f"{done}: {Path(path).name} is {decision if before else 'not decided'}", code)
 

@@ -66,6 +66,7 @@ class GalleryModel(QAbstractListModel):
         # Icons are decoded from the stored JPEG when a cell is drawn, and only the most recently
         # drawn ones are kept: memory then grows by ~5 KB per photo, not by a pixmap per photo.
         self._icons: OrderedDict[str, QIcon] = OrderedDict()
+        self.cell = CELL_SIZE  # follows the thumbnail size the inspector chose (GalleryView.set_thumb_size)
 
     def icon(self, item: GalleryItem) -> QIcon | None:
         if item.thumb is None:
@@ -108,7 +109,7 @@ class GalleryModel(QAbstractListModel):
         if role == Qt.SizeHintRole:
             # Uniform item sizes are taken from one item: a text-only error cell must not shrink
             # every cell to a strip, so every item states the full cell size.
-            return CELL_SIZE
+            return self.cell
         # Only the asked role is computed: sorting asks for one role thousands of times.
         if role == ScoreRole:
             return it.score if it.score is not None else -1.0
@@ -200,7 +201,15 @@ class GalleryModel(QAbstractListModel):
         self.endResetModel()
 
 
-CELL_SIZE = QSize(148, 170)  # a 128 px thumbnail, the score line and the name
+THUMB_SIZE, THUMB_MIN, THUMB_MAX, THUMB_STEP = 128, 64, 256, 32  # px; thumbnails are stored at 128
+
+
+def cell_size(thumb: int) -> QSize:
+    """A cell for a ``thumb`` px thumbnail: room for it, the score line and the name."""
+    return QSize(thumb + 20, thumb + 42)
+
+
+CELL_SIZE = cell_size(THUMB_SIZE)
 SORT_ROLES = {"score": ScoreRole, "name": NameRole, "time": TimeRole, "verdict": SeverityRole}
 FILTERS = ("all", "pass", "review", "fail", "errors", "reviewed", "overridden", "not reviewed")
 # Short marks, so the file name still fits its cell; the tooltip says who decided, when and why.
@@ -208,11 +217,14 @@ REVIEW_BADGES = {"accepted": "  ✓", "rejected": "  ✗", "reviewed": "  ·"}
 
 
 class GalleryFilter(QSortFilterProxyModel):
-    """Show one verdict (or only failed files); sort by score, name, time or verdict."""
+    """Show one verdict (or only failed files), file names holding a text, scores in a range;
+    all at once. Sort by score, name, time or verdict."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.show = "all"
+        self.search = ""  # lower case: names are compared without case
+        self.score_range: tuple[float, float] | None = None  # None: every score, and unscored files
         self.setSortRole(ScoreRole)
         self.setDynamicSortFilter(True)
 
@@ -221,14 +233,37 @@ class GalleryFilter(QSortFilterProxyModel):
         self.show = show
         self.endFilterChange()
 
+    def set_search(self, text: str) -> None:
+        self.beginFilterChange()
+        self.search = text.strip().lower()
+        self.endFilterChange()
+
+    def set_score_range(self, low: float | None, high: float | None) -> None:
+        """Only photos scored ``low`` to ``high`` (both included); None, None: no range, and the
+        files that could not be scored show again."""
+        self.beginFilterChange()
+        self.score_range = None if low is None and high is None else (
+            float("-inf") if low is None else low, float("inf") if high is None else high)
+        self.endFilterChange()
+
     def set_sort(self, key: str, descending: bool = False) -> None:
         self.setSortRole(SORT_ROLES[key])
         self.sort(0, Qt.DescendingOrder if descending else Qt.AscendingOrder)
 
     def filterAcceptsRow(self, row, parent) -> bool:
+        index = self.sourceModel().index(row, 0, parent)
+        if self.search and self.search not in index.data(NameRole):
+            return False
+        if self.score_range is not None:
+            score = self.sourceModel().items[row].score  # None for a file that could not be scored
+            if score is None or not self.score_range[0] <= score <= self.score_range[1]:
+                return False
+        return self._shows(index)
+
+    def _shows(self, index) -> bool:
+        """The Show box's filter."""
         if self.show == "all":
             return True
-        index = self.sourceModel().index(row, 0, parent)
         if self.show == "errors":
             return index.data(StatusRole) != "ok"
         if self.show in ("reviewed", "overridden", "not reviewed"):
@@ -243,9 +278,31 @@ class GalleryView(QListView):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setViewMode(QListView.IconMode)
-        self.setIconSize(QSize(128, 128))
-        self.setGridSize(QSize(CELL_SIZE.width() + 8, CELL_SIZE.height() + 8))
-        self.setResizeMode(QListView.Adjust)
+        self.setResizeMode(QListView.Adjust)  # cells flow again into more columns as the view widens
         self.setUniformItemSizes(True)
         self.setMovement(QListView.Static)
         self.setWordWrap(True)
+        # Shift-click a range, Ctrl-click one more, Ctrl+A all shown: a decision is on all of them.
+        self.setSelectionMode(QListView.ExtendedSelection)
+        self.set_thumb_size(THUMB_SIZE)
+
+    def setModel(self, model) -> None:
+        super().setModel(model)
+        self.set_thumb_size(self.thumb_size())  # the model's cells take the view's size
+
+    def set_thumb_size(self, px: int) -> None:
+        px = max(THUMB_MIN, min(THUMB_MAX, int(px)))
+        cell = cell_size(px)
+        model = self.model()
+        source = model.sourceModel() if isinstance(model, QSortFilterProxyModel) else model
+        if isinstance(source, GalleryModel):
+            source.cell = cell  # uniform sizes are read from an item: it must state the new one
+        self.setIconSize(QSize(px, px))
+        self.setGridSize(QSize(cell.width() + 8, cell.height() + 8))
+
+    def thumb_size(self) -> int:
+        return self.iconSize().width()
+
+    def selected_paths(self) -> list[str]:
+        """The selected photos, in the order shown."""
+        return [i.data(PathRole) for i in sorted(self.selectionModel().selectedIndexes(), key=lambda i: i.row())]

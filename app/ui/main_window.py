@@ -44,6 +44,7 @@ from .gallery import (
     PathRole,
     StatusRole,
 )
+from .gallery_controls import GalleryControls
 from .batch_jobs import BatchJobs, progress_text
 from .batch_outputs import BatchOutputs
 from .labeling_panel import LabelingPanel
@@ -105,7 +106,8 @@ class MainWindow(QMainWindow):
         self.model.reviews_changed.connect(self._reviews_changed)
         # Reviews and exports of the batch's results.
         self.outputs = BatchOutputs(self.workspace, self.tasks, self.model, self.current_path,
-                                    self.operators.recorded_name, self.settings, parent=self)
+                                    self.operators.recorded_name, self.settings, parent=self,
+                                    selected_paths=lambda: self.gallery.selected_paths())
         self.outputs.status.connect(self.statusBar().showMessage)
         self.jobs = BatchJobs(self)  # the one owner of folder and camera batches
         self.jobs.scored.connect(self._add)
@@ -170,9 +172,16 @@ class MainWindow(QMainWindow):
         self.recursive = QCheckBox("sub-folders")
         self.watch = QCheckBox("keep watching")
         self.proxy.set_sort("score")  # worst first: what an inspector looks at first
+        self.gallery_controls = GalleryControls(self.proxy, self.gallery)  # search, score range, size
+        self.gallery_controls.narrowed.connect(self._narrowed)
+        self.gallery_controls.status.connect(self.statusBar().showMessage)
+        gc = self.gallery_controls
         self.view_options = ViewOptions(self.settings, self.filter_box, self.sort_box, self.descending,
-                                        self.recursive, self.watch)
+                                        self.recursive, self.watch,
+                                        {"search": gc.search, "score_min": gc.low, "score_max": gc.high,
+                                         "thumb_size": gc.size})
         self.view_options.restore()
+        gc.apply()
         self.proxy.set_filter(self.filter_box.currentText())
         self._sort()
         self.filter_box.currentTextChanged.connect(self._filter)
@@ -195,6 +204,7 @@ class MainWindow(QMainWindow):
         lv = QVBoxLayout(left)
         lv.addLayout(source)
         lv.addLayout(controls)
+        lv.addWidget(self.gallery_controls)
         lv.addWidget(self.gallery, 1)
         split = QSplitter()
         split.addWidget(left)
@@ -543,6 +553,10 @@ class MainWindow(QMainWindow):
 
     def _filter(self, show: str) -> None:
         self.proxy.set_filter(show)
+        self._narrowed()
+
+    def _narrowed(self) -> None:
+        """What the gallery shows changed (Show, the search, the score range)."""
         if not self.gallery.currentIndex().isValid():  # the photo shown is filtered out, none in its place
             self.viewer_jobs.request_stop()
             self.viewer.clear()

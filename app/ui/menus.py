@@ -42,6 +42,8 @@ def build_menus(window) -> None:
     review_menu.addSeparator()
     _add(window, review_menu, "&Undo the last decision", QKeySequence.Undo, window.outputs.undo)
     _add(window, review_menu, "&Redo", "Ctrl+Shift+Z", window.outputs.redo)
+    # A, X and M decide every selected photo: this selects every photo the filters show.
+    _add(window, review_menu, "Select &all shown", QKeySequence.SelectAll, window.gallery.selectAll)
     operator_menu = bar.addMenu("&Operator")
     for text, keys, slot in (
         ("&Sign in / switch operator…", "Ctrl+U", window.operators.sign_in),
@@ -53,5 +55,10 @@ def build_menus(window) -> None:
     show_thresholds = window.thresholds_dock.toggleViewAction()
     show_thresholds.setText("&Thresholds panel")
     show_thresholds.setShortcut("Ctrl+Shift+T")
-    bar.addMenu("V&iew").addAction(show_thresholds)
+    view_menu = bar.addMenu("V&iew")
+    view_menu.addAction(show_thresholds)
+    # The gallery's thumbnails (also its Size slider); Ctrl+= is Ctrl++ without Shift.
+    _add(window, view_menu, "&Larger thumbnails", "Ctrl++", window.gallery_controls.larger).setShortcuts(
+        [QKeySequence("Ctrl++"), QKeySequence("Ctrl+=")])
+    _add(window, view_menu, "&Smaller thumbnails", "Ctrl+-", window.gallery_controls.smaller)
     _add(window, bar.addMenu("&Go"), "Next &unreviewed", "N", window.next_unreviewed)

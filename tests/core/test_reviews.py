@@ -79,3 +79,22 @@ def test_a_database_from_before_reason_codes_is_migrated_and_its_decisions_read_
     assert parse_codes("") == ("blur", "exposure", "noise", "framing", "other")
     assert parse_codes(["Glare", "other", " glare", "dust"]) == ("glare", "dust", "other")
     assert reason_label("other", "lens cap") == "other: lens cap" and reason_label(None, "") == ""
+
+
+def test_a_decision_on_many_photos_is_stored_whole_or_not_at_all_and_says_what_each_replaced(db):
+    import pytest
+
+    from app.core.outputs.reviews import add_reviews
+
+    mv = register_model(db, {"name": "m", "version": "1", "sha256": "a" * 64}, "/m1.onnx")
+    for p in ("/p/a.jpg", "/p/b.jpg"):
+        record_score(db, mv, ScoreRecord(p, "ok", 52.0, content_hash=p))
+    add_review(db, mv, "/p/a.jpg", "accepted", reviewer="ana")
+    with pytest.raises(ValueError, match="/p/gone.jpg"):  # one photo not in the database: none stored
+        add_reviews(db, mv, [("/p/a.jpg", "rejected", None, "blur"), ("/p/gone.jpg", "rejected", None, "blur")])
+    assert current_reviews(db)["/p/a.jpg"].decision == "accepted" and "/p/b.jpg" not in current_reviews(db)
+    before = add_reviews(db, mv, [(p, "rejected", "tray 4", "blur") for p in ("/p/a.jpg", "/p/b.jpg")], reviewer="ben")
+    assert before["/p/a.jpg"].decision == "accepted" and before["/p/b.jpg"] is None
+    now = current_reviews(db)
+    assert {(now[p].decision, now[p].reason_code, now[p].reason, now[p].reviewer) for p in now} == \
+        {("rejected", "blur", "tray 4", "ben")}

@@ -12,6 +12,7 @@ from sqlalchemy import func, or_, select
 from ..store.database import Database
 from ..verdict import DECIDED, in_force
 from .reason_codes import MAX_CODE, reason_label
+from ..store.repository import PATHS_PER_QUERY
 from ..store.schema import Image, Review
 
 # "cleared" withdraws the photo's decision (an undo back to none): rows are never deleted.
@@ -59,6 +60,34 @@ def add_review(db: Database, model_version_id: int, path: str, decision: str, re
         s.add(row)
         s.commit()
         return ReviewState(row.decision, row.reviewer, row.created_at, row.reason, row.reason_code)
+
+
+def add_reviews(db: Database, model_version_id: int, decisions: list[tuple[str, str, str | None, str | None]],
+                reviewer: str | None = None) -> dict[str, ReviewState | None]:
+    """One decision on many photos (an inspector's selection), in one transaction: all stored or
+    none, so a batch decision is never half on record. ``decisions``: (path, decision, reason,
+    reason code) each. Returns, for each path, the decision it replaced (None: none), which is
+    what an undo of the batch puts back."""
+    for _, decision, _, _ in decisions:
+        if decision not in DECISIONS:
+            raise ValueError(f"unknown review decision {decision!r}: one of {', '.join(DECISIONS)}")
+    paths = [path for path, *_ in decisions]
+    before = _in_force(db)
+    reviewer = reviewer or current_reviewer()
+    with db.session() as s:
+        query = select(Image.path, Image.id, Image.content_hash)
+        images = {r.path: r for at in range(0, len(paths), PATHS_PER_QUERY)
+                  for r in s.execute(query.where(Image.path.in_(paths[at:at + PATHS_PER_QUERY])))}
+        missing = [p for p in paths if p not in images]
+        if missing:
+            raise ValueError(f"{missing[0]}: not in the database (score it first)")
+        for path, decision, reason, code in decisions:
+            s.add(Review(image_id=images[path].id, model_version_id=model_version_id, decision=decision,
+                         reason=(reason or "").strip() or None, reviewer=reviewer,
+                         reason_code=(code or "").strip().lower()[:MAX_CODE] or None,
+                         content_hash=images[path].content_hash))
+        s.commit()
+    return {path: before.get(path) for path in paths}
 
 
 def _in_force(db: Database, path: str | None = None) -> dict[str, ReviewState]:
