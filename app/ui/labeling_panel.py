@@ -7,6 +7,8 @@ run in a TaskOwner (the window's), and the answer comes back on the GUI thread. 
 the rater would judge the blur), or shown at 100 % (Z), one photo pixel per screen pixel, with
 scroll bars and drag to pan. A vote is taken only while the photo is on screen; a key pressed
 before is refused out loud, never silently dropped; a photo that cannot be shown is skipped (S).
+Before a rater's first photo at the station the panel shows how to rate (app.ui.rater_help), and
+again on request (F1); no vote is taken while it is shown.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -29,9 +32,19 @@ from ..core.ratings.csv_export import batch_summary
 from ..core.ratings.session import ACR_LEVELS, LabelingSession
 from ..core.store import Database
 from .images import to_qimage
+from .rater_help import InstructionsPage, SeenInstructions
 from .tasks import TaskOwner
 
-SKIP_KEY, ACTUAL_SIZE_KEY = "S", "Z"  # 1..5 are the votes
+SKIP_KEY, ACTUAL_SIZE_KEY, HELP_KEY = "S", "Z", "F1"  # 1..5 are the votes
+
+
+def panel_keys() -> dict[str, str]:
+    """Every key the panel answers (key -> what it does), from the constants that bind them: the
+    instructions page and the window's shortcuts sheet list these."""
+    keys = {str(v): f"Vote {v}: {ACR_LEVELS[v]}" for v in sorted(ACR_LEVELS, reverse=True)}
+    keys |= {"Ctrl+Z or Backspace": "Undo the last vote", ACTUAL_SIZE_KEY: "Show the photo at 100 % or fitted",
+             SKIP_KEY: "Skip a photo that cannot be shown (never one you can see)", HELP_KEY: "How to rate"}
+    return keys
 
 
 def _where_now(db: Database, session: LabelingSession, item, photos: list[str]):
@@ -49,8 +62,11 @@ class LabelingPanel(QWidget):
     finished = Signal()
 
     def __init__(self, db: Database, batch: str, photos: list[str], training=(), gold=(), parent=None,
-                 tasks: TaskOwner | None = None):
+                 tasks: TaskOwner | None = None, instructions: SeenInstructions | None = None):
         super().__init__(parent)
+        # Which raters have read how to rate (None: shown only on request, never before a first photo).
+        self.instructions = instructions
+        self._first_reading: str | None = None  # the rater who signs in once they have read them
         self.tasks = tasks or TaskOwner(self)
         self.setWindowTitle("Rate photos")
         self.db, self.batch, self.photos, self.training, self.gold = db, batch, photos, list(training), list(gold)
@@ -93,6 +109,13 @@ class LabelingPanel(QWidget):
         self.skip_button.setToolTip("Only for a photo that cannot be shown: recorded as skipped, not as a vote")
         self.skip_button.setEnabled(False)
         self.skip_button.clicked.connect(self.skip)
+        self.help_button = QPushButton(f"How to rate ({HELP_KEY})")
+        self.help_button.clicked.connect(self.show_instructions)
+        self.instructions_page = InstructionsPage(panel_keys())
+        self.instructions_page.done_button.clicked.connect(self.close_instructions)
+        self.stack = QStackedWidget()  # the photo, or how to rate in its place
+        self.stack.addWidget(self.view)
+        self.stack.addWidget(self.instructions_page)
         self.buttons = {}
         row = QHBoxLayout()
         for value in sorted(ACR_LEVELS, reverse=True):
@@ -106,17 +129,18 @@ class LabelingPanel(QWidget):
         undo.setFocusPolicy(Qt.NoFocus)
         undo.clicked.connect(self.undo)
         row.addWidget(undo)
-        for b in (self.actual, self.skip_button):
+        for b in (self.actual, self.skip_button, self.help_button):
             b.setFocusPolicy(Qt.NoFocus)
         status = QHBoxLayout()
         status.addWidget(self.progress, 1)
         status.addWidget(self.scale)
         status.addWidget(self.actual)
         status.addWidget(self.skip_button)
+        status.addWidget(self.help_button)
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.view, 1)
+        layout.addWidget(self.stack, 1)
         layout.addWidget(self.hint)
         layout.addLayout(row)
         layout.addLayout(status)
@@ -127,6 +151,7 @@ class LabelingPanel(QWidget):
         QShortcut(QKeySequence(ACTUAL_SIZE_KEY), self, activated=self.actual.toggle).setAutoRepeat(False)
         QShortcut(QKeySequence.Undo, self, activated=self.undo)
         QShortcut(QKeySequence(Qt.Key_Backspace), self, activated=self.undo)
+        QShortcut(QKeySequence(HELP_KEY), self, activated=self.show_instructions)
         self.setFocusPolicy(Qt.StrongFocus)  # so that sign_in's setFocus lands here, off the rater field
 
     def keyPressEvent(self, event) -> None:
@@ -146,12 +171,22 @@ class LabelingPanel(QWidget):
         super().keyPressEvent(event)
 
     def sign_in(self) -> None:
-        if self.session is not None:
+        if self.session is not None or self._first_reading is not None:
             return
         key = self.rater.text().strip()
         if not key:
             self._say("A rater id is required")
             return
+        if self.instructions is not None and not self.instructions.seen(key):
+            # Read before the first photo: the session opens once the rater leaves the page.
+            self._first_reading = key
+            self.rater.setEnabled(False)
+            self.start_button.setEnabled(False)
+            self.show_instructions()
+            return
+        self._open_session(key)
+
+    def _open_session(self, key: str) -> None:
         screen = self.screen().size() if self.screen() else None
         display = {"screen": f"{screen.width()}x{screen.height()}" if screen else None, "panel": f"{self.width()}x{self.height()}"}
         db, batch, photos, training, gold = self.db, self.batch, self.photos, self.training, self.gold
@@ -165,6 +200,37 @@ class LabelingPanel(QWidget):
         self.setFocus()
         self._say("Signing in…")
         self.tasks.submit("labeling", open_session, on_done=self._signed_in, on_error=self._sign_in_failed)
+
+    # --- how to rate ------------------------------------------------------------------------
+    def instructions_showing(self) -> bool:
+        return self.stack.currentWidget() is self.instructions_page
+
+    def show_instructions(self) -> None:
+        """How to rate, in the photo's place; the votes are off until the rater goes back."""
+        first = self._first_reading is not None
+        self.instructions_page.done_button.setText("Start rating" if first else "Back to the photo")
+        self.stack.setCurrentWidget(self.instructions_page)
+        for b in self.buttons.values():
+            b.setEnabled(False)
+        self.hint.setText("Read how to rate, then press Start rating (Enter)" if first else
+                          "How to rate: press Back to the photo (Enter) to go on")
+        self.instructions_page.done_button.setFocus()
+
+    def close_instructions(self) -> None:
+        self.stack.setCurrentWidget(self.view)
+        self.setFocus()  # Enter or Space must not press the page's button again
+        if self._first_reading is not None:
+            key, self._first_reading = self._first_reading, None
+            self.instructions.mark(key)
+            self._open_session(key)
+            return
+        if self.item is not None:
+            self.hint.setText("How good is this photo's quality?")
+        if self._pixmap is not None and self.failure is None:
+            self._render()
+            for b in self.buttons.values():
+                b.setEnabled(True)
+            self._clock.start()  # the answer's time counts from the photo, not from the page
 
     def _signed_in(self, answer) -> None:
         self.session, where = answer
@@ -230,7 +296,7 @@ class LabelingPanel(QWidget):
         self._pixmap = QPixmap.fromImage(image)
         self._render()
         for b in self.buttons.values():
-            b.setEnabled(True)
+            b.setEnabled(not self.instructions_showing())
         self._clock.start()
 
     def _say(self, text: str) -> None:
@@ -280,10 +346,16 @@ class LabelingPanel(QWidget):
         return super().eventFilter(watched, event)
 
     def ready(self) -> bool:
-        return self.item is not None and all(b.isEnabled() for b in self.buttons.values())
+        return (self.item is not None and not self.instructions_showing()
+                and all(b.isEnabled() for b in self.buttons.values()))
 
     # --- what the rater does ----------------------------------------------------------------
     def vote(self, value: int) -> None:
+        if self.instructions_showing():
+            self.hint.setText(f"Not counted: {value} (leave how to rate first: "
+                              f"{self.instructions_page.done_button.text()}, Enter)")
+            QApplication.beep()
+            return
         if self.session is None and self.rater.isEnabled():
             self.hint.setText(f"Not counted: {value} (sign in with your rater id first)")
             return

@@ -51,6 +51,7 @@ from .labeling_panel import LabelingPanel
 from .menus import build_menus
 from .model_controller import ModelController
 from .operator_controller import OperatorController
+from .rater_help import SeenInstructions
 from .station_status import StationStatus
 from .status_line import FittedProgressBar, StatusLine
 from .station_sync import StationSyncTimer
@@ -503,7 +504,8 @@ class MainWindow(QMainWindow):
             return
         if self.labeling is not None:
             self.labeling.close()  # one rater at a time at this station
-        self.labeling = LabelingPanel(self.workspace.db, batch_name(photos), photos, tasks=self.tasks)
+        self.labeling = LabelingPanel(self.workspace.db, batch_name(photos), photos, tasks=self.tasks,
+                                      instructions=SeenInstructions(self.settings))
         self.labeling.resize(900, 700)
         self.labeling.show()
 
@@ -602,6 +604,7 @@ class MainWindow(QMainWindow):
         self.jobs.wait_all(5000)
         if self.training is not None:
             self.training.close()  # stops a running fine-tune; its partial run is left on disk
+        self.training_controller.stop_install()  # a half-done install is pip's to resume, not the window's to wait for
         if self.labeling is not None:
             self.labeling.close()  # its session lives in the database about to be closed
         self.viewer_jobs.request_stop()

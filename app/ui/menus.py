@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from PySide6.QtGui import QAction, QKeySequence
 
+from .help_dialogs import HelpMenu
+
 
 def _add(window, menu, text: str, keys, slot) -> QAction:
     action = QAction(text, window)
@@ -62,3 +64,8 @@ def build_menus(window) -> None:
         [QKeySequence("Ctrl++"), QKeySequence("Ctrl+=")])
     _add(window, view_menu, "&Smaller thumbnails", "Ctrl+-", window.gallery_controls.smaller)
     _add(window, bar.addMenu("&Go"), "Next &unreviewed", "N", window.next_unreviewed)
+    # Help comes last; its sheet reads the menus when it opens, so menus added above are listed too.
+    helper = HelpMenu(window)
+    help_menu = bar.addMenu("&Help")
+    _add(window, help_menu, "&Keyboard shortcuts", "F1", helper.show_shortcuts)
+    _add(window, help_menu, "&About MobileIQA Inspector", QKeySequence(), helper.show_about)

@@ -7,7 +7,11 @@ window must act on leaves as signals, which the window connects.
 Switching versions, registering a version kept back, fine-tuning and applying a calibration are
 supervisor actions: each goes through ``guard(what, then, refusal)``, which calls ``then(who)``
 once a supervisor stands behind it (the window's OperatorController.require_supervisor); who is
-recorded with what changed."""
+recorded with what changed.
+
+It also checks that the training Python has the pipeline (torch, timm) and, on a supervisor's
+request, installs it (app.core.site.training_setup). The install runs in a TaskOwner of its own:
+the window's has one thread, and minutes of pip there would hold every vote and save behind it."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,6 +22,7 @@ from PySide6.QtCore import QObject, QSettings, Signal
 from ..core.calibration import Calibration
 from ..core.model.contract import ModelError
 from ..core.model.trust import current_user
+from ..core.site import training_setup
 from ..core.site.finetune_job import inherited_thresholds, register_anyway
 from ..core.site.training_state import training_state
 from ..core.stats import below_zero
@@ -26,6 +31,12 @@ from ..core.verdict import Thresholds
 from ..core.workspace import Workspace
 from .tasks import TaskOwner, describe_failure
 from .training_panel import TrainingPanel
+
+
+class _Lines(QObject):
+    """Carries an install's output lines from its worker thread to the panel (queued)."""
+
+    line = Signal(str)
 
 
 class TrainingController(QObject):
@@ -37,7 +48,7 @@ class TrainingController(QObject):
                  is_busy: Callable[[], bool] = lambda: False, config: Path | None = None,
                  panel_factory=TrainingPanel, tasks: TaskOwner | None = None,
                  shown_paths: Callable[[], list[str] | None] = lambda: None, guard=None,
-                 parent: QObject | None = None):
+                 install_runner=None, parent: QObject | None = None):
         super().__init__(parent)
         # Without a window's sign-in (a panel run alone), the OS login stands behind every action.
         self.guard = guard or (lambda what, then, refusal="Not done": then(current_user()))
@@ -47,6 +58,11 @@ class TrainingController(QObject):
         self.config, self.panel_factory = config, panel_factory
         self.panel: TrainingPanel | None = None
         self.candidate: Calibration | None = None  # fitted, waiting to be applied
+        # runner(command, on_line, started=...) -> (exit code, last lines); tests hand in their own.
+        self.install_runner = install_runner or training_setup.run_command
+        self.install_tasks = TaskOwner(self)
+        self._install_lines = _Lines(self)
+        self._install_process = None  # the running install, stopped if the window closes
 
     def open(self) -> None:
         if self.panel is None:
@@ -59,6 +75,9 @@ class TrainingController(QObject):
                 "Not switched"))
             self.panel.guard = self.guard  # starting a fine-tune asks too
             self.panel.python_chosen.connect(lambda path: self.settings.setValue("training_python", path))
+            self.panel.python_chosen.connect(lambda _path: self.check_pipeline())
+            self.panel.install_requested.connect(self.install_pipeline)
+            self._install_lines.line.connect(self.panel.append_install_output)
             self.panel.finished.connect(lambda _success: self.refresh())  # a new version, maybe
             self.panel.calibration_fit_requested.connect(self.fit_calibration)
             self.panel.calibration_apply_requested.connect(lambda: self.guard(
@@ -73,12 +92,83 @@ class TrainingController(QObject):
     def refresh(self) -> None:
         self.panel.set_base_model(self.workspace.model.onnx_path)
         db, config = self.workspace.db, self.config
+        self.check_pipeline()  # first: its answer arrives before the state that may enable Fine-tune
         self.tasks.submit("training state", lambda: training_state(db, config), on_done=self._show_state)
         self.show_calibration()
 
     def _show_state(self, state) -> None:
         if self.panel is not None:
             self.panel.show_state(state)
+
+    # --- the training pipeline ---------------------------------------------------------------
+    def check_pipeline(self) -> None:
+        """Ask whether the training Python has torch and timm (a child process when it is not
+        this one, so off the GUI thread)."""
+        python = self.panel.python
+        if python is None:  # a bundle with nothing configured: the panel already says what to install
+            return
+        self.tasks.submit("training pipeline", lambda: training_setup.missing_modules(python),
+                          on_done=lambda missing: self._show_pipeline(python, missing))
+
+    def _show_pipeline(self, python: str, missing: list[str]) -> None:
+        command = training_setup.install_command(python)
+        self.panel.show_pipeline(missing, training_setup.shown(command) if command else None)
+
+    def install_pipeline(self) -> None:
+        """Install the pipeline into the training Python: a supervisor's decision, asked first
+        (several GB), run in the background with its output in the panel."""
+        python = self.panel.python
+        command = training_setup.install_command(python)
+        if command is None or self.install_tasks.busy("install"):
+            return
+        text = training_setup.shown(command)
+
+        def confirmed(_who: str) -> None:
+            if not self.panel.confirm(
+                    "Install the training pipeline?",
+                    f"This runs\n\n    {text}\n\nin {training_setup.source_root()}. It downloads torch, timm and "
+                    "their libraries (a few GB; some minutes) into the Python the fine-tune runs in. The window "
+                    "stays usable meanwhile; the output shows in the Training panel."):
+                return
+            self._run_install(command, text)
+
+        self.guard("install the training pipeline", confirmed, "Not installed")
+
+    def _run_install(self, command: list[str], text: str) -> None:
+        runner, emit = self.install_runner, self._install_lines.line.emit
+        self.panel.install_started(text)
+        self.status.emit("Installing the training pipeline…")
+        self.install_tasks.submit("install", lambda: runner(command, emit, started=self._started),
+                                  on_done=self._installed, on_error=lambda exc: self._install_failed(text, exc))
+
+    def _started(self, process) -> None:
+        self._install_process = process  # from the install's thread: only kept, used on close
+
+    def _installed(self, answer: tuple[int, str]) -> None:
+        self._install_process = None
+        code, tail = answer
+        if code == 0:
+            message = "The training pipeline is installed: fine-tuning can start once the station has the ratings."
+            self.check_pipeline()
+        else:
+            message = (f"The training pipeline was not installed: {training_setup.failure_reason(code, tail)}. "
+                       "Nothing else changed; the install's output is above.")
+        self.panel.install_finished(message)
+        self.status.emit(message)
+
+    def _install_failed(self, text: str, exc: Exception) -> None:
+        self._install_process = None
+        said = (exc.strerror or str(exc)) if isinstance(exc, OSError) else describe_failure(exc)
+        message = f"The training pipeline was not installed: could not run {text} ({said})."
+        self.panel.install_finished(message)
+        self.status.emit(message)
+
+    def stop_install(self) -> None:
+        """The window closes: a running install is stopped (pip starts over cleanly next time)."""
+        process = self._install_process
+        if process is not None and process.poll() is None:
+            process.terminate()
+        self.install_tasks.drain(5000)
 
     def switch_model(self, path: str, who: str | None = None) -> None:
         """Switch to the version at ``path``, ``who``'s choice (the panel's button asks the guard first)."""

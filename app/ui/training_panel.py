@@ -6,18 +6,23 @@ of the gain), register a version the fine-tune kept back, and switch between mod
 Fine-tuning runs as a separate process (QProcess), so the window stays responsive and a crash
 or a cancel cannot take the app down; its command, progress files and result are described in
 app.core.site.finetune_job. The current model stays in use until the supervisor switches.
+
+From a ./run.sh install the training pipeline (torch) is missing: the controller checks, the panel
+then says what a fine-tune needs, keeps *Fine-tune* off and offers the one install command, whose
+output it shows as it runs (the controller runs it).
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QProcess, QProcessEnvironment, Qt, QTimer, Signal
+from PySide6.QtCore import QProcess, QProcessEnvironment, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QMessageBox,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -76,6 +81,7 @@ class TrainingPanel(QWidget):
     calibration_apply_requested = Signal()
     calibration_remove_requested = Signal()
     register_requested = Signal(dict)  # the report of a version the fine-tune kept back
+    install_requested = Signal()  # install the training pipeline (the controller asks and runs it)
 
     def __init__(self, db_url: str, base_model: Path, runs_dir: Path,
                  python_setting: str | None = None, config: Path | None = None, parent=None):
@@ -90,6 +96,7 @@ class TrainingPanel(QWidget):
         self._output_tail = ""
         self._cancelled = False
         self._enough_ratings = False
+        self._pipeline_ready = True  # until the controller's check says otherwise (a panel alone trusts its Python)
 
         self.base_label = QLabel()
         self.python_label = QLabel()
@@ -111,6 +118,24 @@ class TrainingPanel(QWidget):
         self.progress = QProgressBar()
         self.requirement = QLabel()
         self.requirement.setWordWrap(True)
+        # The same count as a meter: photos with enough votes, of the number a fine-tune needs.
+        self.meter = QProgressBar()
+        self.meter.setRange(0, 1)
+        self.meter.setValue(0)
+        self.meter.setFormat("Counting the rated photos…")
+        # Shown only when the training Python lacks the pipeline: what is missing, and the install.
+        self.setup_label = QLabel()
+        self.setup_label.setWordWrap(True)
+        self.setup_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.install_button = QPushButton("Install the training pipeline…")
+        self.install_button.clicked.connect(self.install_requested)
+        self.install_output = QPlainTextEdit()
+        self.install_output.setReadOnly(True)
+        self.install_output.setMaximumBlockCount(2000)  # pip's output, bounded
+        self.install_output.setPlaceholderText("The install's output appears here.")
+        self.install_output.setMinimumHeight(self.fontMetrics().lineSpacing() * 8)
+        for w in (self.setup_label, self.install_button, self.install_output):
+            w.setVisible(False)
         # The site's ratings as fine-tuning and calibration see them: MOS ± 95 % CI and votes per
         # photo (rejected raters left out), and what rater screening could judge.
         self.ratings_table = QTableWidget(0, 3)
@@ -159,7 +184,11 @@ class TrainingPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.base_label)
         layout.addLayout(python_row)
+        layout.addWidget(self.setup_label)
+        layout.addWidget(self.install_button, 0, Qt.AlignLeft)
+        layout.addWidget(self.install_output, 1)
         layout.addWidget(self.requirement)
+        layout.addWidget(self.meter)
         layout.addWidget(self.ratings_table, 1)
         layout.addWidget(self.screening)
         layout.addLayout(run_row)
@@ -199,7 +228,8 @@ class TrainingPanel(QWidget):
         self._update_start()
 
     def _update_start(self) -> None:
-        self.start_button.setEnabled(self.python is not None and self.process is None and self._enough_ratings)
+        self.start_button.setEnabled(self.python is not None and self.process is None and self._enough_ratings
+                                     and self._pipeline_ready)
 
     def choose_python(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Python with the training pipeline")
@@ -227,11 +257,48 @@ class TrainingPanel(QWidget):
                 self.ratings_table.setItem(r, c, QTableWidgetItem(text))
         self.ratings_table.resizeColumnsToContents()
         self.screening.setText(state.screening)
+        self.meter.setRange(0, max(1, photos))
+        self.meter.setValue(min(state.photos_rated, photos))
+        self.meter.setFormat(f"{state.photos_rated} of {photos} photos have {votes}+ votes"
+                             + (": enough for a fine-tune" if self._enough_ratings else ""))
         self.requirement.setText(
             f"Fine-tuning needs at least {photos} photos with {votes} or more votes each (after rater "
             f"screening); this station has {state.photos_rated}."
             + ("" if self._enough_ratings else " Rate more photos first (Ctrl+L)."))
         self._update_start()
+
+    # --- the training pipeline ---------------------------------------------------------------
+    def show_pipeline(self, missing: list[str], command: str | None) -> None:
+        """What the training Python lacks (nothing: ready) and the command that installs it (None:
+        nothing this program can run, as in a bundle: the install hint says what to do)."""
+        self._pipeline_ready = not missing
+        if missing:
+            how = (f"Install it once with this command in the program's folder (it downloads a few GB, so this PC "
+                   f"needs the internet or the site's package mirror):\n    {command}\nThe button runs it for you."
+                   if command else install_hint())
+            self.setup_label.setText(
+                f"Fine-tuning needs the training pipeline (torch and timm), which ./run.sh leaves out to keep the "
+                f"program small; {self.python} lacks {' and '.join(missing)}. {how}")
+        self.setup_label.setVisible(bool(missing))
+        self.install_button.setVisible(bool(missing) and command is not None)
+        self.install_output.setVisible(bool(missing) and bool(self.install_output.toPlainText()))
+        self._update_start()
+
+    def install_started(self, command: str) -> None:
+        self.install_button.setEnabled(False)
+        self.install_output.clear()
+        self.install_output.setVisible(True)
+        self.install_output.appendPlainText(f"$ {command}")
+        self.status.setText("Installing the training pipeline (minutes; the window stays usable) …")
+
+    @Slot(str)
+    def append_install_output(self, line: str) -> None:
+        self.install_output.appendPlainText(line)
+
+    def install_finished(self, message: str) -> None:
+        self.install_button.setEnabled(True)
+        self.install_output.appendPlainText(f"\n{message}")  # the outcome under the output it sums up
+        self.status.setText(message)
 
     def _show_versions(self, rows) -> None:
         self.table.setRowCount(len(rows))

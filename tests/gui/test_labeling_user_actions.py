@@ -40,6 +40,8 @@ def rate_the_gallery(qtbot, window, monkeypatch, folder, n_files):
 def sign_in_with_keys(qtbot, panel, rater: str) -> None:
     qtbot.keyClicks(panel.rater, rater)
     qtbot.keyClick(panel.rater, Qt.Key_Return)
+    if panel.instructions_showing():  # a rater new to the station reads how to rate first
+        qtbot.keyClick(panel.instructions_page.done_button, Qt.Key_Return)
 
 
 def cannot_be_shown(panel) -> bool:
@@ -181,8 +183,9 @@ def test_quitting_the_window_closes_the_labeling_panel(qtbot, window, photo_fold
 
 
 def test_shortcut_keys_of_the_panel(qtbot, window, photo_folder, monkeypatch):
-    """Each key does one thing: 1-5 vote, S skips, Z toggles 100 %, Ctrl+Z and Backspace undo."""
+    """Each key does one thing: 1-5 vote, S skips, Z toggles 100 %, Ctrl+Z and Backspace undo, F1
+    shows how to rate."""
     panel = rate_the_gallery(qtbot, window, monkeypatch, photo_folder, 7)
     keys = [s.key().toString(QKeySequence.PortableText) for s in panel.findChildren(QShortcut)]
-    assert sorted(keys) == sorted(["1", "2", "3", "4", "5", "S", "Z", "Ctrl+Z", "Backspace"])
+    assert sorted(keys) == sorted(["1", "2", "3", "4", "5", "S", "Z", "Ctrl+Z", "Backspace", "F1"])
     panel.close()

@@ -1,4 +1,6 @@
 """What a person touches: menu actions and shortcut keys on the real window, dialogs answered."""
+from pathlib import Path
+
 import pytest
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QInputDialog
@@ -620,6 +622,10 @@ EXERCISED = {
     "Ctrl+Q": "test_quit_from_the_menu_mid_batch_asks_and_no_keeps_the_window_and_its_work",
     "Ctrl+L": "test_rating_from_the_menu_opens_the_labeling_panel",
     "Ctrl+T": "test_training_panel_says_what_a_fine_tune_needs_before_anyone_starts_one",
+    # Help (tests/gui/test_help_menu.py); an entry without a shortcut is named by its text.
+    "F1": "test_help_menu.py::test_f1_lists_every_shortcut_the_menus_define_and_one_added_later",
+    "&About MobileIQA Inspector":
+        "test_help_menu.py::test_about_names_the_program_the_model_in_force_its_credits_the_versions_and_licences",
     "N": "test_n_jumps_to_the_next_photo_not_yet_looked_at",
     "A": "test_overriding_a_verdict_is_stored_shown_exported_and_survives_a_relaunch",
     "X": "test_overriding_a_verdict_is_stored_shown_exported_and_survives_a_relaunch",
@@ -636,11 +642,17 @@ def test_every_menu_action_is_exercised_by_a_user_action_test(window):
     from tests.gui import test_gallery_user_actions as gallery  # the gallery's keys are tested there
 
     menus = window.menuBar().actions()
-    in_menus = {a.shortcut().toString(QKeySequence.PortableText) for m in menus for a in m.menu().actions()
-                if not a.isSeparator()}
+    in_menus = {a.shortcut().toString(QKeySequence.PortableText) or a.text() for m in menus
+                for a in m.menu().actions() if not a.isSeparator()}
     untested = in_menus - set(EXERCISED) - set(gallery.EXERCISED)
     assert not untested, f"menu actions without a user-action test: {sorted(untested)}"
-    assert all(name in globals() for name in EXERCISED.values())
+    here = Path(__file__).parent
+
+    def defined(name: str) -> bool:  # "test_x" here, or "file.py::test_x" in another file of tests/gui
+        file, _, test = name.rpartition("::")
+        return test in globals() if not file else f"def {test}(" in (here / file).read_text(encoding="utf-8")
+
+    assert all(defined(name) for name in EXERCISED.values())
     assert all(callable(getattr(gallery, name, None)) for name in gallery.EXERCISED.values())
 
 
