@@ -53,5 +53,12 @@ def build_menus(window) -> None:
     show_thresholds = window.thresholds_dock.toggleViewAction()
     show_thresholds.setText("&Thresholds panel")
     show_thresholds.setShortcut("Ctrl+Shift+T")
-    bar.addMenu("V&iew").addAction(show_thresholds)
+    view_menu = bar.addMenu("V&iew")
+    view_menu.addAction(show_thresholds)
+    for dock, text, keys in ((window.exif_dock, "&EXIF panel (ISO, shutter, lens…)", "Ctrl+Shift+E"),
+                             (window.messages_dock, "&Messages (errors and warnings)", "Ctrl+Shift+L")):
+        shown = dock.toggleViewAction()
+        shown.setText(text)
+        shown.setShortcut(keys)
+        view_menu.addAction(shown)
     _add(window, bar.addMenu("&Go"), "Next &unreviewed", "N", window.next_unreviewed)
