@@ -41,6 +41,7 @@ def gallery_rows(db, model_version_id: int | None, shown: set[str]) -> list[dict
 
 class BatchOutputs(QObject):
     status = Signal(str)  # one line for the status bar
+    failed = Signal(str)  # the same line, when it says an export or a report failed (kept in the window's log)
 
     def __init__(self, workspace: Workspace, tasks: TaskOwner, model: GalleryModel,
                  current_path: Callable[[], str | None], reviewer: Callable[[], str], settings: QSettings,
@@ -265,4 +266,8 @@ class BatchOutputs(QObject):
                 after()
 
         self.tasks.submit((kind, str(path)), work, on_done=lambda n: said(done(n) if n else nothing),
-                          on_error=lambda exc: said(failed(exc)))
+                          on_error=lambda exc: self._failed(said, failed(exc)))
+
+    def _failed(self, said, text: str) -> None:
+        said(text)
+        self.failed.emit(text)

@@ -30,11 +30,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.imageio.exif import read_exif
 from ..core.paths import user_data_dir
 from ..core.ratings.selection import select_for_rating
 from ..core.ratings.session import batch_name
+from ..core.store.repository import threshold_profiles
 from ..core.workspace import Workspace
-from ..sources.camera import CameraSource
+from ..sources.camera import LOST, CameraSource
 from .gallery import (
     FILTERS,
     SORT_ROLES,
@@ -47,8 +49,10 @@ from .gallery import (
 from .gallery_controls import GalleryControls
 from .batch_jobs import BatchJobs, progress_text
 from .batch_outputs import BatchOutputs
+from .exif_panel import ExifPanel
 from .labeling_panel import LabelingPanel
 from .menus import build_menus
+from .message_log import ERROR, WARNING, MessageLog, MessageLogPanel
 from .model_controller import ModelController
 from .operator_controller import OperatorController
 from .rater_help import SeenInstructions
@@ -84,12 +88,15 @@ class MainWindow(QMainWindow):
         self.workspace = Workspace(database)
         self.tasks = TaskOwner(self)  # the window's database and file work, off the GUI thread
         self.setStatusBar(StatusLine(self))  # long messages elided, whole in its tooltip
-        self.tasks.errored.connect(lambda _key, message: self.statusBar().showMessage(f"Failed: {message}"))
+        # Errors and warnings: shown in the status bar, and kept with their time in the Messages panel.
+        self.messages = MessageLog(self)
+        self.tasks.errored.connect(lambda _key, message: self.say(ERROR, f"Failed: {message}"))
         # Who is at the station: named on every decision; supervisor actions ask for a supervisor.
         self.operators = OperatorController(self.workspace.db, self.tasks, self.settings, self)
         self.operators.status.connect(self.statusBar().showMessage)
         self.operators.load()  # before the model: a supervisor action after load knows whom to ask
-        self.models = ModelController(self.workspace, self.tasks, self._approve_model, parent=self)
+        self.models = ModelController(self.workspace, self.tasks, self._approve_model, parent=self,
+                                      confirm=self._confirm)
         self.models.loaded.connect(self._model_loaded)
         self.models.refused.connect(self._model_refused)
         self._after_load: str | None = None  # "open last folder" or "reopen" once the model is in
@@ -110,12 +117,13 @@ class MainWindow(QMainWindow):
                                     self.operators.recorded_name, self.settings, parent=self,
                                     selected_paths=lambda: self.gallery.selected_paths())
         self.outputs.status.connect(self.statusBar().showMessage)
+        self.outputs.failed.connect(lambda message: self.messages.add(ERROR, message))  # said by ``status`` too
         self.jobs = BatchJobs(self)  # the one owner of folder and camera batches
         self.jobs.scored.connect(self._add)
         self.jobs.progress.connect(self._progress)
-        self.jobs.removed.connect(self.model.remove)
+        self.jobs.removed.connect(self._removed)
         self.jobs.moved.connect(self.model.rename)
-        self.jobs.status.connect(lambda status, msg: self.statusBar().showMessage(f"Camera {status}: {msg}"))
+        self.jobs.status.connect(self._camera_status)
         self.jobs.failed.connect(self._failed)
         self.jobs.finished.connect(self._done)
         self._failure: str | None = None
@@ -131,6 +139,7 @@ class MainWindow(QMainWindow):
         self.viewer_jobs.progress.connect(lambda p, d, t: self._is_current(p) and self.viewer.show_map_progress(d, t))
         self.viewer_jobs.mapped.connect(self._mapped)
         self.panel = ThresholdsPanel()
+        self.exif_panel = ExifPanel()
         self._build_layout()
         build_menus(self)
 
@@ -150,6 +159,7 @@ class MainWindow(QMainWindow):
         self.station_sync.thresholds_changed.connect(self.panel.set_thresholds)
         self.station_sync.thresholds_changed.connect(self._preview_thresholds)
         self.station_sync.profile_changed.connect(self._show_profile)
+        self.station_sync.profile_changed.connect(lambda _name: self._read_profiles())  # saved at another station
         self.station_sync.reviews_changed.connect(self.outputs.show_reviews)
         self.station_sync.status.connect(self.statusBar().showMessage)
         geometry = self.settings.value("geometry")
@@ -157,6 +167,9 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1280, 800)
+        state = self.settings.value("window_state")  # which panels are open, and where
+        if state is not None:
+            self.restoreState(state)
         # The catalogue: once its model is in, the window opens on the last session's folder. Its
         # photos scored and unchanged come from the database (no rescoring); new or changed ones are scored.
         self._after_load = "open last folder"
@@ -216,6 +229,18 @@ class MainWindow(QMainWindow):
         dock.setObjectName("thresholds")
         dock.setWidget(self.panel)
         self.addDockWidget(Qt.RightDockWidgetArea, dock)
+        exif = self.exif_dock = QDockWidget("EXIF: how the photo was taken", self)
+        exif.setObjectName("exif")
+        exif.setWidget(self.exif_panel)
+        self.addDockWidget(Qt.RightDockWidgetArea, exif)  # below the thresholds
+        # The thresholds panel stretches to any height; the EXIF panel needs its form's at least.
+        self.resizeDocks([dock, exif], [430, 370], Qt.Vertical)
+        exif.visibilityChanged.connect(lambda shown: shown and self._read_exif())
+        log = self.messages_dock = QDockWidget("Messages: errors and warnings", self)
+        log.setObjectName("messages")
+        log.setWidget(MessageLogPanel(self.messages))
+        self.addDockWidget(Qt.BottomDockWidgetArea, log)
+        log.hide()  # opened from the View menu when wanted; the status bar says the latest
         self.progress = FittedProgressBar()
         self.progress.setMaximumWidth(240)
         self.progress.setSizePolicy(QSizePolicy.Maximum, QSizePolicy.Preferred)  # the message keeps the rest
@@ -239,7 +264,7 @@ class MainWindow(QMainWindow):
 
     def _site_model_unavailable(self, site) -> None:
         self._after_load = None
-        self.statusBar().showMessage(
+        self.say(ERROR,
             f"The site runs {site.name} v{site.version}, which this station cannot load from {site.path}; "
             "nothing is scored here until it can (or a supervisor chooses another model)")
 
@@ -255,6 +280,7 @@ class MainWindow(QMainWindow):
         self.panel.set_thresholds(self.workspace.thresholds)
         self.station_status.show_model(model.name, str(model.version))
         self._show_profile(self.workspace.profile)
+        self._read_profiles()
         self.statusBar().showMessage(f"Model {model.name} v{model.version} ({model.card['backbone']}, {model.provider})")
         then, self._after_load = self._after_load, None
         held, self._held_start = self._held_start, None
@@ -274,7 +300,7 @@ class MainWindow(QMainWindow):
 
     def _model_refused(self, message: str) -> None:
         self._after_load = self._held_start = None
-        self.statusBar().showMessage(message)
+        self.say(ERROR, message)
         self.station_sync.switch_ended(False)  # a site's switch this station could not follow: said last
 
     def _preview_thresholds(self, thresholds) -> None:
@@ -296,6 +322,7 @@ class MainWindow(QMainWindow):
             ws.thresholds, ws.profile = thresholds, name
             self._preview_thresholds(thresholds)
             self._show_profile(name)
+            self._read_profiles()
             self.statusBar().showMessage(f"Saved threshold profile {name!r}: pass ≥ {thresholds.pass_at:.0f}, "
                                          f"fail < {thresholds.fail_below:.0f} ({who})")
 
@@ -304,6 +331,12 @@ class MainWindow(QMainWindow):
 
     def _show_profile(self, name: str | None) -> None:
         self.station_status.show_profile(name, self.workspace.thresholds)
+
+    def _read_profiles(self) -> None:
+        """The model's saved profiles, with who changed them and when, for the thresholds panel."""
+        db, version = self.workspace.db, self.workspace.model_version_id
+        if version is not None:
+            self.tasks.submit("profiles", lambda: threshold_profiles(db, version), on_done=self.panel.show_profiles)
 
     def _show_operator(self) -> None:
         self.station_status.show_operator(self.operators.current, self.operators.last)
@@ -371,6 +404,8 @@ class MainWindow(QMainWindow):
 
     def _add(self, record, thumb) -> None:
         self.model.upsert(record, thumb, self.panel.thresholds())
+        if record.status != "ok":  # listed, though the status bar goes on with the batch
+            self.messages.add(WARNING, record.error or f"{Path(record.path).name}: {record.status}")
         # The histogram is redrawn at most 4 times a second, not once per photo: with thousands
         # of photos arriving, recounting every score per photo froze the window.
         if not self._histogram_timer.isActive():
@@ -406,6 +441,20 @@ class MainWindow(QMainWindow):
 
     def _failed(self, message: str) -> None:
         self._failure = message
+        self.messages.add(ERROR, f"The batch stopped: {message}")
+
+    def _removed(self, path: str) -> None:
+        self.model.remove(path)
+        self.say(WARNING, f"{Path(path).name} was deleted from the folder: taken out of the gallery")
+
+    def _camera_status(self, status: str, message: str) -> None:
+        self.say(WARNING if status == LOST else None, f"Camera {status}: {message}")
+
+    def say(self, level: str | None, text: str) -> None:
+        """Show ``text`` in the status bar; an ERROR or a WARNING is kept in the Messages panel too."""
+        self.statusBar().showMessage(text)
+        if level is not None:
+            self.messages.add(level, text)
 
     def cancel(self) -> None:
         self.jobs.cancel()
@@ -416,11 +465,26 @@ class MainWindow(QMainWindow):
     # --- viewer and navigation -------------------------------------------------------------
     def open_index(self, index) -> None:
         if not index.isValid():
+            self.exif_panel.show_nothing()
             return
         path = index.data(PathRole)
         self.model.item(path).reviewed = True
         self.settings.setValue("selected", path)
         self.viewer_jobs.request(self.workspace.engine, path)
+        self._read_exif(path)
+
+    def _read_exif(self, path: str | None = None) -> None:
+        """The photo's EXIF for the EXIF panel, read off the GUI thread (a network share can be
+        slow); only while the panel is open, and only the newest photo's answer is shown."""
+        path = path or self.current_path()
+        if self.exif_dock.isHidden():
+            return  # read when the panel is opened (visibilityChanged)
+        if path is None:
+            self.exif_panel.show_nothing()
+            return
+        self.exif_panel.show_reading(path)
+        self.tasks.submit("exif", lambda: read_exif(path),
+                          on_done=lambda found: self._is_current(path) and self.exif_panel.show_settings(path, found))
 
     def _refresh_counts(self) -> None:
         self.panel.set_scores(self.model.scores(), self.model.decisions())
@@ -451,6 +515,8 @@ class MainWindow(QMainWindow):
     def _mapped(self, path: str, maps) -> None:
         if not self._is_current(path):
             return
+        if isinstance(maps, Exception):
+            self.messages.add(ERROR, f"{Path(path).name}: damage map failed ({maps})")
         self.viewer.show_native(maps)
         following = self.proxy.index(self.gallery.currentIndex().row() + 1, 0)
         if following.isValid() and following.data(StatusRole) == "ok":  # the photo → shows next
@@ -544,14 +610,26 @@ class MainWindow(QMainWindow):
 
     def switch_model(self, path: str, site_choice: bool = True, chosen_by: str | None = None) -> bool:
         """Switch to the model at ``path``; by default a supervisor's choice for the whole site
-        (``chosen_by``: who, recorded). True when the load has started (``_model_loaded`` or
-        ``_model_refused`` follows)."""
+        (``chosen_by``: who, recorded; a person's choice, so they confirm what changes first). True
+        when the load has started (``_model_loaded`` or ``_model_refused`` follows)."""
         if self.is_busy():
             self.statusBar().showMessage("Finish or cancel the running batch before switching models")
             return False
         self._after_load = "reopen" if self.model.items else None
-        self.load_model(Path(path), site_choice=site_choice, chosen_by=chosen_by)
-        return True
+        if chosen_by is None:  # a site's switch, followed: the supervisor who made it was asked
+            self.load_model(Path(path), site_choice=site_choice)
+            return True
+        decisions = sum(1 for d in self.model.decisions() if d)
+        if self.models.switch(Path(path), len(self.model.items), decisions, site_choice, chosen_by):
+            return True
+        self._after_load = None
+        self.statusBar().showMessage(f"Not switched: {self.workspace.model.name} v{self.workspace.model.version} "
+                                     "stays in use")
+        return False
+
+    def _confirm(self, title: str, question: str) -> bool:
+        return QMessageBox.question(self, title, question, QMessageBox.Yes | QMessageBox.No,
+                                    QMessageBox.No) == QMessageBox.Yes
 
     def _filter(self, show: str) -> None:
         self.proxy.set_filter(show)
@@ -562,6 +640,7 @@ class MainWindow(QMainWindow):
         if not self.gallery.currentIndex().isValid():  # the photo shown is filtered out, none in its place
             self.viewer_jobs.request_stop()
             self.viewer.clear()
+            self.exif_panel.show_nothing()
 
     def _sort(self) -> None:
         self.proxy.set_sort(self.sort_box.currentText(), self.descending.isChecked())
@@ -613,6 +692,7 @@ class MainWindow(QMainWindow):
         QThreadPool.globalInstance().waitForDone(5000)
         self.viewer_jobs.wait(5000)
         self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("window_state", self.saveState())  # the panels open, and where
         self.workspace.close()
         super().closeEvent(event)
 

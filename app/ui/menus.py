@@ -63,6 +63,12 @@ def build_menus(window) -> None:
     _add(window, view_menu, "&Larger thumbnails", "Ctrl++", window.gallery_controls.larger).setShortcuts(
         [QKeySequence("Ctrl++"), QKeySequence("Ctrl+=")])
     _add(window, view_menu, "&Smaller thumbnails", "Ctrl+-", window.gallery_controls.smaller)
+    for dock, text, keys in ((window.exif_dock, "&EXIF panel (ISO, shutter, lens…)", "Ctrl+Shift+E"),
+                             (window.messages_dock, "&Messages (errors and warnings)", "Ctrl+Shift+L")):
+        shown = dock.toggleViewAction()
+        shown.setText(text)
+        shown.setShortcut(keys)
+        view_menu.addAction(shown)
     _add(window, bar.addMenu("&Go"), "Next &unreviewed", "N", window.next_unreviewed)
     # Help comes last; its sheet reads the menus when it opens, so menus added above are listed too.
     helper = HelpMenu(window)

@@ -6,6 +6,9 @@ runs in the window's TaskOwner, and the Workspace takes the new model on the GUI
 once (never a model beside another model's thresholds). An untrusted model is put to a person
 through ``approve`` (the window asks, and a supervisor must stand behind it) and, approved, loaded
 again with their name.
+A person's switch (``switch``) is put to them first through ``confirm``, saying what changes:
+verdicts are recomputed from the new version's scores, decisions are kept (they belong to the
+photo's content, not to a model). A site's switch followed from another station is not asked.
 The controller knows nothing of the window: what follows leaves as signals.
 """
 from __future__ import annotations
@@ -27,6 +30,8 @@ KEY = "model"
 # approved(who approves) or declined(why, None for a plain no). chosen_by: the supervisor who
 # already confirmed the switch, if any.
 Approve = Callable[[dict, str | None, Callable[[str], None], Callable[[str | None], None]], None]
+# confirm(title, question): True when the person answers yes.
+Confirm = Callable[[str, str], bool]
 
 
 class ModelController(QObject):
@@ -34,9 +39,23 @@ class ModelController(QObject):
     refused = Signal(str)  # one line: why, and which model is kept
 
     def __init__(self, workspace: Workspace, tasks: TaskOwner, approve: Approve,
-                 parent: QObject | None = None):
+                 parent: QObject | None = None, confirm: Confirm = lambda title, question: True):
         super().__init__(parent)
-        self.workspace, self.tasks, self.approve = workspace, tasks, approve
+        self.workspace, self.tasks, self.approve, self.confirm = workspace, tasks, approve, confirm
+
+    def switch(self, path: Path, photos: int = 0, decisions: int = 0, site_choice: bool = True,
+               chosen_by: str | None = None) -> bool:
+        """A person's switch to the version at ``path``, once they confirm what changes
+        (``photos`` in the gallery, ``decisions`` on them); True when the load has started."""
+        current = self.workspace.model
+        if current is None or Path(path).absolute() == Path(current.onnx_path).absolute():
+            self.load(Path(path), site_choice=site_choice, chosen_by=chosen_by)  # nothing to weigh up
+            return True
+        if not self.confirm("Switch the model version?", switch_question(current, Path(path), photos, decisions,
+                                                                         site_choice)):
+            return False
+        self.load(Path(path), site_choice=site_choice, chosen_by=chosen_by)
+        return True
 
     def busy(self) -> bool:
         return self.tasks.busy(KEY)
@@ -100,3 +119,20 @@ class ModelController(QObject):
         reason = why or (str(exc) if isinstance(exc, ModelError) else describe_failure(exc))
         kept = f" Keeping {self.workspace.model.name}." if self.workspace.model else ""
         self.refused.emit(f"Model refused: {reason}.{kept}")
+
+
+def switch_question(current, target: Path, photos: int, decisions: int, site_choice: bool) -> str:
+    """What a switch from ``current`` (the LoadedModel in use) to the model at ``target`` changes,
+    and what it keeps, in the words a supervisor weighs it in."""
+    shown = target.parent.name + "/" + target.name if target.parent.name else target.name
+    gallery = (f"the {photos} photo{'s' if photos != 1 else ''} in the gallery are scored by the new version "
+               "(those it scored before come from the database), and their verdicts (pass, review, fail) are "
+               "recomputed from the new scores, with the new version's thresholds."
+               if photos else "photos are scored by the new version from now on, and judged by its thresholds.")
+    kept = (f"the {decisions} inspector decision{'s' if decisions != 1 else ''} on these photos "
+            if decisions else "inspectors' decisions (accepted, rejected, reviewed) ")
+    site = ("\n\nEvery station sharing this database follows the switch." if site_choice else "")
+    return (f"Switch from {current.name} v{current.version} to {shown}?\n\n"
+            f"What changes: {gallery}\n\n"
+            f"What is kept: {kept}stay in force: a decision belongs to the photo's content, not to a model. "
+            f"{current.name} v{current.version}'s scores stay on record; switching back shows them again.{site}")

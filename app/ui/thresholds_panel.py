@@ -1,5 +1,8 @@
-"""The supervisor's panel: a score histogram with the two threshold lines, sliders, live counts."""
+"""The supervisor's panel: a score histogram with the two threshold lines, sliders, live counts,
+and the model's saved profiles: who changed which thresholds, and when, in plain words."""
 from __future__ import annotations
+
+from datetime import UTC
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt, Signal
@@ -17,6 +20,7 @@ from PySide6.QtWidgets import (
 from ..core.verdict import Thresholds
 
 BINS = 20
+SHOWN_PROFILES = 6  # the latest changes; the rest are counted
 
 
 class Histogram(QWidget):
@@ -85,7 +89,14 @@ class ThresholdsPanel(QWidget):
         layout.addLayout(form)
         layout.addWidget(self.counts)
         layout.addWidget(save)
+        layout.addWidget(QLabel("<b>Saved profiles of this model</b>"))
+        self.history = QLabel()
+        self.history.setObjectName("history")
+        self.history.setWordWrap(True)
+        self.history.setTextFormat(Qt.PlainText)  # names are typed by people: never markup
+        layout.addWidget(self.history)
         layout.addStretch(1)
+        self.show_profiles([])
         self._scores: list[float] = []
         self._decisions: list[str | None] | None = None
         self.set_thresholds(Thresholds())
@@ -128,3 +139,25 @@ class ThresholdsPanel(QWidget):
         self.histogram.set_thresholds(t)
         c = t.counts(self._scores, self._decisions)
         self.counts.setText(f"pass {c['pass']}   review {c['review']}   fail {c['fail']}")
+
+    def show_profiles(self, profiles) -> None:
+        """The model's saved profiles (ThresholdProfile rows, the latest change first)."""
+        if not profiles:
+            d = Thresholds()
+            self.history.setText(f"None saved yet: the defaults are in force (pass at {d.pass_at:g} or more, "
+                                 f"fail below {d.fail_below:g}).")
+            return
+        lines = ["\u2022 " + describe_profile(p) for p in profiles[:SHOWN_PROFILES]]  # one bullet each: they wrap
+        if len(profiles) > SHOWN_PROFILES:
+            lines.append(f"… and {len(profiles) - SHOWN_PROFILES} older")
+        self.history.setText("\n".join(lines))
+
+
+def describe_profile(p) -> str:
+    """'"night" (in force): pass at 70 or more, fail below 45. Saved by Ana on 30 Nov 2026 at 22:10.'"""
+    when = p.changed_at or p.created_at
+    local = when.replace(tzinfo=UTC).astimezone() if when is not None else None  # stored in UTC
+    said = f" on {local:%d %b %Y at %H:%M}" if local else ""
+    who = f"Saved by {p.changed_by}{said}." if p.changed_by else f"Saved{said} (by whom was not recorded then)."
+    return (f"\u201c{p.name}\u201d{' (in force)' if p.active else ''}: pass at {p.pass_at:g} or more, "
+            f"fail below {p.fail_below:g}. {who}")

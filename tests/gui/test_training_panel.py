@@ -101,8 +101,9 @@ def test_frozen_build_without_a_training_python_says_what_to_install(qtbot, rate
     db.close()
 
 
-def test_switching_versions_from_the_panel_and_rolling_back(qtbot, exported_student, tmp_path):
+def test_switching_versions_from_the_panel_and_rolling_back(qtbot, exported_student, tmp_path, monkeypatch):
     import torch
+    from PySide6.QtWidgets import QMessageBox
 
     from app.ui.main_window import MainWindow
     from models import create_model
@@ -127,6 +128,9 @@ def test_switching_versions_from_the_panel_and_rolling_back(qtbot, exported_stud
     rows = {panel.table.item(r, 1).text(): r for r in range(panel.table.rowCount())}
     assert set(rows) == {"0.0.0", "0.2.0"}
 
+    asked = []  # each switch asks, saying what changes
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda parent, title, *a, **k: asked.append(title)
+                                                             or QMessageBox.Yes))
     panel.table.selectRow(rows["0.2.0"])
     panel.use_button.click()
     qtbot.waitUntil(lambda: window.workspace.model.onnx_path == other, timeout=30000)
@@ -140,6 +144,7 @@ def test_switching_versions_from_the_panel_and_rolling_back(qtbot, exported_stud
     qtbot.waitUntil(lambda: window.workspace.model.onnx_path == first, timeout=30000)
     settled(qtbot, window)
     assert {v.version: v.active for v in model_versions(window.workspace.db)} == {"0.0.0": True, "0.2.0": False}
+    assert asked == ["Switch the model version?"] * 2
     window.close()
 
 

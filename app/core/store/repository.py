@@ -85,6 +85,15 @@ def active_profile(db: Database, model_version_id: int) -> str | None:
                                                             ThresholdProfile.active.is_(True)))
 
 
+def threshold_profiles(db: Database, model_version_id: int) -> list[ThresholdProfile]:
+    """The version's saved profiles, the latest change first: each with its thresholds, whether it
+    is in force, and who saved it last and when (``changed_at`` None before 0011: ``created_at``)."""
+    with db.session() as s:
+        rows = s.scalars(select(ThresholdProfile).where(ThresholdProfile.model_version_id == model_version_id)).all()
+        s.expunge_all()  # read after the session closes
+    return sorted(rows, key=lambda p: p.changed_at or p.created_at, reverse=True)
+
+
 def _thresholds_in_force(s, model_version_id: int) -> Thresholds:
     """The version's active profile (the defaults without one), read in the session ``s``."""
     p = s.scalar(select(ThresholdProfile).where(ThresholdProfile.model_version_id == model_version_id,
