@@ -9,10 +9,10 @@ from datetime import datetime
 
 from sqlalchemy import func, or_, select
 
+from ..store.chunks import PATHS_PER_QUERY
 from ..store.database import Database
 from ..verdict import DECIDED, in_force
 from .reason_codes import MAX_CODE, reason_label
-from ..store.repository import PATHS_PER_QUERY
 from ..store.schema import Image, Review
 
 # "cleared" withdraws the photo's decision (an undo back to none): rows are never deleted.

@@ -14,9 +14,8 @@ from collections import defaultdict
 import numpy as np
 from sqlalchemy import select
 
-from ..store.chunks import CHUNK_ROWS, keyset, unindexed
+from ..store.chunks import CHUNK_ROWS, PATHS_PER_QUERY, keyset, unindexed
 from ..store.database import Database
-from ..store.repository import PATHS_PER_QUERY
 from ..store.schema import Image, Score
 from ..verdict import Thresholds
 

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Row, Select
 from sqlalchemy.orm import Session
 
 CHUNK_ROWS = 2000  # rows per statement: a few MB even with embeddings, and few enough statements
+PATHS_PER_QUERY = 500  # values in one IN (...): well under SQLite's limit on a statement's parameters
 
 
 def keyset(session: Session, query: Select, key: ColumnElement, size: int = CHUNK_ROWS) -> Iterator[Iterator[Row]]:

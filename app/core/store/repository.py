@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from ..calibration import Calibration
 from ..model.contract import model_identity
 from ..verdict import Thresholds
-from .chunks import CHUNK_ROWS, keyset, unindexed
+from .chunks import CHUNK_ROWS, PATHS_PER_QUERY, keyset, unindexed
 from .database import Database
 from .schema import Image, ModelVersion, Score, ThresholdProfile, utcnow
 
@@ -215,9 +215,6 @@ def verdict_counts(db: Database, model_version_id: int) -> dict[str, int]:
             .group_by(func.coalesce(Score.verdict, Score.status))
         )
         return {k: n for k, n in rows}
-
-
-PATHS_PER_QUERY = 500  # well under SQLite's limit on a statement's parameters
 
 
 def score_rows(db: Database, model_version_id: int, paths: Iterable[str] | None = None) -> list[dict]:
