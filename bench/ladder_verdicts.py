@@ -15,7 +15,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models.iqa_net import load_checkpoint  # noqa: E402
+from models import load_checkpoint  # noqa: E402
 from training.aux_synthetic import HEAVY_FROM  # noqa: E402
 from training.stage_top import Ladders, ladder_scores  # noqa: E402
 from training.trunk_cache import TrunkCache  # noqa: E402

@@ -376,7 +376,7 @@ def _run_top_cache(args) -> int:
     from .stage_top import build_top_cache, views_features
     from .onnx_views import graph_card
     from .trunk_cache import torch_trunk
-    from models.iqa_net import load_checkpoint
+    from models import load_checkpoint
 
     if args.threads:
         torch.set_num_threads(args.threads)

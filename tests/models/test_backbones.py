@@ -70,7 +70,7 @@ def test_static_same_padding_equals_timm_on_even_inputs():
     reference = timm.create_model("tf_efficientnet_lite0", features_only=True, out_indices=(2, 3, 4)).eval()
     ours, _ = create_backbone("tf_efficientnet_lite0", (2, 3, 4), weights=None)
     ours.load_state_dict(reference.state_dict())  # same keys: the swap keeps timm's names
-    x = torch.randn(1, 3, 96, 128)  # a multiple of 32, as IQANet pads every input
+    x = torch.randn(1, 3, 96, 128)  # a multiple of 32, as every IQA network pads its input
     with torch.no_grad():
         for a, b in zip(reference(x), ours.eval()(x)):
             assert torch.allclose(a, b, atol=1e-5)

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from models.iqa_net import create_model
+from models import create_model
 from training.__main__ import main
 from training.trunk_cache import TrunkCache, pad_square, top_stages, trunk_stages
 

@@ -3,16 +3,16 @@
 Each MAL attends over all stages together with fully connected attention: once treating the
 C channels as tokens described by their S x N x N positions, once treating the N x N
 positions as tokens described by their S x C channels. The dense Q/K/V layers of size
-(S * 22 * 22)^2 are why this "mobile" model has ~81 M parameters. Used by the ``paper`` config for
-side-by-side benchmarks; our readout (attention x quality -> opinions -> fusion) sits on top so
-the outputs follow the same contract.
+(S * 22 * 22)^2 are why this "mobile" model has ~81 M parameters. Used by ``PaperMobileIQANet``
+(the ``paper`` config) for side-by-side benchmarks; our readout (attention x quality -> opinions
+-> fusion) sits on top so the outputs follow the same contract.
 """
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from .mal import ViewReadout, read_views
+from ..mal import ViewReadout, read_views
 
 
 class DenseSelfAttention(nn.Module):
