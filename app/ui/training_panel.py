@@ -78,6 +78,7 @@ class TrainingPanel(QWidget):
     python_chosen = Signal(str)
     # Site calibration acts on the model in use; the window does the work (it owns the workspace).
     calibration_fit_requested = Signal()
+    python: str | None = None  # the Python the fine-tune runs in (None: none found); set per panel
     calibration_apply_requested = Signal()
     calibration_remove_requested = Signal()
     register_requested = Signal(dict)  # the report of a version the fine-tune kept back

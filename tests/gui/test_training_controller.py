@@ -18,6 +18,7 @@ def controlled(exported_student, tmp_path, qtbot):
     ws = Workspace(tmp_path / "station.db")
     ws.load_model(exported_student[1])
     panel = MagicMock(spec=TrainingPanel)
+    panel.python = None  # no training Python: the pipeline check is the training-setup tests' subject
     busy = [False]
     controller = TrainingController(ws, tmp_path / "runs", QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat),
                                     is_busy=lambda: busy[0], panel_factory=lambda *a, **k: panel)

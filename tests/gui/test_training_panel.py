@@ -285,6 +285,7 @@ def controlled(exported_student, tmp_path, qtbot):
     ws = Workspace(tmp_path / "station.db")
     ws.load_model(exported_student[1])
     panel = MagicMock(spec=TrainingPanel)
+    panel.python = None  # no training Python: the pipeline check is the training-setup tests' subject
     controller = TrainingController(ws, tmp_path / "runs", QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat),
                                     panel_factory=lambda *a, **k: panel)
     controller.open()
