@@ -251,6 +251,10 @@ def _fit(model, cfg, train_set, out_dir, loss_fn, card_info, collate, extra, val
     end_epoch = min(cfg["epochs"], cfg.get("stop_after") or cfg["epochs"])
     started, limit = time.time(), cfg.get("time_limit_s")
     for epoch in range(start_epoch, end_epoch):
+        if stale_epochs(history, select_by) >= (cfg.get("patience") or math.inf):
+            log.info("stopped early: no better %s for %d epochs (best: epoch %d)", select_by, cfg["patience"],
+                     len(history) - stale_epochs(history, select_by))
+            break
         if limit and history and time.time() - started + history[-1]["seconds"] > limit:
             log.info("time limit of %d s reached after epoch %d of %d; rerun to resume", limit, epoch, cfg["epochs"])
             break
@@ -287,6 +291,18 @@ def _fit(model, cfg, train_set, out_dir, loss_fn, card_info, collate, extra, val
     if not (out_dir / "best.pt").exists():  # no validation: the last epoch is the result
         save_checkpoint(out_dir / "best.pt", torch.load(last, map_location="cpu", weights_only=True))
     return history
+
+
+def stale_epochs(history: list[dict], select_by: str) -> int:
+    """Epochs since the best one by ``select_by`` (0 when the last is the best, or none was
+    validated). ``patience`` in a stage's config stops a run after that many: a fine-tune on a
+    few hundred photos peaked at epoch 1-4 and then only over-fitted, for up to 8 more minutes."""
+    figures = [h.get(select_by, math.nan) for h in history]
+    scored = [(f, i) for i, f in enumerate(figures) if not math.isnan(f)]
+    if not scored:
+        return 0
+    best = max(scored, key=lambda fi: (fi[0], -fi[1]))[1]  # the first of equal figures, as best.pt keeps it
+    return len(history) - 1 - best
 
 
 def write_history(out_dir: Path, history: list[dict]) -> None:

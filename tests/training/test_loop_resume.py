@@ -69,3 +69,20 @@ def test_a_stopped_run_resumed_ends_as_the_run_straight_through(tmp_path, stop_a
     for key, value in straight["model"].items():
         assert torch.equal(value, resumed["model"][key]), key
     assert [r["loss_total"] for r in resumed["history"]] == [r["loss_total"] for r in straight["history"]]
+
+
+def test_patience_stops_a_run_whose_validation_stopped_improving_and_a_rerun_stays_stopped(tmp_path):
+    figures = iter([0.5, 0.7, 0.6, 0.65, 0.69, 0.9, 0.95])  # best at epoch 2, then three worse
+
+    def run(**more):
+        torch.manual_seed(0)
+        cfg = {"epochs": 7, "batch_size": 4, "lr_backbone": 1e-2, "lr_head": 1e-2, "warmup_epochs": 0, "seed": 0,
+               "device": "cpu", "patience": 3, **more}
+        return fit(_Tiny(), cfg, _GlobalNoise(), None, tmp_path / "run", _loss,
+                   validate_fn=lambda m: {"srcc": next(figures)})
+
+    history = run()
+    assert [h["epoch"] for h in history] == [1, 2, 3, 4, 5]  # epochs 3-5 no better than 2: stop
+    assert torch.load(tmp_path / "run" / "best.pt", weights_only=True)["epoch"] == 2
+    assert [h["epoch"] for h in run()] == [1, 2, 3, 4, 5]  # a rerun resumes into the same stop
+    assert len(run(patience=0)) == 7  # patience 0: off, the run goes on to its last epoch
