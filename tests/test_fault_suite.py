@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults import corpus, fuzz, kills, scenarios, stations, suite
+from tests.faults import corpus, fuzz, kills, registry, stations, suite
 from tests.faults.common import Outcome
 
 pytestmark = pytest.mark.slow
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 NOT_FIXED: dict[str, tuple[int, str]] = {}
 
 # Left to tests/faults/__main__.py: they need a PostgreSQL server or cost more than CI should spend.
-CI_LEFT_OUT = {"postgres_restart_mid_batch"} | {s.name for s in scenarios.SCENARIOS if s.slow}
+CI_LEFT_OUT = {"postgres_restart_mid_batch"} | {s.name for s in registry.SCENARIOS if s.slow}
 
 
 def case(name: str):
@@ -75,7 +75,7 @@ def test_corpus_file(ctx, workers, corpus_folder, name):
     assert_clean(suite.run_file_case(ctx, workers, FILE_CASES[name], corpus_folder))
 
 
-SCENARIOS = {s.name: s for s in scenarios.SCENARIOS if s.name not in CI_LEFT_OUT}
+SCENARIOS = {s.name: s for s in registry.SCENARIOS if s.name not in CI_LEFT_OUT}
 
 
 @pytest.mark.parametrize("name", [case(n) for n in SCENARIOS])

@@ -2,7 +2,10 @@
 tests/test_fault_suite.py, which runs a reduced set in CI):
 
 - corpus.py     odd and damaged files of every class, written by code, with what each must give
+- registry.py   what a scenario is, where it is registered, how a command-line run is judged
+- score_case.py the shape most scenarios share (one ``score`` run, then checks), as a table row
 - scenarios.py  cases through the real command line (identity, hangs, memory, model trust, exits)
+- site_trust.py, site_state.py, archive_startup.py  more classes of them (cards, secrets, ratings...)
 - dbfaults.py   the database failing mid-batch (lock, read-only, full disk, damage, PG restart)
 - kills.py      kill -9 during a batch, the first start, and after each SQL statement of it
 - stations.py   2 and 3 stations at once on new and migrated SQLite / PostgreSQL databases

@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 
 from .common import TRACEBACK, Context, Outcome, duplicates, sqlite_rows, write_photos
-from .scenarios import outcome, scenario
+from .registry import scenario
 
 N_PHOTOS = 12
 
@@ -78,11 +78,10 @@ def _one_row_each(o: Outcome, db: Path, n: int, what: str) -> list[tuple]:
 
 
 @scenario("archive_worker_killed_early", 15, slow=True)
-def archive_worker_killed_early(ctx: Context) -> Outcome:
+def archive_worker_killed_early(ctx: Context, o: Outcome) -> None:
     """Before: exit 2, "Nanny failed to start" or "Stream is closed", 3 times in 3."""
-    o = outcome("archive_worker_killed_early", 15)
     if _skip(o):
-        return o
+        return
     for delay in (0.0, 0.8, 1.6):  # before it reaches its nanny; while it starts; while it loads the model
         base = ctx.folder(f"c15_killed_{delay}")
         write_photos(base / "photos", N_PHOTOS)
@@ -101,15 +100,13 @@ def archive_worker_killed_early(ctx: Context) -> Outcome:
         if code != 0:
             o.note("wrong", f"{what}: exit {code}, expected 0: {err.strip().splitlines()[-1:]}")
         _one_row_each(o, base / "d.db", N_PHOTOS, what)
-    return o
 
 
 @scenario("archive_ctrl_c_before_the_first_chunk", 15, slow=True)
-def archive_ctrl_c_before_the_first_chunk(ctx: Context) -> Outcome:
+def archive_ctrl_c_before_the_first_chunk(ctx: Context, o: Outcome) -> None:
     """Before: a traceback (the workers', and Dask's at exit) and exit -2."""
-    o = outcome("archive_ctrl_c_before_the_first_chunk", 15)
     if _skip(o):
-        return o
+        return
     for delay in (0.0, 0.7, 1.4):
         base = ctx.folder(f"c15_ctrl_c_{delay}")
         write_photos(base / "photos", N_PHOTOS)
@@ -127,15 +124,13 @@ def archive_ctrl_c_before_the_first_chunk(ctx: Context) -> Outcome:
         elif code != 130 or len(said) != 1:
             o.note("wrong", f"{what}: exit {code} with {len(said)} 'interrupted' lines, expected 130 and one: "
                             f"{err.strip().splitlines()[-2:]}")
-    return o
 
 
 @scenario("archive_photo_over_the_workers_memory", 15, slow=True)
-def archive_photo_over_the_workers_memory(ctx: Context) -> Outcome:
+def archive_photo_over_the_workers_memory(ctx: Context, o: Outcome) -> None:
     """Before: workers killed one after another until none was left; the run and its rerun hung."""
-    o = outcome("archive_photo_over_the_workers_memory", 15)
     if _skip(o):
-        return o
+        return
     base = ctx.folder("c15_memory")
     folder = base / "photos"
     write_photos(folder, N_PHOTOS - 1)
@@ -156,4 +151,3 @@ def archive_photo_over_the_workers_memory(ctx: Context) -> Outcome:
         others = [r[1] for r in rows if not r[0].endswith("huge.png") and r[1] != "ok"]
         if others:
             o.note("wrong", f"{what}: {len(others)} other photos not scored ({others[:3]})")
-    return o

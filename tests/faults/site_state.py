@@ -11,7 +11,7 @@ import shutil
 import sqlite3
 
 from .common import Context, Outcome, cli_args, run_cli, write_photos
-from .scenarios import judge, ok_rc, outcome, scenario
+from .registry import EXIT_0, judge, scenario
 
 
 def _site(db) -> list[tuple]:
@@ -20,14 +20,13 @@ def _site(db) -> list[tuple]:
 
 
 @scenario("own_model_does_not_flip_the_site", 13)
-def own_model_does_not_flip_the_site(ctx: Context) -> Outcome:
-    o = outcome("own_model_does_not_flip_the_site", 13)
+def own_model_does_not_flip_the_site(ctx: Context, o: Outcome) -> None:
     base = ctx.folder("c13_site")
     write_photos(base / "photos", 1)
     db = base / "site.db"
     if not judge(o, run_cli(ctx, cli_args(ctx, [base / "photos"], db, model=ctx.bundled)), "score with the bundled "
-                 "model", ok_rc, "0"):
-        return o
+                 "model", EXIT_0):
+        return
     chosen = [(1, str(next(ctx.bundled.glob("*.onnx"))))]  # a supervisor's choice, as the window records it
     with sqlite3.connect(db) as c:
         c.execute("update model_versions set active = 1, path = ? where id = 1", (chosen[0][1],))
@@ -36,9 +35,8 @@ def own_model_does_not_flip_the_site(ctx: Context) -> Outcome:
     shutil.copytree(ctx.bundled, local)
     for model, what in ((local, "the site's model from a local copy"), (ctx.tiny["ok"], "a model of its own")):
         if judge(o, run_cli(ctx, cli_args(ctx, [base / "photos"], db, model=model)),
-                 f"score with {what} at a second station", ok_rc, "0") and _site(db) != before:
+                 f"score with {what} at a second station", EXIT_0) and _site(db) != before:
             o.note("wrong", f"scoring with {what} changed the site's model from {before} to {_site(db)}")
-    return o
 
 
 RATINGS_HEADER = "rater,photo,vote,time,response_ms\n"
@@ -54,8 +52,7 @@ def _ratings_mutant(rng: random.Random) -> str:
 
 
 @scenario("ratings_files_broken_anywhere", 14)
-def ratings_files_broken_anywhere(ctx: Context) -> Outcome:
-    o = outcome("ratings_files_broken_anywhere", 14)
+def ratings_files_broken_anywhere(ctx: Context, o: Outcome) -> None:
     base = ctx.folder("c14_ratings")
     rng = random.Random(0)
     o.cases = 24
@@ -72,7 +69,6 @@ def ratings_files_broken_anywhere(ctx: Context) -> Outcome:
             odd = [p for p in stored if not p.endswith((".jpg", ".png"))]
             if odd:
                 o.note("wrong", f"{path.name}: stored as photos: {odd}")
-    return o
 
 
 PRACTICE = (("practice_a.png", 5), ("practice_b.png", 1), ("practice_c.png", 4))
@@ -93,11 +89,10 @@ db.close()
 
 
 @scenario("practice_photos_are_never_gold_checks", 13)
-def practice_photos_are_never_gold_checks(ctx: Context) -> Outcome:
+def practice_photos_are_never_gold_checks(ctx: Context, o: Outcome) -> None:
     """Practice photos rated later as normal photos: honest votes one step off the practice
     answer must not fail a gold check (they rejected every rater when practice answers were
     stored as gold with tolerance 0)."""
-    o = outcome("practice_photos_are_never_gold_checks", 13)
     base = ctx.folder("c13_practice")
     photos = write_photos(base, 6)
     for path, (name, _) in zip(photos, PRACTICE):
@@ -106,8 +101,8 @@ def practice_photos_are_never_gold_checks(ctx: Context) -> Outcome:
     db = base / "site.db"
     args = [str(base / name) if i % 2 == 0 else str(expected) for name, expected in PRACTICE for i in (0, 1)]
     if not judge(o, run_cli(ctx, [ctx.python, "-c", _PRACTICE_SITTING, str(db), *args]), "a practice sitting",
-                 ok_rc, "0"):
-        return o
+                 EXIT_0):
+        return
     votes = base / "votes.csv"
     lines = [RATINGS_HEADER]
     for r, rater in enumerate(("anna", "ben", "cleo")):
@@ -116,12 +111,12 @@ def practice_photos_are_never_gold_checks(ctx: Context) -> Outcome:
         lines += [f"{rater},{name},{3 + (i % 2)},2026-12-01T10:0{r}:30Z,900\n" for i, name in enumerate(others)]
     votes.write_text("".join(lines), encoding="utf-8")
     ratings = [ctx.python, "-m", "app", "ratings", "--db", str(db)]
-    if not judge(o, run_cli(ctx, ratings + ["import", str(votes), "--root", str(base)]), "ratings import", ok_rc, "0"):
-        return o
+    if not judge(o, run_cli(ctx, ratings + ["import", str(votes), "--root", str(base)]), "ratings import", EXIT_0):
+        return
     table = base / "raters.csv"
     if not judge(o, run_cli(ctx, ratings + ["mos", "--csv", str(base / "mos.csv"), "--raters", str(table)]),
-                 "ratings mos", ok_rc, "0"):
-        return o
+                 "ratings mos", EXIT_0):
+        return
     with open(table, newline="", encoding="utf-8") as f:
         raters = {row["rater"]: row for row in csv.DictReader(f)}
     o.cases = 3
@@ -132,4 +127,3 @@ def practice_photos_are_never_gold_checks(ctx: Context) -> Outcome:
         elif row["rejected"] != "no" or row["gold_votes"] != "0":
             o.note("wrong", f"{rater}: rejected {row['rejected']} ({row['reasons']}), "
                             f"{row['gold_votes']} gold votes on practice photos")
-    return o

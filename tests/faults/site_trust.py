@@ -12,8 +12,9 @@ import shutil
 import stat
 from pathlib import Path
 
-from .common import Context, Outcome, cli_args, run_cli, sqlite_rows, write_photos
-from .scenarios import judge, ok_rc, outcome, refused_rc, scenario
+from .common import CliRun, Context, Outcome, cli_args, run_cli, write_photos
+from .registry import EXIT_0, REFUSAL, judge, scenario
+from .score_case import ScoreCase, no_rows, register, says
 
 CARD_EDITS = {
     "input_scale": lambda c: c["input"].__setitem__("scale", 0.0045),
@@ -37,32 +38,10 @@ def edited_shipped_copy(ctx: Context, name: str, edit) -> Path:
     return out
 
 
-def _edited_card_case(name: str, edit):
-    def run(ctx: Context) -> Outcome:
-        o = outcome(f"card_edited_{name}", 10)
-        base = ctx.folder(f"c10_{name}")
-        write_photos(base / "photos", 1)
-        db = base / "d.db"
-        args = cli_args(ctx, [base / "photos"], db, model=edited_shipped_copy(ctx, name, edit), approve=False)
-        if judge(o, run_cli(ctx, args), f"score with the shipped graphs and a card whose {name} was edited",
-                 refused_rc, "a refusal (non-zero, not 1)") and db.exists() and sqlite_rows(db):
-            o.note("wrong", "rows were scored under an edited card without an approval")
-        return o
-    return run
-
-
-for _name, _edit in CARD_EDITS.items():
-    scenario(f"card_edited_{_name}", 10)(_edited_card_case(_name, _edit))
-
-
-@scenario("graph_with_external_data", 11)
-def graph_with_external_data(ctx: Context) -> Outcome:
-    """The graph file hashed by the card keeps its weights in a file beside it: swapping that
-    file would change the model without changing the hash, so the graph must not load."""
+def _graph_with_external_data(ctx: Context, base: Path) -> Path:
+    """The tiny model, its graph saved with its weights in a file beside it (and hashed so)."""
     import onnx
 
-    o = outcome("graph_with_external_data", 11)
-    base = ctx.folder("c11_external")
     model_dir = base / "model"
     model_dir.mkdir()
     card_path = model_dir / ctx.tiny["ok"].name
@@ -73,29 +52,49 @@ def graph_with_external_data(ctx: Context) -> Outcome:
                     all_tensors_to_one_file=True, location="weights.bin", size_threshold=0)
     card["sha256"] = hashlib.sha256(onnx_path.read_bytes()).hexdigest()
     card_path.write_text(json.dumps(card))
-    write_photos(base / "photos", 1)
-    db = base / "d.db"
-    run = run_cli(ctx, cli_args(ctx, [base / "photos"], db, model=card_path))
-    if judge(o, run, "score with a graph whose weights are external data", refused_rc, "a refusal"):
-        if "external data" not in run.err:
-            o.note("wrong", f"refused, but not for its external data: {run.why()}")
-    return o
+    return card_path
+
+
+def _home_is_private(o: Outcome, run: CliRun, db: Path) -> None:
+    """The folder the database was created in, and every file of the database, are the user's alone."""
+    home = db.parent
+    if stat.S_IMODE(os.stat(home).st_mode) & 0o077:
+        o.note("wrong", f"home folder is {oct(stat.S_IMODE(os.stat(home).st_mode))}")
+    for f in home.glob("inspector.db*"):
+        if stat.S_IMODE(os.stat(f).st_mode) & 0o077:
+            o.note("wrong", f"{f.name} is {oct(stat.S_IMODE(os.stat(f).st_mode))}")
+
+
+register([
+    # The shipped graphs beside a card edited where it changes scores: refused until approved.
+    *(ScoreCase(f"card_edited_{name}", 10, f"score with the shipped graphs and a card whose {name} was edited",
+                REFUSAL, photos=1, approve=False,
+                model=lambda ctx, base, name=name, edit=edit: edited_shipped_copy(ctx, name, edit),
+                checks=(no_rows("rows were scored under an edited card without an approval"),))
+      for name, edit in CARD_EDITS.items()),
+    # The graph file hashed by the card keeps its weights in a file beside it: swapping that file
+    # would change the model without changing the hash, so the graph must not load.
+    ScoreCase("graph_with_external_data", 11, "score with a graph whose weights are external data", REFUSAL,
+              photos=1, model=_graph_with_external_data,
+              checks=(says("external data", "refused, but not for its external data"),)),
+    ScoreCase("new_home_is_private", 12, "score into a new home", photos=1, db="home/mobileiqa/inspector.db",
+              checks=(_home_is_private,)),
+])
 
 
 SECRET = "s3cr@t/pw"
 
 
 @scenario("password_in_db_url_forms", 12)
-def password_in_db_url_forms(ctx: Context) -> Outcome:
+def password_in_db_url_forms(ctx: Context, o: Outcome) -> None:
     """A database that cannot be reached, named with a password in each form: the error names the
     database without the password, and a password on the command line is warned of."""
-    o = outcome("password_in_db_url_forms", 12)
     base = ctx.folder("c12_urls")
     write_photos(base / "photos", 1)
     for url in (f"postgresql://inspector:{SECRET}@127.0.0.1:9/photos",
                 f"postgresql://inspector@127.0.0.1:9/photos?password={SECRET}"):
         run = run_cli(ctx, cli_args(ctx, [base / "photos"], url))
-        if judge(o, run, "score with an unreachable database", refused_rc, "a refusal"):
+        if judge(o, run, "score with an unreachable database", REFUSAL):
             shown = run.out + run.err
             if SECRET in shown or "s3cr" in shown:
                 o.note("wrong", f"the password shows in the output: {run.why()}")
@@ -104,28 +103,10 @@ def password_in_db_url_forms(ctx: Context) -> Outcome:
     run = run_cli(ctx, cli_args(ctx, [base / "photos"], "postgresql:///photos?host=/nonexistent/socket"))
     if "process list" in run.err:
         o.note("wrong", "warned of a password in a URL that has none")
-    return o
-
-
-@scenario("new_home_is_private", 12)
-def new_home_is_private(ctx: Context) -> Outcome:
-    o = outcome("new_home_is_private", 12)
-    base = ctx.folder("c12_home")
-    write_photos(base / "photos", 1)
-    home = base / "home" / "mobileiqa"
-    run = run_cli(ctx, cli_args(ctx, [base / "photos"], home / "inspector.db"))
-    if judge(o, run, "score into a new home", ok_rc, "0"):
-        if stat.S_IMODE(os.stat(home).st_mode) & 0o077:
-            o.note("wrong", f"home folder is {oct(stat.S_IMODE(os.stat(home).st_mode))}")
-        for f in home.glob("inspector.db*"):
-            if stat.S_IMODE(os.stat(f).st_mode) & 0o077:
-                o.note("wrong", f"{f.name} is {oct(stat.S_IMODE(os.stat(f).st_mode))}")
-    return o
 
 
 @scenario("ratings_export_formulas", 12)
-def ratings_export_formulas(ctx: Context) -> Outcome:
-    o = outcome("ratings_export_formulas", 12)
+def ratings_export_formulas(ctx: Context, o: Outcome) -> None:
     base = ctx.folder("c12_ratings")
     votes = base / "votes.csv"
     with open(votes, "w", newline="") as f:
@@ -135,11 +116,11 @@ def ratings_export_formulas(ctx: Context) -> Outcome:
             w.writerow([rater, "=1+1.jpg", 3, f"2026-12-0{i + 1}T10:00:00Z"])
     db = base / "r.db"
     app = [ctx.python, "-m", "app", "ratings", "--db", str(db)]
-    if not judge(o, run_cli(ctx, app + ["import", str(votes), "--root", str(base)]), "ratings import", ok_rc, "0"):
-        return o
+    if not judge(o, run_cli(ctx, app + ["import", str(votes), "--root", str(base)]), "ratings import", EXIT_0):
+        return
     for command in (["export", "--csv", str(base / "votes_out.csv")],
                     ["mos", "--csv", str(base / "mos.csv"), "--raters", str(base / "raters.csv")]):
-        judge(o, run_cli(ctx, app + command), f"ratings {command[0]}", ok_rc, "0")
+        judge(o, run_cli(ctx, app + command), f"ratings {command[0]}", EXIT_0)
     for name in ("votes_out.csv", "mos.csv", "raters.csv"):
         path = base / name
         if path.exists():
@@ -147,4 +128,3 @@ def ratings_export_formulas(ctx: Context) -> Outcome:
                 if any(cell.startswith(("=", "+", "@")) for cell in row):
                     o.note("wrong", f"{name}: a cell a spreadsheet runs as a formula: {row}")
                     break
-    return o

@@ -8,7 +8,9 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from . import archive_startup, corpus, dbfaults, fuzz, kills, scenarios, site_state, site_trust, stations  # noqa: F401,E501  (they register scenarios)
+# Importing a module registers its scenarios, in the order they run and are listed in.
+from . import scenarios, archive_startup, dbfaults, site_state, site_trust  # noqa: F401,I001
+from . import corpus, fuzz, kills, registry, stations
 from .common import REPO, Context, Outcome, WorkerClient
 from .tinymodel import VARIANTS, write_tiny_model
 
@@ -40,7 +42,7 @@ class Workers:
 
 
 def judge_file_case(case: corpus.FileCase, ans: dict) -> Outcome:
-    o = Outcome(case.name, scenarios.GROUPS[case.cls])
+    o = Outcome(case.name, registry.GROUPS[case.cls])
     crash = corpus.crashed(ans)
     if crash == "hang":
         o.note("hangs", "no answer within the time limit")
@@ -82,21 +84,21 @@ def run_known_finds(ctx: Context) -> list[Outcome]:
         worker.close()
 
 
-def run_scenario(ctx: Context, s: scenarios.Scenario) -> Outcome:
+def run_scenario(ctx: Context, s: registry.Scenario) -> Outcome:
     try:
         return s.run(ctx)
     except Exception as exc:  # the suite's own set-up failed: reported as such, never as a pass
-        o = scenarios.outcome(s.name, s.cls)
+        o = registry.outcome(s.name, s.cls)
         return o.note("crashes", f"the case could not run: {type(exc).__name__}: {exc}")
 
 
 def run_scenarios(ctx: Context, include_slow: bool = True, only: str | None = None) -> list[Outcome]:
     out = []
-    for s in scenarios.SCENARIOS:
+    for s in registry.SCENARIOS:
         if only and only not in s.name:  # --only: one class's cases, say (e.g. "archive_")
             continue
         if s.slow and not include_slow:
-            o = scenarios.outcome(s.name, s.cls)
+            o = registry.outcome(s.name, s.cls)
             o.skipped = "slow: left out of --quick"
             out.append(o)
             continue
