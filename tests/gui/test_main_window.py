@@ -104,9 +104,15 @@ def test_sorting_by_score_and_keyboard_navigation(qtbot, window, photo_folder):
 def test_a_bad_model_is_refused_and_the_good_one_kept(qtbot, window, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QFileDialog
 
+    from PySide6.QtWidgets import QMessageBox
+
     (tmp_path / "bad.json").write_text("{}")
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(tmp_path / "bad.json"), "")))
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question",
+                        staticmethod(lambda parent, title, *a, **k: asked.append(title) or QMessageBox.Yes))
     action_for(window, "Ctrl+M").trigger()
+    assert asked == ["Switch the model version?"]  # the supervisor says yes; the file is then refused
     qtbot.waitUntil(lambda: "Model refused" in window.statusBar().currentMessage(), timeout=20000)
     message = window.statusBar().currentMessage()
     assert "Model refused" in message and "Keeping tiny" in message
