@@ -298,7 +298,21 @@ class GalleryView(QListView):
         if isinstance(source, GalleryModel):
             source.cell = cell  # uniform sizes are read from an item: it must state the new one
         self.setIconSize(QSize(px, px))
-        self.setGridSize(QSize(cell.width() + 8, cell.height() + 8))
+        self._cell = QSize(cell.width() + 8, cell.height() + 8)
+        self._spread()
+
+    def _spread(self) -> None:
+        """As many columns as fit, widened to share the row's room: a 2-column gallery left a
+        strip of ~90 px empty at its right. The width counts the scroll bar whether it shows or
+        not, so a scroll bar appearing cannot change the columns and flip it back."""
+        bar = self.verticalScrollBar()
+        room = self.viewport().width() - (0 if bar.isVisible() else bar.sizeHint().width()) - 4  # 4: the layout's slack
+        columns = max(1, room // self._cell.width())
+        self.setGridSize(QSize(max(self._cell.width(), room // columns), self._cell.height()))
+
+    def resizeEvent(self, event) -> None:
+        self._spread()
+        super().resizeEvent(event)
 
     def thumb_size(self) -> int:
         return self.iconSize().width()
