@@ -18,7 +18,7 @@ from ..core.outputs.atomic import written_whole
 from ..core.outputs.batch_report import BatchContext, build_report
 from ..core.outputs.reason_codes import parse_codes, reason_label
 from ..core.outputs.report_html import render_html
-from ..core.outputs.reviews import add_review, add_reviews, current_reviews, review_of, with_reviews
+from ..core.outputs.reviews import add_reviews, current_reviews, with_reviews
 from ..core.outputs.scores_csv import write_scores_csv
 from ..core.store.repository import score_rows
 from ..core.workspace import Workspace
@@ -75,32 +75,12 @@ class BatchOutputs(QObject):
         return parse_codes(self.settings.value(REASON_CODES, ""))
 
     def review_current(self, decision: str) -> None:
-        """The inspector's decision on the photo in the viewer, stored with who, when and why (a
-        reason code and a note, for an accept or a reject); with several photos selected, on all
-        of them (``review_selection``)."""
+        """The inspector's decision on the photo in the viewer, or on every photo selected, stored
+        with who, when and why (a reason code and a note, for an accept or a reject): one reason
+        question, one transaction, one undo step. Files that could not be scored are left as they
+        are, and said."""
         selected = self.selected_paths()
-        if len(selected) > 1:
-            self.review_selection(decision, selected)
-            return
-        path = self.current_path()
-        item = self.model.item(path) if path is not None else None
-        if item is None or item.status != "ok":
-            self._say("Select a scored photo to review")
-            return
-        code = reason = None
-        if decision != "reviewed":
-            answer = reason_dialog.ask_reason(self._dialogs, decision, self.reason_codes())
-            if answer is None:
-                return
-            code, reason = answer
-        self._redo.clear()  # a new decision ends what could be redone
-        why = reason_label(code, reason)
-        self._decide(item.path, decision, reason, self._undo, f"{Path(item.path).name}: {decision}"
-                     + (f" ({why})" if why else ""), code)
-
-    def review_selection(self, decision: str, paths: list[str]) -> None:
-        """One decision on every scored photo of ``paths``: one reason question, one transaction,
-        one undo step. Files that could not be scored are left as they are, and said."""
+        paths = selected if len(selected) > 1 else [p for p in (self.current_path(),) if p is not None]
         items = [self.model.item(p) for p in paths]
         scored = [it.path for it in items if it is not None and it.status == "ok"]
         if not scored:
@@ -112,36 +92,16 @@ class BatchOutputs(QObject):
             if answer is None:
                 return
             code, reason = answer
-        self._redo.clear()
-        why = reason_label(code, reason)
+        self._redo.clear()  # a new decision ends what could be redone
+        why = f" ({reason_label(code, reason)})" if reason_label(code, reason) else ""
         left = len(paths) - len(scored)
-        said = (f"{decision.capitalize()} {len(scored)} photos" + (f" ({why})" if why else "")
-                + (f"; {left} not scored, left as they are" if left else ""))
+        said = (f"{Path(scored[0]).name}: {decision}{why}" if len(paths) == 1 else
+                f"{decision.capitalize()} {len(scored)} photos{why}" + (f"; {left} not scored, left as they are" if left else ""))
         self._decide_all([(p, decision, reason, code) for p in scored], self._undo, said)
 
-    def _decide(self, path: str, decision: str, reason: str | None, history: list, said: str,
-                code: str | None = None) -> None:
-        """Store a decision on ``path``; [(path, the decision it replaced, itself)] goes on ``history``."""
-        db, version = self.workspace.db, self.workspace.model_version_id
-        reviewer = self.reviewer()  # the person signed in, not the OS login
-
-        def store():
-            before = review_of(db, path)
-            add_review(db, version, path, decision, reason, reviewer=reviewer, reason_code=code)
-            return before, current_reviews(db)
-
-        def stored(result) -> None:
-            before, reviews = result
-            history.append([(path, before, (decision, reason, code))])
-            self.model.set_reviews(reviews)
-            self._say(said)
-
-        # Not replaced by a later decision: every decision is kept (append-only), in order.
-        self.tasks.submit("reviews", store, on_done=stored, replace=False)
-
     def _decide_all(self, decisions: list[tuple], history: list, said: str) -> None:
-        """Store (path, decision, reason, code) for many photos in one transaction; the whole
-        batch goes on ``history`` as one step."""
+        """Store (path, decision, reason, code) for one photo or many in one transaction; the
+        whole batch goes on ``history`` as one step, [(path, the decision it replaced, itself)]."""
         db, version = self.workspace.db, self.workspace.model_version_id
         reviewer = self.reviewer()
 
@@ -177,13 +137,11 @@ class BatchOutputs(QObject):
         step = source.pop()
         put_back = [(path, *((before.decision, before.reason, before.reason_code) if before
                              else ("cleared", None, None))) for path, before, _ in step]
-        if len(step) > 1:  # a selection's decision: undone (or redone) whole, as it was made
-            self._decide_all(put_back, target, f"{done}: the decision on {len(step)} photos")
-            return
-        path, decision, reason, code = put_back[0]
-        before = step[0][1]
-        self._decide(path, decision, reason, target,
-                     f"{done}: {Path(path).name} is {decision if before else 'not decided'}", code)
+        # A selection's decision is undone (or redone) whole, as it was made.
+        path, before = step[0][0], step[0][1]
+        said = (f"{done}: the decision on {len(step)} photos" if len(step) > 1 else
+                f"{done}: {Path(path).name} is {put_back[0][1] if before else 'not decided'}")
+        self._decide_all(put_back, target, said)
 
     def show_reviews(self) -> None:
         db, version = self.workspace.db, self.workspace.model_version_id
