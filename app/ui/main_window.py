@@ -12,23 +12,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QThreadPool, QTimer
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QDockWidget,
-    QFileDialog,
-    QHBoxLayout,
-    QInputDialog,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QPushButton,
-    QSizePolicy,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QSettings, QThreadPool, QTimer
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QMessageBox
 
 from ..core.imageio.exif import read_exif
 from ..core.paths import user_data_dir
@@ -38,33 +23,29 @@ from ..core.store.repository import threshold_profiles
 from ..core.workspace import Workspace
 from ..sources.camera import LOST, CameraSource
 from .gallery import (
-    FILTERS,
-    SORT_ROLES,
     GalleryFilter,
     GalleryModel,
     GalleryView,
     PathRole,
     StatusRole,
 )
-from .gallery_controls import GalleryControls
 from .batch_jobs import BatchJobs, progress_text
 from .batch_outputs import BatchOutputs
 from .exif_panel import ExifPanel
 from .labeling_panel import LabelingPanel
 from .menus import build_menus
-from .message_log import ERROR, WARNING, MessageLog, MessageLogPanel
+from .window_layout import build_layout
+from .message_log import ERROR, WARNING, MessageLog
 from .model_controller import ModelController
 from .operator_controller import OperatorController
 from .rater_help import SeenInstructions
-from .station_status import StationStatus
-from .status_line import FittedProgressBar, StatusLine
+from .status_line import StatusLine
 from .station_sync import StationSyncTimer
 from .tasks import TaskOwner
 from .thresholds_panel import ThresholdsPanel
 from .training_controller import TrainingController
 from .training_panel import TrainingPanel
 from .viewer import Viewer
-from .view_options import ViewOptions
 from .viewer_jobs import ViewerJobs
 from .workers import CameraWorker, FolderWorker
 
@@ -140,7 +121,7 @@ class MainWindow(QMainWindow):
         self.viewer_jobs.mapped.connect(self._mapped)
         self.panel = ThresholdsPanel()
         self.exif_panel = ExifPanel()
-        self._build_layout()
+        build_layout(self)
         build_menus(self)
 
         self.gallery.selectionModel().currentChanged.connect(lambda cur, _: self.open_index(cur))
@@ -176,83 +157,6 @@ class MainWindow(QMainWindow):
         self._selected_at_start = self.settings.value("selected")  # shown again once the folder is read
         self.open_start_model(Path(model_path))
         self.station_sync.start()
-
-    # --- layout -------------------------------------------------------------------------
-    def _build_layout(self) -> None:
-        self.filter_box, self.sort_box = QComboBox(), QComboBox()
-        self.filter_box.addItems(FILTERS)
-        self.sort_box.addItems(list(SORT_ROLES))
-        self.descending = QCheckBox("descending")
-        self.recursive = QCheckBox("sub-folders")
-        self.watch = QCheckBox("keep watching")
-        self.proxy.set_sort("score")  # worst first: what an inspector looks at first
-        self.gallery_controls = GalleryControls(self.proxy, self.gallery)  # search, score range, size
-        self.gallery_controls.narrowed.connect(self._narrowed)
-        self.gallery_controls.status.connect(self.statusBar().showMessage)
-        gc = self.gallery_controls
-        self.view_options = ViewOptions(self.settings, self.filter_box, self.sort_box, self.descending,
-                                        self.recursive, self.watch,
-                                        {"search": gc.search, "score_min": gc.low, "score_max": gc.high,
-                                         "thumb_size": gc.size})
-        self.view_options.restore()
-        gc.apply()
-        self.proxy.set_filter(self.filter_box.currentText())
-        self._sort()
-        self.filter_box.currentTextChanged.connect(self._filter)
-        self.sort_box.currentTextChanged.connect(lambda _: self._sort())
-        self.descending.toggled.connect(lambda _: self._sort())
-        self.view_options.remember_changes()
-        # Ticked with a folder open, they take effect at once: the folder is read again (its
-        # scored photos come from the database), rather than at the next Open.
-        self.recursive.toggled.connect(self._reread_folder)
-        self.watch.toggled.connect(self._reread_folder)
-        controls = QHBoxLayout()
-        for w in (QLabel("Show"), self.filter_box, QLabel("Sort"), self.sort_box, self.descending):
-            controls.addWidget(w)
-        source = QHBoxLayout()
-        open_button = QPushButton("Open folder…")
-        open_button.clicked.connect(self.choose_folder)
-        for w in (open_button, self.recursive, self.watch):
-            source.addWidget(w)
-        left = QWidget()
-        lv = QVBoxLayout(left)
-        lv.addLayout(source)
-        lv.addLayout(controls)
-        lv.addWidget(self.gallery_controls)
-        lv.addWidget(self.gallery, 1)
-        split = QSplitter()
-        split.addWidget(left)
-        split.addWidget(self.viewer)
-        split.setSizes([460, 820])
-        self.setCentralWidget(split)
-        dock = self.thresholds_dock = QDockWidget("Thresholds (supervisor)", self)
-        dock.setObjectName("thresholds")
-        dock.setWidget(self.panel)
-        self.addDockWidget(Qt.RightDockWidgetArea, dock)
-        exif = self.exif_dock = QDockWidget("EXIF: how the photo was taken", self)
-        exif.setObjectName("exif")
-        exif.setWidget(self.exif_panel)
-        self.addDockWidget(Qt.RightDockWidgetArea, exif)  # below the thresholds
-        # The thresholds panel stretches to any height; the EXIF panel needs its form's at least.
-        self.resizeDocks([dock, exif], [430, 370], Qt.Vertical)
-        exif.visibilityChanged.connect(lambda shown: shown and self._read_exif())
-        log = self.messages_dock = QDockWidget("Messages: errors and warnings", self)
-        log.setObjectName("messages")
-        log.setWidget(MessageLogPanel(self.messages))
-        self.addDockWidget(Qt.BottomDockWidgetArea, log)
-        log.hide()  # opened from the View menu when wanted; the status bar says the latest
-        self.progress = FittedProgressBar()
-        self.progress.setMaximumWidth(240)
-        self.progress.setSizePolicy(QSizePolicy.Maximum, QSizePolicy.Preferred)  # the message keeps the rest
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel)
-        self.station_status = StationStatus(self.statusBar())  # who, which model, which thresholds: always
-        self.station_status.operator.clicked.connect(self.operators.sign_in)
-        self.operators.changed.connect(self._show_operator)
-        self._show_operator()
-        self.statusBar().addPermanentWidget(self.progress)
-        self.statusBar().addPermanentWidget(self.cancel_button)
 
     # --- model and thresholds -----------------------------------------------------------
     def open_start_model(self, default: Path) -> None:

@@ -1,0 +1,102 @@
+"""The main window's layout: the source and gallery column, the viewer, the docks (thresholds,
+EXIF, messages) and the status bar's permanent part. Built once by ``MainWindow`` (as the menus
+are by ``menus.build_menus``); the widgets it makes are the window's attributes, wired to its slots."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDockWidget,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .gallery import FILTERS, SORT_ROLES
+from .gallery_controls import GalleryControls
+from .message_log import MessageLogPanel
+from .station_status import StationStatus
+from .status_line import FittedProgressBar
+from .view_options import ViewOptions
+
+
+def build_layout(window) -> None:
+    window.filter_box, window.sort_box = QComboBox(), QComboBox()
+    window.filter_box.addItems(FILTERS)
+    window.sort_box.addItems(list(SORT_ROLES))
+    window.descending = QCheckBox("descending")
+    window.recursive = QCheckBox("sub-folders")
+    window.watch = QCheckBox("keep watching")
+    window.proxy.set_sort("score")  # worst first: what an inspector looks at first
+    window.gallery_controls = GalleryControls(window.proxy, window.gallery)  # search, score range, size
+    window.gallery_controls.narrowed.connect(window._narrowed)
+    window.gallery_controls.status.connect(window.statusBar().showMessage)
+    gc = window.gallery_controls
+    window.view_options = ViewOptions(window.settings, window.filter_box, window.sort_box, window.descending,
+                                    window.recursive, window.watch,
+                                    {"search": gc.search, "score_min": gc.low, "score_max": gc.high,
+                                     "thumb_size": gc.size})
+    window.view_options.restore()
+    gc.apply()
+    window.proxy.set_filter(window.filter_box.currentText())
+    window._sort()
+    window.filter_box.currentTextChanged.connect(window._filter)
+    window.sort_box.currentTextChanged.connect(lambda _: window._sort())
+    window.descending.toggled.connect(lambda _: window._sort())
+    window.view_options.remember_changes()
+    # Ticked with a folder open, they take effect at once: the folder is read again (its
+    # scored photos come from the database), rather than at the next Open.
+    window.recursive.toggled.connect(window._reread_folder)
+    window.watch.toggled.connect(window._reread_folder)
+    controls = QHBoxLayout()
+    for w in (QLabel("Show"), window.filter_box, QLabel("Sort"), window.sort_box, window.descending):
+        controls.addWidget(w)
+    source = QHBoxLayout()
+    open_button = QPushButton("Open folder…")
+    open_button.clicked.connect(window.choose_folder)
+    for w in (open_button, window.recursive, window.watch):
+        source.addWidget(w)
+    left = QWidget()
+    lv = QVBoxLayout(left)
+    lv.addLayout(source)
+    lv.addLayout(controls)
+    lv.addWidget(window.gallery_controls)
+    lv.addWidget(window.gallery, 1)
+    split = QSplitter()
+    split.addWidget(left)
+    split.addWidget(window.viewer)
+    split.setSizes([460, 820])
+    window.setCentralWidget(split)
+    dock = window.thresholds_dock = QDockWidget("Thresholds (supervisor)", window)
+    dock.setObjectName("thresholds")
+    dock.setWidget(window.panel)
+    window.addDockWidget(Qt.RightDockWidgetArea, dock)
+    exif = window.exif_dock = QDockWidget("EXIF: how the photo was taken", window)
+    exif.setObjectName("exif")
+    exif.setWidget(window.exif_panel)
+    window.addDockWidget(Qt.RightDockWidgetArea, exif)  # below the thresholds
+    # The thresholds panel stretches to any height; the EXIF panel needs its form's at least.
+    window.resizeDocks([dock, exif], [430, 370], Qt.Vertical)
+    exif.visibilityChanged.connect(lambda shown: shown and window._read_exif())
+    log = window.messages_dock = QDockWidget("Messages: errors and warnings", window)
+    log.setObjectName("messages")
+    log.setWidget(MessageLogPanel(window.messages))
+    window.addDockWidget(Qt.BottomDockWidgetArea, log)
+    log.hide()  # opened from the View menu when wanted; the status bar says the latest
+    window.progress = FittedProgressBar()
+    window.progress.setMaximumWidth(240)
+    window.progress.setSizePolicy(QSizePolicy.Maximum, QSizePolicy.Preferred)  # the message keeps the rest
+    window.cancel_button = QPushButton("Cancel")
+    window.cancel_button.setEnabled(False)
+    window.cancel_button.clicked.connect(window.cancel)
+    window.station_status = StationStatus(window.statusBar())  # who, which model, which thresholds: always
+    window.station_status.operator.clicked.connect(window.operators.sign_in)
+    window.operators.changed.connect(window._show_operator)
+    window._show_operator()
+    window.statusBar().addPermanentWidget(window.progress)
+    window.statusBar().addPermanentWidget(window.cancel_button)
