@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -90,4 +91,8 @@ def run() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run())
+    code = run()
+    # A Ctrl+C in the last moment (after ``run`` answered, while Dask's exit hooks run) would end
+    # the process by SIGINT (-2) with a traceback: the answer is given, so it stands.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(code)

@@ -134,8 +134,10 @@ def test_ctrl_c_before_the_first_chunk_ends_with_one_line_and_130(tiny_card, tmp
     """Issue 21, 14: a traceback (the workers' and Dask's own at exit) and exit -2. A terminal's
     Ctrl+C reaches the whole process group, the workers included."""
     root = tmp_path / "archive"
-    make_folder(root, 8)
-    proc = start(archive_args(tiny_card, root, tmp_path / "a.db", "--workers", "2"))
+    # Enough photos that the run is still going when the Ctrl+C comes (8 were all scored within
+    # 1.5 s of the first worker on a quiet machine, and the run then ended 0, not interrupted).
+    make_folder(root, 400, sizes=((64, 48),))
+    proc = start(archive_args(tiny_card, root, tmp_path / "a.db", "--workers", "2", "--chunk", "8"))
     assert first_worker(proc) is not None
     time.sleep(delay)
     os.killpg(proc.pid, signal.SIGINT)
