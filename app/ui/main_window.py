@@ -19,6 +19,7 @@ from ..core.imageio.exif import read_exif
 from ..core.paths import user_data_dir
 from ..core.ratings.selection import select_for_rating
 from ..core.ratings.session import batch_name
+from ..core.scoring.map_cache import MapCache
 from ..core.store.repository import threshold_profiles
 from ..core.workspace import Workspace
 from ..sources.camera import LOST, CameraSource
@@ -115,7 +116,8 @@ class MainWindow(QMainWindow):
         self.gallery = GalleryView()
         self.gallery.setModel(self.proxy)
         self.viewer = Viewer()
-        self.viewer_jobs = ViewerJobs(self)
+        # Native damage maps outlive the launch: on disk beside the user's data, bounded (map_cache).
+        self.viewer_jobs = ViewerJobs(self, disk=MapCache(user_data_dir() / "native-maps"))
         self.viewer_jobs.scored.connect(self._show)
         self.viewer_jobs.progress.connect(lambda p, d, t: self._is_current(p) and self.viewer.show_map_progress(d, t))
         self.viewer_jobs.mapped.connect(self._mapped)

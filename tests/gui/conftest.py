@@ -67,6 +67,13 @@ def no_database_work_on_the_gui_thread():
 
 
 @pytest.fixture(autouse=True)
+def own_data_folder(monkeypatch, tmp_path):
+    """Each test's window keeps its user data (native map cache, fine-tune runs) in its own folder,
+    never the real user's; a relaunch within the test finds it again."""
+    monkeypatch.setenv("MOBILEIQA_HOME", str(tmp_path / "home"))
+
+
+@pytest.fixture(autouse=True)
 def no_unanswered_questions(monkeypatch):
     """A question no test answers would wait forever offscreen: it fails the test instead."""
     def unexpected(parent, title, *args, **kwargs):
