@@ -20,17 +20,28 @@ def show_mapped(qtbot, window, name: str):
     return window.viewer.native
 
 
-def test_a_map_computed_before_a_relaunch_is_shown_after_it_without_computing_it_again(
-        qtbot, window, photo_folder, exported_student, tmp_path, monkeypatch):
+def counted_maps(monkeypatch) -> list:
+    """The native maps as the window computes them, each computation's photo (its score) listed."""
     from app.ui import viewer_jobs
-    from app.ui.main_window import MainWindow
 
     computed = []
     real = viewer_jobs.native_maps
     monkeypatch.setattr(viewer_jobs, "native_maps", lambda engine, rgb, result, **k:
                         (computed.append(result.score), real(engine, rgb, result, **k))[1])
-    window.open_folder(photo_folder)
+    return computed
+
+
+def opened(qtbot, window, folder) -> None:
+    window.open_folder(folder)
     qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
+
+
+def test_a_map_computed_before_a_relaunch_is_shown_after_it_without_computing_it_again(
+        qtbot, window, photo_folder, exported_student, tmp_path, monkeypatch):
+    from app.ui.main_window import MainWindow
+
+    computed = counted_maps(monkeypatch)
+    opened(qtbot, window, photo_folder)
     before = show_mapped(qtbot, window, "p2.png")
     score = window.viewer.outcome.record.score  # which photo a computation was for
     assert computed.count(score) == 1
@@ -50,14 +61,8 @@ def test_a_map_computed_before_a_relaunch_is_shown_after_it_without_computing_it
 
 
 def test_a_corrupt_map_file_is_computed_again_not_a_failure(qtbot, window, photo_folder, monkeypatch):
-    from app.ui import viewer_jobs
-
-    computed = []
-    real = viewer_jobs.native_maps
-    monkeypatch.setattr(viewer_jobs, "native_maps", lambda engine, rgb, result, **k:
-                        (computed.append(result.score), real(engine, rgb, result, **k))[1])
-    window.open_folder(photo_folder)
-    qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
+    computed = counted_maps(monkeypatch)
+    opened(qtbot, window, photo_folder)
     show_mapped(qtbot, window, "p2.png")
     score = window.viewer.outcome.record.score
     for f in window.viewer_jobs.disk.folder.glob("*.npz"):
