@@ -1028,7 +1028,7 @@ def test_the_viewers_map_cache_keeps_only_the_newest_maps(qtbot, window, photo_f
         assert window.viewer_jobs.wait(10000)
     assert window.viewer_jobs.cached_maps == 2
     started = window.viewer_jobs.runs
-    window.gallery.setCurrentIndex(window.proxy.index(ok[0], 0))  # its map was let go from memory: read again (from the disk cache, or computed)
+    window.gallery.setCurrentIndex(window.proxy.index(ok[0], 0))  # let go from memory: read again
     qtbot.waitUntil(lambda: window.viewer.native is not None, timeout=20000)
     assert window.viewer_jobs.runs == started + 1
 
