@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QThreadPool, QTimer
+from PySide6.QtCore import QLockFile, QPoint, QSettings, QThreadPool, QTimer
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QMessageBox
 
 from ..core.imageio.exif import read_exif
@@ -49,6 +49,8 @@ from .training_panel import TrainingPanel
 from .viewer import Viewer
 from .viewer_jobs import ViewerJobs
 from .workers import CameraWorker, FolderWorker
+
+SECOND_WINDOW_OFFSET = 48  # px right and down of the first window
 
 # What the labeling panel rates: the gallery's photos, or a selection over every scored photo.
 RATING_CHOICES = {
@@ -150,6 +152,12 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1280, 800)
+        # A second window of this station (same settings) would open exactly on top of the first,
+        # hiding it: it opens offset. A lock file says whether another window is open (a dead
+        # window's lock is stale and taken over).
+        self._window_lock = QLockFile(str(Path(self.settings.fileName()).with_name("inspector-window.lock")))
+        if not self._window_lock.tryLock(0) and self._window_lock.error() == QLockFile.LockFailedError:
+            self.move(self.pos() + QPoint(SECOND_WINDOW_OFFSET, SECOND_WINDOW_OFFSET))
         state = self.settings.value("window_state")  # which panels are open, and where
         if state is not None:
             self.restoreState(state)
@@ -600,5 +608,6 @@ class MainWindow(QMainWindow):
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState())  # the panels open, and where
         self.workspace.close()
+        self._window_lock.unlock()  # not held (a second window): a no-op
         super().closeEvent(event)
 

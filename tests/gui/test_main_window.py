@@ -4,9 +4,9 @@ import sqlite3
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 
-from tests.gui.conftest import settled
+from tests.gui.conftest import model_loaded, settled
 from tests.gui.test_user_actions import action_for
 
 pytestmark = pytest.mark.gui
@@ -250,3 +250,27 @@ def test_a_damaged_database_is_refused_with_its_reason_and_nothing_written(expor
     [text] = asked
     assert "the file is damaged" in text and "restore it from a backup" in text and "Traceback" not in text
     assert path.read_bytes() == damaged
+
+
+def test_a_second_window_of_the_station_opens_beside_the_first_not_on_top(qtbot, window, exported_student, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from app.ui.main_window import SECOND_WINDOW_OFFSET, MainWindow
+
+    def another():
+        w = MainWindow(exported_student[1], tmp_path / "inspector.db",
+                       QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
+        qtbot.addWidget(w)
+        model_loaded(qtbot, w)
+        return w
+
+    window.move(100, 80)
+    window.close()  # its place is remembered
+    first = another()
+    second = another()  # the station's first window is still open
+    assert second.pos() - first.pos() == QPoint(SECOND_WINDOW_OFFSET, SECOND_WINDOW_OFFSET)
+    second.close()
+    first.close()
+    third = another()  # none open: the remembered place
+    assert third.pos() == first.pos()
+    third.close()
