@@ -11,7 +11,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -87,6 +87,11 @@ class MessageLogPanel(QWidget):
         log.added.connect(self._add)
         log.cleared.connect(self._cleared)
         self._count()
+
+    def sizeHint(self) -> QSize:
+        # A few lines when first opened: at 1280x800 the dock took a third of the window's height
+        # from the photo (its height is remembered once the person drags it).
+        return QSize(super().sizeHint().width(), 150)
 
     def rows(self) -> list[tuple[str, str, str]]:
         """What the list shows, top (newest) first."""
