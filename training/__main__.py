@@ -15,6 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     for register in commands.REGISTRY:
         register(sub)
     args = parser.parse_args(argv)
+    args.argv = list(argv) if argv is not None else sys.argv[1:]  # the command as given, for a model's card
     keep_freed_memory()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     return int(args.run(args) or 0)

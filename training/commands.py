@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -408,8 +409,56 @@ def _run_top(args):
         raise SystemExit(f"top: {exc}") from None
 
 
+def register_exposure_reader(sub) -> None:
+    p = sub.add_parser("exposure-reader", help="give an exported model an exposure reader (a new model: same graphs, new card)")
+    p.add_argument("--model", type=Path, required=True, help="the exported model whose overview embedding is read")
+    p.add_argument("--data", nargs=3, action="append", required=True, metavar=("NAME", "CSV", "ROOT"),
+                   help="a rated dataset whose training split gives the photos (its validation split is never read)")
+    p.add_argument("--config", type=Path, default=CONFIGS / "joint_student.json", help="the split's fractions and seed")
+    p.add_argument("--photos", type=int, default=1500, help="at most this many training photos per dataset (seeded)")
+    p.add_argument("--copies", type=int, default=4, help="exposure copies per photo, at seeded distinct stops")
+    p.add_argument("--version", required=True, help="the new model's version")
+    p.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads (default: all cores)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, required=True, help="folder for the new model's files")
+    p.set_defaults(run=_run_exposure_reader)
+
+
+def _run_exposure_reader(args) -> int:
+    from datetime import UTC, datetime
+
+    import numpy as np
+
+    from app.core.imageio.decode import load_rgb
+    from app.core.model.loader import load_model
+    from app.core.scoring.engine import Engine
+
+    from .data.rated_sets import parse_rated_set
+    from .exposure_reader import fit_reader, ladder_features, with_reader, write_model
+    from .stage_joint import load_splits
+
+    model = load_model(args.model, threads=args.threads or None)
+    train, _ = load_splits([parse_rated_set(values, None) for values in args.data], json.loads(args.config.read_text()))
+    rng = np.random.default_rng(args.seed)
+    chosen = []
+    for name in dict.fromkeys(it.dataset for it in train):
+        items = [it for it in train if it.dataset == name]
+        chosen += [items[i] for i in sorted(rng.choice(len(items), min(args.photos, len(items)), replace=False))]
+    ladders = ladder_features(Engine(model), [lambda it=it: load_rgb(it.image) for it in chosen], args.copies, args.seed)
+    reader, report = fit_reader(ladders, seed=args.seed)
+    report["data"] = {name: sum(it.dataset == name for it in chosen) for name in dict.fromkeys(it.dataset for it in chosen)}
+    card = with_reader(model.card, reader, report) | {"version": args.version, "created": datetime.now(UTC).isoformat(timespec="seconds")}
+    card["commands"] = list(card.get("commands") or []) + ["python -m training " + shlex.join(args.argv)]
+    card.pop("evaluations", None)  # the base's figures; this model's are measured anew
+    onnx = write_model(args.model, card, args.out)
+    print(f"wrote {onnx} (l2 {report['l2']:g}); cross-validated, per stop: share capped below 40 / below 60:")
+    for stop, row in report["cross_validated"].items():
+        print(f"  {stop:>5} stops  n={row['n']:5d}  {row['cap_below_40']:.2f} / {row['cap_below_60']:.2f}")
+    return 0
+
+
 # The order of `python -m training --help`: the recipe's stages first, then the tools.
 REGISTRY = [
     register_pretrain, register_teacher, register_joint, register_top, register_distill, register_scale, register_damage, register_export, register_evaluate,
-    register_evaluate_synthetic, register_split, register_annotate, register_finetune,
+    register_evaluate_synthetic, register_split, register_annotate, register_finetune, register_exposure_reader,
 ]

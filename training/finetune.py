@@ -46,6 +46,7 @@ from models import load_checkpoint
 from .atomic import atomic_path
 from .data.mos import MOSItem, write_mos_csv
 from .export import annotate_card, attach_detail_graph, export_model, save_slim_weights
+from .exposure_reader import refit_reader
 from .metrics import iqa_metrics
 from .site_split import SplitRule, assign, counts
 
@@ -270,11 +271,17 @@ def run_finetune(cfg: dict, db_url: str, base: Path, out: Path) -> dict:
                     "site_val_n": n["val"], "epoch": validation["epoch"], "split": "site validation"},
     }
     # The site's ratings refine the overview network; the detail reader and the card's reading
-    # are the base model's, carried over unchanged.
-    extra = {"reading": base_card["reading"]} if "reading" in base_card else None
-    onnx_path, card_path = export_model(model, out / name, info_card, extra)
+    # are the base model's, carried over unchanged, but for an exposure reader: it reads the
+    # overview's embedding, which the fine-tune changed, so it is fitted anew through the new
+    # graph on ladders of the site's training photos.
+    reading = dict(base_card["reading"]) if "reading" in base_card else None
+    had_exposure_reader = reading is not None and reading.pop("exposure", None) is not None
+    onnx_path, card_path = export_model(model, out / name, info_card, {"reading": reading} if reading else None)
     if base_card.get("detail_model"):
         attach_detail_graph(card_path, base_onnx.with_name(base_card["detail_model"]["onnx_file"]), base_card["detail_model"])
+    if had_exposure_reader:
+        refit_reader(onnx_path, [lambda p=p: load_rgb(p.item.image) for p in data.photos["train"]], cfg.get("threads"),
+                     int(cfg.get("seed", 0)))
     # What the next fine-tune of this version needs travels with it.
     save_slim_weights(model, onnx_path.with_suffix(".pt"), {"metrics": info_card["metrics"]})
     if carried is not None:

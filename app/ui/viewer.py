@@ -246,6 +246,8 @@ class Viewer(QWidget):
         if r is not None and r.overview_score is not None:
             text += f"   |   whole photo {r.overview_score:.1f}"
             text += f"   detail at 100 %: {r.detail_score:.1f}" if r.detail_score is not None else "   (no detail beyond the viewing size)"
+        if r is not None and r.exposure_capped:
+            text += f"   |   {r.exposure.kind}-exposed: capped at {r.exposure.score:.1f}"
         text += f"   |   attention views: {opinions}"
         return text + (f"   |   {self.map_state}" if self.map_state else "")
 

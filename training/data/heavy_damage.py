@@ -13,8 +13,9 @@ import numpy as np
 from .synthetic import codec_round_trip
 
 
-def _exposure(rgb: np.ndarray, gain: float) -> np.ndarray:
-    linear = (rgb.astype(np.float32) / 255.0) ** 2.2 * gain  # in linear light, as a camera would
+def exposed(rgb: np.ndarray, stops: float) -> np.ndarray:
+    """The photo ``stops`` over (positive) or under (negative) exposed, in linear light as a camera would."""
+    linear = (rgb.astype(np.float32) / 255.0) ** 2.2 * (2.0 ** stops)
     return (np.clip(linear, 0, 1) ** (1 / 2.2) * 255 + 0.5).astype(np.uint8)
 
 
@@ -45,7 +46,7 @@ DAMAGE = {
     "blur sigma 4": lambda rgb: cv2.GaussianBlur(rgb, (0, 0), 4.0),
     "noise sigma 25": _noise,
     "JPEG q8": _jpeg,
-    "2 stops over": lambda rgb: _exposure(rgb, 4.0),
-    "2.5 stops under": lambda rgb: _exposure(rgb, 2 ** -2.5),
+    "2 stops over": lambda rgb: exposed(rgb, 2.0),
+    "2.5 stops under": lambda rgb: exposed(rgb, -2.5),
     "motion 15 px": _motion,
 }

@@ -149,3 +149,28 @@ def validate_reading(reading: object, where: str) -> None:
     worse = reading.get("worse_weight", 0.75)
     if not _is_number(worse) or not 0.5 <= worse <= 1.0:
         raise ModelError(f"{where}: reading.worse_weight must be a number from 0.5 to 1")
+    if "exposure" in reading:
+        said = _exposure_problem(reading["exposure"])
+        if said:
+            raise ModelError(f"{where}: reading.exposure {said}")
+
+
+def _exposure_problem(block: object) -> str | None:
+    """What is wrong with the exposure reader's block (app.core.scoring.exposure), or None."""
+    if not isinstance(block, dict):
+        return "must be an object"
+
+    def numbers(values: object) -> bool:
+        return isinstance(values, list) and len(values) > 0 and all(_is_number(v) for v in values)
+
+    if not (numbers(block.get("center")) and numbers(block.get("scale"))):
+        return "needs center and scale, lists of numbers"
+    size = len(block["center"])
+    if len(block["scale"]) != size or any(v <= 0 for v in block["scale"]):
+        return f"scale must hold {size} positive numbers, one per embedding value"
+    for kind in ("over", "under"):
+        head = block.get(kind)
+        if not (isinstance(head, dict) and numbers(head.get("weights")) and len(head["weights"]) == size
+                and _is_number(head.get("bias"))):
+            return f"{kind} must hold {size} weights and a bias"
+    return None

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..calibration import Calibration
-from ..model.contract import OPTIONAL_OUTPUT_RANKS
+from ..model.contract import OPTIONAL_OUTPUT_RANKS, ModelError
 from ..model.loader import LoadedModel
+from .exposure import ExposureOpinion, ExposureReader
 from .reading import Reading, detail_boxes, overview
 
 OUTPUTS = ("score", "opinions", "attention", "distortion", "embedding")
@@ -39,6 +40,8 @@ class ScoreResult:
     fusion_weights: np.ndarray | None = None  # [V] each view's share in the score (newer models)
     overview_score: float | None = None  # the whole photo at the viewing size
     detail_score: float | None = None  # mean of the native tiles; None when the photo has no detail
+    exposure: ExposureOpinion | None = None  # the exposure reader's cap (models whose card has one)
+    exposure_capped: bool = False  # the cap is what this photo's score is
     cell: float = 16.0  # photo pixels per cell of the overview's maps
 
 
@@ -47,6 +50,8 @@ class Engine:
         self.model = model
         self.calibration = calibration  # a site's fit from embedding + score to its MOS
         self.reading = Reading.from_card(model.card)
+        self.exposure = ExposureReader.from_card(model.card)
+        self._range = tuple(float(v) for v in model.card["score_range"])
         inp = model.card["input"]
         self._scale = float(inp["scale"])
         self._mean = np.asarray(inp["mean"], np.float32).reshape(3, 1, 1)
@@ -55,6 +60,17 @@ class Engine:
         self.stride = int(model.card.get("stride") or 16)
         self._outputs = {id(s): OUTPUTS + tuple(k for k in OPTIONAL_OUTPUT_RANKS if k in {o.name for o in s.get_outputs()})
                          for s in (model.session, model.detail)}
+        self._check_exposure_reader()
+
+    def _check_exposure_reader(self) -> None:
+        """An exposure reader fitted on another embedding than this graph's would read noise."""
+        if self.exposure is None:
+            return
+        shape = next((o.shape for o in self.model.session.get_outputs() if o.name == "embedding"), None)
+        size = shape[-1] if shape else None
+        if isinstance(size, int) and size != self.exposure.size:
+            raise ModelError(f"{self.model.name}: the card's exposure reader reads {self.exposure.size} embedding "
+                             f"values, the graph gives {size}")
 
     def preprocess(self, rgb: np.ndarray) -> np.ndarray:
         """RGB uint8 [H, W, 3] -> normalised float32 [1, 3, H, W], as the card says."""
@@ -110,6 +126,10 @@ class Engine:
         whole = float(out["score"][0])
         detail = self.detail(rgb)
         raw = self.reading.fuse(whole, detail)
+        exposure = self.exposure.read(out["embedding"][0], self._range) if self.exposure else None
+        capped = exposure is not None and exposure.score < raw
+        if capped:  # a cap: exposure an inspector fails lowers the score, never raises it
+            raw = exposure.score
         self._check_output(raw, out["opinions"][0], out["embedding"])
         seconds = time.perf_counter() - start
         # Rounded as stored, so a calibration recomputed later from the database gives the same score.
@@ -126,6 +146,8 @@ class Engine:
             scaled=factor,
             overview_score=whole,
             detail_score=detail,
+            exposure=exposure,
+            exposure_capped=capped,
             cell=self.stride / factor,
             fusion_weights=out["fusion_weights"][0] if "fusion_weights" in out else None,
         )

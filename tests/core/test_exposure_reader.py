@@ -1,0 +1,100 @@
+"""The exposure reader a card may carry: it caps the score, never raises it, and a bad one is refused."""
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from app.core.model.contract import ModelError, model_identity
+from app.core.model.loader import load_model
+from app.core.scoring.engine import Engine
+
+
+def _embedding_size(onnx_path) -> int:
+    return int(Engine(load_model(onnx_path)).run(np.full((64, 64, 3), 128, np.uint8))["embedding"].shape[-1])
+
+
+def _with_reader(exported_student, tmp_path, block) -> "Path":  # noqa: F821
+    """A copy of the tiny model whose card reads exposure with ``block``."""
+    _, onnx_path, card_path = exported_student
+    shutil.copy(onnx_path, tmp_path / onnx_path.name)
+    card = json.loads(card_path.read_text())
+    card["reading"] = dict(card.get("reading") or {}, exposure=block)
+    (tmp_path / card_path.name).write_text(json.dumps(card))
+    return tmp_path / onnx_path.name
+
+
+def _block(size, over_bias=-20.0, under_bias=-20.0, weight=0.0):
+    head = lambda bias: {"weights": [weight] * size, "bias": bias}  # noqa: E731
+    return {"center": [0.0] * size, "scale": [1.0] * size, "over": head(over_bias), "under": head(under_bias)}
+
+
+@pytest.mark.parametrize("over_bias, under_bias", [(-20.0, -20.0), (0.0, -20.0), (-20.0, 1.5), (3.0, 20.0)])
+def test_an_exposure_reader_caps_the_score_and_never_raises_it(exported_student, tmp_path, over_bias, under_bias):
+    size = _embedding_size(exported_student[1])
+    plain = Engine(load_model(exported_student[1]))
+    capped = Engine(load_model(_with_reader(exported_student, tmp_path, _block(size, over_bias, under_bias))))
+    rgb = np.random.default_rng(0).integers(0, 256, (96, 128, 3), dtype=np.uint8)
+    before, after = plain.score(rgb), capped.score(rgb)
+    p = 1 / (1 + np.exp(-max(over_bias, under_bias)))
+    assert after.exposure.score == pytest.approx(100 * (1 - p))
+    assert after.exposure.kind == ("over" if over_bias >= under_bias else "under")
+    assert after.score == pytest.approx(min(before.score, 100 * (1 - p)))
+    assert after.score <= before.score and after.exposure_capped == (100 * (1 - p) < before.score)
+    assert after.raw_score == after.score and after.overview_score == before.overview_score
+
+
+def test_an_exposure_reader_reads_the_embedding_it_was_fitted_on(exported_student, tmp_path):
+    """The heads act on (embedding - center) / scale: a photo whose embedding lies along the
+    'over' weights is read as over-exposed, its copy mirrored away from them is not."""
+    size = _embedding_size(exported_student[1])
+    plain = Engine(load_model(exported_student[1]))
+    rgb = np.random.default_rng(0).integers(0, 256, (96, 128, 3), dtype=np.uint8)
+    emb = plain.score(rgb).embedding
+    block = _block(size, over_bias=0.0)
+    block["center"] = (emb - 1.0).tolist()  # this photo sits +1 from the center on every value
+    block["over"]["weights"] = [5.0 / size] * size
+    result = Engine(load_model(_with_reader(exported_student, tmp_path, block))).score(rgb)
+    assert result.exposure.kind == "over" and result.exposure.probability == pytest.approx(1 / (1 + np.exp(-5)), abs=1e-3)
+
+
+def test_a_card_with_an_exposure_reader_is_another_model(exported_student, tmp_path):
+    size = _embedding_size(exported_student[1])
+    card = load_model(_with_reader(exported_student, tmp_path, _block(size))).card
+    assert model_identity(card) != model_identity(json.loads(exported_student[2].read_text()))
+
+
+@pytest.mark.parametrize("block, said", [
+    ("yes", "must be an object"),
+    ({"over": {}, "under": {}}, "needs center and scale"),
+    ("short scale", "positive numbers"),
+    ("zero scale", "positive numbers"),
+    ("nan weight", "weights and a bias"),
+    ("missing under", "under must hold"),
+    ("string bias", "weights and a bias"),
+])
+def test_a_card_whose_exposure_reader_is_malformed_is_refused_with_its_reason(exported_student, tmp_path, block, said):
+    size = _embedding_size(exported_student[1])
+    good = _block(size)
+    if block == "short scale":
+        block = dict(good, scale=[1.0] * (size - 1))
+    elif block == "zero scale":
+        block = dict(good, scale=[0.0] * size)
+    elif block == "nan weight":
+        block = dict(good, over={"weights": [float("nan")] * size, "bias": 0.0})
+    elif block == "missing under":
+        block = {k: v for k, v in good.items() if k != "under"}
+    elif block == "string bias":
+        block = dict(good, over={"weights": [0.0] * size, "bias": "1/2"})
+    path = _with_reader(exported_student, tmp_path, block)
+    # json.dumps writes NaN, as an edited card could hold it; the loader refuses it either way.
+    with pytest.raises(ModelError, match="exposure") as err:
+        load_model(path)
+    assert said in str(err.value) or "NaN" in str(err.value)
+
+
+def test_an_exposure_reader_of_another_embedding_size_is_refused_when_the_engine_opens(exported_student, tmp_path):
+    size = _embedding_size(exported_student[1])
+    model = load_model(_with_reader(exported_student, tmp_path, _block(size + 3)))
+    with pytest.raises(ModelError, match=f"reads {size + 3} embedding values, the graph gives {size}"):
+        Engine(model)

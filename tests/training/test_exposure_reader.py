@@ -1,0 +1,94 @@
+"""Fitting the exposure reader: its targets, what it learns, and the command that gives a model one."""
+import json
+
+import numpy as np
+import pytest
+
+from app.core.model.contract import model_identity
+from app.core.model.loader import load_model
+from app.core.scoring.engine import Engine
+from training.__main__ import main
+from training.data.heavy_damage import exposed
+from training.exposure_reader import Ladders, exposure_targets, fit_reader
+
+
+def test_exposure_targets_accept_one_stop_and_fail_two_on_each_side():
+    stops = np.array([-3, -2, -1.5, -1, 0, 0.5, 1, 1.5, 2, 3.0])
+    t = exposure_targets(stops)
+    assert t["over"].tolist() == [0, 0, 0, 0, 0, 0, 0, 0.5, 1, 1]
+    assert t["under"].tolist() == [1, 1, 0.5, 0, 0, 0, 0, 0, 0, 0]
+
+
+def test_an_exposure_copy_is_made_in_linear_light():
+    grey = np.full((4, 4, 3), 118, np.uint8)  # ~18 % grey in linear light
+    assert exposed(grey, 0.0).tolist() == grey.tolist()
+    assert 160 < exposed(grey, 1.0)[0, 0, 0] < 170  # twice the light is not twice the value
+    assert exposed(grey, 3.0)[0, 0, 0] == 255 and exposed(grey, -3.0)[0, 0, 0] < 50
+
+
+def _ladders(photos=60, seed=0):
+    """Features that carry the exposure (value 0: the stops plus noise) among noise values."""
+    rng = np.random.default_rng(seed)
+    stops = rng.choice([-3, -2.5, -2, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 2, 2.5, 3], photos * 5)
+    stops[::5] = 0.0
+    features = rng.normal(0, 1, (len(stops), 6))
+    features[:, 0] = stops + rng.normal(0, 0.2, len(stops))
+    return Ladders(features, stops.astype(float), np.repeat(np.arange(photos), 5))
+
+
+def test_the_reader_learns_which_copies_an_inspector_fails_cross_validated_over_photos():
+    reader, report = fit_reader(_ladders())
+    cv = report["cross_validated"]
+    for stop in ("+3", "-3", "+2.5", "-2.5"):
+        assert cv[stop]["cap_below_40"] >= 0.9, (stop, cv[stop])
+    assert cv["+0"]["cap_below_60"] <= 0.05 and cv["+0.5"]["cap_below_60"] <= 0.1
+    assert report["photos"] == 60 and report["l2"] in (1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
+    clean, over, under = (np.array([s, 0, 0, 0, 0, 0], float) for s in (0.0, 3.0, -3.0))
+    assert reader.read(clean).score > 90
+    assert reader.read(over).kind == "over" and reader.read(over).score < 20
+    assert reader.read(under).kind == "under" and reader.read(under).score < 20
+
+
+def test_exposure_reader_command_gives_a_model_a_reader_as_a_new_model(exported_student, tiny_mos_set, tmp_path):
+    _, onnx_path, card_path = exported_student
+    csv_path, root = tiny_mos_set
+    out = tmp_path / "with-reader"
+    assert main(["exposure-reader", "--model", str(onnx_path), "--data", "livec", str(csv_path), str(root),
+                 "--photos", "12", "--copies", "2", "--version", "9.9.9", "--out", str(out), "--threads", "1"]) == 0
+    model = load_model(out / onnx_path.name)
+    card, base = model.card, json.loads(card_path.read_text())
+    assert card["version"] == "9.9.9" and card["sha256"] == base["sha256"]  # the same graph ...
+    assert model_identity(card) != model_identity(base)  # ... read another way: another model
+    exposure = card["reading"]["exposure"]
+    assert set(exposure) >= {"center", "scale", "over", "under", "meaning"}
+    assert card["training"]["exposure_reader"]["data"] == {"livec": 12}
+    assert "exposure-reader" in card["commands"][-1] and "evaluations" not in card
+    rgb = np.random.default_rng(0).integers(0, 256, (80, 96, 3), dtype=np.uint8)
+    result = Engine(model).score(rgb)
+    assert result.exposure is not None and result.score <= Engine(load_model(onnx_path)).score(rgb).score + 1e-6
+
+
+@pytest.mark.slow
+def test_a_fine_tune_of_a_model_with_an_exposure_reader_refits_it_through_its_own_graph(rated_site, tmp_path):
+    from app.core.model.trust import admit_model
+    from app.core.store import open_database
+
+    db_path, base, cfg = rated_site
+    with_reader = tmp_path / "reader"
+    csv = tmp_path / "site.csv"
+    photos = sorted((tmp_path / "site").glob("*.png"))
+    csv.write_text("image,mos,std\n" + "".join(f"{p.name},50,5\n" for p in photos))
+    assert main(["exposure-reader", "--model", str(base), "--data", "site", str(csv), str(tmp_path / "site"),
+                 "--copies", "2", "--version", "0.1.1", "--out", str(with_reader), "--threads", "1"]) == 0
+    base_card = load_model(with_reader / base.name).card
+    db = open_database(db_path)
+    admit_model(db, base_card, str(with_reader / base.name), approved_by="test")
+    db.close()
+    out = tmp_path / "ft"
+    assert main(["finetune", "--db", str(db_path), "--base", str(with_reader / base.name), "--out", str(out),
+                 "--config", str(cfg)]) == 0
+    report = json.loads((out / "finetune_report.json").read_text())
+    child = load_model(report["model"]).card
+    refit = child["reading"]["exposure"]
+    assert refit["center"] != base_card["reading"]["exposure"]["center"]  # the new graph's embedding
+    assert child["training"]["exposure_reader"]["photos"] == report["split"]["counts"]["train"]
