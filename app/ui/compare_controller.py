@@ -93,10 +93,9 @@ class CompareController(QObject):
             for index, path in enumerate(selected[:2]):
                 self.view.panes[index].show_reading(path, photo_caption(path, self.gallery_item(path)))
                 self._submit(index, path, lambda p=path: _photo_images(p, side))
-            self.view.title.setText("Two photos side by side: zoom or pan one, the other follows")
+            self.view.title.setText("Side by side: zoom or pan one, the other follows")
             more = f" (the first two of {len(selected)} selected)" if len(selected) > 2 else ""
-            self.status.emit(f"Comparing {Path(selected[0]).name} and {Path(selected[1]).name}{more}; "
-                             "Esc or C: back to the viewer")
+            self.status.emit(f"Comparing {Path(selected[0]).name} and {Path(selected[1]).name}{more} (Esc: back)")
         elif not self._open_with_map(selected[0], side):
             return
         self.stack.setCurrentWidget(self.view)
@@ -121,8 +120,8 @@ class CompareController(QObject):
             alpha = max(v.opacity.value(), 30) / 100  # a map the opacity slider had faded out still shows
             args = (outcome.rgb, outcome.result, v.native, v.stride, choice, alpha, side)
             self._submit(1, path, lambda: _map_images(*args))
-        self.view.title.setText("The photo beside its map: zoom or pan one, the other follows")
-        self.status.emit(f"Comparing {Path(path).name} with its map ({choice}); Esc or C: back to the viewer")
+        self.view.title.setText("The photo and its map: zoom or pan one, the other follows")
+        self.status.emit(f"Comparing {Path(path).name} with its map (Esc: back)")
         return True
 
     def _map_choice(self) -> str:

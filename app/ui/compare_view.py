@@ -5,19 +5,22 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QStackedLayout, QVBoxLayout, QWidget
 
 from .zoom_link import ZoomLink
 from .zoom_view import ZoomView
 
 
 class ComparePane(QWidget):
-    """One side: a caption (file, score, verdict or disposition), the photo, or why it cannot show."""
+    """One side: the photo, or why it cannot show; its caption (file, score, verdict or
+    disposition) is laid out by CompareView, in one row with the other's, so that a caption
+    wrapping to two lines cannot shift one photo below the other."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.caption = QLabel("")
         self.caption.setWordWrap(True)
+        self.caption.setAlignment(Qt.AlignLeft | Qt.AlignBottom)
         self.caption.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.view = ZoomView()
         self.message = QLabel("")  # "Reading p1.jpg…", or the error of a photo that does not decode
@@ -26,10 +29,8 @@ class ComparePane(QWidget):
         self._stack = QStackedLayout()
         self._stack.addWidget(self.view)
         self._stack.addWidget(self.message)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(self.caption)
-        layout.addLayout(self._stack, 1)
+        self._stack.setContentsMargins(0, 0, 0, 0)
+        self.setLayout(self._stack)
         self.path: str | None = None  # the photo this pane is for
 
     def show_reading(self, path: str, caption: str) -> None:
@@ -65,9 +66,12 @@ class CompareView(QWidget):
         super().__init__(parent)
         self.panes = (ComparePane(), ComparePane())
         self.link = ZoomLink(self.panes[0].view, self.panes[1].view, self)
-        self.title = QLabel("")
+        self.title = QLabel("")  # what the panes show; wrapped in the room beside the buttons, never
+        self.title.setWordWrap(True)  # widening the window (the viewer's place must fit 1280 px)
+        self.title.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.zoom_label = QLabel("")
-        fit, actual, back = QPushButton("Fit"), QPushButton("1:1"), QPushButton("Back to the viewer (Esc)")
+        fit, actual, back = QPushButton("Fit"), QPushButton("1:1"), QPushButton("Back (Esc)")
+        back.setToolTip("Back to the single viewer (Esc, or C again)")
         fit.clicked.connect(lambda: self.active().view.fit())
         actual.clicked.connect(lambda: self.active().view.actual_size())
         back.clicked.connect(self.closed)
@@ -77,10 +81,13 @@ class CompareView(QWidget):
         bar.addWidget(self.title, 1)
         for w in (fit, actual, self.zoom_label, back):
             bar.addWidget(w)
-        sides = QHBoxLayout()
-        sides.setSpacing(6)
-        for pane in self.panes:
-            sides.addWidget(pane, 1)
+        sides = QGridLayout()
+        sides.setHorizontalSpacing(6)
+        for column, pane in enumerate(self.panes):
+            sides.addWidget(pane.caption, 0, column)
+            sides.addWidget(pane, 1, column)
+            sides.setColumnStretch(column, 1)
+        sides.setRowStretch(1, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
@@ -95,4 +102,4 @@ class CompareView(QWidget):
         return self.panes[0]
 
     def _show_zoom(self, _zoom: float) -> None:
-        self.zoom_label.setText("   ".join(f"{p.view.zoom:.0%}" for p in self.panes))
+        self.zoom_label.setText(" | ".join(f"{p.view.zoom:.0%}" for p in self.panes))  # left | right
