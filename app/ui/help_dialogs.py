@@ -82,7 +82,10 @@ class ShortcutsSheet(QDialog):
         layout.addWidget(close)
         width = sum(self.table.columnWidth(c) for c in range(len(self.COLUMNS))) + 60
         height = self.table.horizontalHeader().height() + self.table.verticalHeader().length() + 110
-        self.resize(max(560, min(width, 900)), min(900, height))
+        # Within the screen: at 1280x800 a 900 px sheet hid its Close button below the screen's edge.
+        screen = (parent.screen() if parent is not None else None) or QApplication.primaryScreen()
+        room = screen.availableGeometry().height() - 80 if screen is not None else 900
+        self.resize(max(560, min(width, 900)), max(300, min(900, height, room)))
 
     def rows(self) -> list[tuple[str, ...]]:
         return [tuple(self.table.item(r, c).text() for c in range(self.table.columnCount()))

@@ -18,6 +18,30 @@ def _add(window, menu, text: str, keys, slot) -> QAction:
     return action
 
 
+def _add_photo_views(window, view_menu) -> None:
+    """Zoom (the viewer, or both compare panes at once), compare, the loupe."""
+    view_menu.addSeparator()
+    zoom = window.compare.zoom_target  # asked at each press: the viewer or the compare pane in use
+    _add(window, view_menu, "Zoom &in", "+", lambda: zoom().zoom_by(1.25)).setShortcuts(
+        [QKeySequence("+"), QKeySequence("=")])  # = is + without Shift
+    _add(window, view_menu, "Zoom &out", "-", lambda: zoom().zoom_by(0.8))
+    _add(window, view_menu, "&Fit the photo", "Ctrl+0", lambda: zoom().fit())
+    _add(window, view_menu, "100 % (&actual pixels)", "Ctrl+1", lambda: zoom().actual_size())
+    def compare_or_back() -> None:
+        window.compare.toggle(window.gallery.selected_paths())
+        compare.setChecked(window.compare.is_open)  # a compare that could not open leaves no tick
+
+    compare = _add(window, view_menu, "&Compare side by side (two selected, or one with its map)", "C",
+                   compare_or_back)
+    compare.setCheckable(True)
+    back = _add(window, view_menu, "&Back to the single viewer", "Esc", window.compare.close)
+    back.setEnabled(False)  # Esc is free for anything else while no compare is open
+    window.compare.toggled.connect(compare.setChecked)
+    window.compare.toggled.connect(back.setEnabled)
+    loupe = _add(window, view_menu, "&Loupe: 100 % under the cursor", "L", window.loupe.set_on)
+    loupe.setCheckable(True)
+
+
 def build_menus(window) -> None:
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
@@ -69,6 +93,7 @@ def build_menus(window) -> None:
         shown.setText(text)
         shown.setShortcut(keys)
         view_menu.addAction(shown)
+    _add_photo_views(window, view_menu)
     _add(window, bar.addMenu("&Go"), "Next &unreviewed", "N", window.next_unreviewed)
     # Help comes last; its sheet reads the menus when it opens, so menus added above are listed too.
     helper = HelpMenu(window)

@@ -8,9 +8,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
-    QGraphicsPixmapItem,
-    QGraphicsScene,
-    QGraphicsView,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -22,68 +19,12 @@ from PySide6.QtWidgets import (
 from ..core.scoring import overlay
 from ..core.verdict import Thresholds, in_force
 from .images import to_qimage
+from .zoom_view import ZoomView
 
 NONE, FUSED = "None", "Attention (all views)"
 DISTORTION = "Damage (whole photo)"  # the overview's map: what the score was made of
 NATIVE = "Damage at 100 % (tiled)"  # the detail network's plain map of native tiles (its damage head's)
 IN_SCORE = "Damage as the score counts it"  # overview and tiles weighted as in the score, at native resolution
-
-
-class ZoomView(QGraphicsView):
-    """Wheel zooms around the cursor, dragging pans; double-click fits the photo."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setScene(QGraphicsScene(self))
-        self.item = QGraphicsPixmapItem()
-        self.item.setTransformationMode(Qt.SmoothTransformation)
-        self.scene().addItem(self.item)
-        self.setDragMode(QGraphicsView.ScrollHandDrag)
-        self.setTransformationAnchor(QGraphicsView.AnchorUnderMouse)
-        self.zoom = 1.0
-        self.fitted = True  # following the view's size (Fit) until the person zooms
-
-    zoomed = Signal(float)
-
-    def set_pixmap(self, pixmap: QPixmap, fit: bool) -> None:
-        self.item.setPixmap(pixmap)
-        self.scene().setSceneRect(self.item.boundingRect())
-        if fit:
-            self.fit()
-
-    def fit(self) -> None:
-        """The whole photo in view, never enlarged beyond 100 %: a photo smaller than the view shows
-        at its own size (an enlarged one looks softer than it is, to a person judging its quality)."""
-        self.fitted = True
-        self.fitInView(self.item, Qt.KeepAspectRatio)
-        if self.transform().m11() > 1.0:
-            self.resetTransform()
-        self.zoom = self.transform().m11()
-        self.zoomed.emit(self.zoom)
-
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        if self.fitted:  # a fitted photo keeps fitting as the window grows or shrinks
-            self.fit()
-
-    def actual_size(self) -> None:
-        """1:1 — one photo pixel per screen pixel."""
-        self.fitted = False
-        self.resetTransform()
-        self.zoom = 1.0
-        self.zoomed.emit(self.zoom)
-
-    def zoom_by(self, factor: float) -> None:
-        self.fitted = False
-        self.scale(factor, factor)
-        self.zoom = self.transform().m11()
-        self.zoomed.emit(self.zoom)
-
-    def wheelEvent(self, event) -> None:
-        self.zoom_by(1.25 if event.angleDelta().y() > 0 else 0.8)
-
-    def mouseDoubleClickEvent(self, event) -> None:
-        self.fit()
 
 
 def _legend_strip(bar: np.ndarray, low: str, high: str) -> np.ndarray:
@@ -95,6 +36,25 @@ def _legend_strip(bar: np.ndarray, low: str, high: str) -> np.ndarray:
     for text, x in ((low, 2), (high, 392)):
         cv2.putText(strip, text[:24], (x, 12), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (40, 40, 40), 1, cv2.LINE_AA)
     return strip
+
+
+def compose(rgb: np.ndarray, result, native, stride: int | None, choice: str, alpha: float) -> np.ndarray:
+    """``rgb`` with the overlay named ``choice`` (one of the viewer's) drawn at ``alpha``. Numpy
+    only: the compare view calls it off the GUI thread."""
+    if result is None or choice in ("", NONE):
+        return rgb
+    cell = result.cell if stride else None  # the overview's maps, stretched over the photo
+    if choice in (NATIVE, IN_SCORE):
+        if native is None:
+            return rgb
+        damage = native.tiles if choice == NATIVE else native.in_score
+        return overlay.distortion_overlay(rgb, damage, stride, alpha)
+    if choice == DISTORTION:
+        return overlay.distortion_overlay(rgb, result.distortion, cell, alpha)
+    if choice == FUSED:
+        return overlay.attention_overlay(rgb, overlay.fused_attention(result.attention, result.fusion_weights), cell, alpha)
+    view = int(choice.rsplit(" ", 1)[1]) - 1
+    return overlay.attention_overlay(rgb, result.attention[view], cell, alpha)
 
 
 class Viewer(QWidget):
@@ -180,21 +140,7 @@ class Viewer(QWidget):
         o = self.outcome
         if o is None or o.rgb is None:
             return None
-        choice, alpha = self.overlay_box.currentText(), self.opacity.value() / 100
-        if o.result is None or choice in ("", NONE):
-            return o.rgb
-        cell = o.result.cell if self.stride else None  # the overview's maps, stretched over the photo
-        if choice in (NATIVE, IN_SCORE):
-            if self.native is None:
-                return o.rgb
-            damage = self.native.tiles if choice == NATIVE else self.native.in_score
-            return overlay.distortion_overlay(o.rgb, damage, self.stride, alpha)
-        if choice == DISTORTION:
-            return overlay.distortion_overlay(o.rgb, o.result.distortion, cell, alpha)
-        if choice == FUSED:
-            return overlay.attention_overlay(o.rgb, overlay.fused_attention(o.result.attention, o.result.fusion_weights), cell, alpha)
-        view = int(choice.rsplit(" ", 1)[1]) - 1
-        return overlay.attention_overlay(o.rgb, o.result.attention[view], cell, alpha)
+        return compose(o.rgb, o.result, self.native, self.stride, self.overlay_box.currentText(), self.opacity.value() / 100)
 
     def render(self, fit: bool) -> None:
         rgb = self.composed()
@@ -263,9 +209,5 @@ class Viewer(QWidget):
         keys = {Qt.Key_Right: 1, Qt.Key_Down: 1, Qt.Key_Space: 1, Qt.Key_Left: -1, Qt.Key_Up: -1}
         if event.key() in keys:
             self.next_requested.emit(keys[event.key()])
-        elif event.key() in (Qt.Key_Plus, Qt.Key_Equal):
-            self.view.zoom_by(1.25)
-        elif event.key() == Qt.Key_Minus:
-            self.view.zoom_by(0.8)
-        else:
+        else:  # + and - zoom through the View menu's actions (app.ui.menus), here and in the compare view
             super().keyPressEvent(event)

@@ -13,14 +13,17 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QSplitter,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from .compare_controller import CompareController
 from .gallery import FILTERS, SORT_ROLES
 from .gallery_controls import GalleryControls
 from .message_log import MessageLogPanel
 from .station_status import StationStatus
+from .loupe import Loupe
 from .status_line import FittedProgressBar
 from .view_options import ViewOptions
 
@@ -67,9 +70,15 @@ def build_layout(window) -> None:
     lv.addLayout(controls)
     lv.addWidget(window.gallery_controls)
     lv.addWidget(window.gallery, 1)
+    # The viewer, or the compare view in its place (C; Esc goes back).
+    photo_side = QStackedWidget()
+    photo_side.addWidget(window.viewer)
+    window.compare = CompareController(window.tasks, photo_side, window.viewer, window.model.item, parent=window)
+    window.compare.status.connect(window.statusBar().showMessage)
+    window.loupe = Loupe(window.viewer, parent=window)
     split = QSplitter()
     split.addWidget(left)
-    split.addWidget(window.viewer)
+    split.addWidget(photo_side)
     split.setSizes([460, 820])
     window.setCentralWidget(split)
     dock = window.thresholds_dock = QDockWidget("Thresholds (supervisor)", window)

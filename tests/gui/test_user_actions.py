@@ -637,6 +637,14 @@ EXERCISED = {
     # module.test: a test of another file in tests/gui
     "Ctrl+Shift+E": "test_station_panels.test_the_exif_panel_shows_iso_and_shutter_first_says_when_there_is_none_and_is_remembered",
     "Ctrl+Shift+L": "test_station_panels.test_errors_and_warnings_the_status_bar_said_are_listed_with_their_time",
+    # View: zoom, compare, the loupe (tests/gui/test_compare_and_loupe.py)
+    "+": "test_compare_and_loupe.test_c_on_two_selected_photos_shows_them_side_by_side_and_zooming_one_zooms_the_other",
+    "-": "test_compare_and_loupe.test_minus_zooms_out_the_single_viewer_and_ctrl_0_fits_it_again",
+    "Ctrl+0": "test_compare_and_loupe.test_c_on_two_selected_photos_shows_them_side_by_side_and_zooming_one_zooms_the_other",
+    "Ctrl+1": "test_compare_and_loupe.test_c_on_two_selected_photos_shows_them_side_by_side_and_zooming_one_zooms_the_other",
+    "C": "test_compare_and_loupe.test_c_on_two_selected_photos_shows_them_side_by_side_and_zooming_one_zooms_the_other",
+    "Esc": "test_compare_and_loupe.test_c_on_two_selected_photos_shows_them_side_by_side_and_zooming_one_zooms_the_other",
+    "L": "test_compare_and_loupe.test_l_shows_the_photos_own_pixels_under_the_cursor_while_the_viewer_fits_the_photo",
 }
 
 
