@@ -1,7 +1,8 @@
 """The thresholds panel's score histogram, with its axes: scores 0-100 along the bottom, photo
 counts up the side, the two threshold lines named where they stand ("fail < 45", "pass ≥ 70") and
-a legend for the bars' colours. Painted directly (the runtime has no plotting library); what it
-writes on the axes is computed by plain methods, so a test can read what a supervisor reads."""
+a legend for the bars' colours beside the axis title. Painted directly (the runtime has no
+plotting library); what it writes on the axes is computed by plain methods, so a test can read
+what a supervisor reads."""
 from __future__ import annotations
 
 import math
@@ -33,7 +34,7 @@ def count_ticks(peak: int, most: int = 4) -> list[int]:
 class ScoreHistogram(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.setMinimumSize(240, 190)
+        self.setMinimumSize(240, 160)
         self.counts = np.zeros(BINS, int)
         self.thresholds = Thresholds()
 
@@ -67,8 +68,8 @@ class ScoreHistogram(QWidget):
         fm = self.fontMetrics()
         line = fm.height()
         left = fm.horizontalAdvance(self.count_ticks()[-1][1]) + line + 10  # tick labels + the rotated title
-        top = 2 * line + 6  # the legend, then the threshold labels
-        bottom = 2 * line + 6  # tick labels, then the axis title
+        top = line + 4  # the threshold lines' names
+        bottom = 2 * line + 8  # tick labels, then the legend and the axis title
         return QRectF(left, top, max(10, self.width() - left - 10), max(10, self.height() - top - bottom))
 
     def paintEvent(self, event) -> None:
@@ -112,8 +113,9 @@ class ScoreHistogram(QWidget):
             left = min(max(0.0, x - width / 2), self.width() - width - 1.0)  # "100" stays inside
             p.drawText(QRectF(left, plot.bottom() + 5, width + 1, fm.height()), Qt.AlignCenter, text)
         score_title, count_title = self.axis_titles()
-        p.drawText(QRectF(plot.left(), plot.bottom() + 5 + fm.height(), plot.width(), fm.height()),
-                   Qt.AlignHCenter, score_title)
+        # The axis title at the axis' right end, the legend at its left: one line for both.
+        p.drawText(QRectF(plot.left(), plot.bottom() + 7 + fm.height(), plot.width(), fm.height()),
+                   Qt.AlignRight | Qt.AlignVCenter, score_title)
         p.save()
         p.translate(2, plot.center().y())
         p.rotate(-90)
@@ -127,7 +129,7 @@ class ScoreHistogram(QWidget):
         """Each line named above the plot: "fail < N" ends at its line (to its left), "pass ≥ M"
         starts at its line (to its right), so the two never cover each other."""
         fm = self.fontMetrics()
-        y = plot.top() - fm.height() - 2
+        y = plot.top() - fm.height() - 1
         labels = self.threshold_labels()
         for kind, value in (("fail", self.thresholds.fail_below), ("pass", self.thresholds.pass_at)):
             x = x_of(value)
@@ -141,10 +143,10 @@ class ScoreHistogram(QWidget):
 
     def _paint_legend(self, p: QPainter, plot: QRectF) -> None:
         fm = self.fontMetrics()
-        x, y, box = plot.left(), 2.0, fm.height() - 4
+        x, y, box = 2.0, plot.bottom() + 7 + fm.height(), fm.height() - 4  # from the edge: "Score" fits beside it
         for name, colour in self.legend():
             p.fillRect(QRectF(x, y + 2, box, box), colour)
             p.setPen(TEXT)
             width = fm.horizontalAdvance(name)
             p.drawText(QRectF(x + box + 4, y, width + 2, fm.height()), Qt.AlignLeft | Qt.AlignVCenter, name)
-            x += box + width + 16
+            x += box + width + 12

@@ -81,7 +81,7 @@ def build_layout(window) -> None:
     exif.setWidget(window.exif_panel)
     window.addDockWidget(Qt.RightDockWidgetArea, exif)  # below the thresholds
     # The thresholds panel stretches to any height; the EXIF panel needs its form's at least.
-    window.resizeDocks([dock, exif], [430, 370], Qt.Vertical)
+    window.resizeDocks([dock, exif], [470, 330], Qt.Vertical)  # the histogram needs ~170 px with its axes
     exif.visibilityChanged.connect(lambda shown: shown and window._read_exif())
     log = window.messages_dock = QDockWidget("Messages: errors and warnings", window)
     log.setObjectName("messages")

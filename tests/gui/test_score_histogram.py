@@ -32,10 +32,11 @@ def test_the_histogram_has_a_score_axis_counts_a_legend_and_names_the_threshold_
     window.panel.fail_slider.setValue(35)
     assert histogram.threshold_labels() == {"fail": "fail < 35", "pass": "pass \u2265 80"}
 
-    # Drawn, not only computed: text in the side margin, the bottom margin and the legend band.
+    # Drawn, not only computed: text in the side margin, under the plot (ticks, legend, axis title)
+    # and above it (the lines' names).
     histogram.resize(300, 200)
     image = histogram.grab().toImage()
     plot = histogram._plot_rect()
     assert ink(image, 0, int(plot.top()), int(plot.left()) - 2, int(plot.height())) > 20  # count ticks
     assert ink(image, 0, int(plot.bottom()) + 3, image.width(), image.height() - int(plot.bottom()) - 3) > 40
-    assert ink(image, 0, 0, image.width(), int(plot.top()) - 1) > 40  # legend and line names
+    assert ink(image, 0, 0, image.width(), int(plot.top()) - 1) > 40
