@@ -340,6 +340,7 @@ class MainWindow(QMainWindow):
         self.outputs.show_reviews()
         self._histogram_timer.stop()
         self._refresh_counts()
+        self.thumbnails.want(self.gallery.thumb_size())  # rows stored at 128 px, shown larger
         n, errors = len(self.model.items), sum(1 for it in self.model.items if it.status != "ok")
         ending = f"Stopped by a {self._failure}" if self._failure else ("Cancelled" if cancelled else "Done")
         self.statusBar().showMessage(f"{ending}: {n} photos, {errors} could not be scored")

@@ -22,6 +22,7 @@ from .gallery_controls import GalleryControls
 from .message_log import MessageLogPanel
 from .station_status import StationStatus
 from .status_line import FittedProgressBar
+from .thumbnail_jobs import FullSizeThumbnails
 from .view_options import ViewOptions
 
 
@@ -37,6 +38,9 @@ def build_layout(window) -> None:
     window.gallery_controls.narrowed.connect(window._narrowed)
     window.gallery_controls.status.connect(window.statusBar().showMessage)
     gc = window.gallery_controls
+    # Thumbnails stored smaller than the size chosen are drawn again, off the GUI thread.
+    window.thumbnails = FullSizeThumbnails(window.tasks, window.model, lambda: window.workspace.db, parent=window)
+    gc.size.valueChanged.connect(window.thumbnails.want)
     window.view_options = ViewOptions(window.settings, window.filter_box, window.sort_box, window.descending,
                                     window.recursive, window.watch,
                                     {"search": gc.search, "score_min": gc.low, "score_max": gc.high,
