@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
 from ..core.outputs.atomic import written_whole
 from ..core.outputs.batch_report import BatchContext, build_report
-from ..core.outputs.reason_codes import parse_codes, reason_label
+from ..core.outputs.reason_codes import DEFAULT_CODES, reason_label
 from ..core.outputs.report_html import render_html
 from ..core.outputs.reviews import add_reviews, current_reviews, with_reviews
 from ..core.outputs.scores_csv import write_scores_csv
@@ -26,9 +26,8 @@ from . import reason_dialog
 from .gallery import GalleryModel
 from .output_files import CSV_FILTER, REPORT_FILTERS, ProgressRelay, proposed_path, report_target
 from .report_pdf import write_report_pdf
+from .site_reason_codes import SiteReasonCodes
 from .tasks import TaskOwner, describe_failure
-
-REASON_CODES = "review/reason_codes"  # the settings key of the site's codes (a list, or text with commas)
 
 
 def gallery_rows(db, model_version_id: int | None, shown: set[str]) -> list[dict]:
@@ -45,15 +44,18 @@ class BatchOutputs(QObject):
 
     def __init__(self, workspace: Workspace, tasks: TaskOwner, model: GalleryModel,
                  current_path: Callable[[], str | None], reviewer: Callable[[], str], settings: QSettings,
-                 parent: QWidget | None = None, selected_paths: Callable[[], list[str]] | None = None):
+                 parent: QWidget | None = None, selected_paths: Callable[[], list[str]] | None = None,
+                 reason_codes: SiteReasonCodes | None = None):
         """``current_path()``: the photo in the viewer (None when none is); ``reviewer()``: the
         name recorded on a decision or a report (the person signed in, not the OS login);
         ``parent``: the widget the dialogs belong to; ``selected_paths()``: the photos selected
-        in the gallery (a decision with more than one selected is on all of them)."""
+        in the gallery (a decision with more than one selected is on all of them); ``reason_codes``:
+        the site's list the accept / reject question offers (None: the defaults)."""
         super().__init__(parent)
         self.workspace, self.tasks, self.model, self.settings = workspace, tasks, model, settings
         self.current_path, self.reviewer = current_path, reviewer
         self.selected_paths = selected_paths or (lambda: [])
+        self.site_codes = reason_codes
         self._dialogs = parent
         # Where the gallery's photos came from, named in the report: a folder (whose path the
         # export dialogs start in) or a camera (its frames' folder). Told by ``batch_started``.
@@ -71,8 +73,8 @@ class BatchOutputs(QObject):
         self.status.emit(text)
 
     def reason_codes(self) -> tuple[str, ...]:
-        """The site's reason codes, from the settings (the defaults when none are set)."""
-        return parse_codes(self.settings.value(REASON_CODES, ""))
+        """The site's reason codes, as last read from the database (the defaults when none are set)."""
+        return self.site_codes.codes if self.site_codes is not None else DEFAULT_CODES
 
     def review_current(self, decision: str) -> None:
         """The inspector's decision on the photo in the viewer, or on every photo selected, stored

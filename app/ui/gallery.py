@@ -17,6 +17,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QListView
 
+from ..core.imageio.thumbnail import THUMB_SIDE, thumbnail_side
 from ..core.outputs.reviews import ReviewState
 from ..core.verdict import Thresholds, in_force, severity_rank
 
@@ -42,7 +43,7 @@ class GalleryItem:
     error: str | None = None
     opinions: list[float] | None = None
     added: datetime = field(default_factory=datetime.now)
-    thumb: bytes | None = None  # JPEG: ~5 KB instead of a 64 KB pixmap per photo
+    thumb: bytes | None = None  # JPEG: ~15 KB instead of a 256 KB pixmap per photo
     reviewed: bool = False  # opened in the viewer this session (N skips it)
     review: ReviewState | None = None  # the inspector's decision in force, from the database
 
@@ -67,13 +68,22 @@ class GalleryModel(QAbstractListModel):
         # drawn ones are kept: memory then grows by ~5 KB per photo, not by a pixmap per photo.
         self._icons: OrderedDict[str, QIcon] = OrderedDict()
         self.cell = CELL_SIZE  # follows the thumbnail size the inspector chose (GalleryView.set_thumb_size)
+        self.thumb_px = THUMB_SIZE  # the same, in px: icons are decoded no larger than it
+
+    def set_thumb_px(self, px: int) -> None:
+        if px != self.thumb_px:
+            self.thumb_px = px
+            self._icons.clear()  # decoded for the old size
 
     def icon(self, item: GalleryItem) -> QIcon | None:
         if item.thumb is None:
             return None
         icon = self._icons.get(item.path)
         if icon is None:
-            icon = QIcon(QPixmap.fromImage(QImage.fromData(item.thumb, "JPG")))
+            image = QImage.fromData(item.thumb, "JPG")
+            if image.width() > self.thumb_px:  # stored at the largest size: kept decoded at the one shown
+                image = image.scaled(self.thumb_px, self.thumb_px, Qt.KeepAspectRatio, Qt.SmoothTransformation)
+            icon = QIcon(QPixmap.fromImage(image))
             self._icons[item.path] = icon
             if len(self._icons) > ICON_CACHE:
                 self._icons.popitem(last=False)
@@ -144,6 +154,22 @@ class GalleryModel(QAbstractListModel):
             self.items[row] = item
             self.dataChanged.emit(self.index(row), self.index(row))
 
+    def set_thumb(self, path: str, thumb: bytes) -> None:
+        """A larger thumbnail for a photo shown (one stored at 128 px, drawn again)."""
+        row = self._row_of.get(path)
+        if row is None:
+            return
+        self.items[row].thumb = thumb
+        self._icons.pop(path, None)
+        self.dataChanged.emit(self.index(row), self.index(row), [Qt.DecorationRole])
+
+    def smaller_thumbs(self, px: int) -> list[str]:
+        """The scored photos whose stored thumbnail is narrower than ``px`` (up to THUMB_SIDE):
+        shown at ``px`` they would be upscaled."""
+        want = min(px, THUMB_SIDE)
+        return [it.path for it in self.items
+                if it.thumb is not None and it.status == "ok" and thumbnail_side(it.thumb) < want]
+
     def item(self, path: str) -> GalleryItem | None:
         row = self._row_of.get(path)
         return None if row is None else self.items[row]
@@ -201,7 +227,7 @@ class GalleryModel(QAbstractListModel):
         self.endResetModel()
 
 
-THUMB_SIZE, THUMB_MIN, THUMB_MAX, THUMB_STEP = 128, 64, 256, 32  # px; thumbnails are stored at 128
+THUMB_SIZE, THUMB_MIN, THUMB_MAX, THUMB_STEP = 128, 64, THUMB_SIDE, 32  # px; thumbnails are stored at THUMB_MAX
 
 
 def cell_size(thumb: int) -> QSize:
@@ -297,6 +323,7 @@ class GalleryView(QListView):
         source = model.sourceModel() if isinstance(model, QSortFilterProxyModel) else model
         if isinstance(source, GalleryModel):
             source.cell = cell  # uniform sizes are read from an item: it must state the new one
+            source.set_thumb_px(px)
         self.setIconSize(QSize(px, px))
         self._cell = QSize(cell.width() + 8, cell.height() + 8)
         self._spread()

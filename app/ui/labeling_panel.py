@@ -7,8 +7,9 @@ run in a TaskOwner (the window's), and the answer comes back on the GUI thread. 
 the rater would judge the blur), or shown at 100 % (Z), one photo pixel per screen pixel, with
 scroll bars and drag to pan. A vote is taken only while the photo is on screen; a key pressed
 before is refused out loud, never silently dropped; a photo that cannot be shown is skipped (S).
-Before a rater's first photo at the station the panel shows how to rate (app.ui.rater_help), and
-again on request (F1); no vote is taken while it is shown.
+Before a rater's first photo at the site the panel shows how to rate (app.ui.rater_help), and
+again on request (F1); no vote is taken while it is shown. The rater id offered is the operator
+signed in at the window.
 """
 from __future__ import annotations
 
@@ -177,14 +178,23 @@ class LabelingPanel(QWidget):
         if not key:
             self._say("A rater id is required")
             return
-        if self.instructions is not None and not self.instructions.seen(key):
-            # Read before the first photo: the session opens once the rater leaves the page.
-            self._first_reading = key
-            self.rater.setEnabled(False)
-            self.start_button.setEnabled(False)
-            self.show_instructions()
+        if self.instructions is None:
+            self._open_session(key)
             return
-        self._open_session(key)
+        # Has this rater read how to rate? The site's record, asked off the GUI thread.
+        self.rater.setEnabled(False)
+        self.start_button.setEnabled(False)
+        seen = self.instructions
+        self.tasks.submit("labeling", lambda: seen.seen(key), on_done=lambda already: self._read_or_rate(key, already),
+                          on_error=self._sign_in_failed)
+
+    def _read_or_rate(self, key: str, already_read: bool) -> None:
+        if already_read:
+            self._open_session(key)
+            return
+        # Read before the first photo: the session opens once the rater leaves the page.
+        self._first_reading = key
+        self.show_instructions()
 
     def _open_session(self, key: str) -> None:
         screen = self.screen().size() if self.screen() else None
@@ -221,7 +231,10 @@ class LabelingPanel(QWidget):
         self.setFocus()  # Enter or Space must not press the page's button again
         if self._first_reading is not None:
             key, self._first_reading = self._first_reading, None
-            self.instructions.mark(key)
+            seen = self.instructions
+            # Recorded before the session opens (one thread, in order); a failure is said, the rating goes on.
+            self.tasks.submit("instructions read", lambda: seen.mark(key), replace=False,
+                              on_error=lambda exc: self.hint.setText(f"Could not record that {key} read how to rate: {exc}"))
             self._open_session(key)
             return
         if self.item is not None:

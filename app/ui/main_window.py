@@ -40,6 +40,7 @@ from .message_log import ERROR, WARNING, MessageLog
 from .model_controller import ModelController
 from .operator_controller import OperatorController
 from .rater_help import SeenInstructions
+from .site_reason_codes import SiteReasonCodes
 from .status_line import StatusLine
 from .station_sync import StationSyncTimer
 from .tasks import TaskOwner
@@ -97,9 +98,14 @@ class MainWindow(QMainWindow):
         self.model = GalleryModel(self)
         self.model.reviews_changed.connect(self._reviews_changed)
         # Reviews and exports of the batch's results.
+        # The site's reason codes (the database's, shared by its stations) for the accept / reject question.
+        self.reason_codes = SiteReasonCodes(self.workspace.db, self.tasks, self.settings,
+                                            self.operators.require_supervisor, self)
+        self.reason_codes.status.connect(self.statusBar().showMessage)
+        self.reason_codes.load()
         self.outputs = BatchOutputs(self.workspace, self.tasks, self.model, self.current_path,
                                     self.operators.recorded_name, self.settings, parent=self,
-                                    selected_paths=lambda: self.gallery.selected_paths())
+                                    selected_paths=lambda: self.gallery.selected_paths(), reason_codes=self.reason_codes)
         self.outputs.status.connect(self.statusBar().showMessage)
         self.outputs.failed.connect(lambda message: self.messages.add(ERROR, message))  # said by ``status`` too
         self.jobs = BatchJobs(self)  # the one owner of folder and camera batches
@@ -147,6 +153,7 @@ class MainWindow(QMainWindow):
         self.station_sync.profile_changed.connect(lambda _name: self._read_profiles())  # saved at another station
         self.station_sync.reviews_changed.connect(self.outputs.show_reviews)
         self.station_sync.status.connect(self.statusBar().showMessage)
+        self.station_sync.timer.timeout.connect(self.reason_codes.refresh)  # a supervisor's change at another station
         geometry = self.settings.value("geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
@@ -340,6 +347,7 @@ class MainWindow(QMainWindow):
         self.outputs.show_reviews()
         self._histogram_timer.stop()
         self._refresh_counts()
+        self.thumbnails.want(self.gallery.thumb_size())  # rows stored at 128 px, shown larger
         n, errors = len(self.model.items), sum(1 for it in self.model.items if it.status != "ok")
         ending = f"Stopped by a {self._failure}" if self._failure else ("Cancelled" if cancelled else "Done")
         self.statusBar().showMessage(f"{ending}: {n} photos, {errors} could not be scored")
@@ -485,7 +493,10 @@ class MainWindow(QMainWindow):
         if self.labeling is not None:
             self.labeling.close()  # one rater at a time at this station
         self.labeling = LabelingPanel(self.workspace.db, batch_name(photos), photos, tasks=self.tasks,
-                                      instructions=SeenInstructions(self.settings))
+                                      instructions=SeenInstructions.for_station(self.workspace.db, self.settings))
+        if self.operators.current is not None:  # who rates is, by default, who is signed in (typing replaces it)
+            self.labeling.rater.setText(self.operators.current.name)
+            self.labeling.rater.selectAll()
         self.labeling.resize(900, 700)
         self.labeling.show()
 

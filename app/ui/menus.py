@@ -70,6 +70,9 @@ def build_menus(window) -> None:
     _add(window, review_menu, "&Redo", "Ctrl+Shift+Z", window.outputs.redo)
     # A, X and M decide every selected photo: this selects every photo the filters show.
     _add(window, review_menu, "Select &all shown", QKeySequence.SelectAll, window.gallery.selectAll)
+    review_menu.addSeparator()
+    _add(window, review_menu, "Reason &codes for every station (supervisor)…", "Ctrl+Shift+R",
+         window.reason_codes.edit)
     operator_menu = bar.addMenu("&Operator")
     for text, keys, slot in (
         ("&Sign in / switch operator…", "Ctrl+U", window.operators.sign_in),

@@ -1,5 +1,6 @@
 """How to rate: the page the labeling panel shows a rater before their first photo, and again on
-request (F1 or *How to rate*), and the station's memory of which raters have seen it.
+request (F1 or *How to rate*), and the site's record of which raters have read it (in the
+database, so a rater reads it once at any station, under any computer login).
 
 Opinions are only comparable when every rater reads the same scale the same way (ITU-T P.910
 trains its subjects before the session): the ACR scale in words, what a flaw looks like, and
@@ -13,7 +14,9 @@ from html import escape
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
+from ..core.ratings.instructions import instructions_seen, mark_instructions_seen
 from ..core.ratings.session import ACR_LEVELS
+from ..core.store.database import Database
 
 # What each level means, in words a rater can apply (after P.910's impairment wording).
 LEVEL_MEANING = {
@@ -79,20 +82,34 @@ class InstructionsPage(QWidget):
 
 
 class SeenInstructions:
-    """Which raters have read the instructions at this station (the window's settings)."""
+    """Which raters have read the instructions: the site's record in the database
+    (app.core.ratings.instructions), asked off the GUI thread (the labeling panel calls these in
+    its TaskOwner). ``carried``: the raters a station's settings listed before the record moved
+    to the database; marked there with the first question, so none of them reads it again."""
 
-    KEY = "rating/instructions_seen"
+    LEGACY_KEY = "rating/instructions_seen"  # where a station's settings kept the list before
 
-    def __init__(self, settings: QSettings):
-        self.settings = settings
+    def __init__(self, db: Database, carried: list[str] | None = None):
+        self.db, self._carried = db, list(carried or [])
 
-    def _raters(self) -> list[str]:
-        value = self.settings.value(self.KEY, [])
-        return [value] if isinstance(value, str) else list(value or [])  # one entry reads back as a str
+    @classmethod
+    def for_station(cls, db: Database, settings: QSettings) -> SeenInstructions:
+        """The record of the site, with what this station's settings still listed moved into it."""
+        value = settings.value(cls.LEGACY_KEY, [])
+        carried = [value] if isinstance(value, str) else list(value or [])  # one entry reads back as a str
+        if carried:
+            settings.remove(cls.LEGACY_KEY)
+        return cls(db, carried)
+
+    def _carry(self) -> None:
+        if self._carried:
+            self.db.run(mark_instructions_seen, self.db, self._carried)
+            self._carried = []
 
     def seen(self, rater: str) -> bool:
-        return rater in self._raters()
+        self._carry()
+        return self.db.run(instructions_seen, self.db, rater)
 
     def mark(self, rater: str) -> None:
-        if not self.seen(rater):
-            self.settings.setValue(self.KEY, self._raters() + [rater])
+        self._carry()
+        self.db.run(mark_instructions_seen, self.db, [rater])

@@ -1,12 +1,11 @@
-"""The supervisor's panel: a score histogram with the two threshold lines, sliders, live counts,
-and the model's saved profiles: who changed which thresholds, and when, in plain words."""
+"""The supervisor's panel: a score histogram with the two threshold lines (app.ui.score_histogram),
+sliders, live counts, and the model's saved profiles: who changed which thresholds, and when, in
+plain words."""
 from __future__ import annotations
 
 from datetime import UTC
 
-import numpy as np
-from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
@@ -18,47 +17,9 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.verdict import Thresholds
+from .score_histogram import ScoreHistogram
 
-BINS = 20
 SHOWN_PROFILES = 6  # the latest changes; the rest are counted
-
-
-class Histogram(QWidget):
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setMinimumSize(220, 120)
-        self.counts = np.zeros(BINS, int)
-        self.thresholds = Thresholds()
-
-    def set_scores(self, scores) -> None:
-        self.counts = np.histogram(np.asarray(scores, float), bins=BINS, range=(0, 100))[0]
-        self.update()
-
-    def set_thresholds(self, thresholds: Thresholds) -> None:
-        self.thresholds = thresholds
-        self.update()
-
-    def paintEvent(self, event) -> None:
-        p = QPainter(self)
-        w, h = self.width(), self.height() - 14
-        p.fillRect(self.rect(), QColor(250, 250, 250))
-        peak = max(1, int(self.counts.max()))
-        bw = w / BINS
-        for i, n in enumerate(self.counts):
-            centre = (i + 0.5) * 100 / BINS
-            colour = {"pass": QColor(90, 170, 90), "review": QColor(230, 180, 60), "fail": QColor(210, 80, 80)}[
-                self.thresholds.verdict(centre)
-            ]
-            bar = h * n / peak
-            p.fillRect(QRectF(i * bw + 1, h - bar, bw - 2, bar), colour)
-        for value, colour in ((self.thresholds.fail_below, QColor(160, 0, 0)), (self.thresholds.pass_at, QColor(0, 110, 0))):
-            p.setPen(QPen(colour, 2))
-            x = w * value / 100
-            p.drawLine(int(x), 0, int(x), h)
-        p.setPen(QColor(80, 80, 80))
-        p.drawText(0, h + 12, "0")
-        p.drawText(w - 22, h + 12, "100")
-        p.end()
 
 
 class ThresholdsPanel(QWidget):
@@ -67,7 +28,7 @@ class ThresholdsPanel(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.histogram = Histogram()
+        self.histogram = ScoreHistogram()
         self.pass_slider = QSlider(Qt.Horizontal)
         self.fail_slider = QSlider(Qt.Horizontal)
         for s in (self.pass_slider, self.fail_slider):

@@ -85,9 +85,8 @@ class TrainingController(QObject):
             self.panel.calibration_remove_requested.connect(lambda: self.guard(
                 "remove the site calibration", lambda who: self.apply_calibration(None, who), "Not removed"))
             self.panel.register_requested.connect(self.register_kept_back)
-            self.panel.resize(900, 760)
         self.refresh()
-        self.panel.show()
+        self.panel.show_in_front()  # Ctrl+T again restores a minimised Training window
 
     def refresh(self) -> None:
         self.panel.set_base_model(self.workspace.model.onnx_path)

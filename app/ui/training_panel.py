@@ -15,16 +15,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QProcess, QProcessEnvironment, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QProcess, QProcessEnvironment, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QMessageBox,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -42,6 +44,9 @@ from ..core.site.finetune_job import (
 )
 from ..core.site.training_state import TrainingState
 from .curve_plot import CurvePlot
+from .window_fit import bring_back, fit_on_screen
+
+WANTED_SIZE = QSize(900, 760)  # room for the curves and the versions table, where the screen has it
 
 # Each figure in its own column with the number of photos behind it: LIVEC validation (the
 # shipped recipe's), the site validation that chose a fine-tune's epoch, the site test.
@@ -182,7 +187,18 @@ class TrainingPanel(QWidget):
         python_row = QHBoxLayout()
         python_row.addWidget(self.python_label, 1)
         python_row.addWidget(choose_python)
-        layout = QVBoxLayout(self)
+        # Everything in one scroll area: the panel is taller than a 1280x800 screen's free area, and
+        # the window is fitted to that area (app.ui.window_fit), so its lower half must scroll.
+        content = QWidget()
+        scroll = QScrollArea()
+        scroll.setObjectName("training content")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.NoFrame)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        layout = QVBoxLayout(content)
         layout.addWidget(self.base_label)
         layout.addLayout(python_row)
         layout.addWidget(self.setup_label)
@@ -204,17 +220,29 @@ class TrainingPanel(QWidget):
         for w in (self.fit_button, self.apply_button, self.remove_button):
             calibration_row.addWidget(w)
         calibration_row.addStretch(1)
-        layout.addWidget(QLabel("Quick site calibration (seconds, no training): a monotone map of the model's score "
-                                "to the site's MOS, plus a ridge on its embedding where that earns its place, checked "
-                                "by nested cross-validation; Apply is offered only when it helps beyond noise"))
+        about_calibration = QLabel("Quick site calibration (seconds, no training): a monotone map of the model's "
+                                   "score to the site's MOS, plus a ridge on its embedding where that earns its "
+                                   "place, checked by nested cross-validation; Apply is offered only when it helps "
+                                   "beyond noise")
+        about_calibration.setWordWrap(True)  # on one line it made the window 1,490 px wide
+        layout.addWidget(about_calibration)
         layout.addLayout(calibration_row)
         layout.addWidget(self.calibration_label)
 
+        self._placed = False  # sized and placed on the screen at the first show_in_front
         self.poll = QTimer(self)
         self.poll.setInterval(1000)
         self.poll.timeout.connect(self.refresh_curves)
         self.set_base_model(self.base_model)
         self._show_python()
+
+    def show_in_front(self) -> None:
+        """Show the window on the screen, in front: at its first opening no larger than the
+        screen's free area (a 1280x800 station screen cut it off), restored if it was minimised."""
+        if not self._placed:
+            fit_on_screen(self, WANTED_SIZE)
+            self._placed = True
+        bring_back(self)
 
     # --- state shown ----------------------------------------------------------------------
     def set_base_model(self, path: Path) -> None:

@@ -25,6 +25,7 @@ from .message_log import MessageLogPanel
 from .station_status import StationStatus
 from .loupe import Loupe
 from .status_line import FittedProgressBar
+from .thumbnail_jobs import FullSizeThumbnails
 from .view_options import ViewOptions
 
 
@@ -40,6 +41,9 @@ def build_layout(window) -> None:
     window.gallery_controls.narrowed.connect(window._narrowed)
     window.gallery_controls.status.connect(window.statusBar().showMessage)
     gc = window.gallery_controls
+    # Thumbnails stored smaller than the size chosen are drawn again, off the GUI thread.
+    window.thumbnails = FullSizeThumbnails(window.tasks, window.model, lambda: window.workspace.db, parent=window)
+    gc.size.valueChanged.connect(window.thumbnails.want)
     window.view_options = ViewOptions(window.settings, window.filter_box, window.sort_box, window.descending,
                                     window.recursive, window.watch,
                                     {"search": gc.search, "score_min": gc.low, "score_max": gc.high,
@@ -90,7 +94,7 @@ def build_layout(window) -> None:
     exif.setWidget(window.exif_panel)
     window.addDockWidget(Qt.RightDockWidgetArea, exif)  # below the thresholds
     # The thresholds panel stretches to any height; the EXIF panel needs its form's at least.
-    window.resizeDocks([dock, exif], [430, 370], Qt.Vertical)
+    window.resizeDocks([dock, exif], [470, 330], Qt.Vertical)  # the histogram needs ~170 px with its axes
     exif.visibilityChanged.connect(lambda shown: shown and window._read_exif())
     log = window.messages_dock = QDockWidget("Messages: errors and warnings", window)
     log.setObjectName("messages")

@@ -53,3 +53,25 @@ def test_a_stored_result_without_a_thumbnail_gets_one_drawn_and_kept(station, tm
     record, thumb = already_scored(station.db, path, known)
     assert thumb[:2] == b"\xff\xd8"
     assert stored_thumbnail(station.db, str(path), record.content_hash) == thumb
+
+
+def test_a_128_px_thumbnail_is_drawn_again_at_full_size_only_while_the_file_is_unchanged(station, tmp_path):
+    from app.core.imageio.thumbnail import THUMB_SIDE, thumbnail_side
+    from app.core.scoring.catalogue import full_size_thumbnail
+    from app.core.store.thumbnails import store_thumbnail
+
+    path = _photo(tmp_path / "a.jpg", 0)
+    outcome = score_photo(station.engine, path)
+    store_scored(station.db, station.model_version_id, outcome)
+    key, content = str(path), outcome.record.content_hash
+    assert thumbnail_side(stored_thumbnail(station.db, key, content)) == THUMB_SIDE
+    old = catalogue.thumbnail_jpeg(outcome.rgb, side=128)  # as stored before
+    store_thumbnail(station.db, key, content, old, replace=True)
+    assert thumbnail_side(stored_thumbnail(station.db, key, content)) == 128
+
+    drawn = full_size_thumbnail(station.db, key)
+    assert thumbnail_side(drawn) == THUMB_SIDE and stored_thumbnail(station.db, key, content) == drawn
+    store_thumbnail(station.db, key, content, old, replace=True)
+    _photo(path, 2)  # replaced since it was scored: its old content's thumbnail is not redrawn from it
+    assert full_size_thumbnail(station.db, key) is None
+    assert full_size_thumbnail(station.db, str(tmp_path / "never.jpg")) is None

@@ -37,9 +37,17 @@ def rate_the_gallery(qtbot, window, monkeypatch, folder, n_files):
     return window.labeling
 
 
+def past_sign_in(qtbot, panel) -> None:
+    """Until the site's record said whether the rater has read how to rate (asked off the GUI
+    thread): the page is shown, or the session opened, or the sign-in failed."""
+    qtbot.waitUntil(lambda: panel.instructions_showing() or panel.session is not None or panel.rater.isEnabled(),
+                    timeout=10000)
+
+
 def sign_in_with_keys(qtbot, panel, rater: str) -> None:
     qtbot.keyClicks(panel.rater, rater)
     qtbot.keyClick(panel.rater, Qt.Key_Return)
+    past_sign_in(qtbot, panel)
     if panel.instructions_showing():  # a rater new to the station reads how to rate first
         qtbot.keyClick(panel.instructions_page.done_button, Qt.Key_Return)
 

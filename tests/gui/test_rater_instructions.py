@@ -4,7 +4,7 @@ vote is taken while it is shown."""
 import pytest
 from PySide6.QtCore import Qt
 
-from tests.gui.test_labeling_user_actions import rate_the_gallery, votes_by_name, wait_shown
+from tests.gui.test_labeling_user_actions import past_sign_in, rate_the_gallery, votes_by_name, wait_shown
 from tests.gui.test_user_actions import action_for
 
 pytestmark = pytest.mark.gui
@@ -13,6 +13,7 @@ pytestmark = pytest.mark.gui
 def type_rater(qtbot, panel, rater: str) -> None:
     qtbot.keyClicks(panel.rater, rater)
     qtbot.keyClick(panel.rater, Qt.Key_Return)
+    past_sign_in(qtbot, panel)
 
 
 def test_a_new_rater_reads_how_to_rate_first_once_and_again_on_f1(qtbot, window, photo_folder, monkeypatch):
@@ -56,5 +57,73 @@ def test_a_new_rater_reads_how_to_rate_first_once_and_again_on_f1(qtbot, window,
     again.close()
     action_for(window, "Ctrl+L").trigger()
     type_rater(qtbot, window.labeling, "ben")
+    assert window.labeling.instructions_showing()
+    window.labeling.close()
+
+
+def start_rating(qtbot, window) -> None:
+    """Ctrl+L, Enter on the rater id offered (the operator signed in)."""
+    action_for(window, "Ctrl+L").trigger()
+    panel = window.labeling
+    qtbot.keyClick(panel.rater, Qt.Key_Return)
+    past_sign_in(qtbot, panel)
+
+
+def test_two_operators_at_one_station_each_read_how_to_rate_once_under_their_own_name(
+        qtbot, window, photo_folder, monkeypatch, tmp_path, exported_student):
+    from PySide6.QtCore import QSettings
+
+    from app.ui.main_window import MainWindow
+    from tests.gui.conftest import model_loaded
+    from tests.gui.test_user_actions import signed_in_with_ctrl_u
+
+    rate_the_gallery(qtbot, window, monkeypatch, photo_folder, 7).close()
+    signed_in_with_ctrl_u(qtbot, window, monkeypatch, "Ana")
+    start_rating(qtbot, window)
+    panel = window.labeling
+    assert panel.rater.text() == "Ana"  # the operator signed in is the rater offered
+    assert panel.instructions_showing()
+    qtbot.keyClick(panel.instructions_page.done_button, Qt.Key_Return)
+    wait_shown(qtbot, panel)
+    panel.close()
+
+    signed_in_with_ctrl_u(qtbot, window, monkeypatch, "Ben")  # the next shift, same computer login
+    start_rating(qtbot, window)
+    assert window.labeling.rater.text() == "Ben" and window.labeling.instructions_showing()
+    qtbot.keyClick(window.labeling.instructions_page.done_button, Qt.Key_Return)
+    wait_shown(qtbot, window.labeling)
+    window.labeling.close()
+    start_rating(qtbot, window)  # Ben again: straight to the photos
+    assert not window.labeling.instructions_showing()
+    wait_shown(qtbot, window.labeling)
+    window.labeling.close()
+    window.close()
+
+    # Another computer login (its own settings) on the site's database: Ana has read them already.
+    other = MainWindow(exported_student[1], tmp_path / "inspector.db",
+                       QSettings(str(tmp_path / "other-login.ini"), QSettings.IniFormat))
+    qtbot.addWidget(other)
+    model_loaded(qtbot, other)
+    qtbot.waitUntil(lambda: not other.is_busy(), timeout=30000)
+    rate_the_gallery(qtbot, other, monkeypatch, photo_folder, 7).close()
+    signed_in_with_ctrl_u(qtbot, other, monkeypatch, "Ana")
+    start_rating(qtbot, other)
+    assert not other.labeling.instructions_showing()
+    wait_shown(qtbot, other.labeling)
+    other.labeling.close()
+    other.close()
+
+
+def test_raters_a_stations_settings_listed_as_having_read_how_to_rate_are_not_asked_again(
+        qtbot, window, photo_folder, monkeypatch):
+    window.settings.setValue("rating/instructions_seen", ["ana", "ben"])  # as kept before the database did
+    panel = rate_the_gallery(qtbot, window, monkeypatch, photo_folder, 7)
+    type_rater(qtbot, panel, "ana")
+    assert not panel.instructions_showing()
+    wait_shown(qtbot, panel)
+    panel.close()
+    assert window.settings.value("rating/instructions_seen") is None  # moved, not kept in two places
+    action_for(window, "Ctrl+L").trigger()
+    type_rater(qtbot, window.labeling, "cleo")
     assert window.labeling.instructions_showing()
     window.labeling.close()

@@ -36,7 +36,7 @@ def test_opening_hands_the_panel_the_stations_state_read_from_the_database(contr
     controller, panel, ws, _ = controlled
     controller.open()
     settle(qtbot, controller)
-    panel.show.assert_called_once()
+    panel.show_in_front.assert_called_once()
     state = panel.show_state.call_args.args[0]
     assert isinstance(state, TrainingState)
     assert state.photos_rated == 0 and not state.enough_ratings

@@ -634,6 +634,7 @@ EXERCISED = {
     "Ctrl+U": "test_an_operator_signs_in_rejects_a_photo_and_the_decision_and_the_export_name_them",
     "Ctrl+Shift+P": "test_a_supervisor_sets_a_pin_and_makes_another_operator_a_supervisor",
     "Ctrl+Shift+U": "test_a_supervisor_sets_a_pin_and_makes_another_operator_a_supervisor",
+    "Ctrl+Shift+R": "test_reason_codes.test_a_supervisor_changes_the_sites_reason_codes_and_every_station_offers_them",
     # module.test: a test of another file in tests/gui
     "Ctrl+Shift+E": "test_station_panels.test_the_exif_panel_shows_iso_and_shutter_first_says_when_there_is_none_and_is_remembered",
     "Ctrl+Shift+L": "test_station_panels.test_errors_and_warnings_the_status_bar_said_are_listed_with_their_time",

@@ -3,13 +3,14 @@ unchanged, and a new result stored with the gallery's thumbnail. Qt-free, so the
 camera workers share it and it is tested without a window."""
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
-from ..imageio.decode import ImageLoadError, load_preview_rgb
-from ..imageio.thumbnail import thumbnail_jpeg
+from ..imageio.decode import ImageLoadError, load_preview_rgb, read_bytes
+from ..imageio.thumbnail import THUMB_SIDE, thumbnail_jpeg, thumbnail_side
 from ..store.database import Database
 from ..store.repository import ScoreRecord, record_score
-from ..store.thumbnails import store_thumbnail, stored_thumbnail
+from ..store.thumbnails import store_thumbnail, stored_content_hash, stored_thumbnail
 from .photo import PhotoOutcome, stored_unchanged
 
 
@@ -41,3 +42,25 @@ def already_scored(db: Database, path: Path, known: dict) -> tuple[ScoreRecord, 
         return None  # no longer decodes: scoring reports why
     db.run(store_thumbnail, db, record.path, record.content_hash, thumb)
     return record, thumb
+
+
+def full_size_thumbnail(db: Database, path: str) -> bytes | None:
+    """A THUMB_SIDE thumbnail for a photo whose stored one is smaller (kept at 128 px before
+    thumbnails were made at the gallery's largest size), drawn again from the file and stored in
+    its place. Only while the file holds the content stored: None when it changed, vanished or
+    no longer decodes (scoring it again makes its thumbnail), or was never stored."""
+    content_hash = db.run(stored_content_hash, db, path)
+    if content_hash is None:
+        return None
+    stored = db.run(stored_thumbnail, db, path, content_hash)
+    if stored is not None and thumbnail_side(stored) >= THUMB_SIDE:
+        return stored  # made meanwhile (another station, or an earlier ask)
+    try:
+        data = read_bytes(Path(path))
+        if hashlib.sha256(data).hexdigest() != content_hash:
+            return None
+        thumb = thumbnail_jpeg(load_preview_rgb(path, data))
+    except ImageLoadError:
+        return None
+    db.run(store_thumbnail, db, path, content_hash, thumb, replace=True)
+    return thumb

@@ -132,6 +132,18 @@ class Rater(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(255), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    instructions_seen_at: Mapped[datetime | None] = mapped_column()  # read how to rate (app.ui.rater_help)
+
+
+class ReasonCode(Base):
+    """One of the site's reason codes for a decision, in the order offered; every station reads
+    the same list (app.core.outputs.reason_codes). No rows: the defaults."""
+
+    __tablename__ = "reason_codes"
+    position: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    changed_by: Mapped[str | None] = mapped_column(String(255))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class RatingSession(Base):
