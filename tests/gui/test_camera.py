@@ -190,6 +190,14 @@ def test_a_relaunch_on_the_same_home_shows_both_batches_again_without_scoring_an
     again.close()
 
 
+def test_closing_the_window_stops_the_camera_it_was_reading(qtbot, window, long_video):
+    window.open_camera(str(long_video))
+    live(qtbot, window)
+    reader_thread = window.tasks._loops["camera reader"][1]
+    window.close()
+    assert reader_thread.isFinished() and not window.camera.running
+
+
 def test_a_stream_password_is_neither_kept_in_the_settings_nor_shown(qtbot, window, tmp_path):
     window.open_camera("rtsp://admin:cam-pass@127.0.0.1:9/none", save_dir=tmp_path / "frames")
     qtbot.waitUntil(lambda: "not found" in window.camera_panel.state.text() and not window.is_busy(), timeout=15000)
