@@ -56,17 +56,20 @@ class CameraBatch(QObject):
         self._captures = 0
         self._last_captured = 0  # the frame number captured last: never the same frame twice
         self._pending = 0  # captures asked for and not yet answered
+        self._reading = False
         self.timer = QTimer(self)  # "every N s": captures on a clock as well as on the key
         self.timer.timeout.connect(lambda: self._pending == 0 and self.capture(quiet=True))
 
     @property
     def running(self) -> bool:
-        return self.tasks.loop_running(READER)
+        """Reading frames: between a start and a stop or the source's end (as the GUI was told)."""
+        return self._reading
 
     @property
     def busy(self) -> bool:
-        """Reading, or a capture not yet scored: the model must not change under it."""
-        return self.running or self._pending > 0
+        """The reading loop's thread alive, or a capture not yet scored: the model must not
+        change under it."""
+        return self.tasks.loop_running(READER) or self._pending > 0
 
     def start(self, spec: str, interval_ms: int = 0, folder: Path | None = None) -> None:
         """A new batch from the camera ``spec`` (device number, stream URL or video file); its
@@ -89,7 +92,7 @@ class CameraBatch(QObject):
         self._reader.preview.connect(self._preview)
         self._reader.status.connect(self._status)
         self._reader.finished.connect(self._finished)
-        self.tasks.start_loop(READER, self._reader)
+        self._reading = self.tasks.start_loop(READER, self._reader)
         if interval_ms > 0:
             self.timer.start(interval_ms)
         self.running_changed.emit(True)
@@ -101,6 +104,7 @@ class CameraBatch(QObject):
         if self._reader is None or not self.running:
             return
         self.tasks.stop_loop(READER)
+        self._reading = False
         self._run += 1  # whatever the stopped reader still says is dropped
         self.running_changed.emit(False)
         if not quiet:
@@ -216,4 +220,5 @@ class CameraBatch(QObject):
         if run != self._run:
             return
         self.timer.stop()
+        self._reading = False
         self.running_changed.emit(False)

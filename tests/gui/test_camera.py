@@ -126,6 +126,7 @@ def test_a_video_standing_in_for_the_camera_ends_with_one_line_saying_how_many_f
     window.open_camera(str(video), interval_ms=100, save_dir=frames)  # "also every 0.1 s"
     qtbot.waitUntil(lambda: "ended" in window.camera_panel.state.text() and not window.is_busy(), timeout=30000)
     assert window.camera_panel.state.text() == "Camera " + str(video) + ": video ended after 40 frames"
+    assert not window.capture_action.isEnabled() and window.camera_panel.start.text() == "Start"  # Space is the viewer's again
     assert not [m for m in window.messages.messages() if "camera" in m.text.lower()]  # no lost, no retry
     saved = sorted(frames.glob("frame-*.png"))
     assert len(saved) >= 2
