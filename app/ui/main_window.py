@@ -22,7 +22,6 @@ from ..core.ratings.session import batch_name
 from ..core.scoring.map_cache import MapCache
 from ..core.store.repository import threshold_profiles
 from ..core.workspace import Workspace
-from ..sources.camera import LOST, CameraSource
 from .gallery import (
     GalleryFilter,
     GalleryModel,
@@ -31,6 +30,8 @@ from .gallery import (
     StatusRole,
 )
 from .batch_jobs import BatchJobs, progress_text
+from .batch_tabs import CAMERA, FOLDER
+from .camera_batch import CameraBatch
 from .batch_outputs import BatchOutputs
 from .exif_panel import ExifPanel
 from .labeling_panel import LabelingPanel
@@ -49,7 +50,7 @@ from .training_controller import TrainingController
 from .training_panel import TrainingPanel
 from .viewer import Viewer
 from .viewer_jobs import ViewerJobs
-from .workers import CameraWorker, FolderWorker
+from .workers import FolderWorker
 
 SECOND_WINDOW_OFFSET = 48  # px right and down of the first window
 
@@ -95,8 +96,15 @@ class MainWindow(QMainWindow):
         self.training_controller.switch_requested.connect(lambda path, who: self.switch_model(path, chosen_by=who))
         self.training_controller.scores_changed.connect(self.scores_changed)
 
-        self.model = GalleryModel(self)
-        self.model.reviews_changed.connect(self._reviews_changed)
+        # Two batches beside each other, each with its own photos: the folder's and the camera's.
+        # ``model`` is the one the gallery shows (app.ui.batch_tabs switches it).
+        self.folder_model = self.model = GalleryModel(self)
+        self.camera = CameraBatch(self.workspace, self.tasks, self.settings, lambda: self.panel.thresholds(), self)
+        for batch in (self.folder_model, self.camera.model):
+            batch.reviews_changed.connect(self._reviews_changed)
+        self.camera.said.connect(lambda level, text: self.say(level or None, text))
+        self.camera.added.connect(self._camera_added)
+        self.camera.reloaded.connect(self._camera_added)
         # Reviews and exports of the batch's results.
         # The site's reason codes (the database's, shared by its stations) for the accept / reject question.
         self.reason_codes = SiteReasonCodes(self.workspace.db, self.tasks, self.settings,
@@ -108,12 +116,11 @@ class MainWindow(QMainWindow):
                                     selected_paths=lambda: self.gallery.selected_paths(), reason_codes=self.reason_codes)
         self.outputs.status.connect(self.statusBar().showMessage)
         self.outputs.failed.connect(lambda message: self.messages.add(ERROR, message))  # said by ``status`` too
-        self.jobs = BatchJobs(self)  # the one owner of folder and camera batches
+        self.jobs = BatchJobs(self)  # the one owner of folder batches
         self.jobs.scored.connect(self._add)
         self.jobs.progress.connect(self._progress)
         self.jobs.removed.connect(self._removed)
-        self.jobs.moved.connect(self.model.rename)
-        self.jobs.status.connect(self._camera_status)
+        self.jobs.moved.connect(self.folder_model.rename)
         self.jobs.failed.connect(self._failed)
         self.jobs.finished.connect(self._done)
         self._failure: str | None = None
@@ -133,6 +140,8 @@ class MainWindow(QMainWindow):
         self.exif_panel = ExifPanel()
         build_layout(self)
         build_menus(self)
+        self.batches.switched.connect(self._batch_shown)
+        self.camera.running_changed.connect(lambda _running: self._capture_key_in_force())
 
         self.gallery.selectionModel().currentChanged.connect(lambda cur, _: self.open_index(cur))
         self.viewer.next_requested.connect(self.step)
@@ -216,7 +225,8 @@ class MainWindow(QMainWindow):
             if last and Path(last).is_dir():
                 self.open_folder(Path(last))
             else:
-                self.model.clear()
+                self.folder_model.clear()
+        self.camera.reload()  # the camera's batch, under this model (stored results reused)
         self.station_sync.switch_ended(True)  # a site's switch followed: said last
 
     def _model_refused(self, message: str) -> None:
@@ -225,7 +235,8 @@ class MainWindow(QMainWindow):
         self.station_sync.switch_ended(False)  # a site's switch this station could not follow: said last
 
     def _preview_thresholds(self, thresholds) -> None:
-        self.model.apply_thresholds(thresholds)
+        for batch in (self.folder_model, self.camera.model):
+            batch.apply_thresholds(thresholds)
         self.viewer.thresholds = thresholds
         self.viewer.info.setText(self.viewer.describe())
 
@@ -264,7 +275,7 @@ class MainWindow(QMainWindow):
 
     def _reread_folder(self) -> None:
         last = self.settings.value("last_folder")
-        if self.model.items and not isinstance(self.jobs.worker, CameraWorker) and last and Path(last).is_dir():
+        if self.folder_model.items and last and Path(last).is_dir():
             self.open_folder(Path(last))
 
     # --- scoring a folder -----------------------------------------------------------------
@@ -285,22 +296,50 @@ class MainWindow(QMainWindow):
             self, "Camera", "Device number, stream URL or video file:", text=self.settings.value("camera", "0")
         )
         if ok and spec.strip():
-            self.open_camera(spec.strip())
+            self.open_camera(spec.strip(), self.camera_panel.every.value() * 1000)
 
-    def open_camera(self, spec: str, interval_ms: int = 2000, save_dir: Path | None = None) -> None:
-        """Score a frame every ``interval_ms`` (and on S); frames are saved to ``save_dir``."""
-        if self._ready_to_start(lambda: self.open_camera(spec, interval_ms, save_dir), "the camera starts"):
-            source = CameraSource(spec)
-            # The settings file is no place for a stream's password: it is kept masked, and typed again.
-            self.settings.setValue("camera", source.shown)
-            save_dir = save_dir or user_data_dir() / "camera-frames"
-            self.outputs.batch_started(f"camera {source.shown}", Path(save_dir))
-            worker = CameraWorker(self.workspace, source, save_dir, interval_ms)
-            self._start(worker, f"Camera {source.shown}: scoring a frame every {interval_ms / 1000:.1f} s (S: now)")
+    def open_camera(self, spec: str, interval_ms: int = 0, save_dir: Path | None = None) -> None:
+        """A new camera batch beside the folder's, shown: Space captures a frame (and the clock
+        every ``interval_ms``, when set); its frames are saved to ``save_dir``."""
+        if self.workspace.engine is None:  # held, like a folder, until the first model is in
+            self._ready_to_start(lambda: self.open_camera(spec, interval_ms, save_dir), "the camera starts")
+            return
+        self.batches.show(CAMERA)
+        self.camera.start(spec, interval_ms, save_dir)
+        self.camera_panel.show_camera(self.camera.source_name)
+        self.outputs.batch_started(f"camera {self.camera.source_name}", self.camera.folder)
 
     def snap(self) -> None:
-        if isinstance(self.jobs.worker, CameraWorker):
-            self.jobs.worker.snap()
+        """Space: the camera's newest frame into its batch."""
+        self.camera.capture()
+
+    def show_folder_batch(self) -> None:
+        self.batches.show(FOLDER)
+
+    def show_camera_batch(self) -> None:
+        self.batches.show(CAMERA)
+
+    def _batch_shown(self, name: str) -> None:
+        """The other batch is shown: its counts, its decisions, and what exports name."""
+        if name == CAMERA:
+            self.outputs.batch_started(f"camera {self.camera.source_name}", self.camera.folder)
+        else:
+            last = self.settings.value("last_folder")
+            self.outputs.batch_started(str(last or ""), Path(last) if last else None)
+        self.outputs.show_reviews()
+        self._refresh_counts()
+        self._capture_key_in_force()
+
+    def _capture_key_in_force(self) -> None:
+        """Space captures only while the camera runs and its batch is shown; otherwise it stays
+        the viewer's key for the next photo."""
+        self.capture_action.setEnabled(self.camera.running and self.batches.shown == CAMERA)
+
+    def _camera_added(self, record=None) -> None:
+        if self.batches.shown == CAMERA:
+            self._refresh_counts()
+            if not self.gallery.currentIndex().isValid() and self.proxy.rowCount():
+                self.gallery.setCurrentIndex(self.proxy.index(0, 0))
 
     def _ready_to_start(self, later: Callable[[], None], what: str) -> bool:
         """True when a batch can start now. While the first model is still loading (right after
@@ -312,8 +351,9 @@ class MainWindow(QMainWindow):
             else:
                 QMessageBox.warning(self, "No model", "Load a model first (File → Load model…).")
             return False
-        self.cancel()
-        self.model.clear()
+        self.jobs.cancel()
+        self.folder_model.clear()
+        self.batches.show(FOLDER)
         return True
 
     def _start(self, worker, message: str) -> None:
@@ -324,14 +364,14 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message)
 
     def _add(self, record, thumb) -> None:
-        self.model.upsert(record, thumb, self.panel.thresholds())
+        self.folder_model.upsert(record, thumb, self.panel.thresholds())
         if record.status != "ok":  # listed, though the status bar goes on with the batch
             self.messages.add(WARNING, record.error or f"{Path(record.path).name}: {record.status}")
         # The histogram is redrawn at most 4 times a second, not once per photo: with thousands
         # of photos arriving, recounting every score per photo froze the window.
         if not self._histogram_timer.isActive():
             self._histogram_timer.start()
-        if not self.gallery.currentIndex().isValid():
+        if self.batches.shown == FOLDER and not self.gallery.currentIndex().isValid():
             self.gallery.setCurrentIndex(self.proxy.index(0, 0))
 
     def _progress(self, done: int, total: int) -> None:
@@ -348,7 +388,7 @@ class MainWindow(QMainWindow):
         self._histogram_timer.stop()
         self._refresh_counts()
         self.thumbnails.want(self.gallery.thumb_size())  # rows stored at 128 px, shown larger
-        n, errors = len(self.model.items), sum(1 for it in self.model.items if it.status != "ok")
+        n, errors = len(self.folder_model.items), sum(1 for it in self.folder_model.items if it.status != "ok")
         ending = f"Stopped by a {self._failure}" if self._failure else ("Cancelled" if cancelled else "Done")
         self.statusBar().showMessage(f"{ending}: {n} photos, {errors} could not be scored")
 
@@ -366,11 +406,8 @@ class MainWindow(QMainWindow):
         self.messages.add(ERROR, f"The batch stopped: {message}")
 
     def _removed(self, path: str) -> None:
-        self.model.remove(path)
+        self.folder_model.remove(path)
         self.say(WARNING, f"{Path(path).name} was deleted from the folder: taken out of the gallery")
-
-    def _camera_status(self, status: str, message: str) -> None:
-        self.say(WARNING if status == LOST else None, f"Camera {status}: {message}")
 
     def say(self, level: str | None, text: str) -> None:
         """Show ``text`` in the status bar; an ERROR or a WARNING is kept in the Messages panel too."""
@@ -379,10 +416,12 @@ class MainWindow(QMainWindow):
             self.messages.add(level, text)
 
     def cancel(self) -> None:
+        """Stop the folder's batch and the camera (the photos and frames so far are kept)."""
         self.jobs.cancel()
+        self.camera.stop()
 
     def is_busy(self) -> bool:
-        return self.jobs.busy
+        return self.jobs.busy or self.camera.busy
 
     # --- viewer and navigation -------------------------------------------------------------
     def open_index(self, index) -> None:
@@ -419,7 +458,8 @@ class MainWindow(QMainWindow):
 
     def scores_changed(self, scores: dict) -> None:
         """Stored scores changed (calibration applied or removed): refresh what shows them."""
-        self.model.set_scores(scores, self.workspace.thresholds)
+        for batch in (self.folder_model, self.camera.model):
+            batch.set_scores(scores, self.workspace.thresholds)
         self._refresh_counts()
         self.viewer_jobs.forget()
         current = self.gallery.currentIndex()
@@ -540,7 +580,7 @@ class MainWindow(QMainWindow):
         if self.is_busy():
             self.statusBar().showMessage("Finish or cancel the running batch before switching models")
             return False
-        self._after_load = "reopen" if self.model.items else None
+        self._after_load = "reopen" if self.folder_model.items else None
         if chosen_by is None:  # a site's switch, followed: the supervisor who made it was asked
             self.load_model(Path(path), site_choice=site_choice)
             return True
@@ -587,7 +627,7 @@ class MainWindow(QMainWindow):
             self.close()
 
     def _may_stop_the_batch(self) -> bool:
-        if not self.is_busy():
+        if not self.jobs.busy:  # a camera stops without asking: its captured frames are kept
             return True
         watching = self.watch.isChecked()
         answer = QMessageBox.question(

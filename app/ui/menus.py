@@ -48,13 +48,18 @@ def build_menus(window) -> None:
     for text, keys, slot in (
         ("&Open folder…", QKeySequence.Open, window.choose_folder),
         ("Open &camera…", "Ctrl+K", window.choose_camera),
-        ("Score camera frame &now", "S", window.snap),
         ("&Load model…", "Ctrl+M", window.choose_model),
         ("&Export CSV…", "Ctrl+E", window.outputs.choose_export),
         ("Export &report…", "Ctrl+R", window.outputs.choose_report),
         ("&Quit", "Ctrl+Q", window.quit_asking),  # QKeySequence.Quit is empty on some platforms
     ):
         _add(window, file_menu, text, keys, slot)
+    # The camera's shutter: Space (S as before), in force only while the camera runs and its batch
+    # is shown, so that Space stays the viewer's "next photo" otherwise (MainWindow._capture_key_in_force).
+    window.capture_action = _add(window, file_menu, "&Capture camera frame", "Space", window.snap)
+    window.capture_action.setShortcuts([QKeySequence("Space"), QKeySequence("S")])
+    window.capture_action.setEnabled(False)
+    file_menu.insertAction(file_menu.actions()[2], window.capture_action)  # beside Open camera
     # triggered(bool) would arrive as ``choice``: the menu always asks which photos.
     _add(window, bar.addMenu("&Ratings"), "&Rate these photos…", "Ctrl+L", lambda: window.open_labeling())
     _add(window, bar.addMenu("&Training"), "&Fine-tune and model versions…", "Ctrl+T", window.open_training)
@@ -85,6 +90,10 @@ def build_menus(window) -> None:
     show_thresholds.setText("&Thresholds panel")
     show_thresholds.setShortcut("Ctrl+Shift+T")
     view_menu = bar.addMenu("V&iew")
+    # The two batches beside each other (also the tabs above the gallery).
+    _add(window, view_menu, "&Folder batch", "Alt+1", window.show_folder_batch)
+    _add(window, view_menu, "Ca&mera batch", "Alt+2", window.show_camera_batch)
+    view_menu.addSeparator()
     view_menu.addAction(show_thresholds)
     # The gallery's thumbnails (also its Size slider); Ctrl+= is Ctrl++ without Shift.
     _add(window, view_menu, "&Larger thumbnails", "Ctrl++", window.gallery_controls.larger).setShortcuts(

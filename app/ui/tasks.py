@@ -12,13 +12,16 @@ handler is reported through ``errored`` as one line, never lost in a thread.
 One thread, so the work of the window runs in the order it was asked for (a save before the
 export that follows it) and never twice at once against the same Workspace. ``drain`` refuses new
 work and waits for what runs: the window calls it before the database closes.
+
+Work that runs until stopped (a camera's reading loop) cannot take that one thread: ``start_loop``
+gives it a QThread of its own, still owned here, so ``drain`` stops it and waits for it too.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Qt, Signal, Slot
 
 from ..core.store.faults import StoreError
 
@@ -61,6 +64,8 @@ class TaskOwner(QObject):
         self._pending: dict[tuple, tuple] = {}
         self._closed = False
         self.ran = 0  # tasks started (tests count them)
+        self._loops: dict[Any, tuple[QObject, QThread]] = {}  # key -> the loop running under it
+        self._stopping: list[tuple[QObject, QThread]] = []  # told to stop, maybe not ended yet
 
     def submit(self, key, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
                on_error: Callable[[Exception], None] | None = None, replace: bool = True) -> int:
@@ -100,11 +105,45 @@ class TaskOwner(QObject):
         self._latest.pop(key, None)
 
     def drain(self, ms: int = 30000) -> bool:
-        """Refuse new work, drop what waits, wait for what runs; True when nothing is left."""
+        """Refuse new work, drop what waits, stop every loop, wait for what runs; True when
+        nothing is left."""
         self._closed = True
         for key in list(self._latest):
             self.cancel(key)
-        return self.pool.waitForDone(ms)
+        for key in list(self._loops):
+            self.stop_loop(key)
+        loops_ended = all(thread.wait(ms) for _worker, thread in self._stopping)
+        return self.pool.waitForDone(ms) and loops_ended
+
+    def start_loop(self, key, worker: QObject) -> bool:
+        """Run ``worker.run()`` in a thread of its own until it returns; a loop already under
+        ``key`` is stopped first (not waited for). ``worker`` has ``run()``, ``stop()`` (sets a
+        flag, never waits) and a ``finished`` signal emitted last; its other signals are the
+        caller's to connect, to slots (and to tell a stale loop's late ones apart). False once
+        drained."""
+        self.stop_loop(key)
+        if self._closed:
+            return False
+        thread = QThread(self)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.finished.connect(thread.quit, Qt.DirectConnection)  # the thread ends with its loop
+        self._loops[key] = (worker, thread)
+        thread.start()
+        return True
+
+    def stop_loop(self, key) -> None:
+        """Tell the loop under ``key`` to stop; it ends by itself (``drain`` waits for it)."""
+        entry = self._loops.pop(key, None)
+        if entry is not None:
+            entry[0].stop()
+            self._stopping.append(entry)
+        # Threads that have ended are let go; one still ending stays held until it has.
+        self._stopping = [(w, t) for w, t in self._stopping if not t.isFinished()]
+
+    def loop_running(self, key) -> bool:
+        entry = self._loops.get(key)
+        return entry is not None and not entry[1].isFinished()
 
     def _drop_waiting(self, key) -> None:
         for (k, generation), (task, *_rest) in list(self._pending.items()):

@@ -14,10 +14,13 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSplitter,
     QStackedWidget,
+    QTabBar,
     QVBoxLayout,
     QWidget,
 )
 
+from .batch_tabs import CAMERA, FOLDER, BatchSwitch
+from .camera_panel import CameraPanel
 from .compare_controller import CompareController
 from .gallery import FILTERS, SORT_ROLES
 from .gallery_controls import GalleryControls
@@ -63,14 +66,34 @@ def build_layout(window) -> None:
     controls = QHBoxLayout()
     for w in (QLabel("Show"), window.filter_box, QLabel("Sort"), window.sort_box, window.descending):
         controls.addWidget(w)
-    source = QHBoxLayout()
+    folder_page = QWidget()
+    source = QHBoxLayout(folder_page)
+    source.setContentsMargins(0, 0, 0, 0)
     open_button = QPushButton("Open folder…")
     open_button.clicked.connect(window.choose_folder)
     for w in (open_button, window.recursive, window.watch):
         source.addWidget(w)
+    source.addStretch(1)
+    camera = window.camera_panel = CameraPanel(window.settings.value("camera", "0"))
+    camera.start_requested.connect(lambda spec, every: window.open_camera(spec, every))
+    camera.stop_requested.connect(window.camera.stop)
+    camera.capture_requested.connect(window.snap)
+    camera.find_requested.connect(window.camera.find_devices)
+    window.camera.state.connect(camera.show_state)
+    window.camera.preview.connect(camera.show_preview)
+    window.camera.running_changed.connect(camera.show_running)
+    window.camera.devices.connect(camera.show_devices)
+    pages = QStackedWidget()  # what feeds the batch shown: the folder's controls or the camera's
+    pages.addWidget(folder_page)
+    pages.addWidget(camera)
+    pages.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Maximum)
+    tabs = QTabBar()
+    tabs.setExpanding(False)
+    window.batches = BatchSwitch(window, {FOLDER: window.folder_model, CAMERA: window.camera.model}, tabs, pages)
     left = QWidget()
     lv = QVBoxLayout(left)
-    lv.addLayout(source)
+    lv.addWidget(tabs)
+    lv.addWidget(pages)
     lv.addLayout(controls)
     lv.addWidget(window.gallery_controls)
     lv.addWidget(window.gallery, 1)

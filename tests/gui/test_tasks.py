@@ -87,3 +87,53 @@ def test_drain_waits_for_running_work_and_refuses_new_work(qtbot):
     assert tasks.submit("k", lambda: finished.append(False)) == 0
     time.sleep(0.1)
     assert finished == [True]
+
+
+class Loop:
+    """A loop worker as the camera's reader is one: runs until told to stop."""
+
+    def __init__(self):
+        from PySide6.QtCore import QObject, Signal
+
+        class _Worker(QObject):
+            finished = Signal()
+
+            def __init__(self):
+                super().__init__()
+                self.stopping, self.ran_on, self.rounds = threading.Event(), None, 0
+
+            def stop(self):
+                self.stopping.set()
+
+            def run(self):
+                self.ran_on = threading.current_thread()
+                while not self.stopping.wait(0.01):
+                    self.rounds += 1
+                self.finished.emit()
+
+        self.worker = _Worker()
+
+
+def test_a_loop_runs_beside_short_work_and_a_new_one_under_its_key_stops_the_old(qtbot, owner):
+    first, second = Loop().worker, Loop().worker
+    assert owner.start_loop("camera", first)
+    qtbot.waitUntil(lambda: first.rounds > 3, timeout=5000)
+    answers = []
+    owner.submit("save", lambda: "saved", on_done=answers.append)  # not held up behind the loop
+    qtbot.waitUntil(lambda: answers == ["saved"], timeout=5000)
+    assert first.ran_on is not threading.main_thread()
+    owner.start_loop("camera", second)
+    qtbot.waitUntil(lambda: first.stopping.is_set() and owner.loop_running("camera"), timeout=5000)
+    qtbot.waitUntil(lambda: second.rounds > 3, timeout=5000)  # the new loop runs; the old one was told to stop
+    assert not second.stopping.is_set()
+
+
+def test_drain_stops_every_loop_and_waits_for_it(qtbot):
+    tasks = TaskOwner()
+    loop = Loop().worker
+    tasks.start_loop("camera", loop)
+    qtbot.waitUntil(lambda: loop.rounds > 0, timeout=5000)
+    started = time.monotonic()
+    assert tasks.drain(5000)
+    assert time.monotonic() - started < 2 and loop.stopping.is_set() and not tasks.loop_running("camera")
+    assert not tasks.start_loop("camera", Loop().worker)  # nothing starts once drained

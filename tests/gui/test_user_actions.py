@@ -290,28 +290,6 @@ def test_switching_model_with_a_gallery_open_shows_the_new_models_scores(qtbot, 
     assert window.model.item(rejected).decision == "rejected" and window.model.item(rejected).verdict_in_force == "fail"
 
 
-def test_camera_from_the_menu_scores_frames_and_s_scores_one_now(qtbot, window, tmp_path, monkeypatch):
-    import cv2
-    import numpy as np
-
-    monkeypatch.setenv("MOBILEIQA_HOME", str(tmp_path / "home"))
-    video = tmp_path / "camera.avi"
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 25, (160, 120))
-    for i in range(600):  # a few seconds of frames at the worker's pace
-        frame = np.full((120, 160, 3), 40 + i % 150, np.uint8)
-        cv2.circle(frame, (20 + i % 120, 60), 15, (255, 255, 255), -1)
-        writer.write(frame)
-    writer.release()
-    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: (str(video), True)))
-    action_for(window, "Ctrl+K").trigger()
-    qtbot.waitUntil(lambda: len(window.model.items) >= 1, timeout=20000)  # the first frame at once
-    action_for(window, "S").trigger()  # the next one now, not 2 s later
-    qtbot.waitUntil(lambda: len(window.model.items) >= 2, timeout=1900)
-    window.cancel()
-    assert all(it.status == "ok" for it in window.model.items)
-    assert sorted((tmp_path / "home" / "camera-frames").glob("*.png"))
-
-
 def test_n_jumps_to_the_next_photo_not_yet_looked_at(qtbot, window, photo_folder, monkeypatch):
     from PySide6.QtCore import Qt
 
@@ -615,8 +593,11 @@ EXERCISED = {
     "Ctrl+Shift+Z": "test_a_decision_is_undone_with_ctrl_z_and_redone_with_ctrl_shift_z_every_step_kept_on_record",
     "Ctrl+Shift+T": "test_a_closed_thresholds_panel_comes_back_from_the_view_menu",
     "Ctrl+O": "test_switching_folder_mid_batch_shows_only_the_new_folder",
-    "Ctrl+K": "test_camera_from_the_menu_scores_frames_and_s_scores_one_now",
-    "S": "test_camera_from_the_menu_scores_frames_and_s_scores_one_now",
+    # The camera's batch beside the folder's (tests/gui/test_camera.py)
+    "Ctrl+K": "test_camera.test_the_camera_from_its_menu_shows_a_live_preview_and_space_captures_into_its_own_batch_beside_the_folders",
+    "Space": "test_camera.test_the_camera_from_its_menu_shows_a_live_preview_and_space_captures_into_its_own_batch_beside_the_folders",
+    "Alt+1": "test_camera.test_the_camera_from_its_menu_shows_a_live_preview_and_space_captures_into_its_own_batch_beside_the_folders",
+    "Alt+2": "test_camera.test_the_camera_from_its_menu_shows_a_live_preview_and_space_captures_into_its_own_batch_beside_the_folders",
     "Ctrl+M": "test_switching_model_with_a_gallery_open_shows_the_new_models_scores",
     "Ctrl+E": "test_exports_hold_the_gallerys_photos_not_every_stored_row",
     "Ctrl+R": "test_exports_hold_the_gallerys_photos_not_every_stored_row",
@@ -847,15 +828,14 @@ def test_a_camera_chosen_while_the_model_loads_starts_once_it_is_in(qtbot, expor
 
     boxes = []
     monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda *a, **k: boxes.append(a[1:3])))
-    started = []
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
     w = MainWindow(exported_student[1], tmp_path / "inspector.db", settings)
     qtbot.addWidget(w)
-    monkeypatch.setattr(w, "_start", lambda worker, message: started.append(type(worker).__name__))
     w.open_camera(str(tmp_path / "missing.mp4"))
-    assert started == [] and "still loading" in w.statusBar().currentMessage()
-    qtbot.waitUntil(lambda: started == ["CameraWorker"], timeout=30000)
-    assert boxes == []
+    assert not w.camera.running and "still loading" in w.statusBar().currentMessage()
+    # Once the model is in, the camera starts: here a file that is not there, so it is not found.
+    qtbot.waitUntil(lambda: "not found" in w.camera_panel.state.text(), timeout=30000)
+    assert w.batches.shown == "camera" and boxes == []
     w.close()
 
 

@@ -16,8 +16,8 @@ from .photo import PhotoOutcome, stored_unchanged
 
 def store_scored(db: Database, model_version_id: int, outcome: PhotoOutcome, keep_thumbnail: bool = True) -> bytes | None:
     """Store a scored photo under the model (its verdict by the thresholds in force) and return its
-    thumbnail. The thumbnail is kept for the next opening of the folder only for a photo that
-    scored ``ok`` and when ``keep_thumbnail`` (camera frames keep none)."""
+    thumbnail. The thumbnail is kept for the next opening of the folder (or of a camera batch)
+    only for a photo that scored ``ok`` and when ``keep_thumbnail``."""
     # Retried while the problem is transient (a lock, a server restart): an upsert, so safe to redo.
     db.run(record_score, db, model_version_id, outcome.record)
     thumb = thumbnail_jpeg(outcome.rgb) if outcome.rgb is not None else None
