@@ -95,3 +95,51 @@ def test_calibration_counts_photos_as_the_fine_tune_does_and_says_whether_it_hel
     assert calibration.base_srcc > 0.9 and not calibration.helps
     assert calibration.gain_ci is not None and calibration.gain_ci[0] <= 0
     ws.close()
+
+
+def _archive_rows(db_path, version_id: int, n: int, width: int) -> None:
+    """``n`` scored archive photos nobody rated (an archive run's rows, each with its embedding)."""
+    import json
+    import sqlite3
+
+    rng = np.random.default_rng(2)
+    with sqlite3.connect(db_path) as c:
+        start = c.execute("select max(id) from images").fetchone()[0] + 1
+        ids = range(start, start + n)
+        c.executemany("insert into images (id, path, source, first_seen, last_seen) "
+                      "values (?, ?, 'archive', '2026-12-01 00:00:00', '2026-12-01 00:00:00')",
+                      ((i, f"/archive/{i:08d}.jpg") for i in ids))
+        c.executemany("insert into scores (image_id, model_version_id, status, score, raw_score, embedding, "
+                      "scored_at) values (?, ?, 'ok', 50.0, 50.0, ?, '2026-12-01 00:00:00')",
+                      ((i, version_id, json.dumps(rng.normal(size=width).round(4).tolist())) for i in ids))
+
+
+def test_fitting_a_calibration_beside_a_large_unrated_archive_reads_only_the_rated_photos(tmp_path, exported_student):
+    """A shared database holds a million scores of a version; a site rates a few hundred photos.
+    The fit must ask the database for the rated photos' rows, never read every score of the
+    version into memory to keep a few (20,000 unrated embeddings are tens of MB as Python lists)."""
+    import tracemalloc
+
+    ws = Workspace(tmp_path / "site.db")
+    ws.load_model(exported_student[1])
+    paths = _photos(tmp_path / "site", 16)
+    score_batch(paths, ws.engine, ws.db, ws.model_version_id)
+    with ws.db.session() as s:
+        raw = {r.image.path: r.raw_score for r in s.query(Score).all()}
+        width = len(s.query(Score).first().embedding)
+    order = sorted(raw, key=raw.get)
+    for rater in ("a", "b", "c"):
+        session = LabelingSession(ws.db, rater, "site", order)
+        while (item := session.current()) is not None:
+            session.vote(1 + (4 * order.index(item.path)) // (len(order) - 1))
+    _archive_rows(tmp_path / "site.db", ws.model_version_id, 20_000, width)
+
+    tracemalloc.start()
+    try:
+        calibration = ws.fit_calibration()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert calibration.n == len(order)  # the rated photos, and only they
+    assert peak < 8e6, f"fitting on {len(order)} rated photos held {peak / 1e6:.0f} MB at its peak"
+    ws.close()
