@@ -7,7 +7,8 @@ then ``--rows`` archive rows of other folders written with sqlite3 directly, as 
 over the same model would leave them), beside a folder of ``--photos`` small photos the window
 scores. The actions are those of issue 23: opening the folder, exporting its CSV, saving
 thresholds, opening the Training panel, removing a site calibration (every stored score
-recomputed), choosing photos to rate, a labeling key press, and switching the model. Run it on
+recomputed), choosing photos to rate, a labeling key press, fitting a site calibration (40 of
+the folder's photos rated by 3 raters first, unmeasured), and switching the model. Run it on
 an older checkout (same command there) for the before column.
 
     .venv/bin/python bench/responsiveness_shared.py [--rows 1000000] [--photos 500] [--work DIR]
@@ -56,6 +57,20 @@ def fill(db_path: Path, model_path: Path, rows: int) -> None:
                             "pass" if s >= 60 else "fail" if s < 40 else "review", now)
                            for i, s in zip(ids, scores)))
         c.commit()
+
+
+def rate_the_folder(ws, folder: Path, raters: int = 3, photos: int = 40) -> None:
+    """``photos`` of the window's folder rated by ``raters`` who agree with the model's order, as a
+    site's rating sessions leave them (the fit needs 3 standing votes a photo). Setup, not measured."""
+    from app.core.ratings.session import LabelingSession
+    from app.core.store.repository import score_rows
+
+    scored = score_rows(ws.db, ws.model_version_id, [str(p) for p in sorted(folder.iterdir())[:photos]])
+    order = [r["path"] for r in sorted(scored, key=lambda r: r["score"] or 0.0)]
+    for rater in range(raters):
+        session = LabelingSession(ws.db, f"bench-rater-{rater}", "bench", order)
+        while (item := session.current()) is not None:
+            session.vote(1 + (4 * order.index(item.path)) // max(1, len(order) - 1))
 
 
 def measure(app, action, done, seconds: float = 900, period_ms: int = 20) -> tuple[float, float]:
@@ -153,6 +168,14 @@ def main() -> int:
     rows.append(("a labeling key press (vote, next photo shown)",
                  measure(app, lambda: panel.vote(3), lambda: panel.ready() or panel.item is None)))
     panel.close()
+    rate_the_folder(window.workspace, folder)
+    fitted = lambda: window.training.calibration_label.text().startswith(("Fitted", "Cannot"))  # noqa: E731
+    rows.append(("fit a site calibration (the rated photos among a million scores)",
+                 measure(app, window.training_controller.fit_calibration, fitted)))
+    if not window.training.calibration_label.text().startswith("Fitted"):  # a fit that failed measures nothing
+        print(window.training.calibration_label.text(), file=sys.stderr)
+        window.close()
+        return 1
     window.training.close()
     rows.append(("switch the model (verify, load, reopen the folder)",
                  measure(app, lambda: window.switch_model(str(model)),

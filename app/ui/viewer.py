@@ -173,9 +173,8 @@ class Viewer(QWidget):
             parts.append(f"{rec.width}×{rec.height} ({rec.width * rec.height / 1e6:.1f} MP)")
         if rec.size_bytes:
             parts.append(f"{rec.size_bytes / 1e6:.1f} MB" if rec.size_bytes >= 1e5 else f"{rec.size_bytes / 1e3:.0f} KB")
-        for key in ("taken", "camera"):
-            if o.exif and o.exif.get(key):
-                parts.append(o.exif[key])
+        if o.exif is not None:  # the EXIF panel's reader, so both say the date the same way
+            parts += [text for text in (o.exif.taken, o.exif.camera) if text]
         return "   ·   ".join(parts)
 
     def describe(self) -> str:

@@ -23,7 +23,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
-from ..core.imageio.decode import exif_summary, load_what_decodes
+from ..core.imageio.decode import load_what_decodes
+from ..core.imageio.exif import read_exif
 from ..core.model.contract import model_identity
 from ..core.scoring.map_cache import MapCache, grid_shape
 from ..core.scoring.native_maps import native_maps
@@ -58,7 +59,7 @@ class _ViewerJob(QRunnable):
             if outcome is None:
                 outcome = score_photo(self.engine, Path(self.path))
                 if outcome.rgb is not None:
-                    outcome = replace(outcome, exif=exif_summary(self.path))
+                    outcome = replace(outcome, exif=read_exif(self.path))
                 elif outcome.record.status in ("truncated", "corrupt", "damaged"):  # show what decodes, with its status
                     outcome = replace(outcome, rgb=load_what_decodes(self.path))
                 self.outcomes.put(self.key, outcome)

@@ -66,6 +66,17 @@ def test_a_phones_photo_tells_iso_shutter_aperture_focal_length_lens_and_when(tm
     assert blur_hint(s).startswith("slower than 1/26 s")
 
 
+def test_a_photo_with_only_its_save_time_and_camera_still_says_when_and_which_camera(tmp_path):
+    """IFD0 alone (no Exif sub-IFD: many editors write no more): the viewer's caption still gets
+    when and which camera, the date as the EXIF panel says it, the maker not said twice."""
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110], exif[0x0132] = "Acme", "Acme Phone 7", "2026:11:30 10:15:00"
+    path = tmp_path / "edited.jpg"
+    path.write_bytes(photo_bytes("JPEG", exif))
+    s = read_exif(path)
+    assert (s.status, s.taken, s.camera, s.iso) == (OK, "2026-11-30 10:15:00", "Acme Phone 7", None)
+
+
 @pytest.mark.parametrize("fmt", ["PNG", "WEBP", "TIFF"])
 def test_png_webp_and_tiff_photos_tell_their_settings_too(tmp_path, fmt):
     path = tmp_path / f"photo.{fmt.lower()}"

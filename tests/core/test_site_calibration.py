@@ -22,6 +22,25 @@ def _photos(folder, n=30):
     return paths
 
 
+def _scored_site(tmp_path, exported_student, n: int):
+    """A workspace whose model scored ``n`` site photos: (workspace, path -> raw score)."""
+    ws = Workspace(tmp_path / "site.db")
+    ws.load_model(exported_student[1])
+    score_batch(_photos(tmp_path / "site", n), ws.engine, ws.db, ws.model_version_id)
+    with ws.db.session() as s:
+        return ws, {r.image.path: r.raw_score for r in s.query(Score).all()}
+
+
+def _rate_in_the_models_order(ws, order: list[str], photos_of: dict[str, list[str]]) -> None:
+    """Each rater votes on their photos, 1 to 5 as the photo stands in ``order`` (the raters agree
+    with the model)."""
+    acr = {p: 1 + (4 * i) // (len(order) - 1) for i, p in enumerate(order)}
+    for rater, photos in photos_of.items():
+        session = LabelingSession(ws.db, rater, "site", photos)
+        while (item := session.current()) is not None:
+            session.vote(acr[item.path])
+
+
 def test_calibration_fits_applies_to_stored_scores_and_new_photos(tmp_path, exported_student):
     ws = Workspace(tmp_path / "site.db")
     ws.load_model(exported_student[1])
@@ -74,19 +93,10 @@ def test_calibration_counts_photos_as_the_fine_tune_does_and_says_whether_it_hel
     counts only photos with the configured standing votes (3). The fit reports its interval."""
     from app.core.site.finetune_job import requirement
 
-    ws = Workspace(tmp_path / "site.db")
-    ws.load_model(exported_student[1])
-    paths = _photos(tmp_path / "site", 24)
-    score_batch(paths, ws.engine, ws.db, ws.model_version_id)
-    with ws.db.session() as s:
-        raw = {r.image.path: r.raw_score for r in s.query(Score).all()}
+    ws, raw = _scored_site(tmp_path, exported_student, 24)
     order = sorted(raw, key=raw.get)
-    acr = {p: 1 + (4 * i) // (len(order) - 1) for i, p in enumerate(order)}  # the raters agree with the model
     well_rated = order[::2]
-    for rater in ("a", "b", "c"):
-        session = LabelingSession(ws.db, rater, "site", well_rated if rater != "a" else list(raw))
-        while (item := session.current()) is not None:
-            session.vote(acr[item.path])
+    _rate_in_the_models_order(ws, order, {"a": order, "b": well_rated, "c": well_rated})
     assert requirement()[1] == 3
     calibration = ws.fit_calibration()
     assert calibration.n == len(well_rated) and calibration.min_votes == 3
@@ -94,4 +104,45 @@ def test_calibration_counts_photos_as_the_fine_tune_does_and_says_whether_it_hel
     # Already in the raters' order: a monotone map cannot rank better, so it is not said to help.
     assert calibration.base_srcc > 0.9 and not calibration.helps
     assert calibration.gain_ci is not None and calibration.gain_ci[0] <= 0
+    ws.close()
+
+
+def _archive_rows(db_path, version_id: int, n: int, width: int) -> None:
+    """``n`` scored archive photos nobody rated (an archive run's rows, each with its embedding)."""
+    import json
+    import sqlite3
+
+    rng = np.random.default_rng(2)
+    with sqlite3.connect(db_path) as c:
+        start = c.execute("select max(id) from images").fetchone()[0] + 1
+        ids = range(start, start + n)
+        c.executemany("insert into images (id, path, source, first_seen, last_seen) "
+                      "values (?, ?, 'archive', '2026-12-01 00:00:00', '2026-12-01 00:00:00')",
+                      ((i, f"/archive/{i:08d}.jpg") for i in ids))
+        c.executemany("insert into scores (image_id, model_version_id, status, score, raw_score, embedding, "
+                      "scored_at) values (?, ?, 'ok', 50.0, 50.0, ?, '2026-12-01 00:00:00')",
+                      ((i, version_id, json.dumps(rng.normal(size=width).round(4).tolist())) for i in ids))
+
+
+def test_fitting_a_calibration_beside_a_large_unrated_archive_reads_only_the_rated_photos(tmp_path, exported_student):
+    """A shared database holds a million scores of a version; a site rates a few hundred photos.
+    The fit must ask the database for the rated photos' rows, never read every score of the
+    version into memory to keep a few (20,000 unrated embeddings are tens of MB as Python lists)."""
+    import tracemalloc
+
+    ws, raw = _scored_site(tmp_path, exported_student, 16)
+    order = sorted(raw, key=raw.get)
+    _rate_in_the_models_order(ws, order, {"a": order, "b": order, "c": order})
+    with ws.db.session() as s:
+        width = len(s.query(Score).first().embedding)
+    _archive_rows(tmp_path / "site.db", ws.model_version_id, 20_000, width)
+
+    tracemalloc.start()
+    try:
+        calibration = ws.fit_calibration()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert calibration.n == len(order)  # the rated photos, and only they
+    assert peak < 8e6, f"fitting on {len(order)} rated photos held {peak / 1e6:.0f} MB at its peak"
     ws.close()

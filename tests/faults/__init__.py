@@ -12,5 +12,6 @@ tests/test_fault_suite.py, which runs a reduced set in CI):
 - fuzz.py       mutation fuzzer over seeds of every supported format
 - worker.py     the child process that runs load_rgb / score_photo, so hangs and crashes are seen
 - tinymodel.py  a hand-built ONNX model honouring the contract (and broken variants of it)
-- common.py     counts, the table, running the CLI with a deadline, reading databases back
+- common.py     counts, the table, running the CLI with a deadline (or finishing a started one),
+                reading databases back and judging their rows (one row per photo)
 """

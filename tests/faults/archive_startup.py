@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .common import TRACEBACK, Context, Outcome, duplicates, sqlite_rows, write_photos
-from .registry import scenario
+from .common import Context, Outcome, finish, one_row_each, spawn, sqlite_rows, write_photos
+from .registry import EXIT_0, judge, scenario
 
 N_PHOTOS = 12
 
@@ -32,9 +32,7 @@ def _skip(o: Outcome) -> bool:
 def _start(ctx: Context, folder: Path, db: Path, *extra: str) -> subprocess.Popen:
     args = [ctx.python, "-m", "app", "archive", "score", str(folder), "--db", str(db), "--workers", "2", "--chunk",
             "4", "--model", str(ctx.tiny["ok"]), *ctx.trust_flag(), *extra]
-    return subprocess.Popen(args, cwd=ctx.app_root, env=ctx.env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, text=True, start_new_session=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    return spawn(ctx, args, preexec=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _first_worker(proc: subprocess.Popen, timeout: float = 120):
@@ -51,30 +49,6 @@ def _first_worker(proc: subprocess.Popen, timeout: float = 120):
             pass
         time.sleep(0.01)
     return None
-
-
-def _finish(o: Outcome, proc: subprocess.Popen, what: str, timeout: float = 180) -> tuple[int | None, str]:
-    try:
-        err = proc.communicate(timeout=timeout)[1]
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        o.note("hangs", f"{what}: no exit within {timeout:.0f} s")
-        return None, ""
-    if TRACEBACK in err or proc.returncode == 1 or proc.returncode < 0:
-        o.note("crashes", f"{what}: exit {proc.returncode}: {err.strip().splitlines()[-1:]}")
-        return None, err
-    return proc.returncode, err
-
-
-def _one_row_each(o: Outcome, db: Path, n: int, what: str) -> list[tuple]:
-    rows = sqlite_rows(db)
-    if duplicates(rows):
-        o.note("dup", f"{what}: {duplicates(rows)} duplicate rows", duplicates(rows))
-    missing = n - len({r[0] for r in rows})
-    if missing > 0:
-        o.note("lost", f"{what}: {missing} of {n} photos have no row", missing)
-    return rows
 
 
 @scenario("archive_worker_killed_early", 15, slow=True)
@@ -94,12 +68,10 @@ def archive_worker_killed_early(ctx: Context, o: Outcome) -> None:
             except Exception:  # already gone
                 pass
         what = f"a worker killed {delay} s after it appeared"
-        code, err = _finish(o, proc, what)
-        if code is None:
-            continue
-        if code != 0:
-            o.note("wrong", f"{what}: exit {code}, expected 0: {err.strip().splitlines()[-1:]}")
-        _one_row_each(o, base / "d.db", N_PHOTOS, what)
+        run = finish(proc, 180)
+        judge(o, run, what, EXIT_0)
+        if not (run.hung or run.crashed):  # a wrong exit code, and its rows judged as well
+            one_row_each(o, sqlite_rows(base / "d.db"), N_PHOTOS, what)
 
 
 @scenario("archive_ctrl_c_before_the_first_chunk", 15, slow=True)
@@ -115,12 +87,13 @@ def archive_ctrl_c_before_the_first_chunk(ctx: Context, o: Outcome) -> None:
             time.sleep(delay)
             os.killpg(proc.pid, signal.SIGINT)
         what = f"Ctrl+C {delay} s after the first worker appeared"
-        code, err = _finish(o, proc, what, 120)
-        if code is None:
+        run = finish(proc, 120)
+        if not judge(o, run, what):
             continue
+        code, err = run.rc, run.err
         said = [line for line in err.splitlines() if line.startswith("interrupted")]
         if code == 0:  # the run was quicker than the Ctrl+C: then it must be whole
-            _one_row_each(o, base / "d.db", N_PHOTOS, what + " (the run had finished)")
+            one_row_each(o, sqlite_rows(base / "d.db"), N_PHOTOS, what + " (the run had finished)")
         elif code != 130 or len(said) != 1:
             o.note("wrong", f"{what}: exit {code} with {len(said)} 'interrupted' lines, expected 130 and one: "
                             f"{err.strip().splitlines()[-2:]}")
@@ -139,12 +112,12 @@ def archive_photo_over_the_workers_memory(ctx: Context, o: Outcome) -> None:
     Image.fromarray(big).save(folder / "huge.png", compress_level=1)
     db = base / "d.db"
     for what in ("a run with 400 MB workers", "its rerun"):
-        code, err = _finish(o, _start(ctx, folder, db, "--worker-memory", "400MB"), what, 240)
-        if code is None:
+        run = finish(_start(ctx, folder, db, "--worker-memory", "400MB"), 240)
+        judge(o, run, what, EXIT_0)
+        if run.hung or run.crashed:
             continue
-        if code != 0:
-            o.note("wrong", f"{what}: exit {code}, expected 0: {err.strip().splitlines()[-1:]}")
-        rows = _one_row_each(o, db, N_PHOTOS, what)
+        rows = sqlite_rows(db)
+        one_row_each(o, rows, N_PHOTOS, what)
         huge = [r[1] for r in rows if r[0].endswith("huge.png")]
         if huge != ["too_large"]:
             o.note("wrong", f"{what}: the 36 MP photo stored as {huge}, expected too_large")

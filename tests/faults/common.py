@@ -176,6 +176,27 @@ class CliRun:
         return f"exit {self.rc}: {error_line(self.err)}"
 
 
+def spawn(ctx: Context, args: list, keep_stderr: bool = True, preexec=None) -> subprocess.Popen:
+    """Start a command of the app under test in its own process group (so a kill reaches its
+    children), nothing on stdin; its stderr kept for ``finish`` (``keep_stderr``) or dropped."""
+    return subprocess.Popen(args, cwd=ctx.app_root, env=ctx.env(), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE if keep_stderr else subprocess.DEVNULL,
+                            text=True, start_new_session=True, preexec_fn=preexec)
+
+
+def finish(proc: subprocess.Popen, timeout: float) -> CliRun:
+    """A started process waited for to its end or ``timeout`` (then its process group is killed
+    and it counts as hung), as a CliRun the suite's one ``judge`` reads like any other run."""
+    start = time.monotonic()
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        return CliRun(None, out or "", err or "", True, timeout)
+    return CliRun(proc.returncode, out or "", err or "", False, time.monotonic() - start)
+
+
 def error_line(err: str) -> str:
     """The line of stderr that says what went wrong: the exception's own line (not SQLAlchemy's
     "(Background on this error...)" link, nor the SQL it echoes), else the last line."""
@@ -376,14 +397,29 @@ def sqlite_check(db: Path) -> str | None:
     return f"{half} half-written ok rows" if half else None
 
 
+def _photo(row: tuple) -> str:
+    """A row's photo: its resolved path, so the same file reached by two spellings is one photo."""
+    return os.path.realpath(row[0]) if row[0].startswith("/") else row[0]
+
+
 def duplicates(rows: list[tuple]) -> int:
-    """Rows beyond one per (photo, model); a photo is its resolved path, so the same file reached
-    by two spellings counts as one."""
+    """Rows beyond one per (photo, model)."""
     seen: dict[tuple, int] = {}
     for r in rows:
-        key = (os.path.realpath(r[0]) if r[0].startswith("/") else r[0], r[4])
+        key = (_photo(r), r[4])
         seen[key] = seen.get(key, 0) + 1
     return sum(n - 1 for n in seen.values())
+
+
+def one_row_each(o: Outcome, rows: list[tuple], n_photos: int, what: str) -> None:
+    """Judge score rows (as ``sqlite_rows`` gives them) that must hold ``n_photos`` photos, one
+    row each: a photo without a row is lost, a row beyond one per photo and model a duplicate."""
+    missing = n_photos - len({_photo(r) for r in rows})
+    if missing > 0:
+        o.note("lost", f"{what}: {missing} of {n_photos} photos have no row", missing)
+    extra = duplicates(rows)
+    if extra:
+        o.note("dup", f"{what}: {extra} rows beyond one per photo", extra)
 
 
 def open_check_code(url: str) -> str:

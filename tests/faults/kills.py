@@ -15,16 +15,40 @@ import subprocess
 import time
 from pathlib import Path
 
-from .common import Context, Outcome, cli_args, db_opens, duplicates, run_cli, sqlite_check, sqlite_rows, write_photos
+from .common import (
+    Context,
+    Outcome,
+    cli_args,
+    db_opens,
+    one_row_each,
+    run_cli,
+    spawn,
+    sqlite_check,
+    sqlite_rows,
+    write_photos,
+)
+from .registry import EXIT_0, judge
 
 BATCH = "kills during batch"
 FIRST = "kills during first start"
 MIGRATION = "3 first start"
 
 
-def _spawn(ctx: Context, args: list, cwd: Path | None = None) -> subprocess.Popen:
-    return subprocess.Popen(args, cwd=cwd or ctx.app_root, env=ctx.env(), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True)
+def _spawn(ctx: Context, folder: Path, db: Path) -> subprocess.Popen:
+    """A batch of ``folder`` into ``db``, to be killed (its output is not read)."""
+    return spawn(ctx, cli_args(ctx, [folder], db), keep_stderr=False)
+
+
+def _time_scale(ctx: Context, folder: Path, probe: Path, reached) -> tuple[float, float]:
+    """An unkilled run into ``probe`` sets the time scale for the kills: (seconds until
+    ``reached(probe)``, seconds to its end)."""
+    t0 = time.monotonic()
+    proc = _spawn(ctx, folder, probe)
+    while not reached(probe) and proc.poll() is None:
+        time.sleep(0.002)
+    at = time.monotonic() - t0
+    proc.wait()
+    return at, time.monotonic() - t0
 
 
 def _kill(proc: subprocess.Popen) -> bool:
@@ -46,16 +70,9 @@ def kills_during_batch(ctx: Context, kills: int, n_photos: int, seed: int = 0) -
     folder = base / "photos"
     write_photos(folder, n_photos, (240, 320))  # a few ms each, so a kill can land between rows
     db = base / "d.db"
-    args = cli_args(ctx, [folder], db)
-    # An unkilled run on a copy sets the time scale: start-up, then seconds per photo.
-    probe = base / "probe.db"
-    t0 = time.monotonic()
-    proc = _spawn(ctx, cli_args(ctx, [folder], probe))
-    while not sqlite_rows(probe, timeout=1) and proc.poll() is None:
-        time.sleep(0.005)
-    startup = time.monotonic() - t0
-    proc.wait()
-    per_photo = max(1e-3, (time.monotonic() - t0 - startup) / n_photos)
+    # Start-up (until the first row), then seconds per photo.
+    startup, whole = _time_scale(ctx, folder, base / "probe.db", lambda probe: sqlite_rows(probe, timeout=1))
+    per_photo = max(1e-3, (whole - startup) / n_photos)
     seen: set[str] = set()
     done_kills = tries = 0
     while done_kills < kills and tries < 3 * kills:
@@ -65,7 +82,7 @@ def kills_during_batch(ctx: Context, kills: int, n_photos: int, seed: int = 0) -
             break
         # Each kill may use up about its share of the photos left, so all the kills fit in one batch.
         share = max(1, (n_photos - 1 - done_before) // (kills - done_kills + 1))
-        proc = _spawn(ctx, args)
+        proc = _spawn(ctx, folder, db)
         t0 = time.monotonic()
         if tries % 2:
             target = done_before + rng.randint(1, 2 * share)
@@ -85,17 +102,10 @@ def kills_during_batch(ctx: Context, kills: int, n_photos: int, seed: int = 0) -
         seen |= now
     o.cases = done_kills + 1
     o.name = f"kill -9 x{done_kills} during a batch of {n_photos}"
-    final = run_cli(ctx, args, timeout=300)
-    if final.hung:
-        return o.note("hangs", f"final run: {final.why()}")
-    if final.crashed or final.rc != 0:
-        o.note("crashes" if final.crashed else "wrong", f"final run: {final.why()}")
-    rows = sqlite_rows(db)
-    paths = {r[0] for r in rows}
-    if len(paths) < n_photos:
-        o.note("lost", f"{n_photos - len(paths)} photos without a row after the final run", n_photos - len(paths))
-    if duplicates(rows):
-        o.note("dup", f"{duplicates(rows)} duplicate rows", duplicates(rows))
+    final = run_cli(ctx, cli_args(ctx, [folder], db), timeout=300)
+    if not judge(o, final, "final run", EXIT_0) and final.hung:
+        return o
+    one_row_each(o, sqlite_rows(db), n_photos, "after the final run")
     problem = sqlite_check(db)
     if problem:
         o.note("wrong", f"after the final run: {problem}")
@@ -110,18 +120,11 @@ def kills_during_first_start(ctx: Context, kills: int, seed: int = 0) -> Outcome
     base = ctx.folder(f"kills_first_{seed}")
     folder = base / "photos"
     write_photos(folder, 3)
-    # One unkilled first start sets the time scale: how long until the file appears, and the end.
-    probe = base / "probe.db"
-    t0 = time.monotonic()
-    proc = _spawn(ctx, cli_args(ctx, [folder], probe))
-    while not probe.exists() and proc.poll() is None:
-        time.sleep(0.002)
-    appear = time.monotonic() - t0
-    proc.wait()
-    whole = time.monotonic() - t0
+    # How long until the file appears, and the end.
+    appear, whole = _time_scale(ctx, folder, base / "probe.db", Path.exists)
     for k in range(kills):
         db = base / f"first_{k}.db"
-        proc = _spawn(ctx, cli_args(ctx, [folder], db))
+        proc = _spawn(ctx, folder, db)
         t0 = time.monotonic()
         if k % 2 == 0:  # aimed at the migration: shortly after the file appears
             while not db.exists() and proc.poll() is None and time.monotonic() - t0 < 60:
@@ -136,15 +139,8 @@ def kills_during_first_start(ctx: Context, kills: int, seed: int = 0) -> Outcome
         if problem:
             o.note("wrong", f"kill {k + 1} at {time.monotonic() - t0:.2f} s{'' if killed else ' (had ended)'}: {problem}")
             continue
-        rerun = run_cli(ctx, cli_args(ctx, [folder], db))
-        if rerun.hung or rerun.crashed or rerun.rc != 0:
-            o.note("hangs" if rerun.hung else "crashes" if rerun.crashed else "wrong", f"rerun after kill {k + 1}: {rerun.why()}")
-            continue
-        rows = sqlite_rows(db)
-        if len({r[0] for r in rows}) < 3:
-            o.note("lost", f"rerun after kill {k + 1}: {len(rows)} of 3 rows", 3 - len({r[0] for r in rows}))
-        if duplicates(rows):
-            o.note("dup", f"rerun after kill {k + 1}", duplicates(rows))
+        if judge(o, run_cli(ctx, cli_args(ctx, [folder], db)), f"rerun after kill {k + 1}", EXIT_0):
+            one_row_each(o, sqlite_rows(db), 3, f"rerun after kill {k + 1}")
     return o
 
 

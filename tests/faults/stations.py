@@ -6,13 +6,11 @@ database at the same instant.
 """
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import time
 from pathlib import Path
 
-from .common import Context, Outcome, cli_args, duplicates, error_line, run_cli, sqlite_rows, write_photos
+from .common import Context, Outcome, cli_args, finish, one_row_each, run_cli, spawn, sqlite_rows, write_photos
+from .registry import EXIT_0, judge
 
 OLD_REVISION = "0001"  # the first schema: every later migration runs on the stations' first start
 OLD_ROWS = 5
@@ -50,11 +48,18 @@ def _url_and_rows(ctx: Context, backend: str, name: str):
     return pg.create_db(name), lambda: pg.rows(name)
 
 
+def _no_server(ctx: Context, o: Outcome, backend: str) -> bool:
+    """True (and the case skipped, with why) when ``backend`` is PostgreSQL and none runs here."""
+    if backend == "postgres" and ctx.pg() is None:
+        o.skipped = ctx.pg_why
+        return True
+    return False
+
+
 def stations(ctx: Context, backend: str, state: str, n: int, n_photos: int) -> Outcome:
     name = f"{n}_stations_{backend}_{state}"
     o = Outcome(name, f"stations {backend}")
-    if backend == "postgres" and ctx.pg() is None:
-        o.skipped = ctx.pg_why
+    if _no_server(ctx, o, backend):
         return o
     folder = ctx.folder("stations") / f"photos_{n_photos}"
     if not folder.exists() or len(list(folder.iterdir())) < n_photos:
@@ -66,26 +71,12 @@ def stations(ctx: Context, backend: str, state: str, n: int, n_photos: int) -> O
         if made.rc != 0:
             raise RuntimeError(f"cannot make the old database: {made.why()}")
     args = cli_args(ctx, [folder], url)
-    procs = [subprocess.Popen(args, cwd=ctx.app_root, env=ctx.env(), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True, start_new_session=True) for _ in range(n)]
-    for i, p, err in _finished(procs, 240):
-        if err is None:
-            o.note("hangs", f"station {i + 1}: no exit within 240 s")
-        elif p.returncode in (1,) or p.returncode < 0 or "Traceback (most recent call last)" in err:
-            o.note("crashes", f"station {i + 1}: exit {p.returncode}: {error_line(err)}")
-        elif p.returncode != 0:
-            o.note("wrong", f"station {i + 1}: exit {p.returncode}: {error_line(err)}")
+    for i, run in enumerate(_all_at_once(ctx, [args] * n, 240)):
+        judge(o, run, f"station {i + 1}", EXIT_0)
     rows = rows_of()
-    mine = [r for r in rows if r[4] != "old-model"]
-    got = {os.path.basename(r[0]) for r in mine}
-    if len(got) < n_photos:
-        o.note("lost", f"{n_photos - len(got)} of {n_photos} photos have no row", n_photos - len(got))
-    if duplicates(rows):
-        o.note("dup", f"{duplicates(rows)} rows beyond one per photo", duplicates(rows))
+    one_row_each(o, [r for r in rows if r[4] != "old-model"], n_photos, "the stations' batch")
     if state == "migrated":
-        old = [r for r in rows if r[4] == "old-model"]
-        if len(old) < OLD_ROWS:
-            o.note("lost", f"{OLD_ROWS - len(old)} of the {OLD_ROWS} rows from before the migration", OLD_ROWS - len(old))
+        one_row_each(o, [r for r in rows if r[4] == "old-model"], OLD_ROWS, "rows from before the migration")
     return o
 
 
@@ -102,33 +93,21 @@ db.close()
 """
 
 
-def _finished(procs: list[subprocess.Popen], timeout: float):
-    """(index, process, its stderr) for each process in turn; stderr None for one that did not
-    exit within ``timeout`` (its process group is killed)."""
-    for i, p in enumerate(procs):
-        try:
-            yield i, p, p.communicate(timeout=timeout)[1]
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.communicate()
-            yield i, p, None
+def _all_at_once(ctx: Context, commands: list[list], timeout: float):
+    """Start every command, then each one's CliRun in turn (hung past ``timeout``: killed)."""
+    procs = [spawn(ctx, args) for args in commands]
+    for p in procs:
+        yield finish(p, timeout)
 
 
 def first_open_race(ctx: Context, n: int, rounds: int, backend: str = "sqlite") -> Outcome:
     """``rounds`` times, ``n`` processes open the same brand-new database at the same instant."""
     o = Outcome(f"{n} processes open a new {backend} database at once (x{rounds})", "3 first start", cases=rounds)
-    if backend == "postgres" and ctx.pg() is None:
-        o.skipped = ctx.pg_why
+    if _no_server(ctx, o, backend):
         return o
     for r in range(rounds):
         url, _ = _url_and_rows(ctx, backend, f"race_{n}_{r}")
         at = time.time() + 1.5  # after every interpreter has started and imported the store
-        procs = [subprocess.Popen([ctx.python, "-c", OPEN_AT, url, str(at)], cwd=ctx.app_root, env=ctx.env(),
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                  start_new_session=True) for _ in range(n)]
-        for i, p, err in _finished(procs, 120):
-            if err is None:
-                o.note("hangs", f"round {r + 1}, process {i + 1}: no exit within 120 s")
-            elif p.returncode != 0:
-                o.note("crashes", f"round {r + 1}, process {i + 1}: exit {p.returncode}: {error_line(err)}")
+        for i, run in enumerate(_all_at_once(ctx, [[ctx.python, "-c", OPEN_AT, url, str(at)]] * n, 120)):
+            judge(o, run, f"round {r + 1}, process {i + 1}", EXIT_0)
     return o

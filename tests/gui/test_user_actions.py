@@ -668,7 +668,8 @@ def test_the_viewer_tells_the_photos_details_and_each_overlays_scale(qtbot, wind
     choose_folder_with_ctrl_o(window, monkeypatch, folder)
     qtbot.waitUntil(lambda: window.viewer.outcome is not None and window.viewer.native is not None, timeout=30000)
     details = window.viewer.details.text()
-    assert "site.jpg" in details and "800×600" in details and "Acme Phone 7" in details and "2026:11:30" in details
+    assert "site.jpg" in details and "800×600" in details and "Acme Phone 7" in details
+    assert "2026-11-30 10:15:00" in details  # as the EXIF panel says it, not EXIF's raw "2026:11:30"
     window.viewer.overlay_box.setCurrentText(DISTORTION)
     assert window.viewer.legend.pixmap() is not None and not window.viewer.legend.pixmap().isNull()
     window.viewer.overlay_box.setCurrentText(NONE)

@@ -294,25 +294,6 @@ def load_preview_rgb(path: str | Path, data: bytes, side: int = 256) -> np.ndarr
         raise ImageLoadError("corrupt", f"{Path(path).name}: preview failed ({exc})") from None
 
 
-def exif_summary(path: str | Path) -> dict[str, str]:
-    """Capture time and camera from the photo's EXIF, where present (never raises)."""
-    try:
-        with Image.open(path) as img:
-            exif = img.getexif()
-            sub = exif.get_ifd(0x8769)  # the Exif sub-IFD holds DateTimeOriginal
-            when = sub.get(0x9003) or exif.get(0x0132)
-            make, model = str(exif.get(0x010F, "")).strip(), str(exif.get(0x0110, "")).strip()
-    except Exception:  # EXIF of any shape: a summary is a nicety, never a failure
-        return {}
-    out = {}
-    if when:
-        out["taken"] = str(when).strip()
-    camera = model if make and model.lower().startswith(make.lower()) else f"{make} {model}".strip()
-    if camera:
-        out["camera"] = camera
-    return out
-
-
 def load_what_decodes(path: str | Path, decode_pixels: int = DECODE_PIXELS) -> np.ndarray | None:
     """What a damaged or cut-off photo still shows, for the viewer only (never scored): a JPEG
     decodes up to where it stops (the rest grey). None when nothing decodes. The memory bound is

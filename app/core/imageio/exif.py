@@ -1,4 +1,5 @@
-"""The camera settings a photo was taken with, from its EXIF: what the EXIF panel shows.
+"""The camera settings a photo was taken with, from its EXIF: what the EXIF panel shows, and
+the when and the camera in the viewer's caption (the program's one EXIF reader).
 
 ISO and shutter speed explain most of the noise and the blur an inspector sees, so they are
 read first-class, with plain hints (``noise_hint``, ``blur_hint``) beside them.

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..imageio.decode import DECODE_PIXELS, ImageLoadError, load_rgb, read_bytes
+from ..imageio.exif import CameraSettings
 from ..imageio.file_names import canonical_path, printable_path, storable_path
 from ..store.database import Database
 from ..store.faults import StoreError
@@ -28,7 +29,7 @@ class PhotoOutcome:
     record: ScoreRecord  # what is stored
     rgb: np.ndarray | None = None  # the decoded photo (for thumbnails and overlays)
     result: ScoreResult | None = None  # the maps (not stored)
-    exif: dict | None = None  # capture time and camera, for the viewer (read on request)
+    exif: CameraSettings | None = None  # how it was taken, for the viewer's caption (read on request)
 
 
 def stored_unchanged(path: Path, known: dict[str, tuple[str | None, ScoreRecord]]) -> tuple[ScoreRecord, bytes] | None:
