@@ -415,7 +415,7 @@ def register_exposure_reader(sub) -> None:
     p.add_argument("--data", nargs=3, action="append", required=True, metavar=("NAME", "CSV", "ROOT"),
                    help="a rated dataset whose training split gives the photos (its validation split is never read)")
     p.add_argument("--config", type=Path, default=CONFIGS / "joint_student.json", help="the split's fractions and seed")
-    p.add_argument("--photos", type=int, default=1500, help="at most this many training photos per dataset (seeded)")
+    p.add_argument("--photos", type=int, default=1500, help="at most this many training photos per dataset, of those rated at or above its median (seeded)")
     p.add_argument("--copies", type=int, default=4, help="exposure copies per photo, at seeded distinct stops")
     p.add_argument("--version", required=True, help="the new model's version")
     p.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads (default: all cores)")
@@ -443,6 +443,8 @@ def _run_exposure_reader(args) -> int:
     chosen = []
     for name in dict.fromkeys(it.dataset for it in train):
         items = [it for it in train if it.dataset == name]
+        median = float(np.median([it.mos for it in items]))
+        items = [it for it in items if it.mos >= median]  # see training/exposure_reader.py: well-exposed bases
         chosen += [items[i] for i in sorted(rng.choice(len(items), min(args.photos, len(items)), replace=False))]
     ladders = ladder_features(Engine(model), [lambda it=it: load_rgb(it.image) for it in chosen], args.copies, args.seed)
     reader, report = fit_reader(ladders, seed=args.seed)

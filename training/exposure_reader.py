@@ -1,13 +1,14 @@
 """Fit the exposure reader (``app/core/scoring/exposure.py``) on exposure ladders of rated photos.
 
-Every photo of the training split, at the overview's size, and copies of it over- and
-under-exposed in linear light (as a camera would get them wrong, saved as JPEG quality 92 as a
-camera hands them over) run once through the model's own overview graph. Two logistic heads on
-its embedding learn, for each side, how far past what an inspector accepts a copy is: target 0 up
-to 1 stop, rising to 1 at 2 stops (the verdict targets fail 2 stops over and under). The original
-photo is target 0 whatever its exposure: the raters accepted it as it is, so naturally dark or
-bright scenes stay clean. The L2 weight is chosen by 5-fold cross-validation over photos (a
-photo's copies never straddle folds); validation photos are never read.
+Photos of the training split that their raters put at or above their dataset's median (a
+well-exposed photo's copies are what the targets describe: 2 stops over a dark photo may be a
+fine one), at the overview's size, and copies of them over- and under-exposed in linear light (as
+a camera gets it wrong, saved as JPEG quality 92 as a camera hands them over) run once through
+the model's own overview graph. Two logistic heads on its embedding and the copy's luma histogram
+learn, for each side, how far past what an inspector accepts a copy is: target 0 up to 1 stop,
+rising to 1 at 2 stops (the verdict targets fail 2 stops over and under); the photo as rated is
+target 0. The L2 weight is chosen by 5-fold cross-validation over photos (a photo's copies never
+straddle folds); validation photos are never read.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from app.core.scoring.engine import Engine
-from app.core.scoring.exposure import KINDS, ExposureReader
+from app.core.scoring.exposure import FEATURES, KINDS, ExposureReader, exposure_features
 from app.core.scoring.reading import overview
 
 from .atomic import atomic_path, write_text_atomic
@@ -45,7 +46,7 @@ def exposure_targets(stops: np.ndarray) -> dict[str, np.ndarray]:
 
 @dataclass
 class Ladders:
-    features: np.ndarray  # [N, D] the overview's embedding of each photo or copy
+    features: np.ndarray  # [N, D] what the heads read of each photo or copy (exposure_features)
     stops: np.ndarray  # [N] 0 for the photo as rated
     photo: np.ndarray  # [N] which photo each row comes from (for folds)
 
@@ -60,7 +61,7 @@ def ladder_features(engine: Engine, images: Sequence[np.ndarray | Callable[[], n
         rgb = overview(image() if callable(image) else image, engine.reading.overview_side)
         for s in [0.0, *rng.choice(stops, copies, replace=False)]:
             shown = saved_as_jpeg(exposed(rgb, float(s))) if s else rgb
-            feats.append(engine.run(shown)["embedding"][0].astype(np.float64))
+            feats.append(exposure_features(engine.run(shown)["embedding"][0], shown))
             said.append(float(s))
             photo.append(k)
         if (k + 1) % 200 == 0:
@@ -88,8 +89,8 @@ def _soft_entropy(p: np.ndarray, target: np.ndarray) -> float:
     return float(-np.mean(target * np.log(p) + (1 - target) * np.log(1 - p)))
 
 
-def fit_reader(ladders: Ladders, l2_grid: Sequence[float] = (1e-3, 3e-3, 1e-2, 3e-2, 1e-1), folds: int = 5,
-               seed: int = 0) -> tuple[ExposureReader, dict]:
+def fit_reader(ladders: Ladders, l2_grid: Sequence[float] = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1), folds: int = 5,
+               seed: int = 0, features: tuple[str, ...] = FEATURES) -> tuple[ExposureReader, dict]:
     """The reader fitted on all ladders with the L2 weight that cross-validates best over photos,
     and the cross-validated predictions' figures (per stop: share capped below 40 and below 60)."""
     center = ladders.features.mean(0)
@@ -110,7 +111,8 @@ def fit_reader(ladders: Ladders, l2_grid: Sequence[float] = (1e-3, 3e-3, 1e-2, 3
         log.info("l2 %g: cross-validated loss %.4f", l2, cv_loss[l2])
     best = min(cv_loss, key=cv_loss.get)
     heads = {k: fit_logistic(x, targets[k], best) for k in KINDS}
-    reader = ExposureReader(center, scale, {k: w for k, (w, _) in heads.items()}, {k: b for k, (_, b) in heads.items()})
+    reader = ExposureReader(center, scale, {k: w for k, (w, _) in heads.items()}, {k: b for k, (_, b) in heads.items()},
+                            features)
     cap = 100.0 * (1.0 - np.maximum(cv_pred[best]["over"], cv_pred[best]["under"]))
     per_stop = {f"{s:+g}": {"n": int(np.sum(ladders.stops == s)), "cap_below_40": float(np.mean(cap[ladders.stops == s] < 40)),
                             "cap_below_60": float(np.mean(cap[ladders.stops == s] < 60))}
@@ -121,7 +123,7 @@ def fit_reader(ladders: Ladders, l2_grid: Sequence[float] = (1e-3, 3e-3, 1e-2, 3
 
 
 READER_NOTE = ("the exposure reader caps the score at 100 x (1 - p), p the larger of two logistic heads' probabilities "
-               "(over, under) on the overview's embedding that the photo is exposed past what an inspector accepts "
+               "(over, under) on the overview's embedding and luma histogram that the photo is exposed past what an inspector accepts "
                f"(fitted on copies of rated photos: none up to {ACCEPTED_STOPS:g} stop, all from {FAILED_STOPS:g} stops, "
                "in linear light): the rated datasets' raters were lenient on exposure (LIVEC's crowd gave near-black "
                "photos a median 48), an inspector fails 2 stops over or under at a glance; the cap only lowers a score")

@@ -26,7 +26,8 @@ def _with_reader(exported_student, tmp_path, block) -> "Path":  # noqa: F821
 
 def _block(size, over_bias=-20.0, under_bias=-20.0, weight=0.0):
     head = lambda bias: {"weights": [weight] * size, "bias": bias}  # noqa: E731
-    return {"center": [0.0] * size, "scale": [1.0] * size, "over": head(over_bias), "under": head(under_bias)}
+    return {"features": ["embedding"], "center": [0.0] * size, "scale": [1.0] * size, "over": head(over_bias),
+            "under": head(under_bias)}
 
 
 @pytest.mark.parametrize("over_bias, under_bias", [(-20.0, -20.0), (0.0, -20.0), (-20.0, 1.5), (3.0, 20.0)])
@@ -66,7 +67,10 @@ def test_a_card_with_an_exposure_reader_is_another_model(exported_student, tmp_p
 
 @pytest.mark.parametrize("block, said", [
     ("yes", "must be an object"),
-    ({"over": {}, "under": {}}, "needs center and scale"),
+    ({"over": {}, "under": {}}, "features must list"),
+    ("histogram first", "features must list"),
+    ("no center", "needs center and scale"),
+    ("histogram without its values", "the histogram's 16"),
     ("short scale", "positive numbers"),
     ("zero scale", "positive numbers"),
     ("nan weight", "weights and a bias"),
@@ -76,7 +80,14 @@ def test_a_card_with_an_exposure_reader_is_another_model(exported_student, tmp_p
 def test_a_card_whose_exposure_reader_is_malformed_is_refused_with_its_reason(exported_student, tmp_path, block, said):
     size = _embedding_size(exported_student[1])
     good = _block(size)
-    if block == "short scale":
+    if block == "histogram first":
+        block = dict(good, features=["luminance_histogram", "embedding"])
+    elif block == "no center":
+        block = {k: v for k, v in good.items() if k != "center"}
+    elif block == "histogram without its values":
+        block = dict(good, features=["embedding", "luminance_histogram"], center=[0.0] * 10, scale=[1.0] * 10,
+                     over={"weights": [0.0] * 10, "bias": 0.0}, under={"weights": [0.0] * 10, "bias": 0.0})
+    elif block == "short scale":
         block = dict(good, scale=[1.0] * (size - 1))
     elif block == "zero scale":
         block = dict(good, scale=[0.0] * size)
@@ -98,3 +109,18 @@ def test_an_exposure_reader_of_another_embedding_size_is_refused_when_the_engine
     model = load_model(_with_reader(exported_student, tmp_path, _block(size + 3)))
     with pytest.raises(ModelError, match=f"reads {size + 3} embedding values, the graph gives {size}"):
         Engine(model)
+
+
+def test_an_exposure_reader_also_reads_where_the_overviews_tones_sit(exported_student, tmp_path):
+    """With the luma histogram among its features, a head weighing the brightest bin caps a
+    blown-out photo and leaves a mid-grey one alone, through the same graph."""
+    size = _embedding_size(exported_student[1])
+    block = _block(size + 16)
+    block["features"] = ["embedding", "luminance_histogram"]
+    block["over"]["weights"] = [0.0] * size + [0.0] * 15 + [10.0]  # the share of pixels of luma 240-255
+    block["over"]["bias"] = -5.0
+    engine = Engine(load_model(_with_reader(exported_student, tmp_path, block)))
+    grey = np.random.default_rng(0).integers(100, 140, (96, 128, 3), dtype=np.uint8)
+    blown = np.full((96, 128, 3), 250, np.uint8)
+    assert engine.score(grey).exposure.score > 99 and not engine.score(grey).exposure_capped
+    assert engine.score(blown).exposure.kind == "over" and engine.score(blown).score < 1

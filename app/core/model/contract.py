@@ -163,8 +163,14 @@ def _exposure_problem(block: object) -> str | None:
     def numbers(values: object) -> bool:
         return isinstance(values, list) and len(values) > 0 and all(_is_number(v) for v in values)
 
+    features = block.get("features")
+    if not (isinstance(features, list) and features and features[0] == "embedding"
+            and set(features) <= {"embedding", "luminance_histogram"} and len(set(features)) == len(features)):
+        return "features must list 'embedding' first, then optionally 'luminance_histogram'"
     if not (numbers(block.get("center")) and numbers(block.get("scale"))):
         return "needs center and scale, lists of numbers"
+    if "luminance_histogram" in features and len(block["center"]) <= 16:
+        return "center must hold the embedding's values and the histogram's 16"
     size = len(block["center"])
     if len(block["scale"]) != size or any(v <= 0 for v in block["scale"]):
         return f"scale must hold {size} positive numbers, one per embedding value"

@@ -68,9 +68,9 @@ class Engine:
             return
         shape = next((o.shape for o in self.model.session.get_outputs() if o.name == "embedding"), None)
         size = shape[-1] if shape else None
-        if isinstance(size, int) and size != self.exposure.size:
-            raise ModelError(f"{self.model.name}: the card's exposure reader reads {self.exposure.size} embedding "
-                             f"values, the graph gives {size}")
+        if isinstance(size, int) and size != self.exposure.embedding_size():
+            raise ModelError(f"{self.model.name}: the card's exposure reader reads {self.exposure.embedding_size()} "
+                             f"embedding values, the graph gives {size}")
 
     def preprocess(self, rgb: np.ndarray) -> np.ndarray:
         """RGB uint8 [H, W, 3] -> normalised float32 [1, 3, H, W], as the card says."""
@@ -126,7 +126,7 @@ class Engine:
         whole = float(out["score"][0])
         detail = self.detail(rgb)
         raw = self.reading.fuse(whole, detail)
-        exposure = self.exposure.read(out["embedding"][0], self._range) if self.exposure else None
+        exposure = self.exposure.read(out["embedding"][0], view, self._range) if self.exposure else None
         capped = exposure is not None and exposure.score < raw
         if capped:  # a cap: exposure an inspector fails lowers the score, never raises it
             raw = exposure.score
