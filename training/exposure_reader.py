@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy.optimize import minimize
+from scipy.special import expit
 
 from app.core.scoring.engine import Engine
 from app.core.scoring.exposure import FEATURES, KINDS, ExposureReader, exposure_features
@@ -76,7 +77,7 @@ def fit_logistic(x: np.ndarray, target: np.ndarray, l2: float) -> tuple[np.ndarr
     def loss(p):
         w, b = p[:d], p[d]
         z = x @ w + b
-        grad = 1.0 / (1.0 + np.exp(-z)) - target
+        grad = expit(z) - target
         value = np.mean(np.logaddexp(0.0, z) - target * z) + 0.5 * l2 * (w @ w)
         return value, np.concatenate([x.T @ grad / len(target) + l2 * w, [grad.mean()]])
 
@@ -105,7 +106,7 @@ def fit_reader(ladders: Ladders, l2_grid: Sequence[float] = (1e-4, 3e-4, 1e-3, 3
             train, test = fold != f, fold == f
             for k in KINDS:
                 w, b = fit_logistic(x[train], targets[k][train], l2)
-                pred[k][test] = 1.0 / (1.0 + np.exp(-(x[test] @ w + b)))
+                pred[k][test] = expit(x[test] @ w + b)
         cv_loss[l2] = sum(_soft_entropy(pred[k], targets[k]) for k in KINDS)
         cv_pred[l2] = pred
         log.info("l2 %g: cross-validated loss %.4f", l2, cv_loss[l2])
