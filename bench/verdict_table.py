@@ -47,7 +47,10 @@ def main() -> int:
     ap.add_argument("--max-side", type=int, default=0, help="reduce 'native' photos beyond this long side (speed)")
     ap.add_argument("--saved-quality", type=int, default=92,
                     help="JPEG quality each copy is saved at before it is scored (0: scored as an array)")
+    ap.add_argument("--damage", nargs="+", choices=list(DAMAGE), default=list(DAMAGE),
+                    help="only these kinds (default: all; 'clean' is always included)")
     args = ap.parse_args()
+    kinds = {k: DAMAGE[k] for k in DAMAGE if k == "clean" or k in args.damage}
     train, held_out = split_hires(args.folders)
     files = sorted(train + held_out) if args.all else held_out
     thresholds = Thresholds()
@@ -59,7 +62,7 @@ def main() -> int:
         if args.max_side:
             photo = reduce(photo, args.max_side)
         for size, base in (("native", photo), ("1024", reduce(photo, 1024))):
-            for kind, damage in DAMAGE.items():
+            for kind, damage in kinds.items():
                 img = np.ascontiguousarray(damage(base))
                 if args.saved_quality:
                     img = saved_as_jpeg(img, args.saved_quality)
@@ -74,7 +77,7 @@ def main() -> int:
         print("| damage | size | mean score | passed | review | failed |")
         print("|---|---|---|---|---|---|")
         summary = {"clean_pass": [], "damaged_fail": []}
-        for kind in DAMAGE:
+        for kind in kinds:
             for size in ("native", "1024"):
                 values = scores[(model, kind, size)]
                 verdicts = [thresholds.verdict(v) for v in values]
