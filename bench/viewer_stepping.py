@@ -71,7 +71,7 @@ def step_times(app, folder: Path, steps: int, prefetch: bool, home: Path) -> lis
             QTest.keyClick(window.viewer, Qt.Key_Right)
             times.append(wait(app, lambda: window.viewer.outcome is not None and window.viewer.outcome.record.path == path))
         wait(app, lambda: window.viewer.native is not None)  # looked at until its map is drawn
-        wait(app, lambda: window.viewer_jobs.pool.activeThreadCount() == 0)  # the prefetch, if any, done
+        wait(app, lambda: not window.viewer_jobs.busy())  # the prefetch, if any, done
     window.close()
     return times
 

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QLockFile, QPoint, QSettings, QThreadPool, QTimer
+from PySide6.QtCore import QLockFile, QPoint, QSettings, QTimer
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QMessageBox
 
 from ..core.imageio.exif import read_exif
@@ -116,7 +116,7 @@ class MainWindow(QMainWindow):
                                     selected_paths=lambda: self.gallery.selected_paths(), reason_codes=self.reason_codes)
         self.outputs.status.connect(self.statusBar().showMessage)
         self.outputs.failed.connect(lambda message: self.messages.add(ERROR, message))  # said by ``status`` too
-        self.jobs = BatchJobs(self)  # the one owner of folder batches
+        self.jobs = BatchJobs(self.tasks, self)  # the folder's batch: a loop of the TaskOwner
         self.jobs.scored.connect(self._add)
         self.jobs.progress.connect(self._progress)
         self.jobs.removed.connect(self._removed)
@@ -132,7 +132,7 @@ class MainWindow(QMainWindow):
         self.gallery.setModel(self.proxy)
         self.viewer = Viewer()
         # Native damage maps outlive the launch: on disk beside the user's data, bounded (map_cache).
-        self.viewer_jobs = ViewerJobs(self, disk=MapCache(user_data_dir() / "native-maps"))
+        self.viewer_jobs = ViewerJobs(self.tasks, self, disk=MapCache(user_data_dir() / "native-maps"))
         self.viewer_jobs.scored.connect(self._show)
         self.viewer_jobs.progress.connect(lambda p, d, t: self._is_current(p) and self.viewer.show_map_progress(d, t))
         self.viewer_jobs.mapped.connect(self._mapped)
@@ -154,7 +154,7 @@ class MainWindow(QMainWindow):
 
         # Stations sharing one database follow each other's supervisor (model version, thresholds);
         # a station opening joins the site's version rather than imposing its own last one.
-        self.station_sync = StationSyncTimer(self.workspace, lambda: self.is_busy() or self.models.busy(), parent=self)
+        self.station_sync = StationSyncTimer(self.workspace, self.tasks, lambda: self.is_busy() or self.models.busy(), parent=self)
         self.station_sync.model_switch.connect(self.follow_site_model)
         self.station_sync.thresholds_changed.connect(self.panel.set_thresholds)
         self.station_sync.thresholds_changed.connect(self._preview_thresholds)
@@ -645,7 +645,6 @@ class MainWindow(QMainWindow):
             return
         self.cancel()
         self.workspace.db.stop_retrying()  # a worker waiting out a lock ends now, before the database closes
-        self.jobs.wait_all(5000)
         if self.training is not None:
             self.training.close()  # stops a running fine-tune; its partial run is left on disk
         self.training_controller.stop_install()  # a half-done install is pip's to resume, not the window's to wait for
@@ -653,9 +652,7 @@ class MainWindow(QMainWindow):
             self.labeling.close()  # its session lives in the database about to be closed
         self.viewer_jobs.request_stop()
         self.station_sync.stop()
-        self.tasks.drain(5000)  # what was asked of the database ends before it closes
-        QThreadPool.globalInstance().waitForDone(5000)
-        self.viewer_jobs.wait(5000)
+        self.tasks.drain(5000)  # every thread of the window ends before the database closes
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState())  # the panels open, and where
         self.workspace.close()

@@ -138,7 +138,7 @@ def test_window_stays_responsive_and_can_cancel(qtbot, window, photo_folder):
     assert window.is_busy()
     window.cancel_button.click()
     assert not window.is_busy() and not window.cancel_button.isEnabled()
-    qtbot.waitUntil(lambda: not window.jobs._live, timeout=10000)  # the worker's thread really ended
+    qtbot.waitUntil(lambda: window.tasks.threads_working() == 0, timeout=10000)  # the worker's thread really ended
 
 
 def test_settings_remember_the_model_and_last_folder(qtbot, window, photo_folder):
