@@ -54,7 +54,7 @@ def test_closing_mid_batch_with_a_photo_in_the_viewer_leaves_no_thread_of_the_wi
     folder = tmp_path / "watched"
     make_photos(folder, 4, (480, 640))
     window.watch.setChecked(True)  # the batch runs until stopped: only the close ends it
-    window.open_folder(folder)
+    window.batch.open_folder(folder)
     qtbot.waitUntil(lambda: window.viewer.outcome is not None, timeout=30000)  # the viewer's lane has worked
     window.station_sync.poll_now()  # the site's read, in flight or done
     assert window.is_busy() and window.tasks.threads_working() >= 1
