@@ -41,7 +41,7 @@ def watch_folder(model: Path, folder: Path, db: Path, n: int) -> dict:
     samples = []  # (seconds, photos shown, RSS MB)
     start = time.perf_counter()
     next_sample = start
-    window.open_folder(folder)
+    window.batch.open_folder(folder)
     while len(window.model.items) < n:
         app.processEvents()
         time.sleep(0.002)

@@ -46,7 +46,7 @@ def main() -> int:
         window = MainWindow(model, tmp / "bench.db", settings)  # reopens the last folder by itself
         window.show()
         if not settings.value("last_folder"):
-            window.open_folder(folder)
+            window.batch.open_folder(folder)
         while not (len(window.model.items) == n and not window.is_busy()):
             app.processEvents()
             time.sleep(0.002)

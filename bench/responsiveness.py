@@ -58,10 +58,10 @@ def main() -> int:
     window.show()
     idle = lambda: not window.is_busy() and window.model.items  # noqa: E731
     rows = [("score a folder of %d 12 MP photos" % args.photos,
-             measure(app, lambda: window.open_folder(first), idle))]
+             measure(app, lambda: window.batch.open_folder(first), idle))]
     rows.append(("open another folder mid-batch",
-                 measure(app, lambda: (window.open_folder(first), app.processEvents(), window.open_folder(second)), idle)))
-    rows.append(("reopen the scored folder (from the database)", measure(app, lambda: window.open_folder(first), idle)))
+                 measure(app, lambda: (window.batch.open_folder(first), app.processEvents(), window.batch.open_folder(second)), idle)))
+    rows.append(("reopen the scored folder (from the database)", measure(app, lambda: window.batch.open_folder(first), idle)))
     window.viewer.overlay_box.setCurrentText(NATIVE)
     rows.append(("native damage map of a 12 MP photo (viewer)",
                  measure(app, lambda: window.gallery.setCurrentIndex(window.proxy.index(1, 0)),

@@ -145,11 +145,11 @@ def main() -> int:
         print(f"no model loaded: {status()}", file=sys.stderr)
         window.close()
         return 1
-    rows = [(f"open a {args.photos}-photo folder (scored now)", measure(app, lambda: window.open_folder(folder), shown))]
+    rows = [(f"open a {args.photos}-photo folder (scored now)", measure(app, lambda: window.batch.open_folder(folder), shown))]
     csv = work / "gallery.csv"
     rows.append(("export the gallery's CSV", measure(app, lambda: window.outputs.export_csv(csv),
                                                      lambda: status().startswith(("Exported", "Nothing")))))
-    rows.append(("save thresholds", measure(app, lambda: window.save_thresholds(window.panel.thresholds(), "bench"),
+    rows.append(("save thresholds", measure(app, lambda: window.profiles.save(window.panel.thresholds(), "bench"),
                                             lambda: status().startswith("Saved threshold"))))
     background = lambda: getattr(window, "tasks", None) is not None and window.tasks.busy()  # noqa: E731
     rows.append(("open the Training panel (the station's ratings and versions)",
@@ -159,7 +159,7 @@ def main() -> int:
                          lambda: status().startswith("Removed site calibration"))))
     before = window.labeling
     rows.append(("choose 50 photos to rate (most uncertain first)",
-                 measure(app, lambda: window.open_labeling("Most uncertain first (the model's views disagree)", 50),
+                 measure(app, lambda: window.rating.open_labeling("Most uncertain first (the model's views disagree)", 50),
                          lambda: window.labeling is not before and window.labeling is not None)))
     panel = window.labeling
     panel.rater.setText("bench")

@@ -48,7 +48,7 @@ def gui_responsiveness(model_path: Path, folder: Path, db: Path) -> tuple[float,
     window.show()
     lateness = TimerLateness()
     start = time.perf_counter()
-    window.open_folder(folder)
+    window.batch.open_folder(folder)
     while window.is_busy() or not window.model.items:
         app.processEvents()
         time.sleep(0.002)

@@ -59,8 +59,8 @@ def step_times(app, folder: Path, steps: int, prefetch: bool, home: Path) -> lis
     window.resize(1400, 900)
     window.show()
     if not prefetch:
-        window.viewer_jobs.prefetch = lambda engine, path: None
-    window.open_folder(folder)
+        window.navigation.viewer_jobs.prefetch = lambda engine, path: None
+    window.batch.open_folder(folder)
     wait(app, lambda: len(window.model.items) == steps + 1 and not window.is_busy(), timeout=1800)
     window.sort_box.setCurrentText("name")
     window.gallery.setCurrentIndex(window.proxy.index(0, 0))
@@ -71,7 +71,7 @@ def step_times(app, folder: Path, steps: int, prefetch: bool, home: Path) -> lis
             QTest.keyClick(window.viewer, Qt.Key_Right)
             times.append(wait(app, lambda: window.viewer.outcome is not None and window.viewer.outcome.record.path == path))
         wait(app, lambda: window.viewer.native is not None)  # looked at until its map is drawn
-        wait(app, lambda: window.viewer_jobs.pool.activeThreadCount() == 0)  # the prefetch, if any, done
+        wait(app, lambda: not window.navigation.viewer_jobs.busy())  # the prefetch, if any, done
     window.close()
     return times
 

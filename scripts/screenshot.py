@@ -32,7 +32,7 @@ def main() -> None:
     window = MainWindow(default_model_dir(), tmp / "shot.db", QSettings(str(tmp / "s.ini"), QSettings.IniFormat))
     window.resize(1480, 920)
     window.show()
-    window.open_folder(folder)
+    window.batch.open_folder(folder)
     while window.is_busy() or not window.model.items:
         app.processEvents()
         time.sleep(0.01)

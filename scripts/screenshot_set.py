@@ -48,7 +48,7 @@ def main() -> None:
     settle(app)
     window.grab().save(str(out / "1_first_launch.png"))
 
-    window.open_folder(folder)
+    window.batch.open_folder(folder)
     settle(app, lambda: not window.is_busy() and window.model.items)
     window.sort_box.setCurrentText("score")
     scored = [window.proxy.index(r, 0) for r in range(window.proxy.rowCount())
@@ -68,7 +68,7 @@ def main() -> None:
     window.grab().save(str(out / "3_filter_overridden.png"))
 
     window.filter_box.setCurrentText("all")
-    window.open_labeling("The photos in the gallery")
+    window.rating.open_labeling("The photos in the gallery")
     panel = window.labeling
     panel.rater.setText("rater-7")
     panel.sign_in()

@@ -1,23 +1,30 @@
-"""The window's batch work (a folder or a camera) and its one owner.
+"""The folder's batch, run as a loop of the window's TaskOwner (app.ui.tasks).
 
-Each batch is a job with an id, run by a worker in its own QThread. Only the current job's
-signals reach the window: when a new batch starts, the old one is cancelled and forgotten, its
-late ``scored`` or ``finished`` are dropped here, and its thread is left to end by itself (the
-GUI thread never waits on a worker, except at close). A worker's unexpected error arrives as
-``failed`` and ends the job, so the window is never left busy. ``busy`` is derived from the
-live current job, never kept beside it.
+Each batch is a job with an id, its worker run by the owner's ``start_loop`` under one key (a
+thread of its own, so a watched folder never holds up the window's short work). Only the current
+job's signals reach the window: when a new batch starts, the old one is cancelled and forgotten,
+its late ``scored`` or ``finished`` are dropped here, and its thread is left to end by itself
+(the GUI thread never waits on a worker; the owner's ``drain`` does, at close). A worker's
+unexpected error arrives as ``failed`` and ends the job, so the window is never left busy.
+``busy`` is derived from the live current job, never kept beside it.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
+
+from .tasks import TaskOwner
+
+KEY = "folder batch"
 
 
 class _Relay(QObject):
     """Lives in the GUI thread: a worker's signals arrive here queued, tagged with their job."""
 
-    def __init__(self, owner: BatchJobs, job_id: int, worker, thread: QThread):
+    def __init__(self, owner: BatchJobs, job_id: int, worker):
         super().__init__(owner)
-        self.owner, self.job_id, self.worker, self.thread = owner, job_id, worker, thread
+        # The worker is kept until its ``finished`` arrives: dropped earlier, PySide would drop
+        # its queued signals with it.
+        self.owner, self.job_id, self.worker = owner, job_id, worker
 
     def _forward(self, name: str, *args) -> None:
         if self.job_id == self.owner._current:  # a stale job's signals stop here
@@ -50,8 +57,8 @@ class _Relay(QObject):
 
     @Slot(bool)
     def finished(self, cancelled):
-        self.thread.quit()
-        self.owner._ended(self)
+        self.owner._live.discard(self)
+        self.deleteLater()
         if self.job_id == self.owner._current:
             self.owner._worker = None
             self.owner.finished.emit(cancelled)
@@ -66,11 +73,12 @@ class BatchJobs(QObject):
     failed = Signal(str)  # what stopped the batch
     finished = Signal(bool)  # True when cancelled
 
-    def __init__(self, parent=None):
+    def __init__(self, tasks: TaskOwner, parent=None):
         super().__init__(parent)
+        self.tasks = tasks
         self._current = 0
         self._worker = None
-        self._live: set[_Relay] = set()  # every job whose thread may still run, current or stale
+        self._live: set[_Relay] = set()  # every job whose worker may still run, current or stale
 
     @property
     def busy(self) -> bool:
@@ -83,24 +91,17 @@ class BatchJobs(QObject):
     def start(self, worker) -> int:
         self.cancel()
         self._current += 1
-        thread = QThread(self)
-        relay = _Relay(self, self._current, worker, thread)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
+        relay = _Relay(self, self._current, worker)
         for name in ("scored", "progress", "removed", "moved", "status", "failed", "finished"):
             signal = getattr(worker, name, None)
             if signal is not None:
                 signal.connect(getattr(relay, name))
-        self._live.add(relay)
-        self._worker = worker
-        thread.start()
+        if self.tasks.start_loop(KEY, worker, stop=worker.cancel):
+            self._live.add(relay)
+            self._worker = worker
+        else:  # the window is closing: nothing starts
+            relay.deleteLater()
         return self._current
-
-    def _ended(self, relay: _Relay) -> None:
-        relay.thread.wait()  # the worker has returned; the thread is ending now
-        self._live.discard(relay)
-        relay.thread.deleteLater()
-        relay.deleteLater()
 
     def cancel(self) -> None:
         """Stop the current batch without waiting for it; its remaining signals are dropped."""
@@ -109,15 +110,6 @@ class BatchJobs(QObject):
             self._worker = None
             self._current += 1
             self.finished.emit(True)
-
-    def wait_all(self, ms: int = 10000) -> bool:
-        """At close only: let every thread, stale ones too, end. Each thread's event loop is told
-        to quit here, because the queued ``finished`` slot that quits it cannot run while the GUI
-        thread waits (every mid-batch quit sat out the whole timeout)."""
-        for relay in list(self._live):
-            relay.worker.cancel()
-            relay.thread.quit()  # takes effect once the worker's run returns to the thread's loop
-        return all(relay.thread.wait(ms) for relay in list(self._live))
 
 
 def progress_text(done: int, total: int, seconds: float) -> str:

@@ -52,7 +52,7 @@ class BatchSwitch(QObject):
         if name == self.shown:
             return
         w = self.window
-        self._selected[self.shown] = w.current_path()
+        self._selected[self.shown] = w.navigation.current_path()
         self.shown = name
         model = self.models[name]
         w.model = w.outputs.model = model
@@ -73,4 +73,4 @@ class BatchSwitch(QObject):
         if rows or proxy.rowCount():
             w.gallery.setCurrentIndex(proxy.index(rows[0] if rows else 0, 0))
         else:
-            w._narrowed()  # an empty batch: nothing in the viewer
+            w.navigation.narrowed()  # an empty batch: nothing in the viewer

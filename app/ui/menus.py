@@ -46,8 +46,8 @@ def build_menus(window) -> None:
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
     for text, keys, slot in (
-        ("&Open folder…", QKeySequence.Open, window.choose_folder),
-        ("Open &camera…", "Ctrl+K", window.choose_camera),
+        ("&Open folder…", QKeySequence.Open, window.batch.choose_folder),
+        ("Open &camera…", "Ctrl+K", window.camera_controller.choose_camera),
         ("&Load model…", "Ctrl+M", window.choose_model),
         ("&Export CSV…", "Ctrl+E", window.outputs.choose_export),
         ("Export &report…", "Ctrl+R", window.outputs.choose_report),
@@ -55,13 +55,14 @@ def build_menus(window) -> None:
     ):
         _add(window, file_menu, text, keys, slot)
     # The camera's shutter: Space (S as before), in force only while the camera runs and its batch
-    # is shown, so that Space stays the viewer's "next photo" otherwise (MainWindow._capture_key_in_force).
-    window.capture_action = _add(window, file_menu, "&Capture camera frame", "Space", window.snap)
+    # is shown, so that Space stays the viewer's "next photo" otherwise (CameraController.capture_allowed).
+    window.capture_action = _add(window, file_menu, "&Capture camera frame", "Space", window.camera_controller.snap)
     window.capture_action.setShortcuts([QKeySequence("Space"), QKeySequence("S")])
     window.capture_action.setEnabled(False)
+    window.camera_controller.capture_allowed.connect(window.capture_action.setEnabled)
     file_menu.insertAction(file_menu.actions()[2], window.capture_action)  # beside Open camera
     # triggered(bool) would arrive as ``choice``: the menu always asks which photos.
-    _add(window, bar.addMenu("&Ratings"), "&Rate these photos…", "Ctrl+L", lambda: window.open_labeling())
+    _add(window, bar.addMenu("&Ratings"), "&Rate these photos…", "Ctrl+L", lambda: window.rating.open_labeling())
     _add(window, bar.addMenu("&Training"), "&Fine-tune and model versions…", "Ctrl+T", window.open_training)
     review_menu = bar.addMenu("Re&view")
     for text, keys, decision in (
@@ -91,8 +92,8 @@ def build_menus(window) -> None:
     show_thresholds.setShortcut("Ctrl+Shift+T")
     view_menu = bar.addMenu("V&iew")
     # The two batches beside each other (also the tabs above the gallery).
-    _add(window, view_menu, "&Folder batch", "Alt+1", window.show_folder_batch)
-    _add(window, view_menu, "Ca&mera batch", "Alt+2", window.show_camera_batch)
+    _add(window, view_menu, "&Folder batch", "Alt+1", window.camera_controller.show_folder_batch)
+    _add(window, view_menu, "Ca&mera batch", "Alt+2", window.camera_controller.show_camera_batch)
     view_menu.addSeparator()
     view_menu.addAction(show_thresholds)
     # The gallery's thumbnails (also its Size slider); Ctrl+= is Ctrl++ without Shift.
@@ -106,7 +107,7 @@ def build_menus(window) -> None:
         shown.setShortcut(keys)
         view_menu.addAction(shown)
     _add_photo_views(window, view_menu)
-    _add(window, bar.addMenu("&Go"), "Next &unreviewed", "N", window.next_unreviewed)
+    _add(window, bar.addMenu("&Go"), "Next &unreviewed", "N", window.navigation.next_unreviewed)
     # Help comes last; its sheet reads the menus when it opens, so menus added above are listed too.
     helper = HelpMenu(window)
     help_menu = bar.addMenu("&Help")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QSettings, Signal
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from ..core.model.trust import current_user
 from ..core.site.operators import (
@@ -188,3 +188,23 @@ class OperatorController(QObject):
         self.tasks.submit(("supervisor", what), lambda: confirm_supervisor(db, name, pin or None),
                           on_done=lambda supervisor: then(supervisor.name),
                           on_error=lambda exc: refuse(_said(exc)), replace=False)
+
+    def approve_model(self, card: dict, chosen_by: str | None, approved: Callable[[str], None],
+                      declined: Callable[[str | None], None]) -> None:
+        """Ask whether to run a model this station does not know; a supervisor's action, so
+        ``approved(who)`` follows only once one stands behind it (``chosen_by``: the supervisor who
+        already confirmed this switch). ``declined(why)`` otherwise (ModelController's ``approve``)."""
+        who = chosen_by or self.recorded_name()
+        answer = QMessageBox.question(
+            self.dialog_parent, "Run a model this station does not know?",
+            f"{card['name']} v{card['version']} is not a model this program ships, and it was not "
+            f"fine-tuned or approved at this station.\n\nsha256 {card['sha256']}\n\n"
+            f"Run it and record the approval ({who})?",
+            QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+        if answer != QMessageBox.Yes:
+            declined(None)
+        elif chosen_by:
+            approved(chosen_by)
+        else:
+            self.require_supervisor(f"approve {card['name']} v{card['version']}", approved,
+                                    refused=lambda why: declined(f"a supervisor must approve it ({why})"))

@@ -1,36 +1,20 @@
-"""The window's side of stations sharing one database: every few seconds, off the GUI thread,
-ask app.core.site.station_sync what another station's supervisor changed, and hand it to the window
-as signals (switch to this model version; apply these thresholds). The window connects them to
-the methods it already has, so a change arrives exactly as if made here, badges included."""
+"""The window's side of stations sharing one database: every few seconds the timer submits a
+read to the window's TaskOwner (app.ui.tasks), asking app.core.site.station_sync what another
+station's supervisor changed, and hands the answer to the window as signals (switch to this model
+version; apply these thresholds). The window connects them to the methods it already has, so a
+change arrives exactly as if made here, badges included."""
 from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..core.site.station_sync import SiteChange, StationSync
 from ..core.workspace import Workspace
+from .tasks import TaskOwner
 
 POLL_MS = 3000
-
-
-class _Signals(QObject):
-    done = Signal(object, object)  # the poll job, SiteChange or the exception that stopped it
-
-
-class _Poll(QRunnable):
-    def __init__(self, sync: StationSync, model_version_id: int | None, thresholds):
-        super().__init__()
-        self.sync, self.model_version_id, self.thresholds = sync, model_version_id, thresholds
-        self.signals = _Signals()
-        self.setAutoDelete(False)  # kept by the adapter until its signal has arrived
-
-    def run(self) -> None:
-        try:
-            result = self.sync.poll(self.model_version_id, self.thresholds)
-        except Exception as exc:  # a database that went away: said once, polled again later
-            result = exc
-        self.signals.done.emit(self, result)
+KEY = "station sync"
 
 
 class StationSyncTimer(QObject):
@@ -40,17 +24,14 @@ class StationSyncTimer(QObject):
     reviews_changed = Signal()  # review decisions were added for this version (at any station)
     status = Signal(str)  # one line for the status bar
 
-    def __init__(self, workspace: Workspace, is_busy: Callable[[], bool] = lambda: False,
+    def __init__(self, workspace: Workspace, tasks: TaskOwner, is_busy: Callable[[], bool] = lambda: False,
                  interval_ms: int = POLL_MS, parent: QObject | None = None):
         super().__init__(parent)
-        self.workspace, self.is_busy = workspace, is_busy
+        self.workspace, self.tasks, self.is_busy = workspace, tasks, is_busy
         self.sync = StationSync(workspace.db)
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.poll_now)
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(1)
-        self._job: _Poll | None = None
         self._said: str | None = None  # the last line shown, so a lasting state is said once
         self._switching = None  # the site's version the window is loading, until switch_ended
 
@@ -58,17 +39,20 @@ class StationSyncTimer(QObject):
         self.timer.start()
 
     def stop(self) -> None:
-        """Stops polling; a poll in flight finishes (one short query) and is dropped."""
+        """Stops polling; a poll in flight finishes (one short query; the owner's drain waits for
+        it) and its answer is dropped."""
         self.timer.stop()
-        self._job = None
-        self.pool.waitForDone(5000)
+        self.tasks.cancel(KEY)
 
     def poll_now(self) -> None:
-        if self._job is not None or self._switching is not None or self.workspace.model_version_id is None:
+        """One read of what the site changed, unless one is on its way (or a switch is)."""
+        version = self.workspace.model_version_id
+        if self.tasks.busy(KEY) or self._switching is not None or version is None:
             return
-        self._job = _Poll(self.sync, self.workspace.model_version_id, self.workspace.thresholds)
-        self._job.signals.done.connect(self._done)
-        self.pool.start(self._job)
+        sync, thresholds = self.sync, self.workspace.thresholds
+        # A database that went away is said once, and polled again later.
+        self.tasks.submit(KEY, lambda: sync.poll(version, thresholds), on_done=lambda change: self._done(version, change),
+                          on_error=lambda exc: self._done(version, exc))
 
     def switch_ended(self, loaded: bool) -> None:
         """The window's answer to ``model_switch``: whether the site's version now runs here."""
@@ -87,11 +71,8 @@ class StationSyncTimer(QObject):
             self._said = line
             self.status.emit(line)
 
-    def _done(self, job: _Poll, change) -> None:
-        if job is not self._job:
-            return  # stopped meanwhile
-        self._job = None
-        if job.model_version_id != self.workspace.model_version_id:
+    def _done(self, version: int, change) -> None:
+        if version != self.workspace.model_version_id:
             return  # the station switched while the poll ran: its answer is about the old version
         if isinstance(change, Exception):
             self._say(f"Shared settings could not be read ({str(change).splitlines()[0][:200]}); trying again")

@@ -13,8 +13,12 @@ One thread, so the work of the window runs in the order it was asked for (a save
 export that follows it) and never twice at once against the same Workspace. ``drain`` refuses new
 work and waits for what runs: the window calls it before the database closes.
 
-Work that runs until stopped (a camera's reading loop) cannot take that one thread: ``start_loop``
-gives it a QThread of its own, still owned here, so ``drain`` stops it and waits for it too.
+Work that must not wait behind the window's short work, nor hold it up (the viewer's decoding
+and damage maps: seconds a photo), runs in a ``lane`` of its own: one more thread, same rules,
+same owner. Work that runs until stopped (a folder batch, a camera's reading loop) cannot take a
+lane's thread: ``start_loop`` gives it a QThread of its own, still owned here. ``drain`` stops
+and waits for all of it, so the window has one owner of its threads, emptied before the
+database closes (tests/gui/test_one_owner.py fails a thread or pool made anywhere else in app/ui).
 """
 from __future__ import annotations
 
@@ -49,14 +53,17 @@ class _Task(QRunnable):
             self.signals.ended.emit(self.key, self.generation)
 
 
+SHORT = "short"  # the lane of the window's short work, in the order asked
+
+
 class TaskOwner(QObject):
     errored = Signal(object, str)  # key, one line: a failure no ``on_error`` took
     idle = Signal()  # nothing submitted is waiting or running
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(1)
+        self._lanes: dict[str, QThreadPool] = {}
+        self.pool = self._lane(SHORT)
         self._latest: dict[Any, int] = {}
         self._next = 0
         # (key, generation) -> (task, on_done, on_error); a task and its signals live here until
@@ -64,16 +71,26 @@ class TaskOwner(QObject):
         self._pending: dict[tuple, tuple] = {}
         self._closed = False
         self.ran = 0  # tasks started (tests count them)
-        self._loops: dict[Any, tuple[QObject, QThread]] = {}  # key -> the loop running under it
-        self._stopping: list[tuple[QObject, QThread]] = []  # told to stop, maybe not ended yet
+        # key -> (worker, its thread, how to stop it): the loop running under it
+        self._loops: dict[Any, tuple[QObject, QThread, Callable[[], None]]] = {}
+        self._stopping: list[tuple] = []  # told to stop, maybe not ended yet
+
+    def _lane(self, name: str) -> QThreadPool:
+        pool = self._lanes.get(name)
+        if pool is None:
+            pool = self._lanes[name] = QThreadPool(self)
+            pool.setMaxThreadCount(1)  # in order within a lane; never twice at once
+        return pool
 
     def submit(self, key, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
-               on_error: Callable[[Exception], None] | None = None, replace: bool = True) -> int:
+               on_error: Callable[[Exception], None] | None = None, replace: bool = True,
+               lane: str = SHORT) -> int:
         """Run ``fn()`` off the GUI thread; returns its generation (0 once drained: nothing runs).
 
         ``replace``: older work under ``key`` still waiting never starts (a read the newer one
         supersedes). False for work that must happen (a vote, then its undo): everything runs in
-        order, and still only the newest answer is delivered."""
+        order, and still only the newest answer is delivered. ``lane``: SHORT, or the name of a
+        thread of its own for work that must not queue behind the short work (one key, one lane)."""
         if self._closed:
             return 0
         self._next += 1
@@ -86,9 +103,10 @@ class TaskOwner(QObject):
         signals.failed.connect(self._failed)
         signals.ended.connect(self._ended)
         task = _Task(key, generation, fn, signals)
-        self._pending[(key, generation)] = (task, on_done, on_error)
+        pool = self._lane(lane)
+        self._pending[(key, generation)] = (task, on_done, on_error, pool)
         self.ran += 1
-        self.pool.start(task)
+        pool.start(task)
         return generation
 
     def is_current(self, key, generation: int) -> bool:
@@ -112,15 +130,26 @@ class TaskOwner(QObject):
             self.cancel(key)
         for key in list(self._loops):
             self.stop_loop(key)
-        loops_ended = all(thread.wait(ms) for _worker, thread in self._stopping)
-        return self.pool.waitForDone(ms) and loops_ended
+        loops_ended = all(entry[1].wait(ms) for entry in self._stopping)
+        lanes_done = all(pool.waitForDone(ms) for pool in self._lanes.values())
+        return lanes_done and loops_ended
 
-    def start_loop(self, key, worker: QObject) -> bool:
+    def wait(self, lane: str = SHORT, ms: int = 30000) -> bool:
+        """Wait for what the lane runs and has waiting (tests, benchmarks); True when it is done."""
+        return self._lane(lane).waitForDone(ms)
+
+    def threads_working(self) -> int:
+        """Threads of this owner still running work: a lane's, or a loop's (stopped or not)."""
+        lanes = sum(pool.activeThreadCount() for pool in self._lanes.values())
+        loops = [entry for entry in (*self._loops.values(), *self._stopping) if not entry[1].isFinished()]
+        return lanes + len(loops)
+
+    def start_loop(self, key, worker: QObject, stop: Callable[[], None] | None = None) -> bool:
         """Run ``worker.run()`` in a thread of its own until it returns; a loop already under
-        ``key`` is stopped first (not waited for). ``worker`` has ``run()``, ``stop()`` (sets a
-        flag, never waits) and a ``finished`` signal emitted last; its other signals are the
-        caller's to connect, to slots (and to tell a stale loop's late ones apart). False once
-        drained."""
+        ``key`` is stopped first (not waited for). ``worker`` has ``run()``, a ``finished``
+        signal emitted last, and ``stop()`` (or the ``stop`` given: sets a flag, never waits);
+        its other signals are the caller's to connect, to slots (and to tell a stale loop's late
+        ones apart). False once drained."""
         self.stop_loop(key)
         if self._closed:
             return False
@@ -128,7 +157,7 @@ class TaskOwner(QObject):
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.finished.connect(thread.quit, Qt.DirectConnection)  # the thread ends with its loop
-        self._loops[key] = (worker, thread)
+        self._loops[key] = (worker, thread, stop or worker.stop)
         thread.start()
         return True
 
@@ -136,18 +165,18 @@ class TaskOwner(QObject):
         """Tell the loop under ``key`` to stop; it ends by itself (``drain`` waits for it)."""
         entry = self._loops.pop(key, None)
         if entry is not None:
-            entry[0].stop()
+            entry[2]()
             self._stopping.append(entry)
         # Threads that have ended are let go; one still ending stays held until it has.
-        self._stopping = [(w, t) for w, t in self._stopping if not t.isFinished()]
+        self._stopping = [entry for entry in self._stopping if not entry[1].isFinished()]
 
     def loop_running(self, key) -> bool:
         entry = self._loops.get(key)
         return entry is not None and not entry[1].isFinished()
 
     def _drop_waiting(self, key) -> None:
-        for (k, generation), (task, *_rest) in list(self._pending.items()):
-            if k == key and self.pool.tryTake(task):  # not started: it never will
+        for (k, generation), (task, _done, _error, pool) in list(self._pending.items()):
+            if k == key and pool.tryTake(task):  # not started: it never will
                 del self._pending[(k, generation)]
         if not self._pending:
             self.idle.emit()

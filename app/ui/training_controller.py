@@ -10,8 +10,9 @@ once a supervisor stands behind it (the window's OperatorController.require_supe
 recorded with what changed.
 
 It also checks that the training Python has the pipeline (torch, timm) and, on a supervisor's
-request, installs it (app.core.site.training_setup). The install runs in a TaskOwner of its own:
-the window's has one thread, and minutes of pip there would hold every vote and save behind it."""
+request, installs it (app.core.site.training_setup). The install runs in a lane of the window's
+TaskOwner of its own: minutes of pip in the short work's lane would hold every vote and save
+behind it."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -31,6 +32,9 @@ from ..core.verdict import Thresholds
 from ..core.workspace import Workspace
 from .tasks import TaskOwner, describe_failure
 from .training_panel import TrainingPanel
+
+
+INSTALL = "install"  # the key of the install, and its lane
 
 
 class _Lines(QObject):
@@ -60,7 +64,6 @@ class TrainingController(QObject):
         self.candidate: Calibration | None = None  # fitted, waiting to be applied
         # runner(command, on_line, started=...) -> (exit code, last lines); tests hand in their own.
         self.install_runner = install_runner or training_setup.run_command
-        self.install_tasks = TaskOwner(self)
         self._install_lines = _Lines(self)
         self._install_process = None  # the running install, stopped if the window closes
 
@@ -118,7 +121,7 @@ class TrainingController(QObject):
         (several GB), run in the background with its output in the panel."""
         python = self.panel.python
         command = training_setup.install_command(python)
-        if command is None or self.install_tasks.busy("install"):
+        if command is None or self.installing():
             return
         text = training_setup.shown(command)
 
@@ -137,8 +140,11 @@ class TrainingController(QObject):
         runner, emit = self.install_runner, self._install_lines.line.emit
         self.panel.install_started(text)
         self.status.emit("Installing the training pipeline…")
-        self.install_tasks.submit("install", lambda: runner(command, emit, started=self._started),
-                                  on_done=self._installed, on_error=lambda exc: self._install_failed(text, exc))
+        self.tasks.submit(INSTALL, lambda: runner(command, emit, started=self._started), on_done=self._installed,
+                          on_error=lambda exc: self._install_failed(text, exc), lane=INSTALL)
+
+    def installing(self) -> bool:
+        return self.tasks.busy(INSTALL)
 
     def _started(self, process) -> None:
         self._install_process = process  # from the install's thread: only kept, used on close
@@ -167,7 +173,7 @@ class TrainingController(QObject):
         process = self._install_process
         if process is not None and process.poll() is None:
             process.terminate()
-        self.install_tasks.drain(5000)
+        self.tasks.wait(INSTALL, 5000)
 
     def switch_model(self, path: str, who: str | None = None) -> None:
         """Switch to the version at ``path``, ``who``'s choice (the panel's button asks the guard first)."""

@@ -1,4 +1,6 @@
-"""The viewer's background work: one job at a time, the newest request wins, results cached.
+"""The viewer's background work: keyed tasks of the window's TaskOwner (app.ui.tasks) in a lane
+of their own (a map takes seconds: votes and saves never wait behind it, nor it behind them), one
+job at a time, the newest request wins, results cached.
 
 Selecting a photo asks for its outcome (decode + the bounded score pass) and then its native
 damage maps (tiled, ``app.core.scoring.native_maps``). While a job runs, a newer request replaces any
@@ -10,9 +12,10 @@ identity): read and written in the job's thread, never the GUI thread.
 Once the photo in view is mapped, the next one in the gallery's order is decoded and scored
 (``prefetch``), so stepping to it shows it at once (about 1 s at 12 MP, 2 s at 48 MP before).
 
-A job's signals, emitted on the pool's thread, are connected to ViewerJobs' own bound slots:
-ViewerJobs lives on the GUI thread, and Qt queues a cross-thread signal onto a receiver's slot
-(never a lambda's), so the caches and the stale-job check are only ever touched there.
+A job reports as it goes (the outcome before its map, the map's tiles): its signals, emitted on
+the lane's thread, are connected to ViewerJobs' own bound slots. ViewerJobs lives on the GUI
+thread, and Qt queues a cross-thread signal onto a receiver's slot (never a lambda's), so the
+caches and the stale-job check are only ever touched there.
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from collections import OrderedDict
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from ..core.imageio.decode import load_what_decodes
 from ..core.imageio.exif import read_exif
@@ -29,11 +32,15 @@ from ..core.model.contract import model_identity
 from ..core.scoring.map_cache import MapCache, grid_shape
 from ..core.scoring.native_maps import native_maps
 from ..core.scoring.photo import score_photo
+from .tasks import TaskOwner
 
 CACHED_PHOTOS = 4  # decoded photos are large (36 MB at 12 MP): keep only the last few
 # Native maps are small (two floats per 16x16 photo pixels: 1.5 MB at 48 MP) but a shift steps
 # through thousands of photos: the newest 64 are kept, enough to step back and forth.
 CACHED_MAPS = 64
+# The owner's keys: the photo asked for (a newer request replaces it) and the next one decoded
+# ahead; both in the viewer's lane.
+VIEW, PREFETCH, LANE = "viewer photo", "viewer prefetch", "viewer"
 
 
 class _Signals(QObject):
@@ -43,13 +50,14 @@ class _Signals(QObject):
     mapped = Signal(int, object, object)  # job id, key, NativeMaps (None when cancelled) or the exception
 
 
-class _ViewerJob(QRunnable):
-    def __init__(self, job_id: int, engine, path: str, is_current, outcomes: "_Outcomes", key, need_map: bool = True,
-                 disk: MapCache | None = None):
-        super().__init__()
+class _ViewerJob:
+    """One photo decoded, scored and mapped; ``run`` is the task the owner runs."""
+
+    def __init__(self, job_id: int, engine, path: str, is_current, outcomes: "_Outcomes", key, signals: _Signals,
+                 need_map: bool = True, disk: MapCache | None = None):
         self.job_id, self.engine, self.path, self.is_current = job_id, engine, path, is_current
         self.outcomes, self.key, self.need_map, self.disk = outcomes, key, need_map, disk
-        self.signals = _Signals()
+        self.signals = signals  # ViewerJobs' own: it outlives every job
 
     def run(self) -> None:
         try:
@@ -112,17 +120,19 @@ class ViewerJobs(QObject):
     progress = Signal(str, int, int)  # path, tiles done, tiles in all
     mapped = Signal(str, object)  # path, NativeMaps or the exception that stopped it
 
-    def __init__(self, parent=None, disk: MapCache | None = None):
+    def __init__(self, tasks: TaskOwner, parent=None, disk: MapCache | None = None):
         super().__init__(parent)
+        self.tasks = tasks  # one viewer job at a time, in its lane: a 12 MP map uses both cores
         self.disk = disk  # the maps kept across launches; None: memory only
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(1)  # one viewer job at a time: a 12 MP map uses both cores
         self._latest = 0
         self._outcomes = _Outcomes(CACHED_PHOTOS)
         self._maps: OrderedDict = OrderedDict()
-        # A job's signal object must outlive the job's thread until its last queued signal is
-        # delivered here: dropped with the job, PySide would drop the pending signals too.
-        self._alive: dict[int, _ViewerJob] = {}
+        # Every job reports through this one object, made here: it lives on the GUI thread, and
+        # as long as ViewerJobs, so no queued signal is dropped with a job.
+        self._signals = _Signals(self)
+        self._signals.scored.connect(self._on_scored)
+        self._signals.progress.connect(self._on_progress)
+        self._signals.mapped.connect(self._on_mapped)
         self.runs = 0  # jobs started (tests check that one photo is never mapped twice at once)
         self._prefetched = 0
 
@@ -132,22 +142,18 @@ class ViewerJobs(QObject):
     def request(self, engine, path: str) -> None:
         self._latest += 1
         job_id, key = self._latest, self._key(engine, path)
-        self._drop_waiting()  # waiting jobs for photos the user has moved past never start
+        self.tasks.cancel(PREFETCH)  # waiting jobs for photos the user has moved past never start
         outcome = self._outcomes.get(key)
         if outcome is not None and key in self._maps:
+            self.tasks.cancel(VIEW)
             self._maps.move_to_end(key)
             self.scored.emit(path, outcome)
             self.mapped.emit(path, self._maps[key])
             return
-        job = _ViewerJob(job_id, engine, path, self._is_latest, self._outcomes, key, need_map=key not in self._maps,
-                         disk=self.disk)
-        job.signals.scored.connect(self._on_scored)
-        job.signals.progress.connect(self._on_progress)
-        job.signals.mapped.connect(self._on_mapped)
+        job = _ViewerJob(job_id, engine, path, self._is_latest, self._outcomes, key, self._signals,
+                         need_map=key not in self._maps, disk=self.disk)
         self.runs += 1
-        self._alive[job_id] = job
-        job.setAutoDelete(False)
-        self.pool.start(job)
+        self.tasks.submit(VIEW, job.run, lane=LANE)  # a request still waiting never starts
 
     def prefetch(self, engine, path: str) -> None:
         """Decode and score ``path`` now, unseen, so that showing it next costs nothing. Asked
@@ -157,11 +163,8 @@ class ViewerJobs(QObject):
             return
         self._prefetched += 1
         job_id = -self._prefetched  # never the newest request: it shows nothing
-        job = _ViewerJob(job_id, engine, path, self._is_latest, self._outcomes, key, need_map=False)
-        job.signals.mapped.connect(self._on_prefetched)
-        self._alive[job_id] = job
-        job.setAutoDelete(False)
-        self.pool.start(job)
+        job = _ViewerJob(job_id, engine, path, self._is_latest, self._outcomes, key, self._signals, need_map=False)
+        self.tasks.submit(PREFETCH, job.run, replace=False, lane=LANE)
 
     def _is_latest(self, job_id: int) -> bool:
         """Asked from the job's thread between tiles: is this still the newest request?"""
@@ -179,12 +182,8 @@ class ViewerJobs(QObject):
             self.progress.emit(key[0], done, total)
 
     @Slot(int, object, object)
-    def _on_prefetched(self, job_id: int, key, _damage) -> None:
-        self._alive.pop(job_id, None)  # decoded and scored into the cache; it shows nothing
-
-    @Slot(int, object, object)
     def _on_mapped(self, job_id: int, key, damage) -> None:
-        self._alive.pop(job_id, None)
+        # A prefetch (never the newest) ends here too: its outcome is cached, it shows nothing.
         if damage is not None and not isinstance(damage, Exception):
             self._maps[key] = damage
             self._maps.move_to_end(key)
@@ -206,12 +205,12 @@ class ViewerJobs(QObject):
     def request_stop(self) -> None:
         """Make every job stale (a running map stops at its next tile), e.g. before closing."""
         self._latest += 1
-        self._drop_waiting()
+        self.tasks.cancel(VIEW)
+        self.tasks.cancel(PREFETCH)
 
-    def _drop_waiting(self) -> None:
-        for job_id, job in list(self._alive.items()):
-            if self.pool.tryTake(job):  # not started yet: it never will
-                del self._alive[job_id]
+    def busy(self) -> bool:
+        return self.tasks.busy(VIEW) or self.tasks.busy(PREFETCH)
 
     def wait(self, ms: int = 30000) -> bool:
-        return self.pool.waitForDone(ms)
+        """Wait until the viewer's lane has run what it was given (tests, benchmarks)."""
+        return self.tasks.wait(LANE, ms)

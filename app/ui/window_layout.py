@@ -1,6 +1,7 @@
 """The main window's layout: the source and gallery column, the viewer, the docks (thresholds,
 EXIF, messages) and the status bar's permanent part. Built once by ``MainWindow`` (as the menus
-are by ``menus.build_menus``); the widgets it makes are the window's attributes, wired to its slots."""
+are by ``menus.build_menus``); the widgets it makes are the window's attributes, wired to one
+another here and to the window's controllers (navigation, batch, camera) by the window."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
@@ -41,7 +42,6 @@ def build_layout(window) -> None:
     window.watch = QCheckBox("keep watching")
     window.proxy.set_sort("score")  # worst first: what an inspector looks at first
     window.gallery_controls = GalleryControls(window.proxy, window.gallery)  # search, score range, size
-    window.gallery_controls.narrowed.connect(window._narrowed)
     window.gallery_controls.status.connect(window.statusBar().showMessage)
     gc = window.gallery_controls
     # Thumbnails stored smaller than the size chosen are drawn again, off the GUI thread.
@@ -54,35 +54,26 @@ def build_layout(window) -> None:
     window.view_options.restore()
     gc.apply()
     window.proxy.set_filter(window.filter_box.currentText())
-    window._sort()
-    window.filter_box.currentTextChanged.connect(window._filter)
-    window.sort_box.currentTextChanged.connect(lambda _: window._sort())
-    window.descending.toggled.connect(lambda _: window._sort())
+
+    def sort(_=None) -> None:
+        window.proxy.set_sort(window.sort_box.currentText(), window.descending.isChecked())
+
+    sort()
+    window.filter_box.currentTextChanged.connect(window.proxy.set_filter)  # then the window's ``narrowed``
+    window.sort_box.currentTextChanged.connect(sort)
+    window.descending.toggled.connect(sort)
     window.view_options.remember_changes()
-    # Ticked with a folder open, they take effect at once: the folder is read again (its
-    # scored photos come from the database), rather than at the next Open.
-    window.recursive.toggled.connect(window._reread_folder)
-    window.watch.toggled.connect(window._reread_folder)
     controls = QHBoxLayout()
     for w in (QLabel("Show"), window.filter_box, QLabel("Sort"), window.sort_box, window.descending):
         controls.addWidget(w)
     folder_page = QWidget()
     source = QHBoxLayout(folder_page)
     source.setContentsMargins(0, 0, 0, 0)
-    open_button = QPushButton("Open folder…")
-    open_button.clicked.connect(window.choose_folder)
-    for w in (open_button, window.recursive, window.watch):
+    window.open_button = QPushButton("Open folder…")
+    for w in (window.open_button, window.recursive, window.watch):
         source.addWidget(w)
     source.addStretch(1)
-    camera = window.camera_panel = CameraPanel(window.settings.value("camera", "0"))
-    camera.start_requested.connect(lambda spec, every: window.open_camera(spec, every))
-    camera.stop_requested.connect(window.camera.stop)
-    camera.capture_requested.connect(window.snap)
-    camera.find_requested.connect(window.camera.find_devices)
-    window.camera.state.connect(camera.show_state)
-    window.camera.preview.connect(camera.show_preview)
-    window.camera.running_changed.connect(camera.show_running)
-    window.camera.devices.connect(camera.show_devices)
+    camera = window.camera_panel = CameraPanel(window.settings.value("camera", "0"))  # wired by CameraController
     pages = QStackedWidget()  # what feeds the batch shown: the folder's controls or the camera's
     pages.addWidget(folder_page)
     pages.addWidget(camera)
@@ -118,7 +109,6 @@ def build_layout(window) -> None:
     window.addDockWidget(Qt.RightDockWidgetArea, exif)  # below the thresholds
     # The thresholds panel stretches to any height; the EXIF panel needs its form's at least.
     window.resizeDocks([dock, exif], [470, 330], Qt.Vertical)  # the histogram needs ~170 px with its axes
-    exif.visibilityChanged.connect(lambda shown: shown and window._read_exif())
     log = window.messages_dock = QDockWidget("Messages: errors and warnings", window)
     log.setObjectName("messages")
     log.setWidget(MessageLogPanel(window.messages))

@@ -23,7 +23,7 @@ from .tasks import describe_failure
 class FolderWorker(QObject):
     """Scores every photo of a folder (existing first), then, if ``watch``, new ones as they come.
 
-    Runs in its own QThread; talks to the window only through signals."""
+    Runs as a loop of the window's TaskOwner (its own thread); talks to the window only through signals."""
 
     scored = Signal(object, object)  # ScoreRecord, JPEG thumbnail bytes or None
     progress = Signal(int, int)  # done, known total

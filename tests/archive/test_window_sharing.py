@@ -41,7 +41,7 @@ def open_window(qtbot, tmp_path):
 
 def scored_folder(qtbot, w, folder, n):
     w.recursive.setChecked(True)
-    w.open_folder(folder)
+    w.batch.open_folder(folder)
     qtbot.waitUntil(lambda: not w.is_busy() and len(w.model.items) == n, timeout=30000)
 
 
@@ -152,7 +152,7 @@ def test_a_station_that_cannot_load_the_sites_version_at_start_scores_nothing_an
 
     warned = []
     monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda parent, title, text, *a: warned.append(title)))
-    w.open_folder(folder)
+    w.batch.open_folder(folder)
     assert warned == ["No model"] and not w.is_busy() and not w.model.items
     supervisor.close()
 
@@ -188,8 +188,8 @@ def test_archive_results_show_in_the_window_catalogue_by_folder_and_verdict(qtbo
     monkeypatch.setattr(workers, "score_photo", lambda *a, **k: rescored.append(a[1]) or real(*a, **k))
     w = open_window(exported_student[1], db_path)
     w.panel.set_thresholds(Thresholds(cut, cut))  # the supervisor's sliders, then Save
-    w.save_thresholds(Thresholds(cut, cut), "median")
-    w.open_folder(root / "a")
+    w.profiles.save(Thresholds(cut, cut), "median")
+    w.batch.open_folder(root / "a")
     qtbot.waitUntil(lambda: not w.is_busy() and len(w.model.items) == len(folder_a), timeout=30000)
     settled(qtbot, w)  # review decisions are read off the GUI thread
     assert rescored == []  # every one came from the database

@@ -87,7 +87,7 @@ def folder_state(window):
 def test_the_camera_from_its_menu_shows_a_live_preview_and_space_captures_into_its_own_batch_beside_the_folders(
         qtbot, window, photo_folder, long_video, monkeypatch):
     shown_window(qtbot, window)
-    window.open_folder(photo_folder)
+    window.batch.open_folder(photo_folder)
     qtbot.waitUntil(lambda: len(window.folder_model.items) == 7 and not window.is_busy(), timeout=30000)
     window.filter_box.setCurrentText("all")
     before, counts = folder_state(window), window.panel.counts.text()
@@ -123,7 +123,7 @@ def test_a_video_standing_in_for_the_camera_ends_with_one_line_saying_how_many_f
     import sqlite3
 
     frames = tmp_path / "frames"
-    window.open_camera(str(video), interval_ms=100, save_dir=frames)  # "also every 0.1 s"
+    window.camera_controller.open_camera(str(video), interval_ms=100, save_dir=frames)  # "also every 0.1 s"
     qtbot.waitUntil(lambda: "ended" in window.camera_panel.state.text() and not window.is_busy(), timeout=30000)
     assert window.camera_panel.state.text() == "Camera " + str(video) + ": video ended after 40 frames"
     assert not window.capture_action.isEnabled() and window.camera_panel.start.text() == "Start"  # Space is the viewer's again
@@ -147,7 +147,7 @@ def test_a_device_number_with_no_camera_says_not_found_and_stops_without_hanging
 
 
 def test_find_cameras_looks_off_the_gui_thread_and_answers_within_seconds(qtbot, window):
-    window.show_camera_batch()
+    window.camera_controller.show_camera_batch()
     started = time.monotonic()
     window.camera_panel.find.click()
     assert time.monotonic() - started < 0.5  # the window did not wait for the devices
@@ -163,7 +163,7 @@ def test_a_relaunch_on_the_same_home_shows_both_batches_again_without_scoring_an
     from app.ui.main_window import MainWindow
 
     shown_window(qtbot, window)
-    window.open_folder(photo_folder)
+    window.batch.open_folder(photo_folder)
     qtbot.waitUntil(lambda: len(window.folder_model.items) == 7 and not window.is_busy(), timeout=30000)
     start_camera_from_the_menu(qtbot, window, monkeypatch, long_video)
     live(qtbot, window)
@@ -186,13 +186,13 @@ def test_a_relaunch_on_the_same_home_shows_both_batches_again_without_scoring_an
     assert sorted((it.path, it.score) for it in again.camera.model.items) == camera
     assert all(it.thumb for it in again.camera.model.items)  # drawn in the gallery, not blank cells
     assert set(scored) == {"broken.jpg"}  # a file that could not be read is tried again; nothing else is scored
-    again.show_camera_batch()
+    again.camera_controller.show_camera_batch()
     assert again.proxy.rowCount() == 2 and again.batches.tabs.tabText(1) == "Camera · 2"
     again.close()
 
 
 def test_closing_the_window_stops_the_camera_it_was_reading(qtbot, window, long_video):
-    window.open_camera(str(long_video))
+    window.camera_controller.open_camera(str(long_video))
     live(qtbot, window)
     reader_thread = window.tasks._loops["camera reader"][1]
     window.close()
@@ -200,7 +200,7 @@ def test_closing_the_window_stops_the_camera_it_was_reading(qtbot, window, long_
 
 
 def test_a_stream_password_is_neither_kept_in_the_settings_nor_shown(qtbot, window, tmp_path):
-    window.open_camera("rtsp://admin:cam-pass@127.0.0.1:9/none", save_dir=tmp_path / "frames")
+    window.camera_controller.open_camera("rtsp://admin:cam-pass@127.0.0.1:9/none", save_dir=tmp_path / "frames")
     qtbot.waitUntil(lambda: "not found" in window.camera_panel.state.text() and not window.is_busy(), timeout=15000)
     said = window.camera_panel.state.text()
     assert "not found" in said and "cam-pass" not in said and "cam-pass" not in window.statusBar().currentMessage()

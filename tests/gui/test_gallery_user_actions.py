@@ -164,7 +164,7 @@ def test_typing_in_the_search_filters_live_and_its_letters_are_not_shortcuts(qtb
     qtbot.keyClick(window.gallery, Qt.Key_N)
     assert len(triggered) == 2
     # Moving on to the next photo leaves it alone selected: an X now is on it, not on all seven.
-    assert window.gallery.selected_paths() == [window.current_path()]
+    assert window.gallery.selected_paths() == [window.navigation.current_path()]
 
 
 def test_thumbnail_size_search_and_score_range_narrow_the_gallery_and_survive_a_relaunch(

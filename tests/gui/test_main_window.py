@@ -18,7 +18,7 @@ def _wait_scored(qtbot, window, n):
 
 def test_folder_to_viewer_to_thresholds_to_csv(qtbot, window, photo_folder, tmp_path):
     assert "Model tiny" in window.statusBar().currentMessage()
-    window.open_folder(photo_folder)
+    window.batch.open_folder(photo_folder)
     _wait_scored(qtbot, window, 7)
 
     # Thumbnails with score badges; the corrupt file is listed with its status, not skipped.
@@ -68,7 +68,7 @@ def test_folder_to_viewer_to_thresholds_to_csv(qtbot, window, photo_folder, tmp_
     assert window.proxy.rowCount() == 6
 
     # Saving the profile recomputes stored verdicts; export writes every row.
-    window.save_thresholds(window.panel.thresholds(), "strict")
+    window.profiles.save(window.panel.thresholds(), "strict")
     out = tmp_path / "scores.csv"
     window.outputs.export_csv(out)  # after the save: the window's background work runs in order
     settled(qtbot, window)
@@ -85,7 +85,7 @@ def test_folder_to_viewer_to_thresholds_to_csv(qtbot, window, photo_folder, tmp_
 
 
 def test_sorting_by_score_and_keyboard_navigation(qtbot, window, photo_folder):
-    window.open_folder(photo_folder)
+    window.batch.open_folder(photo_folder)
     _wait_scored(qtbot, window, 7)
     window.filter_box.setCurrentText("all")
     window.sort_box.setCurrentText("score")
@@ -97,7 +97,7 @@ def test_sorting_by_score_and_keyboard_navigation(qtbot, window, photo_folder):
     assert window.gallery.currentIndex().row() == 1
     qtbot.keyClick(window.viewer, Qt.Key_Left)
     assert window.gallery.currentIndex().row() == 0
-    window.next_unreviewed()
+    window.navigation.next_unreviewed()
     assert window.gallery.currentIndex().row() == 2
 
 
@@ -125,7 +125,7 @@ def test_window_stays_responsive_and_can_cancel(qtbot, window, photo_folder):
     from PySide6.QtCore import QTimer
 
     window.watch.setChecked(True)  # would run forever: only cancel ends it
-    window.open_folder(photo_folder)
+    window.batch.open_folder(photo_folder)
     qtbot.waitUntil(lambda: len(window.model.items) >= 1, timeout=20000)
     ticks = []
     timer = QTimer()
@@ -138,17 +138,17 @@ def test_window_stays_responsive_and_can_cancel(qtbot, window, photo_folder):
     assert window.is_busy()
     window.cancel_button.click()
     assert not window.is_busy() and not window.cancel_button.isEnabled()
-    qtbot.waitUntil(lambda: not window.jobs._live, timeout=10000)  # the worker's thread really ended
+    qtbot.waitUntil(lambda: window.tasks.threads_working() == 0, timeout=10000)  # the worker's thread really ended
 
 
 def test_settings_remember_the_model_and_last_folder(qtbot, window, photo_folder):
-    window.open_folder(photo_folder)
+    window.batch.open_folder(photo_folder)
     _wait_scored(qtbot, window, 7)
-    window.open_labeling("The photos in the gallery")
+    window.rating.open_labeling("The photos in the gallery")
     assert len(window.labeling.photos) == 6  # the corrupt file is not offered for rating
     window.labeling.close()
     # A selection over every scored photo: the most uncertain first, as many as asked.
-    window.open_labeling("Most uncertain first (the model's views disagree)", 3)  # chosen off the GUI thread
+    window.rating.open_labeling("Most uncertain first (the model's views disagree)", 3)  # chosen off the GUI thread
     qtbot.waitUntil(lambda: len(window.labeling.photos) == 3, timeout=20000)
     spread = {it.path: float(np.std(it.opinions)) for it in window.model.items if it.status == "ok"}
     assert min(spread[p] for p in window.labeling.photos) >= sorted(spread.values())[-3]
@@ -162,7 +162,7 @@ def test_watching_picks_up_new_photos_and_renames_without_rescoring(qtbot, windo
     import sqlite3
 
     window.watch.setChecked(True)
-    window.open_folder(photo_folder)
+    window.batch.open_folder(photo_folder)
     qtbot.waitUntil(lambda: len(window.model.items) == 7, timeout=30000)
     shutil.copy(photo_folder / "p1.png", photo_folder / "late.png")
     qtbot.waitUntil(lambda: any(it.path.endswith("late.png") for it in window.model.items), timeout=20000)
@@ -185,7 +185,7 @@ def test_a_new_photo_touches_only_its_own_row(qtbot, window):
     refreshed = []
     window.model.dataChanged.connect(lambda first, last: refreshed.append(last.row() - first.row() + 1))
     for i in range(60):
-        window._add(ScoreRecord(f"/p/{i:02d}.jpg", "ok", float(i), [i, i, i]), None)
+        window.batch._add(ScoreRecord(f"/p/{i:02d}.jpg", "ok", float(i), [i, i, i]), None)
     assert len(window.model.items) == 60 and sum(refreshed) == 0
     t = window.panel.thresholds()
     assert all(it.verdict == t.verdict(it.score) for it in window.model.items)

@@ -16,7 +16,7 @@ def show_mapped(qtbot, window, name: str):
     window.gallery.setCurrentIndex(window.proxy.index(row, 0))
     qtbot.waitUntil(lambda: window.viewer.native is not None and window.viewer.outcome is not None
                     and window.viewer.outcome.record.path.endswith(name), timeout=30000)
-    assert window.viewer_jobs.wait(10000)
+    assert window.navigation.viewer_jobs.wait(10000)
     return window.viewer.native
 
 
@@ -32,7 +32,7 @@ def counted_maps(monkeypatch) -> list:
 
 
 def opened(qtbot, window, folder) -> None:
-    window.open_folder(folder)
+    window.batch.open_folder(folder)
     qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
 
 
@@ -65,11 +65,11 @@ def test_a_corrupt_map_file_is_computed_again_not_a_failure(qtbot, window, photo
     opened(qtbot, window, photo_folder)
     show_mapped(qtbot, window, "p2.png")
     score = window.viewer.outcome.record.score
-    for f in window.viewer_jobs.disk.folder.glob("*.npz"):
+    for f in window.navigation.viewer_jobs.disk.folder.glob("*.npz"):
         f.write_bytes(b"garbage")
-    window.viewer_jobs._maps.clear()  # as after a relaunch: only the disk has it
+    window.navigation.viewer_jobs._maps.clear()  # as after a relaunch: only the disk has it
     show_mapped(qtbot, window, "p3.png")
     shown = show_mapped(qtbot, window, "p2.png")
     assert computed.count(score) == 2 and isinstance(shown, NativeMaps)  # computed again and shown, no error
-    stored = next(window.viewer_jobs.disk.folder.glob(f"*{window.viewer.outcome.record.content_hash}.npz"))
+    stored = next(window.navigation.viewer_jobs.disk.folder.glob(f"*{window.viewer.outcome.record.content_hash}.npz"))
     assert np.load(stored)["tiles"].shape == shown.tiles.shape  # stored again, whole

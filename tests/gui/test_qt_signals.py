@@ -54,6 +54,7 @@ def test_at_close_a_cancelled_batch_thread_ends_without_the_gui_thread_turning_i
     from PySide6.QtCore import QObject, Signal, Slot
 
     from app.ui.batch_jobs import BatchJobs
+    from app.ui.tasks import TaskOwner
 
     class SlowWorker(QObject):
         finished = Signal(bool)
@@ -70,11 +71,12 @@ def test_at_close_a_cancelled_batch_thread_ends_without_the_gui_thread_turning_i
             self.stop.wait(30)
             self.finished.emit(True)
 
-    jobs = BatchJobs()
+    tasks = TaskOwner()
+    jobs = BatchJobs(tasks)
     jobs.start(SlowWorker())
     qtbot.waitUntil(lambda: jobs.busy, timeout=2000)
     jobs.cancel()
-    assert jobs.wait_all(3000), "the batch's thread was still running"
+    assert tasks.drain(3000), "the batch's thread was still running"
     qtbot.wait(200)  # the worker's queued finished reaches its relay, which lets the ended thread go
     jobs.deleteLater()
     qtbot.wait(50)

@@ -51,12 +51,12 @@ def select(qtbot, window, name: str) -> None:
 
 def test_the_exif_panel_shows_iso_and_shutter_first_says_when_there_is_none_and_is_remembered(
         qtbot, window, exported_student, tmp_path, monkeypatch):
-    from app.ui import main_window
+    from app.ui import navigation
     from app.ui.main_window import MainWindow
 
     threads = []
-    real_read = main_window.read_exif
-    monkeypatch.setattr(main_window, "read_exif", lambda path: threads.append(threading.current_thread()) or
+    real_read = navigation.read_exif
+    monkeypatch.setattr(navigation, "read_exif", lambda path: threads.append(threading.current_thread()) or
                         real_read(path))
     window.show()
     choose_folder_with_ctrl_o(window, monkeypatch, exif_folder(tmp_path))

@@ -31,8 +31,8 @@ def test_a_long_status_message_is_elided_in_a_narrow_window_and_whole_in_its_too
 def test_the_progress_text_drops_its_tail_when_the_bar_is_narrow_and_keeps_it_in_a_tooltip(qtbot, window):
     window.show()
     qtbot.waitExposed(window)
-    window._batch_started = time.monotonic() - 6.0
-    window.jobs.progress.emit(12, 400)  # what a running batch reports
+    window.batch.batch_started = time.monotonic() - 6.0
+    window.batch.jobs.progress.emit(12, 400)  # what a running batch reports
     full = window.progress.toolTip()
     assert full.startswith("12/400 · 0.5 s per photo · about") and full.endswith("left")
     window.progress.setFixedWidth(90)

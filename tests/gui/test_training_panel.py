@@ -170,7 +170,7 @@ def test_site_calibration_from_the_panel_rescored_gallery(qtbot, exported_studen
     settled(qtbot, window)  # fitted off the GUI thread
     assert "Cannot calibrate" in panel.calibration_label.text()  # nothing rated yet: said, not crashed
 
-    window.open_folder(folder)
+    window.batch.open_folder(folder)
     qtbot.waitUntil(lambda: len(window.model.items) == 14 and not window.is_busy(), timeout=30000)
     raw = {it.path: it.score for it in window.model.items}
     for rater in ("a", "b", "c"):  # the site's raters prefer the reverse of the model's order

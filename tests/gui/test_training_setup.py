@@ -71,7 +71,7 @@ def test_without_torch_the_panel_says_what_is_needed_and_installs_it_on_request(
     window.training_controller.install_runner = runner
     asked = answer_questions(monkeypatch, QMessageBox.Yes)
     panel.install_button.click()
-    qtbot.waitUntil(lambda: not window.training_controller.install_tasks.busy(), timeout=10000)
+    qtbot.waitUntil(lambda: not window.training_controller.installing(), timeout=10000)
     settled(qtbot, window)
     assert asked and command in asked[0][1]  # the supervisor saw what runs before it ran
     assert ran == [training_setup.install_command(panel.python)]
@@ -99,7 +99,7 @@ def test_an_install_that_fails_offline_says_so_in_one_line(qtbot, window, monkey
     window.training_controller.install_runner = runner
     answer_questions(monkeypatch, QMessageBox.Yes)
     panel.install_button.click()
-    qtbot.waitUntil(lambda: not window.training_controller.install_tasks.busy(), timeout=10000)
+    qtbot.waitUntil(lambda: not window.training_controller.installing(), timeout=10000)
     text = panel.status.text()
     assert text.startswith("The training pipeline was not installed: No matching distribution found for torch==2.14.1")
     assert "internet" in text and "Traceback" not in text and "\n" not in text
@@ -112,7 +112,7 @@ def test_an_install_that_fails_offline_says_so_in_one_line(qtbot, window, monkey
 
     window.training_controller.install_runner = cannot_start
     panel.install_button.click()
-    qtbot.waitUntil(lambda: not window.training_controller.install_tasks.busy(), timeout=10000)
+    qtbot.waitUntil(lambda: not window.training_controller.installing(), timeout=10000)
     assert "could not run" in panel.status.text() and "No such file or directory" in panel.status.text()
 
     ran = []

@@ -45,7 +45,7 @@ def answer_reason(monkeypatch, *answers) -> list:
 
 
 def test_rating_from_the_menu_opens_the_labeling_panel(qtbot, window, photo_folder, monkeypatch):
-    window.open_folder(photo_folder)
+    window.batch.open_folder(photo_folder)
     qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
     asked = answer_item_dialog(monkeypatch, "The photos in the gallery")
     action_for(window, "Ctrl+L").trigger()  # triggered(checked=False) must not become the choice
@@ -58,7 +58,7 @@ def test_rating_from_the_menu_opens_the_labeling_panel(qtbot, window, photo_fold
 def test_stepping_through_photos_maps_each_once_and_shows_the_newest(qtbot, window, photo_folder):
     from PySide6.QtCore import Qt
 
-    window.open_folder(photo_folder)
+    window.batch.open_folder(photo_folder)
     qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
     window.filter_box.setCurrentText("all")
     rows = [r for r in range(window.proxy.rowCount())
@@ -67,15 +67,15 @@ def test_stepping_through_photos_maps_each_once_and_shows_the_newest(qtbot, wind
         window.gallery.setCurrentIndex(window.proxy.index(r, 0))
     last = window.proxy.index(rows[-1], 0).data(Qt.UserRole + 1)
     qtbot.waitUntil(lambda: window.viewer.native is not None and window.viewer.outcome.record.path == last, timeout=20000)
-    assert window.viewer_jobs.wait(10000)
+    assert window.navigation.viewer_jobs.wait(10000)
     # Away to another photo, then back: the newest photo's map is cached, no job starts for it.
     window.gallery.setCurrentIndex(window.proxy.index(rows[0], 0))
     qtbot.waitUntil(lambda: window.viewer.outcome.record.path != last and window.viewer.native is not None, timeout=20000)
-    assert window.viewer_jobs.wait(10000)
-    started = window.viewer_jobs.runs
+    assert window.navigation.viewer_jobs.wait(10000)
+    started = window.navigation.viewer_jobs.runs
     window.gallery.setCurrentIndex(window.proxy.index(rows[-1], 0))
     qtbot.waitUntil(lambda: window.viewer.outcome.record.path == last and window.viewer.native is not None, timeout=20000)
-    assert window.viewer_jobs.runs == started
+    assert window.navigation.viewer_jobs.runs == started
 
 
 def reject_the_first_scored_photo(qtbot, window, monkeypatch, reason: str) -> tuple[int, str]:
@@ -832,7 +832,7 @@ def test_a_camera_chosen_while_the_model_loads_starts_once_it_is_in(qtbot, expor
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
     w = MainWindow(exported_student[1], tmp_path / "inspector.db", settings)
     qtbot.addWidget(w)
-    w.open_camera(str(tmp_path / "missing.mp4"))
+    w.camera_controller.open_camera(str(tmp_path / "missing.mp4"))
     assert not w.camera.running and "still loading" in w.statusBar().currentMessage()
     # Once the model is in, the camera starts: here a file that is not there, so it is not found.
     qtbot.waitUntil(lambda: "not found" in w.camera_panel.state.text(), timeout=30000)
@@ -854,7 +854,7 @@ def test_a_rejected_or_accepted_photo_shows_counts_and_filters_as_the_inspectors
     window.filter_box.setCurrentText("all")
     # Thresholds that make every scored photo REVIEW: the decisions alone move them.
     window.panel.set_thresholds(Thresholds(pass_at=100, fail_below=0))
-    window._preview_thresholds(window.panel.thresholds())
+    window.profiles.preview(window.panel.thresholds())
     assert window.panel.counts.text().split() == ["pass", "0", "review", "6", "fail", "0"]
     rows = {window.proxy.index(r, 0).data(Qt.UserRole + 1).rsplit("/", 1)[1]: r for r in range(window.proxy.rowCount())}
     answer_reason(monkeypatch, "scratch on the lens", "scratch on the lens")
@@ -923,7 +923,7 @@ def test_the_next_photo_is_decoded_while_the_inspector_looks_and_shows_at_once_o
     first = names.index("p1.png")
     window.gallery.setCurrentIndex(window.proxy.index(first, 0))
     qtbot.waitUntil(lambda: names[first + 1] in decoded, timeout=20000)  # prefetched while p1 is shown
-    assert window.viewer_jobs.wait(10000)
+    assert window.navigation.viewer_jobs.wait(10000)
     qtbot.keyClick(window.viewer, Qt.Key_Right)  # the → key in the viewer
     qtbot.waitUntil(lambda: window.viewer.outcome is not None
                     and window.viewer.outcome.record.path.endswith(names[first + 1]), timeout=20000)
@@ -1014,13 +1014,13 @@ def test_the_viewers_map_cache_keeps_only_the_newest_maps(qtbot, window, photo_f
     for r in ok:  # three photos looked at until mapped
         window.gallery.setCurrentIndex(window.proxy.index(r, 0))
         qtbot.waitUntil(lambda: window.viewer.native is not None
-                        and window._is_current(window.viewer.outcome.record.path), timeout=20000)
-        assert window.viewer_jobs.wait(10000)
-    assert window.viewer_jobs.cached_maps == 2
-    started = window.viewer_jobs.runs
+                        and window.navigation.is_current(window.viewer.outcome.record.path), timeout=20000)
+        assert window.navigation.viewer_jobs.wait(10000)
+    assert window.navigation.viewer_jobs.cached_maps == 2
+    started = window.navigation.viewer_jobs.runs
     window.gallery.setCurrentIndex(window.proxy.index(ok[0], 0))  # let go from memory: read again
     qtbot.waitUntil(lambda: window.viewer.native is not None, timeout=20000)
-    assert window.viewer_jobs.runs == started + 1
+    assert window.navigation.viewer_jobs.runs == started + 1
 
 
 def test_a_filter_that_shows_no_photo_leaves_the_viewer_empty(qtbot, window, photo_folder, monkeypatch):

@@ -5,6 +5,7 @@ from PySide6.QtCore import QCoreApplication, Qt, QThread
 
 from app.core.model.loader import load_model
 from app.core.scoring.engine import Engine
+from app.ui.tasks import TaskOwner
 from app.ui.viewer_jobs import ViewerJobs
 
 pytestmark = pytest.mark.gui
@@ -16,7 +17,8 @@ def engine(exported_student):
 
 
 def test_a_jobs_results_arrive_on_the_gui_thread(qtbot, engine, photo_folder):
-    jobs = ViewerJobs()
+    tasks = TaskOwner()
+    jobs = ViewerJobs(tasks)
     heard = []  # (signal, the thread its receiver ran in): a direct connection runs where ViewerJobs emits
 
     def record(name):
@@ -29,7 +31,7 @@ def test_a_jobs_results_arrive_on_the_gui_thread(qtbot, engine, photo_folder):
     qtbot.waitUntil(lambda: ("mapped" in {n for n, _ in heard}), timeout=20000)
     jobs.prefetch(engine, second)  # shows nothing, but its end is handled on the GUI thread too
     assert jobs.wait(20000)
-    qtbot.waitUntil(lambda: not jobs._alive, timeout=5000)
+    qtbot.waitUntil(lambda: not jobs.busy(), timeout=5000)
     jobs.request(engine, str(photo_folder / "broken.jpg"))  # a photo that fails ends as 'mapped' too
     qtbot.waitUntil(lambda: [n for n, _ in heard].count("mapped") == 2, timeout=20000)
 
@@ -38,3 +40,4 @@ def test_a_jobs_results_arrive_on_the_gui_thread(qtbot, engine, photo_folder):
     gui = QCoreApplication.instance().thread()
     assert all(thread is gui for _, thread in heard), [n for n, t in heard if t is not gui]
     assert jobs.cached_maps == 1
+    assert tasks.drain(5000)
