@@ -29,7 +29,7 @@ from .gallery import (
     PathRole,
     StatusRole,
 )
-from .batch_jobs import BatchJobs, progress_text
+from .batch_jobs import BatchJobs, ended_text, progress_text
 from .batch_tabs import CAMERA, FOLDER
 from .camera_batch import CameraBatch
 from .batch_outputs import BatchOutputs
@@ -359,6 +359,8 @@ class MainWindow(QMainWindow):
     def _start(self, worker, message: str) -> None:
         self._failure = None
         self._batch_started = time.monotonic()
+        self.progress.setValue(0)  # a batch of no photos must not end on the last one's count
+        self.progress.set_text("")
         self.jobs.start(worker)
         self.cancel_button.setEnabled(True)
         self.statusBar().showMessage(message)
@@ -391,6 +393,8 @@ class MainWindow(QMainWindow):
         n, errors = len(self.folder_model.items), sum(1 for it in self.folder_model.items if it.status != "ok")
         ending = f"Stopped by a {self._failure}" if self._failure else ("Cancelled" if cancelled else "Done")
         self.statusBar().showMessage(f"{ending}: {n} photos, {errors} could not be scored")
+        self.progress.set_text(ended_text("Stopped" if self._failure else ending, self.progress.value(),
+                                          time.monotonic() - self._batch_started))
 
     def _select_remembered(self) -> None:
         """After the start's folder is read, the photo selected when the window last closed."""
