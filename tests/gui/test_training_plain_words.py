@@ -145,3 +145,16 @@ def test_the_training_window_opens_larger_on_a_large_screen_within_it(qtbot, win
         # Plain, every column fits; with the figures too, the rest is a scroll away, never cut off.
         assert used <= table.viewport().width() + 1 or (details and table.horizontalScrollBar().maximum() > 0)
     panel.close()
+
+
+def test_a_station_with_no_ratings_says_so_in_a_sentence_with_details_or_without(qtbot, window):
+    """It said "no rated photos. No votes to screen yet." (lower case, and statistics' words)."""
+    action_for(window, "Ctrl+T").trigger()
+    panel = window.training
+    qtbot.waitExposed(panel)
+    settled(qtbot, window)
+    qtbot.waitUntil(lambda: panel.screening.text() != "", timeout=10000)
+    assert panel.screening.text().startswith("No rated photos yet: raters rate photos")
+    panel.details_button.click()
+    assert panel.screening_details.text().startswith("No rated photos. No votes to screen yet")
+    panel.close()
