@@ -197,7 +197,7 @@ class TrainingPanel(QWidget):
         layout.addWidget(self.plot, 1)
         layout.addWidget(QLabel("Model versions (switch to roll back; thresholds are kept per version)"))
         layout.addWidget(self.table, 1)
-        layout.addWidget(self.use_button)
+        layout.addWidget(self.use_button, 0, Qt.AlignLeft)
         calibration_row = QHBoxLayout()
         for w in (self.fit_button, self.apply_button, self.remove_button):
             calibration_row.addWidget(w)

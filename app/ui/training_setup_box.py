@@ -32,6 +32,7 @@ class PipelineSetupBox(QWidget):
         layout.addWidget(self.output, 1)
         for w in (self.label, self.button, self.output):
             w.setVisible(False)
+        self.setVisible(False)  # an empty box would still take its share of the window's height
 
     def show_missing(self, python: str | None, missing: list[str], command: str | None) -> None:
         """What ``python`` lacks (nothing: the box hides) and the command that installs it (None:
@@ -43,6 +44,7 @@ class PipelineSetupBox(QWidget):
             self.label.setText(
                 f"Fine-tuning needs the training pipeline (torch and timm), which ./run.sh leaves out to keep the "
                 f"program small; {python} lacks {' and '.join(missing)}. {how}")
+        self.setVisible(bool(missing))
         self.label.setVisible(bool(missing))
         self.button.setVisible(bool(missing) and command is not None)
         self.output.setVisible(bool(missing) and bool(self.output.toPlainText()))

@@ -14,11 +14,15 @@ from ..core.ratings.mos import ImageMOS
 from ..core.site.plain_words import counts_for_finetune, opinion, version_decision
 
 
+WITH_DETAILS_WIDTH = 300  # px: the long plain column beside the figures
+
+
 class DetailsTable(QTableWidget):
     """A read-only table whose first columns speak plainly and whose last ones (the figures) show
     only with *Details*. Cells are read by their column's title, so callers need no indices."""
 
-    def __init__(self, plain: tuple[str, ...], details: tuple[str, ...], stretch: str, parent=None):
+    def __init__(self, plain: tuple[str, ...], details: tuple[str, ...], stretch: str, many_details: bool = True,
+                 parent=None):
         super().__init__(0, len(plain) + len(details), parent)
         self.plain, self.details = plain, details
         self.setHorizontalHeaderLabels(plain + details)
@@ -28,7 +32,7 @@ class DetailsTable(QTableWidget):
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeToContents)
         # The one long plain column takes the width left, wrapping, so no column is cut at the edge.
-        header.setSectionResizeMode(self.column(stretch), QHeaderView.Stretch)
+        self._stretch, self._many_details = self.column(stretch), many_details
         self.set_details(False)
 
     def column(self, title: str) -> int:
@@ -37,6 +41,13 @@ class DetailsTable(QTableWidget):
     def set_details(self, shown: bool) -> None:
         for title in self.details:
             self.setColumnHidden(self.column(title), not shown)
+        # With the figures beside it the long column keeps a readable width and the table scrolls
+        # sideways; stretched, it was squeezed to a word per line.
+        header = self.horizontalHeader()
+        fixed = shown and self._many_details
+        header.setSectionResizeMode(self._stretch, QHeaderView.Interactive if fixed else QHeaderView.Stretch)
+        if fixed:
+            self.setColumnWidth(self._stretch, max(WITH_DETAILS_WIDTH, header.sectionSizeHint(self._stretch)))
         self.resizeRowsToContents()
 
     def shown_titles(self) -> list[str]:
@@ -121,7 +132,7 @@ class RatedPhotosTable(DetailsTable):
     """The site's ratings as fine-tuning and calibration see them (rejected raters left out)."""
 
     def __init__(self, parent=None):
-        super().__init__(RATED_PLAIN, RATED_DETAILS, stretch="Rated photo", parent=parent)
+        super().__init__(RATED_PLAIN, RATED_DETAILS, stretch="Rated photo", many_details=False, parent=parent)
 
     def show_rated(self, rated: dict[str, ImageMOS], votes_needed: int) -> None:
         cells = []
