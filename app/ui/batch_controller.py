@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QCheckBox, QFileDialog, QMessageBox, QPushButton, 
 
 from ..core.verdict import Thresholds
 from ..core.workspace import Workspace
-from .batch_jobs import BatchJobs, progress_text
+from .batch_jobs import BatchJobs, ended_text, progress_text
 from .batch_tabs import FOLDER, BatchSwitch
 from .gallery import GalleryModel
 from .message_log import ERROR, WARNING, MessageLog
@@ -85,6 +85,8 @@ class BatchController(QObject):
         self.started.emit(str(folder), Path(folder))  # named in the report
         self._failure = None
         self.batch_started = time.monotonic()
+        self.progress.setValue(0)  # a batch of no photos must not end on the last one's count
+        self.progress.set_text("")
         self.jobs.start(FolderWorker(self.workspace, folder, self.recursive.isChecked(), self.watch.isChecked()))
         self.cancel_button.setEnabled(True)
         self.status.emit(f"Scoring {folder}…")
@@ -150,6 +152,8 @@ class BatchController(QObject):
         n, errors = len(self.folder_model.items), sum(1 for it in self.folder_model.items if it.status != "ok")
         ending = f"Stopped by a {self._failure}" if self._failure else ("Cancelled" if cancelled else "Done")
         self.status.emit(f"{ending}: {n} photos, {errors} could not be scored")
+        self.progress.set_text(ended_text("Stopped" if self._failure else ending, self.progress.value(),
+                                          time.monotonic() - self.batch_started))
 
     def _failed(self, message: str) -> None:
         self._failure = message

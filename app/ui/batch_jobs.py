@@ -112,6 +112,12 @@ class BatchJobs(QObject):
             self.finished.emit(True)
 
 
+def ended_text(ending: str, done: int, seconds: float) -> str:
+    """'Done: 17 photos in 12 s' (the progress bar once a batch ended: its pace no longer applies)."""
+    took = f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+    return f"{ending}: {done} photo{'s' if done != 1 else ''} in {took}"
+
+
 def progress_text(done: int, total: int, seconds: float) -> str:
     """'12/52 · 0.4 s per photo · about 16 s left' (the status bar's progress)."""
     text = f"{done}/{total}"

@@ -6,20 +6,61 @@ from __future__ import annotations
 import re
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QImage, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSizePolicy,
     QSpinBox,
+    QStyle,
+    QStyleOptionFrame,
     QVBoxLayout,
     QWidget,
 )
 
 PREVIEW_HEIGHT = 200  # px: the picture, with the gallery's two rows of thumbnails still below at 1280x800
 _LISTED = re.compile(r"^(\d+)\s+\(")  # "0  (640×480)": a found device as the list shows it
+
+
+DEVICE_TIP = "A device number (0 is the first camera), a stream URL, or a video file standing in"
+
+
+class MiddleElidedLineEdit(QLineEdit):
+    """The device field: a long video path or URL is drawn elided in the middle (its start and
+    the file's name both show) unless the field is being typed in; the whole text is in the
+    tooltip. Drawn only: the text itself stays whole."""
+
+    def shown_text(self) -> str:
+        text, metrics, room = self.text(), self.fontMetrics(), self._room().width()
+        if self.hasFocus() or metrics.horizontalAdvance(text) <= room:
+            return text
+        # The file's name whole where it fits, its folders elided in the middle; else its end.
+        cut = max(text.rfind("/"), text.rfind("\\"))
+        left = room - metrics.horizontalAdvance(text[cut:])
+        if cut > 0 and left > metrics.horizontalAdvance("/…/"):
+            return metrics.elidedText(text[:cut], Qt.ElideMiddle, left) + text[cut:]
+        return metrics.elidedText(text, Qt.ElideLeft, room)
+
+    def _room(self):
+        option = QStyleOptionFrame()
+        self.initStyleOption(option)
+        return self.style().subElementRect(QStyle.SE_LineEditContents, option, self).adjusted(2, 0, -2, 0)
+
+    def paintEvent(self, event) -> None:
+        shown = self.shown_text()
+        if shown == self.text() or not self.text():
+            super().paintEvent(event)
+            return
+        painter = QPainter(self)
+        option = QStyleOptionFrame()
+        self.initStyleOption(option)
+        self.style().drawPrimitive(QStyle.PE_PanelLineEdit, option, painter, self)
+        group = QPalette.Active if self.isEnabled() else QPalette.Disabled
+        painter.setPen(self.palette().color(group, QPalette.Text))
+        painter.drawText(self._room(), Qt.AlignLeft | Qt.AlignVCenter | Qt.TextSingleLine, shown)
 
 
 class CameraPanel(QWidget):
@@ -32,11 +73,13 @@ class CameraPanel(QWidget):
         super().__init__(parent)
         self.device = QComboBox()
         self.device.setEditable(True)  # a stream URL or a video file is typed in
+        self.device.setLineEdit(MiddleElidedLineEdit())
+        self.device.lineEdit().textChanged.connect(self._tell_whole)
         self.device.setInsertPolicy(QComboBox.NoInsert)
         self.device.lineEdit().setPlaceholderText("device number, stream URL or video file")
         self.device.setEditText(camera)
         self.device.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
-        self.device.setToolTip("A device number (0 is the first camera), a stream URL, or a video file standing in")
+        self.device.setToolTip(DEVICE_TIP)
         self.find = QPushButton("Find cameras")
         self.find.setToolTip("Look for cameras at device numbers 0–5 (a few seconds at most)")
         self.start = QPushButton("Start")
@@ -94,7 +137,11 @@ class CameraPanel(QWidget):
 
     def show_camera(self, camera: str) -> None:
         self.device.setEditText(camera)
-        self.device.lineEdit().setCursorPosition(0)  # a long path shows its beginning
+        self.device.lineEdit().setCursorPosition(0)  # typed in, a long path shows its beginning
+
+    def _tell_whole(self, text: str) -> None:
+        """The whole camera in the tooltip (the field may show it elided)."""
+        self.device.setToolTip(f"{text}\n\n{DEVICE_TIP}" if text else DEVICE_TIP)
 
     def show_state(self, text: str) -> None:
         self.state.setText(text)

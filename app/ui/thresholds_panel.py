@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from ..core.verdict import Thresholds
 from .score_histogram import ScoreHistogram
 
+HISTOGRAM_MAX_HEIGHT = 420  # px
 SHOWN_PROFILES = 6  # the latest changes; the rest are counted
 
 
@@ -46,7 +47,9 @@ class ThresholdsPanel(QWidget):
         form.addRow("Profile", self.profile)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Scores of this batch"))
-        layout.addWidget(self.histogram)
+        # A taller panel (a 1920x1080 screen) grows the chart, not an empty band under the profiles.
+        self.histogram.setMaximumHeight(HISTOGRAM_MAX_HEIGHT)
+        layout.addWidget(self.histogram, 1)
         layout.addLayout(form)
         layout.addWidget(self.counts)
         layout.addWidget(save)
@@ -56,7 +59,7 @@ class ThresholdsPanel(QWidget):
         self.history.setWordWrap(True)
         self.history.setTextFormat(Qt.PlainText)  # names are typed by people: never markup
         layout.addWidget(self.history)
-        layout.addStretch(1)
+        layout.addStretch(0)  # past the chart's greatest height, the rest stays below
         self.show_profiles([])
         self._scores: list[float] = []
         self._decisions: list[str | None] | None = None

@@ -25,6 +25,7 @@ from ..core.model.contract import ModelError
 from ..core.model.trust import current_user
 from ..core.site import training_setup
 from ..core.site.finetune_job import inherited_thresholds, register_anyway
+from ..core.site.plain_words import applied_calibration_in_words, calibration_in_words
 from ..core.site.training_state import training_state
 from ..core.stats import below_zero
 from ..core.store.repository import model_versions, save_thresholds, score_rows
@@ -35,6 +36,7 @@ from .training_panel import TrainingPanel
 
 
 INSTALL = "install"  # the key of the install, and its lane
+DETAILS_SETTING = "training_details"  # the Training window shows its figures (Details)
 
 
 class _Lines(QObject):
@@ -88,6 +90,9 @@ class TrainingController(QObject):
             self.panel.calibration_remove_requested.connect(lambda: self.guard(
                 "remove the site calibration", lambda who: self.apply_calibration(None, who), "Not removed"))
             self.panel.register_requested.connect(self.register_kept_back)
+            # Plain words, or the figures too: as the supervisor left it last time.
+            self.panel.set_details(self.settings.value(DETAILS_SETTING, False, type=bool))
+            self.panel.details_toggled.connect(lambda shown: self.settings.setValue(DETAILS_SETTING, shown))
         self.refresh()
         self.panel.show_in_front()  # Ctrl+T again restores a minimised Training window
 
@@ -242,12 +247,12 @@ class TrainingController(QObject):
 
     def show_calibration(self) -> None:
         current = self.workspace.calibration
-        text = "Site calibration: none (scores are the model's own)."
+        figures = ""
         if current is not None:
-            text = (f"Site calibration applied: {current.describe()}, fitted on {current.n} rated photos; "
-                    f"on photos left out of every choice SRCC {current.cv_srcc:.3f}{_ci(current.cv_srcc_ci)} vs "
-                    f"{current.base_srcc:.3f}{_ci(current.base_srcc_ci)} uncalibrated.")
-        self.panel.show_calibration(text, False)
+            figures = (f"{current.describe()}, fitted on {current.n} rated photos; on photos left out of every "
+                       f"choice SRCC {current.cv_srcc:.3f}{_ci(current.cv_srcc_ci)} vs "
+                       f"{current.base_srcc:.3f}{_ci(current.base_srcc_ci)} uncalibrated.")
+        self.panel.show_calibration(applied_calibration_in_words(current), False, details=figures)
 
     def fit_calibration(self) -> None:
         """Fitted off the GUI thread: a nested cross-validation and a paired bootstrap (seconds)."""
@@ -268,11 +273,13 @@ class TrainingController(QObject):
         else:
             verdict = "it is not shown to help (the gain's interval includes 0); keep the model as it is"
         self.panel.show_calibration(
-            f"Fitted on {c.n} rated photos with {c.min_votes} or more votes: {c.describe()}. On photos left out of "
-            f"every choice (nested {c.folds}-fold cross-validation): SRCC {c.cv_srcc:.3f}{_ci(c.cv_srcc_ci)} / PLCC "
-            f"{c.cv_plcc:.3f}, against {c.base_srcc:.3f}{_ci(c.base_srcc_ci)} / {c.base_plcc:.3f} for the model "
-            f"alone; gain {c.gain:+.3f}{_ci(c.gain_ci, sign=True)} (95 % paired bootstrap): {verdict}.",
+            calibration_in_words(c),
             c.helps,  # Apply is offered only for a fit that helps beyond noise
+            details=f"Fitted on {c.n} rated photos with {c.min_votes} or more votes: {c.describe()}. On photos left "
+                    f"out of every choice (nested {c.folds}-fold cross-validation): SRCC {c.cv_srcc:.3f}"
+                    f"{_ci(c.cv_srcc_ci)} / PLCC {c.cv_plcc:.3f}, against {c.base_srcc:.3f}{_ci(c.base_srcc_ci)} / "
+                    f"{c.base_plcc:.3f} for the model alone; gain {c.gain:+.3f}{_ci(c.gain_ci, sign=True)} (95 % "
+                    f"paired bootstrap): {verdict}.",
         )
 
     def apply_calibration(self, calibration: Calibration | None, who: str | None = None) -> None:

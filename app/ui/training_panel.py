@@ -17,64 +17,38 @@ from pathlib import Path
 
 from PySide6.QtCore import QProcess, QProcessEnvironment, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
     QMessageBox,
-    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QScrollArea,
     QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from ..core.site.finetune_job import (
-    FinetuneJob,
-    install_hint,
-    parse_progress,
-    source_root,
-    summary,
-    training_python,
-)
+from ..core.site.finetune_job import FinetuneJob, advice, install_hint, parse_progress, source_root, training_python
+from ..core.site.finetune_job import details as outcome_details
+from ..core.site.plain_words import ratings_in_words
 from ..core.site.training_state import TrainingState
 from .curve_plot import CurvePlot
-from .window_fit import bring_back, fit_on_screen
+from .training_setup_box import PipelineSetupBox
+from .training_tables import RatedPhotosTable, VersionsTable
+from .window_fit import bring_back, fit_on_screen, screen_share
 
-WANTED_SIZE = QSize(900, 760)  # room for the curves and the versions table, where the screen has it
+# At least room for the curves and the versions table (where the screen has it), and on a large
+# screen a good share of it: 900x760 left a 1920x1080 screen's window cramped and its table cut.
+LEAST_SIZE = QSize(900, 760)
+SCREEN_SHARE = (0.7, 0.8)  # of the free area's width and height
 
-# Each figure in its own column with the number of photos behind it: LIVEC validation (the
-# shipped recipe's), the site validation that chose a fine-tune's epoch, the site test.
-COLUMNS = ("Model", "Version", "Registered", "LIVEC val SRCC (n)", "Site val SRCC (n)",
-           "Site test SRCC before → after (n)", "Test gain, 95 % interval", "In use")
-
-
-def _fmt(value: float | None) -> str:
-    return "–" if value is None or value != value else f"{value:.3f}"
-
-
-def _with_n(value: float | None, n: int | None) -> str:
-    if value is None:
-        return "–"
-    return f"{_fmt(value)} ({n if n is not None else '?'})"
-
-
-def version_cells(v) -> tuple[str, ...]:
-    """What the versions table shows for one VersionRow."""
-    test = "–"
-    if v.srcc_after is not None:
-        test = f"{_fmt(v.srcc_before)} → {_fmt(v.srcc_after)} ({v.site_test_n if v.site_test_n is not None else '?'})"
-    gain = "–"
-    if v.srcc_after is not None and v.srcc_before is not None:
-        gain = f"{v.srcc_after - v.srcc_before:+.3f}"
-        gain += f" [{v.site_gain_ci[0]:+.3f}, {v.site_gain_ci[1]:+.3f}]" if v.site_gain_ci else " [none]"
-    return (v.name, v.version, v.registered_at.strftime("%Y-%m-%d %H:%M"), _with_n(v.val_srcc, v.val_n),
-            _with_n(v.site_val_srcc, v.site_val_n), test, gain, "yes" if v.active else "")
+ABOUT_CALIBRATION = ("Quick site calibration (seconds, no training): adjusts the model's scores to your raters' "
+                     "opinions. Apply is offered only when it clearly helps.")
+ABOUT_CALIBRATION_DETAILS = ("A monotone map of the model's score to the site's MOS, plus a ridge on its embedding "
+                             "where that earns its place (its lambda chosen by cross-validation), checked by nested "
+                             "cross-validation and a paired bootstrap of the SRCC gain.")
 
 
 class TrainingPanel(QWidget):
@@ -88,6 +62,7 @@ class TrainingPanel(QWidget):
     calibration_remove_requested = Signal()
     register_requested = Signal(dict)  # the report of a version the fine-tune kept back
     install_requested = Signal()  # install the training pipeline (the controller asks and runs it)
+    details_toggled = Signal(bool)  # the supervisor showed or hid the figures (the controller remembers it)
 
     def __init__(self, db_url: str, base_model: Path, runs_dir: Path,
                  python_setting: str | None = None, config: Path | None = None, parent=None):
@@ -109,6 +84,12 @@ class TrainingPanel(QWidget):
         self.python_label.setWordWrap(True)
         choose_python = QPushButton("Training Python…")
         choose_python.clicked.connect(self.choose_python)
+        # Plain words lead; the figures and statistical terms behind them show only with Details.
+        self.details_button = QPushButton("Details")
+        self.details_button.setCheckable(True)
+        self.details_button.setToolTip("Show the figures behind the advice: rank correlations (SRCC, PLCC), "
+                                       "intervals, rater screening, the curves of a fine-tune")
+        self.details_button.toggled.connect(self._details_toggled)
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 200)
         self.epochs.setValue(6)
@@ -130,29 +111,13 @@ class TrainingPanel(QWidget):
         self.meter.setValue(0)
         self.meter.setFormat("Counting the rated photos…")
         # Shown only when the training Python lacks the pipeline: what is missing, and the install.
-        self.setup_label = QLabel()
-        self.setup_label.setWordWrap(True)
-        self.setup_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.install_button = QPushButton("Install the training pipeline…")
-        self.install_button.clicked.connect(self.install_requested)
-        self.install_output = QPlainTextEdit()
-        self.install_output.setReadOnly(True)
-        self.install_output.setMaximumBlockCount(2000)  # pip's output, bounded
-        self.install_output.setPlaceholderText("The install's output appears here.")
-        self.install_output.setMinimumHeight(self.fontMetrics().lineSpacing() * 8)
-        for w in (self.setup_label, self.install_button, self.install_output):
-            w.setVisible(False)
-        # The site's ratings as fine-tuning and calibration see them: MOS ± 95 % CI and votes per
-        # photo (rejected raters left out), and what rater screening could judge.
-        self.ratings_table = QTableWidget(0, 3)
-        self.ratings_table.setHorizontalHeaderLabels(("Rated photo", "MOS ± 95 % CI (0-100)", "Votes"))
-        self.ratings_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.ratings_table.horizontalHeader().setStretchLastSection(True)
-        self.screening = QLabel()
-        self.screening.setWordWrap(True)
+        self.setup = PipelineSetupBox()
+        self.setup.install_requested.connect(self.install_requested)
+        self.setup_label, self.install_button, self.install_output = self.setup.label, self.setup.button, self.setup.output
+        self.ratings_table = RatedPhotosTable()
+        self.screening = QLabel()  # how many photos and raters, whom screening left out
         self.status = QLabel("Idle.")
-        self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.status_details = QLabel()  # the figures behind a fine-tune's outcome
         self.plot = CurvePlot()
         self.register_button = QPushButton("Register this version anyway…")
         self.register_button.setToolTip("The fine-tune kept it back (worse on the test photos beyond noise); "
@@ -161,17 +126,11 @@ class TrainingPanel(QWidget):
         self.register_button.clicked.connect(self._register_clicked)
         self._kept_back: dict | None = None
 
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = VersionsTable()
         self.use_button = QPushButton("Use selected version")
         self.use_button.clicked.connect(self.use_selected)
 
         self.calibration_label = QLabel("Site calibration: none.")
-        self.calibration_label.setWordWrap(True)
         self.fit_button = QPushButton("Fit calibration on the ratings")
         self.apply_button = QPushButton("Apply")
         self.remove_button = QPushButton("Remove")
@@ -179,7 +138,29 @@ class TrainingPanel(QWidget):
         self.fit_button.clicked.connect(self.calibration_fit_requested)
         self.apply_button.clicked.connect(self.calibration_apply_requested)
         self.remove_button.clicked.connect(self.calibration_remove_requested)
+        # on one line the calibration's text made the window 1,490 px wide: every text wraps
+        about_calibration = QLabel(ABOUT_CALIBRATION)
+        # The Details half of each text: hidden with the figures, and while it has nothing to say.
+        self.screening_details, self.calibration_details = QLabel(), QLabel()
+        about_details = QLabel(ABOUT_CALIBRATION_DETAILS)
+        self._detail_texts = (self.screening_details, self.status_details, about_details, self.calibration_details)
+        for label in (self.requirement, self.screening, self.status, self.calibration_label, about_calibration,
+                      *self._detail_texts):
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        for label in self._detail_texts:
+            label.setStyleSheet("color: palette(dark);")
 
+        self._lay_out(choose_python, about_calibration, about_details)
+        self._placed = False  # sized and placed on the screen at the first show_in_front
+        self.poll = QTimer(self)
+        self.poll.setInterval(1000)
+        self.poll.timeout.connect(self.refresh_curves)
+        self.set_base_model(self.base_model)
+        self._show_python()
+        self.set_details(False)
+
+    def _lay_out(self, choose_python: QPushButton, about_calibration: QLabel, about_details: QLabel) -> None:
         run_row = QHBoxLayout()
         for w in (QLabel("Epochs"), self.epochs, self.start_button, self.cancel_button):
             run_row.addWidget(w)
@@ -187,6 +168,7 @@ class TrainingPanel(QWidget):
         python_row = QHBoxLayout()
         python_row.addWidget(self.python_label, 1)
         python_row.addWidget(choose_python)
+        python_row.addWidget(self.details_button)
         # Everything in one scroll area: the panel is taller than a 1280x800 screen's free area, and
         # the window is fitted to that area (app.ui.window_fit), so its lower half must scroll.
         content = QWidget()
@@ -201,48 +183,63 @@ class TrainingPanel(QWidget):
         layout = QVBoxLayout(content)
         layout.addWidget(self.base_label)
         layout.addLayout(python_row)
-        layout.addWidget(self.setup_label)
-        layout.addWidget(self.install_button, 0, Qt.AlignLeft)
-        layout.addWidget(self.install_output, 1)
+        layout.addWidget(self.setup, 1)
         layout.addWidget(self.requirement)
         layout.addWidget(self.meter)
         layout.addWidget(self.ratings_table, 1)
         layout.addWidget(self.screening)
+        layout.addWidget(self.screening_details)
         layout.addLayout(run_row)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
+        layout.addWidget(self.status_details)
         layout.addWidget(self.register_button)
         layout.addWidget(self.plot, 1)
         layout.addWidget(QLabel("Model versions (switch to roll back; thresholds are kept per version)"))
         layout.addWidget(self.table, 1)
-        layout.addWidget(self.use_button)
+        layout.addWidget(self.use_button, 0, Qt.AlignLeft)
         calibration_row = QHBoxLayout()
         for w in (self.fit_button, self.apply_button, self.remove_button):
             calibration_row.addWidget(w)
         calibration_row.addStretch(1)
-        about_calibration = QLabel("Quick site calibration (seconds, no training): a monotone map of the model's "
-                                   "score to the site's MOS, plus a ridge on its embedding where that earns its "
-                                   "place, checked by nested cross-validation; Apply is offered only when it helps "
-                                   "beyond noise")
-        about_calibration.setWordWrap(True)  # on one line it made the window 1,490 px wide
         layout.addWidget(about_calibration)
+        layout.addWidget(about_details)
         layout.addLayout(calibration_row)
         layout.addWidget(self.calibration_label)
-
-        self._placed = False  # sized and placed on the screen at the first show_in_front
-        self.poll = QTimer(self)
-        self.poll.setInterval(1000)
-        self.poll.timeout.connect(self.refresh_curves)
-        self.set_base_model(self.base_model)
-        self._show_python()
+        layout.addWidget(self.calibration_details)
 
     def show_in_front(self) -> None:
-        """Show the window on the screen, in front: at its first opening no larger than the
-        screen's free area (a 1280x800 station screen cut it off), restored if it was minimised."""
+        """Show the window on the screen, in front: at its first opening a good share of the
+        screen's free area and never more (a 1280x800 station screen cut it off), restored if it
+        was minimised."""
         if not self._placed:
-            fit_on_screen(self, WANTED_SIZE)
+            fit_on_screen(self, screen_share(self, LEAST_SIZE, *SCREEN_SHARE))
             self._placed = True
         bring_back(self)
+
+    # --- plain words, or the figures too ----------------------------------------------------
+    def set_details(self, shown: bool) -> None:
+        """Show (or hide) the figures and statistical terms behind the plain words."""
+        if self.details_button.isChecked() != shown:
+            self.details_button.setChecked(shown)  # toggled: comes back here through _details_toggled
+            return
+        self.table.set_details(shown)
+        self.ratings_table.set_details(shown)
+        self.plot.setVisible(shown)
+        for label in self._detail_texts:
+            label.setVisible(shown and bool(label.text()))
+
+    def details_shown(self) -> bool:
+        return self.details_button.isChecked()
+
+    def _details_toggled(self, shown: bool) -> None:
+        self.set_details(shown)
+        self.details_toggled.emit(shown)
+
+    def _say(self, plain: QLabel, text: str, details_label: QLabel, details_text: str) -> None:
+        plain.setText(text)
+        details_label.setText(details_text)
+        details_label.setVisible(self.details_shown() and bool(details_text))
 
     # --- state shown ----------------------------------------------------------------------
     def set_base_model(self, path: Path) -> None:
@@ -270,7 +267,7 @@ class TrainingPanel(QWidget):
     def show_state(self, state: TrainingState) -> None:
         """What the station has: the ratings a fine-tune needs and the model versions."""
         self._show_requirement(state)
-        self._show_versions(state.versions)
+        self.table.show_versions(state.versions)
 
     def _show_requirement(self, state: TrainingState) -> None:
         """Say up front what a fine-tune needs and how far the station is from it."""
@@ -279,13 +276,9 @@ class TrainingPanel(QWidget):
         if not self._epochs_from_recipe:
             self.epochs.setValue(state.recipe_epochs)
             self._epochs_from_recipe = True
-        self.ratings_table.setRowCount(len(state.rated))
-        for r, m in enumerate(sorted(state.rated.values(), key=lambda m: m.image)):
-            ci = "?" if m.n < 2 else f"{m.ci100:.0f}"
-            for c, text in enumerate((Path(m.image).name, f"{m.mos100:.0f} ± {ci}", str(m.n))):
-                self.ratings_table.setItem(r, c, QTableWidgetItem(text))
-        self.ratings_table.resizeColumnsToContents()
-        self.screening.setText(state.screening)
+        self.ratings_table.show_rated(state.rated, votes)
+        self._say(self.screening, ratings_in_words(len(state.rated), state.raters, list(state.left_out)),
+                  self.screening_details, state.screening)
         self.meter.setRange(0, max(1, photos))
         self.meter.setValue(min(state.photos_rated, photos))
         self.meter.setFormat(f"{state.photos_rated} of {photos} photos have {votes}+ votes"
@@ -298,45 +291,22 @@ class TrainingPanel(QWidget):
 
     # --- the training pipeline ---------------------------------------------------------------
     def show_pipeline(self, missing: list[str], command: str | None) -> None:
-        """What the training Python lacks (nothing: ready) and the command that installs it (None:
-        nothing this program can run, as in a bundle: the install hint says what to do)."""
+        """What the training Python lacks (nothing: ready) and the command that installs it."""
         self._pipeline_ready = not missing
-        if missing:
-            how = (f"Install it once with this command in the program's folder (it downloads a few GB, so this PC "
-                   f"needs the internet or the site's package mirror):\n    {command}\nThe button runs it for you."
-                   if command else install_hint())
-            self.setup_label.setText(
-                f"Fine-tuning needs the training pipeline (torch and timm), which ./run.sh leaves out to keep the "
-                f"program small; {self.python} lacks {' and '.join(missing)}. {how}")
-        self.setup_label.setVisible(bool(missing))
-        self.install_button.setVisible(bool(missing) and command is not None)
-        self.install_output.setVisible(bool(missing) and bool(self.install_output.toPlainText()))
+        self.setup.show_missing(self.python, missing, command)
         self._update_start()
 
     def install_started(self, command: str) -> None:
-        self.install_button.setEnabled(False)
-        self.install_output.clear()
-        self.install_output.setVisible(True)
-        self.install_output.appendPlainText(f"$ {command}")
+        self.setup.started(command)
         self.status.setText("Installing the training pipeline (minutes; the window stays usable) …")
 
     @Slot(str)
     def append_install_output(self, line: str) -> None:
-        self.install_output.appendPlainText(line)
+        self.setup.append(line)
 
     def install_finished(self, message: str) -> None:
-        self.install_button.setEnabled(True)
-        self.install_output.appendPlainText(f"\n{message}")  # the outcome under the output it sums up
+        self.setup.finished(message)
         self.status.setText(message)
-
-    def _show_versions(self, rows) -> None:
-        self.table.setRowCount(len(rows))
-        for r, v in enumerate(rows):
-            for c, text in enumerate(version_cells(v)):
-                item = QTableWidgetItem(text)
-                item.setData(Qt.UserRole, v.path)
-                self.table.setItem(r, c, item)
-        self.table.resizeColumnsToContents()
 
     def refresh_curves(self) -> None:
         if self.job is None:
@@ -371,7 +341,7 @@ class TrainingPanel(QWidget):
         self.progress.setValue(0)
         self.plot.set_series({})
         self.show_kept_back(None)
-        self.status.setText(f"Fine-tuning {self.base_model.name} in {self.job.out_dir} …")
+        self._say(self.status, f"Fine-tuning {self.base_model.name} in {self.job.out_dir} …", self.status_details, "")
         self.start_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         process.start(cmd[0], cmd[1:])
@@ -415,7 +385,8 @@ class TrainingPanel(QWidget):
             self._reset(False)
         elif code == 0 and report:
             self.progress.setValue(1000)
-            self.status.setText(f"Done: {Path(report.get('model', '?')).name}. {summary(report)}")
+            self._say(self.status, f"Done: {Path(report.get('model', '?')).name}. {advice(report)}",
+                      self.status_details, outcome_details(report))
             self.show_kept_back(None if report.get("registered") else report)
             self._reset(bool(report.get("registered")))
         else:
@@ -451,14 +422,15 @@ class TrainingPanel(QWidget):
         return QMessageBox.question(self, title, text, QMessageBox.Yes | QMessageBox.No,
                                     QMessageBox.No) == QMessageBox.Yes
 
-    def show_calibration(self, text: str, can_apply: bool) -> None:
-        self.calibration_label.setText(text)
+    def show_calibration(self, text: str, can_apply: bool, details: str = "") -> None:
+        """The calibration in plain words, and its figures for Details."""
+        self._say(self.calibration_label, text, self.calibration_details, details)
         self.apply_button.setEnabled(can_apply)
 
     def use_selected(self) -> None:
-        row = self.table.currentRow()
-        if row >= 0:
-            self.use_model.emit(self.table.item(row, 0).data(Qt.UserRole))
+        path = self.table.selected_path()
+        if path is not None:
+            self.use_model.emit(path)
 
     def is_running(self) -> bool:
         return self.process is not None

@@ -28,6 +28,14 @@ def _frame(widget: QWidget) -> QSize:
     return FRAME_GUESS
 
 
+def screen_share(widget: QWidget, least: QSize, width_share: float, height_share: float) -> QSize:
+    """A window size that grows with the screen: these shares of the free area, but not below
+    ``least`` (fit_on_screen then keeps it within the free area of a small screen)."""
+    area = free_area(widget)
+    return QSize(max(least.width(), round(area.width() * width_share)),
+                 max(least.height(), round(area.height() * height_share)))
+
+
 def fit_on_screen(widget: QWidget, wanted: QSize) -> None:
     """Size the window to ``wanted`` or the free area, whichever is smaller, and centre it there."""
     area, frame = free_area(widget), _frame(widget)

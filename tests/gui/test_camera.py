@@ -205,3 +205,27 @@ def test_a_stream_password_is_neither_kept_in_the_settings_nor_shown(qtbot, wind
     said = window.camera_panel.state.text()
     assert "not found" in said and "cam-pass" not in said and "cam-pass" not in window.statusBar().currentMessage()
     assert window.settings.value("camera") == "rtsp://admin:***@127.0.0.1:9/none"
+
+
+def test_a_long_video_path_in_the_device_field_is_elided_in_the_middle_and_whole_in_its_tooltip(qtbot, window,
+                                                                                                tmp_path):
+    """The field showed the path's start and cut off the file's name."""
+    deep = tmp_path / "line-2" / "station-07" / "recordings" / "2026-12-07 morning shift"
+    deep.mkdir(parents=True)
+    spec = str(write_video(deep / "line-camera.avi", 250))
+    window.show()
+    window.resize(1280, 800)
+    qtbot.waitExposed(window)
+    window.open_camera(spec, save_dir=tmp_path / "frames")
+    live(qtbot, window)
+    field = window.camera_panel.device.lineEdit()
+    shown = field.shown_text()
+    assert "…" in shown and shown.startswith(spec[:2]) and shown.endswith("/line-camera.avi"), shown
+    assert field.fontMetrics().horizontalAdvance(shown) <= field.width()
+    assert spec in window.camera_panel.device.toolTip()
+    assert window.camera_panel.camera() == spec  # what it stands for is the whole path
+    window.camera.stop()
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=15000)
+    field.setFocus()  # typing in it: the whole path, to edit
+    qtbot.waitUntil(field.hasFocus, timeout=5000)
+    assert field.shown_text() == spec

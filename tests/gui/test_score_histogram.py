@@ -40,3 +40,15 @@ def test_the_histogram_has_a_score_axis_counts_a_legend_and_names_the_threshold_
     assert ink(image, 0, int(plot.top()), int(plot.left()) - 2, int(plot.height())) > 20  # count ticks
     assert ink(image, 0, int(plot.bottom()) + 3, image.width(), image.height() - int(plot.bottom()) - 3) > 40
     assert ink(image, 0, 0, image.width(), int(plot.top()) - 1) > 40
+
+
+def test_on_a_1920x1080_screen_the_thresholds_panel_gives_its_room_to_the_histogram_not_an_empty_gap(qtbot, window):
+    """At 1920x1080 a large empty band sat between the saved profiles and the EXIF panel."""
+    window.show()
+    window.resize(1920, 1050)
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.thresholds_dock.height() > 450, timeout=5000)
+    panel = window.panel
+    below_last = panel.height() - panel.history.geometry().bottom()
+    assert below_last < 40, (panel.height(), panel.history.geometry())
+    assert panel.histogram.height() > panel.histogram.minimumHeight() + 40  # the chart took the room

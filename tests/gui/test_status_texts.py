@@ -61,3 +61,17 @@ def test_who_which_model_and_which_thresholds_give_way_to_the_message_in_a_narro
     qtbot.waitUntil(lambda: status.operator.text() == operator and status.profile.shown_text() == status.profile.text())
     assert status.operator.toolTip() == "Sign in or switch operator (Ctrl+U)"
     assert bar.shown_text() == message
+
+
+def test_after_a_batch_ends_the_progress_bar_says_done_with_the_count_and_the_time_not_the_pace(
+        qtbot, window, photo_folder, monkeypatch):
+    """It kept "7/7 · 0.7 s per photo" after the batch had ended, as if still working."""
+    from tests.gui.test_user_actions import choose_folder_with_ctrl_o
+
+    window.show()
+    qtbot.waitExposed(window)
+    choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
+    qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
+    text = window.progress.full_text()
+    assert text.startswith("Done: 7 photos in ") and text.endswith(" s"), text
+    assert "per photo" not in window.progress.format()

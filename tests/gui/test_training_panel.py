@@ -49,16 +49,18 @@ def test_fine_tune_runs_in_its_own_process_and_registers_a_version(qtbot, rated_
     assert len(ticks) > 20 and max(gaps) < 2.0
     text = panel.status.text()
     assert text.split(". ", 1)[1].startswith(("Use the new version", "Keep the current model"))  # advice first
-    assert "site test (" in text and "95 % paired bootstrap" in text and "Registered as a version" in text
+    assert "SRCC" not in text  # the figures are the Details'
+    figures = panel.status_details.text()
+    assert "Site test (" in figures and "95 % paired bootstrap" in figures and "Registered as a version" in figures
     assert "Traceback" not in text and panel.register_button.isHidden()
     assert len(panel.plot.series["val SRCC"]) == 2 and len(panel.plot.series["loss"]) == 2
     assert db.url not in " ".join(panel.job.command())  # handed over in the environment
     versions = model_versions(db)
     new = [v for v in versions if "+site." in v.version]
     assert len(new) == 1 and new[0].srcc_after is not None and new[0].site_test_n == panel.job.report()["held_out"]
-    row = next(r for r in range(panel.table.rowCount()) if "+site." in panel.table.item(r, 1).text())
-    assert f"({new[0].site_test_n})" in panel.table.item(row, 5).text()  # each figure with its n
-    assert panel.table.item(row, 3).text() == "–"  # no LIVEC validation claimed for a site version
+    row = panel.table.row_of(new[0].version)
+    assert f"({new[0].site_test_n})" in panel.table.cell(row, "Site test SRCC before → after (n)")  # each with its n
+    assert panel.table.cell(row, "LIVEC val SRCC (n)") == "–"  # no LIVEC validation claimed for a site version
     # Made at this station: it runs here without anyone approving it.
     from app.core.workspace import Workspace
 
@@ -125,7 +127,7 @@ def test_switching_versions_from_the_panel_and_rolling_back(qtbot, exported_stud
     window.open_training()
     settled(qtbot, window)
     panel = window.training
-    rows = {panel.table.item(r, 1).text(): r for r in range(panel.table.rowCount())}
+    rows = {panel.table.cell(r, "Version"): r for r in range(panel.table.rowCount())}
     assert set(rows) == {"0.0.0", "0.2.0"}
 
     asked = []  # each switch asks, saying what changes
@@ -138,8 +140,7 @@ def test_switching_versions_from_the_panel_and_rolling_back(qtbot, exported_stud
     active = {v.version: v.active for v in model_versions(window.workspace.db)}
     assert active == {"0.0.0": False, "0.2.0": True}
 
-    rows = {panel.table.item(r, 1).text(): r for r in range(panel.table.rowCount())}
-    panel.table.selectRow(rows["0.0.0"])  # roll back
+    panel.table.selectRow(panel.table.row_of("0.0.0"))  # roll back
     panel.use_button.click()
     qtbot.waitUntil(lambda: window.workspace.model.onnx_path == first, timeout=30000)
     settled(qtbot, window)
@@ -179,7 +180,8 @@ def test_site_calibration_from_the_panel_rescored_gallery(qtbot, exported_studen
             session.vote(5 - int(4 * sorted(raw.values()).index(raw[item.path]) / 13))
     panel.fit_button.click()
     settled(qtbot, window)
-    assert "it helps" in panel.calibration_label.text() and panel.apply_button.isEnabled()
+    assert panel.calibration_label.text().startswith("Apply it") and panel.apply_button.isEnabled()
+    assert "it helps beyond noise" in panel.calibration_details.text()  # the figures, for Details
     window.gallery.setCurrentIndex(window.proxy.index(0, 0))
     qtbot.waitUntil(lambda: window.viewer.outcome is not None, timeout=10000)
     panel.apply_button.click()
@@ -235,10 +237,12 @@ def test_the_versions_table_keeps_livec_validation_and_site_test_apart_each_with
     panel.epochs.setValue(4)
     panel.show_state(TrainingState(30, 3, 12, [site, shipped], recipe_epochs=12))
     assert panel.epochs.value() == 4
-    cells = {panel.table.item(r, 0).text(): [panel.table.item(r, c).text() for c in range(panel.table.columnCount())]
+    from app.ui.training_tables import VERSION_DETAILS
+
+    cells = {panel.table.cell(r, "Model"): [panel.table.cell(r, title) for title in VERSION_DETAILS]
              for r in range(panel.table.rowCount())}
-    assert cells["shipped"][3:7] == ["0.862 (140)", "–", "–", "–"]
-    assert cells["shipped-site-x"][3:7] == ["–", "0.700 (9)", "0.610 → 0.680 (12)", "+0.070 [-0.050, +0.190]"]
+    assert cells["shipped"] == ["0.862 (140)", "–", "–", "–"]
+    assert cells["shipped-site-x"] == ["–", "0.700 (9)", "0.610 → 0.680 (12)", "+0.070 [-0.050, +0.190]"]
     # Too few ratings: said up front, the button stays off.
     assert "at least 30 photos with 3 or more votes" in panel.requirement.text()
     assert not panel.start_button.isEnabled()
@@ -261,9 +265,9 @@ def test_a_kept_back_version_is_explained_and_offered_for_registration(qtbot, tm
     with qtbot.waitSignal(panel.finished) as done:
         panel._finished(0, None)
     assert done.args == [False]
-    text = panel.status.text()
-    assert "SRCC 0.800 → 0.200, gain -0.600 [-1.000, -0.200]" in text and "8 photos never trained on" in text
-    assert "Epoch 2 of 3 was chosen on 5 validation photos" in text
+    text, figures = panel.status.text(), panel.status_details.text()
+    assert "SRCC 0.800 → 0.200, gain -0.600 [-1.000, -0.200]" in figures and "8 photos never trained on" in figures
+    assert "Epoch 2 of 3 was chosen on 5 validation photos" in figures
     assert "Not registered: worse" in text and not panel.register_button.isHidden()
     with qtbot.waitSignal(panel.register_requested) as asked:
         panel.register_button.click()
@@ -379,5 +383,7 @@ def test_calibration_that_does_not_help_beyond_noise_is_not_offered(controlled, 
     controller.fit_calibration()
     done(qtbot, controller)
     text, can_apply = panel.show_calibration.call_args.args
-    assert can_apply is False and "not shown to help" in text
-    assert "nested 5-fold" in text and "with 3 or more votes" in text and "95 % paired bootstrap" in text
+    figures = panel.show_calibration.call_args.kwargs["details"]
+    assert can_apply is False and text.startswith("No need to apply it") and "SRCC" not in text
+    assert "not shown to help" in figures
+    assert "nested 5-fold" in figures and "with 3 or more votes" in figures and "95 % paired bootstrap" in figures

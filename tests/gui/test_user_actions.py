@@ -685,7 +685,7 @@ def test_the_status_bar_counts_photos_and_says_how_long_is_left(qtbot, window, p
     assert progress_text(0, 52, 0.0) == "0/52"
     choose_folder_with_ctrl_o(window, monkeypatch, photo_folder)
     qtbot.waitUntil(lambda: len(window.model.items) == 7 and not window.is_busy(), timeout=30000)
-    assert window.progress.format().startswith("7/7 · ")
+    assert window.progress.format().startswith("Done: 7 photos in ")  # ended: the count and the time it took
 
 
 def test_overriding_a_verdict_is_stored_shown_exported_and_survives_a_relaunch(qtbot, window, photo_folder, tmp_path,

@@ -157,42 +157,45 @@ def parse_progress(text: str) -> tuple[int, int, float] | None:
 
 # --- what a finished fine-tune leaves to the supervisor ------------------------------------------
 def advice(report: dict) -> str:
-    """What the supervisor should do, in plain words, first: use the new version only when it
-    ranks the site's test photos better beyond noise; otherwise keep the current model (a version
-    no better beyond noise is kept as a candidate, never pressed on the site)."""
-    n, ci, gain = report.get("held_out", "?"), (report.get("test") or {}).get("gain_ci"), (report.get("test") or {}).get("gain")
+    """What the supervisor should do, in plain words and without figures (those are ``details``):
+    use the new version only when it ranks the site's test photos better beyond noise; otherwise
+    keep the current model (a version no better beyond noise is kept as a candidate, never pressed
+    on the site)."""
+    n, ci = report.get("held_out", "?"), (report.get("test") or {}).get("gain_ci")
     if not report.get("registered"):
         return ("Keep the current model: the new version was not registered. "
                 f"{_sentence(report.get('decision', ''))} You may still register it.")
     if ci and ci[0] > 0:
-        return (f"Use the new version: it ranks this site's {n} test photos better than the current model, "
-                f"beyond noise (by {ci[0]:.3f} to {ci[1]:.3f} in rank agreement with your raters).")
-    more = ""
-    if ci:
-        half = (ci[1] - ci[0]) / 2
-        more = (f" The uncertainty is ±{half:.3f}; about four times more rated photos would roughly halve it, "
-                "and show whether the gain is real.")
-    return (f"Keep the current model: the new version is no better beyond noise on this site's {n} test photos"
-            f" (gain {_num(gain, sign=True)}). It is kept as a candidate you may try (select it below and 'Use')." + more)
+        return (f"Use the new version: it orders this site's {n} test photos more like your raters than the "
+                "current model does, beyond noise.")
+    return (f"Keep the current model: the new version is no better beyond noise on this site's {n} test photos. "
+            "It is kept as a candidate you may try (select it below and 'Use')."
+            + (" About four times more rated photos would show whether it is better." if ci else ""))
 
 
-def summary(report: dict) -> str:
-    """The run's outcome in the supervisor's words: the advice first, then the details: the test
-    figures with their n and interval, the validation that chose the epoch, and why the new version
-    was registered or not."""
+def details(report: dict) -> str:
+    """The figures behind the advice: the test with its n and interval, the validation that chose
+    the epoch, the split, and whether the version was registered."""
     test, val, counts = report.get("test") or {}, report.get("validation") or {}, (report.get("split") or {}).get("counts") or {}
     before, after = report["before"], report["after"]
     ci = test.get("gain_ci")
     interval = f" [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else " (too few photos for an interval)"
+    uncertainty = (f" The uncertainty is ±{(ci[1] - ci[0]) / 2:.3f}; about four times more rated photos would "
+                   "roughly halve it." if ci and not ci[0] > 0 else "")
     epoch = (f" Epoch {val['epoch']} of {val.get('epochs_run', '?')} was chosen on {val.get('n', '?')} validation photos"
              f" (site val SRCC {_num(val.get('srcc'))}; {_num(val.get('start_srcc'))} before training)."
              if val.get("epoch") else "")
-    return (f"{advice(report)}\n\nDetails: site test ({report.get('held_out', '?')} photos never trained on or chosen by): "
+    return (f"Site test ({report.get('held_out', '?')} photos never trained on or chosen by): "
             f"SRCC {_num(before.get('srcc'))} → "
             f"{_num(after.get('srcc'))}, gain {_num(test.get('gain'), sign=True)}{interval} (95 % paired bootstrap); "
-            f"PLCC {_num(before.get('plcc'))} → {_num(after.get('plcc'))}. Split: {counts.get('train', '?')} train / "
-            f"{counts.get('val', '?')} validation / {counts.get('test', '?')} test.{epoch} "
+            f"PLCC {_num(before.get('plcc'))} → {_num(after.get('plcc'))}.{uncertainty} Split: {counts.get('train', '?')} "
+            f"train / {counts.get('val', '?')} validation / {counts.get('test', '?')} test.{epoch} "
             + ("Registered as a version of this station." if report.get("registered") else ""))
+
+
+def summary(report: dict) -> str:
+    """The run's outcome in the supervisor's words: the advice first, then the details."""
+    return f"{advice(report)}\n\nDetails: {details(report)}"
 
 
 def _num(value, sign: bool = False) -> str:

@@ -6,6 +6,7 @@ again only delays the message.
 """
 from __future__ import annotations
 
+import errno
 import os
 import re
 
@@ -23,13 +24,28 @@ class StoreError(Exception):
         self.where, self.reason, self.permanent = where, reason, permanent
 
 
+# What to do when the database's file or folder cannot be made, by the OS error's number.
+_FOLDER_HINTS = {
+    errno.ENOSPC: "free some disk space",
+    errno.EDQUOT: "free some disk space (the user's quota is used up)",
+    errno.ENOTDIR: "a file stands where a folder should be: remove or rename it",
+    errno.EACCES: "the folder is not writable: check its permissions",
+    errno.EPERM: "the folder is not writable: check its permissions",
+    errno.EROFS: "the drive is read-only",
+}
+ELSEWHERE = "or put the data elsewhere with --db or MOBILEIQA_HOME"
+
+
 def cannot_open(db_url: str, exc: Exception) -> str:
     """One line for a database that could not be opened: a StoreError names the database (its
     password hidden) and the reason; anything else (a bad URL, an unreachable server, an
-    unwritable folder) gets the URL without its password."""
+    unwritable folder) gets the URL without its password. A home folder that cannot hold the
+    database (full, read-only, a file in the way) also says what to do."""
     if isinstance(exc, StoreError):
         return f"cannot open the {exc}"
-    return f"cannot open the database {hide_password(str(db_url))}: {exc}"
+    said = f"cannot open the database {hide_password(str(db_url))}: {exc}"
+    hint = _FOLDER_HINTS.get(exc.errno) if isinstance(exc, OSError) else None
+    return f"{said}; {hint}, {ELSEWHERE}" if hint else said
 
 
 # (text in the driver's message, permanent, what to do about it); the first match wins.
