@@ -112,9 +112,11 @@ class TaskOwner(QObject):
     def is_current(self, key, generation: int) -> bool:
         return self._latest.get(key) == generation
 
-    def busy(self, key=None) -> bool:
-        """Work waiting or running (under ``key``, or any)."""
-        return any(k == key for k, _ in self._pending) if key is not None else bool(self._pending)
+    def busy(self, key=None, lane: str | None = None) -> bool:
+        """Work waiting or running (under ``key``, or any; in ``lane``, or in any lane)."""
+        pool = self._lanes.get(lane) if lane is not None else None
+        return any((key is None or k == key) and (lane is None or entry[3] is pool)
+                   for (k, _), entry in self._pending.items())
 
     def cancel(self, key) -> None:
         """Whatever was submitted under ``key`` is stale: waiting work never starts, running work's

@@ -110,8 +110,11 @@ def model_loaded(qtbot, w) -> None:
 
 
 def settled(qtbot, w) -> None:
-    """Wait for the window's background database and file work to answer."""
-    qtbot.waitUntil(lambda: not w.tasks.busy(), timeout=30000)
+    """Wait for the window's background database and file work to answer (its short-work lane;
+    the viewer's decoding and maps run in a lane of their own and may take longer)."""
+    from app.ui.tasks import SHORT
+
+    qtbot.waitUntil(lambda: not w.tasks.busy(lane=SHORT), timeout=30000)
 
 
 @pytest.fixture

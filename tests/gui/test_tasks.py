@@ -137,3 +137,17 @@ def test_drain_stops_every_loop_and_waits_for_it(qtbot):
     assert tasks.drain(5000)
     assert time.monotonic() - started < 2 and loop.stopping.is_set() and not tasks.loop_running("camera")
     assert not tasks.start_loop("camera", Loop().worker)  # nothing starts once drained
+
+
+def test_long_work_in_a_lane_of_its_own_does_not_keep_the_short_lane_busy(qtbot, owner):
+    from app.ui.tasks import SHORT
+
+    release, answers = threading.Event(), []
+    owner.submit("maps", lambda: release.wait(5), lane="viewer")
+    owner.submit("save", lambda: "saved", on_done=answers.append)
+    qtbot.waitUntil(lambda: answers == ["saved"], timeout=5000)
+    assert not owner.busy(lane=SHORT) and owner.busy(lane="viewer") and owner.busy()
+    assert owner.busy("maps") and not owner.busy("maps", lane=SHORT)
+    release.set()
+    wait_idle(qtbot, owner)
+    assert not owner.busy(lane="viewer")
