@@ -415,7 +415,7 @@ def register_exposure_reader(sub) -> None:
     p.add_argument("--data", nargs=3, action="append", required=True, metavar=("NAME", "CSV", "ROOT"),
                    help="a rated dataset whose training split gives the photos (its validation split is never read)")
     p.add_argument("--config", type=Path, default=CONFIGS / "joint_student.json", help="the split's fractions and seed")
-    p.add_argument("--photos", type=int, default=1500, help="at most this many training photos per dataset, of those rated at or above its median (seeded)")
+    p.add_argument("--photos", type=int, default=1500, help="at most this many training photos per dataset (seeded); those rated at or above its median get copies")
     p.add_argument("--copies", type=int, default=4, help="exposure copies per photo, at seeded distinct stops")
     p.add_argument("--version", required=True, help="the new model's version")
     p.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads (default: all cores)")
@@ -434,21 +434,25 @@ def _run_exposure_reader(args) -> int:
     from app.core.scoring.engine import Engine
 
     from .data.rated_sets import parse_rated_set
-    from .exposure_reader import fit_reader, ladder_features, with_reader, write_model
+    from .exposure_reader import copies_of_the_good, fit_reader, ladder_features, with_reader, write_model
     from .stage_joint import load_splits
 
     model = load_model(args.model, threads=args.threads or None)
     train, _ = load_splits([parse_rated_set(values, None) for values in args.data], json.loads(args.config.read_text()))
     rng = np.random.default_rng(args.seed)
     chosen = []
+    copies = []
     for name in dict.fromkeys(it.dataset for it in train):
         items = [it for it in train if it.dataset == name]
-        median = float(np.median([it.mos for it in items]))
-        items = [it for it in items if it.mos >= median]  # see training/exposure_reader.py: well-exposed bases
-        chosen += [items[i] for i in sorted(rng.choice(len(items), min(args.photos, len(items)), replace=False))]
-    ladders = ladder_features(Engine(model), [lambda it=it: load_rgb(it.image) for it in chosen], args.copies, args.seed)
+        picked = [items[i] for i in sorted(rng.choice(len(items), min(args.photos, len(items)), replace=False))]
+        chosen += picked
+        copies += copies_of_the_good([it.mos for it in picked])  # see training/exposure_reader.py
+    ladders = ladder_features(Engine(model), [lambda it=it: load_rgb(it.image) for it in chosen], args.copies, args.seed,
+                              with_copies=copies)
     reader, report = fit_reader(ladders, seed=args.seed)
-    report["data"] = {name: sum(it.dataset == name for it in chosen) for name in dict.fromkeys(it.dataset for it in chosen)}
+    report["data"] = {name: {"photos": sum(it.dataset == name for it in chosen),
+                             "with_copies": sum(c for it, c in zip(chosen, copies) if it.dataset == name)}
+                      for name in dict.fromkeys(it.dataset for it in chosen)}
     card = with_reader(model.card, reader, report) | {"version": args.version, "created": datetime.now(UTC).isoformat(timespec="seconds")}
     card["commands"] = list(card.get("commands") or []) + ["python -m training " + shlex.join(args.argv)]
     card.pop("evaluations", None)  # the base's figures; this model's are measured anew

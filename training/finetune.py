@@ -280,8 +280,9 @@ def run_finetune(cfg: dict, db_url: str, base: Path, out: Path) -> dict:
     if base_card.get("detail_model"):
         attach_detail_graph(card_path, base_onnx.with_name(base_card["detail_model"]["onnx_file"]), base_card["detail_model"])
     if had_exposure_reader:
-        refit_reader(onnx_path, [lambda p=p: load_rgb(p.item.image) for p in data.photos["train"]], cfg.get("threads"),
-                     int(cfg.get("seed", 0)))
+        train = data.photos["train"]
+        refit_reader(onnx_path, [lambda p=p: load_rgb(p.item.image) for p in train], [p.item.mos for p in train],
+                     cfg.get("threads"), int(cfg.get("seed", 0)))
     # What the next fine-tune of this version needs travels with it.
     save_slim_weights(model, onnx_path.with_suffix(".pt"), {"metrics": info_card["metrics"]})
     if carried is not None:

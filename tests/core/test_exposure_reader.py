@@ -70,7 +70,8 @@ def test_a_card_with_an_exposure_reader_is_another_model(exported_student, tmp_p
     ({"over": {}, "under": {}}, "features must list"),
     ("histogram first", "features must list"),
     ("no center", "needs center and scale"),
-    ("histogram without its values", "the histogram's 16"),
+    ("histogram without its values", "the tone features' 16"),
+    ("an unknown feature", "features must list"),
     ("short scale", "positive numbers"),
     ("zero scale", "positive numbers"),
     ("nan weight", "weights and a bias"),
@@ -87,6 +88,8 @@ def test_a_card_whose_exposure_reader_is_malformed_is_refused_with_its_reason(ex
     elif block == "histogram without its values":
         block = dict(good, features=["embedding", "luminance_histogram"], center=[0.0] * 10, scale=[1.0] * 10,
                      over={"weights": [0.0] * 10, "bias": 0.0}, under={"weights": [0.0] * 10, "bias": 0.0})
+    elif block == "an unknown feature":
+        block = dict(good, features=["embedding", "exif"])
     elif block == "short scale":
         block = dict(good, scale=[1.0] * (size - 1))
     elif block == "zero scale":
@@ -109,6 +112,17 @@ def test_an_exposure_reader_of_another_embedding_size_is_refused_when_the_engine
     model = load_model(_with_reader(exported_student, tmp_path, _block(size + 3)))
     with pytest.raises(ModelError, match=f"reads {size + 3} embedding values, the graph gives {size}"):
         Engine(model)
+
+
+def test_tone_statistics_say_where_a_photos_tones_sit():
+    from app.core.scoring.exposure import tone_statistics
+
+    red_clipped = np.full((10, 10, 3), 120, np.uint8)
+    red_clipped[:5, :, 0] = 255  # half the photo's red channel blown out: its luma is not
+    stats = tone_statistics(red_clipped)
+    assert stats[:6].tolist() == [0.5, 0.0, 0.0, 0.5, 0.0, 0.0]  # clipped per channel, any, all; crushed
+    black = tone_statistics(np.zeros((10, 10, 3), np.uint8))
+    assert black[5] == 1.0 and black[6:13].max() == 0.0  # all crushed, every luma percentile 0
 
 
 def test_an_exposure_reader_also_reads_where_the_overviews_tones_sit(exported_student, tmp_path):

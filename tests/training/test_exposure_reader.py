@@ -26,6 +26,17 @@ def test_an_exposure_copy_is_made_in_linear_light():
     assert exposed(grey, 3.0)[0, 0, 0] == 255 and exposed(grey, -3.0)[0, 0, 0] < 50
 
 
+def test_only_the_photos_rated_at_or_above_the_median_get_exposure_copies(exported_student):
+    from training.exposure_reader import copies_of_the_good, ladder_features
+
+    assert copies_of_the_good([10, 50, 90, 70]) == [False, False, True, True]
+    engine = Engine(load_model(exported_student[1]))
+    photos = [np.random.default_rng(i).integers(0, 256, (64, 80, 3), dtype=np.uint8) for i in range(3)]
+    ladders = ladder_features(engine, photos, copies=2, with_copies=[True, False, True])
+    assert ladders.photo.tolist() == [0, 0, 0, 1, 2, 2, 2] and ladders.stops[3] == 0.0
+    assert ladders.features.shape[1] == engine.run(photos[0])["embedding"].shape[-1] + 32  # and the tones
+
+
 def _ladders(photos=60, seed=0):
     """Features that carry the exposure (value 0: the stops plus noise) among noise values."""
     rng = np.random.default_rng(seed)
@@ -60,7 +71,9 @@ def test_exposure_reader_command_gives_a_model_a_reader_as_a_new_model(exported_
     assert model_identity(card) != model_identity(base)  # ... read another way: another model
     exposure = card["reading"]["exposure"]
     assert set(exposure) >= {"center", "scale", "over", "under", "meaning"}
-    assert card["training"]["exposure_reader"]["data"] == {"livec": 10}  # the 20 training photos rated at or above their median
+    # 12 of the 20 training photos; those rated at or above their median get copies
+    assert card["training"]["exposure_reader"]["data"] == {"livec": {"photos": 12, "with_copies": 6}}
+    assert card["reading"]["exposure"]["features"] == ["embedding", "luminance_histogram", "tone_statistics"]
     assert "exposure-reader" in card["commands"][-1] and "evaluations" not in card
     rgb = np.random.default_rng(0).integers(0, 256, (80, 96, 3), dtype=np.uint8)
     result = Engine(model).score(rgb)
@@ -91,3 +104,4 @@ def test_a_fine_tune_of_a_model_with_an_exposure_reader_refits_it_through_its_ow
     refit = child["reading"]["exposure"]
     assert refit["center"] != base_card["reading"]["exposure"]["center"]  # the new graph's embedding
     assert child["training"]["exposure_reader"]["photos"] == report["split"]["counts"]["train"]
+    assert Engine(load_model(report["model"])).score(np.full((72, 88, 3), 128, np.uint8)).exposure is not None

@@ -155,6 +155,11 @@ def validate_reading(reading: object, where: str) -> None:
             raise ModelError(f"{where}: reading.exposure {said}")
 
 
+# The exposure reader's features beside the embedding, and how many values each gives
+# (app.core.scoring.exposure computes them).
+EXPOSURE_FEATURE_SIZES = {"luminance_histogram": 16, "tone_statistics": 16}
+
+
 def _exposure_problem(block: object) -> str | None:
     """What is wrong with the exposure reader's block (app.core.scoring.exposure), or None."""
     if not isinstance(block, dict):
@@ -165,12 +170,13 @@ def _exposure_problem(block: object) -> str | None:
 
     features = block.get("features")
     if not (isinstance(features, list) and features and features[0] == "embedding"
-            and set(features) <= {"embedding", "luminance_histogram"} and len(set(features)) == len(features)):
-        return "features must list 'embedding' first, then optionally 'luminance_histogram'"
+            and set(features) <= set(EXPOSURE_FEATURE_SIZES) | {"embedding"} and len(set(features)) == len(features)):
+        return f"features must list 'embedding' first, then any of {', '.join(EXPOSURE_FEATURE_SIZES)}"
     if not (numbers(block.get("center")) and numbers(block.get("scale"))):
         return "needs center and scale, lists of numbers"
-    if "luminance_histogram" in features and len(block["center"]) <= 16:
-        return "center must hold the embedding's values and the histogram's 16"
+    tones = sum(EXPOSURE_FEATURE_SIZES.get(name, 0) for name in features)
+    if len(block["center"]) <= tones:
+        return f"center must hold the embedding's values and the tone features' {tones}"
     size = len(block["center"])
     if len(block["scale"]) != size or any(v <= 0 for v in block["scale"]):
         return f"scale must hold {size} positive numbers, one per embedding value"
