@@ -122,7 +122,7 @@ def main() -> None:
     window.operators.sign_in()
     settle(app, lambda: not window.tasks.busy())
     window.recursive.setChecked(True)
-    window.open_folder(folder)
+    window.batch.open_folder(folder)
     settle(app, lambda: not window.is_busy() and len(window.model.items) == len(list(folder.rglob("*.jpg"))))
     window.sort_box.setCurrentText("verdict")
     window.exif_dock.show()
@@ -154,16 +154,16 @@ def main() -> None:
     settle(app)
 
     video = a_camera_video(tmp / "line-camera.avi", sources[0])
-    window.open_camera(str(video))
+    window.camera_controller.open_camera(str(video))
     settle(app, lambda: not window.camera_panel.preview.pixmap().isNull(), seconds=30)
     for _ in range(2):
-        window.snap()
+        window.camera_controller.snap()
         settle(app, lambda: not window.tasks.busy())
         time.sleep(0.3)
     settle(app, lambda: len(window.camera.model.items) >= 2, seconds=30)
     window.grab().save(str(out / "05_camera_batch.png"))
     window.camera.stop()
-    window.show_folder_batch()
+    window.camera_controller.show_folder_batch()
     settle(app)
 
     window.open_training()

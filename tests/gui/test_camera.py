@@ -216,7 +216,7 @@ def test_a_long_video_path_in_the_device_field_is_elided_in_the_middle_and_whole
     window.show()
     window.resize(1280, 800)
     qtbot.waitExposed(window)
-    window.open_camera(spec, save_dir=tmp_path / "frames")
+    window.camera_controller.open_camera(spec, save_dir=tmp_path / "frames")
     live(qtbot, window)
     field = window.camera_panel.device.lineEdit()
     shown = field.shown_text()
