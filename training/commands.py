@@ -447,8 +447,9 @@ def _run_exposure_reader(args) -> int:
         picked = [items[i] for i in sorted(rng.choice(len(items), min(args.photos, len(items)), replace=False))]
         chosen += picked
         copies += copies_of_the_good([it.mos for it in picked])  # see training/exposure_reader.py
+    args.out.mkdir(parents=True, exist_ok=True)
     ladders = ladder_features(Engine(model), [lambda it=it: load_rgb(it.image) for it in chosen], args.copies, args.seed,
-                              with_copies=copies)
+                              with_copies=copies, progress=args.out / "ladders.npz", names=[it.image for it in chosen])
     reader, report = fit_reader(ladders, seed=args.seed)
     report["data"] = {name: {"photos": sum(it.dataset == name for it in chosen),
                              "with_copies": sum(c for it, c in zip(chosen, copies) if it.dataset == name)}

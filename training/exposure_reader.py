@@ -57,20 +57,39 @@ class Ladders:
 
 def ladder_features(engine: Engine, images: Sequence[np.ndarray | Callable[[], np.ndarray]], copies: int = 4,
                     seed: int = 0, stops: Sequence[float] = LADDER_STOPS,
-                    with_copies: Sequence[bool] | None = None) -> Ladders:
+                    with_copies: Sequence[bool] | None = None, progress: Path | None = None,
+                    names: Sequence[str] | None = None, save_every: int = 200) -> Ladders:
     """Each photo as rated and, where ``with_copies`` says so (default: every photo), ``copies``
-    exposure copies of it at seeded, distinct stops."""
+    exposure copies of it at seeded, distinct stops.
+
+    ``progress``: a file the rows made so far are saved to every ``save_every`` photos; a run
+    stopped part-way (a session's end, a kill) resumes from it and gives exactly the rows an
+    uninterrupted run gives. It is used only when it was made from the same photos (``names``)
+    and settings; anything else starts afresh."""
     rng = np.random.default_rng(seed)
-    feats, said, photo = [], [], []
+    key = json.dumps({"names": list(names or []), "copies": copies, "seed": seed, "stops": list(map(float, stops)),
+                      "with_copies": [bool(c) for c in with_copies] if with_copies is not None else None})
+    feats, said, photo, start = [], [], [], 0
+    if progress is not None and progress.exists():
+        saved = np.load(progress, allow_pickle=False)
+        if str(saved["key"]) == key:
+            feats, said, photo = list(saved["features"]), saved["stops"].tolist(), saved["photo"].tolist()
+            start = int(saved["done"])
+            log.info("resumed from %s: %d of %d photos done", progress, start, len(images))
     started = time.monotonic()
     for k, image in enumerate(images):
+        drawn = list(rng.choice(stops, copies, replace=False))  # drawn for every photo: a resumed run draws alike
+        if k < start:
+            continue
         rgb = overview(image() if callable(image) else image, engine.reading.overview_side)
-        drawn = list(rng.choice(stops, copies, replace=False))  # drawn for every photo: seeded alike
         for s in [0.0, *(drawn if with_copies is None or with_copies[k] else [])]:
             shown = saved_as_jpeg(exposed(rgb, float(s))) if s else rgb
             feats.append(exposure_features(engine.run(shown)["embedding"][0], shown))
             said.append(float(s))
             photo.append(k)
+        if progress is not None and ((k + 1) % save_every == 0 or k + 1 == len(images)):
+            with atomic_path(progress) as tmp, open(tmp, "wb") as f:
+                np.savez(f, key=key, features=np.array(feats), stops=np.array(said), photo=np.array(photo), done=k + 1)
         if (k + 1) % 200 == 0:
             log.info("%d/%d photos (%.0f s)", k + 1, len(images), time.monotonic() - started)
     return Ladders(np.array(feats), np.array(said), np.array(photo))

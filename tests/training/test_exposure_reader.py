@@ -105,3 +105,32 @@ def test_a_fine_tune_of_a_model_with_an_exposure_reader_refits_it_through_its_ow
     assert refit["center"] != base_card["reading"]["exposure"]["center"]  # the new graph's embedding
     assert child["training"]["exposure_reader"]["photos"] == report["split"]["counts"]["train"]
     assert Engine(load_model(report["model"])).score(np.full((72, 88, 3), 128, np.uint8)).exposure is not None
+
+
+def test_a_ladder_run_stopped_part_way_resumes_and_gives_what_an_uninterrupted_run_gives(exported_student, tmp_path):
+    from training.exposure_reader import ladder_features
+
+    engine = Engine(load_model(exported_student[1]))
+    photos = [np.random.default_rng(i).integers(0, 256, (64, 80, 3), dtype=np.uint8) for i in range(5)]
+    names = [f"p{i}.png" for i in range(5)]
+    whole = ladder_features(engine, photos, copies=2, names=names)
+
+    def stops_at_the_fourth(i):
+        def load():
+            if i == 3:
+                raise KeyboardInterrupt  # the session ends here
+            return photos[i]
+        return load
+
+    progress = tmp_path / "ladders.npz"
+    with pytest.raises(KeyboardInterrupt):
+        ladder_features(engine, [stops_at_the_fourth(i) for i in range(5)], copies=2, names=names,
+                        progress=progress, save_every=1)
+    loaded = []
+    resumed = ladder_features(engine, [lambda i=i: loaded.append(i) or photos[i] for i in range(5)], copies=2,
+                              names=names, progress=progress, save_every=1)
+    assert loaded == [3, 4]  # the three photos done before the stop are not read again
+    assert resumed.stops.tolist() == whole.stops.tolist() and resumed.photo.tolist() == whole.photo.tolist()
+    np.testing.assert_allclose(resumed.features, whole.features, rtol=1e-6)
+    other = ladder_features(engine, photos, copies=2, names=names[::-1], progress=progress)  # other photos: afresh
+    assert other.features.shape == whole.features.shape
