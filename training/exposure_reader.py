@@ -159,7 +159,8 @@ def with_reader(card: dict, reader: ExposureReader, report: dict) -> dict:
     """The card of the same graphs read with ``reader``: a new model (its identity changes)."""
     card = json.loads(json.dumps(card))  # a deep copy
     card["reading"] = dict(card.get("reading") or {}, exposure=reader.to_card())
-    card["reading"]["meaning"] = card["reading"].get("meaning", "").split("; the exposure reader")[0] + "; " + READER_NOTE
+    before = card["reading"].get("meaning", "").split("; the exposure reader")[0]  # a refit replaces its note
+    card["reading"]["meaning"] = "; ".join(filter(None, (before, READER_NOTE)))
     card.setdefault("notes", {})["exposure"] = READER_NOTE
     card.setdefault("training", {})["exposure_reader"] = report
     return card
