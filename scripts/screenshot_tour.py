@@ -39,16 +39,7 @@ from app.ui.gallery import PathRole  # noqa: E402
 from app.ui.help_dialogs import HelpMenu  # noqa: E402
 from app.ui.main_window import MainWindow  # noqa: E402
 from app.ui.viewer import NATIVE  # noqa: E402
-
-
-def settle(app, until=lambda: True, seconds: float = 300) -> None:
-    deadline = time.time() + seconds
-    while not until() and time.time() < deadline:
-        app.processEvents()
-        time.sleep(0.01)
-    for _ in range(20):
-        app.processEvents()
-        time.sleep(0.02)
+from screenshot_set import settle  # noqa: E402  (this folder is on the path of a script run from it)
 
 
 def a_days_folder(sources: list[Path], root: Path) -> Path:
