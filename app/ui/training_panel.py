@@ -50,7 +50,7 @@ WANTED_SIZE = QSize(900, 760)  # room for the curves and the versions table, whe
 
 # Each figure in its own column with the number of photos behind it: LIVEC validation (the
 # shipped recipe's), the site validation that chose a fine-tune's epoch, the site test.
-COLUMNS = ("Model", "Version", "Registered", "LIVEC val SRCC (n)", "Site val SRCC (n)",
+COLUMNS = ("Model", "Version", "Helps the site?", "Registered", "LIVEC val SRCC (n)", "Site val SRCC (n)",
            "Site test SRCC before → after (n)", "Test gain, 95 % interval", "In use")
 
 
@@ -73,8 +73,33 @@ def version_cells(v) -> tuple[str, ...]:
     if v.srcc_after is not None and v.srcc_before is not None:
         gain = f"{v.srcc_after - v.srcc_before:+.3f}"
         gain += f" [{v.site_gain_ci[0]:+.3f}, {v.site_gain_ci[1]:+.3f}]" if v.site_gain_ci else " [none]"
-    return (v.name, v.version, v.registered_at.strftime("%Y-%m-%d %H:%M"), _with_n(v.val_srcc, v.val_n),
+    return (v.name, v.version, helps(v), v.registered_at.strftime("%Y-%m-%d %H:%M"), _with_n(v.val_srcc, v.val_n),
             _with_n(v.site_val_srcc, v.site_val_n), test, gain, "yes" if v.active else "")
+
+
+def is_candidate(v) -> bool:
+    """A site fine-tune not shown to help: its test gain's interval does not lie above 0."""
+    return v.srcc_after is not None and not (v.site_gain_ci and v.site_gain_ci[0] > 0)
+
+
+def helps(v) -> str:
+    """Whether a version helps the site, in a word or two (none for a version not made here)."""
+    if v.srcc_after is None:
+        return ""
+    if v.site_gain_ci and v.site_gain_ci[1] < 0:
+        return "no: worse beyond noise"
+    return "yes, beyond noise" if not is_candidate(v) else "not shown: candidate"
+
+
+def candidate_question(v) -> str:
+    """Why a candidate is not advised, before the supervisor uses it anyway."""
+    ci = v.site_gain_ci
+    gain = v.srcc_after - v.srcc_before if v.srcc_before is not None else None
+    shown = (f"gain {gain:+.3f}" + (f", between {ci[0]:+.3f} and {ci[1]:+.3f}" if ci else ", no interval")
+             if gain is not None else "no test figures")
+    n = v.site_test_n if v.site_test_n is not None else "?"
+    return (f"{v.name} v{v.version} is not shown to help on the site's {n} test photos ({shown}): it may be no "
+            "better than the model in use, or worse. Use it anyway?")
 
 
 class TrainingPanel(QWidget):
@@ -160,6 +185,7 @@ class TrainingPanel(QWidget):
         self.register_button.setVisible(False)
         self.register_button.clicked.connect(self._register_clicked)
         self._kept_back: dict | None = None
+        self._versions: dict = {}  # path -> VersionRow of the versions table
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -330,6 +356,7 @@ class TrainingPanel(QWidget):
         self.status.setText(message)
 
     def _show_versions(self, rows) -> None:
+        self._versions = {v.path: v for v in rows}
         self.table.setRowCount(len(rows))
         for r, v in enumerate(rows):
             for c, text in enumerate(version_cells(v)):
@@ -457,8 +484,14 @@ class TrainingPanel(QWidget):
 
     def use_selected(self) -> None:
         row = self.table.currentRow()
-        if row >= 0:
-            self.use_model.emit(self.table.item(row, 0).data(Qt.UserRole))
+        if row < 0:
+            return
+        path = self.table.item(row, 0).data(Qt.UserRole)
+        v = self._versions.get(path)
+        if v is not None and not v.active and is_candidate(v) and not self.confirm(
+                "Use a candidate version?", candidate_question(v)):
+            return
+        self.use_model.emit(path)
 
     def is_running(self) -> bool:
         return self.process is not None

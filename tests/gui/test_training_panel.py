@@ -57,8 +57,8 @@ def test_fine_tune_runs_in_its_own_process_and_registers_a_version(qtbot, rated_
     new = [v for v in versions if "+site." in v.version]
     assert len(new) == 1 and new[0].srcc_after is not None and new[0].site_test_n == panel.job.report()["held_out"]
     row = next(r for r in range(panel.table.rowCount()) if "+site." in panel.table.item(r, 1).text())
-    assert f"({new[0].site_test_n})" in panel.table.item(row, 5).text()  # each figure with its n
-    assert panel.table.item(row, 3).text() == "–"  # no LIVEC validation claimed for a site version
+    assert f"({new[0].site_test_n})" in panel.table.item(row, 6).text()  # each figure with its n
+    assert panel.table.item(row, 4).text() == "–"  # no LIVEC validation claimed for a site version
     # Made at this station: it runs here without anyone approving it.
     from app.core.workspace import Workspace
 
@@ -237,8 +237,9 @@ def test_the_versions_table_keeps_livec_validation_and_site_test_apart_each_with
     assert panel.epochs.value() == 4
     cells = {panel.table.item(r, 0).text(): [panel.table.item(r, c).text() for c in range(panel.table.columnCount())]
              for r in range(panel.table.rowCount())}
-    assert cells["shipped"][3:7] == ["0.862 (140)", "–", "–", "–"]
-    assert cells["shipped-site-x"][3:7] == ["–", "0.700 (9)", "0.610 → 0.680 (12)", "+0.070 [-0.050, +0.190]"]
+    assert cells["shipped"][4:8] == ["0.862 (140)", "–", "–", "–"]
+    assert cells["shipped-site-x"][4:8] == ["–", "0.700 (9)", "0.610 → 0.680 (12)", "+0.070 [-0.050, +0.190]"]
+    assert cells["shipped"][2] == "" and cells["shipped-site-x"][2] == "not shown: candidate"  # its interval spans 0
     # Too few ratings: said up front, the button stays off.
     assert "at least 30 photos with 3 or more votes" in panel.requirement.text()
     assert not panel.start_button.isEnabled()

@@ -156,30 +156,77 @@ def parse_progress(text: str) -> tuple[int, int, float] | None:
 
 
 # --- what a finished fine-tune leaves to the supervisor ------------------------------------------
+def standing(report: dict) -> str:
+    """"better" (the test gain's interval lies above 0: use it), "candidate" (registered, not shown
+    better: the current model stays ahead) or "kept back" (not registered)."""
+    if not report.get("registered"):
+        return "kept back"
+    ci = (report.get("test") or {}).get("gain_ci")
+    return "better" if ci and ci[0] > 0 else "candidate"
+
+
+def rated_photos(report: dict) -> int | None:
+    counts = (report.get("split") or {}).get("counts") or {}
+    return sum(counts.get(k, 0) for k in ("train", "val", "test")) or report.get("rated_photos")
+
+
+def more_ratings(report: dict) -> str:
+    """What more ratings would likely change, in words: the interval's half-width shrinks with the
+    square root of the test photos (a quarter of every new rating is a test photo), so twice the
+    rated photos narrow it by about 1/sqrt(2); a gain of the present size needs (half-width /
+    gain)^2 times the present photos before its interval clears 0."""
+    test = report.get("test") or {}
+    ci, gain, rated = test.get("gain_ci"), test.get("gain"), rated_photos(report)
+    if not ci or gain is None or gain != gain:
+        return ("Too few test photos for an interval: rate more photos (a part of them is held out as test "
+                "photos) before judging a new version.")
+    half = (ci[1] - ci[0]) / 2
+    twice = f"twice the rated photos ({2 * rated})" if rated else "twice the rated photos"
+    narrower = f"With {twice} the uncertainty would shrink from ±{half:.3f} to about ±{half / 2 ** 0.5:.3f}"
+    if ci[0] > 0:
+        return f"{narrower}, which would pin the gain down further."
+    if gain <= 0:
+        return (f"{narrower}; more test photos alone are unlikely to show this version better, since it gains "
+                "nothing now (a fine-tune on more photos may learn more).")
+    times = (half / gain) ** 2
+    if times <= 2:
+        return f"{narrower}: enough to show a gain of this size ({gain:+.3f}) beyond noise, if it is real."
+    needed = f" (about {int(times * rated + 0.5):,} rated photos)" if rated else ""
+    factor = f"{times:.1f}" if times < 10 else f"{times:.0f}"
+    return (f"{narrower}, still too wide for a gain of {gain:+.3f}: showing a gain that small would take about "
+            f"{factor} times the ratings{needed}.")
+
+
 def advice(report: dict) -> str:
     """What the supervisor should do, in plain words, first: use the new version only when it
     ranks the site's test photos better beyond noise; otherwise keep the current model (a version
-    no better beyond noise is kept as a candidate, never pressed on the site)."""
-    n, ci, gain = report.get("held_out", "?"), (report.get("test") or {}).get("gain_ci"), (report.get("test") or {}).get("gain")
-    if not report.get("registered"):
+    no better beyond noise is kept as a candidate, never pressed on the site); then what more
+    ratings would likely change."""
+    n, test = report.get("held_out", "?"), report.get("test") or {}
+    ci, gain = test.get("gain_ci"), test.get("gain")
+    said = standing(report)
+    if said == "kept back":
         return ("Keep the current model: the new version was not registered. "
                 f"{_sentence(report.get('decision', ''))} You may still register it.")
-    if ci and ci[0] > 0:
-        return (f"Use the new version: it ranks this site's {n} test photos better than the current model, "
-                f"beyond noise (by {ci[0]:.3f} to {ci[1]:.3f} in rank agreement with your raters).")
-    more = ""
-    if ci:
-        half = (ci[1] - ci[0]) / 2
-        more = (f" The uncertainty is ±{half:.3f}; about four times more rated photos would roughly halve it, "
-                "and show whether the gain is real.")
-    return (f"Keep the current model: the new version is no better beyond noise on this site's {n} test photos"
-            f" (gain {_num(gain, sign=True)}). It is kept as a candidate you may try (select it below and 'Use')." + more)
+    if said == "better":
+        return (f"Use the new version: it helps. It ranks this site's {n} test photos better than the current "
+                f"model beyond noise, by {_num(gain, sign=True)} in rank agreement with your raters (between "
+                f"{ci[0]:+.3f} and {ci[1]:+.3f}). {more_ratings(report)}")
+    by = f" (gain {_num(gain, sign=True)}" + (f", between {ci[0]:+.3f} and {ci[1]:+.3f})" if ci else ")")
+    return (f"Keep the current model: the new version is no better beyond noise on this site's {n} test photos{by}, "
+            "so it is not shown to help. "
+            "It is kept as a candidate you may try (select it below and 'Use'). " + more_ratings(report))
+
+
+def recipe_text(report: dict) -> str:
+    recipe = report.get("recipe") or {}
+    return f" Recipe: {recipe['name']}, because {recipe['why']}." if recipe.get("name") else ""
 
 
 def summary(report: dict) -> str:
     """The run's outcome in the supervisor's words: the advice first, then the details: the test
-    figures with their n and interval, the validation that chose the epoch, and why the new version
-    was registered or not."""
+    figures with their n and interval, the validation that chose the epoch, the recipe and why,
+    and why the new version was registered or not."""
     test, val, counts = report.get("test") or {}, report.get("validation") or {}, (report.get("split") or {}).get("counts") or {}
     before, after = report["before"], report["after"]
     ci = test.get("gain_ci")
@@ -187,12 +234,15 @@ def summary(report: dict) -> str:
     epoch = (f" Epoch {val['epoch']} of {val.get('epochs_run', '?')} was chosen on {val.get('n', '?')} validation photos"
              f" (site val SRCC {_num(val.get('srcc'))}; {_num(val.get('start_srcc'))} before training)."
              if val.get("epoch") else "")
+    registered = {"better": "Registered as a version of this station.",
+                  "candidate": "Registered as a candidate version of this station (not in use).",
+                  "kept back": ""}[standing(report)]
     return (f"{advice(report)}\n\nDetails: site test ({report.get('held_out', '?')} photos never trained on or chosen by): "
             f"SRCC {_num(before.get('srcc'))} → "
             f"{_num(after.get('srcc'))}, gain {_num(test.get('gain'), sign=True)}{interval} (95 % paired bootstrap); "
             f"PLCC {_num(before.get('plcc'))} → {_num(after.get('plcc'))}. Split: {counts.get('train', '?')} train / "
-            f"{counts.get('val', '?')} validation / {counts.get('test', '?')} test.{epoch} "
-            + ("Registered as a version of this station." if report.get("registered") else ""))
+            f"{counts.get('val', '?')} validation / {counts.get('test', '?')} test.{epoch}{recipe_text(report)} "
+            + registered)
 
 
 def _num(value, sign: bool = False) -> str:
