@@ -49,7 +49,9 @@ def test_fine_tune_runs_in_its_own_process_and_registers_a_version(qtbot, rated_
     assert len(ticks) > 20 and max(gaps) < 2.0
     text = panel.status.text()
     assert text.split(". ", 1)[1].startswith(("Use the new version", "Keep the current model"))  # advice first
-    assert "site test (" in text and "95 % paired bootstrap" in text and "Registered as a version" in text
+    assert "site test (" in text and "95 % paired bootstrap" in text
+    assert ("Registered as a version" in text) == text.split(". ", 1)[1].startswith("Use the new version")
+    assert ("Registered as a candidate version" in text) == text.split(". ", 1)[1].startswith("Keep the current model")
     assert "Traceback" not in text and panel.register_button.isHidden()
     assert len(panel.plot.series["val SRCC"]) == 2 and len(panel.plot.series["loss"]) == 2
     assert db.url not in " ".join(panel.job.command())  # handed over in the environment
