@@ -58,8 +58,8 @@ def planted_site(tmp_path, photos: int, truth, seed: int = 0):
 
 def small_site_recipe() -> dict:
     """The shipped recipe's small-site settings on tiny photos and two threads."""
-    return SHIPPED_RECIPE | {"crop": 64, "batch_size": 8, "min_photos": 20, "threads": 2, "warmup_epochs": 0} | {
-        "small_site": SHIPPED_RECIPE["small_site"] | {"epochs": 8, "lr_head": 3e-3, "crop": 64}}
+    return SHIPPED_RECIPE | {"crop": 64, "batch_size": 8, "min_photos": 20, "threads": 2, "warmup_epochs": 0,
+                             "epochs": 8} | {"small_site": SHIPPED_RECIPE["small_site"] | {"lr_head": 3e-3, "crop": 64}}
 
 
 def test_the_recipe_trains_only_the_top_below_the_shipped_threshold_and_says_why():
@@ -67,6 +67,8 @@ def test_the_recipe_trains_only_the_top_below_the_shipped_threshold_and_says_why
     run, said = choose_recipe(SHIPPED_RECIPE, below - 1)
     assert run["trainable"] == "heads" and run["rehearsal"] > 0 and run["distill"] is False
     assert "small_site" not in run and f"only {below - 1} training photos" in said["why"]
+    # The supervisor's number of epochs (the panel's, --epochs) is the recipe's whatever its size.
+    assert choose_recipe(SHIPPED_RECIPE | {"epochs": 3}, below - 1)[0]["epochs"] == 3
     run, said = choose_recipe(SHIPPED_RECIPE, below)
     assert run.get("trainable", "all") == "all" and not run.get("rehearsal") and "whole network" in said["name"]
 
