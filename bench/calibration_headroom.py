@@ -8,7 +8,9 @@ three ways and judged on the site's test photos, paired with the score alone (95
   fold (about 2.6 times the panel's photos at n = 150);
 - in-sample on the test photos themselves: an upper bound that over-fits, never a usable figure.
 If even the cross-fit gains nothing at any strength, the embedding holds nothing the site's raters
-see that the score does not, and more rated photos will not change that.
+see that the score does not, and more rated photos will not change that. ``--inputs opinions``
+fits on the per-view opinions stored with every score instead (the views the score fuses, each
+with its own weight the fusion did not give it), ``both`` on the two side by side.
 
     .venv/bin/python bench/calibration_headroom.py --home SITEBENCH/BASE/SITE/n150/home \\
         --config SITEBENCH/finetune-config.json
@@ -26,7 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.core.stats import compare_srcc  # noqa: E402
 from app.core.store import open_database  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
 from app.core.store.repository import active_version, calibration_rows  # noqa: E402
+from app.core.store.schema import Image, Score  # noqa: E402
 from training.sitebench.calibrate import split_rated  # noqa: E402
 
 LAMBDAS = (1.0, 10.0, 100.0, 1000.0)
@@ -47,11 +52,21 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--home", type=Path, required=True, help="the site station's MOBILEIQA_HOME (inspector.db)")
     ap.add_argument("--config", type=Path, required=True, help="the fine-tune config the benchmark used")
+    ap.add_argument("--inputs", choices=("embedding", "opinions", "both"), default="embedding",
+                    help="what the ridge reads beside the score")
     args = ap.parse_args()
     db = open_database(f"sqlite:///{args.home / 'inspector.db'}")
     try:
         mos_of, split, _ = split_rated(db, json.loads(args.config.read_text()))
-        rows = {p: (np.asarray(e, float), float(r)) for p, e, r in calibration_rows(db, active_version(db), list(mos_of))}
+        version = active_version(db)
+        rows = {p: (np.asarray(e, float), float(r)) for p, e, r in calibration_rows(db, version, list(mos_of))}
+        if args.inputs != "embedding":
+            with db.session() as s:
+                opinions = dict(s.execute(select(Image.path, Score.opinions).join(Score).where(
+                    Score.model_version_id == version, Score.status == "ok")).all())
+            rows = {p: (np.asarray(opinions[p], float) if args.inputs == "opinions"
+                        else np.concatenate([e, np.asarray(opinions[p], float)]), r)
+                    for p, (e, r) in rows.items() if opinions.get(p)}
     finally:
         db.close()
     paths = sorted(rows)
@@ -61,7 +76,8 @@ def main() -> int:
     test = np.flatnonzero([split[p] == "test" for p in paths])
     rated = np.flatnonzero([split[p] != "test" for p in paths])
     folds = np.random.default_rng(0).permutation(len(paths)) % FOLDS
-    print(f"{len(paths)} rated photos: {len(rated)} for the panel's fit, {len(test)} test; embedding of {emb.shape[1]}\n")
+    print(f"{len(paths)} rated photos: {len(rated)} for the panel's fit, {len(test)} test; {args.inputs}: "
+          f"{emb.shape[1]} values\n")
     print("| ridge λ | fitted on | test SRCC before → after | gain [95 % paired] |")
     print("|---|---|---|---|")
     for lam in LAMBDAS:

@@ -13,8 +13,10 @@
    fine-tune needs (its own ``NAME.pt``, the teacher, the split rule, its parent), evaluated
    before and after on the test photos as the app runs it (ONNX), with a paired bootstrap 95 %
    interval of the SRCC gain. It is registered only when it is not worse beyond noise (the
-   interval does not lie entirely below 0); otherwise the report says why and the current
-   version stays (the supervisor may still register it from the Training panel).
+   interval does not lie entirely below 0), and advised for use only when it is better beyond
+   noise (the interval lies above 0); in between it is a candidate. Otherwise the report says why
+   and the current version stays (the supervisor may still register it from the Training panel).
+   The recipe depends on how many photos it trains on (``site_recipe``).
 """
 from __future__ import annotations
 
@@ -48,6 +50,7 @@ from .data.mos import MOSItem, write_mos_csv
 from .export import annotate_card, attach_detail_graph, export_model, save_slim_weights
 from .exposure_reader import refit_reader
 from .metrics import iqa_metrics
+from .site_recipe import choose_recipe
 from .site_split import SplitRule, assign, counts
 
 log = logging.getLogger(__name__)
@@ -126,10 +129,13 @@ def find_teacher(base_onnx: Path) -> Path | None:
 def _train(stage_cfg: dict, meta: Path, teacher: Path | None, run: Path, unlabeled: list[Path]) -> None:
     """The training process proper: it gets the MOS file of train + validation photos, the
     unlabeled photos and nothing else (tests replace it to see exactly what it is given)."""
+    from .site_recipe import run_site_stage
     from .stage_distill import run_distill
     from .stage_mos import run_mos_stage
 
-    if teacher is not None:
+    if stage_cfg.get("trainable", "all") != "all" or stage_cfg.get("rehearsal"):
+        run_site_stage(stage_cfg, meta, run)  # the small-site recipe: no teacher, the base's own scores
+    elif teacher is not None:
         run_distill(stage_cfg, meta, Path("/"), teacher, run, unlabeled=unlabeled)
     else:
         log.warning("no teacher (none beside the base model, or the recipe's distill is false): "
@@ -148,7 +154,12 @@ def start_validation(student_ckpt: Path, items: list[MOSItem], cfg: dict) -> dic
     torch.set_num_threads(cfg.get("threads") or torch.get_num_threads())
     model, _ = load_checkpoint(student_ckpt)
     model.to(pick_device(cfg.get("device")))
-    return validate(model, MOSDataset(items, Path("/"), model.config.mean, model.config.std))
+    photos = MOSDataset(items, Path("/"), model.config.mean, model.config.std)
+    if cfg.get("overview_side"):  # the recipe validates on photos as the overview reads them: so does epoch 0
+        from app.core.scoring.reading import overview
+
+        photos.images = [overview(img, int(cfg["overview_side"])) for img in photos.images]
+    return validate(model, photos)
 
 
 def predict_onnx(onnx_path: Path, items: list[MOSItem], threads: int | None = None) -> np.ndarray:
@@ -173,9 +184,15 @@ def decide(comparison: PairedComparison, validation: dict | None = None) -> tupl
     if comparison.worse:
         return False, (f"not registered: worse than the current version beyond noise on the test photos ({said}; "
                        "the interval lies below 0); the current version stays in use")
+    # Registered either way (the station trusts its own fine-tunes), but only a gain beyond noise
+    # is advised for use; anything else is a candidate the current version stays ahead of.
     if comparison.gain_ci is None:
-        return True, f"registered: {said}; too few test photos for an interval, so not shown to be worse"
-    return True, f"registered: not worse beyond noise on the test photos ({said})"
+        return True, (f"registered as a candidate: {said}; too few test photos for an interval, so neither "
+                      "shown worse nor shown better")
+    if comparison.gain_ci[0] > 0:
+        return True, f"registered: better than the current version beyond noise on the test photos ({said})"
+    return True, (f"registered as a candidate: not better than the current version beyond noise on the test photos "
+                  f"({said}); the current version stays in use unless the supervisor chooses this one")
 
 
 def _num(value) -> str:
@@ -221,7 +238,6 @@ def run_finetune(cfg: dict, db_url: str, base: Path, out: Path) -> dict:
     if not student_ckpt.exists():
         raise FileNotFoundError(f"{student_ckpt.name}: the base model's torch weights are needed to fine-tune it")
     carried = find_teacher(base_onnx)  # copied to the new version whether or not this recipe uses it
-    teacher = carried if cfg.get("distill", True) else None
     min_votes, min_photos = int(cfg.get("min_votes", 3)), int(cfg.get("min_photos", 20))
     photos, unrated, info = site_photos(db_url, min_votes)
     if len(photos) < min_photos:
@@ -234,6 +250,9 @@ def run_finetune(cfg: dict, db_url: str, base: Path, out: Path) -> dict:
     n = data.info["split"]
     if n["train"] < 2:
         raise ValueError(f"only {n['train']} photos are left to train on after the validation and test splits; rate more")
+    cfg, recipe = choose_recipe(cfg, n["train"])  # the recipe depends on how many photos it trains on
+    log.info("recipe: %s (%s)", recipe["name"], recipe["why"])
+    teacher = carried if cfg.get("distill", True) else None
 
     out.mkdir(parents=True, exist_ok=True)
     stage_items = data.stage_items()
@@ -244,6 +263,8 @@ def run_finetune(cfg: dict, db_url: str, base: Path, out: Path) -> dict:
     test_items = [p.item for p in data.photos["test"]]
     write_mos_csv(test_items, out / "site_test.csv")  # read after training, by the evaluation only
 
+    if cfg.get("overview_side") is True:  # "as the overview reads them": the base card's reading says at what size
+        cfg = cfg | {"overview_side": int((base_card.get("reading") or {}).get("overview_side", 512))}
     start = start_validation(student_ckpt, [p.item for p in data.photos["val"]], cfg)
     n_train = n["train"] + len(unlabeled)
     stage_cfg = cfg | {"init": str(student_ckpt), "batch_size": max(1, min(int(cfg.get("batch_size", 16)), n_train))}
@@ -300,7 +321,7 @@ def run_finetune(cfg: dict, db_url: str, base: Path, out: Path) -> dict:
         "split": {"rule": rule.to_json(), "rule_from": "parent" if inherited else "config", "counts": n,
                   "describe": rule.describe()},
         "registered": registered, "decision": decision, "min_votes": min_votes,
-        "teacher": teacher.name if teacher else None, "unlabeled_photos": len(unlabeled),
+        "teacher": teacher.name if teacher else None, "unlabeled_photos": len(unlabeled), "recipe": recipe,
     } | info
     annotate_card(card_path, {
         "site_evaluation": report,

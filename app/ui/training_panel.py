@@ -51,6 +51,22 @@ ABOUT_CALIBRATION_DETAILS = ("A monotone map of the model's score to the site's 
                              "cross-validation and a paired bootstrap of the SRCC gain.")
 
 
+def is_candidate(v) -> bool:
+    """A site fine-tune not shown to help: its test gain's interval does not lie above 0."""
+    return v.srcc_after is not None and not (v.site_gain_ci and v.site_gain_ci[0] > 0)
+
+
+def candidate_question(v) -> str:
+    """Why a candidate is not advised, before the supervisor uses it anyway."""
+    ci = v.site_gain_ci
+    gain = v.srcc_after - v.srcc_before if v.srcc_before is not None else None
+    shown = (f"gain {gain:+.3f}" + (f", between {ci[0]:+.3f} and {ci[1]:+.3f}" if ci else ", no interval")
+             if gain is not None else "no test figures")
+    n = v.site_test_n if v.site_test_n is not None else "?"
+    return (f"{v.name} v{v.version} is not shown to help on the site's {n} test photos ({shown}): it may be no "
+            "better than the model in use, or worse. Use it anyway?")
+
+
 class TrainingPanel(QWidget):
     use_model = Signal(str)  # path of the version the supervisor switched to
     finished = Signal(bool)  # True when a fine-tune registered a new version
@@ -125,6 +141,7 @@ class TrainingPanel(QWidget):
         self.register_button.setVisible(False)
         self.register_button.clicked.connect(self._register_clicked)
         self._kept_back: dict | None = None
+        self._versions: dict = {}  # path -> VersionRow of the versions table
 
         self.table = VersionsTable()
         self.use_button = QPushButton("Use selected version")
@@ -267,6 +284,7 @@ class TrainingPanel(QWidget):
     def show_state(self, state: TrainingState) -> None:
         """What the station has: the ratings a fine-tune needs and the model versions."""
         self._show_requirement(state)
+        self._versions = {v.path: v for v in state.versions}
         self.table.show_versions(state.versions)
 
     def _show_requirement(self, state: TrainingState) -> None:
@@ -429,8 +447,13 @@ class TrainingPanel(QWidget):
 
     def use_selected(self) -> None:
         path = self.table.selected_path()
-        if path is not None:
-            self.use_model.emit(path)
+        if path is None:
+            return
+        v = self._versions.get(path)
+        if v is not None and not v.active and is_candidate(v) and not self.confirm(
+                "Use a candidate version?", candidate_question(v)):
+            return
+        self.use_model.emit(path)
 
     def is_running(self) -> bool:
         return self.process is not None

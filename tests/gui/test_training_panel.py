@@ -51,7 +51,9 @@ def test_fine_tune_runs_in_its_own_process_and_registers_a_version(qtbot, rated_
     assert text.split(". ", 1)[1].startswith(("Use the new version", "Keep the current model"))  # advice first
     assert "SRCC" not in text  # the figures are the Details'
     figures = panel.status_details.text()
-    assert "Site test (" in figures and "95 % paired bootstrap" in figures and "Registered as a version" in figures
+    assert "Site test (" in figures and "95 % paired bootstrap" in figures
+    assert ("Registered as a version" in figures) == text.split(". ", 1)[1].startswith("Use the new version")
+    assert ("Registered as a candidate version" in figures) == text.split(". ", 1)[1].startswith("Keep the current model")
     assert "Traceback" not in text and panel.register_button.isHidden()
     assert len(panel.plot.series["val SRCC"]) == 2 and len(panel.plot.series["loss"]) == 2
     assert db.url not in " ".join(panel.job.command())  # handed over in the environment

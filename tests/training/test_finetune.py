@@ -202,7 +202,10 @@ def test_a_fine_tune_that_never_beats_its_starting_weights_on_validation_is_kept
 
 
 def test_decisions_follow_the_interval_of_the_gain():
-    assert finetune.decide(PairedComparison(30, 0.7, 0.75, None, None, [-0.02, 0.12]))[0] is True
+    registered, said = finetune.decide(PairedComparison(30, 0.7, 0.75, None, None, [-0.02, 0.12]))
+    assert registered and said.startswith("registered as a candidate: not better")  # not pressed on the site
+    registered, said = finetune.decide(PairedComparison(30, 0.7, 0.85, None, None, [0.05, 0.2]))
+    assert registered and said.startswith("registered: better than the current version beyond noise")
     assert finetune.decide(PairedComparison(30, 0.7, 0.6, None, None, [-0.2, -0.01]))[0] is False
     assert finetune.decide(PairedComparison(3, 0.5, 0.9, None, None, None))[0] is True  # nothing shown
     assert finetune.decide(PairedComparison(30, 0.7, float("nan"), None, None, None))[0] is False
@@ -325,10 +328,19 @@ def _finished(registered: bool, gain: float, ci, decision: str = "") -> dict:
 def test_the_fine_tunes_outcome_leads_with_what_to_do_in_plain_words():
     """The supervisor reads the advice first; the statistics follow as details."""
     better = summary(_finished(True, 0.05, [0.02, 0.08]))
-    assert better.startswith("Use the new version") and "289" in better.split(".")[0]
+    assert better.startswith("Use the new version: it helps") and "289" in better and "gain +0.050" in better
+    assert "Registered as a version of this station" in better
+    assert "Registered as a candidate version of this station (not in use)" in summary(_finished(True, 0.008, [-0.018, 0.034]))
+    within = summary(_finished(True, 0.03, [-0.005, 0.065]))  # twice the photos would likely show this one
+    assert "enough to show a gain of this size (+0.030) beyond noise, if it is real" in within
+    none = summary(_finished(True, -0.01, [-0.03, 0.01]))
+    assert "unlikely to show this version better, since it gains nothing now" in none
     noise = summary(_finished(True, 0.008, [-0.018, 0.034]))
     assert noise.startswith("Keep the current model") and "no better beyond noise" in noise.split("\n")[0]
-    assert "candidate" in noise and "more rated photos" in noise
+    assert "candidate" in noise and "not shown to help" in noise
+    # What more ratings would change: the interval at twice the photos, and how many a gain this small needs.
+    assert "With twice the rated photos (1778) the uncertainty would shrink from ±0.026 to about ±0.018" in noise
+    assert "about 11 times the ratings (about 9,390 rated photos)" in noise
     kept = summary(_finished(False, -0.3, [-0.5, -0.1], "not registered: worse than the current version beyond noise"))
     assert kept.startswith("Keep the current model") and "You may still register it" in kept
     assert "SRCC" not in noise.split("\n")[0] and "Details:" in noise  # numbers behind the advice

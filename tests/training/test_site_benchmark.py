@@ -151,3 +151,30 @@ def test_the_benchmark_runs_end_to_end_on_a_tiny_site(tmp_path, monkeypatch):
                                 "--root", str(folder), "--sizes", "12", "--out", str(out), "--threads", "1",
                                 "--config", str(cfg)]) == 0
     assert cells[0].stat().st_mtime == stamp
+
+
+def _cell(run: Path, n: int, mos, before, after) -> None:
+    cell = run / "base-1.0" / "site" / f"n{n}"
+    (cell / "finetune").mkdir(parents=True)
+    (cell / "result.json").write_text(json.dumps({"n": n}))
+    with open(cell / "finetune" / "test_predictions.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["image", "mos", "before", "after"])
+        w.writerows((f"/p/{i}.jpg", m, b, a) for i, (m, b, a) in enumerate(zip(mos, before, after)))
+
+
+def test_two_recipes_are_compared_on_the_same_test_photos_and_a_better_one_shows(tmp_path):
+    from training.sitebench.compare import cells, compare_cells, markdown
+
+    rng = np.random.default_rng(0)
+    mos = rng.uniform(0, 100, 200)
+    before = mos + rng.normal(0, 40, 200)
+    _cell(tmp_path / "a", 150, mos, before, before + rng.normal(0, 5, 200))  # recipe A changes nothing
+    _cell(tmp_path / "b", 150, mos, before, mos + rng.normal(0, 10, 200))  # recipe B learns the site
+    result = compare_cells(*(cells(tmp_path / r)[("base-1.0", "site", 150)] for r in ("a", "b")))
+    assert result["n"] == 200 and result["b_minus_a"]["gain_ci"][0] > 0.2
+    assert result["a"]["gain_ci"][0] < 0 < result["a"]["gain_ci"][1]
+    assert "| base-1.0 | site | 150 | 200 |" in markdown(tmp_path / "a", tmp_path / "b", ("A", "B"))
+    _cell(tmp_path / "c", 150, mos[:-1], before[:-1], before[:-1])  # judged on other photos: refused
+    with pytest.raises(ValueError, match="different test photos"):
+        compare_cells(cells(tmp_path / "a")[("base-1.0", "site", 150)], cells(tmp_path / "c")[("base-1.0", "site", 150)])

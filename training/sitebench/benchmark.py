@@ -67,6 +67,7 @@ def finetune(cell: Cell, env: dict) -> dict:
         test_photos = sorted(row["image"] for row in csv.DictReader(f))
     return {"test": report["test"], "validation": report["validation"], "registered": report["registered"],
             "decision": report["decision"], "split": report["split"]["counts"], "teacher": report["teacher"],
+            "recipe": report.get("recipe"),
             "curve": validation_curve(out / "run" / "history.csv"), "test_photos": test_photos,
             "seconds": child.seconds, "peak_mb": child.peak_mb}
 

@@ -14,8 +14,11 @@ def _decision(method: str, r: dict) -> str:
         return (f"{'Apply offered' if r['apply_offered'] else 'Apply stays off'} (nested CV gain "
                 f"{cv['after'] - cv['before']:+.3f} {_ci(cv['gain_ci'])}); {r['describe']}")
     v = r["validation"]
-    said = "registered" if r["registered"] else "not registered"
-    return f"{said}; epoch {v['epoch']} of {v['epochs_run']} chosen on validation"
+    ci = r["test"].get("gain_ci")
+    said = ("not registered" if not r["registered"] else "registered, advised (helps)" if ci and ci[0] > 0
+            else "registered as a candidate" if r["decision"].startswith("registered as a candidate") else "registered")
+    recipe = f"; recipe: {r['recipe']['name']}" if r.get("recipe") else ""
+    return f"{said}; epoch {v['epoch']} of {v['epochs_run']} chosen on validation{recipe}"
 
 
 def results_table(title: str, results: list[dict]) -> list[str]:

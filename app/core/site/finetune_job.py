@@ -156,41 +156,90 @@ def parse_progress(text: str) -> tuple[int, int, float] | None:
 
 
 # --- what a finished fine-tune leaves to the supervisor ------------------------------------------
+def standing(report: dict) -> str:
+    """"better" (the test gain's interval lies above 0: use it), "candidate" (registered, not shown
+    better: the current model stays ahead) or "kept back" (not registered)."""
+    if not report.get("registered"):
+        return "kept back"
+    ci = (report.get("test") or {}).get("gain_ci")
+    return "better" if ci and ci[0] > 0 else "candidate"
+
+
+def rated_photos(report: dict) -> int | None:
+    counts = (report.get("split") or {}).get("counts") or {}
+    return sum(counts.get(k, 0) for k in ("train", "val", "test")) or report.get("rated_photos")
+
+
+def more_ratings(report: dict) -> str:
+    """What more ratings would likely change, in words: the interval's half-width shrinks with the
+    square root of the test photos (a quarter of every new rating is a test photo), so twice the
+    rated photos narrow it by about 1/sqrt(2); a gain of the present size needs (half-width /
+    gain)^2 times the present photos before its interval clears 0."""
+    test = report.get("test") or {}
+    ci, gain, rated = test.get("gain_ci"), test.get("gain"), rated_photos(report)
+    if not ci or gain is None or gain != gain:
+        return ("Too few test photos for an interval: rate more photos (a part of them is held out as test "
+                "photos) before judging a new version.")
+    half = (ci[1] - ci[0]) / 2
+    twice = f"twice the rated photos ({2 * rated})" if rated else "twice the rated photos"
+    narrower = f"With {twice} the uncertainty would shrink from ±{half:.3f} to about ±{half / 2 ** 0.5:.3f}"
+    if ci[0] > 0:
+        return f"{narrower}, which would pin the gain down further."
+    if gain <= 0:
+        return (f"{narrower}; more test photos alone are unlikely to show this version better, since it gains "
+                "nothing now (a fine-tune on more photos may learn more).")
+    times = (half / gain) ** 2
+    if times <= 2:
+        return f"{narrower}: enough to show a gain of this size ({gain:+.3f}) beyond noise, if it is real."
+    needed = f" (about {int(times * rated + 0.5):,} rated photos)" if rated else ""
+    factor = f"{times:.1f}" if times < 10 else f"{times:.0f}"
+    return (f"{narrower}, still too wide for a gain of {gain:+.3f}: showing a gain that small would take about "
+            f"{factor} times the ratings{needed}.")
+
+
 def advice(report: dict) -> str:
     """What the supervisor should do, in plain words and without figures (those are ``details``):
     use the new version only when it ranks the site's test photos better beyond noise; otherwise
     keep the current model (a version no better beyond noise is kept as a candidate, never pressed
-    on the site)."""
-    n, ci = report.get("held_out", "?"), (report.get("test") or {}).get("gain_ci")
-    if not report.get("registered"):
+    on the site); and which recipe made it, and why."""
+    n, said = report.get("held_out", "?"), standing(report)
+    if said == "kept back":
         return ("Keep the current model: the new version was not registered. "
                 f"{_sentence(report.get('decision', ''))} You may still register it.")
-    if ci and ci[0] > 0:
-        return (f"Use the new version: it orders this site's {n} test photos more like your raters than the "
-                "current model does, beyond noise.")
-    return (f"Keep the current model: the new version is no better beyond noise on this site's {n} test photos. "
-            "It is kept as a candidate you may try (select it below and 'Use')."
-            + (" About four times more rated photos would show whether it is better." if ci else ""))
+    if said == "better":
+        return (f"Use the new version: it helps. It orders this site's {n} test photos more like your raters than "
+                f"the current model does, beyond noise.{recipe_text(report)}")
+    ci = (report.get("test") or {}).get("gain_ci")
+    return (f"Keep the current model: the new version is no better beyond noise on this site's {n} test photos, "
+            "so it is not shown to help. It is kept as a candidate you may try (select it below and 'Use')."
+            + (" More rated photos would show whether it is better (Details says how many)." if ci else "")
+            + recipe_text(report))
+
+
+def recipe_text(report: dict) -> str:
+    recipe = report.get("recipe") or {}
+    return f" Recipe: {recipe['name']}, because {recipe['why']}." if recipe.get("name") else ""
 
 
 def details(report: dict) -> str:
-    """The figures behind the advice: the test with its n and interval, the validation that chose
-    the epoch, the split, and whether the version was registered."""
+    """The figures behind the advice: the test with its n and interval, what more ratings would
+    likely change, the validation that chose the epoch, the split, and how it was registered."""
     test, val, counts = report.get("test") or {}, report.get("validation") or {}, (report.get("split") or {}).get("counts") or {}
     before, after = report["before"], report["after"]
     ci = test.get("gain_ci")
     interval = f" [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else " (too few photos for an interval)"
-    uncertainty = (f" The uncertainty is ±{(ci[1] - ci[0]) / 2:.3f}; about four times more rated photos would "
-                   "roughly halve it." if ci and not ci[0] > 0 else "")
     epoch = (f" Epoch {val['epoch']} of {val.get('epochs_run', '?')} was chosen on {val.get('n', '?')} validation photos"
              f" (site val SRCC {_num(val.get('srcc'))}; {_num(val.get('start_srcc'))} before training)."
              if val.get("epoch") else "")
+    registered = {"better": "Registered as a version of this station.",
+                  "candidate": "Registered as a candidate version of this station (not in use).",
+                  "kept back": ""}[standing(report)]
     return (f"Site test ({report.get('held_out', '?')} photos never trained on or chosen by): "
             f"SRCC {_num(before.get('srcc'))} → "
             f"{_num(after.get('srcc'))}, gain {_num(test.get('gain'), sign=True)}{interval} (95 % paired bootstrap); "
-            f"PLCC {_num(before.get('plcc'))} → {_num(after.get('plcc'))}.{uncertainty} Split: {counts.get('train', '?')} "
-            f"train / {counts.get('val', '?')} validation / {counts.get('test', '?')} test.{epoch} "
-            + ("Registered as a version of this station." if report.get("registered") else ""))
+            f"PLCC {_num(before.get('plcc'))} → {_num(after.get('plcc'))}. {more_ratings(report)} Split: "
+            f"{counts.get('train', '?')} train / {counts.get('val', '?')} validation / {counts.get('test', '?')} test."
+            f"{epoch} " + registered)
 
 
 def summary(report: dict) -> str:
