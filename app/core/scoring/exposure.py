@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..model.contract import EXPOSURE_FEATURE_SIZES
+from ..model.contract import EXPOSURE_FEATURE_SIZES  # the contract checks a card's block by these sizes
 
 KINDS = ("over", "under")
 HISTOGRAM_BINS = EXPOSURE_FEATURE_SIZES["luminance_histogram"]
@@ -28,7 +28,6 @@ TONE_STATISTICS = EXPOSURE_FEATURE_SIZES["tone_statistics"]
 # little of where the tones sit, which is what exposure is; the statistics see a channel that
 # clips where luma does not (2 stops over: 62 % -> 66 % capped below 40).
 FEATURES = ("embedding", "luminance_histogram", "tone_statistics")
-FEATURE_SIZES = EXPOSURE_FEATURE_SIZES  # the model contract's, which checks a card's block
 
 
 def _luma(rgb: np.ndarray) -> np.ndarray:
@@ -91,7 +90,7 @@ class ExposureReader:
 
     def embedding_size(self) -> int:
         """How many embedding values the heads read (the rest of the features are the histogram's)."""
-        return int(self.center.size) - sum(FEATURE_SIZES.get(name, 0) for name in self.features)
+        return int(self.center.size) - sum(EXPOSURE_FEATURE_SIZES.get(name, 0) for name in self.features)
 
     def probabilities(self, features: np.ndarray) -> dict[str, float]:
         z = (features - self.center) / self.scale
