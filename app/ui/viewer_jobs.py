@@ -65,12 +65,13 @@ class _ViewerJob:
             # that ran just before has decoded it already.
             outcome = self.outcomes.get(self.key)
             if outcome is None:
+                era = self.outcomes.era  # scores changed after this (a calibration): not kept
                 outcome = score_photo(self.engine, Path(self.path))
                 if outcome.rgb is not None:
                     outcome = replace(outcome, exif=read_exif(self.path))
                 elif outcome.record.status in ("truncated", "corrupt", "damaged"):  # show what decodes, with its status
                     outcome = replace(outcome, rgb=load_what_decodes(self.path))
-                self.outcomes.put(self.key, outcome)
+                self.outcomes.put(self.key, outcome, era)
             self.signals.scored.emit(self.job_id, self.key, outcome)
             damage = None
             stored = model = None
@@ -96,6 +97,10 @@ class _Outcomes:
 
     def __init__(self, size: int):
         self.size, self._items, self._lock = size, OrderedDict(), threading.Lock()
+        # Counts the clears: a job that scored before the latest one (its scores changed since,
+        # e.g. a calibration was applied while it ran) keeps its outcome out of the cache, or the
+        # next request would show the old score.
+        self.era = 0
 
     def get(self, key):
         with self._lock:
@@ -103,8 +108,10 @@ class _Outcomes:
                 self._items.move_to_end(key)
             return self._items.get(key)
 
-    def put(self, key, outcome) -> None:
+    def put(self, key, outcome, era: int | None = None) -> None:
         with self._lock:
+            if era is not None and era != self.era:
+                return
             self._items[key] = outcome
             self._items.move_to_end(key)
             while len(self._items) > self.size:
@@ -113,6 +120,7 @@ class _Outcomes:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self.era += 1
 
 
 class ViewerJobs(QObject):
