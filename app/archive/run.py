@@ -435,7 +435,9 @@ def run_chunks(client: Client, db: Database, model_version_id: int, roots: Itera
                     summary.stopped = result.stopped
             else:
                 exc = future.exception()
-                if isinstance(exc, KilledWorker):
+                # A future lost with its worker may come back with no exception at all (seen when
+                # the machine is loaded): that is a worker's death too, not the chunk's failure.
+                if exc is None or isinstance(exc, KilledWorker):
                     if len(chunk) > 1:  # halved until the photo that kills its worker is alone
                         half = len(chunk) // 2
                         again.extend([chunk[:half], chunk[half:]])
