@@ -109,6 +109,18 @@ def model_loaded(qtbot, w) -> None:
     qtbot.waitUntil(lambda: w.workspace.engine is not None and not w.models.busy(), timeout=30000)
 
 
+def relaunched(qtbot, model_path, tmp_path):
+    """The station opened again on the same home (database and settings), its model in."""
+    from PySide6.QtCore import QSettings
+
+    from app.ui.main_window import MainWindow
+
+    again = MainWindow(model_path, tmp_path / "inspector.db", QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
+    qtbot.addWidget(again)
+    model_loaded(qtbot, again)
+    return again
+
+
 def settled(qtbot, w) -> None:
     """Wait for the window's background database and file work to answer (its short-work lane;
     the viewer's decoding and maps run in a lane of their own and may take longer)."""

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app.ui.gallery import PathRole, StatusRole
-from tests.gui.conftest import model_loaded, settled
+from tests.gui.conftest import relaunched, settled
 from tests.gui.test_report_user_actions import answer_save_dialog, answer_text_dialogs
 from tests.gui.test_user_actions import (action_for, answer_reason, answer_sign_in, answer_supervisor,
                                          choose_folder_with_ctrl_o, signed_in_with_ctrl_u)
@@ -73,7 +73,6 @@ def test_a_whole_shift_ends_with_every_decision_kept_named_and_in_the_report(
         qtbot, window, exported_student, tmp_path, monkeypatch):
     import torch
 
-    from app.ui.main_window import MainWindow
     from models import create_model
     from training.export import export_model
 
@@ -167,10 +166,7 @@ def test_a_whole_shift_ends_with_every_decision_kept_named_and_in_the_report(
 
     # Relaunch: the station comes back as it was left.
     window.close()
-    again = MainWindow(exported_student[1], tmp_path / "inspector.db",
-                       QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
-    qtbot.addWidget(again)
-    model_loaded(qtbot, again)
+    again = relaunched(qtbot, exported_student[1], tmp_path)
     qtbot.waitUntil(lambda: len(again.model.items) == 24 and not again.is_busy(), timeout=120000)
     settled(qtbot, again)
     assert again.workspace.model.version == "9.9.9"

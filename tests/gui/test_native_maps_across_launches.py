@@ -1,10 +1,10 @@
 """A photo's native damage map, computed once, is shown again after a relaunch without its tiles."""
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
 from app.core.scoring.native_maps import NativeMaps
-from tests.gui.conftest import model_loaded
+from tests.gui.conftest import relaunched
 
 pytestmark = pytest.mark.gui
 
@@ -38,7 +38,6 @@ def opened(qtbot, window, folder) -> None:
 
 def test_a_map_computed_before_a_relaunch_is_shown_after_it_without_computing_it_again(
         qtbot, window, photo_folder, exported_student, tmp_path, monkeypatch):
-    from app.ui.main_window import MainWindow
 
     computed = counted_maps(monkeypatch)
     opened(qtbot, window, photo_folder)
@@ -48,10 +47,7 @@ def test_a_map_computed_before_a_relaunch_is_shown_after_it_without_computing_it
     assert list((tmp_path / "home" / "native-maps").glob("*.npz")), "the map should be kept on disk"
     window.close()
 
-    again = MainWindow(exported_student[1], tmp_path / "inspector.db",
-                       QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
-    qtbot.addWidget(again)
-    model_loaded(qtbot, again)
+    again = relaunched(qtbot, exported_student[1], tmp_path)
     qtbot.waitUntil(lambda: len(again.model.items) == 7 and not again.is_busy(), timeout=30000)
     after = show_mapped(qtbot, again, "p2.png")
     assert computed.count(score) == 1, "the relaunched window computed the map again"

@@ -6,12 +6,11 @@ import sqlite3
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QSettings
 from PySide6.QtGui import QImage
 
 from app.core.imageio.thumbnail import MAX_THUMB_BYTES, thumbnail_jpeg, thumbnail_side
 from app.ui.gallery import THUMB_MAX
-from tests.gui.conftest import model_loaded, settled
+from tests.gui.conftest import relaunched, settled
 from tests.gui.test_report_user_actions import scored_folder
 from tests.gui.test_user_actions import action_for
 
@@ -73,7 +72,6 @@ def test_at_the_largest_size_a_thumbnail_has_the_detail_of_its_size_not_an_upsca
 
 def test_a_catalogue_stored_with_128_px_thumbnails_draws_them_again_when_the_largest_size_is_asked(
         qtbot, window, tmp_path, monkeypatch, exported_student):
-    from app.ui.main_window import MainWindow
 
     folder = fine_detail_folder(tmp_path)
     scored_folder(qtbot, window, monkeypatch, folder, n=3)
@@ -83,10 +81,7 @@ def test_a_catalogue_stored_with_128_px_thumbnails_draws_them_again_when_the_lar
         for (image_id, path) in c.execute("select id, path from images").fetchall():
             old = thumbnail_jpeg(np.asarray(Image.open(path).convert("RGB")), side=128)
             c.execute("update thumbnails set jpeg = ? where image_id = ?", (old, image_id))
-    again = MainWindow(exported_student[1], tmp_path / "inspector.db",
-                       QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
-    qtbot.addWidget(again)
-    model_loaded(qtbot, again)
+    again = relaunched(qtbot, exported_student[1], tmp_path)
     qtbot.waitUntil(lambda: len(again.model.items) == 3 and not again.is_busy(), timeout=30000)
     settled(qtbot, again)
     assert {thumbnail_side(it.thumb) for it in again.model.items} == {128}  # reused, not redrawn at opening
