@@ -121,6 +121,22 @@ def relaunched(qtbot, model_path, tmp_path):
     return again
 
 
+def fine_tune_ended_with(qtbot, panel, tmp_path, report: dict) -> bool:
+    """The Training panel's fine-tune process ends, leaving ``report``; returns what the panel
+    signalled (True: a version to use)."""
+    import json
+    import sys
+
+    from app.core.site.finetune_job import FinetuneJob
+
+    panel.job = FinetuneJob(sys.executable, "sqlite://", tmp_path / "m.onnx", tmp_path / "run")
+    panel.job.out_dir.mkdir()
+    (panel.job.out_dir / "finetune_report.json").write_text(json.dumps(report))
+    with qtbot.waitSignal(panel.finished) as done:
+        panel._finished(0, None)
+    return done.args[0]
+
+
 def settled(qtbot, w) -> None:
     """Wait for the window's background database and file work to answer (its short-work lane;
     the viewer's decoding and maps run in a lane of their own and may take longer)."""

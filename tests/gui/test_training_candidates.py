@@ -3,8 +3,6 @@ item 4): the Training panel says in plain words whether a finished fine-tune hel
 on how many photos, which recipe it used and why, and what more ratings would likely change; the
 versions table says which versions help; using a candidate asks first, a version that helps does
 not."""
-import json
-import sys
 
 import pytest
 
@@ -13,10 +11,9 @@ from PySide6.QtWidgets import QMessageBox
 
 from app.core.model.contract import model_identity
 from app.core.model.loader import load_model
-from app.core.site.finetune_job import FinetuneJob
 from app.core.site.plain_words import BETTER, NO_BETTER, NOT_TESTED
 from app.core.store.repository import register_model
-from tests.gui.conftest import settled
+from tests.gui.conftest import fine_tune_ended_with, settled
 from tests.gui.test_user_actions import action_for
 
 pytestmark = pytest.mark.gui
@@ -104,12 +101,7 @@ def test_a_finished_fine_tune_that_does_not_help_is_kept_as_a_candidate_and_says
         "split": {"counts": {"train": 110, "val": 40, "test": 289}},
         "recipe": {"name": "heads only, with rehearsal", "trainable": "heads",
                    "why": "only 110 training photos (fewer than 400): the whole network over-fits so few"}}
-    panel.job = FinetuneJob(sys.executable, "sqlite://", tmp_path / "m.onnx", tmp_path / "run")
-    panel.job.out_dir.mkdir()
-    (panel.job.out_dir / "finetune_report.json").write_text(json.dumps(report))
-    with qtbot.waitSignal(panel.finished) as done:
-        panel._finished(0, None)
-    assert done.args == [True]
+    assert fine_tune_ended_with(qtbot, panel, tmp_path, report) is True
     advice, details = panel.status.text(), panel.status_details.text()  # plain words; the figures behind Details
     assert advice.startswith("Done: new.onnx. Keep the current model: the new version is no better beyond noise "
                              "on this site's 289 test photos, so it is not shown to help.")

@@ -14,7 +14,7 @@ from app.core.store.repository import model_versions
 from app.core.site.training_state import training_state
 from app.ui.training_panel import TrainingPanel
 from tests.conftest import ship_for_tests
-from tests.gui.conftest import model_loaded, settled
+from tests.gui.conftest import fine_tune_ended_with, model_loaded, settled
 
 
 def _panel(qtbot, rated_site, tmp_path):
@@ -251,22 +251,13 @@ def test_the_versions_table_keeps_livec_validation_and_site_test_apart_each_with
 
 
 def test_a_kept_back_version_is_explained_and_offered_for_registration(qtbot, tmp_path):
-    import json
-
-    from app.core.site.finetune_job import FinetuneJob
-
     panel = TrainingPanel("sqlite://", tmp_path / "m.onnx", tmp_path / "runs", python_setting=sys.executable)
     qtbot.addWidget(panel)
     report = {"before": {"srcc": 0.8, "plcc": 0.8, "n": 8}, "after": {"srcc": 0.2, "plcc": 0.3, "n": 8}, "held_out": 8,
               "test": {"n": 8, "gain": -0.6, "gain_ci": [-1.0, -0.2]}, "validation": {"n": 5, "epoch": 2, "srcc": 0.9,
               "epochs_run": 3}, "split": {"counts": {"train": 17, "val": 5, "test": 8}}, "registered": False,
               "decision": "not registered: worse than the current version beyond noise", "model": str(tmp_path / "new.onnx")}
-    panel.job = FinetuneJob(sys.executable, "sqlite://", tmp_path / "m.onnx", tmp_path / "run")
-    panel.job.out_dir.mkdir()
-    (panel.job.out_dir / "finetune_report.json").write_text(json.dumps(report))
-    with qtbot.waitSignal(panel.finished) as done:
-        panel._finished(0, None)
-    assert done.args == [False]
+    assert fine_tune_ended_with(qtbot, panel, tmp_path, report) is False
     text, figures = panel.status.text(), panel.status_details.text()
     assert "SRCC 0.800 → 0.200, gain -0.600 [-1.000, -0.200]" in figures and "8 photos never trained on" in figures
     assert "Epoch 2 of 3 was chosen on 5 validation photos" in figures
