@@ -169,10 +169,15 @@ def main() -> int:
                  measure(app, lambda: panel.vote(3), lambda: panel.ready() or panel.item is None)))
     panel.close()
     rate_the_folder(window.workspace, folder)
-    fitted = lambda: window.training.calibration_label.text().startswith(("Fitted", "Cannot"))  # noqa: E731
+    # Done when the fit's job has reported (a candidate, or the panel saying why not): the panel's
+    # words are for people and change, the controller's state does not.
+    controller = window.training_controller
+    controller.candidate = None
+    fitted = lambda: not background() and (controller.candidate is not None  # noqa: E731
+                                           or window.training.calibration_label.text().startswith("Cannot"))
     rows.append(("fit a site calibration (the rated photos among a million scores)",
-                 measure(app, window.training_controller.fit_calibration, fitted)))
-    if not window.training.calibration_label.text().startswith("Fitted"):  # a fit that failed measures nothing
+                 measure(app, controller.fit_calibration, fitted)))
+    if controller.candidate is None:  # a fit that failed measures nothing
         print(window.training.calibration_label.text(), file=sys.stderr)
         window.close()
         return 1
