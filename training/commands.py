@@ -419,6 +419,9 @@ def register_exposure_reader(sub) -> None:
     p.add_argument("--copies", type=int, default=4, help="exposure copies per photo, at seeded distinct stops")
     p.add_argument("--version", required=True, help="the new model's version")
     p.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads (default: all cores)")
+    p.add_argument("--onset", type=float, default=None,
+                   help="the probability past which the cap falls (default: training/exposure_reader.py's CAP_ONSET, "
+                        "and why)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, required=True, help="folder for the new model's files")
     p.set_defaults(run=_run_exposure_reader)
@@ -434,9 +437,12 @@ def _run_exposure_reader(args) -> int:
     from app.core.scoring.engine import Engine
 
     from .data.rated_sets import parse_rated_set
-    from .exposure_reader import copies_of_the_good, fit_reader, ladder_features, with_reader, write_model
+    from .exposure_reader import CAP_ONSET, copies_of_the_good, fit_reader, ladder_features, with_reader, write_model
     from .stage_joint import load_splits
 
+    onset = CAP_ONSET if args.onset is None else args.onset
+    if not 0 <= onset < 1:
+        raise SystemExit(f"--onset {onset:g}: a probability from 0 up to (not including) 1")
     model = load_model(args.model, threads=args.threads or None)
     train, _ = load_splits([parse_rated_set(values, None) for values in args.data], json.loads(args.config.read_text()))
     rng = np.random.default_rng(args.seed)
@@ -450,7 +456,7 @@ def _run_exposure_reader(args) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     ladders = ladder_features(Engine(model), [lambda it=it: load_rgb(it.image) for it in chosen], args.copies, args.seed,
                               with_copies=copies, progress=args.out / "ladders.npz", names=[it.image for it in chosen])
-    reader, report = fit_reader(ladders, seed=args.seed)
+    reader, report = fit_reader(ladders, seed=args.seed, onset=onset)
     report["data"] = {name: {"photos": sum(it.dataset == name for it in chosen),
                              "with_copies": sum(c for it, c in zip(chosen, copies) if it.dataset == name)}
                       for name in dict.fromkeys(it.dataset for it in chosen)}

@@ -296,14 +296,14 @@ def run_finetune(cfg: dict, db_url: str, base: Path, out: Path) -> dict:
     # overview's embedding, which the fine-tune changed, so it is fitted anew through the new
     # graph on ladders of the site's training photos.
     reading = dict(base_card["reading"]) if "reading" in base_card else None
-    had_exposure_reader = reading is not None and reading.pop("exposure", None) is not None
+    base_reader = reading.pop("exposure", None) if reading is not None else None
     onnx_path, card_path = export_model(model, out / name, info_card, {"reading": reading} if reading else None)
     if base_card.get("detail_model"):
         attach_detail_graph(card_path, base_onnx.with_name(base_card["detail_model"]["onnx_file"]), base_card["detail_model"])
-    if had_exposure_reader:
+    if base_reader is not None:  # fitted anew, where its cap falls kept
         train = data.photos["train"]
         refit_reader(onnx_path, [lambda p=p: load_rgb(p.item.image) for p in train], [p.item.mos for p in train],
-                     cfg.get("threads"), int(cfg.get("seed", 0)))
+                     cfg.get("threads"), int(cfg.get("seed", 0)), onset=float(base_reader.get("onset", 0.0)))
     # What the next fine-tune of this version needs travels with it.
     save_slim_weights(model, onnx_path.with_suffix(".pt"), {"metrics": info_card["metrics"]})
     if carried is not None:

@@ -77,6 +77,8 @@ def test_a_card_with_an_exposure_reader_is_another_model(exported_student, tmp_p
     ("nan weight", "weights and a bias"),
     ("missing under", "under must hold"),
     ("string bias", "weights and a bias"),
+    ("onset 1", "onset must be a number"),
+    ("onset as text", "onset must be a number"),
 ])
 def test_a_card_whose_exposure_reader_is_malformed_is_refused_with_its_reason(exported_student, tmp_path, block, said):
     size = _embedding_size(exported_student[1])
@@ -100,6 +102,10 @@ def test_a_card_whose_exposure_reader_is_malformed_is_refused_with_its_reason(ex
         block = {k: v for k, v in good.items() if k != "under"}
     elif block == "string bias":
         block = dict(good, over={"weights": [0.0] * size, "bias": "1/2"})
+    elif block == "onset 1":  # the cap would divide by 1 - onset = 0
+        block = dict(good, onset=1.0)
+    elif block == "onset as text":
+        block = dict(good, onset="0.5")
     path = _with_reader(exported_student, tmp_path, block)
     # json.dumps writes NaN, as an edited card could hold it; the loader refuses it either way.
     with pytest.raises(ModelError, match="exposure") as err:
@@ -138,3 +144,27 @@ def test_an_exposure_reader_also_reads_where_the_overviews_tones_sit(exported_st
     blown = np.full((96, 128, 3), 250, np.uint8)
     assert engine.score(grey).exposure.score > 99 and not engine.score(grey).exposure_capped
     assert engine.score(blown).exposure.kind == "over" and engine.score(blown).score < 1
+
+
+@pytest.mark.parametrize("p, cap", [(0.0, 100.0), (0.3, 100.0), (0.5, 100.0), (0.7, 60.0), (0.8, 40.0), (1.0, 0.0)])
+def test_the_cap_falls_only_once_the_reader_is_surer_than_its_onset(p, cap):
+    """Below the onset a photo keeps its score whatever the heads say; past it the cap falls to
+    the bottom of the range at p = 1, so an onset of 0.5 fails (below 40) from p = 0.8."""
+    from app.core.scoring.exposure import exposure_cap
+
+    assert exposure_cap(p, 0.5) == pytest.approx(cap)
+    assert exposure_cap(p, 0.5, (0.0, 10.0)) == pytest.approx(cap / 10)
+
+
+def test_a_cards_onset_is_read_and_is_part_of_the_models_identity(exported_student, tmp_path):
+    size = _embedding_size(exported_student[1])
+    rgb = np.random.default_rng(0).integers(0, 256, (96, 128, 3), dtype=np.uint8)
+    p = 1 / (1 + np.exp(-1.5))  # 0.82: past an onset of 0.5
+    cards = {}
+    for onset in (0.0, 0.5):
+        folder = tmp_path / f"onset{onset}"
+        folder.mkdir()
+        model = load_model(_with_reader(exported_student, folder, dict(_block(size, over_bias=1.5), onset=onset)))
+        assert Engine(model).score(rgb).exposure.score == pytest.approx(100 * (1 - max(0.0, p - onset) / (1 - onset)))
+        cards[onset] = model.card
+    assert model_identity(cards[0.0]) != model_identity(cards[0.5])

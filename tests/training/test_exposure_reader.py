@@ -78,6 +78,20 @@ def test_exposure_reader_command_gives_a_model_a_reader_as_a_new_model(exported_
     rgb = np.random.default_rng(0).integers(0, 256, (80, 96, 3), dtype=np.uint8)
     result = Engine(model).score(rgb)
     assert result.exposure is not None and result.score <= Engine(load_model(onnx_path)).score(rgb).score + 1e-6
+    assert exposure["onset"] == 0.0 and "100 x (1 - p)" in card["notes"]["exposure"]
+
+
+def test_the_exposure_reader_command_writes_the_onset_it_is_given_and_refuses_a_nonsense_one(
+        exported_student, tiny_mos_set, tmp_path):
+    _, onnx_path, _ = exported_student
+    csv_path, root = tiny_mos_set
+    args = ["exposure-reader", "--model", str(onnx_path), "--data", "livec", str(csv_path), str(root), "--photos", "8",
+            "--copies", "1", "--version", "9.9.9", "--threads", "1"]
+    assert main([*args, "--onset", "0.5", "--out", str(tmp_path / "half")]) == 0
+    card = load_model(tmp_path / "half" / onnx_path.name).card
+    assert card["reading"]["exposure"]["onset"] == 0.5 and "once p passes 0.5" in card["notes"]["exposure"]
+    with pytest.raises(SystemExit, match="--onset 1"):
+        main([*args, "--onset", "1", "--out", str(tmp_path / "one")])
 
 
 @pytest.mark.slow
@@ -91,7 +105,7 @@ def test_a_fine_tune_of_a_model_with_an_exposure_reader_refits_it_through_its_ow
     photos = sorted((tmp_path / "site").glob("*.png"))
     csv.write_text("image,mos,std\n" + "".join(f"{p.name},50,5\n" for p in photos))
     assert main(["exposure-reader", "--model", str(base), "--data", "site", str(csv), str(tmp_path / "site"),
-                 "--copies", "2", "--version", "0.1.1", "--out", str(with_reader), "--threads", "1"]) == 0
+                 "--copies", "2", "--version", "0.1.1", "--out", str(with_reader), "--threads", "1", "--onset", "0.25"]) == 0
     base_card = load_model(with_reader / base.name).card
     db = open_database(db_path)
     admit_model(db, base_card, str(with_reader / base.name), approved_by="test")
@@ -103,6 +117,7 @@ def test_a_fine_tune_of_a_model_with_an_exposure_reader_refits_it_through_its_ow
     child = load_model(report["model"]).card
     refit = child["reading"]["exposure"]
     assert refit["center"] != base_card["reading"]["exposure"]["center"]  # the new graph's embedding
+    assert refit["onset"] == 0.25  # the base's choice of where the cap falls is kept
     assert child["training"]["exposure_reader"]["photos"] == report["split"]["counts"]["train"]
     assert Engine(load_model(report["model"])).score(np.full((72, 88, 3), 128, np.uint8)).exposure is not None
 

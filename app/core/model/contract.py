@@ -180,6 +180,9 @@ def _exposure_problem(block: object) -> str | None:
     size = len(block["center"])
     if len(block["scale"]) != size or any(v <= 0 for v in block["scale"]):
         return f"scale must hold {size} positive numbers, one per embedding value"
+    onset = block.get("onset", 0.0)
+    if not (_is_number(onset) and 0 <= onset < 1):
+        return "onset must be a number from 0 up to (not including) 1"
     for kind in ("over", "under"):
         head = block.get(kind)
         if not (isinstance(head, dict) and numbers(head.get("weights")) and len(head["weights"]) == size

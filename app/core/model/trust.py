@@ -34,6 +34,8 @@ SHIPPED: set[str] = {
     "f11fddaddb3c2d088acdf79aa9fd56444412f04dec8f38b84883bbb4d95f7ffb",
     # mobileiqa-student 0.5.0
     "7b1c670f73c4bb09b8dba794ffbed5a53fbcfdc4b81556237e326b3212081bd8",
+    # mobileiqa-student 0.6.0 (0.5.0's graphs read with an exposure reader)
+    "a794d020be84c90718410a18b04ed96201e9016c807afdc2385d198bb5429212",
 }
 
 

@@ -6,9 +6,10 @@ learnt their MOS ranks a photo 2 stops over below its clean original but does no
 an inspector fails it at a glance. Two logistic heads (over, under) on the overview's embedding
 (the one stored with every score) and the overview's tones (luma histogram, clipped and crushed
 pixels) are fitted on exposure ladders of rated photos in linear light
-(``training/exposure_reader.py``); the card carries their weights. Their opinion,
-100 x (1 - the surer head's probability), caps the score: it can only lower it, and a photo whose
-exposure is fine (both probabilities near 0) keeps the score its other readers gave.
+(``training/exposure_reader.py``); the card carries their weights. The surer head's probability
+p caps the score once it passes the card's ``onset``: the cap falls from the top of the score
+range at p = onset to its bottom at p = 1. It can only lower a score, and a photo whose exposure
+is fine (p below the onset) keeps the score its other readers gave.
 """
 from __future__ import annotations
 
@@ -56,6 +57,14 @@ def tone_statistics(rgb: np.ndarray) -> np.ndarray:
     return np.asarray(values, np.float64)
 
 
+def exposure_cap(p, onset: float, score_range: tuple[float, float] = (0.0, 100.0)):
+    """The most a score may be for exposure-failure probability ``p`` (a number or an array):
+    the top of the range up to ``onset``, falling linearly to its bottom at p = 1."""
+    low, high = score_range
+    past = np.clip((np.asarray(p, np.float64) - onset) / (1.0 - onset), 0.0, 1.0)
+    return low + (high - low) * (1.0 - past)
+
+
 def exposure_features(embedding: np.ndarray, view: np.ndarray, features: tuple[str, ...] = FEATURES) -> np.ndarray:
     """What the heads read, from the overview's embedding and its pixels (``view``)."""
     parts = {"embedding": lambda: np.asarray(embedding, np.float64).reshape(-1),
@@ -77,6 +86,7 @@ class ExposureReader:
     weights: dict[str, np.ndarray]  # per kind, [D]
     bias: dict[str, float]
     features: tuple[str, ...] = FEATURES
+    onset: float = 0.0  # the probability past which the cap falls (cards of before the onset: 0)
 
     @classmethod
     def from_card(cls, card: dict) -> ExposureReader | None:
@@ -86,7 +96,8 @@ class ExposureReader:
             return None
         return cls(center=np.asarray(block["center"], np.float64), scale=np.asarray(block["scale"], np.float64),
                    weights={k: np.asarray(block[k]["weights"], np.float64) for k in KINDS},
-                   bias={k: float(block[k]["bias"]) for k in KINDS}, features=tuple(block["features"]))
+                   bias={k: float(block[k]["bias"]) for k in KINDS}, features=tuple(block["features"]),
+                   onset=float(block.get("onset", 0.0)))
 
     def embedding_size(self) -> int:
         """How many embedding values the heads read (the rest of the features are the histogram's)."""
@@ -101,15 +112,16 @@ class ExposureReader:
         """The cap for a photo whose overview (``view``, the pixels the network read) gave ``embedding``."""
         p = self.probabilities(exposure_features(embedding, view, self.features))
         kind = max(KINDS, key=p.get)
-        low, high = score_range
-        return ExposureOpinion(low + (high - low) * (1.0 - p[kind]), kind, p[kind])
+        return ExposureOpinion(float(exposure_cap(p[kind], self.onset, score_range)), kind, p[kind])
 
     def to_card(self, meaning: str | None = None) -> dict:
-        block = {"features": list(self.features), "center": self.center.tolist(), "scale": self.scale.tolist()}
+        block = {"features": list(self.features), "center": self.center.tolist(), "scale": self.scale.tolist(),
+                 "onset": self.onset}
         block |= {k: {"weights": self.weights[k].tolist(), "bias": self.bias[k]} for k in KINDS}
         block["meaning"] = meaning or (
             "two logistic heads on the overview's embedding, its luma histogram (16 bins) and tone statistics "
-            "(clipped and crushed pixels, luma percentiles) give the probability that the photo is over- or under-exposed beyond what an inspector accepts; 100 x (1 - the larger) caps "
-            "the score")
+            "(clipped and crushed pixels, luma percentiles) give the probability p that the photo is over- or under-exposed beyond what an inspector accepts; "
+            + ("100 x (1 - the larger p) caps the score" if self.onset == 0 else
+               f"once the larger p passes {self.onset:g}, the score is capped at 100 x (1 - (p - {self.onset:g}) / {1 - self.onset:g})"))
         return block
 
