@@ -1,6 +1,4 @@
 """What a person touches: menu actions and shortcut keys on the real window, dialogs answered."""
-from pathlib import Path
-
 import pytest
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QInputDialog
