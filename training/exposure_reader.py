@@ -28,7 +28,7 @@ from scipy.optimize import minimize
 from scipy.special import expit
 
 from app.core.scoring.engine import Engine
-from app.core.scoring.exposure import FEATURES, KINDS, ExposureReader, exposure_cap, exposure_features
+from app.core.scoring.exposure import FEATURES, KINDS, ExposureReader, cap_in_words, exposure_cap, exposure_features
 from app.core.scoring.reading import overview
 
 from .atomic import atomic_path, write_text_atomic
@@ -158,8 +158,7 @@ def fit_reader(ladders: Ladders, l2_grid: Sequence[float] = (1e-4, 3e-4, 1e-3, 3
 
 def reader_note(onset: float) -> str:
     """The card's sentence on what the reader does to the score and why."""
-    cap = "100 x (1 - p)" if onset == 0 else f"100 x (1 - (p - {onset:g}) / {1 - onset:g}) once p passes {onset:g}"
-    return (f"the exposure reader caps the score at {cap}, p the larger of two logistic heads' probabilities "
+    return (f"the exposure reader caps the score at {cap_in_words(onset)}, p the larger of two logistic heads' probabilities "
             "(over, under) on the overview's embedding and tones that the photo is exposed past what an inspector accepts "
             f"(fitted on copies of rated photos: none up to {ACCEPTED_STOPS:g} stop, all from {FAILED_STOPS:g} stops, "
             "in linear light): the rated datasets' raters were lenient on exposure (LIVEC's crowd gave near-black "

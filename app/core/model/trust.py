@@ -35,7 +35,7 @@ SHIPPED: set[str] = {
     # mobileiqa-student 0.5.0
     "7b1c670f73c4bb09b8dba794ffbed5a53fbcfdc4b81556237e326b3212081bd8",
     # mobileiqa-student 0.6.0 (0.5.0's graphs read with an exposure reader)
-    "a794d020be84c90718410a18b04ed96201e9016c807afdc2385d198bb5429212",
+    "3dedd426e1e150af7da4e7ef836b3ebcf199261621b53f1fb5f84728c2e033c3",
 }
 
 

@@ -65,6 +65,11 @@ def exposure_cap(p, onset: float, score_range: tuple[float, float] = (0.0, 100.0
     return low + (high - low) * (1.0 - past)
 
 
+def cap_in_words(onset: float) -> str:
+    """What ``exposure_cap`` does, as a card says it (p: the surer head's probability)."""
+    return "100 x (1 - p)" if onset == 0 else f"100 x (1 - (p - {onset:g}) / {1 - onset:g}) once p passes {onset:g}"
+
+
 def exposure_features(embedding: np.ndarray, view: np.ndarray, features: tuple[str, ...] = FEATURES) -> np.ndarray:
     """What the heads read, from the overview's embedding and its pixels (``view``)."""
     parts = {"embedding": lambda: np.asarray(embedding, np.float64).reshape(-1),
@@ -120,8 +125,7 @@ class ExposureReader:
         block |= {k: {"weights": self.weights[k].tolist(), "bias": self.bias[k]} for k in KINDS}
         block["meaning"] = meaning or (
             "two logistic heads on the overview's embedding, its luma histogram (16 bins) and tone statistics "
-            "(clipped and crushed pixels, luma percentiles) give the probability p that the photo is over- or under-exposed beyond what an inspector accepts; "
-            + ("100 x (1 - the larger p) caps the score" if self.onset == 0 else
-               f"once the larger p passes {self.onset:g}, the score is capped at 100 x (1 - (p - {self.onset:g}) / {1 - self.onset:g})"))
+            "(clipped and crushed pixels, luma percentiles) give the probability p that the photo is over- or "
+            f"under-exposed beyond what an inspector accepts, p the larger; the score is capped at {cap_in_words(self.onset)}")
         return block
 
