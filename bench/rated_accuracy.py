@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.core.scoring.engine import Engine  # noqa: E402
 from app.core.imageio.decode import load_rgb  # noqa: E402
 from app.core.model.loader import load_model  # noqa: E402
-from training.commands import CONFIGS  # noqa: E402
+from training.command_options import CONFIGS  # noqa: E402
 from training.data.rated_sets import RatedSet  # noqa: E402
 from training.stage_joint import load_splits  # noqa: E402
 

@@ -9,7 +9,7 @@ from PIL import Image
 from torch.utils.data import DataLoader
 
 from training.__main__ import main
-from training.commands import apply_settings
+from training.command_options import apply_settings
 from training.data.mos import MOSDataset, read_mos_csv
 from training.device import pick_device, reseed_worker
 
