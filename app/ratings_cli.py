@@ -1,7 +1,7 @@
 """``python -m app ratings import|export|mos``: the station's ratings in and out, headless.
 
 - ``import VOTES.csv [--root DIR] [--gold GOLD.csv] [--rater-prefix P]``: stores the file's votes
-  as raw votes (layouts: app.core.ratings.csv_import); a vote already stored is not added twice.
+  as raw votes (layouts: app.core.ratings.votes_file); a vote already stored is not added twice.
 - ``export [--csv OUT] [--gold OUT] [--root DIR]``: every raw vote, withdrawn ones included.
 - ``mos [--csv OUT] [--raters OUT] [--root DIR]``: per photo MOS, std, n and 95 % CI with and
   without the rejected raters (and the subject model's estimate); per rater the screening
@@ -20,7 +20,8 @@ import sys
 from pathlib import Path
 
 from .core.ratings.csv_export import export_gold, export_votes, site_ratings, write_photo_table, write_rater_table
-from .core.ratings.csv_import import RatingsFileError, import_votes
+from .core.ratings.csv_import import import_votes
+from .core.ratings.votes_file import RatingsFileError
 from .core.ratings.import_ledger import unfinished_imports
 from .core.ratings.mos import votes_per_photo_text
 from .core.store import open_database

@@ -12,7 +12,7 @@ import pytest
 from app.__main__ import main
 from app.core.ratings.session import LabelingSession, screened_site_mos
 from app.core.ratings.csv_export import batch_summary, site_ratings
-from app.core.ratings.csv_import import parse_time
+from app.core.ratings.votes_file import parse_time
 from app.core.store import open_database
 
 PHOTOS = [f"p{i:02d}.jpg" for i in range(12)]

@@ -103,7 +103,7 @@ def _mutants(seed: int, n: int):
 
 
 def test_fuzzed_ratings_files_give_votes_or_one_refusal_never_anything_else(tmp_path):
-    from app.core.ratings.csv_import import RatingsFileError, read_votes_csv
+    from app.core.ratings.votes_file import RatingsFileError, read_votes_csv
 
     path = tmp_path / "fuzz.csv"
     outcomes = {"read": 0, "refused": 0}

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event
 
 from app.__main__ import main
-from app.core.ratings import csv_import
+from app.core.ratings import csv_import, votes_file
 from app.core.ratings.csv_import import import_votes
 from app.core.store import open_database
 
@@ -39,7 +39,7 @@ def small_chunks(monkeypatch):
 
 def _interrupt_reading_at(monkeypatch, row):
     """Ctrl+C while the file's ``row``-th photo is read."""
-    real, calls = csv_import.resolve_photo, [0]
+    real, calls = votes_file.resolve_photo, [0]
 
     def resolve(text, base):
         calls[0] += 1
@@ -47,7 +47,7 @@ def _interrupt_reading_at(monkeypatch, row):
             raise KeyboardInterrupt
         return real(text, base)
 
-    monkeypatch.setattr(csv_import, "resolve_photo", resolve)
+    monkeypatch.setattr(votes_file, "resolve_photo", resolve)
     return calls
 
 
@@ -144,5 +144,5 @@ def test_skipped_rows_are_counted_but_only_the_first_are_kept(tmp_path, small_ch
     finally:
         db.close()
     assert result.added == ROWS // 2 and result.skipped_rows == ROWS // 2
-    assert len(result.skipped) == csv_import.SKIPPED_KEPT and result.skipped[0][0] == 3
+    assert len(result.skipped) == votes_file.SKIPPED_KEPT and result.skipped[0][0] == 3
     assert f"{ROWS // 2} row(s) skipped" in result.text()

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import text
 
 from app.__main__ import main
-from app.core.ratings import csv_import
+from app.core.ratings import csv_import, votes_file
 from app.core.store import open_database
 
 ROWS, CHUNK = 300, 100
@@ -34,7 +34,7 @@ def test_a_file_imported_twice_or_resumed_stores_each_vote_once_on_postgresql(po
     monkeypatch.setattr(csv_import, "CHUNK_ROWS", CHUNK)
     url = postgres_cluster.new_database("ratings_import")
     votes = _votes_csv(tmp_path / "v.csv")
-    real, calls = csv_import.resolve_photo, [0]
+    real, calls = votes_file.resolve_photo, [0]
 
     def stop_at_row(text_, base):  # Ctrl+C while the file's 2 * CHUNK + 17th photo is read
         calls[0] += 1
@@ -43,7 +43,7 @@ def test_a_file_imported_twice_or_resumed_stores_each_vote_once_on_postgresql(po
         return real(text_, base)
 
     with monkeypatch.context() as m:
-        m.setattr(csv_import, "resolve_photo", stop_at_row)
+        m.setattr(votes_file, "resolve_photo", stop_at_row)
         with pytest.raises(KeyboardInterrupt):
             main(["ratings", "--db", url, "import", str(votes)])
     assert _stored(url) == (2 * CHUNK, 2 * CHUNK)  # the chunks before the stop stand

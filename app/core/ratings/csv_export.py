@@ -23,7 +23,8 @@ from .screening import Screening, screen
 from .session import gold_answers, standing_votes
 from .subject_model import fit_subject_model
 
-from .csv_import import GOLD_COLUMNS, VOTE_COLUMNS, condition_text, format_time, session_label
+from .csv_import import condition_text, session_label
+from .votes_file import GOLD_COLUMNS, VOTE_COLUMNS, format_time
 
 
 def _shown_path(path: str, root: Path | None) -> str:
