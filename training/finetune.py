@@ -34,6 +34,7 @@ from sqlalchemy import select
 
 from app.core.stats import PairedComparison, compare_srcc
 from app.core.scoring.engine import Engine
+from app.core.scoring.exposure import ExposureReader
 from app.core.imageio.decode import load_rgb
 from app.core.ratings.session import gold_answers, practice_answers, screened_site_mos
 from app.core.model.contract import model_identity, sha256_file
@@ -294,16 +295,17 @@ def run_finetune(cfg: dict, db_url: str, base: Path, out: Path) -> dict:
     # The site's ratings refine the overview network; the detail reader and the card's reading
     # are the base model's, carried over unchanged, but for an exposure reader: it reads the
     # overview's embedding, which the fine-tune changed, so it is fitted anew through the new
-    # graph on ladders of the site's training photos.
+    # graph on ladders of the site's training photos and kept only where it reads them better
+    # than the base's reader does (training/exposure_reader.py, refit_reader).
     reading = dict(base_card["reading"]) if "reading" in base_card else None
     base_reader = reading.pop("exposure", None) if reading is not None else None
     onnx_path, card_path = export_model(model, out / name, info_card, {"reading": reading} if reading else None)
     if base_card.get("detail_model"):
         attach_detail_graph(card_path, base_onnx.with_name(base_card["detail_model"]["onnx_file"]), base_card["detail_model"])
-    if base_reader is not None:  # fitted anew, where its cap falls kept
+    if base_reader is not None:  # refitted, or kept where it reads the new graph better
         train = data.photos["train"]
         refit_reader(onnx_path, [lambda p=p: load_rgb(p.item.image) for p in train], [p.item.mos for p in train],
-                     cfg.get("threads"), int(cfg.get("seed", 0)), onset=float(base_reader.get("onset", 0.0)))
+                     cfg.get("threads"), int(cfg.get("seed", 0)), base=ExposureReader.from_card(base_card))
     # What the next fine-tune of this version needs travels with it.
     save_slim_weights(model, onnx_path.with_suffix(".pt"), {"metrics": info_card["metrics"]})
     if carried is not None:

@@ -9,7 +9,7 @@ from app.core.model.loader import load_model
 from app.core.scoring.engine import Engine
 from training.__main__ import main
 from training.data.heavy_damage import exposed
-from training.exposure_reader import Ladders, exposure_targets, fit_reader
+from training.exposure_reader import Ladders, exposure_targets, fit_reader, refit_or_keep
 
 
 def test_exposure_targets_accept_one_stop_and_fail_two_on_each_side():
@@ -45,6 +45,24 @@ def _ladders(photos=60, seed=0):
     features = rng.normal(0, 1, (len(stops), 6))
     features[:, 0] = stops + rng.normal(0, 0.2, len(stops))
     return Ladders(features, stops.astype(float), np.repeat(np.arange(photos), 5))
+
+
+def test_a_fine_tune_keeps_the_base_reader_where_it_reads_the_sites_ladders_better_than_a_refit():
+    """A refit on a site's few photos can over-fit; the base's reader, never fitted on them, is
+    judged on them as they stand and kept when its loss is the lower."""
+    site = _ladders(photos=12, seed=1)  # a small site
+    good_base, _ = fit_reader(_ladders(photos=200, seed=2))  # a reader that learnt from many photos
+    reader, report = refit_or_keep(site, good_base)
+    assert report["kept"] == "base" and reader is good_base
+    assert report["base_reader_loss"] <= report["refit_cv_loss"]
+    wrong = {k: -w for k, w in good_base.weights.items()}  # a base whose heads read the other way
+    bad_base = type(good_base)(good_base.center, good_base.scale, wrong, good_base.bias, good_base.features, 0.3)
+    reader, report = refit_or_keep(site, bad_base)
+    assert report["kept"] == "refit" and reader is not bad_base and reader.onset == 0.3
+    other_size = type(good_base)(good_base.center[:3], good_base.scale[:3], {k: w[:3] for k, w in wrong.items()},
+                                 good_base.bias, good_base.features)
+    reader, report = refit_or_keep(site, other_size)  # a base that reads other features cannot be judged
+    assert report["kept"] == "refit" and report["base_reader_loss"] is None
 
 
 def test_the_reader_learns_which_copies_an_inspector_fails_cross_validated_over_photos():
@@ -116,8 +134,11 @@ def test_a_fine_tune_of_a_model_with_an_exposure_reader_refits_it_through_its_ow
     report = json.loads((out / "finetune_report.json").read_text())
     child = load_model(report["model"]).card
     refit = child["reading"]["exposure"]
-    assert refit["center"] != base_card["reading"]["exposure"]["center"]  # the new graph's embedding
-    assert refit["onset"] == 0.25  # the base's choice of where the cap falls is kept
+    said = child["training"]["exposure_reader"]
+    assert said["kept"] in ("base", "refit") and said["refit_cv_loss"] > 0 and said["base_reader_loss"] > 0
+    kept_base = refit["center"] == base_card["reading"]["exposure"]["center"]
+    assert kept_base == (said["kept"] == "base")  # the card holds the reader it says it kept
+    assert refit["onset"] == 0.25  # the base's choice of where the cap falls is kept either way
     assert child["training"]["exposure_reader"]["photos"] == report["split"]["counts"]["train"]
     assert Engine(load_model(report["model"])).score(np.full((72, 88, 3), 128, np.uint8)).exposure is not None
 
