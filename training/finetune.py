@@ -51,7 +51,7 @@ from .data.mos import MOSItem, write_mos_csv
 from .export import annotate_card, attach_detail_graph, export_model, save_slim_weights
 from .exposure_reader import refit_reader
 from .metrics import iqa_metrics
-from .site_recipe import choose_recipe
+from .site_recipe import choose_recipe, read_as_overview
 from .site_split import SplitRule, assign, counts
 
 log = logging.getLogger(__name__)
@@ -157,9 +157,7 @@ def start_validation(student_ckpt: Path, items: list[MOSItem], cfg: dict) -> dic
     model.to(pick_device(cfg.get("device")))
     photos = MOSDataset(items, Path("/"), model.config.mean, model.config.std)
     if cfg.get("overview_side"):  # the recipe validates on photos as the overview reads them: so does epoch 0
-        from app.core.scoring.reading import overview
-
-        photos.images = [overview(img, int(cfg["overview_side"])) for img in photos.images]
+        read_as_overview(photos, int(cfg["overview_side"]))
     return validate(model, photos)
 
 
@@ -190,7 +188,7 @@ def decide(comparison: PairedComparison, validation: dict | None = None) -> tupl
     if comparison.gain_ci is None:
         return True, (f"registered as a candidate: {said}; too few test photos for an interval, so neither "
                       "shown worse nor shown better")
-    if comparison.gain_ci[0] > 0:
+    if comparison.better:
         return True, f"registered: better than the current version beyond noise on the test photos ({said})"
     return True, (f"registered as a candidate: not better than the current version beyond noise on the test photos "
                   f"({said}); the current version stays in use unless the supervisor chooses this one")
@@ -298,14 +296,16 @@ def run_finetune(cfg: dict, db_url: str, base: Path, out: Path) -> dict:
     # graph on ladders of the site's training photos and kept only where it reads them better
     # than the base's reader does (training/exposure_reader.py, refit_reader).
     reading = dict(base_card["reading"]) if "reading" in base_card else None
-    base_reader = reading.pop("exposure", None) if reading is not None else None
+    if reading is not None:
+        reading.pop("exposure", None)
+    base_reader = ExposureReader.from_card(base_card)
     onnx_path, card_path = export_model(model, out / name, info_card, {"reading": reading} if reading else None)
     if base_card.get("detail_model"):
         attach_detail_graph(card_path, base_onnx.with_name(base_card["detail_model"]["onnx_file"]), base_card["detail_model"])
     if base_reader is not None:  # refitted, or kept where it reads the new graph better
         train = data.photos["train"]
         refit_reader(onnx_path, [lambda p=p: load_rgb(p.item.image) for p in train], [p.item.mos for p in train],
-                     cfg.get("threads"), int(cfg.get("seed", 0)), base=ExposureReader.from_card(base_card))
+                     cfg.get("threads"), int(cfg.get("seed", 0)), base=base_reader)
     # What the next fine-tune of this version needs travels with it.
     save_slim_weights(model, onnx_path.with_suffix(".pt"), {"metrics": info_card["metrics"]})
     if carried is not None:

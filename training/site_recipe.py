@@ -32,12 +32,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from app.core.scoring.reading import overview
 from models.base import PAD_MULTIPLE
 
 from .data.mos import MOSDataset, read_mos_csv, split_items
 from .loop import fit
-from app.core.scoring.reading import overview
-
 from .losses import mos_losses, rated_batch_losses
 from .stage_mos import build_model, store_best_metrics
 
@@ -64,6 +63,12 @@ def choose_recipe(cfg: dict, n_train: int) -> tuple[dict, dict]:
            "the current model's own scores so that it forgets nothing the site's photos do not show")
     return run, {"name": small.get("name", "heads only, with rehearsal"), "trainable": run.get("trainable", "heads"),
                  "why": why}
+
+
+def read_as_overview(photos: MOSDataset, side: int) -> MOSDataset:
+    """The dataset's photos reduced as the app's overview reads them (long side ``side``)."""
+    photos.images = [overview(img, side) for img in photos.images]
+    return photos
 
 
 def set_trainable(model: nn.Module, trainable: str) -> int:
@@ -96,20 +101,17 @@ def site_loss(base: nn.Module | None, weights: dict, rehearsal: float, site_scal
     def loss_fn(model, batch):
         x = batch["image"]
         h, w = x.shape[-2:]
-        if backbone_frozen(model):
+        if backbone_frozen(model):  # the frozen backbone runs once, for the model and the base alike
             with torch.no_grad():
                 stages = _stages(model, x)
-            out = model.forward_from_stages(stages, h, w)
-            before = None
-            if base is not None and rehearsal > 0:
-                with torch.no_grad():
-                    before = base.forward_from_stages(stages, h, w)["score"]
+            run = lambda net: net.forward_from_stages(stages, h, w)  # noqa: E731
         else:
-            out = model(x)
-            before = None
-            if base is not None and rehearsal > 0:
-                with torch.no_grad():
-                    before = base(x)["score"]
+            run = lambda net: net(x)  # noqa: E731
+        out = run(model)
+        before = None
+        if base is not None and rehearsal > 0:
+            with torch.no_grad():
+                before = run(base)["score"]
         mos = batch["mos"].float()
         terms = mos_losses(out, mos, weights) if site_scale else rated_batch_losses(out, mos, False, weights)
         if before is not None:
@@ -137,7 +139,7 @@ def run_site_stage(cfg: dict, csv_path: Path, out_dir: Path) -> list[dict]:
     val_set = MOSDataset(val_items, Path("/"), mean, std) if val_items else None
     if cfg.get("overview_side"):  # as the app reads them; validation too, so it chooses what the app will see
         for part in (train_set, val_set) if val_set else (train_set,):
-            part.images = [overview(img, int(cfg["overview_side"])) for img in part.images]
+            read_as_overview(part, int(cfg["overview_side"]))
     weights = cfg.get("loss", {"l1": 1.0, "plcc": 1.0, "diversity": 0.01})
     card_info = {"training": {
         "data": f"{csv_path} ({len(train_items)} train / {len(val_items)} val)",

@@ -34,6 +34,7 @@ from ..core.site.finetune_job import FinetuneJob, advice, install_hint, parse_pr
 from ..core.site.finetune_job import details as outcome_details
 from ..core.site.plain_words import ratings_in_words
 from ..core.site.training_state import TrainingState
+from ..core.stats import above_zero
 from .curve_plot import CurvePlot
 from .training_setup_box import PipelineSetupBox
 from .training_tables import RatedPhotosTable, VersionsTable
@@ -53,7 +54,7 @@ ABOUT_CALIBRATION_DETAILS = ("A monotone map of the model's score to the site's 
 
 def is_candidate(v) -> bool:
     """A site fine-tune not shown to help: its test gain's interval does not lie above 0."""
-    return v.srcc_after is not None and not (v.site_gain_ci and v.site_gain_ci[0] > 0)
+    return v.srcc_after is not None and not above_zero(v.site_gain_ci)
 
 
 def candidate_question(v) -> str:

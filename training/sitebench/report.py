@@ -3,6 +3,8 @@
 wall time, peak memory), then the fine-tune's validation SRCC per epoch (where over-fitting shows)."""
 from __future__ import annotations
 
+from app.core.stats import above_zero
+
 
 def _ci(v) -> str:
     return f"[{v[0]:+.3f}, {v[1]:+.3f}]" if v else "[no interval]"
@@ -15,7 +17,7 @@ def _decision(method: str, r: dict) -> str:
                 f"{cv['after'] - cv['before']:+.3f} {_ci(cv['gain_ci'])}); {r['describe']}")
     v = r["validation"]
     ci = r["test"].get("gain_ci")
-    said = ("not registered" if not r["registered"] else "registered, advised (helps)" if ci and ci[0] > 0
+    said = ("not registered" if not r["registered"] else "registered, advised (helps)" if above_zero(ci)
             else "registered as a candidate" if r["decision"].startswith("registered as a candidate") else "registered")
     recipe = f"; recipe: {r['recipe']['name']}" if r.get("recipe") else ""
     return f"{said}; epoch {v['epoch']} of {v['epochs_run']} chosen on validation{recipe}"

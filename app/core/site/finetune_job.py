@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ..stats import above_zero
 from ..store.urls import DB_URL_ENV
 
 TRAINING_PYTHON_ENV = "MOBILEIQA_TRAINING_PYTHON"
@@ -162,7 +163,7 @@ def standing(report: dict) -> str:
     if not report.get("registered"):
         return "kept back"
     ci = (report.get("test") or {}).get("gain_ci")
-    return "better" if ci and ci[0] > 0 else "candidate"
+    return "better" if above_zero(ci) else "candidate"
 
 
 def rated_photos(report: dict) -> int | None:
@@ -183,7 +184,7 @@ def more_ratings(report: dict) -> str:
     half = (ci[1] - ci[0]) / 2
     twice = f"twice the rated photos ({2 * rated})" if rated else "twice the rated photos"
     narrower = f"With {twice} the uncertainty would shrink from ±{half:.3f} to about ±{half / 2 ** 0.5:.3f}"
-    if ci[0] > 0:
+    if above_zero(ci):
         return f"{narrower}, which would pin the gain down further."
     if gain <= 0:
         return (f"{narrower}; more test photos alone are unlikely to show this version better, since it gains "
