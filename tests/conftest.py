@@ -74,7 +74,8 @@ def ship_for_tests(card_path) -> None:
 @pytest.fixture
 def rated_site(tmp_path):
     """A station that has rated its photos: 24 generated photos, four simulated raters (truth
-    plus a little noise), and a random student exported with its torch weights beside it.
+    plus a little noise) who disagree with the base, and a random student exported with its torch
+    weights beside it.
     Returns (database path, base model .onnx, tiny fine-tune config)."""
     import json
 
@@ -88,25 +89,35 @@ def rated_site(tmp_path):
     from training.export import export_model
 
     rng = np.random.default_rng(0)
-    photos = []
+    paths = []
     for i in range(24):
         level = i % 4
         img = np.clip(rng.normal(128, 10 + 25 * level, (72, 88, 3)), 0, 255).astype(np.uint8)
         path = tmp_path / "site" / f"{i:02d}.png"
         path.parent.mkdir(exist_ok=True)
         Image.fromarray(img).save(path)
-        photos.append((str(path), 5 - level))
+        paths.append(str(path))
+
+    torch.manual_seed(0)
+    student = create_model("student", weights=None)
+    # The site's people disagree with the base: the photos the (random) base model scores highest
+    # they rate lowest, in four equal groups. The seeded split follows each photo's path, which
+    # differs from run to run; so whichever photos land in validation, the base starts badly there
+    # and a fine-tune has something to learn (were the base right by chance, no epoch could beat it).
+    from training.data.mos import MOSDataset, MOSItem
+    from training.loop import predict
+
+    base_says = predict(student, MOSDataset([MOSItem(p, 50.0) for p in paths], "/", student.config.mean, student.config.std))
+    photos = [(paths[i], 5 - rank * 4 // len(paths)) for rank, i in enumerate(np.argsort(base_says))]
     db_path = tmp_path / "site.db"
     db = open_database(db_path)
     truth = dict(photos)
     for r in range(4):
-        session = LabelingSession(db, f"sim{r}", "site", [p for p, _ in photos])
+        session = LabelingSession(db, f"sim{r}", "site", paths)
         while (item := session.current()) is not None:
             session.vote(int(np.clip(truth[item.path] + rng.integers(-1, 2) * (rng.random() < 0.3), 1, 5)))
     db.close()
 
-    torch.manual_seed(0)
-    student = create_model("student", weights=None)
     base = tmp_path / "models" / "base"
     export_model(student, base, {"version": "0.1.0"})
     ship_for_tests(base.with_suffix(".json"))
