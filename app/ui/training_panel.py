@@ -3,9 +3,10 @@ it learn, cancel it, read how the new version did on the site's test photos (wit
 of the gain), register a version the fine-tune kept back, and switch between model versions
 (or roll back).
 
-Fine-tuning runs as a separate process (QProcess), so the window stays responsive and a crash
-or a cancel cannot take the app down; its command, progress files and result are described in
-app.core.site.finetune_job. The current model stays in use until the supervisor switches.
+Fine-tuning runs as a separate process (app.ui.finetune_process owns it), so the window stays
+responsive and a crash or a cancel cannot take the app down; its command, progress files and
+result are described in app.core.site.finetune_job. The current model stays in use until the
+supervisor switches.
 
 From a ./run.sh install the training pipeline (torch) is missing: the controller checks, the panel
 then says what a fine-tune needs, keeps *Fine-tune* off and offers the one install command, whose
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QProcess, QProcessEnvironment, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -30,12 +31,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.site.finetune_job import FinetuneJob, advice, install_hint, parse_progress, source_root, training_python
+from ..core.site.finetune_job import FinetuneJob, advice, install_hint, training_python
 from ..core.site.finetune_job import details as outcome_details
 from ..core.site.plain_words import ratings_in_words
 from ..core.site.training_state import TrainingState
 from ..core.stats import above_zero
 from .curve_plot import CurvePlot
+from .finetune_process import FinetuneOutcome, FinetuneProcess
 from .training_setup_box import PipelineSetupBox
 from .training_tables import RatedPhotosTable, VersionsTable
 from .window_fit import bring_back, fit_on_screen, screen_share
@@ -89,10 +91,10 @@ class TrainingPanel(QWidget):
         # the URL only travels to the fine-tune process.
         self.db_url, self.base_model, self.runs_dir, self.config = db_url, Path(base_model), Path(runs_dir), config
         self.python = training_python(python_setting)
-        self.job: FinetuneJob | None = None
-        self.process: QProcess | None = None
-        self._output_tail = ""
-        self._cancelled = False
+        self.run = FinetuneProcess(self)
+        self.run.progressed.connect(self._show_progress)
+        self.run.history.connect(self._show_history)
+        self.run.ended.connect(self._ended)
         self._enough_ratings = False
         self._pipeline_ready = True  # until the controller's check says otherwise (a panel alone trusts its Python)
 
@@ -171,9 +173,6 @@ class TrainingPanel(QWidget):
 
         self._lay_out(choose_python, about_calibration, about_details)
         self._placed = False  # sized and placed on the screen at the first show_in_front
-        self.poll = QTimer(self)
-        self.poll.setInterval(1000)
-        self.poll.timeout.connect(self.refresh_curves)
         self.set_base_model(self.base_model)
         self._show_python()
         self.set_details(False)
@@ -272,7 +271,7 @@ class TrainingPanel(QWidget):
         self._update_start()
 
     def _update_start(self) -> None:
-        self.start_button.setEnabled(self.python is not None and self.process is None and self._enough_ratings
+        self.start_button.setEnabled(self.python is not None and not self.run.is_running() and self._enough_ratings
                                      and self._pipeline_ready)
 
     def choose_python(self) -> None:
@@ -327,104 +326,56 @@ class TrainingPanel(QWidget):
         self.setup.finished(message)
         self.status.setText(message)
 
-    def refresh_curves(self) -> None:
-        if self.job is None:
+    # --- the run (the process is FinetuneProcess's) ------------------------------------------
+    @property
+    def job(self) -> FinetuneJob | None:
+        """The last fine-tune started (its folder holds its curves and report)."""
+        return self.run.job
+
+    def start(self) -> None:
+        if self.run.is_running() or not self.python:
             return
-        history = self.job.history()
+        job = FinetuneJob.in_folder(self.python, self.db_url, self.base_model, self.runs_dir,
+                                    epochs=self.epochs.value(), config=self.config)
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.plot.set_series({})
+        self.show_kept_back(None)
+        self._say(self.status, f"Fine-tuning {self.base_model.name} in {job.out_dir} …", self.status_details, "")
+        self.run.start(job)
+        self.start_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+
+    def _show_progress(self, epoch: int, epochs: int, fraction: float) -> None:
+        self.progress.setValue(int(fraction * 1000))
+        self.progress.setFormat(f"epoch {epoch}/{epochs}  %p%")
+
+    def _show_history(self, history: list[dict]) -> None:
         self.plot.set_series({
             "loss": [h.get("loss_total", float("nan")) for h in history],
             "val SRCC": [h["val_srcc"] for h in history if "val_srcc" in h],
         })
 
-    # --- the run --------------------------------------------------------------------------
-    def start(self) -> None:
-        if self.process is not None or not self.python:
-            return
-        self.job = FinetuneJob.in_folder(self.python, self.db_url, self.base_model, self.runs_dir,
-                                         epochs=self.epochs.value(), config=self.config)
-        self.job.out_dir.mkdir(parents=True, exist_ok=True)
-        cmd = self.job.command()
-        process = QProcess(self)
-        process.setWorkingDirectory(str(source_root()))
-        env = QProcessEnvironment.systemEnvironment()
-        env.insert("PYTHONUNBUFFERED", "1")
-        for key, value in self.job.environment().items():
-            env.insert(key, value)
-        process.setProcessEnvironment(env)
-        process.readyReadStandardError.connect(self._read_stderr)
-        process.readyReadStandardOutput.connect(self._read_stdout)
-        process.finished.connect(self._finished)
-        process.errorOccurred.connect(self._failed_to_start)
-        self.process, self._output_tail, self._cancelled = process, "", False
-        self.progress.setRange(0, 1000)
-        self.progress.setValue(0)
-        self.plot.set_series({})
-        self.show_kept_back(None)
-        self._say(self.status, f"Fine-tuning {self.base_model.name} in {self.job.out_dir} …", self.status_details, "")
-        self.start_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        process.start(cmd[0], cmd[1:])
-        self.poll.start()
-
-    def _read_stderr(self) -> None:
-        text = bytes(self.process.readAllStandardError()).decode("utf-8", "replace")
-        self._output_tail = (self._output_tail + text)[-4000:]
-        progress = parse_progress(text)
-        if progress:
-            epoch, epochs, fraction = progress
-            self.progress.setValue(int(fraction * 1000))
-            self.progress.setFormat(f"epoch {epoch}/{epochs}  %p%")
-
-    def _read_stdout(self) -> None:
-        self._output_tail = (self._output_tail + bytes(self.process.readAllStandardOutput()).decode("utf-8", "replace"))[-4000:]
-
     def cancel(self) -> None:
-        """Stop the run: politely first, then for good. The model in use is untouched."""
-        if self.process is None:
-            return
-        self._cancelled = True
-        self.status.setText("Cancelling …")
-        self.process.terminate()
-        QTimer.singleShot(5000, self._kill_if_running)
+        """Stop the run. The model in use is untouched."""
+        if self.run.is_running():
+            self.status.setText("Cancelling …")
+            self.run.cancel()
 
-    def _kill_if_running(self) -> None:
-        if self.process is not None and self.process.state() != QProcess.NotRunning:
-            self.process.kill()
-
-    def _failed_to_start(self, error) -> None:
-        if error == QProcess.FailedToStart:
-            self.status.setText(f"Could not start {self.python}: {self.process.errorString()}\n{install_hint()}")
-            self._reset(False)
-
-    def _finished(self, code: int, _status) -> None:
-        self.refresh_curves()
-        report = self.job.report() if self.job else None
-        if self._cancelled:
+    def _ended(self, outcome: FinetuneOutcome) -> None:
+        if outcome.kind == "cancelled":
             self.status.setText("Cancelled. The model in use did not change.")
-            self._reset(False)
-        elif code == 0 and report:
+        elif outcome.kind == "done":
+            report = outcome.report
             self.progress.setValue(1000)
             self._say(self.status, f"Done: {Path(report.get('model', '?')).name}. {advice(report)}",
                       self.status_details, outcome_details(report))
-            self.show_kept_back(None if report.get("registered") else report)
-            self._reset(bool(report.get("registered")))
+            self.show_kept_back(None if outcome.registered else report)
         else:
-            lines = [ln for ln in self._output_tail.replace("\r", "\n").splitlines() if ln.strip() and "it/s" not in ln]
-            said = [ln[len("error: "):] for ln in lines if ln.startswith("error: ")]
-            # A supervisor reads what went wrong, never a traceback (train.log in the run keeps it).
-            reason = said[-1] if said else next((ln for ln in reversed(lines) if not ln.startswith((" ", "Traceback"))),
-                                                 f"the process ended with code {code}")
-            self.status.setText(f"Fine-tuning failed (the model in use did not change): {reason}")
-            self._reset(False)
-
-    def _reset(self, success: bool) -> None:
-        self.poll.stop()
-        if self.process is not None:
-            self.process.deleteLater()
-        self.process = None
+            self.status.setText(f"Fine-tuning failed (the model in use did not change): {outcome.reason}")
         self.cancel_button.setEnabled(False)
         self._show_python()
-        self.finished.emit(success)  # the controller shows the station's new state
+        self.finished.emit(outcome.registered)  # the controller shows the station's new state
 
     def show_kept_back(self, report: dict | None) -> None:
         """Offer to register a version the fine-tune did not register (None: nothing to offer)."""
@@ -457,10 +408,8 @@ class TrainingPanel(QWidget):
         self.use_model.emit(path)
 
     def is_running(self) -> bool:
-        return self.process is not None
+        return self.run.is_running()
 
     def closeEvent(self, event) -> None:
-        if self.process is not None:
-            self.cancel()
-            self.process.waitForFinished(6000)
+        self.run.stop_and_wait()
         super().closeEvent(event)

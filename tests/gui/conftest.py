@@ -129,11 +129,11 @@ def fine_tune_ended_with(qtbot, panel, tmp_path, report: dict) -> bool:
 
     from app.core.site.finetune_job import FinetuneJob
 
-    panel.job = FinetuneJob(sys.executable, "sqlite://", tmp_path / "m.onnx", tmp_path / "run")
+    panel.run.job = FinetuneJob(sys.executable, "sqlite://", tmp_path / "m.onnx", tmp_path / "run")
     panel.job.out_dir.mkdir()
     (panel.job.out_dir / "finetune_report.json").write_text(json.dumps(report))
     with qtbot.waitSignal(panel.finished) as done:
-        panel._finished(0, None)
+        panel.run._finished(0)  # the process exits with 0, its report written
     return done.args[0]
 
 
