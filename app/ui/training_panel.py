@@ -36,6 +36,7 @@ from ..core.site.finetune_job import details as outcome_details
 from ..core.site.plain_words import ratings_in_words
 from ..core.site.training_state import TrainingState
 from ..core.stats import above_zero
+from .calibration_box import CalibrationBox
 from .curve_plot import CurvePlot
 from .finetune_process import FinetuneOutcome, FinetuneProcess
 from .training_setup_box import PipelineSetupBox
@@ -46,13 +47,6 @@ from .window_fit import bring_back, fit_on_screen, screen_share
 # screen a good share of it: 900x760 left a 1920x1080 screen's window cramped and its table cut.
 LEAST_SIZE = QSize(900, 760)
 SCREEN_SHARE = (0.7, 0.8)  # of the free area's width and height
-
-ABOUT_CALIBRATION = ("Quick site calibration (seconds, no training): adjusts the model's scores to your raters' "
-                     "opinions. Apply is offered only when it clearly helps.")
-ABOUT_CALIBRATION_DETAILS = ("A monotone map of the model's score to the site's MOS, plus a ridge on its embedding "
-                             "where that earns its place (its lambda chosen by cross-validation), checked by nested "
-                             "cross-validation and a paired bootstrap of the SRCC gain.")
-
 
 def is_candidate(v) -> bool:
     """A site fine-tune not shown to help: its test gain's interval does not lie above 0."""
@@ -150,34 +144,29 @@ class TrainingPanel(QWidget):
         self.use_button = QPushButton("Use selected version")
         self.use_button.clicked.connect(self.use_selected)
 
-        self.calibration_label = QLabel("Site calibration: none.")
-        self.fit_button = QPushButton("Fit calibration on the ratings")
-        self.apply_button = QPushButton("Apply")
-        self.remove_button = QPushButton("Remove")
-        self.apply_button.setEnabled(False)
-        self.fit_button.clicked.connect(self.calibration_fit_requested)
-        self.apply_button.clicked.connect(self.calibration_apply_requested)
-        self.remove_button.clicked.connect(self.calibration_remove_requested)
-        # on one line the calibration's text made the window 1,490 px wide: every text wraps
-        about_calibration = QLabel(ABOUT_CALIBRATION)
+        self.calibration = CalibrationBox()
+        self.calibration.fit_requested.connect(self.calibration_fit_requested)
+        self.calibration.apply_requested.connect(self.calibration_apply_requested)
+        self.calibration.remove_requested.connect(self.calibration_remove_requested)
+        self.fit_button, self.apply_button, self.remove_button = (
+            self.calibration.fit_button, self.calibration.apply_button, self.calibration.remove_button)
+        self.calibration_label, self.calibration_details = self.calibration.label, self.calibration.details
         # The Details half of each text: hidden with the figures, and while it has nothing to say.
-        self.screening_details, self.calibration_details = QLabel(), QLabel()
-        about_details = QLabel(ABOUT_CALIBRATION_DETAILS)
-        self._detail_texts = (self.screening_details, self.status_details, about_details, self.calibration_details)
-        for label in (self.requirement, self.screening, self.status, self.calibration_label, about_calibration,
-                      *self._detail_texts):
+        self.screening_details = QLabel()
+        self._detail_texts = (self.screening_details, self.status_details, *self.calibration.detail_texts)
+        for label in (self.requirement, self.screening, self.status, self.screening_details, self.status_details):
             label.setWordWrap(True)
             label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         for label in self._detail_texts:
             label.setStyleSheet("color: palette(dark);")
 
-        self._lay_out(choose_python, about_calibration, about_details)
+        self._lay_out(choose_python)
         self._placed = False  # sized and placed on the screen at the first show_in_front
         self.set_base_model(self.base_model)
         self._show_python()
         self.set_details(False)
 
-    def _lay_out(self, choose_python: QPushButton, about_calibration: QLabel, about_details: QLabel) -> None:
+    def _lay_out(self, choose_python: QPushButton) -> None:
         run_row = QHBoxLayout()
         for w in (QLabel("Epochs"), self.epochs, self.start_button, self.cancel_button):
             run_row.addWidget(w)
@@ -215,15 +204,7 @@ class TrainingPanel(QWidget):
         layout.addWidget(QLabel("Model versions (switch to roll back; thresholds are kept per version)"))
         layout.addWidget(self.table, 1)
         layout.addWidget(self.use_button, 0, Qt.AlignLeft)
-        calibration_row = QHBoxLayout()
-        for w in (self.fit_button, self.apply_button, self.remove_button):
-            calibration_row.addWidget(w)
-        calibration_row.addStretch(1)
-        layout.addWidget(about_calibration)
-        layout.addWidget(about_details)
-        layout.addLayout(calibration_row)
-        layout.addWidget(self.calibration_label)
-        layout.addWidget(self.calibration_details)
+        layout.addWidget(self.calibration)
 
     def show_in_front(self) -> None:
         """Show the window on the screen, in front: at its first opening a good share of the
