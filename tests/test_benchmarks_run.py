@@ -25,3 +25,36 @@ def test_the_shared_database_benchmark_measures_every_action(tmp_path):
                        "fit a site calibration", "switch the model"], result.stdout
     # No action ran into the benchmark's own time limit (900 s): each reached its end.
     assert all(float(seconds) < 300 for _, _, seconds in rows), result.stdout
+
+
+def test_the_detail_rules_benchmark_reads_a_photo_as_the_program_does(tmp_path):
+    """bench/detail_rules.py recomputes the score from its own readings under other summaries of
+    the tiles; under the card's own summary it must give exactly the program's score, or every
+    other row of its table compares against something the program never does."""
+    import cv2
+    import numpy as np
+
+    from app.core.model.loader import load_model
+    from app.core.paths import default_model_dir
+    from app.core.scoring.engine import Engine
+    from bench.detail_rules import RULES, fused, read_copy
+
+    engine = Engine(load_model(default_model_dir() / "mobileiqa-student.onnx", threads=1))
+    rng = np.random.default_rng(3)
+    photo = cv2.GaussianBlur(rng.integers(0, 256, (900, 1300, 3), dtype=np.uint8), (0, 0), 2)
+    photo[:300] = 200  # a flat region: its tiles score apart from the textured ones
+    row = read_copy(engine, photo)
+    assert len(row["tiles"]) == len(row["structure"]) > 1
+    assert fused(row, RULES["mean (the card's)"], engine.reading.worse_weight) == pytest.approx(engine.score(photo).score, abs=1e-4)
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(2):
+        cv2.imwrite(str(folder / f"p{i}.jpg"), np.roll(photo, 200 * i, axis=1))
+    result = subprocess.run([sys.executable, "bench/detail_rules.py", "--model", str(default_model_dir() / "mobileiqa-student.onnx"),
+                             "--folders", str(folder), "--all", "--threads", "1", "--rows", str(tmp_path / "rows.json")],
+                            cwd=ROOT, env=dict(os.environ, OMP_NUM_THREADS="1"), capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    native_table = result.stdout.split("**native**")[1].strip().split("\n\n")[0]
+    assert [line.split(" | ")[0].lstrip("| ") for line in native_table.splitlines()[2:]] == list(RULES)
+    assert (tmp_path / "rows.json").exists()
