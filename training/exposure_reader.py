@@ -201,9 +201,8 @@ def reader_loss(reader: ExposureReader, ladders: Ladders) -> float | None:
     fit_reader's cross-validated loss), or None when it reads other features than the ladders hold."""
     if reader.center.size != ladders.features.shape[1]:
         return None
-    targets = exposure_targets(ladders.stops)
-    z = (ladders.features - reader.center) / reader.scale
-    return sum(_soft_entropy(expit(z @ reader.weights[k] + reader.bias[k]), targets[k]) for k in KINDS)
+    targets, p = exposure_targets(ladders.stops), reader.probabilities(ladders.features)
+    return sum(_soft_entropy(p[k], targets[k]) for k in KINDS)
 
 
 def refit_or_keep(ladders: Ladders, base: ExposureReader | None, seed: int = 0) -> tuple[ExposureReader, dict]:

@@ -108,9 +108,13 @@ class ExposureReader:
         """How many embedding values the heads read (the rest of the features are the histogram's)."""
         return int(self.center.size) - sum(EXPOSURE_FEATURE_SIZES.get(name, 0) for name in self.features)
 
-    def probabilities(self, features: np.ndarray) -> dict[str, float]:
-        z = (features - self.center) / self.scale
-        return {k: float(1.0 / (1.0 + np.exp(-(z @ self.weights[k] + self.bias[k])))) for k in KINDS}
+    def probabilities(self, features: np.ndarray) -> dict[str, float | np.ndarray]:
+        """Per head, the probability for one photo's features ([D]: a number) or for many ([N, D]:
+        an array, as training judges a reader on ladders)."""
+        z = (np.asarray(features, np.float64) - self.center) / self.scale
+        # the logistic function written through tanh: no overflow for a feature far from the centre
+        p = {k: 0.5 * (1.0 + np.tanh(0.5 * (z @ self.weights[k] + self.bias[k]))) for k in KINDS}
+        return {k: float(v) for k, v in p.items()} if z.ndim == 1 else p
 
     def read(self, embedding: np.ndarray, view: np.ndarray,
              score_range: tuple[float, float] = (0.0, 100.0)) -> ExposureOpinion:
