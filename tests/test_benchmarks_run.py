@@ -58,3 +58,4 @@ def test_the_detail_rules_benchmark_reads_a_photo_as_the_program_does(tmp_path):
     native_table = result.stdout.split("**native**")[1].strip().split("\n\n")[0]
     assert [line.split(" | ")[0].lstrip("| ") for line in native_table.splitlines()[2:]] == list(RULES)
     assert (tmp_path / "rows.json").exists()
+    assert result.stdout.count("| blur sigma 4 | ") == 2  # the sharpest tile's table, at both sizes
