@@ -49,6 +49,8 @@ def main() -> int:
     held = {p.name for p in held_out}
     engines = [Engine(load_model(m)) for m in args.models]
     names = [f"{e.model.name} {e.model.version}" for e in engines]
+    if len(set(names)) < len(names):  # variants of one version (another card): told apart by their file
+        names = [f"{n} ({m})" for n, m in zip(names, args.models)]
     cols = [str(s) for s in SIDES] + ["native"]
     print("| photo | size | held out | model | " + " | ".join(cols) + " | spread | native − 1024 |")
     print("|---" * (6 + len(cols)) + "|")
