@@ -75,6 +75,46 @@ def test_fine_tune_runs_in_its_own_process_and_registers_a_version(qtbot, rated_
     db.close()
 
 
+def test_a_fine_tune_that_fails_says_why_in_words_and_changes_nothing(qtbot, rated_site, tmp_path):
+    db_path, base, cfg = rated_site
+    # A training Python that ends at once the way a failed fine-tune does: a traceback, then the
+    # pipeline's own "error:" line.
+    fake = tmp_path / "python-that-fails"
+    fake.write_text("#!/bin/sh\necho 'Traceback (most recent call last):' >&2\necho '  File \"x.py\", line 1' >&2\n"
+                    "echo 'error: the station database is locked' >&2\nexit 2\n")
+    fake.chmod(0o755)
+    db = open_database(db_path)
+    panel = TrainingPanel(db.url, base, tmp_path / "runs", python_setting=str(fake), config=cfg)
+    qtbot.addWidget(panel)
+    panel.show_state(training_state(db, cfg))
+    before = model_versions(db)
+    with qtbot.waitSignal(panel.finished, timeout=30_000) as done:
+        panel.start_button.click()
+    assert done.args == [False]
+    assert panel.status.text() == "Fine-tuning failed (the model in use did not change): the station database is locked"
+    assert not panel.is_running() and panel.start_button.isEnabled() and not panel.cancel_button.isEnabled()
+    assert model_versions(db) == before
+    db.close()
+
+
+def test_a_training_python_that_cannot_start_is_named_with_what_to_install(qtbot, rated_site, tmp_path):
+    db_path, base, cfg = rated_site
+    not_a_program = tmp_path / "python.txt"
+    not_a_program.write_text("not executable")
+    db = open_database(db_path)
+    panel = TrainingPanel(db.url, base, tmp_path / "runs", python_setting=str(not_a_program), config=cfg)
+    qtbot.addWidget(panel)
+    panel.show_state(training_state(db, cfg))
+    with qtbot.waitSignal(panel.finished, timeout=30_000) as done:
+        panel.start_button.click()
+    assert done.args == [False]
+    text = panel.status.text()
+    assert text.startswith(f"Fine-tuning failed (the model in use did not change): could not start {not_a_program}")
+    assert "pip install -r" in text  # what a working training Python needs
+    assert not panel.is_running() and panel.start_button.isEnabled()
+    db.close()
+
+
 @pytest.mark.slow
 def test_cancel_stops_the_process_and_changes_nothing(qtbot, rated_site, tmp_path):
     panel, db = _panel(qtbot, rated_site, tmp_path)
