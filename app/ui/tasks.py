@@ -23,7 +23,7 @@ database closes (tests/gui/test_one_owner.py fails a thread or pool made anywher
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Qt, Signal, Slot
 
@@ -34,6 +34,21 @@ class _Signals(QObject):
     done = Signal(object, int, object)  # key, generation, result
     failed = Signal(object, int, object)  # key, generation, exception
     ended = Signal(object, int)  # key, generation: always last
+
+
+class _Pending(NamedTuple):
+    """Submitted work, kept (with its signals) until its ``ended`` arrives."""
+
+    task: QRunnable
+    on_done: Callable[[Any], None] | None
+    on_error: Callable[[Exception], None] | None
+    pool: QThreadPool
+
+
+class _Loop(NamedTuple):
+    worker: QObject
+    thread: QThread
+    stop: Callable[[], None]
 
 
 class _Task(QRunnable):
@@ -66,14 +81,13 @@ class TaskOwner(QObject):
         self.pool = self._lane(SHORT)
         self._latest: dict[Any, int] = {}
         self._next = 0
-        # (key, generation) -> (task, on_done, on_error); a task and its signals live here until
-        # ``ended`` arrives: dropped earlier, PySide would drop its queued signals with it.
-        self._pending: dict[tuple, tuple] = {}
+        # (key, generation) -> the work; a task and its signals live here until ``ended``
+        # arrives: dropped earlier, PySide would drop its queued signals with it.
+        self._pending: dict[tuple, _Pending] = {}
         self._closed = False
         self.ran = 0  # tasks started (tests count them)
-        # key -> (worker, its thread, how to stop it): the loop running under it
-        self._loops: dict[Any, tuple[QObject, QThread, Callable[[], None]]] = {}
-        self._stopping: list[tuple] = []  # told to stop, maybe not ended yet
+        self._loops: dict[Any, _Loop] = {}  # key -> the loop running under it
+        self._stopping: list[_Loop] = []  # told to stop, maybe not ended yet
 
     def _lane(self, name: str) -> QThreadPool:
         pool = self._lanes.get(name)
@@ -104,7 +118,7 @@ class TaskOwner(QObject):
         signals.ended.connect(self._ended)
         task = _Task(key, generation, fn, signals)
         pool = self._lane(lane)
-        self._pending[(key, generation)] = (task, on_done, on_error, pool)
+        self._pending[(key, generation)] = _Pending(task, on_done, on_error, pool)
         self.ran += 1
         pool.start(task)
         return generation
@@ -115,7 +129,7 @@ class TaskOwner(QObject):
     def busy(self, key=None, lane: str | None = None) -> bool:
         """Work waiting or running (under ``key``, or any; in ``lane``, or in any lane)."""
         pool = self._lanes.get(lane) if lane is not None else None
-        return any((key is None or k == key) and (lane is None or entry[3] is pool)
+        return any((key is None or k == key) and (lane is None or entry.pool is pool)
                    for (k, _), entry in self._pending.items())
 
     def cancel(self, key) -> None:
@@ -132,7 +146,7 @@ class TaskOwner(QObject):
             self.cancel(key)
         for key in list(self._loops):
             self.stop_loop(key)
-        loops_ended = all(entry[1].wait(ms) for entry in self._stopping)
+        loops_ended = all(loop.thread.wait(ms) for loop in self._stopping)
         lanes_done = all(pool.waitForDone(ms) for pool in self._lanes.values())
         return lanes_done and loops_ended
 
@@ -143,7 +157,7 @@ class TaskOwner(QObject):
     def threads_working(self) -> int:
         """Threads of this owner still running work: a lane's, or a loop's (stopped or not)."""
         lanes = sum(pool.activeThreadCount() for pool in self._lanes.values())
-        loops = [entry for entry in (*self._loops.values(), *self._stopping) if not entry[1].isFinished()]
+        loops = [loop for loop in (*self._loops.values(), *self._stopping) if not loop.thread.isFinished()]
         return lanes + len(loops)
 
     def start_loop(self, key, worker: QObject, stop: Callable[[], None] | None = None) -> bool:
@@ -159,26 +173,26 @@ class TaskOwner(QObject):
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.finished.connect(thread.quit, Qt.DirectConnection)  # the thread ends with its loop
-        self._loops[key] = (worker, thread, stop or worker.stop)
+        self._loops[key] = _Loop(worker, thread, stop or worker.stop)
         thread.start()
         return True
 
     def stop_loop(self, key) -> None:
         """Tell the loop under ``key`` to stop; it ends by itself (``drain`` waits for it)."""
-        entry = self._loops.pop(key, None)
-        if entry is not None:
-            entry[2]()
-            self._stopping.append(entry)
+        loop = self._loops.pop(key, None)
+        if loop is not None:
+            loop.stop()
+            self._stopping.append(loop)
         # Threads that have ended are let go; one still ending stays held until it has.
-        self._stopping = [entry for entry in self._stopping if not entry[1].isFinished()]
+        self._stopping = [loop for loop in self._stopping if not loop.thread.isFinished()]
 
     def loop_running(self, key) -> bool:
-        entry = self._loops.get(key)
-        return entry is not None and not entry[1].isFinished()
+        loop = self._loops.get(key)
+        return loop is not None and not loop.thread.isFinished()
 
     def _drop_waiting(self, key) -> None:
-        for (k, generation), (task, _done, _error, pool) in list(self._pending.items()):
-            if k == key and pool.tryTake(task):  # not started: it never will
+        for (k, generation), entry in list(self._pending.items()):
+            if k == key and entry.pool.tryTake(entry.task):  # not started: it never will
                 del self._pending[(k, generation)]
         if not self._pending:
             self.idle.emit()
@@ -186,16 +200,16 @@ class TaskOwner(QObject):
     @Slot(object, int, object)
     def _done(self, key, generation: int, result) -> None:
         entry = self._pending.get((key, generation))
-        if entry is not None and self.is_current(key, generation) and entry[1] is not None:
-            entry[1](result)
+        if entry is not None and self.is_current(key, generation) and entry.on_done is not None:
+            entry.on_done(result)
 
     @Slot(object, int, object)
     def _failed(self, key, generation: int, exc) -> None:
         entry = self._pending.get((key, generation))
         if entry is None or not self.is_current(key, generation):
             return
-        if entry[2] is not None:
-            entry[2](exc)
+        if entry.on_error is not None:
+            entry.on_error(exc)
         else:
             self.errored.emit(key, describe_failure(exc))
 
