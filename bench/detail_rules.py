@@ -59,7 +59,7 @@ def sharpness(tile: np.ndarray) -> float:
 def read_copy(engine: Engine, img: np.ndarray) -> dict:
     result = engine.score(img)
     row = {"overview": result.overview_score, "tiles": [], "structure": [], "sharpness": [],
-           "cap": result.exposure.score if result.exposure else None}
+           "cap": result.exposure.score if result.exposure else None, "program": result.raw_score}
     if result.detail_score is not None:
         view = engine.reading.detail_view(img)
         ov = overview(img, engine.reading.overview_side)
@@ -151,6 +151,13 @@ def main() -> int:
             args.rows.write_text(json.dumps(rows))
     thresholds = Thresholds()
     photos = len({r["photo"] for r in rows})
+    # The card's own summary must give the program's score, or every other row compares against
+    # something the program never does.
+    checked = [abs(fused(r, RULES["mean (the card's)"], engine.reading.worse_weight) - r["program"])
+               for r in rows if "program" in r]
+    if checked:
+        print(f"the card's summary against the program's own score: largest difference {max(checked):.2g} "
+              f"over {len(checked)} copies")
     for weight in args.worse_weight or [engine.reading.worse_weight]:
         print(f"\n{photos} photos ({'all' if args.all else 'held out'}), native and 1024 px, saved as JPEG q92; worse "
               f"reader weighs {weight:g}; pass >= {thresholds.pass_at:g}, fail < {thresholds.fail_below:g}\n")
