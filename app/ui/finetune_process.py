@@ -129,9 +129,10 @@ class FinetuneProcess(QObject):
             self._end(FinetuneOutcome("failed", reason=failure_reason(self._tail, code)))
 
     def _end(self, outcome: FinetuneOutcome) -> None:
+        if self._process is None:  # said already (a process that failed to start may also report finishing)
+            return
         self._poll.stop()
         self._emit_history()
-        if self._process is not None:
-            self._process.deleteLater()
+        self._process.deleteLater()
         self._process = None
         self.ended.emit(outcome)

@@ -122,18 +122,19 @@ def relaunched(qtbot, model_path, tmp_path):
 
 
 def fine_tune_ended_with(qtbot, panel, tmp_path, report: dict) -> bool:
-    """The Training panel's fine-tune process ends, leaving ``report``; returns what the panel
-    signalled (True: a version to use)."""
+    """The Training panel runs a fine-tune whose process ends at once, leaving ``report`` in its
+    folder (a stand-in training Python); returns what the panel signalled (True: a version to use)."""
     import json
-    import sys
 
-    from app.core.site.finetune_job import FinetuneJob
-
-    panel.run.job = FinetuneJob(sys.executable, "sqlite://", tmp_path / "m.onnx", tmp_path / "run")
-    panel.job.out_dir.mkdir()
-    (panel.job.out_dir / "finetune_report.json").write_text(json.dumps(report))
-    with qtbot.waitSignal(panel.finished) as done:
-        panel.run._finished(0)  # the process exits with 0, its report written
+    saved = tmp_path / "report-to-leave.json"
+    saved.write_text(json.dumps(report))
+    python = tmp_path / "python-that-reports"
+    python.write_text('#!/bin/sh\nwhile [ $# -gt 0 ]; do [ "$1" = "--out" ] && out="$2"; shift; done\n'
+                      f'mkdir -p "$out" && cp "{saved}" "$out/finetune_report.json"\n')
+    python.chmod(0o755)
+    panel.python = str(python)
+    with qtbot.waitSignal(panel.finished, timeout=30_000) as done:
+        panel.start()
     return done.args[0]
 
 
