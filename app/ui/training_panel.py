@@ -323,9 +323,9 @@ class TrainingPanel(QWidget):
         self.plot.set_series({})
         self.show_kept_back(None)
         self._say(self.status, f"Fine-tuning {self.base_model.name} in {job.out_dir} …", self.status_details, "")
-        self.run.start(job)
         self.start_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
+        self.run.start(job)  # last: a start that fails at once ends the run and sets the buttons back
 
     def _show_progress(self, epoch: int, epochs: int, fraction: float) -> None:
         self.progress.setValue(int(fraction * 1000))
