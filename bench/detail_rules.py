@@ -40,10 +40,14 @@ from verdict_table import reduce  # noqa: E402
 KINDS = ("clean", "blur sigma 4", "motion 15 px", "noise sigma 25", "JPEG q8", "2 stops over")
 
 
-def structure(view: np.ndarray, box: tuple[int, int, int, int], factor: float) -> float:
-    """Mean gradient magnitude of the overview's luma over a native tile's region."""
+def gradient(view: np.ndarray) -> np.ndarray:
+    """Gradient magnitude of the overview's luma (once per copy; each tile averages its region)."""
     luma = view.astype(np.float32).mean(-1)
-    grad = np.hypot(cv2.Sobel(luma, cv2.CV_32F, 1, 0), cv2.Sobel(luma, cv2.CV_32F, 0, 1))
+    return np.hypot(cv2.Sobel(luma, cv2.CV_32F, 1, 0), cv2.Sobel(luma, cv2.CV_32F, 0, 1))
+
+
+def structure(grad: np.ndarray, box: tuple[int, int, int, int], factor: float) -> float:
+    """Mean of the overview's gradient magnitude over a native tile's region."""
     t, left, h, w = (int(round(v * factor)) for v in box)
     return float(grad[t:t + max(1, h), left:left + max(1, w)].mean())
 
@@ -63,10 +67,12 @@ def read_copy(engine: Engine, img: np.ndarray) -> dict:
     if result.detail_score is not None:
         view = engine.reading.detail_view(img)
         ov = overview(img, engine.reading.overview_side)
+        grad, factor = gradient(ov), ov.shape[0] / view.shape[0]
         for t, left, th, tw in detail_boxes(*view.shape[:2], engine.reading.detail_tile, engine.reading.detail_tiles):
-            row["tiles"].append(float(engine.run(view[t:t + th, left:left + tw], "detail")["score"][0]))
-            row["sharpness"].append(sharpness(view[t:t + th, left:left + tw]))
-            row["structure"].append(structure(ov, (t, left, th, tw), ov.shape[0] / view.shape[0]))
+            tile = view[t:t + th, left:left + tw]
+            row["tiles"].append(float(engine.run(tile, "detail")["score"][0]))
+            row["sharpness"].append(sharpness(tile))
+            row["structure"].append(structure(grad, (t, left, th, tw), factor))
     return row
 
 
