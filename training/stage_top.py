@@ -76,11 +76,14 @@ def views_features(onnx_path: Path, threads: int = 0):
 class CachedRated(Dataset):
     """The training rows of a rated cache; ``repeat`` {dataset: k} lists a dataset's rows k times;
     ``crop_cells`` (grid cells of the trunk's last stage) cuts a random square of the features,
-    as an image crop of ``crop_cells`` x its stride pixels would (cheaper steps, some variety)."""
+    as an image crop of ``crop_cells`` x its stride pixels would (cheaper steps, some variety);
+    ``train_on`` keeps only these datasets' rows (the others are then validated on only)."""
 
-    def __init__(self, cache: TrunkCache, anchor: str, repeat: dict[str, int], crop_cells: int = 0, seed: int = 0):
+    def __init__(self, cache: TrunkCache, anchor: str, repeat: dict[str, int], crop_cells: int = 0, seed: int = 0,
+                 train_on: list[str] | None = None):
         self.cache = cache
         self.ids = [i for i, r in enumerate(cache.rows) if r["split"] == "train"
+                    and (train_on is None or r["dataset"] in train_on)
                     for _ in range(repeat.get(r["dataset"], 1))]
         self.anchor = anchor
         self.crop_cells = crop_cells
@@ -152,10 +155,12 @@ def ladder_scores(model, ladders: Ladders, ids: list[int], device) -> torch.Tens
 
 @torch.no_grad()
 def validate_cached(model, cache: TrunkCache, ladders: Ladders | None, pass_line: float, fail_line: float,
-                    batch: int = 32) -> dict[str, float]:
-    """SRCC/PLCC per dataset and subset on the cache's held-out rows (``srcc``: their mean), and
-    the share of the training ladders' clean photos above the pass line and heavy copies below the
-    fail line (a check of the hinge on photos it trains on, not a held-out figure)."""
+                    batch: int = 32, trained_on: list[str] | None = None) -> dict[str, float]:
+    """SRCC/PLCC per dataset and subset on the cache's held-out rows (``srcc``: their mean over the
+    datasets ``trained_on``, default all: a dataset the top never trained on is a cross-dataset
+    figure, never what picks an epoch), and the share of the training ladders' clean photos above
+    the pass line and heavy copies below the fail line (a check of the hinge on photos it trains
+    on, not a held-out figure)."""
     model.eval()
     device = next(model.parameters()).device
     val = [i for i, r in enumerate(cache.rows) if r["split"] == "val"]
@@ -177,8 +182,9 @@ def validate_cached(model, cache: TrunkCache, ladders: Ladders | None, pass_line
         for subset in sorted({cache.rows[i]["subset"] for i in ids} - {""}):
             keep = np.array([cache.rows[i]["subset"] == subset for i in ids])
             figures[f"{name}_{subset}_srcc"] = iqa_metrics(p[keep], mos[keep])["srcc"]
-    figures["srcc"] = float(np.mean([figures[f"{n}_srcc"] for n in datasets]))
-    figures["plcc"] = float(np.mean([figures[f"{n}_plcc"] for n in datasets]))
+    chosen_by = [n for n in datasets if trained_on is None or n in trained_on]
+    figures["srcc"] = float(np.mean([figures[f"{n}_srcc"] for n in chosen_by]))
+    figures["plcc"] = float(np.mean([figures[f"{n}_plcc"] for n in chosen_by]))
     if ladders is not None:
         clean, heavy = [], []
         for key in ladders.keys:
@@ -208,9 +214,14 @@ def run_top_stage(cfg: dict, cache_dir: Path, anchor: str, out_dir: Path) -> lis
             for p in module.parameters() if module is not None else ():
                 p.requires_grad_(False)
     rated = TrunkCache(cache_dir / "rated")
-    if anchor not in {r["dataset"] for r in rated.rows}:
-        raise ValueError(f"the anchor {anchor!r} is none of the cached datasets")
-    train_set = CachedRated(rated, anchor, cfg.get("repeat", {}), cfg.get("crop_cells", 0), cfg.get("seed", 0))
+    cached = {r["dataset"] for r in rated.rows}
+    train_on = cfg.get("train_on")  # None: every cached dataset
+    if train_on is not None and not set(train_on) <= cached:
+        raise ValueError(f"train_on {sorted(set(train_on) - cached)} is not among the cached datasets {sorted(cached)}")
+    if anchor not in (train_on or cached):
+        raise ValueError(f"the anchor {anchor!r} is none of the datasets trained on")
+    train_set = CachedRated(rated, anchor, cfg.get("repeat", {}), cfg.get("crop_cells", 0), cfg.get("seed", 0),
+                            train_on)
     synth = cfg.get("synthetic", {})
     ladders = None
     if (cache_dir / "ladders").exists() and synth.get("groups", 0):
@@ -235,7 +246,7 @@ def run_top_stage(cfg: dict, cache_dir: Path, anchor: str, out_dir: Path) -> lis
                 + synth.get("verdict", 1.0) * terms["synth_verdict"]
         return terms
 
-    datasets = sorted({r["dataset"] for r in rated.rows})
+    datasets = sorted(train_on or cached)
     card_info = {"training": {
         "data": f"rated photos cached in {cache_dir} ({len(train_set)} training rows, datasets {datasets}); "
                 f"synthetic ladders of {sorted(ladders.clean) if ladders else []}",
@@ -244,7 +255,7 @@ def run_top_stage(cfg: dict, cache_dir: Path, anchor: str, out_dir: Path) -> lis
         "score_scale": f"the MOS scale of {anchor}, on 0-100",
     }}
     history = fit(model, cfg, train_set, None, out_dir, loss_fn, card_info,
-                  validate_fn=lambda m: validate_cached(m, rated, ladders, pass_line, fail_line),
+                  validate_fn=lambda m: validate_cached(m, rated, ladders, pass_line, fail_line, trained_on=train_on),
                   batch_sampler=lambda gen: SameDatasetBatches(train_set.groups(), cfg["batch_size"], gen))
     if cfg.get("select") == "last":  # a fixed schedule: the last epoch is the result, chosen by nothing
         shutil.copyfile(out_dir / "last.pt", out_dir / "best.pt")

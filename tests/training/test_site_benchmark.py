@@ -100,8 +100,10 @@ def test_the_benchmark_runs_end_to_end_on_a_tiny_site(tmp_path, monkeypatch):
     from PIL import Image
 
     from models import create_model
-    from tests.conftest import ship_for_tests
+    from app.core.store import open_database
+    from app.core.store.repository import model_approval
     from training.export import export_model
+    from training.sitebench.station import APPROVER
 
     rng = np.random.default_rng(0)
     folder = tmp_path / "site"
@@ -118,7 +120,7 @@ def test_the_benchmark_runs_end_to_end_on_a_tiny_site(tmp_path, monkeypatch):
     student = create_model("student", weights=None)
     base = tmp_path / "models" / "base"
     export_model(student, base, {"version": "0.1.0"})
-    ship_for_tests(base.with_suffix(".json"))  # the station trusts it on first sight, and records that
+    # Not a shipped model: the benchmark approves the base it is given, in its own station only.
     torch.save({"config": student.config.to_dict(), "model": student.state_dict(), "card_info": {}}, base.with_suffix(".pt"))
     cfg = tmp_path / "ft.json"
     cfg.write_text(json.dumps({
@@ -143,6 +145,11 @@ def test_the_benchmark_runs_end_to_end_on_a_tiny_site(tmp_path, monkeypatch):
         assert r["calibration"]["test"]["before"] == pytest.approx(r["finetune"]["test"]["before"], abs=1e-6)
         assert len(r["finetune"]["curve"]) == 2
         assert r["calibration"]["peak_mb"] < r["finetune"]["peak_mb"]  # the panel's fit is torch-free
+        db = open_database(r["station"]["db"])
+        try:
+            assert model_approval(db, json.loads(base.with_suffix(".json").read_text())) == ("approved", APPROVER)
+        finally:
+            db.close()
     table = next(out.glob("*-0.1.0-mos.md")).read_text()
     assert table.count("| calibration |") == 2 and table.count("| fine-tune |") == 2
     # Done cells are kept: a second run resumes without redoing them.

@@ -3,6 +3,7 @@ import csv
 import json
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
@@ -164,3 +165,36 @@ def test_detail_tiles_can_be_saved_as_the_jpegs_users_hand_over_each_row_the_sam
         a, b = load_plain(), load_saved()
         assert a.shape == b.shape and not np.array_equal(a, b)  # every row, clean ones too, is re-encoded
         assert np.array_equal(b, load_again())
+
+
+def test_a_top_trained_on_one_dataset_is_chosen_by_it_and_reports_the_other_as_a_cross_dataset_figure(
+        tmp_path, tiny_mos_set):
+    from .test_joint_stage import make_biq_folder
+
+    csv_path, root = tiny_mos_set
+    biq_rows = [(f"ss0{1 + i % 3} ({i}).jpg", round(0.1 + 0.8 * ((i * 7) % 30) / 30, 4)) for i in range(30)]
+    biq_csv = make_biq_folder(tmp_path / "biq", biq_rows)
+    save_checkpoint(tmp_path / "base.pt")
+    cfg = {"model": "student", "side": 96, "batch_size": 4, "epochs": 1, "lr_backbone": 1e-3, "lr_head": 1e-3,
+           "warmup_epochs": 0.2, "loss": {"l1": 1.0, "plcc": 0.3, "rank": 0.3},
+           "val_fractions": {"livec": 0.25, "biq2021": 0.3}, "split_seed": 0, "seed": 0}
+    config = tmp_path / "top.json"
+    config.write_text(json.dumps(cfg))
+    cache = tmp_path / "cache"
+    assert main(["top-cache", "--init", str(tmp_path / "base.pt"), "--config", str(config),
+                 "--data", "livec", str(csv_path), str(root), "--data", "biq2021", str(biq_csv), str(biq_csv.parent),
+                 "--out", str(cache)]) == 0
+    args = ["top", "--init", str(tmp_path / "base.pt"), "--config", str(config), "--cache", str(cache)]
+
+    with pytest.raises(SystemExit, match="anchor 'livec' is none of the datasets trained on"):
+        main(args + ["--anchor", "livec", "--out", str(tmp_path / "refused"), "--set", 'train_on=["biq2021"]'])
+    with pytest.raises(SystemExit, match=r"train_on \['kadid'\] is not among the cached datasets"):
+        main(args + ["--anchor", "livec", "--out", str(tmp_path / "refused"), "--set", 'train_on=["kadid"]'])
+
+    assert main(args + ["--anchor", "biq2021", "--out", str(tmp_path / "run"), "--set", 'train_on=["biq2021"]']) == 0
+    last = list(csv.DictReader(open(tmp_path / "run" / "history.csv")))[-1]
+    # LIVEC's held-out photos are scored (the cross-dataset figure) but do not choose the epoch.
+    assert float(last["val_srcc"]) == pytest.approx(float(last["val_biq2021_srcc"]))
+    assert "val_livec_srcc" in last and last["val_livec_srcc"] != last["val_biq2021_srcc"]
+    card_info = torch.load(tmp_path / "run" / "best.pt", weights_only=True)["card_info"]
+    assert "21 training rows, datasets ['biq2021']" in card_info["training"]["data"]
