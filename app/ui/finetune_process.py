@@ -1,7 +1,8 @@
 """One fine-tune as a separate process: the one owner of its QProcess, from start to end.
 
 It starts the job's command (app.core.site.finetune_job says what it is and where it writes),
-reports progress from the process's output and the run's curves every second, cancels politely
+reports progress from the process's output and the run's curves as each epoch ends (the run's
+small history file is read then, not on a timer), cancels politely
 then for good, and says once how the run ended: done with its report, cancelled, or failed with
 a reason a supervisor can read (never a traceback; the run's train.log keeps it).
 """
@@ -50,9 +51,7 @@ class FinetuneProcess(QObject):
         self._process: QProcess | None = None
         self._tail = ""
         self._cancelled = False
-        self._poll = QTimer(self)
-        self._poll.setInterval(1000)
-        self._poll.timeout.connect(self._emit_history)
+        self._epoch = 0  # the epoch the process's output last said it is in
 
     def is_running(self) -> bool:
         return self._process is not None
@@ -73,10 +72,9 @@ class FinetuneProcess(QObject):
         process.readyReadStandardOutput.connect(self._read_stdout)
         process.finished.connect(self._finished)
         process.errorOccurred.connect(self._failed_to_start)
-        self._process, self._tail, self._cancelled = process, "", False
+        self._process, self._tail, self._cancelled, self._epoch = process, "", False, 0
         cmd = job.command()
         process.start(cmd[0], cmd[1:])
-        self._poll.start()
 
     def cancel(self) -> None:
         """Stop the run: politely first, then for good."""
@@ -106,6 +104,9 @@ class FinetuneProcess(QObject):
         progress = parse_progress(text)
         if progress:
             self.progressed.emit(*progress)
+            if progress[0] > self._epoch:  # a new epoch began: the one before it is in the history
+                self._epoch = progress[0]
+                self._emit_history()
 
     def _read_stdout(self) -> None:
         self._keep(bytes(self._process.readAllStandardOutput()).decode("utf-8", "replace"))
@@ -131,7 +132,6 @@ class FinetuneProcess(QObject):
     def _end(self, outcome: FinetuneOutcome) -> None:
         if self._process is None:  # said already (a process that failed to start may also report finishing)
             return
-        self._poll.stop()
         self._emit_history()
         self._process.deleteLater()
         self._process = None

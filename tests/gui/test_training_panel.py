@@ -420,3 +420,26 @@ def test_calibration_that_does_not_help_beyond_noise_is_not_offered(controlled, 
     assert can_apply is False and text.startswith("No need to apply it") and "SRCC" not in text
     assert "not shown to help" in figures
     assert "nested 5-fold" in figures and "with 3 or more votes" in figures and "95 % paired bootstrap" in figures
+
+
+def test_the_curves_show_each_epoch_as_it_ends_while_the_run_goes_on(qtbot, tmp_path):
+    """The run's history is read when its output says a new epoch began, not on a timer."""
+    panel = TrainingPanel("sqlite://", tmp_path / "m.onnx", tmp_path / "runs", python_setting=sys.executable)
+    qtbot.addWidget(panel)
+    go_on = tmp_path / "go-on"
+    python = tmp_path / "python-that-trains-slowly"
+    python.write_text(
+        '#!/bin/sh\nwhile [ $# -gt 0 ]; do [ "$1" = "--out" ] && out="$2"; shift; done\n'
+        'mkdir -p "$out/run"\necho "epoch 1/2: 50%" >&2\n'
+        'printf "epoch,loss_total,val_srcc\\n1,0.9,0.41\\n" > "$out/run/history.csv"\n'
+        'echo "epoch 2/2: 0%" >&2\n'
+        f'while [ ! -f "{go_on}" ]; do sleep 0.1; done\n'
+        'printf "2,0.7,0.52\\n" >> "$out/run/history.csv"\nexit 3\n')
+    python.chmod(0o755)
+    panel.python = str(python)
+    panel.start()
+    qtbot.waitUntil(lambda: panel.plot.series.get("val SRCC") == [0.41], timeout=10_000)
+    assert panel.run.is_running() and panel.progress.format().startswith("epoch 2/2")
+    with qtbot.waitSignal(panel.finished, timeout=10_000):
+        go_on.write_text("")
+    assert panel.plot.series["val SRCC"] == [0.41, 0.52]  # the last epoch, read as the run ended
