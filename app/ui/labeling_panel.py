@@ -3,9 +3,8 @@
 The photo is shown without the model's score, so raters are not biased. The session logic
 (order, resume, gold, undo, skips) lives in app.core.ratings.session; each key press's database
 work (five or more queries; the last photo's runs the whole screening) and each photo's decoding
-run in a TaskOwner (the window's), and the answer comes back on the GUI thread. The photo is fitted to the panel, never enlarged (an enlarged photo is a blurred one, and
-the rater would judge the blur), or shown at 100 % (Z), one photo pixel per screen pixel, with
-scroll bars and drag to pan. A vote is taken only while the photo is on screen; a key pressed
+run in a TaskOwner (the window's), and the answer comes back on the GUI thread. The photo is
+fitted or at 100 % (Z) in app.ui.rating_photo_view. A vote is taken only while the photo is on screen; a key pressed
 before is refused out loud, never silently dropped; a photo that cannot be shown is skipped (S).
 Before a rater's first photo at the site the panel shows how to rate (app.ui.rater_help), and
 again on request (F1); no vote is taken while it is shown. The rater id offered is the operator
@@ -13,7 +12,7 @@ signed in at the window.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QElapsedTimer, QEvent, QPoint, Qt, Signal
+from PySide6.QtCore import QElapsedTimer, Qt, Signal
 from PySide6.QtGui import QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -21,8 +20,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QScrollArea,
-    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -34,6 +31,7 @@ from ..core.ratings.session import ACR_LEVELS, LabelingSession
 from ..core.store import Database
 from .images import to_qimage
 from .rater_help import InstructionsPage, SeenInstructions
+from .rating_photo_view import RatingPhotoView
 from .tasks import TaskOwner
 
 SKIP_KEY, ACTUAL_SIZE_KEY, HELP_KEY = "S", "Z", "F1"  # 1..5 are the votes
@@ -87,25 +85,17 @@ class LabelingPanel(QWidget):
         top.addWidget(self.rater, 1)
         top.addWidget(self.start_button)
 
-        self.photo = QLabel("Sign in to start", alignment=Qt.AlignCenter)
-        self.photo.setWordWrap(True)
-        self.photo.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Ignored)  # the view decides its size
-        self.view = QScrollArea()
-        self.view.setAlignment(Qt.AlignCenter)
-        self.view.setWidget(self.photo)
-        self.view.setWidgetResizable(True)
-        self.view.setMinimumSize(480, 360)
-        self.view.viewport().installEventFilter(self)  # refit on resize; drag to pan at 100 %
-        self._drag: QPoint | None = None
-        self._pixmap: QPixmap | None = None  # the photo at full size, refitted when the panel resizes
+        self.view = RatingPhotoView("Sign in to start")
+        self.photo = self.view.photo  # the photo, or why there is none
         self.hint = QLabel(alignment=Qt.AlignCenter)
         self.hint.setWordWrap(True)
         self.progress = QLabel()
         self.scale = QLabel()
+        self.view.scale_said.connect(self.scale.setText)
         self.actual = QPushButton(f"100 % ({ACTUAL_SIZE_KEY})")
         self.actual.setCheckable(True)
         self.actual.setToolTip("Show the photo at 100 % (one photo pixel per screen pixel) or fitted to the panel")
-        self.actual.toggled.connect(lambda _: self._render())
+        self.actual.toggled.connect(self.view.set_actual_size)
         self.skip_button = QPushButton(f"Skip this photo ({SKIP_KEY})")
         self.skip_button.setToolTip("Only for a photo that cannot be shown: recorded as skipped, not as a vote")
         self.skip_button.setEnabled(False)
@@ -239,8 +229,8 @@ class LabelingPanel(QWidget):
             return
         if self.item is not None:
             self.hint.setText("How good is this photo's quality?")
-        if self._pixmap is not None and self.failure is None:
-            self._render()
+        if self.view.has_photo() and self.failure is None:
+            self.view.render()
             for b in self.buttons.values():
                 b.setEnabled(True)
             self._clock.start()  # the answer's time counts from the photo, not from the page
@@ -274,7 +264,6 @@ class LabelingPanel(QWidget):
         for b in self.buttons.values():
             b.setEnabled(False)  # an answer is accepted only once the photo is on screen
         self.skip_button.setEnabled(False)
-        self._pixmap = None
         if item is None:
             self._say("Thank you: every photo of this batch is rated" if not skipped else
                       f"Thank you: every photo you could see is rated. {skipped} could not be shown and "
@@ -296,7 +285,7 @@ class LabelingPanel(QWidget):
                           on_error=lambda exc: self._shown(path, str(exc) or type(exc).__name__))
 
     def _shown(self, path: str, image) -> None:
-        if self.item is None or path != self.item.path or self._pixmap is not None or self.failure is not None:
+        if self.item is None or path != self.item.path or self.view.has_photo() or self.failure is not None:
             return
         if isinstance(image, str):
             # No vote on a photo nobody could see: the votes stay off, the reason is shown, Skip is offered.
@@ -306,57 +295,13 @@ class LabelingPanel(QWidget):
                               "offered again at your next sitting. Tell the supervisor.")
             self.skip_button.setEnabled(True)
             return
-        self._pixmap = QPixmap.fromImage(image)
-        self._render()
+        self.view.show_photo(QPixmap.fromImage(image))
         for b in self.buttons.values():
             b.setEnabled(not self.instructions_showing())
         self._clock.start()
 
     def _say(self, text: str) -> None:
-        self._pixmap = None
-        self.view.setWidgetResizable(True)
-        self.photo.setText(text)
-        self.scale.setText("")
-
-    def _render(self) -> None:
-        """The photo fitted to the view (never enlarged), or at 100 % when the toggle is on."""
-        if self._pixmap is None:
-            return
-        pixmap, ratio = self._pixmap, self.devicePixelRatioF()
-        viewport = self.view.maximumViewportSize()  # without scroll bars: a fitted photo needs none
-        if self.actual.isChecked():
-            shown, factor = QPixmap(pixmap), 1.0
-            shown.setDevicePixelRatio(ratio)  # one photo pixel per device pixel
-            self.view.setWidgetResizable(False)
-            self.photo.setPixmap(shown)
-            self.photo.resize(round(pixmap.width() / ratio), round(pixmap.height() / ratio))  # centred if smaller
-            for bar in (self.view.horizontalScrollBar(), self.view.verticalScrollBar()):
-                bar.setValue((bar.maximum() + bar.minimum()) // 2)  # the middle of the photo first
-        else:
-            factor = min(1.0, viewport.width() * ratio / pixmap.width(), viewport.height() * ratio / pixmap.height())
-            shown = pixmap if factor >= 1.0 else pixmap.scaled(
-                max(1, round(pixmap.width() * factor)), max(1, round(pixmap.height() * factor)),
-                Qt.KeepAspectRatio, Qt.SmoothTransformation)
-            shown.setDevicePixelRatio(ratio)
-            self.view.setWidgetResizable(True)
-            self.photo.setPixmap(shown)
-        self.scale.setText(f"shown at {factor * 100:.0f} %" + ("" if self.actual.isChecked() else " (fitted)"))
-
-    def eventFilter(self, watched, event) -> bool:
-        if watched is self.view.viewport():
-            kind = event.type()
-            if kind == QEvent.Resize and not self.actual.isChecked():
-                self._render()
-            elif kind == QEvent.MouseButtonPress and self.actual.isChecked():
-                self._drag = event.position().toPoint()
-            elif kind == QEvent.MouseMove and self._drag is not None:
-                here = event.position().toPoint()
-                delta, self._drag = here - self._drag, here
-                self.view.horizontalScrollBar().setValue(self.view.horizontalScrollBar().value() - delta.x())
-                self.view.verticalScrollBar().setValue(self.view.verticalScrollBar().value() - delta.y())
-            elif kind == QEvent.MouseButtonRelease:
-                self._drag = None
-        return super().eventFilter(watched, event)
+        self.view.say(text)
 
     def ready(self) -> bool:
         return (self.item is not None and not self.instructions_showing()
