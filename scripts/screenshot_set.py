@@ -72,6 +72,10 @@ def main() -> None:
     panel = window.labeling
     panel.rater.setText("rater-7")
     panel.sign_in()
+    # A rater new to the site reads how to rate first (app.ui.rater_help), then starts rating.
+    settle(app, lambda: panel.ready() or panel.instructions_showing(), seconds=60)
+    if panel.instructions_showing():
+        panel.instructions_page.done_button.click()
     settle(app, panel.ready, seconds=60)
     panel.grab().save(str(out / "4_labeling_panel.png"))
     panel.actual.setChecked(True)  # what Z does
