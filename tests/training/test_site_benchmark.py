@@ -150,6 +150,13 @@ def test_the_benchmark_runs_end_to_end_on_a_tiny_site(tmp_path, monkeypatch):
             assert model_approval(db, json.loads(base.with_suffix(".json").read_text())) == ("approved", APPROVER)
         finally:
             db.close()
+    # The two methods of a cell, paired photo by photo on the same test photos and MOS.
+    from training.sitebench.compare import compare_cells
+
+    paired = compare_cells(cells[0].parent, cells[0].parent, methods=("calibration", "finetune"))
+    assert paired["n"] == results[0]["test_n"]
+    assert paired["a"]["gain"] == pytest.approx(results[0]["calibration"]["test"]["gain"], abs=0.01)
+    assert paired["b"]["gain"] == pytest.approx(results[0]["finetune"]["test"]["gain"], abs=0.01)
     table = next(out.glob("*-0.1.0-mos.md")).read_text()
     assert table.count("| calibration |") == 2 and table.count("| fine-tune |") == 2
     # Done cells are kept: a second run resumes without redoing them.

@@ -65,9 +65,11 @@ def calibrate_site(db_url: str, cfg: dict) -> dict:
     fit_seconds = time.time() - started
     after = np.array([cal.apply(e, r) for e, r in zip(emb_t, raw_t)])
     on_test = compare_srcc(mos_t, raw_t, after, seed=int(cfg.get("seed", 0)))
+    # Per photo, as the fine-tune writes its own: the two methods can then be paired photo by photo.
+    predictions = [[p, float(m), float(b), float(a)] for p, m, b, a in zip(test, mos_t, raw_t, after)]
     return {"fitted_on": cal.n, "describe": cal.describe(), "apply_offered": bool(cal.helps),
             "cv": {"before": cal.base_srcc, "after": cal.cv_srcc, "gain_ci": cal.gain_ci},
-            "test": on_test.to_json(), "test_photos": test, "fit_seconds": fit_seconds,
+            "test": on_test.to_json(), "test_photos": test, "test_predictions": predictions, "fit_seconds": fit_seconds,
             "split": {name: sum(1 for s in split.values() if s == name) for name in ("train", "val", "test")},
             "rejected_raters": info["rejected_raters"]}
 
