@@ -4,8 +4,9 @@ The photo is shown without the model's score, so raters are not biased. The sess
 (order, resume, gold, undo, skips) lives in app.core.ratings.session; each key press's database
 work (five or more queries; the last photo's runs the whole screening) and each photo's decoding
 run in a TaskOwner (the window's), and the answer comes back on the GUI thread. The photo is
-fitted or at 100 % (Z) in app.ui.rating_photo_view. A vote is taken only while the photo is on screen; a key pressed
-before is refused out loud, never silently dropped; a photo that cannot be shown is skipped (S).
+shown fitted or at 100 % (Z) by app.ui.rating_photo_view. A vote is taken only while the photo
+is on screen; a key pressed before is refused out loud, never silently dropped; a photo that
+cannot be shown is skipped (S).
 Before a rater's first photo at the site the panel shows how to rate (app.ui.rater_help), and
 again on request (F1); no vote is taken while it is shown. The rater id offered is the operator
 signed in at the window.
@@ -230,7 +231,7 @@ class LabelingPanel(QWidget):
         if self.item is not None:
             self.hint.setText("How good is this photo's quality?")
         if self.view.has_photo() and self.failure is None:
-            self.view.render()
+            self.view.refit()
             for b in self.buttons.values():
                 b.setEnabled(True)
             self._clock.start()  # the answer's time counts from the photo, not from the page

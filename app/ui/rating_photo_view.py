@@ -38,13 +38,13 @@ class RatingPhotoView(QScrollArea):
 
     def show_photo(self, pixmap: QPixmap) -> None:
         self._pixmap = pixmap
-        self.render()
+        self.refit()
 
     def set_actual_size(self, on: bool) -> None:
         self._actual = on
-        self.render()
+        self.refit()
 
-    def render(self) -> None:
+    def refit(self) -> None:
         """The photo fitted to the view (never enlarged), or at 100 % when asked."""
         if self._pixmap is None:
             return
@@ -72,7 +72,7 @@ class RatingPhotoView(QScrollArea):
         if watched is self.viewport():
             kind = event.type()
             if kind == QEvent.Resize and not self._actual:
-                self.render()
+                self.refit()
             elif kind == QEvent.MouseButtonPress and self._actual:
                 self._drag = event.position().toPoint()
             elif kind == QEvent.MouseMove and self._drag is not None:
