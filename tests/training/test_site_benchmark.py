@@ -121,6 +121,10 @@ def test_the_benchmark_runs_end_to_end_on_a_tiny_site(tmp_path, monkeypatch):
     base = tmp_path / "models" / "base"
     export_model(student, base, {"version": "0.1.0"})
     # Not a shipped model: the benchmark approves the base it is given, in its own station only.
+    # (Other tests ship this very network for their own stations; here the program ships none.)
+    from app.core.model import trust as model_trust
+
+    monkeypatch.setattr(model_trust, "SHIPPED", set())
     torch.save({"config": student.config.to_dict(), "model": student.state_dict(), "card_info": {}}, base.with_suffix(".pt"))
     cfg = tmp_path / "ft.json"
     cfg.write_text(json.dumps({
