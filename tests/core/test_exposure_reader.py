@@ -1,6 +1,7 @@
 """The exposure reader a card may carry: it caps the score, never raises it, and a bad one is refused."""
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ def _embedding_size(onnx_path) -> int:
     return int(Engine(load_model(onnx_path)).run(np.full((64, 64, 3), 128, np.uint8))["embedding"].shape[-1])
 
 
-def _with_reader(exported_student, tmp_path, block) -> "Path":  # noqa: F821
+def _with_reader(exported_student, tmp_path, block) -> Path:
     """A copy of the tiny model whose card reads exposure with ``block``."""
     _, onnx_path, card_path = exported_student
     shutil.copy(onnx_path, tmp_path / onnx_path.name)
