@@ -2,9 +2,9 @@
 
 It starts the job's command (app.core.site.finetune_job says what it is and where it writes),
 reports progress from the process's output and the run's curves as each epoch ends (the run's
-small history file is read then, not on a timer), cancels politely
-then for good, and says once how the run ended: done with its report, cancelled, or failed with
-a reason a supervisor can read (never a traceback; the run's train.log keeps it).
+small history file is read then, not on a timer), cancels politely then for good, and says once
+how the run ended: done with its report, cancelled, or failed with a reason a supervisor can read
+(never a traceback; the run's train.log keeps it).
 """
 from __future__ import annotations
 
