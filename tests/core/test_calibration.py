@@ -1,11 +1,15 @@
 """The site calibration's statistics (numpy only in the app; scipy here as the reference): rank
 correlations, the paired bootstrap, the monotone map, and the nested cross-validation that
-decides whether a ridge on the embedding earns its place and whether the whole helps."""
+decides whether a residual learner on the embedding (a ridge or a kernel ridge) earns its place
+and whether the whole helps."""
+import json
+
 import numpy as np
 import pytest
 from scipy import stats
 
 from app.core.calibration import Calibration, fit_calibration, fit_monotone
+from app.core.calibration.fit import Choice, fit_candidates
 from app.core.stats import compare_srcc, ranks, srcc
 
 
@@ -63,6 +67,41 @@ def test_calibration_fixes_a_biased_model_on_planted_data():
     assert again == cal
     assert again.apply(emb[0], score[0]) == pytest.approx(cal.apply(emb[0], score[0]))
     assert 0 <= cal.apply(emb[0] * 100, 500.0) <= 100  # clipped to the score range
+
+
+def test_raters_who_punish_what_no_line_through_the_embedding_sees_are_learnt_by_the_kernel():
+    """The site's raters mark down photos where two features the model sees act together (their
+    product: no linear trace at all). A ridge cannot learn it at any strength; the kernel ridge
+    can, earns its place in the nested cross-validation, and ranks new photos far better. Stored
+    and loaded again, it applies exactly as fitted, one photo or a chunk at a time."""
+    rng = np.random.default_rng(0)
+    n, rated = 700, 300
+    emb, q = rng.normal(size=(n, 16)), rng.normal(size=n)
+    mos = 50 + 8 * q + 10 * emb[:, 0] * emb[:, 1] + rng.normal(0, 3, n)
+    score = 50 + 8 * q + rng.normal(0, 3, n)
+    cal = fit_calibration(emb[:rated], score[:rated], mos[:rated])
+    assert cal.kernel and cal.helps and cal.gain_ci[0] > 0.05
+    new = cal.apply_many(emb[rated:], score[rated:])
+    assert srcc(new, mos[rated:]) > srcc(score[rated:], mos[rated:]) + 0.1
+    ridges = fit_candidates(emb[:rated], score[:rated], mos[:rated],
+                            tuple(Choice("linear", "ridge", lam) for lam in (0.1, 1.0, 10.0, 100.0, 1000.0)))
+    best_ridge = max(srcc(f.predict(emb[rated:], score[rated:]), mos[rated:]) for f in ridges.values())
+    assert best_ridge < srcc(score[rated:], mos[rated:]) + 0.03
+    again = Calibration.from_json(json.loads(json.dumps(cal.to_json())))
+    assert again == cal and "kernel ridge" in again.describe()
+    assert [again.apply(e, s) for e, s in zip(emb[rated:rated + 5], score[rated:rated + 5])] == pytest.approx(new[:5])
+
+
+def test_a_calibration_stored_in_format_2_still_applies_as_fitted():
+    """Format 2: a monotone map + a ridge on the standardised embedding, no kernel field."""
+    stored = {"mean": [0.0, 1.0], "std": [1.0, 2.0], "weights": [2.0, -1.0], "bias": 0.5, "lam": 10.0, "n": 50,
+              "cv_srcc": 0.8, "cv_plcc": 0.8, "base_srcc": 0.7, "base_plcc": 0.7, "format": 2,
+              "map": {"kind": "linear", "a": 5.0, "b": 0.9, "c": 0.0, "d": 0.0}, "ridge_folds": 5, "folds": 5}
+    cal = Calibration.from_json(stored)
+    expected = 5.0 + 0.9 * 60.0 + (3.0 - 0) / 1 * 2.0 + (5.0 - 1.0) / 2 * -1.0 + 0.5
+    assert cal.apply(np.array([3.0, 5.0]), 60.0) == pytest.approx(expected)
+    assert cal.apply_many([[3.0, 5.0], [3.0, 5.0]], [60.0, 60.0]) == pytest.approx([expected, expected])
+    assert "ridge on the embedding (λ 10)" in cal.describe()
 
 
 def test_a_good_score_with_few_ratings_keeps_its_ranking_and_is_not_said_to_help():

@@ -389,11 +389,15 @@ def rescore_stored(db: Database, model_version_id: int, calibration: Calibration
         changed = 0
         for rows in keyset(s, select(scores.c.id, scores.c.raw_score, scores.c.embedding).where(*chunked),
                            scores.c.id, chunk):
-            new = []  # of dicts of numbers and strings, which the collector does not even track
-            for row, raw, embedding in rows:
-                # A score stored without an embedding (scored before embeddings were kept) keeps its raw score.
-                value = calibration.apply(embedding, raw) if embedding is not None else raw
-                new.append({"row": row, "new_score": value, "new_verdict": thresholds.verdict(value)})
+            rows = list(rows)
+            # A score stored without an embedding (scored before embeddings were kept) keeps its raw score.
+            values = {row: raw for row, raw, embedding in rows if embedding is None}
+            with_embedding = [(row, raw, embedding) for row, raw, embedding in rows if embedding is not None]
+            if with_embedding:  # one matrix product a chunk: a kernel calibration reads its whole support per photo
+                ids, raws, embeddings = zip(*with_embedding)
+                values.update(zip(ids, calibration.apply_many(embeddings, raws).tolist()))
+            # of dicts of numbers and strings, which the collector does not even track
+            new = [{"row": row, "new_score": value, "new_verdict": thresholds.verdict(value)} for row, value in values.items()]
             if new:
                 s.execute(write, new)  # one executemany per chunk, once its rows are all read
             changed += len(new)

@@ -1,0 +1,98 @@
+"""A fitted site calibration as it is stored (plain JSON, with the model version) and applied to
+every score, with what its nested cross-validation showed."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from functools import cached_property
+
+import numpy as np
+
+from ..stats import above_zero
+from .monotone import apply_monotone
+from .residual import read_residual
+
+FORMAT = 3  # 3: the residual may be a kernel ridge; 2: a monotone map + ridge; 1: a ridge on [embedding, score]
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """``map``: the monotone map of the raw score (None in a format-1 calibration);
+    ``mean``/``std``/``weights``/``bias``: the residual learner on the standardised embedding
+    (empty weights: none); ``kernel`` ({"gamma", "support"}) when that learner is a kernel ridge,
+    whose weights are then one per support photo."""
+
+    mean: list[float]
+    std: list[float]
+    weights: list[float]
+    bias: float
+    lam: float | None
+    n: int
+    cv_srcc: float
+    cv_plcc: float
+    base_srcc: float
+    base_plcc: float
+    map: dict | None = None
+    gain_ci: list[float] | None = None  # 95 % paired bootstrap of cv_srcc - base_srcc
+    cv_srcc_ci: list[float] | None = None
+    base_srcc_ci: list[float] | None = None
+    min_votes: int | None = None
+    ridge_folds: int | None = None  # outer folds whose inner choice included a residual learner
+    folds: int | None = None
+    format: int = 1
+    kernel: dict | None = None
+
+    @property
+    def gain(self) -> float:
+        return self.cv_srcc - self.base_srcc
+
+    @property
+    def helps(self) -> bool:
+        """Better than the model alone beyond noise, on photos left out of every choice."""
+        return above_zero(self.gain_ci)
+
+    def describe(self) -> str:
+        """What the fit is, in one clause."""
+        if self.map is None:
+            return "a ridge on embedding + score (fitted before intervals were computed)"
+        shape = "linear" if self.map["kind"] == "linear" else "4-parameter logistic"
+        if not self.weights:
+            return f"{shape} map of the score (no residual learner: none earned its place)"
+        if self.kernel:
+            return (f"{shape} map of the score + kernel ridge on the embedding (λ {self.lam:g}, "
+                    f"{len(self.weights)} rated photos kept as its support)")
+        return f"{shape} map of the score + ridge on the embedding (λ {self.lam:g})"
+
+    @cached_property
+    def _arrays(self) -> dict:
+        # Built once per calibration: applying it to a million stored scores calls apply per row.
+        a = {name: np.asarray(getattr(self, name), float) for name in ("mean", "std", "weights")}
+        if self.kernel:
+            a["support"] = np.asarray(self.kernel["support"], float)
+        return a
+
+    def apply(self, embedding, score: float) -> float:
+        return float(self.apply_many([embedding], [score])[0])
+
+    def apply_many(self, embeddings, scores) -> np.ndarray:
+        """The calibrated scores of several photos at once (one row of ``embeddings`` each): a
+        kernel ridge reads its whole support per photo, so a chunk of stored scores is one
+        matrix product instead of a loop."""
+        a, s = self._arrays, np.asarray(scores, float)
+        emb = np.asarray(embeddings, float).reshape(len(s), -1)
+        if self.map is None:  # format 1: ridge on the standardised [embedding, score]
+            x = (np.column_stack([emb, s]) - a["mean"]) / a["std"]
+            return np.clip(x @ a["weights"] + self.bias, 0.0, 100.0)
+        pred = apply_monotone(self.map, s)
+        if self.weights:
+            pred = pred + read_residual((emb - a["mean"]) / a["std"], a["weights"], self.bias, a.get("support"),
+                                        self.kernel["gamma"] if self.kernel else None)
+        return np.clip(pred, 0.0, 100.0)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, d: dict) -> Calibration:
+        """Any format: format 1 (no ``format`` key) was a ridge on [embedding, score]."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
