@@ -5,7 +5,7 @@ the share of those photos capped, and the verdicts of heavily damaged and clean 
 high-resolution photos (the scale stage's held-out half; ``--all`` for every photo).
 
 The photos are scored once: the reader's probability and the score it caps are kept per photo,
-so each onset costs nothing more (``app.core.scoring.exposure.exposure_cap``, what the engine
+so each onset costs nothing more (``app.core.scoring.caps.probability_cap``, what the engine
 applies). BIQ2021's reserved test split is never read.
 
     .venv/bin/python bench/exposure_onsets.py --model resources/models/mobileiqa-student.onnx \\
@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.core.imageio.decode import load_rgb  # noqa: E402
 from app.core.model.loader import load_model  # noqa: E402
 from app.core.scoring.engine import Engine  # noqa: E402
-from app.core.scoring.exposure import exposure_cap  # noqa: E402
+from app.core.scoring.caps import probability_cap  # noqa: E402
 from app.core.stats import compare_srcc  # noqa: E402
 from app.core.verdict import Thresholds  # noqa: E402
 from training.command_options import CONFIGS  # noqa: E402
@@ -86,11 +86,11 @@ def main() -> int:
         cells = []
         for _, rows in groups:
             before = np.array([r[3] for r in rows])
-            after = np.minimum(before, exposure_cap(np.array([r[4] for r in rows]), onset))
+            after = np.minimum(before, probability_cap(np.array([r[4] for r in rows]), onset))
             c = compare_srcc([r[2] for r in rows], before, after)
             ci = f"[{c.gain_ci[0]:+.3f}, {c.gain_ci[1]:+.3f}]" if c.gain_ci else "[no interval]"
             cells.append(f"{c.gain:+.3f} {ci}, {np.mean(after < before):.1%}")
-        score = {kind: np.array([min(u, float(exposure_cap(p, onset))) for k, u, p in copies if k == kind]) for kind in DAMAGE}
+        score = {kind: np.array([min(u, float(probability_cap(p, onset))) for k, u, p in copies if k == kind]) for kind in DAMAGE}
         heavy = np.concatenate([v for kind, v in score.items() if kind != "clean"])
         failed = lambda v: f"{np.mean(v < thresholds.fail_below):.0%}"  # noqa: E731
         cells += [failed(heavy), failed(score["2 stops over"]), failed(score["2.5 stops under"]),

@@ -28,7 +28,8 @@ from scipy.optimize import minimize
 from scipy.special import expit
 
 from app.core.scoring.engine import Engine
-from app.core.scoring.exposure import FEATURES, KINDS, ExposureReader, cap_in_words, exposure_cap, exposure_features
+from app.core.scoring.caps import cap_in_words, probability_cap
+from app.core.scoring.exposure import FEATURES, KINDS, ExposureReader, exposure_features
 from app.core.scoring.reading import overview
 
 from .atomic import atomic_path, write_text_atomic
@@ -147,7 +148,7 @@ def fit_reader(ladders: Ladders, l2_grid: Sequence[float] = (1e-4, 3e-4, 1e-3, 3
     heads = {k: fit_logistic(x, targets[k], best) for k in KINDS}
     reader = ExposureReader(center, scale, {k: w for k, (w, _) in heads.items()}, {k: b for k, (_, b) in heads.items()},
                             features, onset)
-    cap = exposure_cap(np.maximum(cv_pred[best]["over"], cv_pred[best]["under"]), onset)
+    cap = probability_cap(np.maximum(cv_pred[best]["over"], cv_pred[best]["under"]), onset)
     per_stop = {f"{s:+g}": {"n": int(np.sum(ladders.stops == s)), "cap_below_40": float(np.mean(cap[ladders.stops == s] < 40)),
                             "cap_below_60": float(np.mean(cap[ladders.stops == s] < 60))}
                 for s in sorted(set(ladders.stops.tolist()))}

@@ -291,7 +291,8 @@ def run_finetune(cfg: dict, db_url: str, base: Path, out: Path) -> dict:
                     "site_val_n": n["val"], "epoch": validation["epoch"], "split": "site validation"},
     }
     # The site's ratings refine the overview network; the detail reader and the card's reading
-    # are the base model's, carried over unchanged, but for an exposure reader: it reads the
+    # (its sharpness reader too: it reads the tiles' pixels, not a network) are the base
+    # model's, carried over unchanged, but for an exposure reader: it reads the
     # overview's embedding, which the fine-tune changed, so it is fitted anew through the new
     # graph on ladders of the site's training photos and kept only where it reads them better
     # than the base's reader does (training/exposure_reader.py, refit_reader).

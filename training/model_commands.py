@@ -1,12 +1,9 @@
 """Sub-commands of ``python -m training`` for exported models: export, evaluate, annotate a card,
-give a model an exposure reader, write a dataset's split."""
+write a dataset's split (the readers a card adds: ``reader_commands``)."""
 from __future__ import annotations
 
 import json
-import shlex
 from pathlib import Path
-
-from .command_options import CONFIGS
 
 
 def register_export(sub) -> None:
@@ -143,65 +140,4 @@ def run_split(args) -> int:
     for name, items in (("train", train), ("val", val)):
         write_mos_csv(items, args.out / f"{name}.csv")
         print(f"{args.out / f'{name}.csv'}: {len(items)} photos")
-    return 0
-
-
-def register_exposure_reader(sub) -> None:
-    p = sub.add_parser("exposure-reader", help="give an exported model an exposure reader (a new model: same graphs, new card)")
-    p.add_argument("--model", type=Path, required=True, help="the exported model whose overview embedding is read")
-    p.add_argument("--data", nargs=3, action="append", required=True, metavar=("NAME", "CSV", "ROOT"),
-                   help="a rated dataset whose training split gives the photos (its validation split is never read)")
-    p.add_argument("--config", type=Path, default=CONFIGS / "joint_student.json", help="the split's fractions and seed")
-    p.add_argument("--photos", type=int, default=1500, help="at most this many training photos per dataset (seeded); those rated at or above its median get copies")
-    p.add_argument("--copies", type=int, default=4, help="exposure copies per photo, at seeded distinct stops")
-    p.add_argument("--version", required=True, help="the new model's version")
-    p.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads (default: all cores)")
-    p.add_argument("--onset", type=float, default=None,
-                   help="the probability past which the cap falls (default: training/exposure_reader.py's CAP_ONSET, "
-                        "and why)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", type=Path, required=True, help="folder for the new model's files")
-    p.set_defaults(run=_run_exposure_reader)
-
-
-def _run_exposure_reader(args) -> int:
-    from datetime import UTC, datetime
-
-    import numpy as np
-
-    from app.core.imageio.decode import load_rgb
-    from app.core.model.loader import load_model
-    from app.core.scoring.engine import Engine
-
-    from .data.rated_sets import parse_rated_set
-    from .exposure_reader import CAP_ONSET, copies_of_the_good, fit_reader, ladder_features, with_reader, write_model
-    from .stage_joint import load_splits
-
-    onset = CAP_ONSET if args.onset is None else args.onset
-    if not 0 <= onset < 1:
-        raise SystemExit(f"--onset {onset:g}: a probability from 0 up to (not including) 1")
-    model = load_model(args.model, threads=args.threads or None)
-    train, _ = load_splits([parse_rated_set(values, None) for values in args.data], json.loads(args.config.read_text()))
-    rng = np.random.default_rng(args.seed)
-    chosen = []
-    copies = []
-    for name in dict.fromkeys(it.dataset for it in train):
-        items = [it for it in train if it.dataset == name]
-        picked = [items[i] for i in sorted(rng.choice(len(items), min(args.photos, len(items)), replace=False))]
-        chosen += picked
-        copies += copies_of_the_good([it.mos for it in picked])  # see training/exposure_reader.py
-    args.out.mkdir(parents=True, exist_ok=True)
-    ladders = ladder_features(Engine(model), [lambda it=it: load_rgb(it.image) for it in chosen], args.copies, args.seed,
-                              with_copies=copies, progress=args.out / "ladders.npz", names=[it.image for it in chosen])
-    reader, report = fit_reader(ladders, seed=args.seed, onset=onset)
-    report["data"] = {name: {"photos": sum(it.dataset == name for it in chosen),
-                             "with_copies": sum(c for it, c in zip(chosen, copies) if it.dataset == name)}
-                      for name in dict.fromkeys(it.dataset for it in chosen)}
-    card = with_reader(model.card, reader, report) | {"version": args.version, "created": datetime.now(UTC).isoformat(timespec="seconds")}
-    card["commands"] = list(card.get("commands") or []) + ["python -m training " + shlex.join(args.argv)]
-    card.pop("evaluations", None)  # the base's figures; this model's are measured anew
-    onnx = write_model(args.model, card, args.out)
-    print(f"wrote {onnx} (l2 {report['l2']:g}); cross-validated, per stop: share capped below 40 / below 60:")
-    for stop, row in report["cross_validated"].items():
-        print(f"  {stop:>5} stops  n={row['n']:5d}  {row['cap_below_40']:.2f} / {row['cap_below_60']:.2f}")
     return 0

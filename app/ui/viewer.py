@@ -193,6 +193,8 @@ class Viewer(QWidget):
             text += f"   detail at 100 %: {r.detail_score:.1f}" if r.detail_score is not None else "   (no detail beyond the viewing size)"
         if r is not None and r.exposure_capped:
             text += f"   |   {r.exposure.kind}-exposed: capped at {r.exposure.score:.1f}"
+        if r is not None and r.sharpness_capped:
+            text += f"   |   blurred at 100 %: capped at {r.sharpness.score:.1f}"
         text += f"   |   attention views: {opinions}"
         return text + (f"   |   {self.map_state}" if self.map_state else "")
 

@@ -151,10 +151,10 @@ def test_an_exposure_reader_also_reads_where_the_overviews_tones_sit(exported_st
 def test_the_cap_falls_only_once_the_reader_is_surer_than_its_onset(p, cap):
     """Below the onset a photo keeps its score whatever the heads say; past it the cap falls to
     the bottom of the range at p = 1, so an onset of 0.5 fails (below 40) from p = 0.8."""
-    from app.core.scoring.exposure import exposure_cap
+    from app.core.scoring.caps import probability_cap
 
-    assert exposure_cap(p, 0.5) == pytest.approx(cap)
-    assert exposure_cap(p, 0.5, (0.0, 10.0)) == pytest.approx(cap / 10)
+    assert probability_cap(p, 0.5) == pytest.approx(cap)
+    assert probability_cap(p, 0.5, (0.0, 10.0)) == pytest.approx(cap / 10)
 
 
 def test_a_cards_onset_is_read_and_is_part_of_the_models_identity(exported_student, tmp_path):

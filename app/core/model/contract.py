@@ -149,10 +149,11 @@ def validate_reading(reading: object, where: str) -> None:
     worse = reading.get("worse_weight", 0.75)
     if not _is_number(worse) or not 0.5 <= worse <= 1.0:
         raise ModelError(f"{where}: reading.worse_weight must be a number from 0.5 to 1")
-    if "exposure" in reading:
-        said = _exposure_problem(reading["exposure"])
-        if said:
-            raise ModelError(f"{where}: reading.exposure {said}")
+    for key, problem in (("exposure", _exposure_problem), ("sharpness", _sharpness_problem)):
+        if key in reading:
+            said = problem(reading[key])
+            if said:
+                raise ModelError(f"{where}: reading.{key} {said}")
 
 
 # The exposure reader's features beside the embedding, and how many values each gives
@@ -188,4 +189,30 @@ def _exposure_problem(block: object) -> str | None:
         if not (isinstance(head, dict) and numbers(head.get("weights")) and len(head["weights"]) == size
                 and _is_number(head.get("bias"))):
             return f"{kind} must hold {size} weights and a bias"
+    return None
+
+
+# The sharpness reader's features (app.core.scoring.sharpness computes them): a name, so a card
+# fitted on another set of measures is refused instead of read wrongly, and their number.
+SHARPNESS_FEATURES = "edge steps per local range in four directions, v1"
+SHARPNESS_FEATURE_SIZE = 8
+
+
+def _sharpness_problem(block: object) -> str | None:
+    """What is wrong with the sharpness reader's block (app.core.scoring.sharpness), or None."""
+    if not isinstance(block, dict):
+        return "must be an object"
+    if block.get("features") != SHARPNESS_FEATURES:
+        return f"features must be {SHARPNESS_FEATURES!r} (the measures this program computes)"
+    for key in ("center", "scale", "weights"):
+        values = block.get(key)
+        if not (isinstance(values, list) and len(values) == SHARPNESS_FEATURE_SIZE and all(_is_number(v) for v in values)):
+            return f"{key} must hold {SHARPNESS_FEATURE_SIZE} numbers"
+    if any(v <= 0 for v in block["scale"]):
+        return "scale must hold positive numbers"
+    if not _is_number(block.get("bias")):
+        return "bias must be a number"
+    onset = block.get("onset", 0.0)
+    if not (_is_number(onset) and 0 <= onset < 1):
+        return "onset must be a number from 0 up to (not including) 1"
     return None

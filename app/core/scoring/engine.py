@@ -17,6 +17,7 @@ from ..model.contract import OPTIONAL_OUTPUT_RANKS, ModelError
 from ..model.loader import LoadedModel
 from .exposure import ExposureOpinion, ExposureReader
 from .reading import Reading, detail_boxes, overview
+from .sharpness import SharpnessOpinion, SharpnessReader
 
 OUTPUTS = ("score", "opinions", "attention", "distortion", "embedding")
 MAX_EMBEDDING = 4096  # values of the embedding stored with each score (ours: 96)
@@ -42,6 +43,8 @@ class ScoreResult:
     detail_score: float | None = None  # mean of the native tiles; None when the photo has no detail
     exposure: ExposureOpinion | None = None  # the exposure reader's cap (models whose card has one)
     exposure_capped: bool = False  # the cap is what this photo's score is
+    sharpness: SharpnessOpinion | None = None  # the sharpness reader's cap (photos with detail, models whose card has one)
+    sharpness_capped: bool = False  # the cap is what this photo's score is
     cell: float = 16.0  # photo pixels per cell of the overview's maps
 
 
@@ -51,6 +54,7 @@ class Engine:
         self.calibration = calibration  # a site's fit from embedding + score to its MOS
         self.reading = Reading.from_card(model.card)
         self.exposure = ExposureReader.from_card(model.card)
+        self.sharpness = SharpnessReader.from_card(model.card)
         self._range = tuple(float(v) for v in model.card["score_range"])
         inp = model.card["input"]
         self._scale = float(inp["scale"])
@@ -126,10 +130,17 @@ class Engine:
         whole = float(out["score"][0])
         detail = self.detail(rgb)
         raw = self.reading.fuse(whole, detail)
+        # Caps: exposure or blur an inspector fails lowers the score, never raises it.
         exposure = self.exposure.read(out["embedding"][0], view, self._range) if self.exposure else None
         capped = exposure is not None and exposure.score < raw
-        if capped:  # a cap: exposure an inspector fails lowers the score, never raises it
+        if capped:
             raw = exposure.score
+        # Read only where the detail reader reads: a photo no larger than the viewing size is the overview's.
+        reads_sharpness = self.sharpness is not None and detail is not None
+        sharpness = self.sharpness.read(self.reading.detail_view(rgb), self._range) if reads_sharpness else None
+        blur_capped = sharpness is not None and sharpness.score < raw
+        if blur_capped:
+            raw, capped = sharpness.score, False
         self._check_output(raw, out["opinions"][0], out["embedding"])
         seconds = time.perf_counter() - start
         # Rounded as stored, so a calibration recomputed later from the database gives the same score.
@@ -148,6 +159,8 @@ class Engine:
             detail_score=detail,
             exposure=exposure,
             exposure_capped=capped,
+            sharpness=sharpness,
+            sharpness_capped=blur_capped,
             cell=self.stride / factor,
             fusion_weights=out["fusion_weights"][0] if "fusion_weights" in out else None,
         )

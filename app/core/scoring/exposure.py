@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..model.contract import EXPOSURE_FEATURE_SIZES  # the contract checks a card's block by these sizes
+from .caps import cap_in_words, probability_cap
 
 KINDS = ("over", "under")
 HISTOGRAM_BINS = EXPOSURE_FEATURE_SIZES["luminance_histogram"]
@@ -55,19 +56,6 @@ def tone_statistics(rgb: np.ndarray) -> np.ndarray:
     values += list(np.percentile(luma, [1, 5, 25, 50, 75, 95, 99]) / 255.0)
     values += [np.count_nonzero(rgb[..., c] >= 240) / n for c in range(3)]
     return np.asarray(values, np.float64)
-
-
-def exposure_cap(p, onset: float, score_range: tuple[float, float] = (0.0, 100.0)):
-    """The most a score may be for exposure-failure probability ``p`` (a number or an array):
-    the top of the range up to ``onset``, falling linearly to its bottom at p = 1."""
-    low, high = score_range
-    past = np.clip((np.asarray(p, np.float64) - onset) / (1.0 - onset), 0.0, 1.0)
-    return low + (high - low) * (1.0 - past)
-
-
-def cap_in_words(onset: float) -> str:
-    """What ``exposure_cap`` does, as a card says it (p: the surer head's probability)."""
-    return "100 x (1 - p)" if onset == 0 else f"100 x (1 - (p - {onset:g}) / {1 - onset:g}) once p passes {onset:g}"
 
 
 def exposure_features(embedding: np.ndarray, view: np.ndarray, features: tuple[str, ...] = FEATURES) -> np.ndarray:
@@ -121,7 +109,7 @@ class ExposureReader:
         """The cap for a photo whose overview (``view``, the pixels the network read) gave ``embedding``."""
         p = self.probabilities(exposure_features(embedding, view, self.features))
         kind = max(KINDS, key=p.get)
-        return ExposureOpinion(float(exposure_cap(p[kind], self.onset, score_range)), kind, p[kind])
+        return ExposureOpinion(float(probability_cap(p[kind], self.onset, score_range)), kind, p[kind])
 
     def to_card(self, meaning: str | None = None) -> dict:
         block = {"features": list(self.features), "center": self.center.tolist(), "scale": self.scale.tolist(),

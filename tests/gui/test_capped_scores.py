@@ -1,0 +1,59 @@
+"""What the viewer says when a reader on the model's card capped a photo's score."""
+import json
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QFileDialog
+
+from tests.conftest import ship_for_tests
+from tests.gui.conftest import model_loaded
+from tests.gui.test_user_actions import action_for
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def blur_capping_model(exported_student, tmp_path):
+    """The tiny model with a sharpness reader sure that every photo it reads is blurred."""
+    _, onnx_path, card_path = exported_student
+    folder = tmp_path / "model"
+    folder.mkdir()
+    shutil.copy(onnx_path, folder / onnx_path.name)
+    card = json.loads(card_path.read_text())
+    card["reading"] = dict(card.get("reading") or {}, sharpness={
+        "features": "edge steps per local range in four directions, v1", "center": [0.0] * 8, "scale": [1.0] * 8,
+        "weights": [0.0] * 8, "bias": 20.0, "onset": 0.3})
+    (folder / card_path.name).write_text(json.dumps(card))
+    ship_for_tests(folder / card_path.name)
+    return folder / onnx_path.name
+
+
+def test_a_large_photo_capped_for_blur_says_so_and_a_small_one_is_not_read_for_it(qtbot, blur_capping_model, tmp_path,
+                                                                                  monkeypatch):
+    from app.ui.main_window import MainWindow
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    rng = np.random.default_rng(0)
+    cv2.imwrite(str(photos / "large.jpg"), cv2.GaussianBlur(rng.integers(0, 256, (1200, 1600, 3), dtype=np.uint8), (0, 0), 4))
+    cv2.imwrite(str(photos / "small.jpg"), rng.integers(0, 256, (300, 400, 3), dtype=np.uint8))
+    window = MainWindow(blur_capping_model, tmp_path / "inspector.db", QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
+    qtbot.addWidget(window)
+    model_loaded(qtbot, window)
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(photos)))
+    action_for(window, "Ctrl+O").trigger()
+    qtbot.waitUntil(lambda: len(window.model.items) == 2 and not window.is_busy(), timeout=30000)
+    window.filter_box.setCurrentText("all")
+    said = {}
+    for name in ("large.jpg", "small.jpg"):
+        row = next(r for r in range(window.proxy.rowCount()) if window.proxy.index(r, 0).data(Qt.UserRole + 1).endswith(name))
+        window.gallery.setCurrentIndex(window.proxy.index(row, 0))
+        qtbot.waitUntil(lambda: window.viewer.outcome is not None and window.viewer.outcome.record.path.endswith(name)
+                        and window.viewer.outcome.result is not None, timeout=20000)
+        said[name] = window.viewer.info.text()
+    assert said["large.jpg"].startswith("Score 0.0 / 100") and "blurred at 100 %: capped at 0.0" in said["large.jpg"]
+    assert "blurred" not in said["small.jpg"]
+    window.cancel()
