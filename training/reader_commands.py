@@ -144,4 +144,7 @@ def _run_sharpness_reader(args) -> int:
     print(f"wrote {onnx} (l2 {report['l2']:g}, onset {onset:g}); cross-validated, per copy: share capped below 40 / below 60:")
     for name, row in report["cross_validated"].items():
         print(f"  {name:<24} {'fails' if row['target'] else 'passes'}  n={row['n']:4d}  {row['cap_below_40']:.2f} / {row['cap_below_60']:.2f}")
+    print("cross-validated, per onset: copies that fail capped below 40 / copies accepted capped below 60:")
+    for at, row in report["cross_validated_by_onset"].items():
+        print(f"  onset {at:<4} {row['failed_capped_below_40']:.2f} / {row['accepted_capped_below_60']:.2f}")
     return 0

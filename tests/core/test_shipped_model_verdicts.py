@@ -30,7 +30,7 @@ def test_the_clean_sample_passes(scored, sample):
     assert Thresholds().verdict(scored(sample)) == PASS
 
 
-# Known gaps of v0.6.0 (issue 20), strict: the test says so the day they are fixed.
+# Known gaps of v0.7.0 (issue 20), strict: the test says so the day they are fixed.
 NOT_YET_FAILED = {"JPEG q8": "44 on this photo: REVIEW",
                   "2 stops over": "the exposure reader fails 2 stops over on 28 % of photos it never saw, not on this one"}
 

@@ -36,6 +36,8 @@ SHIPPED: set[str] = {
     "7b1c670f73c4bb09b8dba794ffbed5a53fbcfdc4b81556237e326b3212081bd8",
     # mobileiqa-student 0.6.0 (0.5.0's graphs read with an exposure reader)
     "3dedd426e1e150af7da4e7ef836b3ebcf199261621b53f1fb5f84728c2e033c3",
+    # mobileiqa-student 0.7.0 (0.6.0 read with a sharpness reader too)
+    "90bdea2ae2420487128df8b1b4434afed8642d9da48a89ca5b8cd3afb4935e0b",
 }
 
 
