@@ -93,48 +93,21 @@ def register_sharpness_reader(sub) -> None:
 def _run_sharpness_reader(args) -> int:
     from datetime import UTC, datetime
 
-    import numpy as np
-
-    from app.core.imageio.decode import load_rgb
     from app.core.model.loader import read_card
     from app.core.scoring.reading import Reading
 
-    from .data.hires import split_hires
-    from .data.mixed import list_images
     from .data.rated_sets import parse_rated_set
     from .exposure_reader import write_model
-    from .sharpness_reader import CAP_ONSET, fit_reader, ladder_features, with_reader
+    from .sharpness_reader import CAP_ONSET, fit_reader, ladder_features, ladder_photos, with_reader
     from .stage_joint import load_splits
 
     onset = CAP_ONSET if args.onset is None else args.onset
     if not 0 <= onset < 1:
         raise SystemExit(f"--onset {onset:g}: a probability from 0 up to (not including) 1")
     card = read_card(args.model.with_suffix(".json"))
-    reading = Reading.from_card(card)
     train, _ = load_splits([parse_rated_set(values, None) for values in args.data], json.loads(args.config.read_text()))
-    rng = np.random.default_rng(args.seed)
-    sources: list[tuple[str, object]] = []  # (where from, path or (path, side))
-    hires, _held_out = split_hires(args.hires)
-    sources += [("high-resolution, native", (p, 0)) for p in hires] + [("high-resolution, 1024 px", (p, 1024)) for p in hires]
-    sources += [("whole", (p, 0)) for p in (list_images([args.kodak]) if args.kodak else [])]
-    for name in dict.fromkeys(it.dataset for it in train):
-        items = [it for it in train if it.dataset == name]
-        median = float(np.median([it.mos for it in items]))
-        good = [it for it in items if it.mos >= median]
-        sources += [(name, (good[i].image, 0)) for i in sorted(rng.choice(len(good), min(args.photos, len(good)), replace=False))]
-
-    def loader(path, side):
-        def load():
-            rgb = load_rgb(path)
-            h, w = rgb.shape[:2]
-            if side and max(h, w) > side:
-                import cv2
-                f = side / max(h, w)
-                rgb = cv2.resize(rgb, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA)
-            return rgb
-        return load
-
-    ladders = ladder_features([loader(*src) for _, src in sources], reading)
+    sources = ladder_photos(train, args.hires, args.kodak, args.photos, args.seed)
+    ladders = ladder_features([load for _, load in sources], Reading.from_card(card))
     reader, report = fit_reader(ladders, seed=args.seed, onset=onset)
     report["data"] = {where: sum(w == where for w, _ in sources) for where in dict.fromkeys(w for w, _ in sources)}
     card = with_reader(card, reader, report) | {"version": args.version, "created": datetime.now(UTC).isoformat(timespec="seconds")}

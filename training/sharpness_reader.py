@@ -3,15 +3,15 @@
 Photos: the clean high-resolution training half (``split_hires``: the held-out half is never
 read), at native size and reduced to 1024 px; Kodak's photos; and training-split photos of the
 rated datasets that their raters put at or above their dataset's median (a photo no larger than
-the viewing size, which the engine never gives this reader, stands in as one tile: it teaches the
-head what ordinary content looks like). Each photo gets copies, saved as JPEG quality 92 as a
+the viewing size, which the engine never gives this reader, is read whole: it teaches the head
+what ordinary content looks like). Each photo gets copies, saved as JPEG quality 92 as a
 camera hands them over, with targets:
 - accepted (0): the photo itself; Gaussian blur σ 0.7 and 1.2 px; the softness of a phone's
   demosaicing and noise reduction (reduced to 0.6 and enlarged back); light noise (σ 6); JPEG
   quality 80; 3 px of motion;
 - failed (1): Gaussian blur σ 3, 4 and 6 px; motion blur of 12 px across, 15 px down and 20 px
   diagonally (the verdict targets fail σ 4 and 15 px);
-- σ 2 lies between and is not used.
+- none between σ 1.2 and 3 px, where an inspector's line lies.
 The L2 weight is chosen by 5-fold cross-validation over photos (a photo's copies never straddle
 folds).
 """
@@ -22,16 +22,20 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
 from scipy.special import expit
 
+from app.core.imageio.decode import load_rgb
 from app.core.scoring.caps import cap_in_words, probability_cap
 from app.core.scoring.reading import Reading
 from app.core.scoring.sharpness import SharpnessReader, sharpness_features
 
 from .data.heavy_damage import saved_as_jpeg
+from .data.hires import split_hires
+from .data.mixed import list_images
 from .exposure_reader import fit_logistic
 
 log = logging.getLogger(__name__)
@@ -91,6 +95,38 @@ def reader_view(rgb: np.ndarray, reading: Reading) -> np.ndarray:
     engine never reads for sharpness, is read as it is)."""
     h, w = rgb.shape[:2]
     return reading.detail_view(rgb) if reading.has_detail(h, w) else rgb
+
+
+def _loaded(path, side: int = 0) -> Callable[[], np.ndarray]:
+    """A photo read when its ladder is made (long side reduced to ``side`` when larger; 0: as it is)."""
+    def load() -> np.ndarray:
+        rgb = load_rgb(path)
+        h, w = rgb.shape[:2]
+        if side and max(h, w) > side:
+            f = side / max(h, w)
+            rgb = cv2.resize(rgb, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA)
+        return rgb
+    return load
+
+
+def ladder_photos(train: Sequence, hires: Sequence[Path], further: Path | None, per_dataset: int,
+                  seed: int = 0) -> list[tuple[str, Callable[[], np.ndarray]]]:
+    """(where from, loader) of the photos the ladders are made of: the training half of the
+    high-resolution photos at native size and at 1024 px, every photo of ``further`` (e.g.
+    Kodak's), and ``per_dataset`` training photos of each rated dataset drawn (seeded) from
+    those rated at or above its median."""
+    held_in, _held_out = split_hires(list(hires))
+    photos = [("high-resolution, native", _loaded(p)) for p in held_in]
+    photos += [("high-resolution, 1024 px", _loaded(p, 1024)) for p in held_in]
+    photos += [(further.name, _loaded(p)) for p in (list_images([further]) if further else [])]
+    rng = np.random.default_rng(seed)
+    for name in dict.fromkeys(it.dataset for it in train):
+        items = [it for it in train if it.dataset == name]
+        median = float(np.median([it.mos for it in items]))
+        good = [it for it in items if it.mos >= median]
+        picked = sorted(rng.choice(len(good), min(per_dataset, len(good)), replace=False))
+        photos += [(name, _loaded(good[i].image)) for i in picked]
+    return photos
 
 
 @dataclass

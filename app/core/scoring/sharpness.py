@@ -37,12 +37,36 @@ EDGE_RANGE = 24.0  # luma levels: a smaller local range is texture or noise, not
 
 def steps_per_range(luma: np.ndarray) -> list[np.ndarray]:
     """Each edge pixel's step to its neighbour across columns, across rows and along both
-    diagonals, over its local range (0-1): a list of four arrays, one per direction."""
+    diagonals, over its local range (0-1): one array per direction. ``luma`` is uint8: the range
+    and the steps are whole numbers, found in integer arithmetic, and only edge pixels are divided."""
     local_range = (cv2.dilate(luma, NEIGHBOURHOOD) - cv2.erode(luma, NEIGHBOURHOOD))[:-1, :-1]
     edge = local_range >= EDGE_RANGE
-    steps = (luma[:-1, 1:] - luma[:-1, :-1], luma[1:, :-1] - luma[:-1, :-1],
-             luma[1:, 1:] - luma[:-1, :-1], luma[1:, :-1] - luma[:-1, 1:])
-    return [np.abs(step[edge]) / local_range[edge] for step in steps]
+    divisor = local_range[edge].astype(np.float32)
+    value = luma.astype(np.int16)
+    steps = (value[:-1, 1:] - value[:-1, :-1], value[1:, :-1] - value[:-1, :-1],
+             value[1:, 1:] - value[:-1, :-1], value[1:, :-1] - value[:-1, 1:])
+    return [np.abs(step[edge]).astype(np.float32) / divisor for step in steps]
+
+
+def upper_percentiles(values: np.ndarray, percents, stride: int = 16) -> np.ndarray:
+    """``np.percentile(values, percents)`` (linear) for high percentiles, partitioning only the
+    values above a cut read from every ``stride``-th value: the percentiles of a million edge
+    pixels were most of this reader's time (12 ms a direction; 3 ms so). Where the cut would leave
+    out an order statistic wanted, the whole array is partitioned as numpy does."""
+    n = values.size
+    position = (n - 1) * np.asarray(percents, np.float64) / 100.0
+    low = np.floor(position).astype(np.int64)
+    high = np.minimum(low + 1, n - 1)
+    cut = np.percentile(values[::stride], max(0.0, 100.0 * low.min() / max(n - 1, 1) - 5.0))
+    above = values[values >= cut]
+    below = n - above.size
+    if below > low.min():
+        return np.percentile(values, percents)
+    wanted = np.unique(np.concatenate([low, high])) - below
+    ordered = dict(zip((wanted + below).tolist(), np.partition(above, wanted)[wanted].astype(np.float64)))
+    a, b = np.array([ordered[k] for k in low.tolist()]), np.array([ordered[k] for k in high.tolist()])
+    t = position - low
+    return np.where(t >= 0.5, b - (b - a) * (1 - t), a + (b - a) * t)  # numpy's own interpolation
 
 
 def sharpness_features(rgb: np.ndarray) -> np.ndarray:
@@ -50,21 +74,17 @@ def sharpness_features(rgb: np.ndarray) -> np.ndarray:
     99th and 99.9th percentiles, any direction); the weakest and the strongest direction's 99th and
     99.9th percentiles (shake flattens one direction only); and the log share of pixels on edges."""
     h, w = rgb.shape[:2]
-    by_direction: list[list[np.ndarray]] = [[], [], [], []]
-    pixels = 0
-    for top, left, th, tw in detail_boxes(h, w, TILE, TILES):
-        tile = np.ascontiguousarray(rgb[top:top + th, left:left + tw])
-        for found, steps in zip(by_direction, steps_per_range(cv2.cvtColor(tile, cv2.COLOR_RGB2GRAY).astype(np.float32))):
-            found.append(steps)
-        pixels += th * tw
-    directions = [np.concatenate(found) for found in by_direction]
-    edge_share = np.log(directions[0].size / max(pixels, 1) + 1e-4)
+    boxes = detail_boxes(h, w, TILE, TILES)
+    per_tile = [steps_per_range(cv2.cvtColor(np.ascontiguousarray(rgb[t:t + th, l:l + tw]), cv2.COLOR_RGB2GRAY))
+                for t, l, th, tw in boxes]
+    directions = [np.concatenate([steps[d] for steps in per_tile]) for d in range(4)]
+    edge_share = np.log(directions[0].size / max(sum(th * tw for _, _, th, tw in boxes), 1) + 1e-4)
     if directions[0].size < 10:  # no edges at all (a blank or wholly flat photo): nothing steep
         return np.array([0.0] * 7 + [edge_share])
-    steepest = np.max(directions, axis=0)
-    percentiles = [[float(np.percentile(d, p)) for d in directions] for p in (99, 99.9)]
-    return np.array([*np.percentile(steepest, [90, 99, 99.9]), *(f(ps) for ps in percentiles for f in (min, max)),
-                     edge_share])
+    steepest = np.maximum(np.maximum(directions[0], directions[1]), np.maximum(directions[2], directions[3]))
+    per_direction = np.array([upper_percentiles(d, [99, 99.9]) for d in directions])  # [direction, percentile]
+    return np.array([*upper_percentiles(steepest, [90, 99, 99.9]),
+                     *(f(per_direction[:, i]) for i in range(2) for f in (np.min, np.max)), edge_share])
 
 
 @dataclass(frozen=True)
