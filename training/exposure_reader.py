@@ -34,6 +34,7 @@ from app.core.scoring.reading import overview
 
 from .atomic import atomic_path, write_text_atomic
 from .data.heavy_damage import exposed, saved_as_jpeg
+from .reader_cards import with_reader_block
 
 log = logging.getLogger(__name__)
 
@@ -168,14 +169,7 @@ def reader_note(onset: float) -> str:
 
 def with_reader(card: dict, reader: ExposureReader, report: dict) -> dict:
     """The card of the same graphs read with ``reader``: a new model (its identity changes)."""
-    card = json.loads(json.dumps(card))  # a deep copy
-    card["reading"] = dict(card.get("reading") or {}, exposure=reader.to_card())
-    before = card["reading"].get("meaning", "").split("; the exposure reader")[0]  # a refit replaces its note
-    note = reader_note(reader.onset)
-    card["reading"]["meaning"] = "; ".join(filter(None, (before, note)))
-    card.setdefault("notes", {})["exposure"] = note
-    card.setdefault("training", {})["exposure_reader"] = report
-    return card
+    return with_reader_block(card, "exposure", reader.to_card(), reader_note(reader.onset), report)
 
 
 def write_model(base_onnx: Path, card: dict, out: Path) -> Path:

@@ -17,7 +17,6 @@ folds).
 """
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -37,6 +36,7 @@ from .data.heavy_damage import saved_as_jpeg
 from .data.hires import split_hires
 from .data.mixed import list_images
 from .exposure_reader import fit_logistic
+from .reader_cards import with_reader_block
 
 log = logging.getLogger(__name__)
 
@@ -200,11 +200,4 @@ def reader_note(onset: float) -> str:
 
 def with_reader(card: dict, reader: SharpnessReader, report: dict) -> dict:
     """The card of the same graphs read with ``reader``: a new model (its identity changes)."""
-    card = json.loads(json.dumps(card))  # a deep copy
-    card["reading"] = dict(card.get("reading") or {}, sharpness=reader.to_card())
-    before = card["reading"].get("meaning", "").split("; the sharpness reader")[0]  # a refit replaces its note
-    note = reader_note(reader.onset)
-    card["reading"]["meaning"] = "; ".join(filter(None, (before, note)))
-    card.setdefault("notes", {})["sharpness"] = note
-    card.setdefault("training", {})["sharpness_reader"] = report
-    return card
+    return with_reader_block(card, "sharpness", reader.to_card(), reader_note(reader.onset), report)

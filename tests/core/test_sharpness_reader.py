@@ -83,14 +83,14 @@ def test_a_card_with_a_sharpness_reader_is_another_model(exported_student, tmp_p
 
 
 def _block(**change):
-    block = {"features": "edge steps per local range in four directions, v1", "center": [0.0] * 8, "scale": [1.0] * 8,
+    block = {"features": "edge steps per local range in four directions, 64 tiles of 128 px", "center": [0.0] * 8, "scale": [1.0] * 8,
              "weights": [0.0] * 8, "bias": -5.0, "onset": 0.3}
     return {k: v for k, v in (block | change).items() if v is not None}
 
 
 @pytest.mark.parametrize("block, said", [
     ("yes", "must be an object"),
-    (_block(features="edge steps per local range in four directions, v2"), "features must be"),
+    (_block(features="edge steps per local range in four directions, 64 tiles of 96 px"), "features must be"),
     (_block(center=[0.0] * 7), "center must hold 8 numbers"),
     (_block(weights=[0.0] * 7 + [float("nan")]), "weights must hold 8 numbers"),
     (_block(scale=[1.0] * 7 + [0.0]), "scale must hold positive numbers"),
@@ -101,3 +101,11 @@ def _block(**change):
 def test_a_card_with_a_broken_sharpness_reader_is_refused_with_what_is_wrong(exported_student, tmp_path, block, said):
     with pytest.raises(ModelError, match=f"reading.sharpness {said}"):
         load_model(_with_reader(exported_student, tmp_path, block))
+
+
+def test_the_contract_names_the_tiles_the_reader_measures_on():
+    """A card fitted on other tiles would read other numbers: the name the contract checks says which."""
+    from app.core.model.contract import SHARPNESS_FEATURES
+    from app.core.scoring.sharpness import TILE, TILES
+
+    assert SHARPNESS_FEATURES.endswith(f"{TILES} tiles of {TILE} px")

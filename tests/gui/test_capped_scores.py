@@ -24,7 +24,7 @@ def blur_capping_model(exported_student, tmp_path):
     shutil.copy(onnx_path, folder / onnx_path.name)
     card = json.loads(card_path.read_text())
     card["reading"] = dict(card.get("reading") or {}, sharpness={
-        "features": "edge steps per local range in four directions, v1", "center": [0.0] * 8, "scale": [1.0] * 8,
+        "features": "edge steps per local range in four directions, 64 tiles of 128 px", "center": [0.0] * 8, "scale": [1.0] * 8,
         "weights": [0.0] * 8, "bias": 20.0, "onset": 0.3})
     (folder / card_path.name).write_text(json.dumps(card))
     ship_for_tests(folder / card_path.name)

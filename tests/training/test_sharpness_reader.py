@@ -49,3 +49,18 @@ def test_the_sharpness_reader_command_gives_a_model_a_reader_fitted_on_training_
     rgb = cv2.GaussianBlur(np.random.default_rng(0).integers(0, 256, (700, 900, 3), dtype=np.uint8), (0, 0), 4)
     result = Engine(model).score(rgb)
     assert result.sharpness is not None and result.score <= Engine(load_model(onnx_path)).score(rgb).score + 1e-6
+
+
+def test_refitting_one_reader_keeps_the_other_readers_sentence_on_the_card():
+    """A fine-tune refits the exposure reader of a model that also has a sharpness reader: the
+    card's meaning drops only the old exposure sentence."""
+    from training.reader_cards import with_reader_block
+
+    card = {"reading": {"meaning": "two readers"}}
+    card = with_reader_block(card, "exposure", {"onset": 0.0}, "the exposure reader, first fit", {})
+    card = with_reader_block(card, "sharpness", {"onset": 0.5}, "the sharpness reader; it caps blur", {})
+    card = with_reader_block(card, "exposure", {"onset": 0.2}, "the exposure reader, refitted", {"refit": True})
+    assert card["reading"]["meaning"] == "two readers; the sharpness reader; it caps blur; the exposure reader, refitted"
+    assert card["reading"]["exposure"] == {"onset": 0.2} and card["reading"]["sharpness"] == {"onset": 0.5}
+    assert card["notes"] == {"exposure": "the exposure reader, refitted", "sharpness": "the sharpness reader; it caps blur"}
+    assert card["training"]["exposure_reader"] == {"refit": True}

@@ -192,9 +192,10 @@ def _exposure_problem(block: object) -> str | None:
     return None
 
 
-# The sharpness reader's features (app.core.scoring.sharpness computes them): a name, so a card
-# fitted on another set of measures is refused instead of read wrongly, and their number.
-SHARPNESS_FEATURES = "edge steps per local range in four directions, v1"
+# The sharpness reader's features (app.core.scoring.sharpness computes them): a name that says
+# what is measured and where (a card fitted on other measures or other tiles is refused instead
+# of read wrongly), and their number.
+SHARPNESS_FEATURES = "edge steps per local range in four directions, 64 tiles of 128 px"
 SHARPNESS_FEATURE_SIZE = 8
 
 

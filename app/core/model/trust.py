@@ -37,7 +37,7 @@ SHIPPED: set[str] = {
     # mobileiqa-student 0.6.0 (0.5.0's graphs read with an exposure reader)
     "3dedd426e1e150af7da4e7ef836b3ebcf199261621b53f1fb5f84728c2e033c3",
     # mobileiqa-student 0.7.0 (0.6.0 read with a sharpness reader too)
-    "90bdea2ae2420487128df8b1b4434afed8642d9da48a89ca5b8cd3afb4935e0b",
+    "5e3fa067a868be359684d6ca41b0bf84c89076a0a51613bda3a559d70489eb07",
 }
 
 
