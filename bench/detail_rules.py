@@ -8,7 +8,7 @@ the worst or best tiles, a mean weighted by how much structure the tile's region
 overview (blur at native barely changes the overview, bokeh is smooth in both). A last table
 asks whether a hand-made measure of the sharpest tile's fine detail tells clean from blurred
 where the tiles' scores do not. Each copy is
-scored once (overview, every tile, the exposure cap; clean and heavily damaged, native and
+scored once (overview, every tile, the readers' caps; clean and heavily damaged, native and
 1024 px, saved as JPEG q92 as in ``verdict_table.py``); every rule is then applied to the same
 numbers. Photos of 512 px or less have no detail: no rule changes their score.
 
@@ -62,8 +62,10 @@ def sharpness(tile: np.ndarray) -> float:
 
 def read_copy(engine: Engine, img: np.ndarray) -> dict:
     result = engine.score(img)
+    # The readers' caps (exposure; sharpness, v0.7 on) act on the fused score whatever the rule.
+    caps = [opinion.score for opinion in (result.exposure, result.sharpness) if opinion is not None]
     row = {"overview": result.overview_score, "tiles": [], "structure": [], "sharpness": [],
-           "cap": result.exposure.score if result.exposure else None, "program": result.raw_score}
+           "cap": min(caps) if caps else None, "program": result.raw_score}
     if result.detail_score is not None:
         view = engine.reading.detail_view(img)
         ov = overview(img, engine.reading.overview_side)
