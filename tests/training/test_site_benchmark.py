@@ -196,3 +196,20 @@ def test_two_recipes_are_compared_on_the_same_test_photos_and_a_better_one_shows
     _cell(tmp_path / "c", 150, mos[:-1], before[:-1], before[:-1])  # judged on other photos: refused
     with pytest.raises(ValueError, match="different test photos"):
         compare_cells(cells(tmp_path / "a")[("base-1.0", "site", 150)], cells(tmp_path / "c")[("base-1.0", "site", 150)])
+
+
+def test_biq2021s_training_photos_are_a_new_site_only_for_a_base_that_never_learnt_them(tmp_path):
+    """A LIVEC-only top names BIQ2021 in its recipe (its validation fractions, a cross-dataset
+    figure) without learning it: the site is offered. A base that learnt BIQ2021 is refused."""
+    from training.sitebench.sites import named_site
+
+    (tmp_path / "Train (Images and MOS).csv").write_bytes(
+        b"Image Name,MOS\r\nss02 (1).jpg,0.5\r\nss02 (2).jpg,0.7\r\nss03 (1).jpg,0.6\r\n")
+    recipe = 'stage top (frozen trunk of imagenet.pt): {"train_on": %s, "val_fractions": {"biq2021": 0.1, "livec": 0.15}}'
+    livec_only = {"name": "livec-only", "version": "0.0.1", "training": {"recipe": recipe % '["livec"]'}}
+    both = {"name": "both", "version": "0.0.1", "training": {"recipe": recipe % '["biq2021", "livec"]'}}
+    joint = {"name": "joint", "version": "0.0.1", "training": {"data": "BIQ2021's training split and LIVEC"}}
+    assert [p.subset for p in named_site("biq-train-ss02", tmp_path, livec_only)] == ["ss02", "ss02"]
+    for learnt in (both, joint):
+        with pytest.raises(ValueError, match="not a new site"):
+            named_site("biq-train-ss02", tmp_path, learnt)

@@ -45,13 +45,30 @@ def biq_validation(biq_root: Path) -> list[SitePhoto]:
     return _photos(val)
 
 
+def learnt_biq2021(card: dict) -> bool:
+    """Whether a base model's card says it learnt BIQ2021's training split. A top trained on named
+    datasets (stage ``top``'s ``train_on``, recorded in its recipe) says which: the cross-dataset
+    models' LIVEC-only top, over an ImageNet trunk, names BIQ2021 only as a figure it was scored
+    on. Any other card that names BIQ2021 in its training record is taken to have learnt it."""
+    training = card.get("training") or {}
+    recipe = training.get("recipe")
+    if isinstance(recipe, str) and "{" in recipe:
+        try:
+            config = json.loads(recipe[recipe.index("{"):])
+        except json.JSONDecodeError:
+            config = {}
+        if isinstance(config, dict) and isinstance(config.get("train_on"), list):
+            return "biq2021" in config["train_on"]
+    return "biq2021" in json.dumps(training).lower()
+
+
 def named_site(name: str, biq_root: Path, base_card: dict | None = None) -> list[SitePhoto]:
     if name == "biq-val":
         return biq_validation(biq_root)
     if name == "biq-val-ss02":
         return [p for p in biq_validation(biq_root) if p.subset == "ss02"]
     if name == "biq-train-ss02":
-        if base_card is not None and "biq2021" in json.dumps(base_card.get("training", {})).lower():
+        if base_card is not None and learnt_biq2021(base_card):
             raise ValueError(f"{base_card.get('name')} v{base_card.get('version')} trained on BIQ2021's training split: "
                              "biq-train-ss02 is not a new site for it (use biq-val or biq-val-ss02)")
         rated = biq_sets(biq_root)[0]
