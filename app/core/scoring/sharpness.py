@@ -7,9 +7,9 @@ or wall as it reads a clean one, so v0.6.0 failed 38 % of such copies (motion bl
 23 %). What tells them apart is how steep the photo's edges are: at a sharp edge the luma
 changes by much of the local range from one pixel to the next; blur of σ px spreads every
 change over several pixels, whatever the content. So each pixel's step to its neighbour (across
-columns, across rows and along both diagonals) is divided by the range of luma around it (7 x 7), where that range is
-large enough to be an edge rather than noise, and the steepest steps of the photo are read as
-high percentiles. A sharp subject before an out-of-focus background keeps steep edges; a photo
+columns, across rows and along both diagonals) is divided by the range of luma around it
+(7 x 7), where that range is large enough to be an edge rather than noise, and the steepest
+steps of the photo are read as high percentiles. A sharp subject before an out-of-focus background keeps steep edges; a photo
 blurred all over has none; motion blur flattens the steps along its direction only. The pixels
 come from TILES small tiles spread over the whole photo (the subject is somewhere among them),
 so the cost is the same for 2 MP and 48 MP.
