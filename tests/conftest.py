@@ -59,6 +59,21 @@ def exported_student(tmp_path_factory):
     return model, onnx_path, card_path
 
 
+def copy_with_reading(exported_student, folder: Path, **blocks) -> Path:
+    """A copy of the tiny exported model in ``folder`` whose card's reading gains ``blocks`` (a
+    reader, say): another model with the same graph. Returns its .onnx."""
+    import json
+    import shutil
+
+    _, onnx_path, card_path = exported_student
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(onnx_path, folder / onnx_path.name)
+    card = json.loads(card_path.read_text())
+    card["reading"] = dict(card.get("reading") or {}, **blocks)
+    (folder / card_path.name).write_text(json.dumps(card))
+    return folder / onnx_path.name
+
+
 def ship_for_tests(card_path) -> None:
     """The suite plays the part of a release that ships this tiny model: its identity joins the
     program's trust anchor (tests of an unknown model export another one and leave it out)."""

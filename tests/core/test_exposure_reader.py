@@ -1,6 +1,5 @@
 """The exposure reader a card may carry: it caps the score, never raises it, and a bad one is refused."""
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +8,7 @@ import pytest
 from app.core.model.contract import ModelError, model_identity
 from app.core.model.loader import load_model
 from app.core.scoring.engine import Engine
+from tests.conftest import copy_with_reading
 
 
 def _embedding_size(onnx_path) -> int:
@@ -17,12 +17,7 @@ def _embedding_size(onnx_path) -> int:
 
 def _with_reader(exported_student, tmp_path, block) -> Path:
     """A copy of the tiny model whose card reads exposure with ``block``."""
-    _, onnx_path, card_path = exported_student
-    shutil.copy(onnx_path, tmp_path / onnx_path.name)
-    card = json.loads(card_path.read_text())
-    card["reading"] = dict(card.get("reading") or {}, exposure=block)
-    (tmp_path / card_path.name).write_text(json.dumps(card))
-    return tmp_path / onnx_path.name
+    return copy_with_reading(exported_student, tmp_path, exposure=block)
 
 
 def _block(size, over_bias=-20.0, under_bias=-20.0, weight=0.0):

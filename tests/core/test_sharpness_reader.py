@@ -2,7 +2,6 @@
 inspector accepts at 100 %, leaves its clean original and photos no larger than the viewing size
 alone, never raises a score, and a bad block is refused."""
 import json
-import shutil
 from pathlib import Path
 
 import cv2
@@ -15,6 +14,7 @@ from app.core.scoring.engine import Engine
 from app.core.scoring.reading import Reading
 from app.core.scoring.sharpness import SharpnessReader, sharpness_features
 from app.core.verdict import FAIL, Thresholds
+from tests.conftest import copy_with_reading
 from training.data.heavy_damage import DAMAGE, saved_as_jpeg
 from training.sharpness_reader import fit_reader, ladder_features, reader_view
 
@@ -46,12 +46,7 @@ def reader():
 
 
 def _with_reader(exported_student, tmp_path: Path, block) -> Path:
-    _, onnx_path, card_path = exported_student
-    shutil.copy(onnx_path, tmp_path / onnx_path.name)
-    card = json.loads(card_path.read_text())
-    card["reading"] = dict(card.get("reading") or {}, sharpness=block)
-    (tmp_path / card_path.name).write_text(json.dumps(card))
-    return tmp_path / onnx_path.name
+    return copy_with_reading(exported_student, tmp_path, sharpness=block)
 
 
 def test_a_large_photo_blurred_or_shaken_fails_and_its_clean_original_is_left_alone(exported_student, tmp_path, reader):

@@ -1,6 +1,4 @@
 """What the viewer says when a reader on the model's card capped a photo's score."""
-import json
-import shutil
 
 import cv2
 import numpy as np
@@ -8,7 +6,7 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QFileDialog
 
-from tests.conftest import ship_for_tests
+from tests.conftest import copy_with_reading, ship_for_tests
 from tests.gui.conftest import model_loaded
 from tests.gui.test_user_actions import action_for
 
@@ -18,17 +16,11 @@ pytestmark = pytest.mark.gui
 @pytest.fixture
 def blur_capping_model(exported_student, tmp_path):
     """The tiny model with a sharpness reader sure that every photo it reads is blurred."""
-    _, onnx_path, card_path = exported_student
-    folder = tmp_path / "model"
-    folder.mkdir()
-    shutil.copy(onnx_path, folder / onnx_path.name)
-    card = json.loads(card_path.read_text())
-    card["reading"] = dict(card.get("reading") or {}, sharpness={
-        "features": "edge steps per local range in four directions, 64 tiles of 128 px", "center": [0.0] * 8, "scale": [1.0] * 8,
-        "weights": [0.0] * 8, "bias": 20.0, "onset": 0.3})
-    (folder / card_path.name).write_text(json.dumps(card))
-    ship_for_tests(folder / card_path.name)
-    return folder / onnx_path.name
+    model = copy_with_reading(exported_student, tmp_path / "model", sharpness={
+        "features": "edge steps per local range in four directions, 64 tiles of 128 px", "center": [0.0] * 8,
+        "scale": [1.0] * 8, "weights": [0.0] * 8, "bias": 20.0, "onset": 0.3})
+    ship_for_tests(model.with_suffix(".json"))
+    return model
 
 
 def test_a_large_photo_capped_for_blur_says_so_and_a_small_one_is_not_read_for_it(qtbot, blur_capping_model, tmp_path,
