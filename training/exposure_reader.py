@@ -10,8 +10,7 @@ MOS: the raters accepted its exposure as part of what they judged, and a reader 
 natural photos loses their ranking (copies of photos of every MOS and originals of the good
 ones only capped 9 % of the validation photos as rated, 2 % when every original counts). Only a
 good photo gets copies: 2 stops over a dark photo may be a fine one. The L2 weight is chosen by
-5-fold cross-validation over photos (a photo's copies never straddle folds); validation photos
-are never read.
+5-fold cross-validation over photos (``logistic_heads``); validation photos are never read.
 """
 from __future__ import annotations
 
@@ -24,8 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import minimize
-from scipy.special import expit
 
 from app.core.scoring.engine import Engine
 from app.core.scoring.caps import cap_in_words, probability_cap
@@ -34,6 +31,7 @@ from app.core.scoring.reading import overview
 
 from .atomic import atomic_path, write_text_atomic
 from .data.heavy_damage import exposed, saved_as_jpeg
+from .logistic_heads import cross_validated_l2, fit_logistic, photo_folds, soft_entropy
 from .reader_cards import with_reader_block
 
 log = logging.getLogger(__name__)
@@ -105,26 +103,6 @@ def ladder_features(engine: Engine, images: Sequence[np.ndarray | Callable[[], n
     return Ladders(np.array(feats), np.array(said), np.array(photo))
 
 
-def fit_logistic(x: np.ndarray, target: np.ndarray, l2: float) -> tuple[np.ndarray, float]:
-    """Weights and bias of a logistic head with soft targets (cross-entropy + l2/2 |w|^2)."""
-    d = x.shape[1]
-
-    def loss(p):
-        w, b = p[:d], p[d]
-        z = x @ w + b
-        grad = expit(z) - target
-        value = np.mean(np.logaddexp(0.0, z) - target * z) + 0.5 * l2 * (w @ w)
-        return value, np.concatenate([x.T @ grad / len(target) + l2 * w, [grad.mean()]])
-
-    result = minimize(loss, np.zeros(d + 1), jac=True, method="L-BFGS-B", options={"maxiter": 1000})
-    return result.x[:d], float(result.x[d])
-
-
-def _soft_entropy(p: np.ndarray, target: np.ndarray) -> float:
-    p = np.clip(p, 1e-7, 1 - 1e-7)
-    return float(-np.mean(target * np.log(p) + (1 - target) * np.log(1 - p)))
-
-
 def fit_reader(ladders: Ladders, l2_grid: Sequence[float] = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1), folds: int = 5,
                seed: int = 0, features: tuple[str, ...] = FEATURES, onset: float = CAP_ONSET) -> tuple[ExposureReader, dict]:
     """The reader fitted on all ladders with the L2 weight that cross-validates best over photos,
@@ -133,19 +111,7 @@ def fit_reader(ladders: Ladders, l2_grid: Sequence[float] = (1e-4, 3e-4, 1e-3, 3
     scale = ladders.features.std(0) + 1e-6
     x = (ladders.features - center) / scale
     targets = exposure_targets(ladders.stops)
-    fold = np.random.default_rng(seed).integers(0, folds, ladders.photo.max() + 1)[ladders.photo]
-    cv_loss, cv_pred = {}, {}
-    for l2 in l2_grid:
-        pred = {k: np.zeros(len(x)) for k in KINDS}
-        for f in range(folds):
-            train, test = fold != f, fold == f
-            for k in KINDS:
-                w, b = fit_logistic(x[train], targets[k][train], l2)
-                pred[k][test] = expit(x[test] @ w + b)
-        cv_loss[l2] = sum(_soft_entropy(pred[k], targets[k]) for k in KINDS)
-        cv_pred[l2] = pred
-        log.info("l2 %g: cross-validated loss %.4f", l2, cv_loss[l2])
-    best = min(cv_loss, key=cv_loss.get)
+    best, cv_loss, cv_pred = cross_validated_l2(x, targets, photo_folds(ladders.photo, folds, seed), l2_grid, folds)
     heads = {k: fit_logistic(x, targets[k], best) for k in KINDS}
     reader = ExposureReader(center, scale, {k: w for k, (w, _) in heads.items()}, {k: b for k, (_, b) in heads.items()},
                             features, onset)
@@ -197,7 +163,7 @@ def reader_loss(reader: ExposureReader, ladders: Ladders) -> float | None:
     if reader.center.size != ladders.features.shape[1]:
         return None
     targets, p = exposure_targets(ladders.stops), reader.probabilities(ladders.features)
-    return sum(_soft_entropy(p[k], targets[k]) for k in KINDS)
+    return sum(soft_entropy(p[k], targets[k]) for k in KINDS)
 
 
 def refit_or_keep(ladders: Ladders, base: ExposureReader | None, seed: int = 0) -> tuple[ExposureReader, dict]:

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from scipy.special import expit
 
 from app.core.imageio.decode import load_rgb
+from app.core.imageio.display import screen_preview
 from app.core.scoring.caps import cap_in_words, probability_cap
 from app.core.scoring.reading import Reading
 from app.core.scoring.sharpness import SharpnessReader, sharpness_features
@@ -35,7 +35,7 @@ from app.core.scoring.sharpness import SharpnessReader, sharpness_features
 from .data.heavy_damage import saved_as_jpeg
 from .data.hires import split_hires
 from .data.mixed import list_images
-from .exposure_reader import fit_logistic
+from .logistic_heads import cross_validated_l2, fit_logistic, photo_folds
 from .reader_cards import with_reader_block
 
 log = logging.getLogger(__name__)
@@ -101,11 +101,7 @@ def _loaded(path, side: int = 0) -> Callable[[], np.ndarray]:
     """A photo read when its ladder is made (long side reduced to ``side`` when larger; 0: as it is)."""
     def load() -> np.ndarray:
         rgb = load_rgb(path)
-        h, w = rgb.shape[:2]
-        if side and max(h, w) > side:
-            f = side / max(h, w)
-            rgb = cv2.resize(rgb, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA)
-        return rgb
+        return screen_preview(rgb, side) if side else rgb  # area averaging, as the verdict bench reduces
     return load
 
 
@@ -160,18 +156,8 @@ def fit_reader(ladders: Ladders, l2_grid: Sequence[float] = (0.0, 1e-5, 1e-4, 1e
     scale = ladders.features.std(0) + 1e-6
     x = (ladders.features - center) / scale
     t = ladders.target
-    fold = np.random.default_rng(seed).integers(0, folds, ladders.photo.max() + 1)[ladders.photo]
-    cv_loss, cv_pred = {}, {}
-    for l2 in l2_grid:
-        pred = np.zeros(len(t))
-        for f in range(folds):
-            w, b = fit_logistic(x[fold != f], t[fold != f], l2)
-            pred[fold == f] = expit(x[fold == f] @ w + b)
-        p = np.clip(pred, 1e-7, 1 - 1e-7)
-        cv_loss[l2] = float(-np.mean(t * np.log(p) + (1 - t) * np.log(1 - p)))
-        cv_pred[l2] = pred
-        log.info("l2 %g: cross-validated loss %.4f", l2, cv_loss[l2])
-    best = min(cv_loss, key=cv_loss.get)
+    best, cv_loss, cv_preds = cross_validated_l2(x, {"blur": t}, photo_folds(ladders.photo, folds, seed), l2_grid, folds)
+    cv_pred = {l2: pred["blur"] for l2, pred in cv_preds.items()}
     w, b = fit_logistic(x, t, best)
     reader = SharpnessReader(center, scale, w, b, onset)
     cap = probability_cap(cv_pred[best], onset)

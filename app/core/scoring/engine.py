@@ -98,13 +98,17 @@ class Engine:
         names = self.outputs(reader)
         return dict(zip(names, self._session(reader).run(list(names), {"image": self.preprocess(rgb)})))
 
-    def detail(self, rgb: np.ndarray) -> float | None:
-        """Mean score of the detail tiles (native, or from the photo reduced to the card's detail_side);
-        None for photos no larger than the viewing size."""
-        h, w = rgb.shape[:2]
-        if not self.reading.has_detail(h, w):
+    def detail_view(self, rgb: np.ndarray) -> np.ndarray | None:
+        """The pixels the detail reader reads (native, or the photo reduced to the card's
+        detail_side); None for photos no larger than the viewing size."""
+        return self.reading.detail_view(rgb) if self.reading.has_detail(*rgb.shape[:2]) else None
+
+    def detail(self, rgb: np.ndarray, view: np.ndarray | None = None) -> float | None:
+        """Mean score of the detail tiles (``view``: the detail view when already made); None for
+        photos no larger than the viewing size."""
+        rgb = self.detail_view(rgb) if view is None else view
+        if rgb is None:
             return None
-        rgb = self.reading.detail_view(rgb)
         h, w = rgb.shape[:2]
         boxes = detail_boxes(h, w, self.reading.detail_tile, self.reading.detail_tiles)
         scores = [float(self.run(rgb[t:t + th, l:l + tw], "detail")["score"][0]) for t, l, th, tw in boxes]
@@ -128,7 +132,8 @@ class Engine:
         view = overview(rgb, self.reading.overview_side, self._min_side)
         out = self.run(view)
         whole = float(out["score"][0])
-        detail = self.detail(rgb)
+        detail_view = self.detail_view(rgb)  # made once: the detail tiles and the sharpness reader read it
+        detail = self.detail(rgb, detail_view)
         raw = self.reading.fuse(whole, detail)
         # Caps: exposure or blur an inspector fails lowers the score, never raises it.
         exposure = self.exposure.read(out["embedding"][0], view, self._range) if self.exposure else None
@@ -136,8 +141,8 @@ class Engine:
         if capped:
             raw = exposure.score
         # Read only where the detail reader reads: a photo no larger than the viewing size is the overview's.
-        reads_sharpness = self.sharpness is not None and detail is not None
-        sharpness = self.sharpness.read(self.reading.detail_view(rgb), self._range) if reads_sharpness else None
+        reads_sharpness = self.sharpness is not None and detail_view is not None
+        sharpness = self.sharpness.read(detail_view, self._range) if reads_sharpness else None
         blur_capped = sharpness is not None and sharpness.score < raw
         if blur_capped:
             raw, capped = sharpness.score, False
