@@ -132,6 +132,20 @@ def register_top(sub) -> None:
     p.add_argument("--out", type=Path, required=True, help="cache folder (several GB for BIQ2021)")
     p.set_defaults(run=_run_top_cache)
 
+    p = sub.add_parser("teacher-labels", help="an ensemble of trained tops scores every photo of its caches once "
+                                              "(`top --set teacher_labels=FILE` learns from it)")
+    p.add_argument("--member", nargs=2, action="append", default=[], type=Path, metavar=("CHECKPOINT", "CACHE"),
+                   help="a trained network and the `top-cache` of its trunk; repeat for each member")
+    p.add_argument("--from", type=Path, nargs="+", default=[], dest="earlier", metavar="LABELS",
+                   help="labels files written before: their members join without being scored again")
+    p.add_argument("--weights", type=float, nargs="+",
+                   help="each member's weight, the --from files' members first (default: equal)")
+    p.add_argument("--weights-for", nargs="+", action="append", default=[], dest="weights_for", metavar="NAME W",
+                   help="a dataset's own weights for its rated photos: NAME then one weight per member; repeat")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (default: all cores)")
+    p.add_argument("--out", type=Path, required=True, help="the labels file (JSON) to write")
+    p.set_defaults(run=_run_teacher_labels)
+
     p = sub.add_parser("top", help="retrain a network's top (last blocks, LDA, MAL, fusion) on a `top-cache`")
     add_stage_options(p, "top_student.json")
     p.add_argument("--cache", type=Path, required=True, help="the folder `top-cache` wrote")
@@ -164,6 +178,25 @@ def _run_top_cache(args) -> int:
     counts = build_top_cache(features, mean, std, sets, cfg, pristine, args.out, side=cfg.get("side", 512),
                              tiles=args.tiles, tile_sides=tuple(args.tile_sides))
     print(", ".join(f"{name}: {n} photos" for name, n in counts.items()))
+    return 0
+
+
+def _run_teacher_labels(args) -> int:
+    import torch
+
+    from .teacher_labels import make_labels, summary_table
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if not args.member and not args.earlier:
+        raise SystemExit("teacher-labels: name at least one --member or --from file")
+    try:
+        weights_for = {name: [float(w) for w in ws] for name, *ws in args.weights_for}
+        summary = make_labels([tuple(m) for m in args.member], args.weights, args.out, args.earlier, weights_for)
+    except ValueError as exc:
+        raise SystemExit(f"teacher-labels: {exc}") from None
+    print(summary_table(summary))
+    print(", ".join(f"{part}: {n} photos labelled" for part, n in summary["rows"].items()))
     return 0
 
 

@@ -37,6 +37,7 @@ from .metrics import iqa_metrics
 from .onnx_views import ViewsHead, graph_card, load_graph, views_from_onnx, with_grid_output, write_views
 from .stage_joint import val_fraction_of
 from .stage_mos import build_model, store_best_metrics
+from .teacher_labels import TeacherTargets
 from .trunk_cache import TrunkCache, build_cache, freeze_trunk, top_stages
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ class CachedRated(Dataset):
         stages, h, w = [s[0] for s in self.cache.stages([i])], row["h"], row["w"]
         if self.crop_cells:
             stages, h, w = self.crop(stages, h, w)
-        return {"stages": stages, "mos": torch.tensor(row["mos"] / 100.0),
+        return {"stages": stages, "mos": torch.tensor(row["mos"] / 100.0), "row": i,
                 "anchor": torch.tensor(row["dataset"] == self.anchor), "h": h, "w": w}
 
     def crop(self, stages: list[torch.Tensor], h: int, w: int) -> tuple[list[torch.Tensor], int, int]:
@@ -154,6 +155,21 @@ def ladder_scores(model, ladders: Ladders, ids: list[int], device) -> torch.Tens
 
 
 @torch.no_grad()
+def score_rows(model, cache: TrunkCache, ids, batch: int = 32) -> dict[int, float]:
+    """The model's score (0-100) of each cached row in ``ids``, read whole: {row: score}."""
+    model.eval()
+    device = next(model.parameters()).device
+    ids, pred = list(ids), {}
+    for start in range(0, len(ids), batch):
+        chunk = ids[start:start + batch]
+        for h, w in {(cache.rows[i]["h"], cache.rows[i]["w"]) for i in chunk}:  # one pass per valid size
+            same = [i for i in chunk if (cache.rows[i]["h"], cache.rows[i]["w"]) == (h, w)]
+            stages = [s.to(device) for s in cache.stages(same)]
+            pred.update(zip(same, forward_cached(model, stages, h, w)["score"].cpu().numpy().tolist()))
+    return pred
+
+
+@torch.no_grad()
 def validate_cached(model, cache: TrunkCache, ladders: Ladders | None, pass_line: float, fail_line: float,
                     batch: int = 32, trained_on: list[str] | None = None) -> dict[str, float]:
     """SRCC/PLCC per dataset and subset on the cache's held-out rows (``srcc``: their mean over the
@@ -164,14 +180,7 @@ def validate_cached(model, cache: TrunkCache, ladders: Ladders | None, pass_line
     model.eval()
     device = next(model.parameters()).device
     val = [i for i, r in enumerate(cache.rows) if r["split"] == "val"]
-    pred = {}
-    for start in range(0, len(val), batch):
-        ids = val[start:start + batch]
-        sizes = {(cache.rows[i]["h"], cache.rows[i]["w"]) for i in ids}
-        for h, w in sizes:  # one forward pass per valid size
-            same = [i for i in ids if (cache.rows[i]["h"], cache.rows[i]["w"]) == (h, w)]
-            stages = [s.to(device) for s in cache.stages(same)]
-            pred.update(zip(same, forward_cached(model, stages, h, w)["score"].cpu().numpy()))
+    pred = score_rows(model, cache, val, batch)
     figures: dict[str, float] = {}
     datasets = sorted({cache.rows[i]["dataset"] for i in val})
     for name in datasets:
@@ -230,30 +239,33 @@ def run_top_stage(cfg: dict, cache_dir: Path, anchor: str, out_dir: Path) -> lis
         ladders = Ladders(TrunkCache(cache_dir / "ladders"), cfg.get("seed", 0), HEAVY_FROM | synth.get("heavy_from", {}))
     weights = cfg["loss"]
     pass_line, fail_line = synth.get("pass_line", 0.65), synth.get("fail_line", 0.35)
+    teacher = TeacherTargets(cfg, rated, train_set.ids, ladders)
 
     def loss_fn(m, batch):
         h, w = int(batch["h"].min()), int(batch["w"].min())  # a batch's photos share one valid size or are cut to it
         out = forward_cached(m, batch["stages"], h, w)
         terms = rated_batch_losses(out, batch["mos"], bool(batch["anchor"][0]), weights)
+        teacher.add_rated(terms, out["score"] / 100.0, batch["row"])
         if ladders is not None:
             device = batch["mos"].device
             rank, verdict = [], []
             for _ in range(synth["groups"]):
                 ids, heavy_from = ladders.draw()
                 scores = ladder_scores(m, ladders, ids, device)[None]
+                teacher.add_ladder(scores[0], ids)
                 rank.append(ranking_loss(scores))
                 verdict.append(verdict_loss(scores, torch.tensor([heavy_from], device=device), pass_line, fail_line))
             terms["synth_rank"], terms["synth_verdict"] = torch.stack(rank).mean(), torch.stack(verdict).mean()
             terms["total"] = terms["total"] + synth.get("rank", 0.5) * terms["synth_rank"] \
                 + synth.get("verdict", 1.0) * terms["synth_verdict"]
-        return terms
+        return teacher.finish(terms)
 
     datasets = sorted(train_on or cached)
     card_info = {"training": {
         "data": f"rated photos cached in {cache_dir} ({len(train_set)} training rows, datasets {datasets}); "
                 f"synthetic ladders of {sorted(ladders.clean) if ladders else []}",
-        "recipe": f"stage top (frozen trunk of {cfg.get('init')}, top retrained on whole 512-px photos): "
-                  f"{json.dumps(cfg, sort_keys=True)}",
+        "recipe": f"stage top (frozen trunk of {cfg.get('init')}, top retrained on whole 512-px photos"
+                  f"{teacher.described()}): {json.dumps(cfg, sort_keys=True)}",
         "score_scale": f"the MOS scale of {anchor}, on 0-100",
     }}
     history = fit(model, cfg, train_set, None, out_dir, loss_fn, card_info,
