@@ -70,11 +70,12 @@ def main() -> int:
     ap.add_argument("--predictions", type=Path, help="write each model's per-photo predictions here")
     ap.add_argument("--boot", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads per model (default: all cores)")
     args = ap.parse_args()
     cfg = json.loads(args.config.read_text())
     sets = [RatedSet(n, Path(c), Path(r)) for n, c, r in args.data]
     _, val = load_splits(sets, cfg)
-    engines = {str(m): Engine(load_model(m)) for m in args.models}
+    engines = {str(m): Engine(load_model(m, threads=args.threads or None)) for m in args.models}
     preds = {m: [] for m in engines}
     for k, item in enumerate(val):
         rgb = load_rgb(item.image)

@@ -118,3 +118,14 @@ def test_labels_made_from_other_caches_are_refused_with_what_is_missing(cached_s
     with pytest.raises(SystemExit, match="2 members but 1 weights"):
         main(["teacher-labels", "--member", str(tmp_path / "base.pt"), str(cache), "--member",
               str(tmp_path / "base.pt"), str(cache), "--weights", "1", "--out", str(tmp_path / "x.json")])
+
+
+def test_a_member_that_ranks_the_photos_the_other_way_round_is_refused():
+    from training.teacher_labels import on_first_scale
+
+    rows = [{"image": f"p{i}", "split": "train", "dataset": "livec"} for i in range(5)]
+    first = {"rated": {f"p{i}": 10.0 * i for i in range(5)}}
+    assert on_first_scale([first, {"rated": {f"p{i}": 3.0 * i + 1 for i in range(5)}}], rows)[1][1] == \
+        pytest.approx([10 / 3, -10 / 3])
+    with pytest.raises(ValueError, match="ranks the other way round"):
+        on_first_scale([first, {"rated": {f"p{i}": -1.0 * i for i in range(5)}}], rows)
