@@ -3,22 +3,13 @@ import json
 
 import numpy as np
 import pytest
-import torch
-from PIL import Image
 
-from models import create_model
+from models import load_checkpoint
 from training.__main__ import main
 from training.stage_top import score_rows
 from training.trunk_cache import TrunkCache
-from models import load_checkpoint
 
-from .test_top_stage import write_texture
-
-
-def save_random_checkpoint(path, seed):
-    torch.manual_seed(seed)
-    model = create_model("student", weights=None)
-    torch.save({"config": model.config.to_dict(), "model": model.state_dict()}, path)
+from .test_top_stage import save_checkpoint, write_cache, write_texture
 
 
 @pytest.fixture
@@ -29,16 +20,12 @@ def cached_site(tmp_path, tiny_mos_set):
     kodak = tmp_path / "kodak"
     kodak.mkdir()
     write_texture(kodak / "clean.png", 80, 112)
-    save_random_checkpoint(tmp_path / "base.pt", 0)
-    save_random_checkpoint(tmp_path / "other.pt", 1)
+    save_checkpoint(tmp_path / "base.pt", seed=0)
+    save_checkpoint(tmp_path / "other.pt", seed=1)
     cfg = {"model": "student", "side": 128, "batch_size": 4, "epochs": 1, "lr_backbone": 3e-3, "lr_head": 3e-3,
            "warmup_epochs": 0.1, "crop_cells": 6, "synthetic": {"groups": 1, "rank": 0.5, "verdict": 0.0},
            "loss": {"l1": 1.0, "plcc": 0.0, "rank": 0.0}, "val_fractions": {"livec": 0.25}, "split_seed": 0, "seed": 0}
-    config = tmp_path / "top.json"
-    config.write_text(json.dumps(cfg))
-    cache = tmp_path / "cache"
-    assert main(["top-cache", "--init", str(tmp_path / "base.pt"), "--config", str(config), "--data", "livec",
-                 str(csv_path), str(root), "--kodak", str(kodak), "--out", str(cache)]) == 0
+    config, cache = write_cache(tmp_path, cfg, csv_path, root, kodak)
     return tmp_path, config, cache
 
 

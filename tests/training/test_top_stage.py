@@ -38,11 +38,22 @@ def write_texture(path, height, width):
     Image.fromarray(texture.astype(np.uint8)).save(path)
 
 
-def save_checkpoint(path):
-    torch.manual_seed(0)
+def save_checkpoint(path, seed=0):
+    torch.manual_seed(seed)
     model = create_model("student", weights=None)
     torch.save({"config": model.config.to_dict(), "model": model.state_dict()}, path)
     return model
+
+
+def write_cache(tmp_path, cfg, csv_path, root, kodak):
+    """The stage config written to disk and ``top-cache`` of base.pt's trunk over the tiny rated
+    set and the clean photos in ``kodak``: (config path, cache folder)."""
+    config = tmp_path / "top.json"
+    config.write_text(json.dumps(cfg))
+    cache = tmp_path / "cache"
+    assert main(["top-cache", "--init", str(tmp_path / "base.pt"), "--config", str(config), "--data", "livec",
+                 str(csv_path), str(root), "--kodak", str(kodak), "--out", str(cache)]) == 0
+    return config, cache
 
 
 def test_a_cache_of_rated_photos_and_ladders_trains_only_the_top_and_resumes(tmp_path, tiny_mos_set):
@@ -56,11 +67,7 @@ def test_a_cache_of_rated_photos_and_ladders_trains_only_the_top_and_resumes(tmp
     cfg = {"model": "student", "side": 128, "batch_size": 4, "epochs": 2, "lr_backbone": 1e-3, "lr_head": 1e-3,
            "warmup_epochs": 0.2, "repeat": {"livec": 2}, "crop_cells": 6, "synthetic": {"groups": 1, "rank": 0.5, "verdict": 1.0},
            "loss": {"l1": 1.0, "plcc": 0.3, "rank": 0.3}, "val_fractions": {"livec": 0.25}, "split_seed": 0, "seed": 0}
-    config = tmp_path / "top.json"
-    config.write_text(json.dumps(cfg))
-    cache = tmp_path / "cache"
-    assert main(["top-cache", "--init", str(tmp_path / "base.pt"), "--config", str(config), "--data", "livec",
-                 str(csv_path), str(root), "--kodak", str(kodak), "--out", str(cache)]) == 0
+    config, cache = write_cache(tmp_path, cfg, csv_path, root, kodak)
     rated = TrunkCache(cache / "rated")
     assert len(rated) == 24 and sum(r["split"] == "val" for r in rated.rows) == 6
     ladders = TrunkCache(cache / "ladders")
