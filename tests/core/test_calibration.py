@@ -10,6 +10,7 @@ from scipy import stats
 
 from app.core.calibration import Calibration, fit_calibration, fit_monotone
 from app.core.calibration.fit import Choice, fit_candidates
+from app.core.site.plain_words import calibration_in_words
 from app.core.stats import compare_srcc, ranks, srcc
 
 
@@ -128,8 +129,21 @@ def test_a_site_that_ranks_the_other_way_gets_a_decreasing_map_that_helps():
     score = rng.uniform(20, 80, 30)
     mos = 100 - score + rng.normal(0, 5, 30)
     cal = fit_calibration(rng.normal(size=(30, 8)), score, mos)
-    assert cal.base_srcc < -0.8 and cal.cv_srcc > 0.8 and cal.helps
+    assert cal.base_srcc < -0.8 and cal.cv_srcc > 0.8 and cal.reverses and cal.surely_reversed and cal.helps
     assert cal.apply(np.zeros(8), 25.0) > cal.apply(np.zeros(8), 75.0)
+
+
+def test_pure_noise_that_happens_to_rank_against_the_score_is_not_turned_around():
+    """Ratings with nothing to do with the photos: on 150 photos the score ranks them at SRCC
+    -0.18 by chance, and a reversing map "gains" beyond the 95 % rule; it is not offered."""
+    rng = np.random.default_rng(37)
+    score = rng.uniform(20, 80, 150)
+    mos = rng.uniform(0, 100, 150)
+    cal = fit_calibration(rng.normal(size=(150, 8)), score, mos)
+    assert cal.base_srcc < -0.15 and cal.reverses and cal.gain_ci[0] > 0  # the 95 % rule alone would apply it
+    assert not cal.surely_reversed and not cal.helps
+    words = calibration_in_words(cal)
+    assert words.startswith("Do not apply it yet") and "other way round" in words and "swapped" in words
 
 
 def test_a_calibration_stored_before_format_2_still_loads_and_applies_as_fitted():

@@ -6,7 +6,8 @@ Fitted in two parts, each earning its place: a monotone map of the raw score ont
 (``residual``: a ridge or a kernel ridge), chosen by nested cross-validation (``fit``). The result
 (``fitted``) is plain JSON stored with the model version; calibrations stored in older formats
 still load and apply as they were fitted. *Apply* is offered only when the gain's interval lies
-above zero.
+above zero, and a map that turns the model's order around only where the model surely ranks the
+site's photos against its raters (``fitted.REVERSAL_Z``): ratings of pure noise are not reversed.
 """
 from .fit import fit_calibration
 from .fitted import Calibration

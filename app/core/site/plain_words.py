@@ -66,6 +66,10 @@ def calibration_in_words(c: Calibration) -> str:
     if c.helps:
         return (f"Apply it: fitted on {c.n} rated photos, it brings the scores closer to your raters' opinions, "
                 "beyond chance.")
+    if c.reverses and not c.surely_reversed and above_zero(c.gain_ci):
+        return (f"Do not apply it yet: on {c.n} rated photos your raters seem to rank the photos the other way round "
+                "from the model, but not surely enough to turn its order around. Check that the rating scale was "
+                "not swapped (5 is the best), or rate more photos.")
     if below_zero(c.gain_ci):
         return f"Do not apply it: on {c.n} rated photos it moves the scores away from your raters' opinions."
     return (f"No need to apply it: on {c.n} rated photos it is not shown to bring the scores closer to your "
