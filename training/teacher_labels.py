@@ -7,10 +7,11 @@ member scores every photo of its cache whole, once, and the weighted mean of its
 stored per photo: rated photos by their path, ladder copies by (photo, kind, level). A student
 then learns the teacher's score of the whole photo from a crop of it, as it learns a rater's MOS.
 
-The members must share one score scale (tops trained with the same anchor dataset); the
-labels file keeps each member's scores too, so another weighting needs no second pass, and the
-members' and the ensemble's figures on the validation photos, so a teacher is only used where
-it is stronger than the student it teaches. ``TeacherTargets`` turns the labels into the top
+Each member is put on the first member's scale (a top anchored to another dataset's MOS
+scores on that scale), and a dataset's photos may have their own weights. The labels file keeps
+each member's scores too, so another weighting needs no second pass, and the members' and the
+ensemble's figures on the validation photos with the ensemble's paired gain over its first
+member, so a teacher is only used where it is stronger than the student it teaches. ``TeacherTargets`` turns the labels into the top
 stage's extra loss terms.
 """
 from __future__ import annotations
