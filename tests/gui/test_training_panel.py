@@ -389,25 +389,32 @@ def test_the_supervisor_registers_a_kept_back_version_with_their_name(controlled
     panel.show_kept_back.assert_called_with(None)
 
 
-def test_calibration_that_does_not_help_beyond_noise_is_not_offered(controlled, tmp_path, qtbot):
+def scored_site(ws, folder, count: int, brightness, spread) -> dict[str, float]:
+    """``count`` generated photos written to ``folder`` and scored into the station's database
+    (photo i: grey level ``brightness(i)``, noise ``spread(i)``): {path: raw score}."""
     import numpy as np
     from PIL import Image
 
     from app.core.scoring.photo import score_batch
-    from app.core.ratings.session import LabelingSession
     from app.core.store.schema import Score
 
-    controller, panel, ws = controlled
-    folder = tmp_path / "site"
     folder.mkdir()
     rng = np.random.default_rng(0)
     paths = []
-    for i in range(16):
-        paths.append(folder / f"{i:02d}.png")
-        Image.fromarray(np.clip(rng.normal(90 + 8 * i, 4 + 3 * i, (40, 48, 3)), 0, 255).astype(np.uint8)).save(paths[-1])
+    for i in range(count):
+        paths.append(folder / f"{i:03d}.png")
+        pixels = rng.normal(brightness(i), spread(i), (40, 48, 3))
+        Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(paths[-1])
     score_batch(paths, ws.engine, ws.db, ws.model_version_id)
     with ws.db.session() as s:
-        raw = {r.image.path: r.raw_score for r in s.query(Score).all()}
+        return {r.image.path: r.raw_score for r in s.query(Score).all()}
+
+
+def test_calibration_that_does_not_help_beyond_noise_is_not_offered(controlled, tmp_path, qtbot):
+    from app.core.ratings.session import LabelingSession
+
+    controller, panel, ws = controlled
+    raw = scored_site(ws, tmp_path / "site", 16, lambda i: 90 + 8 * i, lambda i: 4 + 3 * i)
     order = sorted(raw, key=raw.get)
     for rater in ("a", "b", "c"):  # the raters agree with the model's order
         session = LabelingSession(ws.db, rater, "site", order)
@@ -420,6 +427,33 @@ def test_calibration_that_does_not_help_beyond_noise_is_not_offered(controlled, 
     assert can_apply is False and text.startswith("No need to apply it") and "SRCC" not in text
     assert "not shown to help" in figures
     assert "nested 5-fold" in figures and "with 3 or more votes" in figures and "95 % paired bootstrap" in figures
+
+
+def test_raters_who_only_seem_to_rank_the_other_way_are_not_turned_around(controlled, tmp_path, qtbot):
+    """Votes that weakly reverse the model's order on 150 photos: a reversing map would gain
+    beyond the 95 % rule, but the model's SRCC is not below 0 surely enough to turn it around."""
+    import numpy as np
+
+    from app.core.calibration.fitted import reversal_bar
+    from app.core.ratings.session import LabelingSession
+
+    controller, panel, ws = controlled
+    raw = scored_site(ws, tmp_path / "site", 150, lambda i: 60 + i, lambda i: 3 + (i * 7) % 60)
+    order = sorted(raw, key=raw.get)
+    votes = np.random.default_rng(3)
+    opinion = {p: -0.3 * (order.index(p) - 75) / 43 + votes.normal() for p in raw}
+    for rater in ("a", "b", "c"):
+        session = LabelingSession(ws.db, rater, "site", order)
+        while (item := session.current()) is not None:
+            session.vote(int(np.clip(round(3 + 1.1 * opinion[item.path] + votes.normal(0, 0.3)), 1, 5)))
+    controller.fit_calibration()
+    done(qtbot, controller)
+    c = controller.candidate
+    assert reversal_bar(150) < c.base_srcc < 0 and c.reverses and c.gain_ci[0] > 0  # the 95 % rule alone: Apply
+    text, can_apply = panel.show_calibration.call_args.args
+    figures = panel.show_calibration.call_args.kwargs["details"]
+    assert can_apply is False and text.startswith("Do not apply it yet") and "swapped" in text
+    assert "would have to lie below -0.28" in figures
 
 
 def test_the_curves_show_each_epoch_as_it_ends_while_the_run_goes_on(qtbot, tmp_path):
