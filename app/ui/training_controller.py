@@ -28,7 +28,7 @@ from ..core.site import training_setup
 from ..core.site.finetune_job import inherited_thresholds, register_anyway
 from ..core.site.plain_words import applied_calibration_in_words, calibration_in_words
 from ..core.site.training_state import training_state
-from ..core.stats import above_zero, below_zero
+from ..core.stats import below_zero
 from ..core.store.repository import model_versions, save_thresholds, score_rows
 from ..core.verdict import Thresholds
 from ..core.workspace import Workspace
@@ -269,7 +269,7 @@ class TrainingController(QObject):
         self.candidate = c = candidate
         if c.helps:
             verdict = "it helps beyond noise (the gain's interval lies above 0)"
-        elif c.reverses and not c.surely_reversed and above_zero(c.gain_ci):
+        elif c.reversal_unsure:
             verdict = (f"it turns the model's order around, which {c.n} photos do not show surely enough (the "
                        f"model's SRCC would have to lie below {reversal_bar(c.n):.2f}); keep the model as it is")
         elif below_zero(c.gain_ci):

@@ -15,7 +15,7 @@ FORMAT = 3  # 3: the residual may be a kernel ridge; 2: a monotone map + ridge; 
 
 # A map that turns the model's order around needs far more evidence than the 95 % rule: on ratings
 # of pure noise the score ranks 150 photos at SRCC -0.2 by chance in about 1 fit in 40, and the
-# reversing map then "gains" beyond that rule (3 of 40 noise trials offered Apply). It is offered
+# reversing map then "gains" beyond that rule (Apply was offered on 8 of 400 noise sites). It is offered
 # only where the model's own SRCC lies below 0 at about 1 in 1,000 (Fisher's z for Spearman's
 # rho, standard error 1.06 / sqrt(n - 3)): -0.28 on 150 photos, -0.20 on 300, -0.14 on 600.
 REVERSAL_Z = 3.29
@@ -78,7 +78,13 @@ class Calibration:
     def helps(self) -> bool:
         """Better than the model alone beyond noise, on photos left out of every choice; a map
         that turns the model's order around only where the site surely ranks the other way."""
-        return above_zero(self.gain_ci) and (not self.reverses or self.surely_reversed)
+        return above_zero(self.gain_ci) and not self.reversal_unsure
+
+    @property
+    def reversal_unsure(self) -> bool:
+        """It would gain beyond the 95 % rule, but only by turning the model's order around,
+        which the rated photos do not show surely enough: held back."""
+        return above_zero(self.gain_ci) and self.reverses and not self.surely_reversed
 
     def describe(self) -> str:
         """What the fit is, in one clause."""

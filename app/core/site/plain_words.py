@@ -66,7 +66,7 @@ def calibration_in_words(c: Calibration) -> str:
     if c.helps:
         return (f"Apply it: fitted on {c.n} rated photos, it brings the scores closer to your raters' opinions, "
                 "beyond chance.")
-    if c.reverses and not c.surely_reversed and above_zero(c.gain_ci):
+    if c.reversal_unsure:
         return (f"Do not apply it yet: on {c.n} rated photos your raters seem to rank the photos the other way round "
                 "from the model, but not surely enough to turn its order around. Check that the rating scale was "
                 "not swapped (5 is the best), or rate more photos.")
