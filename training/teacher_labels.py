@@ -46,7 +46,7 @@ def member_scores(checkpoint: Path, cache_dir: Path, batch: int = 32) -> dict[st
     """{part: {row key: score 0-100}} of one trained top over every row of its trunk's cache."""
     from models import load_checkpoint
 
-    from .stage_top import score_rows
+    from .stage_top import score_rows  # here, not at the top: stage_top imports this module
 
     model, _ = load_checkpoint(checkpoint)
     scores = {}
@@ -95,12 +95,17 @@ def ensemble(members: list[dict[str, dict[str, float]]], weights: list[float], r
     return out
 
 
+def held_out_by_dataset(rows: list[dict], *scored: dict[str, float]) -> dict[str, list[dict]]:
+    """The held-out rated rows (the split the student validates on) that every one of ``scored``
+    holds, per dataset."""
+    val = [r for r in rows if r["split"] == "val" and all(r["image"] in s for s in scored)]
+    return {name: [r for r in val if r["dataset"] == name] for name in sorted({r["dataset"] for r in val})}
+
+
 def validation_figures(scores: dict[str, float], rows: list[dict]) -> dict[str, dict[str, float]]:
-    """SRCC / PLCC per dataset on the held-out rated rows (the split the student validates on)."""
+    """SRCC / PLCC per dataset on the held-out rated rows."""
     figures = {}
-    val = [r for r in rows if r["split"] == "val" and r["image"] in scores]
-    for name in sorted({r["dataset"] for r in val}):
-        mine = [r for r in val if r["dataset"] == name]
+    for name, mine in held_out_by_dataset(rows, scores).items():
         metrics = iqa_metrics(np.array([scores[r["image"]] for r in mine]), np.array([r["mos"] for r in mine]))
         figures[name] = {"srcc": metrics["srcc"], "plcc": metrics["plcc"], "photos": len(mine)}
     return figures
@@ -109,13 +114,9 @@ def validation_figures(scores: dict[str, float], rows: list[dict]) -> dict[str, 
 def gain_over(before: dict[str, float], after: dict[str, float], rows: list[dict]) -> dict[str, dict]:
     """Per dataset, the paired SRCC gain of ``after`` over ``before`` on the held-out rated rows:
     is the ensemble stronger than its first member (the student it is to teach) beyond noise?"""
-    val = [r for r in rows if r["split"] == "val" and r["image"] in before and r["image"] in after]
-    out = {}
-    for name in sorted({r["dataset"] for r in val}):
-        mine = [r for r in val if r["dataset"] == name]
-        out[name] = compare_srcc([r["mos"] for r in mine], [before[r["image"]] for r in mine],
-                                 [after[r["image"]] for r in mine]).to_json()
-    return out
+    return {name: compare_srcc([r["mos"] for r in mine], [before[r["image"]] for r in mine],
+                               [after[r["image"]] for r in mine]).to_json()
+            for name, mine in held_out_by_dataset(rows, before, after).items()}
 
 
 def make_labels(members: list[tuple[Path, Path]], weights: list[float] | None, out: Path,

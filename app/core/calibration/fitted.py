@@ -21,16 +21,15 @@ FORMAT = 3  # 3: the residual may be a kernel ridge; 2: a monotone map + ridge; 
 REVERSAL_Z = 3.29
 
 
+def reversal_bar(n: int) -> float:
+    """The SRCC the model must rank the site's photos below for a reversing map to be offered:
+    ``REVERSAL_Z`` standard errors below 0 on Fisher's z scale, mapped back to rho."""
+    return float(np.tanh(-REVERSAL_Z * 1.06 / np.sqrt(max(n - 3, 1))))
+
+
 def surely_below_zero(rho: float, n: int) -> bool:
     """Spearman's rho on ``n`` photos lies below 0 beyond ``REVERSAL_Z`` standard errors."""
-    if n <= 3 or not np.isfinite(rho):
-        return False
-    return float(np.arctanh(np.clip(rho, -0.999999, 0.999999)) * np.sqrt(n - 3) / 1.06) < -REVERSAL_Z
-
-
-def reversal_bar(n: int) -> float:
-    """The SRCC the model must rank the site's photos below for a reversing map to be offered."""
-    return float(np.tanh(-REVERSAL_Z * 1.06 / np.sqrt(max(n - 3, 1))))
+    return n > 3 and bool(np.isfinite(rho)) and rho < reversal_bar(n)
 
 
 @dataclass(frozen=True)
