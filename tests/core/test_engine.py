@@ -1,5 +1,6 @@
 import dataclasses
 
+import cv2
 import numpy as np
 import onnxruntime as ort
 import pytest
@@ -129,3 +130,40 @@ def test_the_detail_reader_cuts_its_tiles_from_the_photo_reduced_to_the_cards_de
     assert engine.detail(rgb) == pytest.approx(expected)
     native = dataclasses.replace(engine.reading, detail_side=0)
     assert native.detail_view(rgb) is rgb
+
+
+@pytest.mark.parametrize("h, w, fx, fy", [(600, 900, 3, 3), (613, 907, 3, 3), (601, 899, 2, 5), (97, 131, 7, 4)])
+def test_the_box_average_is_pillows_box_reduction_up_to_its_rounding(h, w, fx, fy):
+    """Whole boxes and the partial last column and row of boxes, as Pillow's reduce makes them;
+    Pillow's fixed point rounds a mean one level down where (sum + n/2) is a multiple of n
+    (a ninth of the pixels of 3 x 3 boxes): one level apart at most, on at most that share."""
+    from PIL import Image
+
+    from app.core.scoring.reading import box_average
+
+    rgb = np.random.default_rng(h + w).integers(0, 256, (h, w, 3), dtype=np.uint8)
+    ours = box_average(rgb, fx, fy)
+    pillows = np.asarray(Image.fromarray(rgb).reduce((fx, fy)))
+    assert ours.shape == pillows.shape == (-(-h // fy), -(-w // fx), 3)
+    apart = np.abs(ours.astype(int) - pillows.astype(int))
+    assert apart.max() <= 1 and (apart > 0).mean() <= 1.0 / (fx * fy) + 0.01
+
+
+@pytest.mark.parametrize("h, w", [(3024, 4032), (2049, 3075), (900, 1200), (700, 1000)])
+def test_the_overview_reads_the_photo_as_pillows_own_reduction_does(h, w):
+    """The viewing-size photo the network reads: Lanczos over Pillow's box pre-reduction
+    (reducing_gap 2), the box step done apart. A photo reduced by less than twice goes to Pillow
+    whole and reads the same to the level."""
+    from PIL import Image
+
+    from app.core.scoring.reading import overview
+
+    rng = np.random.default_rng(w)
+    rgb = cv2.resize(rng.integers(0, 256, (h // 8, w // 8, 3), dtype=np.uint8), (w, h), interpolation=cv2.INTER_CUBIC)
+    rgb = np.clip(rgb + rng.normal(0, 12, rgb.shape), 0, 255).astype(np.uint8)  # edges and grain
+    ours = overview(rgb, 512)
+    f = 512 / max(h, w)
+    pillows = np.asarray(Image.fromarray(rgb).resize((round(w * f), round(h * f)), Image.LANCZOS, reducing_gap=2.0))
+    assert ours.shape == pillows.shape
+    apart = np.abs(ours.astype(int) - pillows.astype(int))
+    assert apart.max() <= (0 if max(h, w) < 2 * 512 else 2), apart.max()

@@ -16,8 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 from PIL import Image
+
+REDUCING_GAP = 2.0  # Pillow's reducing_gap: box-average first while the ratio left stays at least this
 
 
 @dataclass(frozen=True)
@@ -103,13 +106,46 @@ def overview(rgb: np.ndarray, side: int, min_side: int = 33) -> np.ndarray:
     Lanczos with a box pre-reduction (Pillow's ``reducing_gap`` 2): on 14 clean photos handed in
     at 768, 1024, 1600 px and native, the overview's score spread was 1.4 points, against 2.6 for
     OpenCV's INTER_AREA (whose fractional-ratio averaging softens a 768-px photo more than a
-    4000-px one), at ~0.1 s for 12 MP."""
+    4000-px one). The box step is ``box_average`` and Pillow resamples only the reduced photo,
+    over the box Pillow itself would: 12 MP in ~20 ms instead of ~70 (Pillow first copies the
+    whole photo into its own 4-byte layout, then averages the boxes)."""
     h, w = rgb.shape[:2]
     f = min(1.0, max(side / max(h, w), min_side / min(h, w)))
     if f >= 1.0:
         return rgb
     size = (max(1, round(w * f)), max(1, round(h * f)))
-    return np.asarray(Image.fromarray(rgb).resize(size, Image.LANCZOS, reducing_gap=2.0))
+    fx, fy = int(w / size[0] / REDUCING_GAP) or 1, int(h / size[1] / REDUCING_GAP) or 1
+    if fx == 1 and fy == 1:
+        return np.asarray(Image.fromarray(rgb).resize(size, Image.LANCZOS))
+    reduced = Image.fromarray(box_average(rgb, fx, fy))
+    return np.asarray(reduced.resize(size, Image.LANCZOS, box=(0, 0, w / fx, h / fy)))
+
+
+def _rounded_mean(sums: np.ndarray, n: int) -> np.ndarray:
+    """Sums of n pixels to their mean, rounded as Pillow's box reduction rounds (fixed point)."""
+    return (((sums.astype(np.uint64) + n // 2) * ((1 << 24) // n)) >> 24).astype(np.uint8)
+
+
+def box_average(rgb: np.ndarray, fx: int, fy: int) -> np.ndarray:
+    """Pillow's ``Image.reduce((fx, fy))``: each pixel the mean of an fx x fy box, the last column
+    and row of boxes holding what is left of the photo. OpenCV averages the whole boxes (its
+    integer-ratio INTER_AREA path); its rounding differs from Pillow's by one level at most, on
+    a few percent of the pixels, so the score moves by hundredths of a point at most."""
+    h, w, channels = rgb.shape
+    rows, cols = h // fy, w // fx
+    out = np.empty((-(-h // fy), -(-w // fx), channels), np.uint8)
+    if rows and cols:
+        out[:rows, :cols] = cv2.resize(rgb[:rows * fy, :cols * fx], (cols, rows), interpolation=cv2.INTER_AREA).reshape(rows, cols, channels)
+    rx, ry = w - cols * fx, h - rows * fy
+    if rx:  # the last column of boxes, rx pixels wide
+        strip = rgb[:rows * fy, cols * fx:].reshape(rows, fy, rx, channels)
+        out[:rows, cols] = _rounded_mean(strip.sum(axis=(1, 2), dtype=np.uint64), fy * rx)
+    if ry:  # the last row of boxes, ry pixels high
+        strip = rgb[rows * fy:, :cols * fx].reshape(ry, cols, fx, channels)
+        out[rows, :cols] = _rounded_mean(strip.sum(axis=(0, 2), dtype=np.uint64), ry * fx)
+    if rx and ry:
+        out[rows, cols] = _rounded_mean(rgb[rows * fy:, cols * fx:].sum(axis=(0, 1), dtype=np.uint64), ry * rx)
+    return out
 
 
 def detail_boxes(height: int, width: int, tile: int, count: int) -> list[tuple[int, int, int, int]]:
