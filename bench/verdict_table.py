@@ -7,7 +7,9 @@ sigma 4 px, Gaussian noise sigma 25, JPEG quality 8, 2 stops over (x4) and 2.5 s
 (long side; the damage is applied after the reduction), then saved as a JPEG at quality 92 as a
 camera or phone hands a photo over (``--saved-quality 0``: scored as arrays, as before 0.6). Prints, per model, the share passed /
 reviewed / failed per kind and size, and the mean score; the photos the ``scale`` stage held out
-are used unless ``--all``.
+are used unless ``--all``. ``--made N`` scores N generated 4-MP photos of bars and fences (edges
+of one orientation; ``training/data/few_orientations.py``, seeds from 10,000, which no reader
+was fitted on) instead of the folders.
 
     .venv/bin/python bench/verdict_table.py --models resources/models/mobileiqa-student.onnx \\
         --folders ../shared/data/pristine/lomiri ../shared/data/pristine/mate [--max-side 4096]
@@ -27,6 +29,7 @@ from app.core.scoring.engine import Engine  # noqa: E402
 from app.core.imageio.decode import load_rgb  # noqa: E402
 from app.core.model.loader import load_model  # noqa: E402
 from app.core.verdict import Thresholds  # noqa: E402
+from training.data.few_orientations import few_orientations_photo  # noqa: E402
 from training.data.heavy_damage import DAMAGE, saved_as_jpeg  # noqa: E402
 from training.data.hires import split_hires  # noqa: E402
 
@@ -42,7 +45,8 @@ def reduce(rgb: np.ndarray, side: int) -> np.ndarray:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--models", nargs="+", type=Path, required=True)
-    ap.add_argument("--folders", nargs="+", type=Path, required=True)
+    ap.add_argument("--folders", nargs="+", type=Path, default=[])
+    ap.add_argument("--made", type=int, default=0, help="score this many generated photos of bars and fences instead")
     ap.add_argument("--all", action="store_true", help="every photo, not only the scale stage's held-out half")
     ap.add_argument("--max-side", type=int, default=0, help="reduce 'native' photos beyond this long side (speed)")
     ap.add_argument("--saved-quality", type=int, default=92,
@@ -51,14 +55,18 @@ def main() -> int:
                     help="only these kinds (default: all; 'clean' is always included)")
     args = ap.parse_args()
     kinds = {k: DAMAGE[k] for k in DAMAGE if k == "clean" or k in args.damage}
-    train, held_out = split_hires(args.folders)
-    files = sorted(train + held_out) if args.all else held_out
+    if args.made:
+        files = [(f"bars or fence {seed}", lambda seed=seed: few_orientations_photo(seed))
+                 for seed in range(10_000, 10_000 + args.made)]
+    else:
+        train, held_out = split_hires(args.folders)
+        files = [(path.name, lambda path=path: load_rgb(path)) for path in (sorted(train + held_out) if args.all else held_out)]
     thresholds = Thresholds()
     engines = {m: Engine(load_model(m)) for m in args.models}
     # (model, kind, size) -> [scores]
     scores: dict[tuple, list[float]] = {}
-    for path in files:
-        photo = load_rgb(path)
+    for name, load in files:
+        photo = load()
         if args.max_side:
             photo = reduce(photo, args.max_side)
         for size, base in (("native", photo), ("1024", reduce(photo, 1024))):
@@ -68,9 +76,10 @@ def main() -> int:
                     img = saved_as_jpeg(img, args.saved_quality)
                 for model, engine in engines.items():
                     scores.setdefault((model, kind, size), []).append(engine.score(img).score)
-        print(f"scored {path.name}", file=sys.stderr)
+        print(f"scored {name}", file=sys.stderr)
     saved = f"saved as JPEG q{args.saved_quality}" if args.saved_quality else "scored as arrays"
-    print(f"{len(files)} photos ({'all' if args.all else 'held out'}, {saved}); default thresholds: pass >= "
+    which = "generated: bars and fences" if args.made else "all" if args.all else "held out"
+    print(f"{len(files)} photos ({which}, {saved}); default thresholds: pass >= "
           f"{thresholds.pass_at:g}, fail < {thresholds.fail_below:g}\n")
     for model in args.models:
         print(f"### {model}\n")

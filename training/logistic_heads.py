@@ -13,8 +13,10 @@ from scipy.special import expit
 log = logging.getLogger(__name__)
 
 
-def fit_logistic(x: np.ndarray, target: np.ndarray, l2: float) -> tuple[np.ndarray, float]:
-    """Weights and bias of a logistic head with soft targets (cross-entropy + l2/2 |w|^2)."""
+def fit_logistic(x: np.ndarray, target: np.ndarray, l2: float,
+                 signs: Sequence[int] | None = None) -> tuple[np.ndarray, float]:
+    """Weights and bias of a logistic head with soft targets (cross-entropy + l2/2 |w|^2); with
+    ``signs``, each weight held at or below 0 (-1), at or above 0 (+1) or free (0)."""
     d = x.shape[1]
 
     def loss(p):
@@ -24,7 +26,8 @@ def fit_logistic(x: np.ndarray, target: np.ndarray, l2: float) -> tuple[np.ndarr
         value = np.mean(np.logaddexp(0.0, z) - target * z) + 0.5 * l2 * (w @ w)
         return value, np.concatenate([x.T @ grad / len(target) + l2 * w, [grad.mean()]])
 
-    result = minimize(loss, np.zeros(d + 1), jac=True, method="L-BFGS-B", options={"maxiter": 1000})
+    bounds = None if signs is None else [{-1: (None, 0.0), 1: (0.0, None), 0: (None, None)}[k] for k in signs] + [(None, None)]
+    result = minimize(loss, np.zeros(d + 1), jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 1000})
     return result.x[:d], float(result.x[d])
 
 
@@ -39,16 +42,17 @@ def photo_folds(photo: np.ndarray, folds: int, seed: int) -> np.ndarray:
 
 
 def cross_validated_l2(x: np.ndarray, targets: dict[str, np.ndarray], fold: np.ndarray, l2_grid: Sequence[float],
-                       folds: int) -> tuple[float, dict[float, float], dict[float, dict[str, np.ndarray]]]:
+                       folds: int, signs: Sequence[int] | None = None
+                       ) -> tuple[float, dict[float, float], dict[float, dict[str, np.ndarray]]]:
     """(the best L2 weight, the cross-validated loss of each, each one's out-of-fold predictions per
-    head): one head per target, their losses summed."""
+    head): one head per target, their losses summed; ``signs`` as for ``fit_logistic``."""
     cv_loss, cv_pred = {}, {}
     for l2 in l2_grid:
         pred = {k: np.zeros(len(x)) for k in targets}
         for f in range(folds):
             train, test = fold != f, fold == f
             for k, target in targets.items():
-                w, b = fit_logistic(x[train], target[train], l2)
+                w, b = fit_logistic(x[train], target[train], l2, signs)
                 pred[k][test] = expit(x[test] @ w + b)
         cv_loss[l2] = sum(soft_entropy(pred[k], targets[k]) for k in targets)
         cv_pred[l2] = pred

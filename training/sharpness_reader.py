@@ -12,8 +12,9 @@ camera hands them over, with targets:
 - failed (1): Gaussian blur σ 3, 4 and 6 px; motion blur of 12 px across, 15 px down and 20 px
   diagonally (the verdict targets fail σ 4 and 15 px);
 - none between σ 1.2 and 3 px, where an inspector's line lies.
-The L2 weight is chosen by 5-fold cross-validation over photos (a photo's copies never straddle
-folds).
+The head's signs are held (``STEEPER_IS_SHARPER``: steeper edges never make blur likelier, a
+wider spread between edge orientations never makes it less likely); the L2 weight is chosen by
+5-fold cross-validation over photos (a photo's copies never straddle folds).
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from app.core.imageio.decode import load_rgb
 from app.core.imageio.display import screen_preview
 from app.core.scoring.caps import cap_in_words, probability_cap
 from app.core.scoring.reading import Reading
-from app.core.scoring.sharpness import SharpnessReader, sharpness_features
+from app.core.scoring.sharpness import STEEPER_IS_SHARPER, SharpnessReader, sharpness_features
 
 from .data.heavy_damage import saved_as_jpeg
 from .data.hires import split_hires
@@ -156,9 +157,10 @@ def fit_reader(ladders: Ladders, l2_grid: Sequence[float] = (0.0, 1e-5, 1e-4, 1e
     scale = ladders.features.std(0) + 1e-6
     x = (ladders.features - center) / scale
     t = ladders.target
-    best, cv_loss, cv_preds = cross_validated_l2(x, {"blur": t}, photo_folds(ladders.photo, folds, seed), l2_grid, folds)
+    folded = photo_folds(ladders.photo, folds, seed)
+    best, cv_loss, cv_preds = cross_validated_l2(x, {"blur": t}, folded, l2_grid, folds, STEEPER_IS_SHARPER)
     cv_pred = {l2: pred["blur"] for l2, pred in cv_preds.items()}
-    w, b = fit_logistic(x, t, best)
+    w, b = fit_logistic(x, t, best, STEEPER_IS_SHARPER)
     reader = SharpnessReader(center, scale, w, b, onset)
     cap = probability_cap(cv_pred[best], onset)
     kinds = np.array(ladders.kind)

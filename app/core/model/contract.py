@@ -192,10 +192,13 @@ def _exposure_problem(block: object) -> str | None:
     return None
 
 
-# The sharpness reader's features (app.core.scoring.sharpness computes them): a name that says
-# what is measured and where (a card fitted on other measures or other tiles is refused instead
-# of read wrongly), and their number.
-SHARPNESS_FEATURES = "edge steps per local range in four directions, 64 tiles of 128 px"
+# The sharpness reader's features (app.core.scoring.sharpness computes them): names that say what
+# is measured and where (a card fitted on other measures or other tiles is refused instead of read
+# wrongly), and their number. Cards from v0.7.1 on measure by edge orientation; v0.7.0's card, and
+# the site versions tuned from it, by step direction: both are read as they were fitted.
+SHARPNESS_BY_ORIENTATION = "edge steps per local range by edge orientation, 64 tiles of 128 px"
+SHARPNESS_BY_DIRECTION = "edge steps per local range in four directions, 64 tiles of 128 px"
+SHARPNESS_FEATURE_SETS = (SHARPNESS_BY_ORIENTATION, SHARPNESS_BY_DIRECTION)
 SHARPNESS_FEATURE_SIZE = 8
 
 
@@ -203,8 +206,8 @@ def _sharpness_problem(block: object) -> str | None:
     """What is wrong with the sharpness reader's block (app.core.scoring.sharpness), or None."""
     if not isinstance(block, dict):
         return "must be an object"
-    if block.get("features") != SHARPNESS_FEATURES:
-        return f"features must be {SHARPNESS_FEATURES!r} (the measures this program computes)"
+    if block.get("features") not in SHARPNESS_FEATURE_SETS:
+        return f"features must be one of {list(SHARPNESS_FEATURE_SETS)!r} (the measures this program computes)"
     for key in ("center", "scale", "weights"):
         values = block.get(key)
         if not (isinstance(values, list) and len(values) == SHARPNESS_FEATURE_SIZE and all(_is_number(v) for v in values)):

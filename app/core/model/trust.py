@@ -38,6 +38,8 @@ SHIPPED: set[str] = {
     "3dedd426e1e150af7da4e7ef836b3ebcf199261621b53f1fb5f84728c2e033c3",
     # mobileiqa-student 0.7.0 (0.6.0 read with a sharpness reader too)
     "5e3fa067a868be359684d6ca41b0bf84c89076a0a51613bda3a559d70489eb07",
+    # mobileiqa-student 0.7.1 (0.7.0 with its sharpness reader refitted by edge orientation)
+    "c5138237d440a430eec49b317f8c44f46ed54e418561cb3f9d03bb91cf6cacab",
 }
 
 
