@@ -60,6 +60,7 @@ def _decoded(path: str):
 
 class LabelingPanel(QWidget):
     finished = Signal()
+    answered = Signal()  # a vote, skip or undo is stored (what a fine-tune or calibration reads changed)
 
     def __init__(self, db: Database, batch: str, photos: list[str], training=(), gold=(), parent=None,
                  tasks: TaskOwner | None = None, instructions: SeenInstructions | None = None):
@@ -254,8 +255,12 @@ class LabelingPanel(QWidget):
         self.skip_button.setEnabled(False)
         db, session, photos = self.db, self.session, self.photos
         self.tasks.submit("labeling", lambda: _where_now(db, session, action(session), photos),
-                          on_done=self._advance, on_error=lambda exc: self.hint.setText(f"Not saved: {exc}"),
+                          on_done=self._stored, on_error=lambda exc: self.hint.setText(f"Not saved: {exc}"),
                           replace=False)
+
+    def _stored(self, where) -> None:
+        self.answered.emit()
+        self._advance(where)
 
     # --- the photo shown ------------------------------------------------------------------
     def _advance(self, where) -> None:

@@ -127,6 +127,7 @@ class MainWindow(QMainWindow):
                                        lambda: [it.path for it in self.model.items if it.status == "ok"],
                                        lambda: self.operators.current.name if self.operators.current else None)
         self.rating.status.connect(show)
+        self.rating.ratings_changed.connect(self.training_controller.ratings_changed)
         self.navigation = Navigation(self.workspace, self.tasks, self.settings, self.gallery, self.proxy,
                                      self.viewer, (self.exif_panel, self.exif_dock), self.messages,
                                      batch=lambda: self.model, thresholds=self.panel.thresholds, parent=self)

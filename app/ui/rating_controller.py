@@ -26,6 +26,7 @@ RATING_CHOICES = {
 
 class RatingController(QObject):
     status = Signal(str)  # one line for the status bar
+    ratings_changed = Signal()  # a rater's answer is stored
 
     def __init__(self, window: QWidget, workspace: Workspace, tasks: TaskOwner, settings: QSettings,
                  shown_photos: Callable[[], list[str]], signed_in: Callable[[], str | None]):
@@ -63,6 +64,7 @@ class RatingController(QObject):
         self.close()  # one rater at a time at this station
         self.panel = LabelingPanel(self.workspace.db, batch_name(photos), photos, tasks=self.tasks,
                                    instructions=SeenInstructions.for_station(self.workspace.db, self.settings))
+        self.panel.answered.connect(self.ratings_changed)
         who = self.signed_in()
         if who is not None:  # who rates is, by default, who is signed in (typing replaces it)
             self.panel.rater.setText(who)

@@ -104,6 +104,13 @@ class TrainingController(QObject):
         self.tasks.submit("training state", lambda: training_state(db, config), on_done=self._show_state)
         self.show_calibration()
 
+    def ratings_changed(self) -> None:
+        """A rater answered at this station: an open Training window re-reads the ratings (its
+        meter, its table, whether a fine-tune can start), off the GUI thread, the newest read only."""
+        if self.panel is not None and self.panel.isVisible():
+            db, config = self.workspace.db, self.config
+            self.tasks.submit("training state", lambda: training_state(db, config), on_done=self._show_state)
+
     def _show_state(self, state) -> None:
         if self.panel is not None:
             self.panel.show_state(state)

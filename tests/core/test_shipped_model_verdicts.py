@@ -17,8 +17,12 @@ from training.data.heavy_damage import DAMAGE, saved_as_jpeg
 
 
 @pytest.fixture(scope="module")
-def scored():
-    engine = Engine(load_model(default_model_dir() / "mobileiqa-student.onnx", threads=1))
+def engine():
+    return Engine(load_model(default_model_dir() / "mobileiqa-student.onnx", threads=1))
+
+
+@pytest.fixture(scope="module")
+def scored(engine):
     return lambda rgb: engine.score(np.ascontiguousarray(rgb)).score
 
 
@@ -51,12 +55,6 @@ def test_a_large_damaged_area_lowers_the_score_and_never_raises_it(scored, sampl
         h, w = sample.shape[:2]
         damaged[:, : w // 2] = DAMAGE[damage](sample)[:, : w // 2]  # the left half of the photo
         assert scored(damaged) < clean - 5, damage
-
-
-
-@pytest.fixture(scope="module")
-def engine():
-    return Engine(load_model(default_model_dir() / "mobileiqa-student.onnx", threads=1))
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QPushButton
 
 from app.core.ratings.session import standing_votes
 from tests.gui.test_user_actions import action_for, answer_item_dialog, choose_folder_with_ctrl_o
@@ -197,3 +198,30 @@ def test_shortcut_keys_of_the_panel(qtbot, window, photo_folder, monkeypatch):
     keys = [s.key().toString(QKeySequence.PortableText) for s in panel.findChildren(QShortcut)]
     assert sorted(keys) == sorted(["1", "2", "3", "4", "5", "S", "Z", "Ctrl+Z", "Backspace", "F1"])
     panel.close()
+
+
+def test_answers_given_while_the_training_window_is_open_show_in_it_at_once(qtbot, window, photo_folder, monkeypatch):
+    """A supervisor watching the Training window (Ctrl+T) while a rater answers (Ctrl+L) sees each
+    stored answer in its rated-photos table and meter without opening it again; an undo too."""
+    from tests.gui.conftest import settled
+
+    panel = rate_the_gallery(qtbot, window, monkeypatch, photo_folder, 7)
+    action_for(window, "Ctrl+T").trigger()
+    settled(qtbot, window)
+    training = window.training
+    assert training.isVisible() and training.ratings_table.rowCount() == 0
+    sign_in_with_keys(qtbot, panel, "rater-7")
+    for key in (Qt.Key_4, Qt.Key_2):
+        wait_shown(qtbot, panel)
+        qtbot.keyClick(panel, key)
+    wait_shown(qtbot, panel)
+    assert len(votes_by_name(window)) == 2
+    qtbot.waitUntil(lambda: training.ratings_table.rowCount() == 2, timeout=10000)
+    assert training.meter.text().startswith("0 of ")  # one vote each: not yet enough for a fine-tune
+    undo = next(b for b in panel.findChildren(QPushButton) if b.text() == "Undo last")
+    qtbot.mouseClick(undo, Qt.LeftButton)  # the last answer taken back
+    wait_shown(qtbot, panel)
+    assert len(votes_by_name(window)) == 1
+    qtbot.waitUntil(lambda: training.ratings_table.rowCount() == 1, timeout=10000)
+    panel.close()
+    training.close()

@@ -144,12 +144,10 @@ def features_by_direction(rgb: np.ndarray) -> np.ndarray:
     """v0.7.0's measures, for the cards fitted on them: the steepest steps of the photo (90th, 99th
     and 99.9th percentiles, any direction); the weakest and the strongest step direction's 99th and
     99.9th percentiles over all edges; and the log share of pixels on edges."""
-    h, w = rgb.shape[:2]
-    boxes = detail_boxes(h, w, TILE, TILES)
-    per_tile = [steps_per_range(cv2.cvtColor(np.ascontiguousarray(rgb[t:t + th, l:l + tw]), cv2.COLOR_RGB2GRAY))
-                for t, l, th, tw in boxes]
+    lumas, pixels = _tiles(rgb)
+    per_tile = [steps_per_range(luma) for luma in lumas]
     directions = [np.concatenate([steps[d] for steps in per_tile]) for d in range(4)]
-    edge_share = np.log(directions[0].size / max(sum(th * tw for _, _, th, tw in boxes), 1) + 1e-4)
+    edge_share = np.log(directions[0].size / max(pixels, 1) + 1e-4)
     if directions[0].size < 10:  # no edges at all (a blank or wholly flat photo): nothing steep
         return np.array([0.0] * 7 + [edge_share])
     steepest = np.maximum(np.maximum(directions[0], directions[1]), np.maximum(directions[2], directions[3]))
