@@ -99,17 +99,21 @@ class TrainingController(QObject):
 
     def refresh(self) -> None:
         self.panel.set_base_model(self.workspace.model.onnx_path)
-        db, config = self.workspace.db, self.config
         self.check_pipeline()  # first: its answer arrives before the state that may enable Fine-tune
-        self.tasks.submit("training state", lambda: training_state(db, config), on_done=self._show_state)
+        self._read_state()
         self.show_calibration()
 
     def ratings_changed(self) -> None:
         """A rater answered at this station: an open Training window re-reads the ratings (its
-        meter, its table, whether a fine-tune can start), off the GUI thread, the newest read only."""
+        meter, its table, whether a fine-tune can start)."""
         if self.panel is not None and self.panel.isVisible():
-            db, config = self.workspace.db, self.config
-            self.tasks.submit("training state", lambda: training_state(db, config), on_done=self._show_state)
+            self._read_state()
+
+    def _read_state(self) -> None:
+        """The station's ratings and versions, read off the GUI thread; a newer read replaces one
+        still waiting."""
+        db, config = self.workspace.db, self.config
+        self.tasks.submit("training state", lambda: training_state(db, config), on_done=self._show_state)
 
     def _show_state(self, state) -> None:
         if self.panel is not None:

@@ -49,11 +49,16 @@ TAN_22_5, TAN_67_5 = 0.41421356, 2.41421356  # the bounds between the four orien
 ORIENTATION_SIGMA = 2.0
 
 
+def _local_range(luma: np.ndarray) -> np.ndarray:
+    """Each pixel's range of luma over its NEIGHBOURHOOD (uint8), at the pixels a forward step leaves."""
+    return (cv2.dilate(luma, NEIGHBOURHOOD) - cv2.erode(luma, NEIGHBOURHOOD))[:-1, :-1]
+
+
 def steps_per_range(luma: np.ndarray) -> list[np.ndarray]:
     """Each edge pixel's step to its neighbour across columns, across rows and along both
     diagonals, over its local range (0-1): one array per direction. ``luma`` is uint8: the range
     and the steps are whole numbers, found in integer arithmetic, and only edge pixels are divided."""
-    local_range = (cv2.dilate(luma, NEIGHBOURHOOD) - cv2.erode(luma, NEIGHBOURHOOD))[:-1, :-1]
+    local_range = _local_range(luma)
     edge = local_range >= EDGE_RANGE
     divisor = local_range[edge].astype(np.float32)
     value = luma.astype(np.int16)
@@ -68,7 +73,7 @@ def steps_across_edges(luma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ``steps_per_range``), the normal read from the Sobel gradient. Only edge pixels are gathered:
     one step each, from the flat tile."""
     h, w = luma.shape
-    local_range = (cv2.dilate(luma, NEIGHBOURHOOD) - cv2.erode(luma, NEIGHBOURHOOD))[:-1, :-1]
+    local_range = _local_range(luma)
     ys, xs = np.nonzero(local_range >= EDGE_RANGE)
     at = ys * w + xs  # in the flat tile
     smooth = cv2.GaussianBlur(luma.astype(np.float32), (0, 0), ORIENTATION_SIGMA)
