@@ -18,6 +18,7 @@ numbers. Photos of 512 px or less have no detail: no rule changes their score.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -31,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from app.core.imageio.decode import load_rgb  # noqa: E402
 from app.core.model.loader import load_model  # noqa: E402
 from app.core.scoring.engine import Engine  # noqa: E402
-from app.core.scoring.reading import detail_boxes, overview  # noqa: E402
+from app.core.scoring.reading import Reading, detail_boxes, overview  # noqa: E402
 from app.core.verdict import Thresholds  # noqa: E402
 from training.data.heavy_damage import DAMAGE, saved_as_jpeg  # noqa: E402
 from training.data.hires import split_hires  # noqa: E402
@@ -87,23 +88,21 @@ RULES = {
 }
 
 
-def fused(row: dict, rule, worse_weight: float) -> float:
-    score = row["overview"]
-    if row["tiles"]:
-        detail = rule(row["tiles"], row["structure"])
-        w = worse_weight if detail < score else 1 - worse_weight
-        score = w * detail + (1 - w) * score
+def fused(row: dict, rule, reading: Reading) -> float:
+    """The score with the tiles summed up by ``rule``, the readers combined by the card's rule."""
+    detail = rule(row["tiles"], row["structure"]) if row["tiles"] else None
+    score = reading.fuse(row["overview"], detail)
     return min(score, row["cap"]) if row["cap"] is not None else score
 
 
-def table(rows: list[dict], worse_weight: float, thresholds: Thresholds) -> str:
+def table(rows: list[dict], reading: Reading, thresholds: Thresholds) -> str:
     damaged = [k for k in KINDS if k != "clean"]
     lines = ["| rule | clean passed | " + " | ".join(f"{k} failed" for k in damaged) + " | heavy damage failed |",
              "|---" * (len(damaged) + 3) + "|"]
     for name, rule in RULES.items():
         verdicts: dict[str, list[str]] = {}
         for row in rows:
-            verdicts.setdefault(row["kind"], []).append(thresholds.verdict(fused(row, rule, worse_weight)))
+            verdicts.setdefault(row["kind"], []).append(thresholds.verdict(fused(row, rule, reading)))
         share = {k: np.mean([v == ("pass" if k == "clean" else "fail") for v in verdicts.get(k, [])]) for k in KINDS}
         heavy = np.mean([v == "fail" for k in damaged for v in verdicts.get(k, [])])
         lines.append(f"| {name} | " + " | ".join(f"{share[k]:.0%}" for k in KINDS) + f" | {heavy:.0%} |")
@@ -136,7 +135,7 @@ def main() -> int:
     ap.add_argument("--folders", nargs="+", type=Path, required=True)
     ap.add_argument("--all", action="store_true", help="every photo, not only the scale stage's held-out half")
     ap.add_argument("--rows", type=Path, help="keep the per-copy readings here; an existing file is read, not rescored")
-    ap.add_argument("--worse-weight", type=float, nargs="+", help="the worse reader's weight (default: the card's)")
+    ap.add_argument("--worse-weight", type=float, nargs="+", help="combine the readers by the worse weighing this (default: the card's rule)")
     ap.add_argument("--threads", type=int, default=0)
     args = ap.parse_args()
     model = load_model(args.model, threads=args.threads or None)
@@ -161,16 +160,18 @@ def main() -> int:
     photos = len({r["photo"] for r in rows})
     # The card's own summary must give the program's score, or every other row compares against
     # something the program never does.
-    checked = [abs(fused(r, RULES["mean (the card's)"], engine.reading.worse_weight) - r["program"])
+    checked = [abs(fused(r, RULES["mean (the card's)"], engine.reading) - r["program"])
                for r in rows if "program" in r]
     if checked:
         print(f"the card's summary against the program's own score: largest difference {max(checked):.2g} "
               f"over {len(checked)} copies")
-    for weight in args.worse_weight or [engine.reading.worse_weight]:
-        print(f"\n{photos} photos ({'all' if args.all else 'held out'}), native and 1024 px, saved as JPEG q92; worse "
-              f"reader weighs {weight:g}; pass >= {thresholds.pass_at:g}, fail < {thresholds.fail_below:g}\n")
+    readings = ([dataclasses.replace(engine.reading, fusion="worse", worse_weight=w) for w in args.worse_weight]
+                if args.worse_weight else [engine.reading])
+    for reading in readings:
+        print(f"\n{photos} photos ({'all' if args.all else 'held out'}), native and 1024 px, saved as JPEG q92; "
+              f"{reading.to_card()['meaning'].split(':')[0]}; pass >= {thresholds.pass_at:g}, fail < {thresholds.fail_below:g}\n")
         for size in ("native", "1024"):
-            print(f"**{size}**\n\n{table([r for r in rows if r['size'] == size], weight, thresholds)}\n")
+            print(f"**{size}**\n\n{table([r for r in rows if r['size'] == size], reading, thresholds)}\n")
     for size in ("native", "1024"):
         print(f"**the sharpest tile's sharpness (mean |Laplacian| / (std + 1)), {size}**\n\n"
               f"{sharpness_table([r for r in rows if r['size'] == size])}\n")

@@ -53,3 +53,38 @@ def test_the_detail_rules_benchmark_reads_a_photo_as_the_program_does(tmp_path):
     assert [line.split(" | ")[0].lstrip("| ") for line in native_table.splitlines()[2:]] == [
         "mean (the card's)", "median", "worst 3", "best 3", "weighted by structure"]
     assert result.stdout.count("| blur sigma 4 | ") == 2  # the sharpest tile's table, at both sizes
+
+
+def test_the_fusion_rules_benchmark_reads_every_copy_as_the_program_does(tmp_path):
+    """bench/fusion_rules.py applies other rules to one reading of each copy; under the card's own
+    rule it must give exactly the program's score, and it reports each half of the photos apart
+    (a rule is chosen on the training half, the held-out half is only reported)."""
+    import cv2
+    import numpy as np
+
+    from app.core.paths import default_model_dir
+
+    rng = np.random.default_rng(5)
+    photo = cv2.GaussianBlur(rng.integers(0, 256, (900, 1300, 3), dtype=np.uint8), (0, 0), 1.5)
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(2):
+        cv2.imwrite(str(folder / f"p{i}.jpg"), np.roll(photo, 300 * i, axis=1))
+    rows = tmp_path / "rows.jsonl"
+    run = [sys.executable, "bench/fusion_rules.py", "--model", str(default_model_dir() / "mobileiqa-student.onnx"),
+           "--folders", str(folder), "--threads", "1", "--rows", str(rows)]
+    result = subprocess.run(run, cwd=ROOT, env=dict(os.environ, OMP_NUM_THREADS="1"), capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    # Per photo: clean at 768 and 1024 px, native; 6 heavy kinds at native and 1024 px; 9 mild copies.
+    checked = re.search(r"largest difference (\S+) over (\d+) copies", result.stdout)
+    assert checked and float(checked.group(1)) < 1e-4 and int(checked.group(2)) == 2 * (3 + 12 + 9), result.stdout
+    tables = [part.split("\n\n")[1] for part in result.stdout.split("**")[2::2]]
+    assert len(tables) == 2 and all(
+        [line.split(" | ")[0].lstrip("| ") for line in t.splitlines()[2:]] == [
+            "worse 0.75 (v0.7.1)", "cap, margin 0", "cap, margin 5", "cap, margin 10", "cap, margin 15", "cap, margin 20",
+            "overview alone"] for t in tables), result.stdout
+    # Rows kept are read back, not scored again.
+    again = subprocess.run(run, cwd=ROOT, env=dict(os.environ, OMP_NUM_THREADS="1"), capture_output=True, text=True,
+                           timeout=600)
+    assert again.returncode == 0 and "read p" not in again.stderr and again.stdout == result.stdout

@@ -1,5 +1,6 @@
-"""Sub-commands of ``python -m training`` that give an exported model a reader on its card (a new
-model: the same graphs, a new card): the exposure reader and the sharpness reader."""
+"""Sub-commands of ``python -m training`` that change how an exported model reads a photo, on its card
+(a new model: the same graphs, a new card): the exposure reader, the sharpness reader, and the rule
+that combines the overview and the detail readers."""
 from __future__ import annotations
 
 import json
@@ -123,4 +124,36 @@ def _run_sharpness_reader(args) -> int:
     print("cross-validated, per onset: copies that fail capped below 40 / copies accepted capped below 60:")
     for at, row in report["cross_validated_by_onset"].items():
         print(f"  onset {at:<4} {row['failed_capped_below_40']:.2f} / {row['accepted_capped_below_60']:.2f}")
+    return 0
+
+
+def register_reading_rule(sub) -> None:
+    p = sub.add_parser("reading-rule", help="combine an exported model's overview and detail readers by another rule "
+                                            "(a new model: same graphs, new card)")
+    p.add_argument("--model", type=Path, required=True, help="the exported model whose card gets the rule")
+    p.add_argument("--fusion", choices=("cap", "worse"), required=True,
+                   help="cap: the overview's score capped at the detail's + --detail-margin; worse: the worse weighs "
+                        "--worse-weight (training/reading_rule.py says why)")
+    p.add_argument("--detail-margin", type=float, help="points above the detail's opinion where its cap starts")
+    p.add_argument("--worse-weight", type=float, help="the worse reader's weight (0.5-1)")
+    p.add_argument("--version", required=True, help="the new model's version")
+    p.add_argument("--out", type=Path, required=True, help="folder for the new model's files")
+    p.set_defaults(run=_run_reading_rule)
+
+
+def _run_reading_rule(args) -> int:
+    from app.core.model.contract import ModelError, validate_reading
+    from app.core.model.loader import read_card
+
+    from .exposure_reader import write_model
+    from .reading_rule import with_reading_rule
+
+    card = with_reading_rule(read_card(args.model.with_suffix(".json")), args.fusion,
+                             worse_weight=args.worse_weight, detail_margin=args.detail_margin)
+    try:
+        validate_reading(card["reading"], "the new card")
+    except ModelError as exc:
+        raise SystemExit(str(exc)) from None
+    onnx = write_model(args.model, _as_new_version(card, args), args.out)
+    print(f"wrote {onnx}: {card['reading']['meaning'].split('; ')[0]}")
     return 0

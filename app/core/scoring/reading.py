@@ -29,12 +29,18 @@ class Reading:
     detail_tile: int = 320  # native pixels per detail tile
     detail_tiles: int = 9  # at most this many tiles, spread over the photo on a grid
     detail_weight: float = 0.0  # share of the detail opinion in the score (0: overview only)
-    # How the two opinions combine: "mean", a fixed weighted mean (detail_weight); or "worse", the
+    # How the two opinions combine: "mean", a fixed weighted mean (detail_weight); "worse", the
     # worse of the two weighing ``worse_weight`` (damage seen by either reader pulls the score
     # down, as an inspector fails a photo whose flaw shows at fit or at 100 %, while two readers
-    # that agree, as on a clean photo at any size, give their common score).
+    # that agree give their common score); or "cap", the overview's score capped at the detail's
+    # plus ``detail_margin``. The detail network's opinion of a clean photo moves by ±10 points
+    # with the size its tiles are cut from, and under "worse" the score moved with it; damage at
+    # 100 % (noise, blocking, blur) takes the detail's opinion 20-50 points down, far past the
+    # margin. So the score is the overview's, which barely depends on the photo's size, unless
+    # the detail reader sees damage; the detail reader never raises it.
     fusion: str = "mean"
     worse_weight: float = 0.75
+    detail_margin: float = 10.0
     # The detail reader's tiles come from the photo reduced to this long side (0: native pixels).
     # Leaning in at about twice the viewing size still shows blur, noise and blocking of a 48 MP
     # photo, without asking a network trained on ~500-px photos to judge a 12 MP photo's native
@@ -47,25 +53,42 @@ class Reading:
         at the default viewing size and no detail weight (its detail view was never trained)."""
         block = card.get("reading") or {}
         fields = {k: block[k] for k in ("overview_side", "detail_tile", "detail_tiles", "detail_weight", "fusion",
-                                        "worse_weight", "detail_side") if k in block}
+                                        "worse_weight", "detail_margin", "detail_side") if k in block}
         return cls(**fields)
 
     def detail_share(self, overview_score: float, detail_score: float | None) -> float:
-        """The detail opinion's weight in this photo's score (0 when the photo has no detail)."""
+        """The detail opinion's weight in this photo's score (0 when the photo has no detail; under
+        "cap", 1 where the detail caps the score, else 0)."""
         if detail_score is None:
             return 0.0
+        if self.fusion == "cap":
+            return float(detail_score + self.detail_margin < overview_score)
         if self.fusion == "worse":
             return self.worse_weight if detail_score < overview_score else 1.0 - self.worse_weight
         return self.detail_weight
 
     def fuse(self, overview_score: float, detail_score: float | None) -> float:
+        if self.fusion == "cap":
+            return overview_score if detail_score is None else min(overview_score, detail_score + self.detail_margin)
         w = self.detail_share(overview_score, detail_score)
         return (1 - w) * overview_score + w * detail_score if w else overview_score
 
     def to_card(self) -> dict:
+        where = (f"the photo reduced to long side {self.detail_side} px (native when smaller)" if self.detail_side
+                 else "native resolution")
+        if self.fusion == "cap":
+            return {
+                "overview_side": self.overview_side, "detail_tile": self.detail_tile, "detail_tiles": self.detail_tiles,
+                "fusion": "cap", "detail_margin": self.detail_margin, "detail_side": self.detail_side,
+                "meaning": (
+                    f"score = the overview's opinion (the whole photo at long side {self.overview_side} px, smaller "
+                    f"photos as they are), capped at the detail's opinion (mean of up to {self.detail_tiles} tiles of "
+                    f"{self.detail_tile} px of {where}) plus {self.detail_margin:g} points: damage seen only at 100 % "
+                    "lowers the score, the detail reader never raises it; photos no larger than the viewing size "
+                    "are read by the overview alone"
+                ),
+            }
         if self.fusion == "worse":
-            where = (f"the photo reduced to long side {self.detail_side} px (native when smaller)" if self.detail_side
-                     else "native resolution")
             return {
                 "overview_side": self.overview_side, "detail_tile": self.detail_tile, "detail_tiles": self.detail_tiles,
                 "fusion": "worse", "worse_weight": self.worse_weight, "detail_side": self.detail_side,
