@@ -195,6 +195,8 @@ class Viewer(QWidget):
             text += f"   |   {r.exposure.kind}-exposed: capped at {r.exposure.score:.1f}"
         if r is not None and r.sharpness_capped:
             text += f"   |   blurred at 100 %: capped at {r.sharpness.score:.1f}"
+        if r is not None and r.detail_capped:
+            text += f"   |   damage at 100 %: capped at {r.raw_score:.1f}"
         text += f"   |   attention views: {opinions}"
         return text + (f"   |   {self.map_state}" if self.map_state else "")
 

@@ -110,6 +110,7 @@ def test_a_card_whose_detail_caps_the_score_is_read_so_by_the_engine(exported_st
         card = dict(model.card, reading=Reading(overview_side=256, fusion="cap", detail_margin=margin).to_card())
         r = Engine(dataclasses.replace(model, card=card)).score(rgb)
         assert r.score == pytest.approx(min(r.overview_score, r.detail_score + margin), abs=1e-4)
+        assert r.detail_capped == (r.detail_score + margin < r.overview_score)  # what the viewer says
 
 
 @pytest.mark.parametrize("reading, message", [

@@ -49,3 +49,33 @@ def test_a_large_photo_capped_for_blur_says_so_and_a_small_one_is_not_read_for_i
     assert said["large.jpg"].startswith("Score 0.0 / 100") and "blurred at 100 %: capped at 0.0" in said["large.jpg"]
     assert "blurred" not in said["small.jpg"]
     window.cancel()
+
+
+def test_a_photo_whose_damage_shows_only_at_100_percent_says_the_detail_capped_it(qtbot, tmp_path, monkeypatch):
+    """The shipped model: a large photo with heavy noise that the 512-px overview barely sees (the
+    whole photo reads ~73) fails, and the viewer says the detail reader's cap is why."""
+    from app.core.imageio.decode import load_rgb
+    from app.core.paths import default_model_dir, resources_dir
+    from app.ui.main_window import MainWindow
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    sample = cv2.resize(load_rgb(resources_dir() / "samples" / "parrots_kodak23.png"), (3072, 2048),
+                        interpolation=cv2.INTER_CUBIC)
+    noisy = np.clip(sample + np.random.default_rng(0).normal(0, 25, sample.shape), 0, 255).astype(np.uint8)
+    cv2.imwrite(str(photos / "noisy.png"), cv2.cvtColor(noisy, cv2.COLOR_RGB2BGR))
+    window = MainWindow(default_model_dir() / "mobileiqa-student.onnx", tmp_path / "inspector.db",
+                        QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
+    qtbot.addWidget(window)
+    model_loaded(qtbot, window)
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(photos)))
+    action_for(window, "Ctrl+O").trigger()
+    qtbot.waitUntil(lambda: len(window.model.items) == 1 and not window.is_busy(), timeout=60000)
+    window.filter_box.setCurrentText("all")
+    window.gallery.setCurrentIndex(window.proxy.index(0, 0))
+    qtbot.waitUntil(lambda: window.viewer.outcome is not None and window.viewer.outcome.result is not None, timeout=30000)
+    said, result = window.viewer.info.text(), window.viewer.outcome.result
+    assert result.overview_score > 60 and result.score < 40, said  # the overview alone would pass it
+    assert "FAIL" in said and f"damage at 100 %: capped at {result.score:.1f}" in said, said
+    assert "blurred" not in said and "exposed" not in said
+    window.cancel()

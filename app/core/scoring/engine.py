@@ -45,6 +45,7 @@ class ScoreResult:
     exposure_capped: bool = False  # the cap is what this photo's score is
     sharpness: SharpnessOpinion | None = None  # the sharpness reader's cap (photos with detail, models whose card has one)
     sharpness_capped: bool = False  # the cap is what this photo's score is
+    detail_capped: bool = False  # the detail reader's cap (cards whose fusion is "cap") is what this photo's score is
     cell: float = 16.0  # photo pixels per cell of the overview's maps
 
 
@@ -135,17 +136,18 @@ class Engine:
         detail_view = self.detail_view(rgb)  # made once: the detail tiles and the sharpness reader read it
         detail = self.detail(rgb, detail_view)
         raw = self.reading.fuse(whole, detail)
+        detail_capped = self.reading.fusion == "cap" and raw < whole
         # Caps: exposure or blur an inspector fails lowers the score, never raises it.
         exposure = self.exposure.read(out["embedding"][0], view, self._range) if self.exposure else None
         capped = exposure is not None and exposure.score < raw
         if capped:
-            raw = exposure.score
+            raw, detail_capped = exposure.score, False
         # Read only where the detail reader reads: a photo no larger than the viewing size is the overview's.
         reads_sharpness = self.sharpness is not None and detail_view is not None
         sharpness = self.sharpness.read(detail_view, self._range) if reads_sharpness else None
         blur_capped = sharpness is not None and sharpness.score < raw
         if blur_capped:
-            raw, capped = sharpness.score, False
+            raw, capped, detail_capped = sharpness.score, False, False
         self._check_output(raw, out["opinions"][0], out["embedding"])
         seconds = time.perf_counter() - start
         # Rounded as stored, so a calibration recomputed later from the database gives the same score.
@@ -166,6 +168,7 @@ class Engine:
             exposure_capped=capped,
             sharpness=sharpness,
             sharpness_capped=blur_capped,
+            detail_capped=detail_capped,
             cell=self.stride / factor,
             fusion_weights=out["fusion_weights"][0] if "fusion_weights" in out else None,
         )
