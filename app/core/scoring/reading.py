@@ -74,42 +74,36 @@ class Reading:
         return (1 - w) * overview_score + w * detail_score if w else overview_score
 
     def to_card(self) -> dict:
+        sizes = {"overview_side": self.overview_side, "detail_tile": self.detail_tile, "detail_tiles": self.detail_tiles}
         where = (f"the photo reduced to long side {self.detail_side} px (native when smaller)" if self.detail_side
                  else "native resolution")
+        tiles = f"mean of up to {self.detail_tiles} tiles of {self.detail_tile} px of {where}"
+        alone = "photos no larger than the viewing size are read by the overview alone"
         if self.fusion == "cap":
-            return {
-                "overview_side": self.overview_side, "detail_tile": self.detail_tile, "detail_tiles": self.detail_tiles,
+            return sizes | {
                 "fusion": "cap", "detail_margin": self.detail_margin, "detail_side": self.detail_side,
                 "meaning": (
                     f"score = the overview's opinion (the whole photo at long side {self.overview_side} px, smaller "
-                    f"photos as they are), capped at the detail's opinion (mean of up to {self.detail_tiles} tiles of "
-                    f"{self.detail_tile} px of {where}) plus {self.detail_margin:g} points: damage seen only at 100 % "
-                    "lowers the score, the detail reader never raises it; photos no larger than the viewing size "
-                    "are read by the overview alone"
+                    f"photos as they are), capped at the detail's opinion ({tiles}) plus {self.detail_margin:g} points: "
+                    f"damage seen only at 100 % lowers the score, the detail reader never raises it; {alone}"
                 ),
             }
         if self.fusion == "worse":
-            return {
-                "overview_side": self.overview_side, "detail_tile": self.detail_tile, "detail_tiles": self.detail_tiles,
+            return sizes | {
                 "fusion": "worse", "worse_weight": self.worse_weight, "detail_side": self.detail_side,
                 "meaning": (
                     f"score = {self.worse_weight:g} x the worse + {1 - self.worse_weight:g} x the better of two opinions: "
                     f"the overview (the whole photo at long side {self.overview_side} px, smaller photos as they are) "
-                    f"and the detail (mean of up to {self.detail_tiles} tiles of {self.detail_tile} px of {where}); "
-                    "damage either reader sees lowers the score, readers that agree give their common score; photos "
-                    "no larger than the viewing size are read by the overview alone"
+                    f"and the detail ({tiles}); damage either reader sees lowers the score, readers that agree give "
+                    f"their common score; {alone}"
                 ),
             }
-        return {
-            "overview_side": self.overview_side,
-            "detail_tile": self.detail_tile,
-            "detail_tiles": self.detail_tiles,
+        return sizes | {
             "detail_weight": self.detail_weight,
             "meaning": (
                 f"score = {1 - self.detail_weight:g} x overview (the whole photo at long side "
                 f"{self.overview_side} px, smaller photos as they are) + {self.detail_weight:g} x detail "
-                f"(mean of up to {self.detail_tiles} native-resolution tiles of {self.detail_tile} px); "
-                "photos no larger than the viewing size are read by the overview alone"
+                f"(mean of up to {self.detail_tiles} native-resolution tiles of {self.detail_tile} px); {alone}"
             ),
         }
 
