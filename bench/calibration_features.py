@@ -28,7 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.core.calibration import fit_calibration  # noqa: E402
 from app.core.imageio.decode import load_rgb  # noqa: E402
-from app.core.scoring.reading import Reading, overview  # noqa: E402
+from app.core.model.loader import load_model  # noqa: E402
+from app.core.scoring.engine import Engine  # noqa: E402
+from app.core.scoring.reading import overview  # noqa: E402
 from app.core.stats import compare_srcc  # noqa: E402
 from app.core.store import open_database  # noqa: E402
 from app.core.store.repository import active_version, calibration_rows  # noqa: E402
@@ -43,11 +45,14 @@ SETS = {
 }
 
 
-def pooled_features(checkpoint: Path, card: dict, paths: list[str], cache: Path | None, threads: int) -> dict:
-    """path -> {name: pooled values} for every photo, as the overview reads it (cached by path)."""
+def pooled_features(checkpoint: Path, onnx: Path, paths: list[str], cache: Path | None, threads: int) -> dict:
+    """path -> {name: pooled values} for every photo, as the overview reads it (cached by path):
+    the engine of the base's exported graph cuts and normalises the input, the checkpoint's
+    network pads it as its own forward does."""
     import torch
     import torch.nn.functional as F
 
+    from models.base import PAD_MULTIPLE
     from models.registry import load_checkpoint
 
     torch.set_num_threads(threads)
@@ -57,15 +62,13 @@ def pooled_features(checkpoint: Path, card: dict, paths: list[str], cache: Path 
         return known
     model, _ = load_checkpoint(checkpoint)
     model.eval()
-    mean = np.asarray(card["input"]["mean"], np.float32).reshape(3, 1, 1)
-    std = np.asarray(card["input"]["std"], np.float32).reshape(3, 1, 1)
-    side = Reading.from_card(card).overview_side
+    engine = Engine(load_model(onnx, threads=threads))
     for n, path in enumerate(todo, 1):
-        rgb = overview(load_rgb(path), side)
-        x = torch.from_numpy(((rgb.transpose(2, 0, 1).astype(np.float32) / 255 - mean) / std)[None])
+        x = torch.from_numpy(engine.preprocess(overview(load_rgb(path), engine.reading.overview_side)))
         h, w = x.shape[-2:]
         with torch.no_grad():
-            stages = model.backbone(F.pad(x, (0, (-w) % 32, 0, (-h) % 32), mode="replicate"))
+            pad = (0, (-w) % PAD_MULTIPLE, 0, (-h) % PAD_MULTIPLE)
+            stages = model.backbone(F.pad(x, pad, mode="replicate"))
             out = model.forward_from_stages(stages, h, w)
         known[path] = {"last_stage": stages[-1][0].mean(dim=(1, 2)).numpy(),
                        "stage_before": stages[-2][0].mean(dim=(1, 2)).numpy(),
@@ -94,7 +97,7 @@ def main() -> int:
     ap.add_argument("--home", type=Path, required=True, help="the site station's home folder")
     ap.add_argument("--config", type=Path, required=True, help="the fine-tune config (vote and split rules)")
     ap.add_argument("--checkpoint", type=Path, required=True, help="the base model's training checkpoint (.pt)")
-    ap.add_argument("--card", type=Path, required=True, help="the base model's card (normalisation, reading)")
+    ap.add_argument("--card", type=Path, required=True, help="the base model's card, its exported graph beside it")
     ap.add_argument("--cache", type=Path, help="keep the pooled features here (.npz), by photo path")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
@@ -107,7 +110,7 @@ def main() -> int:
         db.close()
     fit = sorted(p for p, s in split.items() if s != "test" and p in rows)
     test = sorted(p for p, s in split.items() if s == "test" and p in rows)
-    extra = pooled_features(args.checkpoint, json.loads(args.card.read_text()), fit + test, args.cache, args.threads)
+    extra = pooled_features(args.checkpoint, args.card.with_suffix(".onnx"), fit + test, args.cache, args.threads)
 
     def features(path: str, names: tuple[str, ...]) -> np.ndarray:
         return np.concatenate([rows[path][0] if name == "stored" else extra[path][name] for name in names])
