@@ -41,6 +41,7 @@ SETS = {
     "stored embedding (96)": ("stored",),
     "+ the stage before the last": ("stored", "stage_before"),
     "+ the last stage": ("stored", "last_stage"),
+    "+ both stages": ("stored", "stage_before", "last_stage"),
     "+ both stages, LDA spread, views": ("stored", "stage_before", "last_stage", "lda_spread", "views"),
 }
 
@@ -105,7 +106,7 @@ def main() -> int:
     db = open_database(f"sqlite:///{args.home / 'inspector.db'}")
     try:
         mos_of, split, _ = split_rated(db, cfg)
-        rows = {p: (np.asarray(e, float), float(r)) for p, e, r in calibration_rows(db, active_version(db), list(mos_of))}
+        rows = {p: (np.asarray(e, float), float(r)) for p, e, r, _ in calibration_rows(db, active_version(db), list(mos_of))}
     finally:
         db.close()
     fit = sorted(p for p, s in split.items() if s != "test" and p in rows)

@@ -59,7 +59,7 @@ def main() -> int:
     try:
         mos_of, split, _ = split_rated(db, json.loads(args.config.read_text()))
         version = active_version(db)
-        rows = {p: (np.asarray(e, float), float(r)) for p, e, r in calibration_rows(db, version, list(mos_of))}
+        rows = {p: (np.asarray(e, float), float(r)) for p, e, r, _ in calibration_rows(db, version, list(mos_of))}
         if args.inputs != "embedding":
             with db.session() as s:
                 opinions = dict(s.execute(select(Image.path, Score.opinions).join(Score).where(

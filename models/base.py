@@ -6,7 +6,10 @@ the ONNX contract's outputs are a subset of it:
     opinions    [B, V]       each view's score, 0-100; score is their fusion-weighted mean
     attention   [B, V, h, w] where each view looked (sums to 1 per view)
     distortion  [B, 1, h, w] 1 - fused local quality: higher means more damage
-    embedding   [B, D]       pooled LDA features (for calibration)
+    embedding   [B, D]       pooled LDA features (the exposure reader's input, and a site calibration's)
+    pooled_stages [B, S]     the backbone's last two stages, each averaged over the photo: what a
+                             site calibration reads beside the embedding (on a real-ratings site
+                             the 96-value embedding left half the fine-tune's gain unreached)
     damage      [B, 1, h, w] optional (config.damage_head): the plain local damage map of a
                              map-only head that never moves the score (models.damage_head)
 plus training-only tensors (per-view quality, fusion weights, fused and per-stage LDA
@@ -29,7 +32,8 @@ from .configs import IQAConfig
 from .mal import ViewReadout
 
 PAD_MULTIPLE = 32
-CONTRACT_OUTPUTS = ("score", "opinions", "attention", "distortion", "embedding", "fusion_weights")
+CONTRACT_OUTPUTS = ("score", "opinions", "attention", "distortion", "embedding", "fusion_weights", "pooled_stages")
+POOLED_STAGES = 2  # how many of the backbone's last stages ``pooled_stages`` averages
 
 
 def contract_outputs(model: IQANetBase) -> tuple[str, ...]:
@@ -70,15 +74,16 @@ class IQANetBase(nn.Module):
         """Input pixels per map cell (None when the grid is fixed)."""
         raise NotImplementedError
 
+    def stages(self, image: torch.Tensor) -> list[torch.Tensor]:
+        """The backbone's stage outputs of an image edge-padded to a multiple of 32, so every
+        strided conv sees an even size (static "same" padding, simple shapes for export); a grid
+        that follows the input crops the padded cells off again."""
+        h, w = image.shape[-2:]
+        return self.backbone(F.pad(image, (0, (-w) % PAD_MULTIPLE, 0, (-h) % PAD_MULTIPLE), mode="replicate"))
+
     def grid_features(self, image: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """The MAL's input: the fused LDA features and every stage's projection."""
-        h, w = image.shape[-2:]
-        # Edge-pad to a multiple of 32 so every strided conv sees an even size (static "same"
-        # padding, simple shapes for export); a grid that follows the input crops the padded
-        # cells off again.
-        pad_h, pad_w = (-h) % PAD_MULTIPLE, (-w) % PAD_MULTIPLE
-        image = F.pad(image, (0, pad_w, 0, pad_h), mode="replicate")
-        return self.grid_from_stages(self.backbone(image), h, w)
+        return self.grid_from_stages(self.stages(image), *image.shape[-2:])
 
     def grid_from_stages(self, stages: list[torch.Tensor], h: int, w: int) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """The LDA features from the backbone's stage outputs of an (h, w) image (padded as above)."""
@@ -89,11 +94,12 @@ class IQANetBase(nn.Module):
         raise NotImplementedError
 
     def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
-        return self.head(*self.grid_features(image))
+        return self.forward_from_stages(self.stages(image), *image.shape[-2:])
 
     def forward_from_stages(self, stages: list[torch.Tensor], h: int, w: int) -> dict[str, torch.Tensor]:
         """``forward`` from the backbone's stage outputs (training on cached trunk features)."""
-        return self.head(*self.grid_from_stages(stages, h, w))
+        pooled = torch.cat([t.mean(dim=(2, 3)) for t in stages[-POOLED_STAGES:]], dim=1)
+        return self.head(*self.grid_from_stages(stages, h, w)) | {"pooled_stages": pooled}
 
     def readout(self, views: ViewReadout, context: torch.Tensor, lda: torch.Tensor, lda_stages: list[torch.Tensor],
                 extra: dict[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:

@@ -214,7 +214,7 @@ def main() -> int:
     # 1. calibration: fitted on train + validation, judged on test
     ws = Workspace(db)
     ws.load_model(args.model)
-    rows = {p: (np.asarray(e), r) for p, e, r in calibration_rows(ws.db, ws.model_version_id, list(quality))}
+    rows = {p: (np.asarray(e), r) for p, e, r, _ in calibration_rows(ws.db, ws.model_version_id, list(quality))}
     fit_part = [p for name in ("train", "val") for p in data.photos[name]]
     test = data.photos["test"]
     emb = np.array([rows[p.item.image][0] for p in fit_part])

@@ -88,3 +88,29 @@ def test_the_fusion_rules_benchmark_reads_every_copy_as_the_program_does(tmp_pat
     again = subprocess.run(run, cwd=ROOT, env=dict(os.environ, OMP_NUM_THREADS="1"), capture_output=True, text=True,
                            timeout=600)
     assert again.returncode == 0 and "read p" not in again.stderr and again.stdout == result.stdout
+
+
+def test_the_same_scores_benchmark_tells_identical_scores_from_different_ones(tmp_path, make_photos, exported_student):
+    """bench/same_scores.py is how a model that should score exactly as its base is checked: the
+    same model scored twice agrees on every stored column; another model does not, and says so."""
+    from app.core.paths import default_model_dir
+
+    folder = tmp_path / "photos"
+    make_photos(folder, 3, (300, 400))
+    env = dict(os.environ, OMP_NUM_THREADS="1", QT_QPA_PLATFORM="offscreen")
+    models = {"a": default_model_dir() / "mobileiqa-student.onnx", "b": default_model_dir() / "mobileiqa-student.onnx",
+              "other": exported_student[1]}
+    for name, model in models.items():
+        scored = subprocess.run([sys.executable, "-m", "app", "--model", str(model), "--db", str(tmp_path / f"{name}.db"),
+                                 "score", "--trust-model", str(folder)], cwd=ROOT, env=env, capture_output=True, text=True,
+                                timeout=300)
+        assert scored.returncode == 0, scored.stderr[-2000:]
+
+    def compare(base, new):
+        return subprocess.run([sys.executable, "bench/same_scores.py", str(tmp_path / base), str(tmp_path / new)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+    same, other = compare("a.db", "b.db"), compare("a.db", "other.db")
+    assert same.returncode == 0 and "| raw_score | 0 |" in same.stdout and "| new | " in same.stdout, same.stdout
+    assert other.returncode == 1 and "| raw_score | 3 |" in other.stdout, other.stdout
+    assert re.search(r"\| new \| \d+ \| 864 \|", same.stdout), same.stdout  # the shipped graph stores 432 half floats

@@ -3,7 +3,8 @@
 (``site_commands``)."""
 from __future__ import annotations
 
-from .model_commands import register_annotate, register_evaluate, register_evaluate_synthetic, register_export, register_split
+from .model_commands import (register_annotate, register_evaluate, register_evaluate_synthetic, register_export,
+                             register_graft_stages, register_split)
 from .reader_commands import register_exposure_reader, register_reading_rule, register_sharpness_reader
 from .site_commands import register_finetune
 from .stage_commands import (register_damage, register_distill, register_joint, register_pretrain, register_scale,
@@ -13,5 +14,5 @@ from .stage_commands import (register_damage, register_distill, register_joint, 
 REGISTRY = [
     register_pretrain, register_teacher, register_joint, register_top, register_distill, register_scale, register_damage, register_export, register_evaluate,
     register_evaluate_synthetic, register_split, register_annotate, register_finetune, register_exposure_reader,
-    register_sharpness_reader, register_reading_rule,
+    register_sharpness_reader, register_reading_rule, register_graft_stages,
 ]

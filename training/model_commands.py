@@ -141,3 +141,45 @@ def run_split(args) -> int:
         write_mos_csv(items, args.out / f"{name}.csv")
         print(f"{args.out / f'{name}.csv'}: {len(items)} photos")
     return 0
+
+
+
+def register_graft_stages(sub) -> None:
+    p = sub.add_parser("graft-stages", help="give an exported model's graph the pooled_stages output a site "
+                                            "calibration reads (a new model: every score the same)")
+    p.add_argument("--model", type=Path, required=True, help="the exported model (NAME.onnx, its card beside it)")
+    p.add_argument("--checkpoint", type=Path,
+                   help="its network's training checkpoint, to check the grafted output against (default: NAME.pt beside it)")
+    p.add_argument("--version", required=True, help="the new model's version")
+    p.add_argument("--out", type=Path, required=True, help="folder for the new model's files")
+    p.set_defaults(run=run_graft_stages)
+
+
+def run_graft_stages(args) -> int:
+    import shlex
+    from datetime import UTC, datetime
+
+    from app.core.model.loader import read_card
+
+    from .graft_stages import graft_model
+
+    base = read_card(args.model.with_suffix(".json"))
+    if args.checkpoint is not None and not args.checkpoint.is_file():
+        raise SystemExit(f"{args.checkpoint}: no such checkpoint")
+    checkpoint = args.checkpoint or args.model.with_suffix(".pt")
+    card = base | {
+        "version": args.version, "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commands": list(base.get("commands") or []) + ["python -m training " + shlex.join(args.argv)],
+        "lineage": f"v{args.version}: v{base['version']}'s graphs, readers and reading bit for bit, its overview graph "
+                   "given one more output, pooled_stages (the backbone's last two stages averaged over the photo, "
+                   "which a site calibration reads beside the embedding); every score and map is "
+                   f"v{base['version']}'s, so its evaluations stand. " + str(base.get("lineage") or ""),
+    }
+    try:
+        onnx, differences = graft_model(args.model, card, args.out, checkpoint if checkpoint.exists() else None)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
+    print(f"wrote {onnx}; largest difference from the base graph's outputs (and the network's own pooled stages):")
+    for name, value in differences.items():
+        print(f"  {name:<40} {value:.2g}")
+    return 0

@@ -33,7 +33,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from app.core.scoring.reading import overview
-from models.base import PAD_MULTIPLE
 
 from .data.mos import MOSDataset, read_mos_csv, split_items
 from .loop import fit
@@ -86,13 +85,6 @@ def backbone_frozen(model: nn.Module) -> bool:
     return not any(p.requires_grad for p in model.backbone.parameters())
 
 
-def _stages(model: nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
-    """The backbone's stage outputs of a batch, padded as ``IQANetBase.grid_features`` pads."""
-    h, w = x.shape[-2:]
-    x = F.pad(x, (0, (-w) % PAD_MULTIPLE, 0, (-h) % PAD_MULTIPLE), mode="replicate")
-    return model.backbone(x)
-
-
 def site_loss(base: nn.Module | None, weights: dict, rehearsal: float, site_scale: bool = True):
     """The loss of one batch: the site's MOS terms (with ``site_scale`` L1 to the MOS, always the
     ranking terms), plus (``rehearsal`` > 0) L1 between the score and the frozen ``base``'s score
@@ -103,7 +95,7 @@ def site_loss(base: nn.Module | None, weights: dict, rehearsal: float, site_scal
         h, w = x.shape[-2:]
         if backbone_frozen(model):  # the frozen backbone runs once, for the model and the base alike
             with torch.no_grad():
-                stages = _stages(model, x)
+                stages = model.stages(x)
             run = lambda net: net.forward_from_stages(stages, h, w)  # noqa: E731
         else:
             run = lambda net: net(x)  # noqa: E731

@@ -96,7 +96,8 @@ class Workspace:
     # --- site calibration (torch-free; seconds) -----------------------------------------------
     def fit_calibration(self, min_votes: int | None = None) -> Calibration:
         """Fit (not apply) a calibration of the current model to the site's screened MOS, from
-        the embeddings stored with its scores; its nested cross-validation says whether it helps.
+        the embeddings (and pooled stages, where the model gives them) stored with its scores;
+        its nested cross-validation says whether it helps.
 
         ``min_votes``: standing votes a photo needs to count, by default the fine-tune's (one
         rule for both: a 1-vote MOS is one person's opinion)."""
@@ -106,8 +107,9 @@ class Workspace:
         if not rows:
             raise ValueError(f"no photo with {votes} or more votes has been scored by this model yet "
                              "(rate photos, and score the rated folder with this model)")
-        embeddings, raw, targets = zip(*((emb, r, mos[path].mos100) for path, emb, r in rows))
-        return fit_calibration(embeddings, raw, targets, min_votes=votes)
+        embeddings, raw, stages = zip(*((emb, r, st) for _, emb, r, st in rows))
+        targets = [mos[path].mos100 for path, *_ in rows]
+        return fit_calibration(embeddings, raw, targets, min_votes=votes, stages=stages)
 
     def apply_calibration(self, calibration: Calibration | None, calibrated_by: str | None = None) -> int:
         """Store ``calibration`` with the model version (None removes it), recompute every stored

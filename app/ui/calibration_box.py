@@ -9,9 +9,10 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 
 ABOUT = ("Quick site calibration (seconds, no training): adjusts the model's scores to your raters' "
          "opinions. Apply is offered only when it clearly helps.")
-ABOUT_DETAILS = ("A monotone map of the model's score to the site's MOS, plus a ridge or a kernel ridge on its "
-                 "embedding where that earns its place (which, and its lambda, chosen by cross-validation), checked by nested "
-                 "cross-validation and a paired bootstrap of the SRCC gain.")
+ABOUT_DETAILS = ("A monotone map of the model's score to the site's MOS, plus a ridge or a kernel ridge on what "
+                 "the model saw in each photo (its embedding, and its network's pooled stages where the model stores "
+                 "them) where that earns its place (which, and its lambda, chosen by cross-validation), checked by "
+                 "nested cross-validation and a paired bootstrap of the SRCC gain.")
 
 
 class CalibrationBox(QWidget):

@@ -93,6 +93,30 @@ def test_raters_who_punish_what_no_line_through_the_embedding_sees_are_learnt_by
     assert [again.apply(e, s) for e, s in zip(emb[rated:rated + 5], score[rated:rated + 5])] == pytest.approx(new[:5])
 
 
+def test_what_only_the_pooled_stages_know_is_learnt_when_every_photo_carries_them():
+    """The site's MOS follows a feature of the backbone's pooled stages that the embedding does
+    not carry: fitted on the stages as well, the calibration gains beyond noise where the embedding
+    alone cannot; it records how many stage values it reads and needs them to apply. One rated
+    photo without stages (stored by an older station) and the fit reads the embedding alone."""
+    rng = np.random.default_rng(3)
+    n = 200
+    emb, stages = rng.normal(size=(n, 16)), rng.normal(size=(n, 24))
+    mos = 50 + 10 * emb[:, 0] + 10 * stages[:, 5] + rng.normal(0, 3, n)
+    score = 50 + 10 * emb[:, 0] + rng.normal(0, 3, n)
+    alone = fit_calibration(emb, score, mos)
+    cal = fit_calibration(emb, score, mos, stages=list(stages))
+    assert cal.stage_values == 24 and cal.helps and cal.cv_srcc > alone.cv_srcc + 0.1
+    assert "the embedding and the pooled backbone stages" in cal.describe()
+    again = Calibration.from_json(json.loads(json.dumps(cal.to_json())))
+    assert again == cal
+    assert again.apply(emb[0], score[0], stages[0]) == pytest.approx(cal.apply_many(emb[:1], score[:1], stages[:1])[0])
+    assert cal.can_read(emb[0], stages[0]) and not cal.can_read(emb[0], None) and not cal.can_read(emb[0], stages[0][:5])
+    with pytest.raises(ValueError, match="pooled backbone stages"):
+        cal.apply(emb[0], score[0])
+    partly = [*stages[:-1], None]
+    assert fit_calibration(emb, score, mos, stages=partly).stage_values == 0
+
+
 def test_a_calibration_stored_in_format_2_still_applies_as_fitted():
     """Format 2: a monotone map + a ridge on the standardised embedding, no kernel field."""
     stored = {"mean": [0.0, 1.0], "std": [1.0, 2.0], "weights": [2.0, -1.0], "bias": 0.5, "lam": 10.0, "n": 50,

@@ -5,7 +5,7 @@ from PIL import Image
 
 from app.core.scoring.photo import score_batch
 from app.core.ratings.session import LabelingSession
-from app.core.store.repository import model_calibration
+from app.core.store.repository import calibration_rows, model_calibration
 from app.core.store.schema import Score
 from app.core.workspace import Workspace
 
@@ -72,11 +72,13 @@ def test_calibration_fits_applies_to_stored_scores_and_new_photos(tmp_path, expo
         assert all(r.verdict == ws.thresholds.verdict(r.score) for r in rows)
     assert model_calibration(ws.db, ws.model_version_id) == calibration
 
-    # A new photo is scored calibrated; a restart reloads the calibration with the model.
+    # A new photo is scored calibrated, from what is stored with it (so a recomputation from the
+    # database gives the same score); a restart reloads the calibration with the model.
     score_batch(paths[-1:], ws.engine, ws.db, ws.model_version_id)
+    [(_, embedding, raw, stages)] = calibration_rows(ws.db, ws.model_version_id, [str(paths[-1])])
     with ws.db.session() as s:
         new = s.query(Score).filter(Score.image.has(path=str(paths[-1]))).one()
-        assert new.score == calibration.apply(new.embedding, new.raw_score)
+        assert new.score == calibration.apply(embedding, raw, stages) and raw == new.raw_score
     ws.close()
     again = Workspace(tmp_path / "site.db")
     again.load_model(exported_student[1])
@@ -86,6 +88,44 @@ def test_calibration_fits_applies_to_stored_scores_and_new_photos(tmp_path, expo
     with again.db.session() as s:
         assert all(r.score == r.raw_score for r in s.query(Score).all())
     again.close()
+
+
+def _rate_by(ws, signal: dict[str, float]) -> None:
+    """Three raters vote 1-5 on each photo by ``signal`` (what the site's raters judge by)."""
+    lo, hi = min(signal.values()), max(signal.values())
+    acr = {p: int(np.clip(np.rint(1 + 4 * (v - lo) / (hi - lo)), 1, 5)) for p, v in signal.items()}
+    _rate_in_the_models_order(ws, sorted(acr, key=acr.get), {r: list(acr) for r in ("a", "b", "c")})
+
+
+def test_a_site_judged_by_what_the_pooled_stages_hold_is_learned_from_what_each_score_stored(tmp_path, exported_student):
+    """The site's raters judge by something the backbone's pooled stages carry: the calibration
+    reads the stages stored (as half floats) with each score beside its embedding, gains on photos
+    it was not fitted on, and a score stored without stages (by an older station) keeps its raw
+    score when the calibration is applied."""
+    ws = Workspace(tmp_path / "site.db")
+    ws.load_model(exported_student[1])
+    paths = _photos(tmp_path / "site")
+    score_batch(paths, ws.engine, ws.db, ws.model_version_id)
+    rows = calibration_rows(ws.db, ws.model_version_id, [str(p) for p in paths])
+    stages = np.array([st for *_, st in rows])
+    assert stages.shape == (len(paths), 432) and np.isfinite(stages).all()  # lite0's last two stages: 112 + 320
+    direction = np.random.default_rng(2).normal(size=stages.shape[1])
+    _rate_by(ws, {p: float(np.dot(st, direction)) for p, _, _, st in rows})
+
+    calibration = ws.fit_calibration()
+    assert calibration.stage_values == stages.shape[1]
+    assert "pooled backbone stages" in calibration.describe()
+    assert calibration.cv_srcc > calibration.base_srcc + 0.2
+
+    with ws.db.session() as s:  # one score as an older station stored it: no pooled stages
+        old = s.query(Score).filter(Score.image.has(path=str(paths[0]))).one()
+        old.pooled_stages = None
+    ws.apply_calibration(calibration)
+    with ws.db.session() as s:
+        scores = {r.image.path: r for r in s.query(Score).all()}
+    assert scores[str(paths[0])].score == scores[str(paths[0])].raw_score
+    assert sum(abs(r.score - r.raw_score) > 1 for r in scores.values()) > len(paths) // 2
+    ws.close()
 
 
 def test_calibration_counts_photos_as_the_fine_tune_does_and_says_whether_it_helps(tmp_path, exported_student):

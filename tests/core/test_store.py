@@ -142,7 +142,8 @@ def test_a_photo_stored_after_a_threshold_change_gets_the_verdict_in_force_not_t
             if self.calls == 2:
                 save_thresholds(db, mv, "strict", Thresholds(90, 80))
             from types import SimpleNamespace
-            return SimpleNamespace(score=70.0, raw_score=70.0, opinions=np.array([70.0]), embedding=[0.0], seconds=0.0)
+            return SimpleNamespace(score=70.0, raw_score=70.0, opinions=np.array([70.0]), embedding=[0.0], seconds=0.0,
+                                   pooled_stages=None)
 
     photos = []
     for i in range(4):

@@ -27,6 +27,9 @@ FIXTURE = Path(__file__).with_name("data") / "checkpoint_outputs.npz"
 CHECKPOINTS = {"student": ROOT / "resources/models/mobileiqa-student.pt", "teacher": ROOT / "resources/models/teacher.pt"}
 FRESH = ("student", "paper")  # config name, built with torch.manual_seed(0) and no backbone weights
 SKIP = {"lda", "lda_stages", "view_features"}  # large training-only tensors, made of what is kept
+# Outputs added since the fixture was written (what was there before must not change):
+# pooled_stages, the backbone's last two stages averaged over the photo (v0.7.3).
+ADDED = {"pooled_stages"}
 
 
 def _environment() -> str:
@@ -88,7 +91,7 @@ def expected():
 
 @pytest.mark.parametrize("tag", [pytest.param(t, marks=pytest.mark.slow) if t == "fresh_paper" else t for t in _tags()])
 def test_outputs_are_those_of_before(expected, tag):
-    got = _record(tag)
+    got = {k: v for k, v in _record(tag).items() if k.split("/")[-1] not in ADDED}
     keys = f"{tag}/keys"
     assert got[keys].tolist() == expected[keys].tolist(), "state-dict keys (and their order) changed"
     assert set(got) == {k for k in expected if k.startswith(f"{tag}/")}

@@ -24,7 +24,8 @@ def test_export_writes_a_contract_valid_model(exported_student):
     assert inp.name == "image" and isinstance(inp.shape[2], str) and isinstance(inp.shape[3], str)
     assert [o.name for o in loaded.session.get_outputs()] == list(CONTRACT_OUTPUTS)
     ranks = {o.name: len(o.shape) for o in loaded.session.get_outputs()}
-    assert ranks == OUTPUT_RANKS | {"fusion_weights": OPTIONAL_OUTPUT_RANKS["fusion_weights"]}  # no damage head
+    optional = ("fusion_weights", "pooled_stages")  # no damage head
+    assert ranks == OUTPUT_RANKS | {k: OPTIONAL_OUTPUT_RANKS[k] for k in optional}
     assert card["outputs"] == {k: f"rank {r}" for k, r in ranks.items()}
 
 
@@ -32,7 +33,7 @@ def test_onnx_runtime_matches_torch_at_two_sizes(exported_student):
     model, onnx_path, _ = exported_student
     worst = parity(model, onnx_path, [(240, 320), (301, 187)])
     assert worst["score"] < 1e-3
-    for key in ("opinions", "attention", "distortion", "embedding"):
+    for key in ("opinions", "attention", "distortion", "embedding", "pooled_stages"):
         assert worst[key] < 1e-3, (key, worst[key])
 
 

@@ -48,7 +48,8 @@ def calibrate_site(db_url: str, cfg: dict) -> dict:
     db = open_database(db_url)
     try:
         mos_of, split, info = split_rated(db, cfg)
-        rows = {p: (np.asarray(e, float), float(r)) for p, e, r in calibration_rows(db, active_version(db), list(mos_of))}
+        rows = {p: (np.asarray(e, float), float(r), st)
+                for p, e, r, st in calibration_rows(db, active_version(db), list(mos_of))}
     finally:
         db.close()
     fit_part = sorted(p for p, s in split.items() if s != "test")
@@ -56,14 +57,14 @@ def calibrate_site(db_url: str, cfg: dict) -> dict:
 
     def arrays(part):
         return (np.array([rows[p][0] for p in part]), np.array([rows[p][1] for p in part]),
-                np.array([mos_of[p].mos100 for p in part]))
+                np.array([mos_of[p].mos100 for p in part]), [rows[p][2] for p in part])
 
-    emb, raw, mos = arrays(fit_part)
-    emb_t, raw_t, mos_t = arrays(test)
+    emb, raw, mos, stages = arrays(fit_part)
+    emb_t, raw_t, mos_t, stages_t = arrays(test)
     started = time.time()
-    cal = fit_calibration(emb, raw, mos, min_votes=min_votes)
+    cal = fit_calibration(emb, raw, mos, min_votes=min_votes, stages=stages)  # as the panel fits it
     fit_seconds = time.time() - started
-    after = np.array([cal.apply(e, r) for e, r in zip(emb_t, raw_t)])
+    after = cal.apply_many(emb_t, raw_t, stages_t if cal.stage_values else None)
     on_test = compare_srcc(mos_t, raw_t, after, seed=int(cfg.get("seed", 0)))
     # Per photo, as the fine-tune writes its own: the two methods can then be paired photo by photo.
     predictions = [[p, float(m), float(b), float(a)] for p, m, b, a in zip(test, mos_t, raw_t, after)]

@@ -93,12 +93,18 @@ def _choose(emb, s, y, k: int, seed: int) -> Choice:
 
 
 def fit_calibration(embeddings, scores, mos, k: int = 5, seed: int = 0, min_votes: int | None = None,
-                    resamples: int = BOOTSTRAP) -> Calibration:
+                    resamples: int = BOOTSTRAP, stages=None) -> Calibration:
     """Nested cross-validation of the whole procedure (map, residual learner or none, its
     strength: chosen by an inner k-fold on each outer training part), its gain over the raw score
     with a paired bootstrap interval, then the procedure run once more on every rated photo for
-    the stored fit."""
+    the stored fit. ``stages``: each photo's pooled backbone stages (or None), which the residual
+    learner reads after its embedding where every photo has them, of one length (a calibration
+    reads one set of features for all; else the embedding alone)."""
     emb = np.asarray(embeddings, float).reshape(len(scores), -1)
+    stage_values = 0
+    if stages is not None and all(st is not None for st in stages) and len({len(st) for st in stages}) == 1:
+        stages = np.asarray(stages, float).reshape(len(scores), -1)
+        emb, stage_values = np.hstack([emb, stages]), stages.shape[1]
     s, y = np.asarray(scores, float), np.asarray(mos, float)
     if len(y) < 2 * k:
         raise ValueError(f"calibration needs at least {2 * k} rated photos, got {len(y)}")
@@ -123,4 +129,5 @@ def fit_calibration(embeddings, scores, mos, k: int = 5, seed: int = 0, min_vote
         comparison.before, plcc(s, y), map=f.map, gain_ci=comparison.gain_ci, cv_srcc_ci=comparison.after_ci,
         base_srcc_ci=comparison.before_ci, min_votes=min_votes, ridge_folds=residual_folds, folds=k, format=FORMAT,
         kernel={"gamma": f.gamma, "support": f.support.tolist()} if f.support is not None else None,
+        stage_values=stage_values if residual else 0,
     )

@@ -11,7 +11,9 @@ from ..stats import above_zero
 from .monotone import apply_monotone
 from .residual import read_residual
 
-FORMAT = 3  # 3: the residual may be a kernel ridge; 2: a monotone map + ridge; 1: a ridge on [embedding, score]
+# 4: the residual may read the pooled backbone stages after the embedding; 3: the residual may be a
+# kernel ridge; 2: a monotone map + ridge; 1: a ridge on [embedding, score]
+FORMAT = 4
 
 # A map that turns the model's order around needs far more evidence than the 95 % rule: on ratings
 # of pure noise the score ranks 150 photos at SRCC -0.2 by chance in about 1 fit in 40, and the
@@ -35,9 +37,10 @@ def surely_below_zero(rho: float, n: int) -> bool:
 @dataclass(frozen=True)
 class Calibration:
     """``map``: the monotone map of the raw score (None in a format-1 calibration);
-    ``mean``/``std``/``weights``/``bias``: the residual learner on the standardised embedding
-    (empty weights: none); ``kernel`` ({"gamma", "support"}) when that learner is a kernel ridge,
-    whose weights are then one per support photo."""
+    ``mean``/``std``/``weights``/``bias``: the residual learner on the standardised embedding,
+    followed by ``stage_values`` pooled backbone-stage values where it was fitted on them (empty
+    weights: none); ``kernel`` ({"gamma", "support"}) when that learner is a kernel ridge, whose
+    weights are then one per support photo."""
 
     mean: list[float]
     std: list[float]
@@ -58,6 +61,14 @@ class Calibration:
     folds: int | None = None
     format: int = 1
     kernel: dict | None = None
+    stage_values: int = 0
+
+    def can_read(self, embedding, stages) -> bool:
+        """Whether a stored score carries what the calibration reads (a score stored before
+        embeddings or pooled stages were kept does not: it keeps its raw score)."""
+        if not self.weights:
+            return True  # the monotone map alone reads the score
+        return embedding is not None and (not self.stage_values or (stages is not None and len(stages) == self.stage_values))
 
     @property
     def gain(self) -> float:
@@ -92,10 +103,11 @@ class Calibration:
         shape = "linear" if self.map["kind"] == "linear" else "4-parameter logistic"
         if not self.weights:
             return f"{shape} map of the score (no residual learner: none earned its place)"
+        reads = "the embedding and the pooled backbone stages" if self.stage_values else "the embedding"
         if self.kernel:
-            return (f"{shape} map of the score + kernel ridge on the embedding (λ {self.lam:g}, "
+            return (f"{shape} map of the score + kernel ridge on {reads} (λ {self.lam:g}, "
                     f"{len(self.weights)} rated photos kept as its support)")
-        return f"{shape} map of the score + ridge on the embedding (λ {self.lam:g})"
+        return f"{shape} map of the score + ridge on {reads} (λ {self.lam:g})"
 
     @cached_property
     def _arrays(self) -> dict:
@@ -105,15 +117,19 @@ class Calibration:
             a["support"] = np.asarray(self.kernel["support"], float)
         return a
 
-    def apply(self, embedding, score: float) -> float:
-        return float(self.apply_many([embedding], [score])[0])
+    def apply(self, embedding, score: float, stages=None) -> float:
+        return float(self.apply_many([embedding], [score], None if stages is None else [stages])[0])
 
-    def apply_many(self, embeddings, scores) -> np.ndarray:
-        """The calibrated scores of several photos at once (one row of ``embeddings`` each): a
-        kernel ridge reads its whole support per photo, so a chunk of stored scores is one
-        matrix product instead of a loop."""
+    def apply_many(self, embeddings, scores, stages=None) -> np.ndarray:
+        """The calibrated scores of several photos at once (one row of ``embeddings`` and, for a
+        calibration that reads them, of ``stages`` each): a kernel ridge reads its whole support
+        per photo, so a chunk of stored scores is one matrix product instead of a loop."""
         a, s = self._arrays, np.asarray(scores, float)
         emb = np.asarray(embeddings, float).reshape(len(s), -1)
+        if self.stage_values and self.weights:
+            if stages is None:
+                raise ValueError("this calibration reads the pooled backbone stages, and the scores have none")
+            emb = np.hstack([emb, np.asarray(stages, float).reshape(len(s), -1)])
         if self.map is None:  # format 1: ridge on the standardised [embedding, score]
             x = (np.column_stack([emb, s]) - a["mean"]) / a["std"]
             return np.clip(x @ a["weights"] + self.bias, 0.0, 100.0)

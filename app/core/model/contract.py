@@ -20,8 +20,10 @@ DETAIL_SHA_KEY = "mobileiqa.detail_sha256"
 OUTPUT_RANKS = {"score": 1, "opinions": 2, "attention": 4, "distortion": 4, "embedding": 2}
 # Grown since v0.2 (older models lack them, and are still accepted): ``fusion_weights``, each
 # view's share in the score; ``damage``, a detail network's plain local damage map from a
-# map-only head that does not feed the score (models.damage_head).
-OPTIONAL_OUTPUT_RANKS = {"fusion_weights": 2, "damage": 4}
+# map-only head that does not feed the score (models.damage_head); ``pooled_stages``, the
+# backbone's last two stages averaged over the photo, stored beside the embedding for a site's
+# calibration to read (v0.7.3).
+OPTIONAL_OUTPUT_RANKS = {"fusion_weights": 2, "damage": 4, "pooled_stages": 2}
 REQUIRED_CARD_FIELDS = (
     "format",
     "name",

@@ -42,6 +42,8 @@ SHIPPED: set[str] = {
     "c5138237d440a430eec49b317f8c44f46ed54e418561cb3f9d03bb91cf6cacab",
     # mobileiqa-student 0.7.2 (0.7.1's graphs and readers, the detail reader a cap on the overview's score)
     "b6675876d73e3233764a3ae854784b196026f0d80c690e2db4b2e5a883e0f3e8",
+    # mobileiqa-student 0.7.3 (0.7.2's scores bit for bit, its graph giving the pooled stages a site calibration reads)
+    "f4102dc653153c2e6229491a92d58fb01245956ef7aba3643426e6d9ddb7e1d7",
 }
 
 

@@ -20,7 +20,7 @@ from .reading import Reading, detail_boxes, overview
 from .sharpness import SharpnessOpinion, SharpnessReader
 
 OUTPUTS = ("score", "opinions", "attention", "distortion", "embedding")
-MAX_EMBEDDING = 4096  # values of the embedding stored with each score (ours: 96)
+MAX_EMBEDDING = 4096  # values of the embedding, and of the pooled stages, stored with each score (ours: 96 and 432)
 EMBEDDING_DECIMALS = 6
 
 
@@ -47,6 +47,7 @@ class ScoreResult:
     sharpness_capped: bool = False  # the cap is what this photo's score is
     detail_capped: bool = False  # the detail reader's cap (cards whose fusion is "cap") is what this photo's score is
     cell: float = 16.0  # photo pixels per cell of the overview's maps
+    pooled_stages: np.ndarray | None = None  # [S] the overview's pooled backbone stages, half floats as stored (newer models)
 
 
 class Engine:
@@ -115,12 +116,16 @@ class Engine:
         scores = [float(self.run(rgb[t:t + th, l:l + tw], "detail")["score"][0]) for t, l, th, tw in boxes]
         return float(np.mean(scores))
 
-    def _check_output(self, score: float, opinions: np.ndarray, embedding: np.ndarray) -> None:
+    def _check_output(self, score: float, opinions: np.ndarray, out: dict[str, np.ndarray]) -> None:
         """A score that is NaN or outside the card's range is the model's fault: never stored as
         a score with a verdict (250 would pass, NaN would be stored as no score at all); nor is an
-        embedding beyond MAX_EMBEDDING values (stored with every row: 5 M floats were 50 MB each)."""
-        if embedding.size > MAX_EMBEDDING:
-            raise ModelOutputError(f"the model's embedding has {embedding.size} values; at most {MAX_EMBEDDING} are stored")
+        embedding or pooled stages beyond MAX_EMBEDDING values (stored with every row: 5 M floats
+        were 50 MB each), nor pooled stages a calibration could not read (NaN, beyond half floats)."""
+        for name in ("embedding", "pooled_stages"):
+            if name in out and out[name].size > MAX_EMBEDDING:
+                raise ModelOutputError(f"the model's {name} has {out[name].size} values; at most {MAX_EMBEDDING} are stored")
+        if "pooled_stages" in out and not np.isfinite(out["pooled_stages"].astype(np.float16)).all():
+            raise ModelOutputError("the model's pooled stages are not finite numbers a calibration can read")
         low, high = (float(v) for v in self.model.card["score_range"])
         slack = 1e-3 * (high - low)
         if not np.isfinite(score) or not low - slack <= score <= high + slack or not np.isfinite(opinions).all():
@@ -148,13 +153,15 @@ class Engine:
         blur_capped = sharpness is not None and sharpness.score < raw
         if blur_capped:
             raw, capped, detail_capped = sharpness.score, False, False
-        self._check_output(raw, out["opinions"][0], out["embedding"])
+        self._check_output(raw, out["opinions"][0], out)
         seconds = time.perf_counter() - start
         # Rounded as stored, so a calibration recomputed later from the database gives the same score.
         embedding = np.round(out["embedding"][0].astype(np.float64), EMBEDDING_DECIMALS)
+        stages = out["pooled_stages"][0].astype(np.float16) if "pooled_stages" in out else None
+        calibrated = self.calibration is not None and self.calibration.can_read(embedding, stages)
         factor = view.shape[1] / rgb.shape[1]
         return ScoreResult(
-            score=self.calibration.apply(embedding, raw) if self.calibration else raw,
+            score=self.calibration.apply(embedding, raw, stages) if calibrated else raw,
             raw_score=raw,
             opinions=out["opinions"][0],
             attention=out["attention"][0],
@@ -171,4 +178,5 @@ class Engine:
             detail_capped=detail_capped,
             cell=self.stride / factor,
             fusion_weights=out["fusion_weights"][0] if "fusion_weights" in out else None,
+            pooled_stages=stages,
         )

@@ -68,7 +68,8 @@ def score_photo(engine: Engine, path: Path, source: str = "folder", decode_pixel
     except Exception as exc:  # ONNX Runtime failures (out of memory, ...): reported, batch goes on
         return PhotoOutcome(ScoreRecord(key, "model_error", error=f"{path.name}: scoring failed ({exc})", **common), rgb)
     record = ScoreRecord(key, "ok", result.score, [float(o) for o in result.opinions], result.seconds,
-                         raw_score=result.raw_score, embedding=[float(e) for e in result.embedding], **common)
+                         raw_score=result.raw_score, embedding=[float(e) for e in result.embedding],
+                         pooled_stages=result.pooled_stages, **common)
     return PhotoOutcome(record, rgb, result)
 
 

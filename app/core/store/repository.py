@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -31,6 +32,7 @@ class ScoreRecord:
     error: str | None = None
     raw_score: float | None = None  # before calibration (None: same as score)
     embedding: list[float] | None = None
+    pooled_stages: np.ndarray | None = None  # half floats (the engine rounds them so, as they are stored)
     content_hash: str | None = None
     size_bytes: int | None = None
     width: int | None = None
@@ -128,6 +130,7 @@ def record_score(db: Database, model_version_id: int, rec: ScoreRecord) -> None:
         row.status, row.score, row.opinions = rec.status, rec.score, rec.opinions
         row.raw_score = rec.raw_score if rec.raw_score is not None else rec.score
         row.embedding = rec.embedding
+        row.pooled_stages = _stages_to_bytes(rec.pooled_stages)
         row.seconds, row.error, row.scored_at = rec.seconds, rec.error, now
         row.verdict = thresholds.verdict(rec.score) if rec.score is not None else None
 
@@ -344,16 +347,29 @@ def model_calibration(db: Database, model_version_id: int) -> Calibration | None
     return Calibration.from_json(data) if data else None
 
 
-def calibration_rows(db: Database, model_version_id: int, paths: Iterable[str]) -> list[tuple[str, list, float]]:
-    """(path, embedding, raw score) of the given photos' scores by this model that have both.
-    ``paths`` are the rated photos (a site's few hundred): the database finds their rows by path,
-    so none of the version's other scores (a shared database's million, each with its embedding)
-    is ever read, where filtering them in Python held 88 MB at 20,000 rows."""
-    query = (select(Image.path, Score.embedding, Score.raw_score).join(Score)
+STAGES_DTYPE = "<f2"  # how pooled stages are stored: half floats, little-endian on every station
+
+
+def _stages_to_bytes(values: np.ndarray | None) -> bytes | None:
+    return None if values is None else np.asarray(values).astype(STAGES_DTYPE).tobytes()
+
+
+def _stages_from_bytes(data: bytes | None) -> np.ndarray | None:
+    return None if data is None else np.frombuffer(data, STAGES_DTYPE).astype(np.float64)
+
+
+def calibration_rows(db: Database, model_version_id: int,
+                     paths: Iterable[str]) -> list[tuple[str, list, float, np.ndarray | None]]:
+    """(path, embedding, raw score, pooled stages or None) of the given photos' scores by this
+    model that have an embedding and a raw score. ``paths`` are the rated photos (a site's few
+    hundred): the database finds their rows by path, so none of the version's other scores (a
+    shared database's million, each with its embedding) is ever read, where filtering them in
+    Python held 88 MB at 20,000 rows."""
+    query = (select(Image.path, Score.embedding, Score.raw_score, Score.pooled_stages).join(Score)
              .where(Score.model_version_id == model_version_id, Score.status == "ok",
                     Score.embedding.is_not(None), Score.raw_score.is_not(None)))
     with db.session() as s:
-        return [(p, e, r) for p, e, r in _of_photos(s, query, paths)]
+        return [(p, e, r, _stages_from_bytes(st)) for p, e, r, st in _of_photos(s, query, paths)]
 
 
 def _of_photos(session, query, paths: Iterable[str]):
@@ -387,15 +403,16 @@ def rescore_stored(db: Database, model_version_id: int, calibration: Calibration
         write = (update(scores).where(scores.c.id == bindparam("row"))
                  .values(score=bindparam("new_score"), verdict=bindparam("new_verdict")))
         changed = 0
-        for rows in keyset(s, select(scores.c.id, scores.c.raw_score, scores.c.embedding).where(*chunked),
-                           scores.c.id, chunk):
-            rows = list(rows)
-            # A score stored without an embedding (scored before embeddings were kept) keeps its raw score.
-            values = {row: raw for row, raw, embedding in rows if embedding is None}
-            with_embedding = [(row, raw, embedding) for row, raw, embedding in rows if embedding is not None]
-            if with_embedding:  # one matrix product a chunk: a kernel calibration reads its whole support per photo
-                ids, raws, embeddings = zip(*with_embedding)
-                values.update(zip(ids, calibration.apply_many(embeddings, raws).tolist()))
+        columns = (scores.c.id, scores.c.raw_score, scores.c.embedding, scores.c.pooled_stages)
+        for rows in keyset(s, select(*columns).where(*chunked), scores.c.id, chunk):
+            rows = [(row, raw, embedding, _stages_from_bytes(stages)) for row, raw, embedding, stages in rows]
+            # A score stored without what the calibration reads (scored before embeddings or
+            # pooled stages were kept) keeps its raw score.
+            values = {row: raw for row, raw, embedding, stages in rows if not calibration.can_read(embedding, stages)}
+            readable = [r for r in rows if r[0] not in values]
+            if readable:  # one matrix product a chunk: a kernel calibration reads its whole support per photo
+                ids, raws, embeddings, stages = zip(*readable)
+                values.update(zip(ids, calibration.apply_many(embeddings, raws, stages).tolist()))
             # of dicts of numbers and strings, which the collector does not even track
             new = [{"row": row, "new_score": value, "new_verdict": thresholds.verdict(value)} for row, value in values.items()]
             if new:

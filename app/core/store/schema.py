@@ -84,6 +84,9 @@ class Score(Base):
     score: Mapped[float | None] = mapped_column(Float)  # shown and judged: calibrated when a calibration is applied
     raw_score: Mapped[float | None] = mapped_column(Float)  # the model's own output
     embedding: Mapped[list | None] = mapped_column(JSON)  # what a site calibration is fitted on
+    # The backbone's pooled stages (models whose graph gives them), read by a site calibration
+    # beside the embedding: half floats, 864 bytes for 432 values (as JSON numbers ~4 KB).
+    pooled_stages: Mapped[bytes | None] = mapped_column(LargeBinary)
     opinions: Mapped[list | None] = mapped_column(JSON)
     verdict: Mapped[str | None] = mapped_column(String(16))
     seconds: Mapped[float | None] = mapped_column(Float)
