@@ -59,6 +59,25 @@ def test_a_model_version_switched_at_one_station_is_offered_to_another_once(two_
     assert not c.poll(old, None)
 
 
+def test_a_poll_reads_no_model_card_and_no_calibration(two_stations):
+    """Every open window polls every few seconds, over the site's network: a poll reads the
+    version's id, name and path, never its card (~40 KB) or its calibration (a kernel ridge's
+    support: ~3 MB at 600 rated photos of pooled stages)."""
+    from sqlalchemy import event
+
+    a, b = two_stations
+    a.set_thresholds(Thresholds(72, 31), "night shift")
+    statements = []
+    listener = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
+    event.listen(b.db.engine, "before_cursor_execute", listener)
+    try:
+        assert StationSync(b.db).poll(b.model_version_id, b.thresholds).thresholds == Thresholds(72, 31)
+    finally:
+        event.remove(b.db.engine, "before_cursor_execute", listener)
+    version_reads = [s for s in statements if "FROM model_versions" in s]
+    assert version_reads and not any("calibration" in s or ".card" in s for s in version_reads), version_reads
+
+
 def test_a_review_decision_made_at_one_station_is_news_to_another_once(two_stations, tmp_path):
     from app.core.scoring.photo import score_batch
     from app.core.outputs.reviews import add_review

@@ -66,9 +66,11 @@ class Calibration:
     def can_read(self, embedding, stages) -> bool:
         """Whether a stored score carries what the calibration reads (a score stored before
         embeddings or pooled stages were kept does not: it keeps its raw score)."""
-        if not self.weights:
-            return True  # the monotone map alone reads the score
-        return embedding is not None and (not self.stage_values or (stages is not None and len(stages) == self.stage_values))
+        if embedding is None:
+            return False
+        if not (self.weights and self.stage_values):
+            return True  # it reads the score and the embedding alone
+        return stages is not None and len(stages) == self.stage_values
 
     @property
     def gain(self) -> float:

@@ -50,8 +50,11 @@ class SiteChange:
 
 def site_state(db: Database, model_version_id: int | None) -> SiteState:
     with db.session() as s:
-        mv = s.scalar(select(ModelVersion).where(ModelVersion.active.is_(True)).order_by(ModelVersion.id.desc()))
-        model = SiteModel(mv.id, mv.name, mv.version, mv.path) if mv is not None else None
+        # These four columns only: every window polls every few seconds, and a version's card
+        # and calibration (a kernel ridge keeps its rated photos' features) run to megabytes.
+        mv = s.execute(select(ModelVersion.id, ModelVersion.name, ModelVersion.version, ModelVersion.path)
+                       .where(ModelVersion.active.is_(True)).order_by(ModelVersion.id.desc()).limit(1)).first()
+        model = SiteModel(*mv) if mv is not None else None
         p, review = None, None
         if model_version_id is not None:
             p = s.scalar(select(ThresholdProfile).where(ThresholdProfile.model_version_id == model_version_id,
