@@ -181,7 +181,7 @@ def test_the_benchmark_runs_end_to_end_on_a_tiny_site(tmp_path, monkeypatch):
     assert run.returncode == 0, run.stderr[-3000:]
     rows = [line.split(" | ") for line in run.stdout.splitlines() if line.startswith("| ") and "---" not in line][1:]
     assert [r[0].lstrip("| ") for r in rows] == ["stored embedding (96)", "+ the stage before the last", "+ the last stage",
-                                                 "+ both stages, LDA spread, views"], run.stdout
+                                                 "+ both stages", "+ both stages, LDA spread, views"], run.stdout
     stored_gain = float(rows[0][3].split(" [")[0])
     assert stored_gain == pytest.approx(json.loads((largest / "result.json").read_text())["calibration"]["test"]["gain"],
                                         abs=1e-3), run.stdout
@@ -213,6 +213,30 @@ def test_two_recipes_are_compared_on_the_same_test_photos_and_a_better_one_shows
     _cell(tmp_path / "c", 150, mos[:-1], before[:-1], before[:-1])  # judged on other photos: refused
     with pytest.raises(ValueError, match="different test photos"):
         compare_cells(cells(tmp_path / "a")[("base-1.0", "site", 150)], cells(tmp_path / "c")[("base-1.0", "site", 150)])
+
+
+def test_two_versions_of_one_base_have_their_calibrations_compared_photo_by_photo(tmp_path):
+    """A base and its next version (the same network storing more for its calibration) run as two
+    benchmarks: their calibrations are paired cell by cell on the same test photos."""
+    from training.sitebench.compare import main
+
+    rng = np.random.default_rng(1)
+    mos = rng.uniform(0, 100, 200)
+    before = mos + rng.normal(0, 40, 200)
+    for run, base, after in (("old", "base-0.0.1", before + rng.normal(0, 5, 200)), ("new", "base-0.0.2", mos)):
+        cell = tmp_path / run / base / "site" / "n150"
+        cell.mkdir(parents=True)
+        (cell / "result.json").write_text(json.dumps({"n": 150}))
+        rows = [[f"/p/{i}.jpg", m, b, a] for i, (m, b, a) in enumerate(zip(mos, before, after))]
+        (cell / "calibration.json").write_text(json.dumps({"test_predictions": rows}))
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main(["--a", str(tmp_path / "old"), "--b", str(tmp_path / "new"), "--method", "calibration"])
+    row = [line for line in out.getvalue().splitlines() if line.startswith("| base-0.0.1 | site | 150 | 200 |")]
+    assert row and float(row[0].split(" | ")[-1].split(" [")[1].split(",")[0]) > 0.2, out.getvalue()
 
 
 def test_biq2021s_training_photos_are_a_new_site_only_for_a_base_that_never_learnt_them(tmp_path):

@@ -3,17 +3,21 @@ n) cell both benchmark runs hold, the paired 95 % bootstrap of SRCC(recipe B) - 
 read from each run's ``test_predictions.csv`` (image, mos, before, after). Both runs must have
 judged the very same photos against the same MOS (the benchmark's fixed test photos), else the
 cell is refused rather than compared. ``--within RUN`` pairs the two methods of each cell of one
-run instead: the calibration (A) against the fine-tune (B).
+run instead: the calibration (A) against the fine-tune (B). ``--method calibration`` compares two
+runs' calibrations (e.g. a base and the same network storing more for its calibration); cells
+of two versions of one base are paired.
 
     python -m training.sitebench.compare --a /tmp/sitebench-real --b /tmp/sitebench-heads \\
         --names "whole network" "heads + rehearsal"
     python -m training.sitebench.compare --within /tmp/sitebench-real
+    python -m training.sitebench.compare --a SITE-0.0.1 --b SITE-0.0.2 --method calibration
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -62,14 +66,20 @@ def _gain(t: dict) -> str:
     return f"{t['gain']:+.3f}" + (f" [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else "")
 
 
+def _unversioned(cells_of_run: dict) -> dict:
+    """The cells keyed by the base's name without its version: a base and its next version
+    (the same network, say, storing more for its calibration) are paired."""
+    return {(re.sub(r"-\d+(\.\d+)*(\+\S*)?$", "", base), site, n): cell for (base, site, n), cell in cells_of_run.items()}
+
+
 def markdown(a: Path, b: Path, names: tuple[str, str], methods: tuple[str, str] = ("finetune", "finetune")) -> str:
-    ours, theirs = cells(a), cells(b)
+    ours, theirs = _unversioned(cells(a)), _unversioned(cells(b))
     lines = [f"| base | site | rated n | test photos | {names[0]}: gain [95 %] | {names[1]}: gain [95 %] | "
              f"{names[1]} − {names[0]} [95 % paired] |", "|---|---|---|---|---|---|---|"]
     for key in sorted(set(ours) & set(theirs)):
         r = compare_cells(ours[key], theirs[key], methods=methods)
-        lines.append(f"| {key[0]} | {key[1]} | {key[2]} | {r['n']} | {_gain(r['a'])} | {_gain(r['b'])} | "
-                     f"{_gain(r['b_minus_a'])} |")
+        lines.append(f"| {ours[key].parent.parent.name} | {key[1]} | {key[2]} | {r['n']} | {_gain(r['a'])} | "
+                     f"{_gain(r['b'])} | {_gain(r['b_minus_a'])} |")
     return "\n".join(lines) + "\n"
 
 
@@ -80,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     runs.add_argument("--within", type=Path, help="one benchmark's --out: its calibration against its fine-tune")
     ap.add_argument("--b", type=Path, help="another benchmark's --out (recipe B)")
     ap.add_argument("--names", nargs=2, help="what to call the two recipes")
+    ap.add_argument("--method", choices=("finetune", "calibration"), default="finetune",
+                    help="with --a and --b: which method of the two runs to compare")
     args = ap.parse_args(argv)
     if args.within:
         print(markdown(args.within, args.within, tuple(args.names or ("calibration", "fine-tune")),
@@ -87,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.b is None:
         ap.error("--a needs --b")
     else:
-        print(markdown(args.a, args.b, tuple(args.names or ("A", "B"))), end="")
+        print(markdown(args.a, args.b, tuple(args.names or ("A", "B")), methods=(args.method, args.method)), end="")
     return 0
 
 
