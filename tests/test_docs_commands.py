@@ -47,19 +47,29 @@ def subcommands(help_: str) -> set[str]:
 
 @pytest.mark.parametrize("program, words", list(documented_commands()))
 def test_a_documented_command_and_its_options_exist(program, words):
+    """Each option is looked up where it is written: ``python -m app --model M score --csv F``
+    gives --model to the program and --csv to its sub-command."""
     path: list[str] = []
     help_ = help_text(program, path)
-    for word in words:  # descend through the sub-commands the line names
+    missing, descending, value_next = set(), True, False
+    for word in words:
+        if value_next:  # the value of the option before it (``--model MODEL``), not a sub-command
+            value_next = False
+            continue
+        if word.startswith("--"):
+            name = word.split("=")[0]
+            if name not in help_:
+                missing.add(name)
+            value_next = descending and "=" not in word and re.search(rf"{re.escape(name)} [A-Z][A-Z_]*", help_) is not None
+            continue
         if word.startswith("-"):
             continue
-        if re.fullmatch(r"[a-z][a-z0-9-]*", word) and subcommands(help_):  # a sub-command's name, not a PATH
+        if descending and re.fullmatch(r"[a-z][a-z0-9-]*", word) and subcommands(help_):  # a sub-command's name, not a PATH
             assert word in subcommands(help_), f"{program} {' '.join(path)}: no sub-command {word!r}"
             path.append(word)
             help_ = help_text(program, path)
         else:
-            break  # an argument (a path, a placeholder): the sub-commands end here
-    options = {w.split("=")[0] for w in words if w.startswith("--")}
-    missing = {o for o in options if o not in help_}
+            descending = False  # an argument (a path, a placeholder): the sub-commands end here
     assert not missing, f"{program} {' '.join(path)}: no option {sorted(missing)}"
 
 
