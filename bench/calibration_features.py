@@ -1,7 +1,9 @@
 """What a richer stored representation would give a site's calibration (issue 24, item 3).
 
-The station stores one embedding with every score (the pooled LDA context, 96 values) and the
-panel's calibration is fitted on it. Here the same network (the site's base, its training
+The station stored one embedding with every score (the pooled LDA context, 96 values) and the
+panel's calibration was fitted on it; this measurement is why models since v0.7.3 also store the
+pooled stages, so "+ both stages" is what the panel fits on now ("stored embedding" here is the
+embedding alone). Here the same network (the site's base, its training
 checkpoint) is run once more over every rated photo, as the overview reads it, and other pooled
 features are kept: the backbone's last two stages, the LDA features' spread, the views' hidden
 features. ``app.core.calibration.fit_calibration`` (the panel's own fit: linear map, ridge or

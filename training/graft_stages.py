@@ -2,8 +2,7 @@
 the base's to the last bit).
 
 A site calibration reads the backbone's last two stages averaged over the photo beside the
-embedding (training/README.md, "What a richer stored representation would give the
-calibration"). Models exported since carry that output; an older graph gets it here by adding
+embedding (training/README.md, "The calibration reads the pooled stages"). Models exported since carry that output; an older graph gets it here by adding
 nodes to the graph itself: the stage tensors are the backbone outputs that the LDA's per-stage
 projections read (``/model/lda/project.{i}/``, the TorchScript exporter's module-path names),
 each averaged over its height and width, joined in stage order. Exporting the checkpoint again
@@ -22,11 +21,11 @@ from pathlib import Path
 import numpy as np
 
 from app.core.model.contract import INPUT_NAME, OPTIONAL_OUTPUT_RANKS, sha256_file
+from models.base import POOLED_STAGES
 
 from .atomic import atomic_path, write_text_atomic
 
 OUTPUT = "pooled_stages"
-STAGES = 2  # the backbone's last two stages (models.base.POOLED_STAGES)
 PROJECTION = re.compile(r"^/model/lda/project\.(\d+)/")
 # Check inputs: odd and even sides, smaller and larger than the training crops.
 CHECK_SIZES = ((320, 320), (384, 512), (333, 517), (512, 768))
@@ -59,7 +58,7 @@ def graft(model):
     axes = f"{OUTPUT}/axes"
     graph.initializer.append(onnx.numpy_helper.from_array(np.array([2, 3], np.int64), axes))
     pooled = []
-    for i, tensor in enumerate(stage_tensors(graph)[-STAGES:]):
+    for i, tensor in enumerate(stage_tensors(graph)[-POOLED_STAGES:]):
         pooled.append(f"{OUTPUT}/stage{i}")
         graph.node.append(helper.make_node("ReduceMean", [tensor, axes], [pooled[-1]], name=f"/{OUTPUT}/mean{i}",
                                            keepdims=0))
@@ -85,14 +84,14 @@ def check(base_onnx: Path, grafted_onnx: Path, checkpoint: Path | None) -> dict[
     base = ort.InferenceSession(str(base_onnx), providers=["CPUExecutionProvider"])
     new = ort.InferenceSession(str(grafted_onnx), providers=["CPUExecutionProvider"])
     names = [o.name for o in base.get_outputs()]
-    network = None
+    network, own_key = None, None
     if checkpoint is not None:
         import torch
 
         from models.registry import load_checkpoint
 
-        network = load_checkpoint(checkpoint)[0].eval()
-    worst = dict.fromkeys(names + ([f"{OUTPUT} against {checkpoint.name}"] if network else []), 0.0)
+        network, own_key = load_checkpoint(checkpoint)[0].eval(), f"{OUTPUT} against {checkpoint.name}"
+    worst = dict.fromkeys(names + ([own_key] if network else []), 0.0)
     for x in _check_inputs():
         before = dict(zip(names, base.run(names, {INPUT_NAME: x})))
         after = dict(zip(names + [OUTPUT], new.run(names + [OUTPUT], {INPUT_NAME: x})))
@@ -103,14 +102,12 @@ def check(base_onnx: Path, grafted_onnx: Path, checkpoint: Path | None) -> dict[
                 own = network(torch.from_numpy(x))[OUTPUT].numpy()
             if own.shape != after[OUTPUT].shape:
                 raise ValueError(f"the grafted {OUTPUT} has shape {after[OUTPUT].shape}, the network's {own.shape}")
-            key = f"{OUTPUT} against {checkpoint.name}"
-            worst[key] = max(worst[key], float(np.abs(after[OUTPUT] - own).max() / max(1.0, np.abs(own).max())))
+            worst[own_key] = max(worst[own_key], float(np.abs(after[OUTPUT] - own).max() / max(1.0, np.abs(own).max())))
     changed = [k for k in names if worst[k] > 0]
     if changed:
         raise ValueError(f"grafting changed the base graph's {', '.join(changed)}")
-    if network is not None and worst[f"{OUTPUT} against {checkpoint.name}"] > CHECKPOINT_TOLERANCE:
-        raise ValueError(f"the grafted {OUTPUT} is not the network's: it differs by "
-                         f"{worst[f'{OUTPUT} against {checkpoint.name}']:.2g} of its magnitude")
+    if network is not None and worst[own_key] > CHECKPOINT_TOLERANCE:
+        raise ValueError(f"the grafted {OUTPUT} is not the network's: it differs by {worst[own_key]:.2g} of its magnitude")
     return worst
 
 

@@ -143,7 +143,6 @@ def run_split(args) -> int:
     return 0
 
 
-
 def register_graft_stages(sub) -> None:
     p = sub.add_parser("graft-stages", help="give an exported model's graph the pooled_stages output a site "
                                             "calibration reads (a new model: every score the same)")

@@ -170,7 +170,8 @@ def test_the_benchmark_runs_end_to_end_on_a_tiny_site(tmp_path, monkeypatch):
                                 "--config", str(cfg)]) == 0
     assert cells[0].stat().st_mtime == stamp
     # bench/calibration_features.py refits the panel's calibration on richer pooled features of the
-    # same network; on the stored embedding it must give the cell's own calibration gain.
+    # same network, computed from its checkpoint; on what the station stores (the embedding and the
+    # graph's pooled stages: its "+ both stages") it must give the cell's own calibration gain.
     import subprocess
 
     largest = max(cells, key=lambda c: json.loads(c.read_text())["n"]).parent
@@ -182,7 +183,7 @@ def test_the_benchmark_runs_end_to_end_on_a_tiny_site(tmp_path, monkeypatch):
     rows = [line.split(" | ") for line in run.stdout.splitlines() if line.startswith("| ") and "---" not in line][1:]
     assert [r[0].lstrip("| ") for r in rows] == ["stored embedding (96)", "+ the stage before the last", "+ the last stage",
                                                  "+ both stages", "+ both stages, LDA spread, views"], run.stdout
-    stored_gain = float(rows[0][3].split(" [")[0])
+    stored_gain = float(rows[3][3].split(" [")[0])
     assert stored_gain == pytest.approx(json.loads((largest / "result.json").read_text())["calibration"]["test"]["gain"],
                                         abs=1e-3), run.stdout
     assert (tmp_path / "f.npz").exists()

@@ -64,7 +64,7 @@ def calibrate_site(db_url: str, cfg: dict) -> dict:
     started = time.time()
     cal = fit_calibration(emb, raw, mos, min_votes=min_votes, stages=stages)  # as the panel fits it
     fit_seconds = time.time() - started
-    after = cal.apply_many(emb_t, raw_t, stages_t if cal.stage_values else None)
+    after = cal.apply_many(emb_t, raw_t, stages_t)
     on_test = compare_srcc(mos_t, raw_t, after, seed=int(cfg.get("seed", 0)))
     # Per photo, as the fine-tune writes its own: the two methods can then be paired photo by photo.
     predictions = [[p, float(m), float(b), float(a)] for p, m, b, a in zip(test, mos_t, raw_t, after)]
