@@ -186,3 +186,37 @@ def test_fitting_a_calibration_beside_a_large_unrated_archive_reads_only_the_rat
     assert calibration.n == len(order)  # the rated photos, and only they
     assert peak < 8e6, f"fitting on {len(order)} rated photos held {peak / 1e6:.0f} MB at its peak"
     ws.close()
+
+
+def test_damaged_stored_stages_are_read_as_missing_never_as_numbers(tmp_path, exported_student):
+    """A stored score whose pooled stages were damaged on disk (a torn write, bytes of another
+    length, NaN or infinite bits) neither stops the fit nor becomes a NaN score: the fit reads the
+    embedding alone when any rated photo lacks readable stages, and an applied calibration that
+    reads stages leaves such a score at its raw score."""
+    ws = Workspace(tmp_path / "site.db")
+    ws.load_model(exported_student[1])
+    paths = _photos(tmp_path / "site")
+    score_batch(paths, ws.engine, ws.db, ws.model_version_id)
+    rows = calibration_rows(ws.db, ws.model_version_id, [str(p) for p in paths])
+    direction = np.random.default_rng(2).normal(size=432)
+    _rate_by(ws, {p: float(np.dot(st, direction)) for p, _, _, st in rows})
+    calibration = ws.fit_calibration()
+    assert calibration.stage_values == 432
+
+    damaged = {str(paths[0]): b"\x00\x3c\x00",  # an odd number of bytes
+               str(paths[1]): np.full(432, np.nan, "<f2").tobytes(),
+               str(paths[2]): np.full(432, np.inf, "<f2").tobytes(),
+               str(paths[3]): np.zeros(10, "<f2").tobytes()}  # another length
+    with ws.db.session() as s:
+        for r in s.query(Score).all():
+            if r.image.path in damaged:
+                r.pooled_stages = damaged[r.image.path]
+    rows = {p: st for p, _, _, st in calibration_rows(ws.db, ws.model_version_id, list(damaged))}
+    assert all(rows[p] is None or len(rows[p]) == 10 for p in damaged)
+    assert ws.fit_calibration().stage_values == 0  # the embedding alone: not every photo has stages
+    ws.apply_calibration(calibration)
+    with ws.db.session() as s:
+        scores = {r.image.path: r for r in s.query(Score).all()}
+    assert all(np.isfinite(r.score) for r in scores.values())
+    assert all(scores[p].score == scores[p].raw_score for p in damaged)
+    ws.close()

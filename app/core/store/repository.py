@@ -355,7 +355,12 @@ def _stages_to_bytes(values: np.ndarray | None) -> bytes | None:
 
 
 def _stages_from_bytes(data: bytes | None) -> np.ndarray | None:
-    return None if data is None else np.frombuffer(data, STAGES_DTYPE).astype(np.float64)
+    """The stored pooled stages, or None where there are none or they are damaged (a torn write,
+    non-finite bits): read as missing, never as numbers that would make a score NaN."""
+    if data is None or len(data) % np.dtype(STAGES_DTYPE).itemsize:
+        return None
+    values = np.frombuffer(data, STAGES_DTYPE).astype(np.float64)
+    return values if np.isfinite(values).all() else None
 
 
 def calibration_rows(db: Database, model_version_id: int,
