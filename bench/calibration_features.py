@@ -53,9 +53,7 @@ def pooled_features(checkpoint: Path, onnx: Path, paths: list[str], cache: Path 
     the engine of the base's exported graph cuts and normalises the input, the checkpoint's
     network pads it as its own forward does."""
     import torch
-    import torch.nn.functional as F
 
-    from models.base import PAD_MULTIPLE
     from models.registry import load_checkpoint
 
     torch.set_num_threads(threads)
@@ -70,8 +68,7 @@ def pooled_features(checkpoint: Path, onnx: Path, paths: list[str], cache: Path 
         x = torch.from_numpy(engine.preprocess(overview(load_rgb(path), engine.reading.overview_side)))
         h, w = x.shape[-2:]
         with torch.no_grad():
-            pad = (0, (-w) % PAD_MULTIPLE, 0, (-h) % PAD_MULTIPLE)
-            stages = model.backbone(F.pad(x, pad, mode="replicate"))
+            stages = model.stages(x)
             out = model.forward_from_stages(stages, h, w)
         known[path] = {"last_stage": stages[-1][0].mean(dim=(1, 2)).numpy(),
                        "stage_before": stages[-2][0].mean(dim=(1, 2)).numpy(),
