@@ -19,10 +19,10 @@ from torch import nn
 
 from app.core.model.contract import (CARD_FORMAT, DETAIL_SHA_KEY, INPUT_NAME, OPTIONAL_OUTPUT_RANKS, OUTPUT_RANKS,
                                      sha256_file)
-from app.core.scoring.reading import Reading
 from models import IQANet, contract_outputs
 
 from .atomic import atomic_path, write_text_atomic
+from .reading_rule import reading_block, rule_of
 
 log = logging.getLogger(__name__)
 OPSET = 18
@@ -161,8 +161,8 @@ def export_model(model: IQANet, out: str | Path, info: dict | None = None, extra
     if clash:
         raise ValueError(f"card extras may not set {', '.join(clash)}")
     card.update(extra or {})
-    if "reading" in card:  # checked and completed with the sentence saying what the score means
-        card["reading"] = Reading(**{k: v for k, v in card["reading"].items() if k != "meaning"}).to_card()
+    if "reading" in card:  # checked, and completed with the sentences saying what the score means
+        card["reading"] = reading_block(rule_of(card["reading"]), card["reading"], card.get("notes") or {})
     write_text_atomic(card_path, json.dumps(card, indent=2) + "\n")
     return onnx_path, card_path
 

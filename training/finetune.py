@@ -297,10 +297,14 @@ def run_finetune(cfg: dict, db_url: str, base: Path, out: Path) -> dict:
     # graph on ladders of the site's training photos and kept only where it reads them better
     # than the base's reader does (training/exposure_reader.py, refit_reader).
     reading = dict(base_card["reading"]) if "reading" in base_card else None
+    extra = None
     if reading is not None:
         reading.pop("exposure", None)
+        # The readers' sentences travel with their blocks (the exposure reader's comes with its refit).
+        notes = {k: v for k, v in (base_card.get("notes") or {}).items() if k in reading}
+        extra = {"reading": reading} | ({"notes": notes} if notes else {})
     base_reader = ExposureReader.from_card(base_card)
-    onnx_path, card_path = export_model(model, out / name, info_card, {"reading": reading} if reading else None)
+    onnx_path, card_path = export_model(model, out / name, info_card, extra)
     if base_card.get("detail_model"):
         attach_detail_graph(card_path, base_onnx.with_name(base_card["detail_model"]["onnx_file"]), base_card["detail_model"])
     if base_reader is not None:  # refitted, or kept where it reads the new graph better

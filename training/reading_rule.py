@@ -39,6 +39,19 @@ COUNTED_MAP = {
 READERS = ("exposure", "sharpness")  # the caps whose sentences follow the rule's in the reading's meaning
 
 
+def reading_block(rule: Reading, old: dict, notes: dict) -> dict:
+    """The card's ``reading`` for ``rule``: its fields and sentence, then the readers' blocks of
+    the ``old`` reading kept as they were, each reader's sentence (from ``notes``) after the rule's."""
+    block = rule.to_card() | {k: old[k] for k in READERS if k in old}
+    block["meaning"] = "; ".join([block["meaning"]] + [notes[k] for k in READERS if k in old and notes.get(k)])
+    return block
+
+
+def rule_of(block: dict) -> Reading:
+    """The rule a card's ``reading`` block states (its readers' blocks and sentence left aside)."""
+    return Reading(**{k: v for k, v in block.items() if k != "meaning" and k not in READERS})
+
+
 def with_reading_rule(card: dict, fusion: str, *, worse_weight: float | None = None,
                       detail_margin: float | None = None) -> dict:
     """``card`` with its readers combined by ``fusion`` (and its parameter); the readers' blocks,
@@ -52,11 +65,8 @@ def with_reading_rule(card: dict, fusion: str, *, worse_weight: float | None = N
     if detail_margin is not None:
         changes["detail_margin"] = detail_margin
     rule = dataclasses.replace(Reading.from_card(card), **changes)
-    old = card.get("reading") or {}
-    block = rule.to_card() | {k: old[k] for k in READERS if k in old}
     notes = card.setdefault("notes", {})
-    block["meaning"] = "; ".join([block["meaning"]] + [notes[k] for k in READERS if k in old and notes.get(k)])
-    card["reading"] = block
+    card["reading"] = reading_block(rule, card.get("reading") or {}, notes)
     notes["reading"] = WHY[fusion].format(**dataclasses.asdict(rule))
     if "damage as the score counts it" in (card.get("overlays") or {}):
         card["overlays"]["damage as the score counts it"] = COUNTED_MAP[fusion]

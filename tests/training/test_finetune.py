@@ -344,3 +344,35 @@ def test_the_fine_tunes_outcome_leads_with_what_to_do_in_plain_words():
     kept = summary(_finished(False, -0.3, [-0.5, -0.1], "not registered: worse than the current version beyond noise"))
     assert kept.startswith("Keep the current model") and "You may still register it" in kept
     assert "SRCC" not in noise.split("\n")[0] and "Details:" in noise  # numbers behind the advice
+
+
+def test_a_model_with_the_shipped_readers_is_fine_tuned_and_keeps_its_reading(tmp_path, rated_site):
+    """The shipped model's card reads photos by a rule (the detail reader a cap) with an exposure
+    and a sharpness reader. Its fine-tune keeps the rule and the sharpness reader (they read
+    pixels, not the network), refits or keeps the exposure reader, and the new version loads,
+    says what its score means and scores a large photo. (Before: every fine-tune of the shipped
+    model since v0.7.0 stopped at its export, on the sharpness block.)"""
+    from app.core.paths import default_model_dir
+    from app.core.scoring.engine import Engine
+
+    db_path, base, cfg = rated_site
+    shipped = json.loads((default_model_dir() / "mobileiqa-student.json").read_text())
+    card = json.loads(base.with_suffix(".json").read_text())
+    card["reading"], card["notes"] = shipped["reading"], shipped["notes"]
+    base.with_suffix(".json").write_text(json.dumps(card))
+    db = open_database(sqlite_url(db_path))
+    admit_model(db, card, str(base), approved_by="the test's supervisor")
+    db.close()
+
+    out = tmp_path / "ft"
+    assert main(["finetune", "--db", str(db_path), "--base", str(base), "--out", str(out), "--config", str(cfg)]) == 0
+    tuned = load_model(json.loads((out / "finetune_report.json").read_text())["model"])
+    reading = tuned.card["reading"]
+    assert reading["sharpness"] == shipped["reading"]["sharpness"] and "exposure" in reading
+    assert (reading["fusion"], reading["detail_margin"]) == ("cap", shipped["reading"]["detail_margin"])
+    meaning = reading["meaning"]
+    for reader in ("sharpness", "exposure"):
+        assert tuned.card["notes"][reader] in meaning and meaning.count(tuned.card["notes"][reader]) == 1
+    photo = np.random.default_rng(0).integers(0, 256, (1500, 2000, 3), np.uint8)
+    result = Engine(tuned).score(photo)
+    assert result.sharpness is not None and result.detail_score is not None and 0 <= result.score <= 100
