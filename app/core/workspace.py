@@ -107,9 +107,8 @@ class Workspace:
         if not rows:
             raise ValueError(f"no photo with {votes} or more votes has been scored by this model yet "
                              "(rate photos, and score the rated folder with this model)")
-        embeddings, raw, stages = zip(*((emb, r, st) for _, emb, r, st in rows))
-        targets = [mos[path].mos100 for path, *_ in rows]
-        return fit_calibration(embeddings, raw, targets, min_votes=votes, stages=stages)
+        paths, embeddings, raw, stages = zip(*rows)
+        return fit_calibration(embeddings, raw, [mos[p].mos100 for p in paths], min_votes=votes, stages=stages)
 
     def apply_calibration(self, calibration: Calibration | None, calibrated_by: str | None = None) -> int:
         """Store ``calibration`` with the model version (None removes it), recompute every stored

@@ -97,20 +97,27 @@ def _rate_by(ws, signal: dict[str, float]) -> None:
     _rate_in_the_models_order(ws, sorted(acr, key=acr.get), {r: list(acr) for r in ("a", "b", "c")})
 
 
-def test_a_site_judged_by_what_the_pooled_stages_hold_is_learned_from_what_each_score_stored(tmp_path, exported_student):
-    """The site's raters judge by something the backbone's pooled stages carry: the calibration
-    reads the stages stored (as half floats) with each score beside its embedding, gains on photos
-    it was not fitted on, and a score stored without stages (by an older station) keeps its raw
-    score when the calibration is applied."""
+def _site_judged_by_the_stages(tmp_path, exported_student):
+    """A scored site whose raters judge by a direction in the pooled stages stored with each
+    score: (workspace, photo paths, the stored stages)."""
     ws = Workspace(tmp_path / "site.db")
     ws.load_model(exported_student[1])
     paths = _photos(tmp_path / "site")
     score_batch(paths, ws.engine, ws.db, ws.model_version_id)
     rows = calibration_rows(ws.db, ws.model_version_id, [str(p) for p in paths])
     stages = np.array([st for *_, st in rows])
-    assert stages.shape == (len(paths), 432) and np.isfinite(stages).all()  # lite0's last two stages: 112 + 320
     direction = np.random.default_rng(2).normal(size=stages.shape[1])
     _rate_by(ws, {p: float(np.dot(st, direction)) for p, _, _, st in rows})
+    return ws, paths, stages
+
+
+def test_a_site_judged_by_what_the_pooled_stages_hold_is_learned_from_what_each_score_stored(tmp_path, exported_student):
+    """The site's raters judge by something the backbone's pooled stages carry: the calibration
+    reads the stages stored (as half floats) with each score beside its embedding, gains on photos
+    it was not fitted on, and a score stored without stages (by an older station) keeps its raw
+    score when the calibration is applied."""
+    ws, paths, stages = _site_judged_by_the_stages(tmp_path, exported_student)
+    assert stages.shape == (len(paths), 432) and np.isfinite(stages).all()  # lite0's last two stages: 112 + 320
 
     calibration = ws.fit_calibration()
     assert calibration.stage_values == stages.shape[1]
@@ -193,13 +200,7 @@ def test_damaged_stored_stages_are_read_as_missing_never_as_numbers(tmp_path, ex
     length, NaN or infinite bits) neither stops the fit nor becomes a NaN score: the fit reads the
     embedding alone when any rated photo lacks readable stages, and an applied calibration that
     reads stages leaves such a score at its raw score."""
-    ws = Workspace(tmp_path / "site.db")
-    ws.load_model(exported_student[1])
-    paths = _photos(tmp_path / "site")
-    score_batch(paths, ws.engine, ws.db, ws.model_version_id)
-    rows = calibration_rows(ws.db, ws.model_version_id, [str(p) for p in paths])
-    direction = np.random.default_rng(2).normal(size=432)
-    _rate_by(ws, {p: float(np.dot(st, direction)) for p, _, _, st in rows})
+    ws, paths, _ = _site_judged_by_the_stages(tmp_path, exported_student)
     calibration = ws.fit_calibration()
     assert calibration.stage_values == 432
 
