@@ -252,6 +252,8 @@ def test_biq2021s_training_photos_are_a_new_site_only_for_a_base_that_never_lear
     both = {"name": "both", "version": "0.0.1", "training": {"recipe": recipe % '["biq2021", "livec"]'}}
     joint = {"name": "joint", "version": "0.0.1", "training": {"data": "BIQ2021's training split and LIVEC"}}
     assert [p.subset for p in named_site("biq-train-ss02", tmp_path, livec_only)] == ["ss02", "ss02"]
-    for learnt in (both, joint):
-        with pytest.raises(ValueError, match="not a new site"):
-            named_site("biq-train-ss02", tmp_path, learnt)
+    assert [p.subset for p in named_site("biq-train", tmp_path, livec_only)] == ["ss02", "ss02", "ss03"]
+    for site in ("biq-train", "biq-train-ss02"):
+        for learnt in (both, joint):
+            with pytest.raises(ValueError, match="not a new site"):
+                named_site(site, tmp_path, learnt)

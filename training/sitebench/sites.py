@@ -4,8 +4,10 @@
   ``top_student.json``: a tenth of the official TRAINING split, stratified by subset, seed 0), so
   1,000 photos v0.5.0 never trained on; v0.4.0 never saw BIQ2021 at all.
 - ``biq-val-ss02``: the capture-error subset (``ss02``) of those, the hardest part.
-- ``biq-train-ss02``: every ``ss02`` photo of the training split: only for a base that never
-  trained on BIQ2021 (v0.4.0); a base whose card names BIQ2021 is refused.
+- ``biq-train``: every photo of the training split (10,000, so ~2,900 test photos and a paired
+  interval about a third as wide as biq-val's 289 give): only for a base that never trained on
+  BIQ2021 (v0.4.0, the LIVEC-only cross-dataset base); a base whose card names BIQ2021 is refused.
+- ``biq-train-ss02``: every ``ss02`` photo of the training split, under the same rule.
 - a CSV + folder of your own (``image,mos`` on 0-100, or BIQ2021's layout).
 
 BIQ2021's official test split is never read (``read_rated_set`` refuses its file).
@@ -21,7 +23,7 @@ from ..stage_joint import load_splits
 
 BIQ_TRAIN_CSV = "Train (Images and MOS).csv"
 CARVED_BY = Path(__file__).resolve().parents[1] / "configs" / "top_student.json"  # v0.5.0's split
-NAMED = ("biq-val", "biq-val-ss02", "biq-train-ss02")
+NAMED = ("biq-val", "biq-val-ss02", "biq-train", "biq-train-ss02")
 
 
 @dataclass(frozen=True)
@@ -67,12 +69,12 @@ def named_site(name: str, biq_root: Path, base_card: dict | None = None) -> list
         return biq_validation(biq_root)
     if name == "biq-val-ss02":
         return [p for p in biq_validation(biq_root) if p.subset == "ss02"]
-    if name == "biq-train-ss02":
+    if name in ("biq-train", "biq-train-ss02"):
         if base_card is not None and learnt_biq2021(base_card):
             raise ValueError(f"{base_card.get('name')} v{base_card.get('version')} trained on BIQ2021's training split: "
-                             "biq-train-ss02 is not a new site for it (use biq-val or biq-val-ss02)")
+                             f"{name} is not a new site for it (use biq-val or biq-val-ss02)")
         rated = biq_sets(biq_root)[0]
-        items = [it for it in read_rated_set(rated) if it.subset == "ss02"]
+        items = [it for it in read_rated_set(rated) if name == "biq-train" or it.subset == "ss02"]
         return _photos([replace(it, image=str(rated.root / it.image)) for it in items])
     raise ValueError(f"unknown site {name!r}: one of {', '.join(NAMED)}, or --csv with --root")
 
