@@ -74,6 +74,34 @@ def copy_with_reading(exported_student, folder: Path, **blocks) -> Path:
     return folder / onnx_path.name
 
 
+def install_in_place(exported_student, folder, version: str, claim=None):
+    """The program's model folder as an installer leaves it: the tiny model under its shipped
+    name. Each version's card words its map differently (a new identity, the same graph, so the
+    same scores); ``claim``: its card's ``same_scores_as`` (see ``scores_as``)."""
+    import json
+    import shutil
+
+    _, onnx_path, card_path = exported_student
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(onnx_path, folder / onnx_path.name)
+    card = json.loads(card_path.read_text())
+    card["version"] = version
+    card["distortion_map"] += f" (v{version})"
+    if claim is not None:
+        card["same_scores_as"] = claim
+    (folder / card_path.name).write_text(json.dumps(card))
+    ship_for_tests(folder / card_path.name)
+    return folder / onnx_path.name, card
+
+
+def scores_as(card: dict) -> dict:
+    """The claim a card makes that its model gives ``card``'s scores."""
+    from app.core.model.contract import model_identity
+
+    return {"identity": model_identity(card), "name": card["name"], "version": card["version"],
+            "checked": "the same graph"}
+
+
 def ship_for_tests(card_path) -> None:
     """The suite plays the part of a release that ships this tiny model: its identity joins the
     program's trust anchor (tests of an unknown model export another one and leave it out)."""

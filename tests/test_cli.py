@@ -126,3 +126,24 @@ def test_ctrl_c_during_a_batch_ends_with_one_line_and_130(tmp_path, make_photos)
     assert "Traceback" not in err and "interrupted:" in err
     with sqlite3.connect(db) as c:
         assert c.execute("select count(*) from scores").fetchone()[0] >= 1
+
+
+def test_score_after_an_upgrade_that_keeps_the_scores_judges_by_the_sites_thresholds_and_says_so(
+        exported_student, tmp_path, capsys, make_photos):
+    from app.core.verdict import Thresholds
+    from app.core.workspace import Workspace
+    from tests.conftest import install_in_place, scores_as
+
+    make_photos(tmp_path / "in", 3, (96, 128))
+    shipped, card = install_in_place(exported_student, tmp_path / "program", "0.0.1")
+    station = Workspace(tmp_path / "i.db")
+    station.load_model(shipped)
+    station.set_thresholds(Thresholds(99, 98), "strict", changed_by="Ana")  # nothing passes, nothing reviews
+    station.close()
+    install_in_place(exported_student, tmp_path / "program", "0.0.2", scores_as(card))
+    assert main(["--model", str(shipped), "score", str(tmp_path / "in"), "--db", str(tmp_path / "i.db")]) == 0
+    assert ("tiny v0.0.2 gives v0.0.1's scores: its thresholds 'strict' (pass ≥ 99, fail < 98) and the site's choice "
+            "of model carried over from v0.0.1") in capsys.readouterr().err
+    with sqlite3.connect(tmp_path / "i.db") as c:
+        assert c.execute("select s.verdict from scores s join model_versions m on m.id = s.model_version_id "
+                         "where m.version = '0.0.2'").fetchall() == [("fail",)] * 3

@@ -28,7 +28,7 @@ from .exif_panel import ExifPanel
 from .gallery import GalleryFilter, GalleryModel, GalleryView
 from .labeling_panel import LabelingPanel
 from .menus import build_menus
-from .message_log import ERROR, MessageLog
+from .message_log import ERROR, WARNING, MessageLog
 from .model_controller import ModelController
 from .navigation import Navigation
 from .operator_controller import OperatorController
@@ -204,6 +204,8 @@ class MainWindow(QMainWindow):
         self.station_status.show_model(model.name, str(model.version))
         self.profiles.model_loaded()
         self.statusBar().showMessage(f"Model {model.name} v{model.version} ({model.card['backbone']}, {model.provider})")
+        if self.workspace.carried:  # kept in Messages: the folder opening next replaces the status line
+            self.say(WARNING, f"{model.name} {self.workspace.carried}")
         then, self._after_load = self._after_load, None
         held = self.batch.take_held()
         last = self.settings.value("last_folder")

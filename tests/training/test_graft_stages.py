@@ -45,6 +45,9 @@ def test_an_older_model_gets_pooled_stages_and_keeps_every_score(tmp_path, capsy
     assert new.card["version"] == "1.0.1" and new.card["lineage"].startswith("v1.0.1: v1.0.0's graphs")
     assert new.card["outputs"]["pooled_stages"] == "rank 2" and "graft-stages" in new.card["commands"][-1]
     assert model_identity(new.card) != model_identity(load_model(older).card)  # a new model for the station
+    # whose card says whose scores it gives, so a site's thresholds and calibration carry over
+    assert new.card["same_scores_as"]["identity"] == model_identity(load_model(older).card)
+    assert new.card["same_scores_as"]["version"] == "1.0.0"
     assert (tmp_path / "new" / "older.pt").is_file()  # a fine-tune of the new model starts from it
 
     photo = np.random.default_rng(0).integers(0, 256, (300, 420, 3), np.uint8)

@@ -47,7 +47,7 @@ REQUIRED_INPUT_FIELDS = ("name", "layout", "color", "scale", "mean", "std")
 DESCRIPTIVE_CARD_FIELDS = frozenset({
     "created", "training", "metrics", "evaluations", "credits", "commands", "lineage", "distillation", "status",
     "overlays", "opinions", "gmac_budget", "parameters", "backbone_weights", "description", "notes", "parent",
-    "finetune", "license", "name", "version", "site_evaluation",
+    "finetune", "license", "name", "version", "site_evaluation", "same_scores_as",
 })
 # Below this a photo has fewer pixels than the network's coarsest stage reads.
 MIN_SIDE_FLOOR = 32
@@ -74,6 +74,20 @@ def model_identity(card: dict) -> str:
         identity["detail_model"] = {k: v for k, v in identity["detail_model"].items() if k not in DESCRIPTIVE_CARD_FIELDS}
     text = json.dumps(identity, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
     return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def same_scores_as(card: dict) -> dict | None:
+    """The card's claim that its model gives an earlier version's scores bit for bit, so a site's
+    thresholds and calibration for that version hold for it (app.core.store.same_scores):
+    ``{"identity": <the earlier version's model_identity>, "name", "version", "checked": how}``.
+    None without one; a malformed claim is no claim (the field is descriptive: the model still loads)."""
+    claim = card.get("same_scores_as")
+    if not isinstance(claim, dict):
+        return None
+    identity = claim.get("identity")
+    if not (isinstance(identity, str) and len(identity) == 64 and all(c in "0123456789abcdef" for c in identity)):
+        return None
+    return claim
 
 
 def _is_number(value: object) -> bool:

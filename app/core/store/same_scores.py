@@ -1,0 +1,105 @@
+"""A new model version whose card says it gives an earlier version's scores, bit for bit, takes
+over what a site set up for that version: its threshold profiles, its calibration and, when a
+program upgrade put it at the very path the site's chosen version was loaded from, the site's
+choice.
+
+Thresholds and calibrations hang off one model version, because a new model's scores mean
+something else (app.core.store.repository). Without this, upgrading the program to a shipped
+version that only adds an output (v0.7.3: v0.7.2's scores with its pooled stages) dropped a
+site's thresholds back to the defaults and left its stations declining the site's choice that
+the upgrade had replaced on disk, although no score had moved.
+
+The claim is the card's ``same_scores_as`` block (``contract.same_scores_as``), written by the
+command that made the version after checking every output of the earlier graph unchanged
+(training.graft_stages). A station trusts a card only after its model is trusted (shipped, or
+approved by a person), and carries only into a version a supervisor has not set up yet.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from ..calibration import Calibration
+from ..model.contract import same_scores_as
+from .database import Database
+from .repository import _insert_if_absent, _thresholds_in_force, rescore_stored, verdict_of
+from .schema import ModelVersion, Score, ThresholdProfile
+
+
+@dataclass(frozen=True)
+class CarriedOver:
+    """What a version took over from the one whose scores it gives."""
+
+    name: str
+    version: str  # the earlier version's
+    profiles: tuple[str, ...] = ()
+    active_profile: tuple[str, float, float] | None = None  # (name, pass at, fail below)
+    calibration: bool = False
+    site_choice: bool = False
+
+    def sentence(self, new_version: str) -> str:
+        kept = []
+        if self.active_profile:
+            name, pass_at, fail_below = self.active_profile
+            kept.append(f"its thresholds {name!r} (pass ≥ {pass_at:g}, fail < {fail_below:g})")
+        extra = [p for p in self.profiles if not self.active_profile or p != self.active_profile[0]]
+        if extra:
+            kept.append(f"profile{'s' if len(extra) > 1 else ''} {', '.join(repr(p) for p in extra)}")
+        if self.calibration:
+            kept.append("its calibration")
+        if self.site_choice:
+            kept.append("the site's choice of model")
+        listed = ", ".join(kept[:-1]) + (" and " if len(kept) > 1 else "") + kept[-1]
+        return f"v{new_version} gives v{self.version}'s scores: {listed} carried over from v{self.version}"
+
+
+def carry_to_same_scores(db: Database, version_id: int, card: dict, path: str) -> CarriedOver | None:
+    """Give the version ``version_id`` (its ``card``, loaded from ``path``) what the site set up for
+    the version its card says it scores as, where it has none of its own: the threshold profiles
+    when it has none, the calibration when it was never calibrated (a supervisor's removal is
+    kept), and the site's choice when the site runs the earlier version from ``path`` itself.
+    None when the card claims nothing, the earlier version was never registered here, or nothing
+    was left to carry (a second launch carries nothing)."""
+    claim = same_scores_as(card)
+    if claim is None:
+        return None
+    with db.session() as s:
+        earlier = s.scalar(select(ModelVersion).where(ModelVersion.sha256 == claim["identity"]))
+        if earlier is None or earlier.id == version_id:
+            return None
+        # Two stations upgrading at once carry one after the other (PostgreSQL; SQLite has one writer).
+        new = s.scalar(select(ModelVersion).where(ModelVersion.id == version_id).with_for_update())
+        profiles = _carry_profiles(s, earlier.id, version_id)
+        thresholds = _thresholds_in_force(s, version_id)
+        if profiles:  # scores this version stored before (on the defaults) are judged by them now
+            s.execute(update(Score).where(Score.model_version_id == version_id, Score.score.is_not(None))
+                      .values(verdict=verdict_of(Score.score, thresholds)))
+        site_choice = bool(earlier.active and earlier.path == path)
+        if site_choice:  # the upgrade replaced the file the site's choice loads: the choice is this version now
+            s.execute(update(ModelVersion).values(active=False))
+            new.active, new.path, new.chosen_by, new.chosen_at = True, path, earlier.chosen_by, earlier.chosen_at
+        calibration = (Calibration.from_json(earlier.calibration)
+                       if new.calibration is None and new.calibrated_at is None and earlier.calibration else None)
+        found = CarriedOver(earlier.name, earlier.version, tuple(p.name for p in profiles),
+                            next(((p.name, p.pass_at, p.fail_below) for p in profiles if p.active), None),
+                            calibration is not None, site_choice)
+        calibrated_by = earlier.calibrated_by
+    if calibration is not None:  # saved with the version and its stored scores recomputed, in one transaction
+        rescore_stored(db, version_id, calibration, thresholds, calibrated_by)
+    return found if (found.profiles or found.calibration or found.site_choice) else None
+
+
+def _carry_profiles(s, earlier_id: int, version_id: int) -> list[ThresholdProfile]:
+    """The earlier version's profiles, copied as they were saved (who and when included), when the
+    new version has none; [] otherwise."""
+    if s.scalar(select(ThresholdProfile.id).where(ThresholdProfile.model_version_id == version_id).limit(1)):
+        return []
+    profiles = s.scalars(select(ThresholdProfile).where(ThresholdProfile.model_version_id == earlier_id)
+                         .order_by(ThresholdProfile.id)).all()
+    for p in profiles:
+        _insert_if_absent(s, ThresholdProfile.__table__, ["model_version_id", "name"],
+                          dict(model_version_id=version_id, name=p.name, pass_at=p.pass_at, fail_below=p.fail_below,
+                               active=p.active, created_at=p.created_at, changed_by=p.changed_by,
+                               changed_at=p.changed_at))
+    return list(profiles)
