@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .core.model.contract import ModelError, model_identity
 from .core.model.loader import load_model
-from .core.store.same_scores import carry_to_same_scores
+from .core.store.upgrade import after_upgrade
 from .core.model.trust import UntrustedModel, admit_model, current_user
 from .core.outputs.batch_report import BatchContext
 from .core.outputs.report import write_report
@@ -102,9 +102,9 @@ def score_command(paths: list[Path], model_path: Path, db_url: str, csv_out: Pat
         if approver:
             print(f"model {model.name} v{model.version} (model {model_identity(model.card)}) approved by {approver}",
                   file=sys.stderr)
-        carried = carry_to_same_scores(db, mv, model.card, str(model.onnx_path))  # an upgrade's, as the window does
-        if carried:
-            print(f"{model.name} {carried.sentence(str(model.version))}", file=sys.stderr)
+        notice = after_upgrade(db, mv, model.card, str(model.onnx_path))  # what an upgrade changed, as the window says it
+        if notice:
+            print(notice, file=sys.stderr)
         # The station's calibration of this model, as the window applies it: never mix raw and
         # calibrated scores under one threshold.
         engine = Engine(model, model_calibration(db, mv))

@@ -174,7 +174,7 @@ def run_graft_stages(args) -> int:
                    "given one more output, pooled_stages (the backbone's last two stages averaged over the photo, "
                    "which a site calibration reads beside the embedding); every score and map is "
                    f"v{base['version']}'s, so its evaluations stand. " + str(base.get("lineage") or ""),
-        # What lets a station carry the site's thresholds and calibration over (app.core.store.same_scores):
+        # What lets a station carry the site's thresholds and calibration over (app.core.store.upgrade):
         # graft_model writes nothing unless every output of the base graph is unchanged.
         "same_scores_as": {"identity": model_identity(base), "name": base["name"], "version": base["version"],
                            "checked": "graft-stages: every output of the base graph unchanged (difference 0) "

@@ -19,7 +19,7 @@ from ..core.model.trust import UntrustedModel, admit_model, current_user
 from ..core.imageio.file_names import printable_path
 from ..core.store import open_database
 from ..core.store.faults import StoreError, cannot_open
-from ..core.store.same_scores import carry_to_same_scores
+from ..core.store.upgrade import after_upgrade
 from ..core.store.urls import DB_URL_ENV, hide_password
 
 NEEDS_DASK = ("error: archive scoring runs on Dask distributed, which is not installed here: "
@@ -94,9 +94,9 @@ def score_command(roots: list[Path], model_path: Path, db_url: str, cluster: str
         except UntrustedModel as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        carried = carry_to_same_scores(db, mv, card, str(onnx_path))  # an upgrade's, as the window does
-        if carried:
-            print(f"{card['name']} {carried.sentence(str(card['version']))}", file=sys.stderr)
+        notice = after_upgrade(db, mv, card, str(onnx_path))  # what an upgrade changed, as the window says it
+        if notice:
+            print(notice, file=sys.stderr)
         if cluster and db.engine.dialect.name == "sqlite":
             print("warning: an SQLite database with a cluster of several PCs: every worker must reach the same "
                   "file, and SQLite on a network share is not safe; use PostgreSQL (see the README)", file=sys.stderr)

@@ -15,7 +15,7 @@ from .ratings.session import screened_site_mos
 from .scoring.engine import Engine
 from .site.finetune_job import requirement
 from .store import Database, open_database
-from .store.same_scores import carry_to_same_scores
+from .store.upgrade import after_upgrade
 from .verdict import Thresholds
 from .store.repository import (
     active_profile,
@@ -39,7 +39,7 @@ class PreparedModel:
     engine: Engine
     thresholds: Thresholds
     profile: str | None = None  # the name of the threshold profile in force (None: the defaults)
-    carried: str | None = None  # what it took over from the version whose scores it gives (a sentence)
+    notice: str | None = None  # what loading it changed for the site, or found changed on disk (a sentence)
 
 
 class Workspace:
@@ -50,7 +50,7 @@ class Workspace:
         self.model_version_id: int | None = None
         self.thresholds = Thresholds()
         self.profile: str | None = None  # the threshold profile in force, by name
-        self.carried: str | None = None  # what the model in use took over when it was loaded
+        self.notice: str | None = None  # what loading the model in use changed, or found (a sentence)
 
     def load_model(self, path: str | Path, approved_by: str | None = None, site_choice: bool = False,
                    chosen_by: str | None = None) -> LoadedModel:
@@ -75,17 +75,17 @@ class Workspace:
         model = load_model(path)
         version_id = admit_model(self.db, model.card, str(model.onnx_path), approved_by)
         # Before the site's choice is read: an upgrade may have put this version where the chosen one was.
-        carried = carry_to_same_scores(self.db, version_id, model.card, str(model.onnx_path))
+        notice = after_upgrade(self.db, version_id, model.card, str(model.onnx_path))
         if site_choice or active_version(self.db) is None:
             mark_active(self.db, version_id, str(model.onnx_path), chosen_by if site_choice else None)
         calibration = model_calibration(self.db, version_id)
         return PreparedModel(model, version_id, Engine(model, calibration), active_thresholds(self.db, version_id),
-                             active_profile(self.db, version_id), carried and carried.sentence(str(model.version)))
+                             active_profile(self.db, version_id), notice)
 
     def adopt(self, prepared: PreparedModel) -> None:
         self.model, self.engine = prepared.model, prepared.engine
         self.model_version_id, self.thresholds = prepared.version_id, prepared.thresholds
-        self.profile, self.carried = prepared.profile, prepared.carried
+        self.profile, self.notice = prepared.profile, prepared.notice
 
     def set_thresholds(self, thresholds: Thresholds, profile: str = "default", changed_by: str | None = None) -> None:
         """Save a profile for the current model (``changed_by``: who) and recompute its stored verdicts."""

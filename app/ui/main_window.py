@@ -204,8 +204,8 @@ class MainWindow(QMainWindow):
         self.station_status.show_model(model.name, str(model.version))
         self.profiles.model_loaded()
         self.statusBar().showMessage(f"Model {model.name} v{model.version} ({model.card['backbone']}, {model.provider})")
-        if self.workspace.carried:  # kept in Messages: the folder opening next replaces the status line
-            self.say(WARNING, f"{model.name} {self.workspace.carried}")
+        if self.workspace.notice:  # kept in Messages: the folder opening next replaces the status line
+            self.say(WARNING, self.workspace.notice)
         then, self._after_load = self._after_load, None
         held = self.batch.take_held()
         last = self.settings.value("last_folder")

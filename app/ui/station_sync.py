@@ -85,6 +85,16 @@ class StationSyncTimer(QObject):
             if self.is_busy():
                 self._say(f"Another station switched the site to {m.name} v{m.version}: switching when this batch ends")
                 return
+            here = self.workspace.model
+            if here is not None and str(here.onnx_path) == m.path:
+                # The site's version is to be loaded from the very file this station runs: another
+                # version is there now (an upgrade replaced one of them), and loading it again
+                # would give this one back.
+                self.sync.decline(m.id)
+                self._say(f"The site runs {m.name} v{m.version} from {m.path}, where this station has {here.name} "
+                          f"v{here.version}: keeping v{here.version} until a supervisor chooses the site's model "
+                          "or every station has the same program")
+                return
             self._switching = m
             self.model_switch.emit(m.path)  # the window loads it off the GUI thread, then calls switch_ended
         elif change.reviews:

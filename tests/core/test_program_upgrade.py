@@ -55,7 +55,7 @@ def test_an_upgrade_that_gives_the_same_scores_keeps_the_sites_thresholds_calibr
     assert station.calibration == calibration
     assert active_version(station.db) == station.model_version_id  # the site runs the new version now
     assert StationSync(station.db).poll(station.model_version_id, station.thresholds).model is None
-    assert station.carried == ("v0.0.2 gives v0.0.1's scores: its thresholds 'strict' (pass ≥ 70, fail < 45), "
+    assert station.notice == ("tiny v0.0.2 gives v0.0.1's scores: its thresholds 'strict' (pass ≥ 70, fail < 45), "
                                "profile 'lenient', its calibration and the site's choice of model carried over from "
                                "v0.0.1")
     # Its scores are the old version's, calibrated alike, and judged by the carried thresholds.
@@ -70,13 +70,13 @@ def test_an_upgrade_that_gives_the_same_scores_keeps_the_sites_thresholds_calibr
     # A supervisor who then removes the calibration is not overruled at the next launch.
     station = Workspace(site_db)
     station.load_model(old_path)
-    assert station.carried is None  # nothing is carried twice
+    assert station.notice is None  # nothing is carried twice
     station.apply_calibration(None, calibrated_by="Ben")
     station.set_thresholds(Thresholds(65, 35), "night", changed_by="Ben")
     station.close()
     again = Workspace(site_db)
     again.load_model(old_path)
-    assert again.calibration is None and again.thresholds == Thresholds(65, 35) and again.carried is None
+    assert again.calibration is None and again.thresholds == Thresholds(65, 35) and again.notice is None
 
 
 def test_an_upgrade_to_a_model_with_other_scores_starts_from_the_defaults(tmp_path, exported_student):
@@ -94,7 +94,11 @@ def test_an_upgrade_to_a_model_with_other_scores_starts_from_the_defaults(tmp_pa
         station.load_model(old_path)
         assert station.model.version == version
         assert station.thresholds == Thresholds() and station.profile is None and station.calibration is None
-        assert station.carried is None and active_version(station.db) == old_id
+        assert active_version(station.db) == old_id  # nobody chose the new version for the site
+        assert station.notice == (
+            f"The site runs tiny v0.0.1 from {old_path}, where this program now has tiny v{version} (an upgrade "
+            f"replaced it; its scores differ): scoring with v{version} on its own thresholds (pass ≥ 60, fail < 40) "
+            "until a supervisor chooses the site's model (Training panel) and saves thresholds for it")
         station.close()
 
 
@@ -103,7 +107,7 @@ def test_a_version_that_scores_as_one_this_station_never_ran_carries_nothing(tmp
     new_path, _ = install_in_place(exported_student, tmp_path / "new", "0.0.2", claim=scores_as(old_card))
     ws = Workspace(tmp_path / "site.db")
     ws.load_model(new_path)
-    assert ws.carried is None and ws.thresholds == Thresholds() and active_version(ws.db) == ws.model_version_id
+    assert ws.notice is None and ws.thresholds == Thresholds() and active_version(ws.db) == ws.model_version_id
 
 
 def test_scores_stored_by_the_new_version_before_the_carry_are_judged_and_calibrated_again(
@@ -122,7 +126,7 @@ def test_scores_stored_by_the_new_version_before_the_carry_are_judged_and_calibr
     new_id = ws.model_version_id
     install_in_place(exported_student, tmp_path / "new", "0.0.2", claim=scores_as(old_card))
     ws.load_model(new_path)
-    assert ws.model_version_id == new_id and ws.carried  # the claim is descriptive: the same version
+    assert ws.model_version_id == new_id and ws.notice  # the claim is descriptive: the same version
     with ws.db.session() as s:
         stored = {}
         for r in s.query(Score).filter(Score.status == "ok"):

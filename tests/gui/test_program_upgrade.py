@@ -39,3 +39,26 @@ def test_after_an_upgrade_that_keeps_the_scores_the_station_opens_with_the_thres
     qtbot.waitUntil(lambda: len(again.model.items) == 7 and not again.is_busy(), timeout=60000)
     judged = [it for it in again.model.items if it.score is not None]
     assert len(judged) == 6 and all(it.verdict == Thresholds(72, 40).verdict(it.score) for it in judged)
+
+
+def test_after_an_upgrade_to_other_scores_the_station_says_the_sites_model_was_replaced_and_tries_no_switch(
+        qtbot, exported_student, tmp_path):
+    program = tmp_path / "program" / "models"
+    shipped, _ = install_in_place(exported_student, program, "0.0.1")
+    w = MainWindow(shipped, tmp_path / "inspector.db", QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
+    qtbot.addWidget(w)
+    model_loaded(qtbot, w)  # the first version loaded is the site's
+    settled(qtbot, w)
+    w.close()
+
+    install_in_place(exported_student, program, "0.1.0")  # an upgrade with other scores, no claim
+    again = relaunched(qtbot, shipped, tmp_path)
+    assert again.workspace.model.version == "0.1.0" and again.panel.thresholds() == Thresholds()
+    said = [m.text for m in again.messages.messages()]
+    assert any(t.startswith(f"The site runs tiny v0.0.1 from {shipped}, where this program now has tiny v0.1.0")
+               for t in said), said
+    # The site's next poll (every 3 s) finds its version's file is the one in use: no reload, one line.
+    switches = []
+    again.station_sync.model_switch.connect(switches.append)
+    qtbot.waitUntil(lambda: "keeping v0.1.0" in again.statusBar().currentMessage(), timeout=10000)
+    assert switches == [] and again.workspace.model.version == "0.1.0"

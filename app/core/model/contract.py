@@ -78,7 +78,7 @@ def model_identity(card: dict) -> str:
 
 def same_scores_as(card: dict) -> dict | None:
     """The card's claim that its model gives an earlier version's scores bit for bit, so a site's
-    thresholds and calibration for that version hold for it (app.core.store.same_scores):
+    thresholds and calibration for that version hold for it (app.core.store.upgrade):
     ``{"identity": <the earlier version's model_identity>, "name", "version", "checked": how}``.
     None without one; a malformed claim is no claim (the field is descriptive: the model still loads)."""
     claim = card.get("same_scores_as")

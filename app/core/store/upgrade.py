@@ -1,4 +1,6 @@
-"""A new model version whose card says it gives an earlier version's scores, bit for bit, takes
+"""What a program upgrade that replaced the site's model on disk leaves a station to do.
+
+A new model version whose card says it gives an earlier version's scores, bit for bit, takes
 over what a site set up for that version: its threshold profiles, its calibration and, when a
 program upgrade put it at the very path the site's chosen version was loaded from, the site's
 choice.
@@ -13,6 +15,10 @@ The claim is the card's ``same_scores_as`` block (``contract.same_scores_as``), 
 command that made the version after checking every output of the earlier graph unchanged
 (training.graft_stages). A station trusts a card only after its model is trusted (shipped, or
 approved by a person), and carries only into a version a supervisor has not set up yet.
+
+A version with other scores found where the site's chosen one was carries nothing, and the
+station says what happened (``replaced_site_model``) rather than offering a switch to a file it
+can no longer load.
 """
 from __future__ import annotations
 
@@ -38,7 +44,7 @@ class CarriedOver:
     calibration: bool = False
     site_choice: bool = False
 
-    def sentence(self, new_version: str) -> str:
+    def sentence(self, new_name: str, new_version: str) -> str:
         kept = []
         if self.active_profile:
             name, pass_at, fail_below = self.active_profile
@@ -51,7 +57,7 @@ class CarriedOver:
         if self.site_choice:
             kept.append("the site's choice of model")
         listed = ", ".join(kept[:-1]) + (" and " if len(kept) > 1 else "") + kept[-1]
-        return f"v{new_version} gives v{self.version}'s scores: {listed} carried over from v{self.version}"
+        return f"{new_name} v{new_version} gives v{self.version}'s scores: {listed} carried over from v{self.version}"
 
 
 def carry_to_same_scores(db: Database, version_id: int, card: dict, path: str) -> CarriedOver | None:
@@ -103,3 +109,29 @@ def _carry_profiles(s, earlier_id: int, version_id: int) -> list[ThresholdProfil
                                active=p.active, created_at=p.created_at, changed_by=p.changed_by,
                                changed_at=p.changed_at))
     return list(profiles)
+
+
+def replaced_site_model(db: Database, version_id: int, path: str) -> str | None:
+    """A sentence when the site runs another version from ``path``, the file this version was just
+    loaded from: an upgrade replaced the site's model with one of other scores (no claim carried
+    the choice over). None otherwise."""
+    with db.session() as s:
+        site = s.execute(select(ModelVersion.id, ModelVersion.name, ModelVersion.version)
+                         .where(ModelVersion.active.is_(True), ModelVersion.path == path)).first()
+        if site is None or site.id == version_id:
+            return None
+        new = s.execute(select(ModelVersion.name, ModelVersion.version).where(ModelVersion.id == version_id)).one()
+        in_force = _thresholds_in_force(s, version_id)
+    return (f"The site runs {site.name} v{site.version} from {path}, where this program now has {new.name} "
+            f"v{new.version} (an upgrade replaced it; its scores differ): scoring with v{new.version} on its own "
+            f"thresholds (pass ≥ {in_force.pass_at:g}, fail < {in_force.fail_below:g}) until a supervisor chooses the "
+            "site's model (Training panel) and saves thresholds for it")
+
+
+def after_upgrade(db: Database, version_id: int, card: dict, path: str) -> str | None:
+    """What loading this version from ``path`` carried over, or found replaced on disk: the sentence
+    a station says (the window, ``score`` and ``archive`` alike), None when nothing changed."""
+    carried = carry_to_same_scores(db, version_id, card, path)
+    if carried is not None:
+        return carried.sentence(str(card["name"]), str(card["version"]))
+    return replaced_site_model(db, version_id, path)
