@@ -70,6 +70,7 @@ class ThresholdsController(QObject):
 
     def show_profile(self, name: str | None) -> None:
         self.station_status.show_profile(name, self.workspace.thresholds)
+        self.panel.profile.setText(name or "default")  # what a Save updates unless another name is typed
 
     def read_profiles(self) -> None:
         """The model's saved profiles, with who changed them and when, for the thresholds panel."""

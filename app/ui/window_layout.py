@@ -9,9 +9,11 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDockWidget,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSplitter,
     QStackedWidget,
@@ -101,7 +103,13 @@ def build_layout(window) -> None:
     window.setCentralWidget(split)
     dock = window.thresholds_dock = QDockWidget("Thresholds (supervisor)", window)
     dock.setObjectName("thresholds")
-    dock.setWidget(window.panel)
+    # A column too short for the panel's least height (the Messages panel opened below, a small
+    # screen) scrolls it: Qt would otherwise draw its rows over one another.
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.NoFrame)
+    scroll.setWidget(window.panel)
+    dock.setWidget(scroll)
     window.addDockWidget(Qt.RightDockWidgetArea, dock)
     exif = window.exif_dock = QDockWidget("EXIF: how the photo was taken", window)
     exif.setObjectName("exif")

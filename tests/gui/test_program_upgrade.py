@@ -31,6 +31,7 @@ def test_after_an_upgrade_that_keeps_the_scores_the_station_opens_with_the_thres
     assert again.workspace.model.version == "0.0.2"
     assert again.panel.thresholds() == Thresholds(72, 40)
     assert again.station_status.profile.text().startswith("Thresholds: night shift")
+    assert again.panel.profile.text() == "night shift"
     said = [m.text for m in again.messages.messages()]
     assert any(t.startswith("tiny v0.0.2 gives v0.0.1's scores: its thresholds 'night shift' (pass ≥ 72, fail < 40)")
                and "the site's choice of model" in t for t in said), said

@@ -52,3 +52,27 @@ def test_on_a_1920x1080_screen_the_thresholds_panel_gives_its_room_to_the_histog
     below_last = panel.height() - panel.history.geometry().bottom()
     assert below_last < 40, (panel.height(), panel.history.geometry())
     assert panel.histogram.height() > panel.histogram.minimumHeight() + 40  # the chart took the room
+
+
+def test_with_the_messages_panel_open_the_thresholds_panel_scrolls_rather_than_draw_its_sliders_over_the_chart(
+        qtbot, window, monkeypatch):
+    """At 1480x930 with Messages opened (Ctrl+Shift+L) and a saved profile listed, the 'Pass at'
+    row was drawn over the histogram's legend: the column was shorter than the panel's least height."""
+    from tests.gui.test_user_actions import action_for, answer_supervisor, signed_in_with_ctrl_u
+
+    window.show()
+    window.resize(1480, 930)
+    qtbot.waitExposed(window)
+    signed_in_with_ctrl_u(qtbot, window, monkeypatch, "Ana")
+    answer_supervisor(monkeypatch, None)
+    window.panel.profile.setText("night shift, the long name a site gives its profile")
+    window.panel.save_requested.emit(window.panel.thresholds(), window.panel.profile.text())
+    qtbot.waitUntil(lambda: "night shift" in window.panel.history.text(), timeout=10000)
+    action_for(window, "Ctrl+Shift+L").trigger()
+    qtbot.waitUntil(lambda: window.messages_dock.isVisible(), timeout=5000)
+    qtbot.wait(200)
+    panel = window.panel
+    chart_bottom = panel.histogram.geometry().bottom()
+    first_row_top = min(panel.pass_slider.geometry().top(), panel.pass_label.geometry().top())
+    assert panel.histogram.height() >= panel.histogram.minimumHeight()
+    assert chart_bottom < first_row_top, (panel.histogram.geometry(), panel.pass_slider.geometry())

@@ -470,6 +470,7 @@ def test_the_last_operator_and_the_profile_in_force_are_shown_again_after_a_rela
     model_loaded(qtbot, again)
     assert "Ana" in again.station_status.operator.full_text() and "Not signed in" in again.station_status.operator.full_text()
     assert again.station_status.profile.text().startswith("Thresholds: day shift")  # the profile in force, by name
+    assert again.panel.profile.text() == "day shift"  # a Save after moving a slider updates it, not "default"
     offered = answer_sign_in(monkeypatch, "Ana")
     again.station_status.operator.click()  # the status bar's sign-in label
     settled(qtbot, again)
