@@ -109,6 +109,9 @@ def build_layout(window) -> None:
     scroll.setWidgetResizable(True)
     scroll.setFrameShape(QFrame.NoFrame)
     scroll.setWidget(window.panel)
+    # Up and down only: as narrow as the panel goes, and no narrower (its sliders and chart).
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+    scroll.setMinimumWidth(window.panel.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
     dock.setWidget(scroll)
     window.addDockWidget(Qt.RightDockWidgetArea, dock)
     exif = window.exif_dock = QDockWidget("EXIF: how the photo was taken", window)

@@ -40,7 +40,7 @@ class ScoreRecord:
     source: str = "folder"
 
 
-def _insert_if_absent(s, table, key: list[str], values: dict) -> None:
+def insert_if_absent(s, table, key: list[str], values: dict) -> None:
     """INSERT ... ON CONFLICT DO NOTHING: two stations storing the same photo at the same moment
     both succeed and leave one row (a select-then-insert lets the second fail on the unique key)."""
     insert = postgresql_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
@@ -56,7 +56,7 @@ def register_model(db: Database, card: dict, path: str, origin: str | None = Non
     an existing approval is kept, never overwritten."""
     identity = model_identity(card)
     with db.session() as s:
-        _insert_if_absent(s, ModelVersion.__table__, ["sha256"],
+        insert_if_absent(s, ModelVersion.__table__, ["sha256"],
                           dict(name=card["name"], version=str(card["version"]), sha256=identity, path=path,
                                card=card, registered_at=utcnow(), active=False))
         mv = s.scalar(select(ModelVersion).where(ModelVersion.sha256 == identity))
@@ -77,7 +77,7 @@ def model_approval(db: Database, card: dict) -> tuple[str, str] | None:
 
 def active_thresholds(db: Database, model_version_id: int) -> Thresholds:
     with db.session() as s:
-        return _thresholds_in_force(s, model_version_id)
+        return thresholds_in_force(s, model_version_id)
 
 
 def active_profile(db: Database, model_version_id: int) -> str | None:
@@ -96,7 +96,7 @@ def threshold_profiles(db: Database, model_version_id: int) -> list[ThresholdPro
     return sorted(rows, key=lambda p: p.changed_at or p.created_at, reverse=True)
 
 
-def _thresholds_in_force(s, model_version_id: int) -> Thresholds:
+def thresholds_in_force(s, model_version_id: int) -> Thresholds:
     """The version's active profile (the defaults without one), read in the session ``s``."""
     p = s.scalar(select(ThresholdProfile).where(ThresholdProfile.model_version_id == model_version_id,
                                                 ThresholdProfile.active.is_(True)))
@@ -115,16 +115,16 @@ def record_score(db: Database, model_version_id: int, rec: ScoreRecord) -> None:
     and ``Database.run`` redoes it."""
     with db.session() as s:
         s.execute(select(ModelVersion.id).where(ModelVersion.id == model_version_id).with_for_update(read=True))
-        thresholds = _thresholds_in_force(s, model_version_id)
+        thresholds = thresholds_in_force(s, model_version_id)
         now = utcnow()
-        _insert_if_absent(s, Image.__table__, ["path"],
+        insert_if_absent(s, Image.__table__, ["path"],
                           dict(path=rec.path, source=rec.source, first_seen=now, last_seen=now))
         image = s.scalar(select(Image).where(Image.path == rec.path))
         for field in ("content_hash", "size_bytes", "width", "height"):
             if getattr(rec, field) is not None:
                 setattr(image, field, getattr(rec, field))
         image.last_seen = now
-        _insert_if_absent(s, Score.__table__, ["image_id", "model_version_id"],
+        insert_if_absent(s, Score.__table__, ["image_id", "model_version_id"],
                           dict(image_id=image.id, model_version_id=model_version_id, status=rec.status, scored_at=now))
         row = s.scalar(select(Score).where(Score.image_id == image.id, Score.model_version_id == model_version_id))
         row.status, row.score, row.opinions = rec.status, rec.score, rec.opinions
@@ -147,7 +147,7 @@ def save_thresholds(db: Database, model_version_id: int, name: str, thresholds: 
         s.execute(
             update(ThresholdProfile).where(ThresholdProfile.model_version_id == model_version_id).values(active=False)
         )
-        _insert_if_absent(s, ThresholdProfile.__table__, ["model_version_id", "name"],
+        insert_if_absent(s, ThresholdProfile.__table__, ["model_version_id", "name"],
                           dict(model_version_id=model_version_id, name=name, pass_at=thresholds.pass_at,
                                fail_below=thresholds.fail_below, active=False, created_at=utcnow()))
         p = s.scalar(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select, update
 
 from .database import Database
-from .repository import _insert_if_absent
+from .repository import insert_if_absent
 from .schema import Image, Thumbnail, utcnow
 
 
@@ -43,5 +43,5 @@ def store_thumbnail(db: Database, path: str, content_hash: str | None, jpeg: byt
         if replace:
             s.execute(update(Thumbnail).where(Thumbnail.image_id == image_id, Thumbnail.content_hash == content_hash)
                       .values(jpeg=jpeg, created_at=utcnow()))
-        _insert_if_absent(s, Thumbnail.__table__, ["image_id", "content_hash"],
+        insert_if_absent(s, Thumbnail.__table__, ["image_id", "content_hash"],
                           dict(image_id=image_id, content_hash=content_hash, jpeg=jpeg, created_at=utcnow()))

@@ -13,7 +13,7 @@ the upgrade had replaced on disk, although no score had moved.
 
 The claim is the card's ``same_scores_as`` block (``contract.same_scores_as``), written by the
 command that made the version after checking every output of the earlier graph unchanged
-(training.graft_stages). A station trusts a card only after its model is trusted (shipped, or
+(`python -m training graft-stages`). A station trusts a card only after its model is trusted (shipped, or
 approved by a person), and carries only into a version a supervisor has not set up yet.
 
 A version with other scores found where the site's chosen one was carries nothing, and the
@@ -29,7 +29,7 @@ from sqlalchemy import select, update
 from ..calibration import Calibration
 from ..model.contract import same_scores_as
 from .database import Database
-from .repository import _insert_if_absent, _thresholds_in_force, rescore_stored, verdict_of
+from .repository import insert_if_absent, thresholds_in_force, rescore_stored, verdict_of
 from .schema import ModelVersion, Score, ThresholdProfile
 
 
@@ -77,7 +77,7 @@ def carry_to_same_scores(db: Database, version_id: int, card: dict, path: str) -
         # Two stations upgrading at once carry one after the other (PostgreSQL; SQLite has one writer).
         new = s.scalar(select(ModelVersion).where(ModelVersion.id == version_id).with_for_update())
         profiles = _carry_profiles(s, earlier.id, version_id)
-        thresholds = _thresholds_in_force(s, version_id)
+        thresholds = thresholds_in_force(s, version_id)
         if profiles:  # scores this version stored before (on the defaults) are judged by them now
             s.execute(update(Score).where(Score.model_version_id == version_id, Score.score.is_not(None))
                       .values(verdict=verdict_of(Score.score, thresholds)))
@@ -104,7 +104,7 @@ def _carry_profiles(s, earlier_id: int, version_id: int) -> list[ThresholdProfil
     profiles = s.scalars(select(ThresholdProfile).where(ThresholdProfile.model_version_id == earlier_id)
                          .order_by(ThresholdProfile.id)).all()
     for p in profiles:
-        _insert_if_absent(s, ThresholdProfile.__table__, ["model_version_id", "name"],
+        insert_if_absent(s, ThresholdProfile.__table__, ["model_version_id", "name"],
                           dict(model_version_id=version_id, name=p.name, pass_at=p.pass_at, fail_below=p.fail_below,
                                active=p.active, created_at=p.created_at, changed_by=p.changed_by,
                                changed_at=p.changed_at))
@@ -121,7 +121,7 @@ def replaced_site_model(db: Database, version_id: int, path: str) -> str | None:
         if site is None or site.id == version_id:
             return None
         new = s.execute(select(ModelVersion.name, ModelVersion.version).where(ModelVersion.id == version_id)).one()
-        in_force = _thresholds_in_force(s, version_id)
+        in_force = thresholds_in_force(s, version_id)
     return (f"The site runs {site.name} v{site.version} from {path}, where this program now has {new.name} "
             f"v{new.version} (an upgrade replaced it; its scores differ): scoring with v{new.version} on its own "
             f"thresholds (pass ≥ {in_force.pass_at:g}, fail < {in_force.fail_below:g}) until a supervisor chooses the "
