@@ -8,7 +8,6 @@ from pathlib import Path
 
 from .core.model.contract import ModelError, model_identity
 from .core.model.loader import load_model
-from .core.store.upgrade import after_upgrade
 from .core.model.trust import UntrustedModel, admit_model, current_user
 from .core.outputs.batch_report import BatchContext
 from .core.outputs.report import write_report
@@ -24,6 +23,7 @@ from .core.store.repository import (
     model_calibration,
     score_rows,
 )
+from .core.store.upgrade import after_upgrade
 from .sources.folder import is_candidate
 
 

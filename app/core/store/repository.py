@@ -57,8 +57,8 @@ def register_model(db: Database, card: dict, path: str, origin: str | None = Non
     identity = model_identity(card)
     with db.session() as s:
         insert_if_absent(s, ModelVersion.__table__, ["sha256"],
-                          dict(name=card["name"], version=str(card["version"]), sha256=identity, path=path,
-                               card=card, registered_at=utcnow(), active=False))
+                         dict(name=card["name"], version=str(card["version"]), sha256=identity, path=path,
+                              card=card, registered_at=utcnow(), active=False))
         mv = s.scalar(select(ModelVersion).where(ModelVersion.sha256 == identity))
         # The path other stations load it from changes only with a site's choice (mark_active).
         if approved_by and mv.approved_by is None:
@@ -118,14 +118,14 @@ def record_score(db: Database, model_version_id: int, rec: ScoreRecord) -> None:
         thresholds = thresholds_in_force(s, model_version_id)
         now = utcnow()
         insert_if_absent(s, Image.__table__, ["path"],
-                          dict(path=rec.path, source=rec.source, first_seen=now, last_seen=now))
+                         dict(path=rec.path, source=rec.source, first_seen=now, last_seen=now))
         image = s.scalar(select(Image).where(Image.path == rec.path))
         for field in ("content_hash", "size_bytes", "width", "height"):
             if getattr(rec, field) is not None:
                 setattr(image, field, getattr(rec, field))
         image.last_seen = now
         insert_if_absent(s, Score.__table__, ["image_id", "model_version_id"],
-                          dict(image_id=image.id, model_version_id=model_version_id, status=rec.status, scored_at=now))
+                         dict(image_id=image.id, model_version_id=model_version_id, status=rec.status, scored_at=now))
         row = s.scalar(select(Score).where(Score.image_id == image.id, Score.model_version_id == model_version_id))
         row.status, row.score, row.opinions = rec.status, rec.score, rec.opinions
         row.raw_score = rec.raw_score if rec.raw_score is not None else rec.score
@@ -148,8 +148,8 @@ def save_thresholds(db: Database, model_version_id: int, name: str, thresholds: 
             update(ThresholdProfile).where(ThresholdProfile.model_version_id == model_version_id).values(active=False)
         )
         insert_if_absent(s, ThresholdProfile.__table__, ["model_version_id", "name"],
-                          dict(model_version_id=model_version_id, name=name, pass_at=thresholds.pass_at,
-                               fail_below=thresholds.fail_below, active=False, created_at=utcnow()))
+                         dict(model_version_id=model_version_id, name=name, pass_at=thresholds.pass_at,
+                              fail_below=thresholds.fail_below, active=False, created_at=utcnow()))
         p = s.scalar(
             select(ThresholdProfile).where(ThresholdProfile.model_version_id == model_version_id, ThresholdProfile.name == name)
         )

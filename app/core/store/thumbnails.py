@@ -44,4 +44,4 @@ def store_thumbnail(db: Database, path: str, content_hash: str | None, jpeg: byt
             s.execute(update(Thumbnail).where(Thumbnail.image_id == image_id, Thumbnail.content_hash == content_hash)
                       .values(jpeg=jpeg, created_at=utcnow()))
         insert_if_absent(s, Thumbnail.__table__, ["image_id", "content_hash"],
-                          dict(image_id=image_id, content_hash=content_hash, jpeg=jpeg, created_at=utcnow()))
+                         dict(image_id=image_id, content_hash=content_hash, jpeg=jpeg, created_at=utcnow()))

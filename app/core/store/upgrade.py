@@ -13,8 +13,9 @@ the upgrade had replaced on disk, although no score had moved.
 
 The claim is the card's ``same_scores_as`` block (``contract.same_scores_as``), written by the
 command that made the version after checking every output of the earlier graph unchanged
-(`python -m training graft-stages`). A station trusts a card only after its model is trusted (shipped, or
-approved by a person), and carries only into a version a supervisor has not set up yet.
+(``python -m training graft-stages``). A station trusts a card only after its model is trusted
+(shipped, or approved by a person), and carries only into a version a supervisor has not set up
+yet.
 
 A version with other scores found where the site's chosen one was carries nothing, and the
 station says what happened (``replaced_site_model``) rather than offering a switch to a file it
@@ -105,9 +106,9 @@ def _carry_profiles(s, earlier_id: int, version_id: int) -> list[ThresholdProfil
                          .order_by(ThresholdProfile.id)).all()
     for p in profiles:
         insert_if_absent(s, ThresholdProfile.__table__, ["model_version_id", "name"],
-                          dict(model_version_id=version_id, name=p.name, pass_at=p.pass_at, fail_below=p.fail_below,
-                               active=p.active, created_at=p.created_at, changed_by=p.changed_by,
-                               changed_at=p.changed_at))
+                         dict(model_version_id=version_id, name=p.name, pass_at=p.pass_at, fail_below=p.fail_below,
+                              active=p.active, created_at=p.created_at, changed_by=p.changed_by,
+                              changed_at=p.changed_at))
     return list(profiles)
 
 
