@@ -163,8 +163,11 @@ class PairedComparison:
 
     @property
     def better(self) -> bool:
-        """The gain's interval lies above 0: better beyond noise."""
-        return above_zero(self.gain_ci)
+        """Better beyond noise: the gain's interval lies above 0, and so does the new predictions'
+        own SRCC. A gain alone can come from a version that merely stops ranking a few photos
+        backwards (a base that anti-correlates with their votes by chance) and ranks them no
+        better than chance itself."""
+        return above_zero(self.gain_ci) and above_zero(self.after_ci)
 
     @property
     def worse(self) -> bool:

@@ -158,12 +158,14 @@ def parse_progress(text: str) -> tuple[int, int, float] | None:
 
 # --- what a finished fine-tune leaves to the supervisor ------------------------------------------
 def standing(report: dict) -> str:
-    """"better" (the test gain's interval lies above 0: use it), "candidate" (registered, not shown
-    better: the current model stays ahead) or "kept back" (not registered)."""
+    """"better" (shown better beyond noise on the test photos, ``stats.PairedComparison.better``:
+    use it), "candidate" (registered, not shown better: the current model stays ahead) or "kept
+    back" (not registered)."""
     if not report.get("registered"):
         return "kept back"
-    ci = (report.get("test") or {}).get("gain_ci")
-    return "better" if above_zero(ci) else "candidate"
+    test = report.get("test") or {}
+    shown = test.get("better")  # reports before it was recorded: the gain's interval alone
+    return "better" if (shown if shown is not None else above_zero(test.get("gain_ci"))) else "candidate"
 
 
 def rated_photos(report: dict) -> int | None:
