@@ -30,8 +30,11 @@ def _site_set_up_on(ws, photos) -> None:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def site_db(request, tmp_path):
-    """The site's database: a station's own SQLite file, or the PostgreSQL its stations share."""
-    return tmp_path / "site.db" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    """The site's database: a station's own SQLite file, or the PostgreSQL its stations share (a
+    database of its own: other tests leave rows in the cluster's default one)."""
+    if request.param == "sqlite":
+        return tmp_path / "site.db"
+    return request.getfixturevalue("postgres_cluster").new_database("program_upgrade")
 
 
 def test_an_upgrade_that_gives_the_same_scores_keeps_the_sites_thresholds_calibration_and_choice(

@@ -155,11 +155,14 @@ def save_thresholds(db: Database, model_version_id: int, name: str, thresholds: 
         )
         p.pass_at, p.fail_below, p.active = thresholds.pass_at, thresholds.fail_below, True
         p.changed_by, p.changed_at = changed_by, utcnow()
-        s.execute(
-            update(Score)
-            .where(Score.model_version_id == model_version_id, Score.score.is_not(None))
-            .values(verdict=verdict_of(Score.score, thresholds))
-        )
+        judge_stored(s, model_version_id, thresholds)
+
+
+def judge_stored(s, model_version_id: int, thresholds: Thresholds) -> None:
+    """Every stored score of the version judged again by ``thresholds`` (one UPDATE, no rescoring),
+    in the session ``s``."""
+    s.execute(update(Score).where(Score.model_version_id == model_version_id, Score.score.is_not(None))
+              .values(verdict=verdict_of(Score.score, thresholds)))
 
 
 def verdict_of(score, thresholds: Thresholds):

@@ -30,8 +30,8 @@ from sqlalchemy import select, update
 from ..calibration import Calibration
 from ..model.contract import same_scores_as
 from .database import Database
-from .repository import insert_if_absent, thresholds_in_force, rescore_stored, verdict_of
-from .schema import ModelVersion, Score, ThresholdProfile
+from .repository import insert_if_absent, judge_stored, rescore_stored, thresholds_in_force
+from .schema import ModelVersion, ThresholdProfile
 
 
 @dataclass(frozen=True)
@@ -80,8 +80,7 @@ def carry_to_same_scores(db: Database, version_id: int, card: dict, path: str) -
         profiles = _carry_profiles(s, earlier.id, version_id)
         thresholds = thresholds_in_force(s, version_id)
         if profiles:  # scores this version stored before (on the defaults) are judged by them now
-            s.execute(update(Score).where(Score.model_version_id == version_id, Score.score.is_not(None))
-                      .values(verdict=verdict_of(Score.score, thresholds)))
+            judge_stored(s, version_id, thresholds)
         site_choice = bool(earlier.active and earlier.path == path)
         if site_choice:  # the upgrade replaced the file the site's choice loads: the choice is this version now
             s.execute(update(ModelVersion).values(active=False))
